@@ -1,0 +1,54 @@
+"""The Flask app factory: wiring only. ``gunicorn 'app:create_app()'``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, jsonify
+from werkzeug.exceptions import HTTPException
+
+from app.config import INSTANCE_DIR, Settings
+from app.services import Services, build_services
+
+
+def create_app(settings: Settings | None = None, services: Services | None = None) -> Flask:
+    settings = settings or (services.settings if services else Settings.from_env())
+    app = Flask(__name__, instance_path=str(INSTANCE_DIR))
+    app.config.update(
+        SECRET_KEY=settings.secret_key or None,
+        MAX_CONTENT_LENGTH=1024 * 1024,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.is_production,
+    )
+    app.extensions["settings"] = settings
+    app.extensions["services_factory"] = lambda: build_services(settings)
+    if services is not None:
+        app.extensions["services"] = services
+    else:
+        app.extensions["services"] = _LazyServices(settings)
+
+    from app import cli, health, webhooks
+
+    app.register_blueprint(webhooks.bp)
+    app.register_blueprint(health.bp)
+    cli.init_app(app)
+
+    @app.errorhandler(HTTPException)
+    def http_error(err: HTTPException) -> tuple[Any, int]:
+        return jsonify(error=err.description or err.name), err.code or 500
+
+    return app
+
+
+class _LazyServices:
+    """Build the real services on first use, so `flask --help` needs no Redis/DB."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._services: Services | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._services is None:
+            self._services = build_services(self._settings)
+        return getattr(self._services, name)

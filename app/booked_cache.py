@@ -1,0 +1,79 @@
+"""Redis fast paths: the set of booked orders per shop, known relations, seen webhook ids.
+
+Redis only ever answers "yes, booked" from what SQL already committed, so losing Redis
+loses speed, never correctness: a missing set is rebuilt from SQL on first use, and a
+miss always falls through to the SQL ledger.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from redis import Redis
+
+WEBHOOK_ID_TTL = 73 * 3600  # Standard Webhooks senders retry for up to ~3 days
+
+
+def _booked_key(shop_id: int) -> str:
+    return f"mww:booked:{shop_id}"
+
+
+def _built_key(shop_id: int) -> str:
+    return f"mww:booked:{shop_id}:built"
+
+
+class BookedCache:
+    def __init__(self, redis: Redis, load_booked: Callable[[int], list[str]]) -> None:
+        self.redis = redis
+        self._load_booked = load_booked  # shop id → booked order numbers, from SQL
+
+    def _ensure_built(self, shop_id: int) -> None:
+        if self.redis.exists(_built_key(shop_id)):
+            return
+        numbers = self._load_booked(shop_id)
+        pipe = self.redis.pipeline()
+        if numbers:
+            pipe.sadd(_booked_key(shop_id), *numbers)
+        pipe.set(_built_key(shop_id), "1")
+        pipe.execute()
+
+    def is_booked(self, shop_id: int, order_number: str) -> bool:
+        self._ensure_built(shop_id)
+        return bool(self.redis.sismember(_booked_key(shop_id), order_number))
+
+    def booked_among(self, shop_id: int, order_numbers: Iterable[str]) -> set[str]:
+        """Which of these are booked, in one round trip (after a rebuild if needed)."""
+        numbers = list(order_numbers)
+        if not numbers:
+            return set()
+        self._ensure_built(shop_id)
+        flags = self.redis.smismember(_booked_key(shop_id), numbers)
+        return {n for n, flag in zip(numbers, flags, strict=True) if flag}
+
+    def mark_booked(self, shop_id: int, order_number: str) -> None:
+        # Only add to a set that exists as a whole; otherwise the rebuild will include it.
+        if self.redis.exists(_built_key(shop_id)):
+            self.redis.sadd(_booked_key(shop_id), order_number)
+
+
+class RelationCache:
+    """Relation codes known to exist in a shop's e-Boekhouden administration."""
+
+    def __init__(self, redis: Redis) -> None:
+        self.redis = redis
+
+    def get(self, shop_id: int, wanted_code: str) -> str | None:
+        value = self.redis.hget(f"mww:relations:{shop_id}", wanted_code)
+        return value.decode() if isinstance(value, bytes) else value
+
+    def put(self, shop_id: int, wanted_code: str, actual_code: str) -> None:
+        self.redis.hset(f"mww:relations:{shop_id}", wanted_code, actual_code)
+
+    def forget(self, shop_id: int, wanted_code: str) -> None:
+        self.redis.hdel(f"mww:relations:{shop_id}", wanted_code)
+
+
+def first_sighting_of_webhook(redis: Redis, shop_id: int, webhook_id: str) -> bool:
+    """True the first time a ``webhook-id`` is seen for this shop (remembered 73 hours)."""
+    return bool(redis.set(f"mww:webhook-id:{shop_id}:{webhook_id}", "1", nx=True,
+                          ex=WEBHOOK_ID_TTL))

@@ -1,0 +1,172 @@
+"""The booking pipeline: one order number in, booked exactly once (or a recorded reason).
+
+Called by the RQ job (``worker.jobs.book_order``) and by ``flask book``. Steps:
+
+1. Redis says booked → done (no API call at all).
+2. Fetch the order from Mijnwebwinkel (the notification was only a hint).
+3. Map it (pure): skip or fail with a reason, or a ``Booking``.
+4. Claim it atomically in SQL (a lease). Booked/failed/claimed elsewhere → done.
+5. If an earlier attempt may have reached e-Boekhouden (lease expired, lost answer),
+   look it up by Factuurnummer first: GetMutaties is capped at 5,000 calls a month, so
+   only in this uncertain case.
+6. Make sure the relation exists; AddMutatie; record ``booked``.
+
+Transient errors are recorded as ``retrying`` and re-raised for RQ's Retry; permanent
+ones are recorded as ``failed`` with e-Boekhouden's text and a Dutch explanation.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass
+
+from app import ledger
+from app.clients import BookkeepingApi
+from app.db import transaction
+from app.errors import (
+    DuplicateInvoiceError,
+    MappingError,
+    OrderDataError,
+    OrderNotFoundError,
+    UpstreamRejectedError,
+    UpstreamUnavailableError,
+)
+from app.mapping import Booking, Skip, map_order
+from app.mutations import Relation, Soort
+from app.services import Services
+from app.shops import Shop
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    status: str  # booked | already_booked | skipped | failed | in_progress | not_found
+    order_number: str
+    mutation_number: int | None = None
+    reason: str = ""
+
+    def as_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def book_order(services: Services, shop: Shop, order_number: str) -> Outcome:
+    if services.booked.is_booked(shop.id, order_number):
+        return Outcome("already_booked", order_number)
+    try:
+        order = services.shop_api(shop).get_order(order_number)
+        decision = map_order(order, shop.mapping)
+    except OrderNotFoundError as err:
+        log.warning("order not found", extra={"shop_id": shop.id, "order": order_number})
+        return Outcome("not_found", order_number, reason=err.explanation)
+    except (OrderDataError, MappingError) as err:
+        with transaction(services.engine) as conn:
+            ledger.record_outcome_without_claim(
+                conn, shop.id, order_number, state=ledger.FAILED, reason=err.explanation,
+                error_code="mapping", last_error=str(err))
+        return Outcome("failed", order_number, reason=err.explanation)
+    if isinstance(decision, Skip):
+        with transaction(services.engine) as conn:
+            ledger.record_outcome_without_claim(
+                conn, shop.id, order_number, state=ledger.SKIPPED, reason=decision.reason,
+                order_uuid=order.uuid, order_date=order.date, total=order.total)
+        return Outcome("skipped", order_number, reason=decision.reason)
+
+    with transaction(services.engine) as conn:
+        claim = ledger.claim(conn, shop.id, order_number, order_uuid=order.uuid,
+                             kind=decision.kind, total=decision.total,
+                             order_date=order.date, lease_seconds=services.lease_seconds)
+    if claim == ledger.BOOKED:
+        services.booked.mark_booked(shop.id, order_number)
+        return Outcome("already_booked", order_number)
+    if isinstance(claim, str):
+        return Outcome("failed" if claim == ledger.FAILED else "in_progress", order_number)
+    return _post_claimed(services, shop, decision, claim)
+
+
+def _post_claimed(services: Services, shop: Shop, booking: Booking,
+                  claim: ledger.Claim) -> Outcome:
+    bookkeeping = services.bookkeeping(shop)
+    posting = _Posting(services, shop, bookkeeping, booking, claim)
+    try:
+        numbers, relation_code = posting.run()
+    except UpstreamRejectedError as err:
+        with transaction(services.engine) as conn:
+            ledger.mark_failed(conn, claim.booking_id, claim.token, error_code=err.code,
+                               error=str(err), reason=err.explanation)
+        return Outcome("failed", booking.order_number, reason=err.explanation)
+    except UpstreamUnavailableError as err:
+        with transaction(services.engine) as conn:
+            ledger.mark_retrying(
+                conn, claim.booking_id, claim.token, error=str(err),
+                reason=f"{err.explanation} We proberen het automatisch opnieuw.",
+                uncertain=posting.maybe_posted)
+        raise
+    with transaction(services.engine) as conn:
+        ledger.mark_booked(conn, claim.booking_id,
+                           mutation_number=numbers[booking.mutations[0].soort],
+                           payment_mutation_number=numbers.get(Soort.FACTUURBETALING_ONTVANGEN),
+                           relation_code=relation_code)
+    services.booked.mark_booked(shop.id, booking.order_number)
+    log.info("order booked", extra={"shop_id": shop.id, "order": booking.order_number,
+                                    "mutation": numbers[booking.mutations[0].soort]})
+    return Outcome("booked", booking.order_number, numbers[booking.mutations[0].soort])
+
+
+class _Posting:
+    """The e-Boekhouden half of one claimed booking."""
+
+    def __init__(self, services: Services, shop: Shop, bookkeeping: BookkeepingApi,
+                 booking: Booking, claim: ledger.Claim) -> None:
+        self.services, self.shop, self.bk = services, shop, bookkeeping
+        self.booking, self.claim = booking, claim
+        self.maybe_posted = False  # True once an AddMutatie may have reached the server
+
+    def run(self) -> tuple[dict[str, int], str]:
+        existing = self._already_there() if self.claim.needs_check else {}
+        if len(existing) == len(self.booking.mutations):
+            return existing, self.booking.relation.code
+        relation_code = self._ensure_relation(self.booking.relation)
+        numbers = dict(existing)
+        for mutation in self.booking.mutations:
+            if mutation.soort in numbers:
+                continue
+            if not self.maybe_posted:
+                with transaction(self.services.engine) as conn:
+                    ledger.mark_uncertain(conn, self.claim.booking_id, self.claim.token)
+                self.maybe_posted = True
+            try:
+                booked = self.bk.add_mutation(mutation.with_relation(relation_code))
+                numbers[mutation.soort] = booked
+            except DuplicateInvoiceError:
+                found = self._already_there()
+                if mutation.soort not in found:
+                    raise
+                numbers[mutation.soort] = found[mutation.soort]
+        return numbers, relation_code
+
+    def _already_there(self) -> dict[str, int]:
+        """Mutations of this order that e-Boekhouden already has, by Soort."""
+        found: dict[str, int] = {}
+        for booked in self.bk.find_mutations(self.booking.order_number):
+            if booked.invoice_number == self.booking.order_number:
+                found.setdefault(booked.soort, booked.number)
+        return found
+
+    def _ensure_relation(self, relation: Relation) -> str:
+        """The code to book on: cached, else found by code, else by e-mail, else created."""
+        cache = self.services.relations
+        cached = cache.get(self.shop.id, relation.code)
+        if cached:
+            return cached
+        existing = self.bk.find_relation(relation.code)
+        if existing is None and relation.email:
+            matches = self.bk.find_relations_by_email(relation.email)
+            existing = min(matches, key=lambda r: r.id) if matches else None
+        if existing is None:
+            self.bk.add_relation(relation)
+            code = relation.code
+        else:
+            code = existing.code
+        cache.put(self.shop.id, relation.code, code)
+        return code

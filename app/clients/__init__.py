@@ -1,0 +1,81 @@
+"""The two external systems, each behind a small interface that speaks domain types.
+
+Only ``app.clients.mijnwebwinkel`` imports ``requests`` and only ``app.clients.eboekhouden``
+imports ``zeep``; the rest of the code sees these Protocols and the types in
+``app.orders`` and ``app.mutations``. Both have a real implementation here and a simulator
+in ``sandbox/`` that the real clients are tested against over HTTP.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from typing import Protocol
+
+from app.mutations import (
+    Administration,
+    BookedMutation,
+    ExistingRelation,
+    LedgerAccount,
+    Mutation,
+    Relation,
+)
+from app.orders import Order, OrderStatus, OrderSummary, Store
+
+
+class ShopApi(Protocol):
+    """One shop's Mijnwebwinkel API (its token is bound at construction)."""
+
+    def get_order(self, number: str) -> Order:
+        """The full order. Raises OrderNotFoundError, ShopAuthError, OrderDataError."""
+        ...
+
+    def iter_orders_changed(
+        self, start: dt.datetime, end: dt.datetime
+    ) -> Iterator[OrderSummary]:
+        """Orders whose status changed in [start, end] (shop-local naive times), all pages,
+        deduplicated by uuid."""
+        ...
+
+    def iter_orders_by_date(
+        self, start: dt.date, end: dt.date, status_id: int
+    ) -> Iterator[OrderSummary]:
+        """Orders placed in [start, end] with this status, all pages (backfill)."""
+        ...
+
+    def count_orders(self, **filters: object) -> int: ...
+
+    def order_statuses(self) -> list[OrderStatus]: ...
+
+    def store(self) -> Store: ...
+
+
+class BookkeepingApi(Protocol):
+    """One e-Boekhouden administration (credentials bound at construction)."""
+
+    def verify(self) -> None:
+        """Open a session now; raises BookkeepingAuthError on bad credentials."""
+        ...
+
+    def add_mutation(self, mutation: Mutation) -> int:
+        """AddMutatie; returns the Mutatienummer."""
+        ...
+
+    def find_mutations(self, invoice_number: str) -> list[BookedMutation]:
+        """GetMutaties filtered by Factuurnummer (capped at 5,000 calls a month: use
+        only to resolve an uncertain post)."""
+        ...
+
+    def find_relation(self, code: str) -> ExistingRelation | None: ...
+
+    def find_relations_by_email(self, email: str) -> list[ExistingRelation]: ...
+
+    def add_relation(self, relation: Relation) -> int:
+        """AddRelatie; returns Rel_ID."""
+        ...
+
+    def ledger_accounts(self) -> list[LedgerAccount]: ...
+
+    def administrations(self) -> list[Administration]: ...
+
+    def close(self) -> None: ...

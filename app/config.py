@@ -1,0 +1,121 @@
+"""Settings: read once from the environment into a typed, frozen object.
+
+Every process (web, worker, clock, CLI) calls ``Settings.from_env()`` at start-up. In
+production (``APP_ENV=production``) every required variable must be set and a missing one
+stops the process with one message listing all that are missing; no secret has a default.
+In development, unset databases fall back to embedded defaults (SQLite in ``instance/``).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from app.errors import ConfigError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+INSTANCE_DIR = PROJECT_ROOT / "instance"
+
+REQUIRED_IN_PRODUCTION = ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "ENCRYPTION_KEY",
+                          "PUBLIC_BASE_URL")
+
+
+def _normalise_database_url(url: str) -> str:
+    """Heroku-style ``postgres://`` → SQLAlchemy's psycopg 3 dialect."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    env: str = "development"
+    database_url: str = f"sqlite:///{INSTANCE_DIR / 'connector.db'}"
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    secret_key: str = field(default="", repr=False)
+    encryption_key: str = field(default="", repr=False)  # Fernet key(s), comma-separated
+    public_base_url: str = "http://127.0.0.1:5000"
+    mijnwebwinkel_api_url: str = "https://api.myonlinestore.com"
+    mijnwebwinkel_partner_token: str = field(default="", repr=False)
+    eboekhouden_soap_url: str = "https://soap.e-boekhouden.nl/soap.asmx"
+    eboekhouden_source: str = "MWWConnect"
+    http_timeout: float = 10.0
+    soap_operation_timeout: float = 30.0
+    queue_name: str = "bookings"
+    poll_interval_seconds: int = 300
+    reconcile_interval_seconds: int = 3600
+    reconcile_lookback_hours: int = 24
+    reconcile_overlap_minutes: int = 15
+    webhook_tolerance_seconds: int = 300
+    log_format: str = "text"  # "json" in production
+    log_level: str = "INFO"
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        app_env = env.get("APP_ENV", "development").strip().lower()
+        if app_env == "production":
+            missing = [name for name in REQUIRED_IN_PRODUCTION if not env.get(name)]
+            if missing:
+                raise ConfigError(
+                    "Missing required environment variables: " + ", ".join(missing)
+                )
+        defaults = cls()
+
+        def text(name: str, default: str) -> str:
+            value = env.get(name)
+            return value.strip() if value and value.strip() else default
+
+        def number(name: str, default: float, kind: type = int) -> float:
+            raw = env.get(name)
+            if raw is None or not raw.strip():
+                return default
+            try:
+                return kind(raw.strip())  # type: ignore[no-any-return]
+            except ValueError:
+                raise ConfigError(f"{name} must be a number, got {raw!r}") from None
+
+        settings = cls(
+            env=app_env,
+            database_url=_normalise_database_url(text("DATABASE_URL", defaults.database_url)),
+            redis_url=text("REDIS_URL", defaults.redis_url),
+            secret_key=text("SECRET_KEY", ""),
+            encryption_key=text("ENCRYPTION_KEY", ""),
+            public_base_url=text("PUBLIC_BASE_URL", defaults.public_base_url).rstrip("/"),
+            mijnwebwinkel_api_url=text("MIJNWEBWINKEL_API_URL", defaults.mijnwebwinkel_api_url),
+            mijnwebwinkel_partner_token=text("MIJNWEBWINKEL_PARTNER_TOKEN", ""),
+            eboekhouden_soap_url=text("EBOEKHOUDEN_SOAP_URL", defaults.eboekhouden_soap_url),
+            eboekhouden_source=text("EBOEKHOUDEN_SOURCE", defaults.eboekhouden_source),
+            http_timeout=float(number("HTTP_TIMEOUT_SECONDS", defaults.http_timeout, float)),
+            soap_operation_timeout=float(
+                number("SOAP_OPERATION_TIMEOUT_SECONDS", defaults.soap_operation_timeout, float)
+            ),
+            queue_name=text("QUEUE_NAME", defaults.queue_name),
+            poll_interval_seconds=int(
+                number("POLL_INTERVAL_SECONDS", defaults.poll_interval_seconds)
+            ),
+            reconcile_interval_seconds=int(
+                number("RECONCILE_INTERVAL_SECONDS", defaults.reconcile_interval_seconds)
+            ),
+            reconcile_lookback_hours=int(
+                number("RECONCILE_LOOKBACK_HOURS", defaults.reconcile_lookback_hours)
+            ),
+            reconcile_overlap_minutes=max(
+                15, int(number("RECONCILE_OVERLAP_MINUTES", defaults.reconcile_overlap_minutes))
+            ),
+            webhook_tolerance_seconds=int(
+                number("WEBHOOK_TOLERANCE_SECONDS", defaults.webhook_tolerance_seconds)
+            ),
+            log_format=text("LOG_FORMAT", "json" if app_env == "production" else "text"),
+            log_level=text("LOG_LEVEL", defaults.log_level).upper(),
+        )
+        if settings.is_production and settings.database_url.startswith("sqlite"):
+            raise ConfigError("DATABASE_URL must point at PostgreSQL in production")
+        return settings

@@ -1,0 +1,166 @@
+"""Tables (SQLAlchemy Core) and the engine. The queries themselves live in ``ledger.py``.
+
+The same schema runs on SQLite (the embedded default) and PostgreSQL. Alembic migrations
+in ``migrations/`` create it; ``metadata`` here is their target and must stay in step.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import cache
+from pathlib import Path
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Connection,
+    DateTime,
+    Engine,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    create_engine,
+    event,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+shops = Table(
+    "shops",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(200), nullable=False),
+    # Random, URL-safe; the webhook URL is /webhooks/mijnwebwinkel/<webhook_key>.
+    Column("webhook_key", String(64), nullable=False, unique=True),
+    # draft → active (after "Installeer de koppeling"); disabled by hand; auth_failed when
+    # Mijnwebwinkel refuses the token (reconciler) — a person must act.
+    Column("status", String(20), nullable=False, default="draft"),
+    Column("credentials", Text, nullable=False),  # Fernet token of a JSON object
+    Column("webhook_secret", Text, nullable=False),  # Fernet token of "whsec_…"
+    Column("previous_webhook_secret", Text, nullable=True),
+    Column("previous_secret_expires_at", DateTime(timezone=True), nullable=True),
+    Column("mapping", JSON, nullable=False, default=dict),
+    Column("watermark", DateTime(timezone=True), nullable=True),  # last good pass end (UTC)
+    Column("status_error", Text, nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False, default=utcnow),
+    Column("updated_at", DateTime(timezone=True), nullable=False, default=utcnow,
+           onupdate=utcnow),
+)
+
+bookings = Table(
+    "bookings",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("shop_id", Integer, ForeignKey("shops.id", ondelete="CASCADE"), nullable=False),
+    Column("order_number", String(50), nullable=False),
+    Column("order_uuid", String(64), nullable=True),
+    Column("kind", String(10), nullable=False, default="order"),  # order | credit
+    # skipped | posting | retrying | booked | failed  (see ledger.py)
+    Column("state", String(10), nullable=False),
+    Column("mutation_number", BigInteger, nullable=True),
+    Column("payment_mutation_number", BigInteger, nullable=True),
+    Column("relation_code", String(15), nullable=True),
+    Column("order_date", DateTime(timezone=False), nullable=True),
+    Column("total", Numeric(14, 2), nullable=True),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("error_code", String(64), nullable=True),
+    Column("last_error", Text, nullable=True),  # technical text (e-Boekhouden's own)
+    Column("reason", Text, nullable=True),  # Dutch: what happened and what to do
+    # A claim is a lease: the worker holding claim_token may post until claimed_until.
+    Column("claim_token", String(36), nullable=True),
+    Column("claimed_until", DateTime(timezone=True), nullable=True),
+    # True when a post may have reached e-Boekhouden without us seeing the answer.
+    Column("uncertain", Boolean, nullable=False, default=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, default=utcnow),
+    Column("updated_at", DateTime(timezone=True), nullable=False, default=utcnow,
+           onupdate=utcnow),
+    Column("booked_at", DateTime(timezone=True), nullable=True),
+    UniqueConstraint("shop_id", "order_number", name="uq_bookings_shop_order_number"),
+    UniqueConstraint("shop_id", "order_uuid", name="uq_bookings_shop_order_uuid"),
+    Index("ix_bookings_shop_state", "shop_id", "state"),
+)
+
+reconcile_runs = Table(
+    "reconcile_runs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("shop_id", Integer, ForeignKey("shops.id", ondelete="CASCADE"), nullable=False),
+    Column("mode", String(10), nullable=False),  # poll | hourly | backfill | manual
+    Column("window_start", DateTime(timezone=True), nullable=True),
+    Column("window_end", DateTime(timezone=True), nullable=True),
+    Column("started_at", DateTime(timezone=True), nullable=False, default=utcnow),
+    Column("finished_at", DateTime(timezone=True), nullable=True),
+    Column("duration_ms", Integer, nullable=True),
+    Column("outcome", String(10), nullable=False, default="running"),  # ok|failed|dry_run
+    Column("seen", Integer, nullable=False, default=0),
+    Column("already_booked", Integer, nullable=False, default=0),
+    Column("enqueued", Integer, nullable=False, default=0),
+    Column("skipped", Integer, nullable=False, default=0),
+    Column("errors", Integer, nullable=False, default=0),
+    Column("error", Text, nullable=True),
+    Index("ix_reconcile_runs_shop_started", "shop_id", "started_at"),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("email", String(200), nullable=False, unique=True),
+    Column("password_hash", String(300), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, default=utcnow),
+)
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=10000")  # several processes share the file
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.close()
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        path = url.split(":///", 1)[-1]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": 10})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+
+
+@cache
+def engine_for(url: str) -> Engine:
+    """One engine (and pool) per URL per process."""
+    return make_engine(url)
+
+
+@contextmanager
+def transaction(engine: Engine) -> Iterator[Connection]:
+    """The only way code here writes: one transaction, committed on success."""
+    with engine.begin() as conn:
+        yield conn

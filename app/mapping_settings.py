@@ -1,0 +1,259 @@
+"""A shop's mapping settings: the incumbent's "Stap 2 van 2" table, as data.
+
+One ``TaxRule`` per tax treatment (a domestic VAT rate, reverse charge, export, or an OSS
+destination country + rate) gives the e-Boekhouden BTW code and one ledger account per
+income type. The rest says how orders are booked. Settings are stored as JSON on the shop
+row (``to_json``/``from_json``) and checked by ``validate`` before a shop is activated.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
+from typing import Any
+
+# Income types: which ledger column of a tax rule an order line lands on.
+OMZET = "omzet"
+VERZENDKOSTEN = "verzendkosten"
+BETAALKOSTEN = "betaalkosten"
+KORTING = "korting"
+INCOME_TYPES = (OMZET, VERZENDKOSTEN, BETAALKOSTEN, KORTING)
+
+# Tax treatments that are not a plain domestic rate.
+REVERSE_CHARGE = "reverse_charge"
+EXPORT = "export"
+
+MODE_INVOICE = "invoice"
+MODE_INVOICE_AND_PAYMENT = "invoice_and_payment"
+MODE_CASH = "cash"
+BOOKING_MODES = (MODE_INVOICE, MODE_INVOICE_AND_PAYMENT, MODE_CASH)
+
+# e-Boekhouden's sales BTW codes (NOTES.md §9) and the VAT rate each one implies; None
+# means "any rate" (deviating-rate codes, used for OSS). 0 covers the codes under which
+# the seller charges no Dutch VAT.
+BTW_CODE_RATES: dict[str, Decimal | None] = {
+    "HOOG_VERK_21": Decimal("21"),
+    "LAAG_VERK_9": Decimal("9"),
+    "LAAG_VERK": Decimal("9"),
+    "HOOG_VERK": Decimal("19"),
+    "GEEN": Decimal("0"),
+    "VERL_VERK": Decimal("0"),
+    "VERL_VERK_L9": Decimal("0"),
+    "BI_EU_VERK": Decimal("0"),
+    "BI_EU_VERK_D": Decimal("0"),
+    "BU_EU_VERK": Decimal("0"),
+    "AFST_VERK": Decimal("0"),
+    "AFW_VERK": None,
+    "AFW": None,
+}
+
+BTW_CODE_LABELS: dict[str, str] = {
+    "HOOG_VERK_21": "BTW hoog, verkopen 21%",
+    "LAAG_VERK_9": "BTW laag, verkopen 9%",
+    "LAAG_VERK": "BTW laag, verkopen (9%, voor 2019 6%)",
+    "HOOG_VERK": "BTW hoog, verkopen 19% (oud tarief)",
+    "GEEN": "Geen BTW",
+    "VERL_VERK": "BTW verlegd, verkopen 21%",
+    "VERL_VERK_L9": "BTW verlegd, verkopen 9%",
+    "BI_EU_VERK": "Leveringen binnen de EU (ICP), 0%",
+    "BI_EU_VERK_D": "Diensten binnen de EU, 0%",
+    "BU_EU_VERK": "Leveringen buiten de EU (export), 0%",
+    "AFST_VERK": "Afstandsverkopen binnen de EU, 0%",
+    "AFW_VERK": "Afwijkend BTW-tarief, verkopen (OSS)",
+    "AFW": "Afwijkend BTW-tarief",
+}
+
+EU_COUNTRIES = frozenset({
+    "AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU",
+    "IE", "IT", "LT", "LU", "LV", "MT", "NL", "PL", "PT", "RO", "SE", "SI", "SK",
+})
+HOME_COUNTRY = "NL"
+
+MAX_LEDGER_CODE = 10  # cMutatie.Rekening / TegenrekeningCode (NOTES.md §4)
+
+
+def rate_text(rate: Decimal) -> str:
+    """``Decimal("21.00")`` → ``"21"``, ``Decimal("5.50")`` → ``"5.5"``."""
+    text = format(rate.normalize(), "f")
+    return text
+
+
+def rate_key(rate: Decimal) -> str:
+    return f"rate:{rate_text(rate)}"
+
+
+def oss_key(country: str, rate: Decimal) -> str:
+    return f"oss:{country.upper()}:{rate_text(rate)}"
+
+
+def describe_treatment(key: str) -> str:
+    """Dutch label of a treatment key, as the settings screen shows it."""
+    if key == REVERSE_CHARGE:
+        return "BTW verlegd (B2B binnen de EU)"
+    if key == EXPORT:
+        return "Export buiten de EU (0%)"
+    if key.startswith("rate:"):
+        return f"BTW {key.split(':', 1)[1]}%"
+    if key.startswith("oss:"):
+        _, country, rate = key.split(":")
+        return f"OSS {country} {rate}%"
+    return key
+
+
+@dataclass(frozen=True, slots=True)
+class TaxRule:
+    """One row of the mapping table."""
+
+    treatment: str  # "rate:21", "reverse_charge", "export", "oss:DE:19"
+    btw_code: str
+    ledgers: dict[str, str]  # income type → ledger code
+
+    def ledger_for(self, income_type: str) -> str:
+        return self.ledgers.get(income_type) or self.ledgers.get(OMZET, "")
+
+
+def _rule(treatment: str, code: str, omzet: str, other: str, korting: str | None = None) -> TaxRule:
+    return TaxRule(
+        treatment,
+        code,
+        {OMZET: omzet, VERZENDKOSTEN: other, BETAALKOSTEN: other, KORTING: korting or omzet},
+    )
+
+
+# The incumbent's screen with today's codes: 21% revenue on 8010, everything else on 8000.
+DEFAULT_RULES: tuple[TaxRule, ...] = (
+    _rule("rate:21", "HOOG_VERK_21", "8010", "8000"),
+    _rule("rate:9", "LAAG_VERK_9", "8000", "8000"),
+    _rule("rate:0", "GEEN", "8000", "8000"),
+    _rule(REVERSE_CHARGE, "BI_EU_VERK", "8000", "8000"),
+    _rule(EXPORT, "BU_EU_VERK", "8000", "8000"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class MappingSettings:
+    rules: tuple[TaxRule, ...] = DEFAULT_RULES
+    debtors_ledger: str = "1300"
+    bookable_statuses: frozenset[int] = frozenset({2, 3, 6})
+    credit_statuses: frozenset[int] = frozenset({10})
+    payment_term_days: int = 14
+    booking_mode: str = MODE_INVOICE
+    payment_ledger: str = ""  # bank/PSP ledger for invoice_and_payment and cash
+    relation_prefix: str = "MWW"
+    status_names: dict[int, str] = field(default_factory=dict, compare=False)
+
+    def rule(self, treatment: str) -> TaxRule | None:
+        for rule in self.rules:
+            if rule.treatment == treatment:
+                return rule
+        return None
+
+    def with_rule(self, rule: TaxRule) -> MappingSettings:
+        others = tuple(r for r in self.rules if r.treatment != rule.treatment)
+        return replace(self, rules=(*others, rule))
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "rules": [
+                {"treatment": r.treatment, "btw_code": r.btw_code, "ledgers": dict(r.ledgers)}
+                for r in self.rules
+            ],
+            "debtors_ledger": self.debtors_ledger,
+            "bookable_statuses": sorted(self.bookable_statuses),
+            "credit_statuses": sorted(self.credit_statuses),
+            "payment_term_days": self.payment_term_days,
+            "booking_mode": self.booking_mode,
+            "payment_ledger": self.payment_ledger,
+            "relation_prefix": self.relation_prefix,
+            "status_names": {str(k): v for k, v in sorted(self.status_names.items())},
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any] | None) -> MappingSettings:
+        """Settings from stored JSON; missing keys take the defaults."""
+        data = data or {}
+        default = cls()
+        rules = default.rules
+        if "rules" in data:
+            rules = tuple(
+                TaxRule(
+                    str(r["treatment"]),
+                    str(r["btw_code"]).strip().upper(),
+                    {str(k): str(v).strip() for k, v in dict(r.get("ledgers", {})).items()},
+                )
+                for r in data["rules"]
+            )
+        return cls(
+            rules=rules,
+            debtors_ledger=str(data.get("debtors_ledger", default.debtors_ledger)).strip(),
+            bookable_statuses=frozenset(
+                int(s) for s in data.get("bookable_statuses", default.bookable_statuses)
+            ),
+            credit_statuses=frozenset(
+                int(s) for s in data.get("credit_statuses", default.credit_statuses)
+            ),
+            payment_term_days=int(data.get("payment_term_days", default.payment_term_days)),
+            booking_mode=str(data.get("booking_mode", default.booking_mode)),
+            payment_ledger=str(data.get("payment_ledger") or "").strip(),
+            relation_prefix=str(data.get("relation_prefix", default.relation_prefix)),
+            status_names={int(k): str(v) for k, v in dict(data.get("status_names", {})).items()},
+        )
+
+
+def validate(settings: MappingSettings, known_ledgers: set[str] | None = None) -> dict[str, str]:
+    """Problems per field (Dutch), empty when the settings can be activated.
+
+    Field names: ``rules.<treatment>.btw_code``, ``rules.<treatment>.<income type>``,
+    ``debtors_ledger``, ``payment_ledger``, ``booking_mode``, ``bookable_statuses``,
+    ``payment_term_days``. ``known_ledgers`` (the shop's chart, when fetched) makes
+    unknown ledger codes an error too.
+    """
+    errors: dict[str, str] = {}
+
+    def check_ledger(name: str, code: str, label: str) -> None:
+        if not code:
+            errors[name] = f"Kies een grootboekrekening voor {label}."
+        elif len(code) > MAX_LEDGER_CODE:
+            errors[name] = f"Grootboekcode {code} is langer dan {MAX_LEDGER_CODE} tekens."
+        elif known_ledgers is not None and code not in known_ledgers:
+            errors[name] = f"Grootboekrekening {code} bestaat niet in uw e-Boekhouden."
+
+    for rule in settings.rules:
+        label = describe_treatment(rule.treatment)
+        prefix = f"rules.{rule.treatment}"
+        if rule.btw_code not in BTW_CODE_RATES:
+            errors[f"{prefix}.btw_code"] = f"Onbekende BTW-code {rule.btw_code!r} bij {label}."
+        else:
+            expected = _treatment_rate(rule.treatment)
+            implied = BTW_CODE_RATES[rule.btw_code]
+            if expected is not None and implied is not None and implied != expected:
+                errors[f"{prefix}.btw_code"] = (
+                    f"BTW-code {rule.btw_code} hoort bij {rate_text(implied)}%, "
+                    f"niet bij {label}."
+                )
+        for income in INCOME_TYPES:
+            check_ledger(f"{prefix}.{income}", rule.ledger_for(income), f"{label} ({income})")
+
+    check_ledger("debtors_ledger", settings.debtors_ledger, "debiteuren")
+    if settings.booking_mode not in BOOKING_MODES:
+        errors["booking_mode"] = "Kies hoe bestellingen geboekt worden."
+    elif settings.booking_mode != MODE_INVOICE:
+        check_ledger("payment_ledger", settings.payment_ledger, "ontvangen betalingen (bank/PSP)")
+    if not settings.bookable_statuses:
+        errors["bookable_statuses"] = "Kies minstens één orderstatus die geboekt wordt."
+    if not 0 <= settings.payment_term_days <= 9999:
+        errors["payment_term_days"] = "De betalingstermijn is een aantal dagen (0 tot 9999)."
+    return errors
+
+
+def _treatment_rate(treatment: str) -> Decimal | None:
+    """The VAT rate a treatment's lines carry: fixed for domestic rates, 0 for reverse
+    charge and export, the destination rate for OSS (which needs a deviating-rate code
+    unless that rate is 0)."""
+    if treatment in (REVERSE_CHARGE, EXPORT):
+        return Decimal("0")
+    if treatment.startswith("rate:"):
+        return Decimal(treatment.split(":", 1)[1])
+    if treatment.startswith("oss:"):
+        return Decimal(treatment.split(":")[2])
+    return None

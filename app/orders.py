@@ -1,0 +1,126 @@
+"""Mijnwebwinkel order types: what the shop says was sold (frozen, no I/O).
+
+Parsed from the API's JSON by ``app.order_schema``; consumed by the pure mapping in
+``app.mapping``. Money is always ``Decimal``; order numbers are strings (the live API
+sends them as strings, test orders carry a ``T-`` prefix).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+# Order-line types as seen in the spec, its examples and the changelog. The full enum is
+# undocumented (NOTES.md §6.3); anything else is booked as revenue at its own VAT rate.
+LINE_ARTICLE = "article"
+LINE_CUSTOM = "custom"
+LINE_SHIPPING = "shipping"
+LINE_PAYMENT = "payment"
+LINE_DISCOUNT = "discount"
+
+TAX_STRATEGY_REGULAR = ""
+TAX_STRATEGY_REVERSE_CHARGE = "reverse_charged_vat"
+TAX_STRATEGY_ZERO_PERCENT = "zero_percent"
+
+
+@dataclass(frozen=True, slots=True)
+class TaxPrice:
+    """One VAT-rate slice of an amount: the spec's ``TaxPrice``."""
+
+    rate: Decimal
+    amount: Decimal | None = None  # excluding VAT, up to 6 decimals
+    amount_including_tax: Decimal | None = None  # including VAT, 2 decimals
+
+
+@dataclass(frozen=True, slots=True)
+class OrderLine:
+    type: str
+    quantity: int
+    description: str
+    prices: tuple[TaxPrice, ...]  # the line total for the whole quantity, per VAT rate
+    id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Address:
+    name: str = ""
+    company: str = ""
+    street: str = ""
+    number: str = ""
+    zipcode: str = ""
+    city: str = ""
+    country_code: str = ""
+    phone: str = ""
+    gender: str = ""
+    taxnumber: str = ""  # VAT number, invoice address only
+
+
+@dataclass(frozen=True, slots=True)
+class Debtor:
+    email: str = ""
+    invoice: Address | None = None
+    delivery: Address | None = None
+    # Deprecated debtor-level copies; live responses may carry only these.
+    name: str = ""
+    company: str = ""
+    phone: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Order:
+    number: str
+    uuid: str
+    date: dt.date
+    status: int
+    total: Decimal
+    lines: tuple[OrderLine, ...]
+    debtor: Debtor
+    time: dt.time | None = None
+    currency: str = "EUR"
+    tax: tuple[TaxPrice, ...] = ()
+    tax_strategy: str = TAX_STRATEGY_REGULAR
+    tax_region: str = ""
+    business_model: str = "B2C"
+    credited_order_number: str | None = None
+    shipping_country: str = ""
+    status_changed_at: dt.datetime | None = None  # shop-local time, naive
+    reference: str = ""
+    archived: bool = False
+
+    @property
+    def is_test(self) -> bool:
+        """Test orders carry a ``T-`` marker in their number (NOTES.md §8)."""
+        return self.number.upper().startswith("T-")
+
+
+@dataclass(frozen=True, slots=True)
+class OrderSummary:
+    """The few fields of a listed order the reconciler needs to decide what to enqueue."""
+
+    number: str
+    uuid: str
+    status: int
+    status_changed_at: dt.datetime | None = None
+
+    @property
+    def is_test(self) -> bool:
+        return self.number.upper().startswith("T-")
+
+
+@dataclass(frozen=True, slots=True)
+class OrderStatus:
+    """One entry of ``GET /orderstatuses``."""
+
+    status: int
+    description: str
+    credit_order: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Store:
+    id: str
+    name: str
+    currency: str = "EUR"
+    region_code: str = ""
+    extra: dict[str, object] = field(default_factory=dict, compare=False)

@@ -1,0 +1,55 @@
+"""Enqueueing booking jobs: one place for the job id, serializer, timeouts and retries.
+
+RQ does not deduplicate on job ids, and correctness never relies on it: the ledger makes
+a second run of the same job a no-op. We only avoid piling up a job that is already
+waiting in the queue.
+"""
+
+from __future__ import annotations
+
+import re
+
+from redis import Redis
+from rq import Queue, Retry
+from rq.exceptions import NoSuchJobError
+from rq.job import Job, JobStatus
+from rq.serializers import JSONSerializer
+
+BOOK_ORDER = "worker.jobs.book_order"
+RECONCILE_SHOP = "worker.jobs.reconcile_shop"
+# Transient failures (e-Boekhouden or Mijnwebwinkel down, rate limits) are retried over
+# about 1.5 hours; after that the row stays "retrying" and the hourly reconciler
+# re-enqueues it, so nothing is ever dropped.
+BOOKING_RETRY_INTERVALS = [10, 30, 60, 180, 600, 1800, 3600]
+
+
+def get_queue(redis: Redis, name: str) -> Queue:
+    return Queue(name, connection=redis, serializer=JSONSerializer)
+
+
+def booking_job_id(shop_id: int, order_number: str) -> str:
+    safe = re.sub(r"[^A-Za-z0-9_-]", "_", order_number)
+    return f"book-{shop_id}-{safe}"
+
+
+def enqueue_booking(queue: Queue, shop_id: int, order_number: str, *, source: str) -> bool:
+    """Enqueue ``book_order``; False if that job is already waiting to run."""
+    job_id = booking_job_id(shop_id, order_number)
+    try:
+        existing = Job.fetch(job_id, connection=queue.connection, serializer=JSONSerializer)
+        if existing.get_status(refresh=False) in (JobStatus.QUEUED, JobStatus.SCHEDULED,
+                                                  JobStatus.DEFERRED):
+            return False
+    except NoSuchJobError:
+        pass
+    queue.enqueue(
+        BOOK_ORDER, shop_id, order_number,
+        job_id=job_id,
+        retry=Retry(max=len(BOOKING_RETRY_INTERVALS), interval=BOOKING_RETRY_INTERVALS),
+        job_timeout=300,
+        result_ttl=3600,
+        failure_ttl=7 * 24 * 3600,
+        meta={"source": source},
+        description=f"book order {order_number} of shop {shop_id} ({source})",
+    )
+    return True

@@ -1,0 +1,116 @@
+"""Everything a process needs, built once from ``Settings``: database, Redis, queue,
+encryption, and factories for the two external clients.
+
+Tests build ``Services`` with the simulators' URLs (or their own factories); processes
+call ``build_services(Settings.from_env())`` once.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from redis import Redis
+from rq import Queue
+from sqlalchemy import Engine
+
+from app import ledger, shops
+from app.booked_cache import BookedCache, RelationCache
+from app.clients import BookkeepingApi, ShopApi
+from app.config import Settings
+from app.crypto import Vault
+from app.db import engine_for
+from app.queue import get_queue
+
+ShopApiFactory = Callable[[shops.Shop], ShopApi]
+BookkeepingFactory = Callable[[shops.Shop], BookkeepingApi]
+
+
+@dataclass
+class Services:
+    settings: Settings
+    engine: Engine
+    redis: Redis
+    vault: Vault
+    queue: Queue
+    shop_api_factory: ShopApiFactory
+    bookkeeping_factory: BookkeepingFactory
+    lease_seconds: int = 300
+    booked: BookedCache = field(init=False)
+    relations: RelationCache = field(init=False)
+    _bookkeepers: dict[tuple[Any, ...], BookkeepingApi] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        self.booked = BookedCache(self.redis, self._booked_numbers)
+        self.relations = RelationCache(self.redis)
+
+    def _booked_numbers(self, shop_id: int) -> list[str]:
+        with self.engine.connect() as conn:
+            return ledger.booked_order_numbers(conn, shop_id)
+
+    def load_shop(self, shop_id: int) -> shops.Shop | None:
+        with self.engine.connect() as conn:
+            return shops.load(conn, self.vault, shop_id)
+
+    def shop_api(self, shop: shops.Shop) -> ShopApi:
+        return self.shop_api_factory(shop)
+
+    def bookkeeping(self, shop: shops.Shop) -> BookkeepingApi:
+        """One client (one e-Boekhouden session) per shop and credentials per process."""
+        creds = shop.credentials
+        key = (shop.id, creds.eb_username, hash((creds.eb_code1, creds.eb_code2)))
+        with self._lock:
+            client = self._bookkeepers.get(key)
+            if client is None:
+                client = self._bookkeepers[key] = self.bookkeeping_factory(shop)
+            return client
+
+    def close(self) -> None:
+        with self._lock:
+            for client in self._bookkeepers.values():
+                client.close()
+            self._bookkeepers.clear()
+
+
+def real_shop_api_factory(settings: Settings) -> ShopApiFactory:
+    from app.clients.mijnwebwinkel import MijnwebwinkelClient
+
+    def make(shop: shops.Shop) -> ShopApi:
+        return MijnwebwinkelClient(
+            shop.credentials.mww_token,
+            partner_token=settings.mijnwebwinkel_partner_token,
+            base_url=settings.mijnwebwinkel_api_url,
+            timeout=settings.http_timeout,
+        )
+
+    return make
+
+
+def real_bookkeeping_factory(settings: Settings, redis: Redis | None = None) -> BookkeepingFactory:
+    from app.clients.eboekhouden import EBoekhoudenClient
+
+    def make(shop: shops.Shop) -> BookkeepingApi:
+        creds = shop.credentials
+        return EBoekhoudenClient(
+            creds.eb_username, creds.eb_code1, creds.eb_code2,
+            url=settings.eboekhouden_soap_url, source=settings.eboekhouden_source,
+            timeout=settings.http_timeout, operation_timeout=settings.soap_operation_timeout,
+        )
+
+    return make
+
+
+def build_services(settings: Settings, redis: Redis | None = None) -> Services:
+    redis = redis or Redis.from_url(settings.redis_url)
+    return Services(
+        settings=settings,
+        engine=engine_for(settings.database_url),
+        redis=redis,
+        vault=Vault(settings.encryption_key),
+        queue=get_queue(redis, settings.queue_name),
+        shop_api_factory=real_shop_api_factory(settings),
+        bookkeeping_factory=real_bookkeeping_factory(settings, redis),
+    )

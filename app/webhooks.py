@@ -1,0 +1,59 @@
+"""POST /webhooks/mijnwebwinkel/<shop key>: verify → validate → enqueue → 202.
+
+Never calls Mijnwebwinkel or e-Boekhouden. Every refusal writes nothing but a counter.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import Blueprint, current_app, jsonify, request
+from marshmallow import ValidationError
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from app import notifications
+from app.booked_cache import first_sighting_of_webhook
+from app.metrics import NOTIFICATIONS
+from app.queue import enqueue_booking
+from app.services import Services
+from app.shop_cache import shop_for_key
+
+bp = Blueprint("webhooks", __name__)
+MAX_BODY = 64 * 1024
+
+
+def _refuse(status: int, outcome: str, **body: Any) -> tuple[Any, int]:
+    NOTIFICATIONS.labels(outcome).inc()
+    return jsonify(body), status
+
+
+@bp.post("/webhooks/mijnwebwinkel/<shop_key>")
+def receive_order_notification(shop_key: str) -> tuple[Any, int]:
+    services: Services = current_app.extensions["services"]
+    shop = shop_for_key(services, shop_key)
+    if shop is None or not shop.accepts_notifications:
+        return _refuse(404, "unknown_shop", error="unknown or disabled shop")
+    request.max_content_length = MAX_BODY
+    try:
+        body = request.get_data(cache=False)
+    except RequestEntityTooLarge:
+        return _refuse(413, "too_large", error=f"body larger than {MAX_BODY} bytes")
+    if not request.is_json:
+        return _refuse(415, "not_json", error="Content-Type must be application/json")
+    try:
+        notifications.verify(body, dict(request.headers), shop.webhook_secrets)
+    except notifications.SignatureError:
+        return _refuse(401, "bad_signature", error="missing or invalid signature")
+    try:
+        payload = notifications.NotificationSchema().load(json.loads(body))
+    except (ValueError, ValidationError) as err:
+        messages = err.messages if isinstance(err, ValidationError) else {"_": ["invalid JSON"]}
+        return _refuse(400, "invalid_payload", error="invalid payload", messages=messages)
+    webhook_id = request.headers["webhook-id"]
+    if not first_sighting_of_webhook(services.redis, shop.id, webhook_id):
+        NOTIFICATIONS.labels("duplicate").inc()
+        return jsonify(status="duplicate"), 202
+    enqueue_booking(services.queue, shop.id, payload["order_number"], source="webhook")
+    NOTIFICATIONS.labels("queued").inc()
+    return jsonify(status="queued"), 202

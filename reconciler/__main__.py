@@ -1,0 +1,52 @@
+"""`python -m reconciler`: the Procfile's clock (``--loop``) or one pass for every shop."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import signal
+import sys
+
+from app.config import Settings
+from app.errors import ConfigError
+from app.logs import configure_logging
+from app.services import build_services
+from reconciler.reconcile import HOURLY, run_pass
+from reconciler.schedule import run_clock
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m reconciler")
+    parser.add_argument("--loop", action="store_true",
+                        help="run the clock: enqueue hourly and fast-poll passes forever")
+    args = parser.parse_args(argv)
+    try:
+        settings = Settings.from_env()
+    except ConfigError as err:
+        print(f"reconciler: {err}", file=sys.stderr)
+        return 2
+    configure_logging(settings)
+    services = build_services(settings)
+    if args.loop:
+        stopping = []
+        signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
+        with contextlib.suppress(KeyboardInterrupt):
+            run_clock(services, stop=lambda: bool(stopping))
+        return 0
+    from app import ledger, shops
+
+    with services.engine.connect() as conn:
+        rows = ledger.list_shops(conn, [shops.ACTIVE, shops.AUTH_FAILED])
+    failed = False
+    for row in rows:
+        shop = services.load_shop(row.id)
+        assert shop is not None
+        result = run_pass(services, shop, mode=HOURLY)
+        print(json.dumps(result.as_dict(), default=str))
+        failed |= result.outcome == "failed"
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

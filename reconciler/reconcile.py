@@ -1,0 +1,199 @@
+"""One reconciler pass for one shop: list what changed, enqueue what is not booked.
+
+The reconciler never posts to e-Boekhouden; it enqueues the same ``book_order`` job as
+the webhook path, so one set of idempotency and retry rules covers both. A pass:
+
+1. takes the shop's lock (a Redis lock that expires if its holder dies);
+2. lists orders whose status changed in [watermark − overlap, now] (or, for a backfill,
+   placed in [since, until] per bookable status), all pages, deduplicated by uuid;
+3. keeps bookable, non-test orders and finds the ones not booked yet in bulk: one Redis
+   round trip, then one SQL query per 500 numbers;
+4. also re-enqueues ledger rows stuck in ``retrying`` or in an expired ``posting`` lease;
+5. enqueues; advances the watermark only if the pass finished without error; writes a
+   run record.
+
+Mijnwebwinkel's ``status_changed_*`` filters take shop-local times (Europe/Amsterdam,
+an assumption: docs/assumptions.md). The watermark is kept in UTC and converted per pass;
+on the autumn DST night the local window is widened by the hour that repeats.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from dataclasses import asdict, dataclass, field
+from zoneinfo import ZoneInfo
+
+from app import ledger, shops
+from app.db import transaction, utcnow
+from app.errors import ShopAuthError
+from app.metrics import RECONCILE_ORDERS, RECONCILE_PASSES, RECONCILE_SECONDS
+from app.orders import OrderSummary
+from app.queue import enqueue_booking
+from app.services import Services
+
+log = logging.getLogger(__name__)
+SHOP_TZ = ZoneInfo("Europe/Amsterdam")
+LOCK_SECONDS = 15 * 60
+
+POLL, HOURLY, BACKFILL, MANUAL = "poll", "hourly", "backfill", "manual"
+
+
+@dataclass
+class PassResult:
+    shop_id: int
+    mode: str
+    window_start: dt.datetime | None = None
+    window_end: dt.datetime | None = None
+    outcome: str = "running"  # ok | failed | dry_run | locked
+    seen: int = 0
+    already_booked: int = 0
+    enqueued: int = 0
+    skipped: int = 0
+    errors: int = 0
+    error: str | None = None
+    duration_ms: int = 0
+    run_id: int | None = None
+    would_enqueue: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, object]:
+        data = asdict(self)
+        for key in ("window_start", "window_end"):
+            if data[key] is not None:
+                data[key] = data[key].isoformat()
+        return data
+
+
+def local_window(start: dt.datetime, end: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
+    """UTC bounds → naive Europe/Amsterdam bounds for ``status_changed_*``.
+
+    When the clocks go back inside the window, local time repeats an hour, so the naive
+    start moves back by that hour to cover both passes through it.
+    """
+    local_start, local_end = start.astimezone(SHOP_TZ), end.astimezone(SHOP_TZ)
+    shift = (local_start.utcoffset() or dt.timedelta()) - (local_end.utcoffset() or dt.timedelta())
+    naive_start = local_start.replace(tzinfo=None)
+    if shift > dt.timedelta(0):
+        naive_start -= shift
+    return naive_start, local_end.replace(tzinfo=None)
+
+
+def window_for(services: Services, shop: shops.Shop, mode: str, now: dt.datetime,
+               since: dt.datetime | None) -> dt.datetime:
+    settings = services.settings
+    overlap = dt.timedelta(minutes=settings.reconcile_overlap_minutes)
+    if since is not None:
+        return since
+    lookback = dt.timedelta(hours=settings.reconcile_lookback_hours)
+    if mode == POLL:
+        lookback = max(overlap, dt.timedelta(seconds=2 * settings.poll_interval_seconds))
+    start = now - lookback
+    if shop.watermark is not None:
+        start = min(start, shop.watermark - overlap)
+    return start
+
+
+def run_pass(services: Services, shop: shops.Shop, *, mode: str,
+             since: dt.datetime | None = None, until: dt.datetime | None = None,
+             dry_run: bool = False, now: dt.datetime | None = None) -> PassResult:
+    """Reconcile one shop once; never raises for upstream failures (see ``outcome``)."""
+    now = now or utcnow()
+    result = PassResult(shop.id, mode)
+    lock = services.redis.lock(f"mww:reconcile:{shop.id}", timeout=LOCK_SECONDS,
+                               blocking=False)
+    if not lock.acquire():
+        result.outcome = "locked"
+        return result
+    started = time.perf_counter()
+    try:
+        result.window_start = window_for(services, shop, mode, now, since)
+        result.window_end = until or now
+        if not dry_run:
+            with transaction(services.engine) as conn:
+                result.run_id = ledger.start_run(conn, shop.id, mode, result.window_start,
+                                                 result.window_end)
+        _reconcile(services, shop, result, backfill=mode == BACKFILL, dry_run=dry_run)
+        result.outcome = "dry_run" if dry_run else "ok"
+    except ShopAuthError as err:
+        result.outcome, result.error, result.errors = "failed", err.explanation, 1
+        if not dry_run:
+            with transaction(services.engine) as conn:
+                ledger.update_shop(conn, shop.id, status=shops.AUTH_FAILED,
+                                   status_error=err.explanation)
+    except Exception as err:  # any failure: record it; the next pass retries the window
+        log.exception("reconcile pass failed", extra={"shop_id": shop.id, "mode": mode})
+        result.outcome, result.errors = "failed", result.errors + 1
+        result.error = getattr(err, "explanation", None) or f"{type(err).__name__}: {err}"
+    finally:
+        result.duration_ms = int((time.perf_counter() - started) * 1000)
+        _finish(services, shop, result, dry_run)
+        lock.release()
+    return result
+
+
+def _finish(services: Services, shop: shops.Shop, result: PassResult, dry_run: bool) -> None:
+    RECONCILE_PASSES.labels(result.mode, result.outcome).inc()
+    RECONCILE_SECONDS.labels(result.mode).observe(result.duration_ms / 1000)
+    if dry_run or result.run_id is None:
+        return
+    with transaction(services.engine) as conn:
+        ledger.finish_run(conn, result.run_id, outcome=result.outcome, seen=result.seen,
+                          already_booked=result.already_booked, enqueued=result.enqueued,
+                          skipped=result.skipped, errors=result.errors, error=result.error,
+                          duration_ms=result.duration_ms)
+        advances = result.mode in (POLL, HOURLY, MANUAL) and result.outcome == "ok"
+        if advances and result.window_end and (
+                shop.watermark is None or result.window_end > shop.watermark):
+            ledger.update_shop(conn, shop.id, watermark=result.window_end)
+            if shop.status == shops.AUTH_FAILED:
+                ledger.update_shop(conn, shop.id, status=shops.ACTIVE, status_error=None)
+
+
+def _list_orders(services: Services, shop: shops.Shop, result: PassResult,
+                 backfill: bool) -> list[OrderSummary]:
+    api = services.shop_api(shop)
+    assert result.window_start is not None and result.window_end is not None
+    found: dict[str, OrderSummary] = {}
+    if backfill:
+        start = result.window_start.astimezone(SHOP_TZ).date()
+        end = result.window_end.astimezone(SHOP_TZ).date()
+        statuses = shop.mapping.bookable_statuses | shop.mapping.credit_statuses
+        for status in sorted(statuses):
+            for summary in api.iter_orders_by_date(start, end, status):
+                found.setdefault(summary.uuid or summary.number, summary)
+    else:
+        local_start, local_end = local_window(result.window_start, result.window_end)
+        for summary in api.iter_orders_changed(local_start, local_end):
+            found.setdefault(summary.uuid or summary.number, summary)
+    return list(found.values())
+
+
+def _reconcile(services: Services, shop: shops.Shop, result: PassResult, *,
+               backfill: bool, dry_run: bool) -> None:
+    orders = _list_orders(services, shop, result, backfill)
+    result.seen = len(orders)
+    statuses = shop.mapping.bookable_statuses | shop.mapping.credit_statuses
+    candidates = [o.number for o in orders if o.status in statuses and not o.is_test]
+    result.skipped = len(orders) - len(candidates)
+
+    booked = services.booked.booked_among(shop.id, candidates)
+    unsure = [n for n in candidates if n not in booked]
+    with services.engine.connect() as conn:
+        states = ledger.states_for(conn, shop.id, unsure)
+        stuck = [row.order_number for row in ledger.bookings_in_states(
+            conn, shop.id, [ledger.RETRYING, ledger.POSTING])
+            if row.state == ledger.RETRYING or (row.claimed_until or utcnow()) <= utcnow()]
+    done = {n for n, state in states.items() if state in (ledger.BOOKED, ledger.FAILED)}
+    result.already_booked = len(booked) + sum(
+        1 for n in done if states[n] == ledger.BOOKED)
+    to_enqueue = list(dict.fromkeys([n for n in unsure if n not in done] + stuck))
+    if dry_run:
+        result.would_enqueue = to_enqueue
+        return
+    for number in to_enqueue:
+        if enqueue_booking(services.queue, shop.id, number, source=result.mode):
+            result.enqueued += 1
+    RECONCILE_ORDERS.labels("enqueued").inc(result.enqueued)
+    RECONCILE_ORDERS.labels("already_booked").inc(result.already_booked)
+    RECONCILE_ORDERS.labels("skipped").inc(result.skipped)

@@ -1,0 +1,1 @@
+"""Simulators of Mijnwebwinkel and e-Boekhouden, and the sandbox that `make run` starts."""

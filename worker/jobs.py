@@ -1,0 +1,49 @@
+"""RQ entry points: thin shims around ``app.booking`` and ``reconciler``.
+
+Referenced by dotted path (``worker.jobs.book_order``) so ``app`` never imports
+``worker``. Arguments are JSON primitives (the queue uses RQ's JSONSerializer).
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import cache
+
+from app.booking import book_order as run_booking
+from app.config import Settings
+from app.metrics import BOOKINGS, JOB_SECONDS, timed
+from app.services import Services, build_services
+
+log = logging.getLogger(__name__)
+
+
+@cache
+def runtime_services() -> Services:
+    """Built once per process (the RQ work horse inherits it across jobs when possible)."""
+    return build_services(Settings.from_env())
+
+
+def book_order(shop_id: int, order_number: str) -> dict[str, object]:
+    services = runtime_services()
+    shop = services.load_shop(shop_id)
+    if shop is None or not shop.accepts_notifications:
+        BOOKINGS.labels("shop_inactive").inc()
+        return {"status": "shop_inactive", "order_number": order_number}
+    try:
+        with timed(JOB_SECONDS):
+            outcome = run_booking(services, shop, order_number)
+    except Exception:
+        BOOKINGS.labels("retry").inc()
+        raise  # RQ's Retry takes over; the ledger row says "retrying"
+    BOOKINGS.labels(outcome.status).inc()
+    return outcome.as_dict()
+
+
+def reconcile_shop(shop_id: int, mode: str) -> dict[str, object]:
+    from reconciler.reconcile import run_pass
+
+    services = runtime_services()
+    shop = services.load_shop(shop_id)
+    if shop is None or shop.status not in ("active", "auth_failed"):
+        return {"status": "shop_inactive", "shop_id": shop_id}
+    return run_pass(services, shop, mode=mode).as_dict()
