@@ -40,6 +40,7 @@ from app.mapping_settings import (
     oss_key,
     rate_key,
     rate_text,
+    validate,
 )
 from app.mutations import CENT, Mutation, MutationRow, Relation, Soort, money
 from app.orders import (
@@ -104,6 +105,13 @@ def map_order(order: Order, settings: MappingSettings) -> Booking | Skip:
             "status_not_bookable",
             f"Bestelling {order.number} heeft {name}; die status wordt niet geboekt.",
         )
+    # Rule rows are checked per slice below (with the order in the message); the rest of
+    # the settings must be complete before anything is booked.
+    problems = {k: v for k, v in validate(settings).items() if not k.startswith("rules.")}
+    if problems:
+        field_name, message = next(iter(problems.items()))
+        raise MappingError(f"De instellingen van deze koppeling zijn niet compleet "
+                           f"({field_name}): {message}")
     if order.currency != "EUR":
         raise MappingError(
             f"Bestelling {order.number} is in {order.currency}; e-Boekhouden boekt alleen "
@@ -224,6 +232,7 @@ def _missing_rule_message(order: Order, treatment: str, rate: Decimal) -> str:
 
 def _row(code: str, ledger: str, rate: Decimal, incl: Decimal) -> MutationRow:
     vat = (incl * rate / (Decimal(100) + rate)).quantize(CENT, rounding=ROUND_HALF_UP)
+    vat = abs(vat) if vat == ZERO else vat  # credits: 0.00, never -0.00, on the wire
     return MutationRow(
         amount_incl=incl,
         amount_excl=incl - vat,
