@@ -77,3 +77,29 @@ def first_sighting_of_webhook(redis: Redis, shop_id: int, webhook_id: str) -> bo
     """True the first time a ``webhook-id`` is seen for this shop (remembered 73 hours)."""
     return bool(redis.set(f"mww:webhook-id:{shop_id}:{webhook_id}", "1", nx=True,
                           ex=WEBHOOK_ID_TTL))
+
+
+class SessionStore:
+    """One e-Boekhouden session id per shop, shared by all worker processes.
+
+    The real session lifetime is undocumented (docs/assumptions-eboekhouden.md); entries
+    live ``TTL`` seconds and a session error makes the client reopen once anyway.
+    """
+
+    TTL = 20 * 60
+
+    def __init__(self, redis: Redis, shop_id: int, username: str) -> None:
+        self.redis = redis
+        self.key = f"mww:eb-session:{shop_id}:{username}"
+
+    def get(self) -> str | None:
+        value = self.redis.get(self.key)
+        return value.decode() if isinstance(value, bytes) else value
+
+    def put(self, session_id: str) -> None:
+        self.redis.set(self.key, session_id, ex=self.TTL)
+
+    def discard(self, session_id: str) -> None:
+        # Only if it is still the one we know went stale; a newer one stays.
+        if self.get() == session_id:
+            self.redis.delete(self.key)

@@ -28,11 +28,13 @@ from app.errors import (
     MappingError,
     OrderDataError,
     OrderNotFoundError,
+    RelationExistsError,
+    UnknownRelationError,
     UpstreamRejectedError,
     UpstreamUnavailableError,
 )
 from app.mapping import Booking, Skip, map_order
-from app.mutations import Relation, Soort
+from app.mutations import Mutation, Relation, Soort
 from app.services import Services
 from app.shops import Shop
 
@@ -136,14 +138,24 @@ class _Posting:
                     ledger.mark_uncertain(conn, self.claim.booking_id, self.claim.token)
                 self.maybe_posted = True
             try:
-                booked = self.bk.add_mutation(mutation.with_relation(relation_code))
-                numbers[mutation.soort] = booked
+                numbers[mutation.soort] = self._add(mutation, relation_code)
             except DuplicateInvoiceError:
                 found = self._already_there()
                 if mutation.soort not in found:
                     raise
                 numbers[mutation.soort] = found[mutation.soort]
         return numbers, relation_code
+
+    def _add(self, mutation: Mutation, relation_code: str) -> int:
+        try:
+            return self.bk.add_mutation(mutation.with_relation(relation_code))
+        except UnknownRelationError:
+            # Our cache said the relation exists, e-Boekhouden says it does not (deleted
+            # by hand?): forget it, make sure it exists, and try once more. Nothing was
+            # booked, so this retry cannot double anything.
+            self.services.relations.forget(self.shop.id, self.booking.relation.code)
+            code = self._ensure_relation(self.booking.relation)
+            return self.bk.add_mutation(mutation.with_relation(code))
 
     def _already_there(self) -> dict[str, int]:
         """Mutations of this order that e-Boekhouden already has, by Soort."""
@@ -164,7 +176,13 @@ class _Posting:
             matches = self.bk.find_relations_by_email(relation.email)
             existing = min(matches, key=lambda r: r.id) if matches else None
         if existing is None:
-            self.bk.add_relation(relation)
+            try:
+                self.bk.add_relation(relation)
+            except RelationExistsError:
+                # Another worker created this customer a moment ago: use it if it is
+                # ours (same code); anything else is a real conflict for a person.
+                if self.bk.find_relation(relation.code) is None:
+                    raise
             code = relation.code
         else:
             code = existing.code

@@ -90,3 +90,12 @@ class BookkeepingAuthError(UpstreamRejectedError):
 
 class DuplicateInvoiceError(UpstreamRejectedError):
     """e-Boekhouden already has a mutation with this Factuurnummer."""
+
+
+class RelationExistsError(UpstreamRejectedError):
+    """AddRelatie: the relation code is already in use (often: another worker just
+    created the same customer)."""
+
+
+class UnknownRelationError(UpstreamRejectedError):
+    """AddMutatie: the RelatieCode does not exist (e.g. deleted by hand since we cached it)."""

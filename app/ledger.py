@@ -195,6 +195,14 @@ def _order_values(shop_id: int, order_number: str, order_uuid: str | None, kind:
     }
 
 
+def _insert_if_new(conn: Connection, values: dict[str, Any]) -> int | None:
+    """INSERT … ON CONFLICT DO NOTHING RETURNING id: the new row's id, or None if the
+    order is already recorded. (``rowcount`` is not reliable here across drivers.)"""
+    statement = (_insert(conn, bookings).values(**values).on_conflict_do_nothing()
+                 .returning(bookings.c.id))
+    return conn.execute(statement).scalar()
+
+
 def record_outcome_without_claim(
     conn: Connection, shop_id: int, order_number: str, *, state: str, reason: str,
     order_uuid: str | None = None, kind: str = "order", total: Decimal | None = None,
@@ -208,8 +216,7 @@ def record_outcome_without_claim(
     assert state in (SKIPPED, FAILED)
     values = _order_values(shop_id, order_number, order_uuid, kind, total, order_date)
     values.update(state=state, reason=reason, error_code=error_code, last_error=last_error)
-    inserted = conn.execute(_insert(conn, bookings).values(**values).on_conflict_do_nothing())
-    if inserted.rowcount:
+    if _insert_if_new(conn, values) is not None:
         return
     now = utcnow()
     conn.execute(update(bookings).where(
@@ -234,11 +241,9 @@ def claim(
     values = _order_values(shop_id, order_number, order_uuid, kind, total, order_date)
     values.update(state=POSTING, attempts=1, claim_token=token, claimed_until=until,
                   uncertain=False)
-    inserted = conn.execute(_insert(conn, bookings).values(**values).on_conflict_do_nothing())
-    if inserted.rowcount:
-        row = get_booking(conn, shop_id, order_number)
-        assert row is not None
-        return Claim(row.id, token, needs_check=False, attempts=1)
+    booking_id = _insert_if_new(conn, values)
+    if booking_id is not None:
+        return Claim(booking_id, token, needs_check=False, attempts=1)
 
     row = get_booking(conn, shop_id, order_number)
     if row is None:  # the uuid is already recorded under another number: refuse loudly
@@ -394,3 +399,54 @@ def get_user_by_email(conn: Connection, email: str) -> dict[str, Any] | None:
 def get_user(conn: Connection, user_id: int) -> dict[str, Any] | None:
     row = conn.execute(select(users).where(users.c.id == user_id)).first()
     return dict(row._mapping) if row else None
+
+
+# --- web interface (app/web) ---------------------------------------------------------
+
+
+def set_user_password(conn: Connection, user_id: int, password_hash: str) -> None:
+    conn.execute(update(users).where(users.c.id == user_id).values(password_hash=password_hash))
+
+
+def list_users(conn: Connection) -> list[dict[str, Any]]:
+    query = select(users.c.id, users.c.email, users.c.created_at).order_by(users.c.id)
+    return [dict(row._mapping) for row in conn.execute(query)]
+
+
+def state_counts_by_shop(conn: Connection) -> dict[int, dict[str, int]]:
+    """``state_counts`` for every shop in one query (the shops list)."""
+    query = select(bookings.c.shop_id, bookings.c.state, func.count()).group_by(
+        bookings.c.shop_id, bookings.c.state)
+    counts: dict[int, dict[str, int]] = {}
+    for shop_id, state, n in conn.execute(query):
+        counts.setdefault(shop_id, dict.fromkeys(STATES, 0))[state] = int(n)
+    return counts
+
+
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def page_bookings(conn: Connection, shop_id: int, *, states: Iterable[str] | None = None,
+                  search: str | None = None, limit: int = 25,
+                  offset: int = 0) -> tuple[list[BookingRow], int]:
+    """A page of a shop's bookings (most recently changed first) and the total matching:
+    ``states`` any of these, ``search`` a part of the order number (taken literally)."""
+    where = [bookings.c.shop_id == shop_id]
+    if states:
+        where.append(bookings.c.state.in_(list(states)))
+    if search and search.strip():
+        pattern = f"%{_like_escape(search.strip())}%"
+        where.append(bookings.c.order_number.like(pattern, escape="\\"))
+    total = conn.execute(select(func.count()).select_from(bookings).where(*where)).scalar_one()
+    query = (select(bookings).where(*where)
+             .order_by(bookings.c.updated_at.desc(), bookings.c.id.desc())
+             .limit(limit).offset(offset))
+    return [_booking(row) for row in conn.execute(query)], int(total)
+
+
+def get_shop_booking(conn: Connection, shop_id: int, booking_id: int) -> BookingRow | None:
+    """A booking by id, only if it belongs to this shop."""
+    row = conn.execute(select(bookings).where(
+        bookings.c.id == booking_id, bookings.c.shop_id == shop_id)).first()
+    return _booking(row) if row else None

@@ -29,7 +29,10 @@ class TaxPrice:
     """One VAT-rate slice of an amount: the spec's ``TaxPrice``."""
 
     rate: Decimal
-    amount: Decimal | None = None  # excluding VAT, up to 6 decimals
+    # On order lines: the amount excluding VAT (up to 6 decimals). In ``price.tax`` the
+    # spec example and live responses put the VAT amount here. Neither is booked: the
+    # mapping works from amount_including_tax only.
+    amount: Decimal | None = None
     amount_including_tax: Decimal | None = None  # including VAT, 2 decimals
 
 

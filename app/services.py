@@ -17,11 +17,12 @@ from rq import Queue
 from sqlalchemy import Engine
 
 from app import ledger, shops
-from app.booked_cache import BookedCache, RelationCache
+from app.booked_cache import BookedCache, RelationCache, SessionStore
 from app.clients import BookkeepingApi, ShopApi
 from app.config import Settings
 from app.crypto import Vault
 from app.db import engine_for
+from app.metrics import upstream_recorder
 from app.queue import get_queue
 
 ShopApiFactory = Callable[[shops.Shop], ShopApi]
@@ -84,6 +85,7 @@ def real_shop_api_factory(settings: Settings) -> ShopApiFactory:
             partner_token=settings.mijnwebwinkel_partner_token,
             base_url=settings.mijnwebwinkel_api_url,
             timeout=settings.http_timeout,
+            metrics=upstream_recorder("mijnwebwinkel"),
         )
 
     return make
@@ -98,6 +100,8 @@ def real_bookkeeping_factory(settings: Settings, redis: Redis | None = None) -> 
             creds.eb_username, creds.eb_code1, creds.eb_code2,
             url=settings.eboekhouden_soap_url, source=settings.eboekhouden_source,
             timeout=settings.http_timeout, operation_timeout=settings.soap_operation_timeout,
+            metrics=upstream_recorder("eboekhouden"),
+            session_store=SessionStore(redis, shop.id, creds.eb_username) if redis else None,
         )
 
     return make

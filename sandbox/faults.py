@@ -17,6 +17,7 @@ Kinds:
 
 from __future__ import annotations
 
+import contextlib
 import random
 import threading
 from collections import Counter
@@ -132,8 +133,6 @@ def drop_connection(environ: dict[str, Any]) -> None:
     sock = environ.get("werkzeug.socket")
     if sock is None:  # not under werkzeug's server: nothing better than an error
         raise ConnectionAbortedError("simulated dropped connection")
-    try:
+    with contextlib.suppress(OSError):
         sock.shutdown(socket.SHUT_RDWR)
-    except OSError:
-        pass
     sock.close()

@@ -122,3 +122,139 @@ def embedded_backend(sqlite_url: str) -> Backend:
     """Only the embedded pair, for tests that need no real services."""
     _truncate(sqlite_url)
     return Backend("embedded", sqlite_url, fakeredis.FakeRedis())
+
+
+# --- simulators and a connected shop ----------------------------------------------
+
+import datetime as dt  # noqa: E402
+from typing import Any  # noqa: E402
+
+from app import shops  # noqa: E402
+from app.booked_cache import SessionStore  # noqa: E402
+from app.clients.eboekhouden import EBoekhoudenClient  # noqa: E402
+from app.clients.mijnwebwinkel import MijnwebwinkelClient  # noqa: E402
+from app.config import Settings  # noqa: E402
+from app.crypto import generate_key  # noqa: E402
+from app.queue import get_queue  # noqa: E402
+from app.services import Services  # noqa: E402
+from sandbox.eboekhouden import EBoekhoudenSimulator  # noqa: E402
+from sandbox.faults import Faults  # noqa: E402
+from sandbox.mijnwebwinkel import MijnwebwinkelSimulator  # noqa: E402
+from sandbox.order_factory import make_order  # noqa: E402
+from sandbox.server import ServerThread  # noqa: E402
+
+MWW_TOKEN = "shop-token-1234567890"
+EB_USER = "winkelier"
+EB_CODE1 = "code-one-secret"
+EB_CODE2 = "0B5A7C1E-1111-2222-3333-444455556666"
+
+
+@pytest.fixture(scope="session")
+def mww_server() -> Iterator[tuple[MijnwebwinkelSimulator, ServerThread]]:
+    sim = MijnwebwinkelSimulator(faults=Faults(seed=1))
+    with ServerThread(sim) as server:
+        yield sim, server
+
+
+@pytest.fixture(scope="session")
+def eb_server() -> Iterator[tuple[EBoekhoudenSimulator, ServerThread]]:
+    sim = EBoekhoudenSimulator(faults=Faults(seed=2))
+    sim.add_administration(EB_USER, EB_CODE1, EB_CODE2, name="Testwinkel BV")
+    with ServerThread(sim) as server:
+        yield sim, server
+
+
+@dataclass
+class World:
+    """A connected shop: our services, both simulators, and the shop on each side."""
+
+    services: Services
+    settings: Settings
+    mww: MijnwebwinkelSimulator
+    eb: EBoekhoudenSimulator
+    mww_url: str
+    eb_url: str
+    shop: shops.Shop
+    webhook_secret: str
+
+    @property
+    def sim_shop(self) -> Any:
+        return self.mww.shop(MWW_TOKEN)
+
+    def add_order(self, number: int, *, kind: str = "domestic", status: int = 3,
+                  **kw: Any) -> dict[str, Any]:
+        order = make_order(number, kind=kind, status=status,
+                           date=kw.pop("date", dt.date(2026, 11, 2)), **kw)
+        return self.sim_shop.add_order(order)
+
+    def mutations(self) -> list[dict[str, Any]]:
+        return self.eb.mutations(EB_USER)
+
+    def mutations_for(self, number: int | str) -> list[dict[str, Any]]:
+        return [m for m in self.mutations() if m.get("Factuurnummer") == str(number)]
+
+    def reload_shop(self) -> shops.Shop:
+        shop = self.services.load_shop(self.shop.id)
+        assert shop is not None
+        self.shop = shop
+        return shop
+
+
+def make_world(backend: Backend, mww_server: Any, eb_server: Any) -> Iterator[World]:
+    mww, mww_thread = mww_server
+    eb, eb_thread = eb_server
+    mww.faults.clear()
+    mww.shops.clear()
+    mww.calls.clear()
+    mww.add_shop(MWW_TOKEN, name="Testwinkel")
+    eb.faults.clear()
+    eb.reset()
+    settings = Settings(
+        database_url=backend.database_url, redis_url="redis://unused", secret_key="test",
+        encryption_key=generate_key(), public_base_url="http://connector.test",
+        mijnwebwinkel_api_url=mww_thread.url,
+        eboekhouden_soap_url=f"{eb_thread.url}/soap.asmx",
+        http_timeout=2.0, soap_operation_timeout=2.0,
+    )
+    redis = backend.redis
+
+    def shop_api(shop: shops.Shop) -> MijnwebwinkelClient:
+        return MijnwebwinkelClient(shop.credentials.mww_token, base_url=mww_thread.url,
+                                   timeout=2.0, max_retries=2, backoff=0.01)
+
+    def bookkeeping(shop: shops.Shop) -> EBoekhoudenClient:
+        creds = shop.credentials
+        return EBoekhoudenClient(creds.eb_username, creds.eb_code1, creds.eb_code2,
+                                 url=settings.eboekhouden_soap_url, timeout=2.0,
+                                 operation_timeout=2.0,
+                                 session_store=SessionStore(redis, shop.id, creds.eb_username))
+
+    from app.crypto import Vault
+
+    services = Services(settings=settings, engine=db.engine_for(backend.database_url),
+                        redis=redis, vault=Vault(settings.encryption_key),
+                        queue=get_queue(redis, settings.queue_name),
+                        shop_api_factory=shop_api, bookkeeping_factory=bookkeeping)
+    with services.engine.begin() as conn:
+        shop_id, secret = shops.register(
+            conn, services.vault, name="Testwinkel", status=shops.ACTIVE,
+            credentials=shops.Credentials(MWW_TOKEN, EB_USER, EB_CODE1, EB_CODE2))
+    shop = services.load_shop(shop_id)
+    assert shop is not None
+    from app import shop_cache
+
+    shop_cache.clear()
+    yield World(services, settings, mww, eb, mww_thread.url, eb_thread.url, shop, secret)
+    services.close()
+
+
+@pytest.fixture
+def world(backend: Backend, mww_server: Any, eb_server: Any) -> Iterator[World]:
+    """A connected shop on both backends (embedded, and real services when running)."""
+    yield from make_world(backend, mww_server, eb_server)
+
+
+@pytest.fixture
+def embedded_world(embedded_backend: Backend, mww_server: Any,
+                   eb_server: Any) -> Iterator[World]:
+    yield from make_world(embedded_backend, mww_server, eb_server)
