@@ -35,6 +35,7 @@ from app.errors import (
 )
 from app.mapping import Booking, Skip, map_order
 from app.mutations import Mutation, Relation, Soort
+from app.orders import Order
 from app.services import Services
 from app.shops import Shop
 
@@ -61,12 +62,10 @@ def book_order(services: Services, shop: Shop, order_number: str) -> Outcome:
     except OrderNotFoundError as err:
         log.warning("order not found", extra={"shop_id": shop.id, "order": order_number})
         return Outcome("not_found", order_number, reason=err.explanation)
-    except (OrderDataError, MappingError) as err:
-        with transaction(services.engine) as conn:
-            ledger.record_outcome_without_claim(
-                conn, shop.id, order_number, state=ledger.FAILED, reason=err.explanation,
-                error_code="mapping", last_error=str(err))
-        return Outcome("failed", order_number, reason=err.explanation)
+    except OrderDataError as err:
+        return _fail_unbookable(services, shop, order_number, err, None)
+    except MappingError as err:
+        return _fail_unbookable(services, shop, order_number, err, order)
     if isinstance(decision, Skip):
         with transaction(services.engine) as conn:
             ledger.record_outcome_without_claim(
@@ -84,6 +83,18 @@ def book_order(services: Services, shop: Shop, order_number: str) -> Outcome:
     if isinstance(claim, str):
         return Outcome("failed" if claim == ledger.FAILED else "in_progress", order_number)
     return _post_claimed(services, shop, decision, claim)
+
+
+def _fail_unbookable(services: Services, shop: Shop, order_number: str,
+                     err: OrderDataError | MappingError, order: Order | None) -> Outcome:
+    """The order cannot be booked as it stands: record why, for a person to act on."""
+    with transaction(services.engine) as conn:
+        ledger.record_outcome_without_claim(
+            conn, shop.id, order_number, state=ledger.FAILED, reason=err.explanation,
+            error_code="order_data" if order is None else "mapping", last_error=str(err),
+            order_uuid=order.uuid if order else None,
+            order_date=order.date if order else None, total=order.total if order else None)
+    return Outcome("failed", order_number, reason=err.explanation)
 
 
 def _post_claimed(services: Services, shop: Shop, booking: Booking,

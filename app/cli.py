@@ -15,7 +15,7 @@ from typing import Any, NoReturn
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from app import shops
 from app.errors import ConnectorError, MappingError, OrderDataError
@@ -115,6 +115,7 @@ def preview_command(order_file: str, mapping_file: str | None) -> None:
 
 
 @click.command("book")
+@with_appcontext
 @click.option("--shop", "shop_id", type=int, required=True)
 @click.argument("order_number")
 def book_command(shop_id: int, order_number: str) -> None:
@@ -136,6 +137,7 @@ def book_command(shop_id: int, order_number: str) -> None:
 
 
 @shops_cli.command("add")
+@with_appcontext
 @click.option("--name", required=True)
 @click.option("--mww-token", required=True, help="Mijnwebwinkel API token of the shop.")
 @click.option("--eb-username", required=True)
@@ -166,6 +168,7 @@ def shops_add(name: str, mww_token: str, eb_username: str, eb_code1: str, eb_cod
 
 
 @shops_cli.command("list")
+@with_appcontext
 def shops_list() -> None:
     """List shops (no secrets)."""
     from app import ledger
@@ -193,6 +196,7 @@ def _iso(value: str | None, name: str) -> dt.datetime | None:
 
 
 @click.command("reconcile")
+@with_appcontext
 @click.option("--shop", "shop_id", type=int, help="Only this shop (default: all active).")
 @click.option("--since", help="Start of the window (ISO 8601). On a shop that was never "
               "reconciled, backfills by order date.")
@@ -215,6 +219,7 @@ def reconcile_command(shop_id: int | None, since: str | None, until: str | None,
         fail(f"no shop with id {shop_id}" if shop_id is not None else "no active shops")
     failed = False
     for row in rows:
+        assert row is not None
         shop = services.load_shop(row.id)
         mode = BACKFILL if start is not None and shop.watermark is None else MANUAL
         result = run_pass(services, shop, mode=mode, since=start, until=end, dry_run=dry_run)

@@ -45,6 +45,12 @@ def _insert(conn: Connection, table: Any) -> Any:
     return dialect.insert(table)
 
 
+def _new_id(result: Any) -> int:
+    key = result.inserted_primary_key
+    assert key is not None
+    return int(key[0])
+
+
 # --- shops --------------------------------------------------------------------------
 
 
@@ -80,7 +86,7 @@ def create_shop(conn: Connection, *, name: str, webhook_key: str, credentials: s
         name=name, webhook_key=webhook_key, credentials=credentials,
         webhook_secret=webhook_secret, mapping=mapping, status=status,
     ))
-    return int(result.inserted_primary_key[0])
+    return _new_id(result)
 
 
 def get_shop(conn: Connection, shop_id: int) -> ShopRow | None:
@@ -359,7 +365,7 @@ def start_run(conn: Connection, shop_id: int, mode: str, window_start: dt.dateti
     result = conn.execute(reconcile_runs.insert().values(
         shop_id=shop_id, mode=mode, window_start=window_start, window_end=window_end,
         started_at=utcnow(), outcome="running"))
-    return int(result.inserted_primary_key[0])
+    return _new_id(result)
 
 
 def finish_run(conn: Connection, run_id: int, *, outcome: str, seen: int,
@@ -388,7 +394,7 @@ def last_run(conn: Connection, shop_id: int) -> dict[str, Any] | None:
 def create_user(conn: Connection, email: str, password_hash: str) -> int:
     result = conn.execute(users.insert().values(email=email.strip().lower(),
                                                 password_hash=password_hash))
-    return int(result.inserted_primary_key[0])
+    return _new_id(result)
 
 
 def get_user_by_email(conn: Connection, email: str) -> dict[str, Any] | None:

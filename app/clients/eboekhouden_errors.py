@@ -46,7 +46,7 @@ SYSTEM = "eboekhouden"
 
 _CREDENTIALS_HELP = (
     "Controleer de gebruikersnaam en beveiligingscodes in e-Boekhouden onder Beheer > "
-    "Instellingen > Koppelingen (API/SOAP) en vul ze opnieuw in bij Instellingen."
+    "Instellingen > Koppelingen (API/SOAP) en vul ze opnieuw in bij Gegevens van de koppeling."
 )
 
 
@@ -83,10 +83,10 @@ ERROR_CODES: dict[str, ErrorRule] = {
     "RELATIE_BESTAAT": ErrorRule(
         RelationExistsError,
         "Relatiecode {relation_code} is in e-Boekhouden al in gebruik voor een andere "
-        "relatie. Pas de relatiecode aan in e-Boekhouden of bij Instellingen.",
+        "relatie. Pas de relatiecode aan in e-Boekhouden.",
         pattern=r"'(?P<relation_code>[^']+)'",
         fallback="De relatiecode is in e-Boekhouden al in gebruik. Pas de relatiecode aan "
-        "in e-Boekhouden of bij Instellingen.",
+        "in e-Boekhouden.",
     ),
     "GROOTBOEK_ONBEKEND": ErrorRule(
         UpstreamRejectedError,

@@ -74,7 +74,8 @@ _SECRET_PARAM = re.compile(r"(?<![\w-])((?:partner_)?token=)[^&#\s'\"<>]*", re.I
 _NEW_TOKEN = (
     "Maak in Mijnwebwinkel een nieuwe API-token aan via Instellingen > API > Token "
     "toevoegen (in het nieuwe menu: Instellingen > Add-ons & Modules > Integraties & "
-    "koppelingen), kies deze koppeling als partner en vul de nieuwe token hier in."
+    "koppelingen), kies deze koppeling als partner en vul de nieuwe token in bij "
+    "Gegevens van de koppeling."
 )
 _RETRY_LATER = "De koppeling probeert het later automatisch opnieuw."
 

@@ -1,0 +1,82 @@
+"""Dutch display of amounts, dates and states in the templates."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import Flask
+
+from app.web.common import mask
+
+LOCAL_TZ = ZoneInfo("Europe/Amsterdam")
+
+# Booking states as the overview shows and filters them: (label, css class).
+STATE_LABELS = {
+    "booked": ("Geboekt", "ok"),
+    "failed": ("Mislukt", "bad"),
+    "retrying": ("Wachtend", "wait"),
+    "posting": ("Wachtend", "wait"),
+    "skipped": ("Overgeslagen", "muted"),
+}
+SHOP_STATUS_LABELS = {
+    "draft": ("Nog niet geïnstalleerd", "wait"),
+    "active": ("Actief", "ok"),
+    "disabled": ("Uitgeschakeld", "muted"),
+    "auth_failed": ("Inloggegevens geweigerd", "bad"),
+}
+RUN_OUTCOMES = {
+    "ok": "Gelukt",
+    "failed": "Mislukt",
+    "dry_run": "Proefrun",
+    "running": "Bezig",
+    "locked": "Overgeslagen (een andere controle liep nog)",
+}
+RUN_MODES = {"poll": "snelle controle", "hourly": "uurlijkse controle",
+             "backfill": "inhaalslag", "manual": "handmatig"}
+
+
+def money(value: Decimal | None) -> str:
+    """``Decimal("1234.5")`` → ``"€ 1.234,50"``."""
+    if value is None:
+        return ""
+    text = f"{abs(value):,.2f}".replace(",", "_").replace(".", ",").replace("_", ".")
+    return f"€ -{text}" if value < 0 else f"€ {text}"
+
+
+def date(value: dt.date | None) -> str:
+    return value.strftime("%d-%m-%Y") if value else ""
+
+
+def datetime(value: dt.datetime | None) -> str:
+    """UTC (or naive UTC) → Dutch local time."""
+    if value is None:
+        return ""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    return value.astimezone(LOCAL_TZ).strftime("%d-%m-%Y %H:%M")
+
+
+def state_label(state: str) -> str:
+    return STATE_LABELS.get(state, (state, ""))[0]
+
+
+def state_class(state: str) -> str:
+    return STATE_LABELS.get(state, ("", "muted"))[1]
+
+
+def init_app(app: Flask) -> None:
+    def shop_status(status: str) -> tuple[str, str]:
+        return SHOP_STATUS_LABELS.get(status, (status, "muted"))
+
+    table: dict[str, Any] = {
+        "money": money, "date": date, "datetime": datetime, "mask": mask,
+        "state_label": state_label, "state_class": state_class,
+        "shop_status_label": lambda s: shop_status(s)[0],
+        "shop_status_class": lambda s: shop_status(s)[1],
+        "run_outcome": lambda o: RUN_OUTCOMES.get(o, o),
+        "run_mode": lambda m: RUN_MODES.get(m, m),
+    }
+    app.jinja_env.filters.update(table)

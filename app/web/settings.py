@@ -1,0 +1,150 @@
+""""Instellingen" (the incumbent's "Stap 2 van 2"): the mapping table per tax treatment,
+the bookable statuses, debtors ledger, booking mode and payment term, and "Installeer de
+koppeling" (validate, save, activate)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from werkzeug.exceptions import HTTPException
+
+from app import ledger, shop_cache, shops
+from app.db import transaction
+from app.errors import ConnectorError
+from app.mapping_settings import (
+    BOOKING_MODES,
+    BTW_CODE_LABELS,
+    INCOME_TYPES,
+    MODE_CASH,
+    MODE_INVOICE,
+    MODE_INVOICE_AND_PAYMENT,
+    MappingSettings,
+    describe_treatment,
+    validate,
+)
+from app.mutations import LedgerAccount
+from app.orders import OrderStatus
+from app.web.common import html_error, services, shop_or_404
+from app.web.settings_form import (
+    OSS_COUNTRIES,
+    STANDARD_TREATMENTS,
+    add_oss_rule,
+    ordered_rules,
+    parse,
+    remove_rule,
+)
+
+bp = Blueprint("instellingen", __name__)
+bp.register_error_handler(HTTPException, html_error)
+log = logging.getLogger(__name__)
+
+INCOME_LABELS = {"omzet": "Omzet", "verzendkosten": "Verzendkosten",
+                 "betaalkosten": "Betaalkosten", "korting": "Korting"}
+MODE_LABELS = {
+    MODE_INVOICE: "Factuur (Factuur verstuurd); de betaling boekt u zelf",
+    MODE_INVOICE_AND_PAYMENT: "Factuur én betaling (Factuur verstuurd + Factuurbetaling "
+                              "ontvangen)",
+    MODE_CASH: "Direct ontvangen (Geld ontvangen), zonder factuur",
+}
+
+
+@dataclass
+class Remote:
+    """What the form's selects offer, fetched live from both systems."""
+
+    accounts: list[LedgerAccount] = field(default_factory=list)
+    statuses: list[OrderStatus] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ledger_codes(self) -> set[str] | None:
+        return {a.code for a in self.accounts} if self.accounts else None
+
+    @property
+    def status_ids(self) -> set[int] | None:
+        return {s.status for s in self.statuses} if self.statuses else None
+
+
+def fetch_remote(shop: shops.Shop) -> Remote:
+    remote = Remote()
+    try:
+        remote.accounts = sorted(services().bookkeeping(shop).ledger_accounts(),
+                                 key=lambda a: a.code)
+    except ConnectorError as err:
+        log.info("ledger accounts unavailable: %s", err)
+        remote.problems.append("De grootboekrekeningen konden niet uit e-Boekhouden.nl "
+                               "worden gehaald: " + err.explanation)
+    try:
+        remote.statuses = sorted(services().shop_api(shop).order_statuses(),
+                                 key=lambda s: s.status)
+    except ConnectorError as err:
+        log.info("order statuses unavailable: %s", err)
+        remote.problems.append("De orderstatussen konden niet uit Mijnwebwinkel worden "
+                               "gehaald: " + err.explanation)
+    return remote
+
+
+def _render(shop: shops.Shop, mapping: MappingSettings, remote: Remote,
+            errors: dict[str, str], status: int = 200, **extra: Any) -> Any:
+    accounts = {a.code: f"{a.code} - {a.description}" for a in remote.accounts}
+    for code in _used_ledgers(mapping):  # keep what is set, even if the chart lacks it
+        accounts.setdefault(code, f"{code} (niet gevonden in e-Boekhouden)")
+    statuses = remote.statuses or [
+        OrderStatus(s, mapping.status_names.get(s, f"Status {s}"), s in mapping.credit_statuses)
+        for s in sorted(mapping.bookable_statuses | mapping.credit_statuses)
+    ]
+    return render_template(
+        "settings.html", shop=shop, mapping=mapping, rules=ordered_rules(mapping.rules),
+        accounts=sorted(accounts.items()), statuses=statuses, problems=remote.problems,
+        errors=errors, btw_codes=BTW_CODE_LABELS, income_types=INCOME_TYPES,
+        income_labels=INCOME_LABELS, modes=[(m, MODE_LABELS[m]) for m in BOOKING_MODES],
+        describe=describe_treatment, standard=STANDARD_TREATMENTS,
+        oss_countries=OSS_COUNTRIES, **extra,
+    ), status
+
+
+def _used_ledgers(mapping: MappingSettings) -> set[str]:
+    codes = {mapping.debtors_ledger, mapping.payment_ledger}
+    for rule in mapping.rules:
+        codes.update(rule.ledgers.values())
+    return {c for c in codes if c}
+
+
+@bp.get("/koppelingen/<int:shop_id>/instellingen")
+def edit(shop_id: int) -> Any:
+    shop = shop_or_404(shop_id)
+    return _render(shop, shop.mapping, fetch_remote(shop), {})
+
+
+@bp.post("/koppelingen/<int:shop_id>/instellingen")
+def save(shop_id: int) -> Any:
+    shop = shop_or_404(shop_id)
+    remote = fetch_remote(shop)
+    mapping, errors = parse(request.form, shop.mapping, remote.status_ids)
+    action = request.form.get("action", "save")
+    if action == "add_oss":
+        mapping, oss_errors = add_oss_rule(mapping, request.form.get("oss_country", ""),
+                                           request.form.get("oss_rate", ""))
+        return _render(shop, mapping, remote, oss_errors, 400 if oss_errors else 200,
+                       unsaved=True, oss_form=request.form)
+    if action.startswith("remove:"):
+        mapping = remove_rule(mapping, action.removeprefix("remove:"))
+        return _render(shop, mapping, remote, {}, unsaved=True)
+    errors.update(validate(mapping, remote.ledger_codes))
+    if errors:
+        return _render(shop, mapping, remote, errors, 400, unsaved=True)
+    names = {s.status: s.description for s in remote.statuses} or mapping.status_names
+    mapping = replace(mapping, status_names=names)
+    values: dict[str, Any] = {"mapping": mapping.to_json()}
+    installing = action == "install" and shop.status in (shops.DRAFT, shops.DISABLED)
+    if installing:
+        values["status"] = shops.ACTIVE
+    with transaction(services().engine) as conn:
+        ledger.update_shop(conn, shop.id, **values)
+    shop_cache.clear()
+    flash("De koppeling is geïnstalleerd: bestellingen worden vanaf nu geboekt." if installing
+          else "De instellingen zijn opgeslagen.", "ok")
+    return redirect(url_for("overzicht.show", shop_id=shop.id))

@@ -1,0 +1,123 @@
+"""The "Stap 2 van 2" form as data: submitted fields → ``MappingSettings`` + problems.
+
+Pure (no Flask, no I/O). Field names match ``mapping_settings.validate``'s error keys:
+``rules.<treatment>.btw_code``, ``rules.<treatment>.<income type>``, ``debtors_ledger``,
+``booking_mode``, ``payment_ledger``, ``payment_term_days``, ``bookable_statuses``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import replace
+from decimal import Decimal, InvalidOperation
+
+from werkzeug.datastructures import MultiDict
+
+from app.mapping_settings import (
+    DEFAULT_RULES,
+    EU_COUNTRIES,
+    HOME_COUNTRY,
+    INCOME_TYPES,
+    OMZET,
+    MappingSettings,
+    TaxRule,
+    oss_key,
+)
+
+STANDARD_TREATMENTS = tuple(rule.treatment for rule in DEFAULT_RULES)
+OSS_COUNTRIES = tuple(sorted(EU_COUNTRIES - {HOME_COUNTRY}))
+OSS_BTW_CODE = "AFW_VERK"
+_OSS = re.compile(r"^oss:([A-Z]{2}):(\d{1,2}(?:\.\d{1,2})?)$")
+TERM = "De betalingstermijn is een aantal dagen (0 tot 9999)."
+
+
+Form = MultiDict[str, str]
+
+
+def ordered_rules(rules: Iterable[TaxRule]) -> tuple[TaxRule, ...]:
+    """The standard rows first (added from the defaults when missing), then OSS rows."""
+    by_key = {rule.treatment: rule for rule in rules}
+    standard = tuple(by_key.get(d.treatment, d) for d in DEFAULT_RULES)
+    others = sorted((r for k, r in by_key.items() if k not in STANDARD_TREATMENTS),
+                    key=lambda r: r.treatment)
+    return (*standard, *others)
+
+
+def _valid_treatment(key: str) -> bool:
+    match = _OSS.match(key)
+    return key in STANDARD_TREATMENTS or bool(match and match.group(1) in OSS_COUNTRIES)
+
+
+def _statuses(values: list[str], known: set[int] | None, field: str,
+              errors: dict[str, str]) -> frozenset[int]:
+    statuses = set()
+    for value in values:
+        if not value.isdigit() or (known is not None and int(value) not in known):
+            errors[field] = "Kies alleen orderstatussen uit de lijst."
+            continue
+        statuses.add(int(value))
+    return frozenset(statuses)
+
+
+def parse(form: Form, base: MappingSettings,
+          known_statuses: set[int] | None = None) -> tuple[MappingSettings, dict[str, str]]:
+    """The settings as submitted (``base`` supplies what the form does not carry)."""
+    errors: dict[str, str] = {}
+    rules = []
+    for treatment in dict.fromkeys(form.getlist("treatment")):
+        if not _valid_treatment(treatment):
+            continue
+        prefix = f"rules.{treatment}"
+        ledgers = {income: (form.get(f"{prefix}.{income}") or "").strip()
+                   for income in INCOME_TYPES}
+        code = (form.get(f"{prefix}.btw_code") or "").strip().upper()
+        rules.append(TaxRule(treatment, code, ledgers))
+    term_text = (form.get("payment_term_days") or "").strip()
+    term = base.payment_term_days
+    if term_text.isdigit() and len(term_text) <= 4:
+        term = int(term_text)
+    else:
+        errors["payment_term_days"] = TERM
+    settings = replace(
+        base,
+        rules=ordered_rules(rules),
+        debtors_ledger=(form.get("debtors_ledger") or "").strip(),
+        booking_mode=(form.get("booking_mode") or "").strip(),
+        payment_ledger=(form.get("payment_ledger") or "").strip(),
+        payment_term_days=term,
+        bookable_statuses=_statuses(form.getlist("bookable_statuses"), known_statuses,
+                                    "bookable_statuses", errors),
+        credit_statuses=_statuses(form.getlist("credit_statuses"), known_statuses,
+                                  "credit_statuses", errors),
+    )
+    return settings, errors
+
+
+def add_oss_rule(settings: MappingSettings, country: str,
+                 rate_text: str) -> tuple[MappingSettings, dict[str, str]]:
+    """A new OSS row (code AFW_VERK, the 21% row's ledgers), or why not."""
+    country = country.strip().upper()
+    if country not in OSS_COUNTRIES:
+        return settings, {"oss_country": "Kies een EU-land (niet Nederland)."}
+    try:
+        rate = Decimal(rate_text.strip().replace(",", ".").rstrip("%").strip())
+    except InvalidOperation:
+        rate = Decimal(-1)
+    if not rate.is_finite() or not Decimal(0) <= rate <= Decimal(30) or rate != round(rate, 2):
+        return settings, {"oss_rate": "Vul het btw-tarief van dat land in, bijvoorbeeld 19 "
+                                      "of 5,5."}
+    key = oss_key(country, rate)
+    if settings.rule(key) is not None:
+        return settings, {"oss_rate": f"Er is al een regel voor {country} {rate.normalize():f}%."}
+    model = settings.rule("rate:21") or DEFAULT_RULES[0]
+    ledgers = dict(model.ledgers) or {OMZET: ""}
+    rule = TaxRule(key, OSS_BTW_CODE, ledgers)
+    return replace(settings, rules=ordered_rules((*settings.rules, rule))), {}
+
+
+def remove_rule(settings: MappingSettings, treatment: str) -> MappingSettings:
+    """Drop an OSS row (the standard rows always stay)."""
+    if treatment in STANDARD_TREATMENTS:
+        return settings
+    return replace(settings, rules=tuple(r for r in settings.rules if r.treatment != treatment))

@@ -1,0 +1,179 @@
+"""The notification endpoint's contract: every answer, and nothing enqueued on refusal."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+from standardwebhooks.webhooks import Webhook
+
+from app import create_app, ledger, shops
+from app.db import transaction
+from app.queue import booking_job_id
+from tests.conftest import World
+
+
+def signed_headers(secret: str, body: bytes, *, msg_id: str | None = None,
+                   at: dt.datetime | None = None,
+                   extra_sigs: tuple[str, ...] = ()) -> dict[str, str]:
+    msg_id = msg_id or f"msg_{uuid.uuid4().hex}"
+    at = at or dt.datetime.now(dt.UTC)
+    signature = Webhook(secret).sign(msg_id, at, body.decode())
+    return {
+        "webhook-id": msg_id,
+        "webhook-timestamp": str(int(at.timestamp())),
+        "webhook-signature": " ".join((*extra_sigs, signature)),
+        "Content-Type": "application/json",
+    }
+
+
+@pytest.fixture
+def client(world: World) -> FlaskClient:
+    app = create_app(services=world.services)
+    app.config["TESTING"] = True
+    return app.test_client()
+
+
+def url(world: World, key: str | None = None) -> str:
+    return f"/webhooks/mijnwebwinkel/{key or world.shop.webhook_key}"
+
+
+def post(client: FlaskClient, world: World, payload: Any, **kw: Any) -> Any:
+    body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+    headers = kw.pop("headers", None) or signed_headers(kw.pop("secret", world.webhook_secret),
+                                                        body, **kw)
+    return client.post(url(world), data=body, headers=headers)
+
+
+def queued(world: World) -> list[str]:
+    return list(world.services.queue.get_job_ids())
+
+
+@pytest.mark.parametrize("number", [1001, "1001", " 1001 "])
+def test_a_signed_notification_is_queued(client: FlaskClient, world: World,
+                                         number: object) -> None:
+    response = post(client, world, {"order_number": number, "other": "ignored"})
+    assert response.status_code == 202
+    assert response.get_json() == {"status": "queued"}
+    assert queued(world) == [booking_job_id(world.shop.id, "1001")]
+    job = world.services.queue.fetch_job(queued(world)[0])
+    assert job.func_name == "worker.jobs.book_order" and job.args == [world.shop.id, "1001"]
+
+
+def test_the_same_webhook_id_twice_is_a_duplicate(client: FlaskClient, world: World) -> None:
+    body = json.dumps({"order_number": 7}).encode()
+    headers = signed_headers(world.webhook_secret, body, msg_id="msg_fixed")
+    assert client.post(url(world), data=body, headers=headers).get_json() == {"status": "queued"}
+    again = client.post(url(world), data=body, headers=headers)
+    assert (again.status_code, again.get_json()) == (202, {"status": "duplicate"})
+    assert len(queued(world)) == 1
+
+
+def test_a_second_notification_for_a_queued_order_does_not_pile_up(
+        client: FlaskClient, world: World) -> None:
+    for _ in range(3):
+        assert post(client, world, {"order_number": 8}).status_code == 202
+    assert queued(world) == [booking_job_id(world.shop.id, "8")]
+
+
+REFUSALS = [
+    ("invalid-json", b"{not json", {}, 400),
+    ("missing-number", json.dumps({"order": 1}).encode(), {}, 400),
+    ("negative-number", json.dumps({"order_number": -4}).encode(), {}, 400),
+    ("zero", json.dumps({"order_number": 0}).encode(), {}, 400),
+    ("letters", json.dumps({"order_number": "abc"}).encode(), {}, 400),
+    ("bool", json.dumps({"order_number": True}).encode(), {}, 400),
+    ("list-body", json.dumps([1]).encode(), {}, 400),
+]
+
+
+@pytest.mark.parametrize(("body", "status"), [pytest.param(b, s, id=i)
+                                              for i, b, _, s in REFUSALS])
+def test_invalid_payloads_are_400_with_messages(client: FlaskClient, world: World,
+                                                body: bytes, status: int) -> None:
+    response = post(client, world, body)
+    assert response.status_code == status
+    assert response.get_json()["error"] == "invalid payload"
+    assert response.get_json()["messages"]
+    assert queued(world) == []
+
+
+def _old(minutes: int) -> dt.datetime:
+    return dt.datetime.now(dt.UTC) + dt.timedelta(minutes=minutes)
+
+
+@pytest.mark.parametrize("kind", ["missing", "wrong-secret", "too-old", "too-new", "garbled",
+                                  "tampered-body"])
+def test_bad_signatures_are_401(client: FlaskClient, world: World, kind: str) -> None:
+    body = json.dumps({"order_number": 9}).encode()
+    if kind == "missing":
+        headers = {"Content-Type": "application/json"}
+    elif kind == "wrong-secret":
+        headers = signed_headers(shops.new_webhook_secret(), body)
+    elif kind in ("too-old", "too-new"):
+        headers = signed_headers(world.webhook_secret, body,
+                                 at=_old(-6 if kind == "too-old" else 6))
+    elif kind == "garbled":
+        headers = {**signed_headers(world.webhook_secret, body), "webhook-signature": "v1"}
+    else:
+        headers = signed_headers(world.webhook_secret, body)
+        body = json.dumps({"order_number": 10}).encode()
+    response = client.post(url(world), data=body, headers=headers)
+    assert response.status_code == 401
+    assert queued(world) == []
+
+
+def test_several_signatures_any_valid_one_counts(client: FlaskClient, world: World) -> None:
+    body = json.dumps({"order_number": 11}).encode()
+    headers = signed_headers(world.webhook_secret, body,
+                             extra_sigs=("v1,bm90IGEgc2lnbmF0dXJl",))
+    assert client.post(url(world), data=body, headers=headers).status_code == 202
+
+
+def test_unknown_or_disabled_shop_is_404(client: FlaskClient, world: World) -> None:
+    body = json.dumps({"order_number": 12}).encode()
+    headers = signed_headers(world.webhook_secret, body)
+    assert client.post(url(world, "nope"), data=body, headers=headers).status_code == 404
+    with transaction(world.services.engine) as conn:
+        ledger.update_shop(conn, world.shop.id, status=shops.DISABLED)
+    from app import shop_cache
+
+    shop_cache.clear()
+    assert client.post(url(world), data=body, headers=headers).status_code == 404
+    assert queued(world) == []
+
+
+def test_too_large_is_413_and_not_json_is_415(client: FlaskClient, world: World) -> None:
+    big = json.dumps({"order_number": 13, "pad": "x" * 70_000}).encode()
+    response = client.post(url(world), data=big, headers=signed_headers(world.webhook_secret, big))
+    assert response.status_code == 413
+    body = b"order_number=13"
+    headers = {**signed_headers(world.webhook_secret, body), "Content-Type": "text/plain"}
+    assert client.post(url(world), data=body, headers=headers).status_code == 415
+    assert queued(world) == []
+
+
+def test_rotated_secret_old_one_works_during_grace(client: FlaskClient, world: World) -> None:
+    with transaction(world.services.engine) as conn:
+        new_secret = shops.rotate_secret(conn, world.services.vault, world.shop.id)
+    from app import shop_cache
+
+    shop_cache.clear()
+    assert post(client, world, {"order_number": 14}, secret=new_secret).status_code == 202
+    assert post(client, world, {"order_number": 15}).status_code == 202  # old one
+    assert post(client, world, {"order_number": 16},
+                secret=shops.new_webhook_secret()).status_code == 401
+
+
+def test_refusals_write_nothing_but_counters(client: FlaskClient, world: World) -> None:
+    post(client, world, b"{bad")
+    client.post(url(world, "nope"), data=b"{}", headers={"Content-Type": "application/json"})
+    with world.services.engine.connect() as conn:
+        assert ledger.list_bookings(conn, world.shop.id)[1] == 0
+    assert [k for k in world.services.redis.keys("mww:webhook-id:*")] == []
+    metrics = client.get("/metrics").get_data(as_text=True)
+    assert 'mww_notifications_total{outcome="invalid_payload"}' in metrics

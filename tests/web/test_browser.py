@@ -1,0 +1,334 @@
+"""The real pages in headless Chromium, against the connector served on loopback with
+both simulators behind the real clients: log in, connect a shop, fill in the mapping,
+see a booking appear after a notification, see a failed booking with its reason, fix
+and retry it, rotate the webhook secret; and the refusals on the way (wrong password,
+too-short username, wrong credentials, missing CSRF token, a page without login).
+
+Screenshots of the main pages go to ``test-artifacts/`` (gitignored).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import json
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import fakeredis
+import pytest
+from rq import SimpleWorker
+from rq.serializers import JSONSerializer
+from standardwebhooks.webhooks import Webhook
+
+from app import create_app, db, ledger, shop_cache, shops
+from app.config import Settings
+from app.crypto import generate_key
+from app.migrate import upgrade
+from app.services import Services, build_services
+from app.web.users_cli import hash_password
+from sandbox.eboekhouden import SOAP_PATH, EBoekhoudenSimulator
+from sandbox.mijnwebwinkel import MijnwebwinkelSimulator
+from sandbox.order_factory import make_order
+from sandbox.server import ServerThread
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+EMAIL, PASSWORD = "boekhouder@example.nl", "een-lang-wachtwoord"
+PARTNER = "partner-token"
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="headless Chromium is not installed at "
+                       "/usr/bin/chromium (apt-get install -y chromium)"),
+]
+sync_api = pytest.importorskip("playwright.sync_api",
+                               reason="the playwright package is not installed")
+expect = sync_api.expect
+_ids = itertools.count(1)
+
+
+@dataclass
+class Stack:
+    url: str
+    services: Services
+    mww: MijnwebwinkelSimulator
+    eb: EBoekhoudenSimulator
+    browser: Any
+
+
+@dataclass
+class Tenant:
+    """One test's shop in both simulators (fresh names: the simulators live per module)."""
+
+    name: str
+    token: str
+    username: str
+    code1: str
+    code2: str
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    database_url = f"sqlite:///{tmp_path_factory.mktemp('browser') / 'connector.db'}"
+    upgrade(database_url)
+    mww = MijnwebwinkelSimulator(partner_token=PARTNER)
+    eb = EBoekhoudenSimulator()
+    holder: dict[str, Any] = {}
+    with ServerThread(mww) as mww_server, ServerThread(eb) as eb_server, \
+            ServerThread(lambda env, start: holder["app"](env, start)) as web_server:
+        settings = Settings(
+            database_url=database_url, secret_key=generate_key(),
+            encryption_key=generate_key(), public_base_url=web_server.url,
+            mijnwebwinkel_api_url=mww_server.url, mijnwebwinkel_partner_token=PARTNER,
+            eboekhouden_soap_url=eb_server.url + SOAP_PATH, http_timeout=5,
+            soap_operation_timeout=10)
+        services = build_services(settings, redis=fakeredis.FakeRedis())
+        holder["app"] = create_app(settings, services)
+        with sync_api.sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=str(CHROMIUM),
+                                                 args=CHROMIUM_ARGS)
+            yield Stack(web_server.url, services, mww, eb, browser)
+            browser.close()
+        services.close()
+
+
+@pytest.fixture
+def page(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    with stack.services.engine.begin() as conn:
+        for table in reversed(db.metadata.sorted_tables):
+            conn.execute(table.delete())
+        ledger.create_user(conn, EMAIL, hash_password(PASSWORD))
+    stack.services.redis.flushall()
+    shop_cache.clear()
+    import worker.jobs
+
+    monkeypatch.setattr(worker.jobs, "runtime_services", lambda: stack.services)
+    context = stack.browser.new_context(base_url=stack.url, locale="nl-NL",
+                                        viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(15_000)
+    yield context.new_page()
+    context.close()
+
+
+@pytest.fixture
+def tenant(stack: Stack) -> Tenant:
+    n = next(_ids)
+    tenant = Tenant(f"De Theepot {n}", f"mww-token-{uuid.uuid4().hex}", f"winkelier{n}",
+                    f"code1-{n}-abc", f"code2-{n}-def")
+    stack.mww.add_shop(tenant.token, name=tenant.name)
+    stack.eb.add_administration(tenant.username, tenant.code1, tenant.code2)
+    return tenant
+
+
+def shot(page: Any, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def log_in(page: Any, password: str = PASSWORD) -> None:
+    page.fill("#email", EMAIL)
+    page.fill("#password", password)
+    page.click("button:has-text('Inloggen')")
+
+
+def fill_connection(page: Any, tenant: Tenant, **overrides: str) -> None:
+    values = {"name": tenant.name, "mww_token": tenant.token, "eb_username": tenant.username,
+              "eb_code1": tenant.code1, "eb_code2": tenant.code2, **overrides}
+    for field, value in values.items():
+        page.fill(f"#{field}", value)
+    page.click("button:has-text('Verbinding testen en doorgaan')")
+
+
+def connect_and_install(page: Any, tenant: Tenant) -> int:
+    """Log in, connect the tenant's shop and install it with the default mapping."""
+    page.goto("/")
+    log_in(page)
+    page.click("text=Koppeling toevoegen")
+    fill_connection(page, tenant)
+    expect(page.locator("h2")).to_contain_text("Stap 2 van 2")
+    page.click("button:has-text('Installeer de koppeling')")
+    expect(page.locator(".notice.ok")).to_contain_text("De koppeling is geïnstalleerd")
+    return int(page.url.rstrip("/").split("/")[-1])
+
+
+def notify(url: str, secret: str, number: str) -> int:
+    """A signed Standard Webhooks notification; returns the HTTP status."""
+    body = json.dumps({"order_number": number})
+    msg_id = f"msg_{uuid.uuid4().hex}"
+    now = dt.datetime.now(dt.UTC)
+    request = urllib.request.Request(url, data=body.encode(), method="POST", headers={
+        "Content-Type": "application/json", "webhook-id": msg_id,
+        "webhook-timestamp": str(int(now.timestamp())),
+        "webhook-signature": Webhook(secret).sign(msg_id, now, body)})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as err:
+        return err.code
+
+
+def run_worker(stack: Stack) -> None:
+    worker = SimpleWorker([stack.services.queue], connection=stack.services.redis,
+                          serializer=JSONSerializer)
+    worker.work(burst=True)
+
+
+def webhook_details(page: Any, shop_id: int) -> tuple[str, str]:
+    page.goto(f"/koppelingen/{shop_id}/webhook")
+    page.click("summary:has-text('Toon geheim')")
+    return page.inner_text("#webhook-url"), page.inner_text("#webhook-secret")
+
+
+def test_login_refusals_and_pages_without_login(stack: Stack, page: Any) -> None:
+    page.goto("/koppelingen/nieuw")  # no session: the login page, remembering the target
+    expect(page).to_have_url(f"{stack.url}/login?next=/koppelingen/nieuw")
+    shot(page, "01-inloggen")
+    log_in(page, password="verkeerd-wachtwoord")
+    expect(page.locator(".notice.bad")).to_have_text("Onjuist e-mailadres of wachtwoord.")
+    log_in(page)
+    expect(page).to_have_url(f"{stack.url}/koppelingen/nieuw")
+    expect(page.locator("h1")).to_contain_text("Koppeling toevoegen")
+    page.click("button:has-text('Uitloggen')")
+    expect(page.locator(".notice")).to_contain_text("U bent uitgelogd.")
+    for url in ("/", "/koppelingen/1/instellingen", "/koppelingen/1/webhook"):
+        page.goto(url)
+        expect(page.locator("h1")).to_have_text("Inloggen")
+
+
+def test_connect_a_shop_with_refusals_then_fill_in_the_mapping(stack: Stack, page: Any,
+                                                               tenant: Tenant) -> None:
+    page.goto("/")
+    log_in(page)
+    page.click("text=Koppeling toevoegen")
+    fill_connection(page, tenant, eb_username="kort")
+    expect(page.locator("#error-eb_username")).to_contain_text(
+        "Voor deze koppeling moet uw gebruikersnaam minimaal 6 tekens bevatten.")
+    shot(page, "02-koppeling-toevoegen")
+    fill_connection(page, tenant, mww_token="niet-de-goede-token")
+    expect(page.locator("#error-mww")).to_contain_text("Mijnwebwinkel weigert de API-token")
+    expect(page.locator("#error-eb")).to_have_count(0)
+    fill_connection(page, tenant, eb_code2="verkeerd")
+    expect(page.locator("#error-eb")).to_contain_text("e-Boekhouden weigert")
+    expect(page.locator("#error-mww")).to_have_count(0)
+    fill_connection(page, tenant)
+
+    expect(page.locator("h2")).to_contain_text("Stap 2 van 2")
+    page.select_option("[name='rules.rate:9.btw_code']", "HOOG_VERK_21")  # a wrong pair
+    page.select_option("[name='rules.rate:21.verzendkosten']", "8100")
+    page.check("input[name=bookable_statuses][value='5']")
+    page.click("button:has-text('Installeer de koppeling')")
+    expect(page.locator("[id='error-rules.rate:9.btw_code']")).to_contain_text(
+        "BTW-code HOOG_VERK_21 hoort bij 21%, niet bij BTW 9%.")
+    expect(page.locator("[name='rules.rate:21.verzendkosten']")).to_have_value("8100")
+    shot(page, "03-instellingen-fout")
+    page.select_option("[name='rules.rate:9.btw_code']", "LAAG_VERK_9")
+    page.click("button:has-text('Installeer de koppeling')")
+    expect(page.locator(".notice.ok")).to_contain_text("De koppeling is geïnstalleerd")
+
+    shop_id = int(page.url.split("/")[-1])
+    shop = stack.services.load_shop(shop_id)
+    assert shop is not None and shop.status == shops.ACTIVE
+    assert shop.mapping.rule("rate:21").ledgers["verzendkosten"] == "8100"  # type: ignore[union-attr]
+    assert shop.mapping.bookable_statuses == {2, 3, 5, 6}
+    page.goto(f"/koppelingen/{shop_id}/instellingen")
+    shot(page, "04-instellingen")
+    assert tenant.token not in page.content() and tenant.code2 not in page.content()
+
+
+def test_booking_appears_then_a_failed_one_is_fixed_and_retried(stack: Stack, page: Any,
+                                                               tenant: Tenant) -> None:
+    shop_id = connect_and_install(page, tenant)
+    store = stack.mww.shop(tenant.token)
+    store.add_order(make_order(1001, seed=7))
+    store.add_order(make_order(1002, kind="oss"))  # DE 19% and 7%: no OSS rows yet
+    url, secret = webhook_details(page, shop_id)
+    assert notify(url, secret, "1001") == 202
+    assert notify(url, secret, "1002") == 202
+    run_worker(stack)
+
+    page.goto(f"/koppelingen/{shop_id}")
+    (booked,) = [m for m in stack.eb.mutations(tenant.username) if m["Factuurnummer"] == "1001"]
+    row = page.locator("#booking-1001")
+    expect(row).to_contain_text("Geboekt")
+    expect(row).to_contain_text(str(booked["MutatieNr"]))
+    failed = page.locator("#booking-1002")
+    expect(failed).to_contain_text("Mislukt")
+    expect(failed).to_contain_text("OSS-verkoop naar DE")
+    expect(page.locator("#count-geboekt")).to_contain_text("1")
+    expect(page.locator("#count-mislukt")).to_contain_text("1")
+    shot(page, "05-overzicht")
+
+    failed.locator("a:has-text('1002')").click()
+    expect(page.locator("#failure")).to_contain_text("Voeg bij Instellingen een regel voor DE")
+    shot(page, "06-boeking-mislukt")
+    page.click("a.button:has-text('Voorbeeld')")
+    expect(page.locator("#preview-error")).to_contain_text("OSS-verkoop naar DE")
+    page.fill("#bestelling", "1001")
+    page.click("button:has-text('Voorbeeld')")
+    expect(page.locator("#preview")).to_contain_text("FactuurVerstuurd")
+    shot(page, "07-voorbeeld")
+    assert len(stack.eb.mutations(tenant.username)) == 1  # the preview booked nothing
+
+    page.goto(f"/koppelingen/{shop_id}/instellingen")  # the fix: OSS rows for Germany
+    for rate in ("19", "7"):
+        page.select_option("#oss_country", "DE")
+        page.fill("#oss_rate", rate)
+        page.click("button:has-text('Land toevoegen')")
+        expect(page.locator(f"tbody[data-treatment='oss:DE:{rate}']")).to_be_visible()
+    page.click("button.primary:has-text('Opslaan')")
+    expect(page.locator(".notice.ok")).to_contain_text("De instellingen zijn opgeslagen")
+
+    page.click("#booking-1002 button:has-text('Opnieuw proberen')")
+    expect(page.locator(".notice.ok")).to_contain_text("wordt opnieuw aangeboden")
+    run_worker(stack)
+    page.reload()
+    expect(page.locator("#booking-1002")).to_contain_text("Geboekt")
+    expect(page.locator("#count-mislukt")).to_contain_text("0")
+    numbers = sorted(m["Factuurnummer"] for m in stack.eb.mutations(tenant.username))
+    assert numbers == ["1001", "1002"]  # each exactly once
+    page.goto("/")
+    expect(page.locator("tbody tr")).to_contain_text(tenant.name)
+    shot(page, "09-koppelingen")
+
+
+def test_rotate_the_webhook_secret(stack: Stack, page: Any, tenant: Tenant) -> None:
+    shop_id = connect_and_install(page, tenant)
+    stack.mww.shop(tenant.token).add_order(make_order(1001))
+    url, old = webhook_details(page, shop_id)
+    key = stack.services.load_shop(shop_id).webhook_key  # type: ignore[union-attr]
+    assert url == f"{stack.url}/webhooks/mijnwebwinkel/{key}"
+    page.click("button:has-text('Nieuw geheim')")
+    expect(page.locator(".notice.ok")).to_contain_text("het vorige geheim blijft nog 24 uur")
+    expect(page.locator("#grace")).to_contain_text("Het vorige geheim blijft geldig tot")
+    page.click("summary:has-text('Toon geheim')")
+    new = page.inner_text("#webhook-secret")
+    shot(page, "08-webhook")
+    assert new != old and new.startswith("whsec_")
+    assert notify(url, new, "1001") == 202
+    assert notify(url, old, "1001") == 202  # grace period
+    assert notify(url, "whsec_" + "A" * 44, "1001") == 401
+
+
+def test_forms_without_csrf_token_are_refused(stack: Stack, page: Any, tenant: Tenant) -> None:
+    shop_id = connect_and_install(page, tenant)
+    before = stack.services.load_shop(shop_id)
+    page.goto(f"/koppelingen/{shop_id}/webhook")
+    page.evaluate("document.querySelector('main input[name=csrf_token]').remove()")
+    page.click("button:has-text('Nieuw geheim')")
+    expect(page.locator("h1")).to_have_text("Formulier verlopen")
+    assert stack.services.load_shop(shop_id).webhook_secrets == before.webhook_secrets  # type: ignore[union-attr]
+
+    page.goto("/koppelingen/nieuw")
+    page.evaluate("document.querySelector('main input[name=csrf_token]').remove()")
+    fill_connection(page, tenant, name="Zonder token")
+    expect(page.locator("h1")).to_have_text("Formulier verlopen")
+    with stack.services.engine.connect() as conn:
+        assert [s.name for s in ledger.list_shops(conn)] == [tenant.name]

@@ -1,0 +1,200 @@
+""""Overzicht": counts, last run, the bookings table (filter, search, pages), a booking's
+details, "Opnieuw proberen" and "Voorbeeld"; plus the ledger queries behind them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import html as htmllib
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+from rq.job import Job
+from rq.serializers import JSONSerializer
+
+from app import ledger
+from app.db import engine_for
+from app.queue import booking_job_id
+from sandbox.order_factory import make_order
+from tests.conftest import Backend
+from tests.web.conftest import Web, post
+from tests.web.test_koppeling import new_shop
+
+
+def text(response: Any) -> str:
+    return htmllib.unescape(response.get_data(as_text=True))
+
+
+def booked(conn: Any, shop_id: int, number: str, mutation: int) -> None:
+    claim = ledger.claim(conn, shop_id, number, order_uuid=None, kind="order",
+                         total=Decimal("12.10"), order_date=dt.date(2025, 3, 14),
+                         lease_seconds=60)
+    assert isinstance(claim, ledger.Claim)
+    ledger.mark_booked(conn, claim.booking_id, mutation_number=mutation,
+                       payment_mutation_number=None, relation_code="MWW1")
+
+
+def failed(conn: Any, shop_id: int, number: str) -> int:
+    ledger.record_outcome_without_claim(
+        conn, shop_id, number, state=ledger.FAILED, error_code="GROOTBOEK_ONBEKEND",
+        last_error="GROOTBOEK_ONBEKEND: Grootboekrekening '8999' bestaat niet",
+        reason="Grootboekrekening 8999 bestaat niet in e-Boekhouden. Kies een andere bij "
+               "Instellingen en probeer het opnieuw.")
+    row = ledger.get_booking(conn, shop_id, number)
+    assert row is not None
+    return row.id
+
+
+@pytest.fixture
+def shop_id(web: Web, client: FlaskClient) -> int:
+    shop_id = new_shop(web, client)
+    with web.services.engine.begin() as conn:
+        booked(conn, shop_id, "1001", 501)
+        booked(conn, shop_id, "1002", 502)
+        failed(conn, shop_id, "1003")
+        ledger.record_outcome_without_claim(conn, shop_id, "T-1004", state=ledger.SKIPPED,
+                                            reason="Bestelling T-1004 is een testbestelling.")
+        run = ledger.start_run(conn, shop_id, "hourly", None, None)
+        ledger.finish_run(conn, run, outcome="ok", seen=4, already_booked=2, enqueued=1,
+                          skipped=1, errors=0, error=None, duration_ms=120)
+    return shop_id
+
+
+def test_overview_shows_counts_last_run_and_bookings(client: FlaskClient, shop_id: int) -> None:
+    page = text(client.get(f"/koppelingen/{shop_id}"))
+    counts = {key: page.split(f'id="count-{key}"', 1)[1].split("</span>", 1)[0]
+              for key in ("geboekt", "mislukt", "wachtend", "overgeslagen")}
+    assert {k: v.rsplit(">", 1)[1] for k, v in counts.items()} == {
+        "geboekt": "2", "mislukt": "1", "wachtend": "0", "overgeslagen": "1"}
+    assert "uurlijkse controle" in page and "Gelukt" in page and "4 bestellingen bekeken" in page
+    assert "€ 12,10" in page and "14-03-2025" in page and ">501<" in page
+    assert "Grootboekrekening 8999 bestaat niet in e-Boekhouden" in page
+    assert page.count("Opnieuw proberen") == 1  # only the failed row
+
+
+@pytest.mark.parametrize(("query", "shown", "hidden"), [
+    ("status=mislukt", ["1003"], ["1001", "T-1004"]),
+    ("status=geboekt", ["1001", "1002"], ["1003"]),
+    ("status=overgeslagen", ["T-1004"], ["1001"]),
+    ("zoek=002", ["1002"], ["1001", "1003"]),
+    ("zoek=%25", [], ["1001"]),  # a literal %, not a wildcard
+    ("status=onzin", ["1001", "1003"], []),
+])
+def test_filters(client: FlaskClient, shop_id: int, query: str, shown: list[str],
+                 hidden: list[str]) -> None:
+    page = text(client.get(f"/koppelingen/{shop_id}?{query}"))
+    for number in shown:
+        assert f'id="booking-{number}"' in page
+    for number in hidden:
+        assert f'id="booking-{number}"' not in page
+
+
+def test_paging(web: Web, client: FlaskClient, shop_id: int) -> None:
+    with web.services.engine.begin() as conn:
+        for n in range(30):
+            ledger.record_outcome_without_claim(conn, shop_id, f"2{n:03d}",
+                                                state=ledger.SKIPPED, reason="-")
+    page = text(client.get(f"/koppelingen/{shop_id}"))
+    assert "Pagina 1 van 2 (34 boekingen)" in page and "pagina=2" in page
+    page = text(client.get(f"/koppelingen/{shop_id}?pagina=2"))
+    assert "Pagina 2 van 2" in page and page.count('id="booking-') == 9
+
+
+def test_failed_booking_shows_the_message_and_what_to_do(web: Web, client: FlaskClient,
+                                                          shop_id: int) -> None:
+    with web.services.engine.connect() as conn:
+        row = ledger.get_booking(conn, shop_id, "1003")
+    assert row is not None
+    page = text(client.get(f"/koppelingen/{shop_id}/boekingen/{row.id}"))
+    assert "Wat er mis ging en wat u kunt doen:" in page
+    assert "Kies een andere bij Instellingen" in page
+    assert "Melding (GROOTBOEK_ONBEKEND)" in page
+    assert "Grootboekrekening '8999' bestaat niet" in page
+
+
+def test_retry_requeues_a_failed_booking(web: Web, client: FlaskClient, shop_id: int) -> None:
+    with web.services.engine.connect() as conn:
+        row = ledger.get_booking(conn, shop_id, "1003")
+    assert row is not None
+    url = f"/koppelingen/{shop_id}/boekingen/{row.id}"
+    response = post(client, f"{url}/opnieuw", form_url=url)
+    assert response.status_code == 302 and response.location == url
+    with web.services.engine.connect() as conn:
+        assert ledger.get_booking_by_id(conn, row.id).state == ledger.RETRYING  # type: ignore[union-attr]
+    job = Job.fetch(booking_job_id(shop_id, "1003"), connection=web.services.redis,
+                    serializer=JSONSerializer)
+    assert job.args == [shop_id, "1003"] and job.meta["source"] == "retry"
+    assert "wordt opnieuw aangeboden" in text(client.get(url))
+
+
+def test_retry_of_a_booked_order_does_nothing(web: Web, client: FlaskClient,
+                                              shop_id: int) -> None:
+    with web.services.engine.connect() as conn:
+        row = ledger.get_booking(conn, shop_id, "1001")
+    assert row is not None
+    url = f"/koppelingen/{shop_id}/boekingen/{row.id}"
+    response = post(client, f"{url}/opnieuw", form_url=url)
+    assert "hoeft niet opnieuw" in text(client.get(response.location))
+    assert len(web.services.queue) == 0
+
+
+def test_booking_of_another_shop_is_not_found(web: Web, client: FlaskClient,
+                                              shop_id: int) -> None:
+    other = new_shop(web, client)
+    with web.services.engine.connect() as conn:
+        row = ledger.get_booking(conn, shop_id, "1003")
+    assert row is not None
+    assert client.get(f"/koppelingen/{other}/boekingen/{row.id}").status_code == 404
+    url = f"/koppelingen/{other}/boekingen/{row.id}/opnieuw"
+    assert post(client, url, form_url="/").status_code == 404
+
+
+def test_preview_shows_the_mutation_without_booking(web: Web, client: FlaskClient,
+                                                    shop_id: int) -> None:
+    web.add_order(make_order(1001, seed=3))
+    page = text(client.get(f"/koppelingen/{shop_id}/voorbeeld?bestelling=1001"))
+    assert "Mutatie 1: FactuurVerstuurd" in page
+    assert "TegenrekeningCode" in page and "HOOG_VERK_21" in page and "1300" in page
+    assert "Relatie (debiteur)" in page
+
+
+def test_preview_explains_skips_and_unknown_orders(web: Web, client: FlaskClient,
+                                                   shop_id: int) -> None:
+    web.add_order(make_order(1005, status=1))
+    web.add_order(make_order(1006, kind="oss"))
+    url = f"/koppelingen/{shop_id}/voorbeeld?bestelling="
+    assert "Deze bestelling wordt niet geboekt" in text(client.get(url + "1005"))
+    assert "Voeg bij Instellingen een regel voor" in text(client.get(url + "1006"))
+    assert "Bestelling 4040 bestaat niet (meer)" in text(client.get(url + "4040"))
+    assert 'id="preview"' not in text(client.get(url))
+
+
+class TestLedgerQueries:
+    """The queries added for the web interface, on both databases."""
+
+    def test_page_bookings_and_counts(self, backend: Backend) -> None:
+        engine = engine_for(backend.database_url)
+        with engine.begin() as conn:
+            a = ledger.create_shop(conn, name="a", webhook_key="ka", credentials="c",
+                                   webhook_secret="s", mapping={})
+            b = ledger.create_shop(conn, name="b", webhook_key="kb", credentials="c",
+                                   webhook_secret="s", mapping={})
+            booked(conn, a, "10_1", 1)
+            booked(conn, a, "1001", 2)
+            failed(conn, a, "1002")
+            failed(conn, b, "1002")
+            rows, total = ledger.page_bookings(conn, a, states=["booked"], limit=1)
+            assert total == 2 and len(rows) == 1
+            rows, total = ledger.page_bookings(conn, a, search="_")
+            assert total == 1 and rows[0].order_number == "10_1"
+            assert ledger.state_counts_by_shop(conn)[b]["failed"] == 1
+            assert ledger.state_counts_by_shop(conn)[a]["booked"] == 2
+            row = ledger.get_booking(conn, b, "1002")
+            assert row is not None
+            assert ledger.get_shop_booking(conn, a, row.id) is None
+            assert ledger.get_shop_booking(conn, b, row.id) == row
+            user = ledger.create_user(conn, "x@y.nl", "h1")
+            ledger.set_user_password(conn, user, "h2")
+            assert ledger.get_user(conn, user)["password_hash"] == "h2"  # type: ignore[index]
+            assert [u["email"] for u in ledger.list_users(conn)] == ["x@y.nl"]

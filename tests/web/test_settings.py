@@ -1,0 +1,192 @@
+""""Instellingen" (Stap 2 van 2): the mapping table, statuses, install, refusals."""
+
+from __future__ import annotations
+
+import html as htmllib
+import re
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+from werkzeug.datastructures import MultiDict
+
+from app import shops
+from app.mapping_settings import INCOME_TYPES, MappingSettings
+from app.web.settings_form import add_oss_rule, ordered_rules, parse, remove_rule
+from tests.web.conftest import Web, csrf, shop_of
+from tests.web.test_koppeling import new_shop
+
+
+def form_values(page: str) -> MultiDict[str, str]:
+    """What a browser would submit for the form as rendered (selected/checked values)."""
+    values: MultiDict[str, str] = MultiDict()
+    for name, value in re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page):
+        values.add(name, value)
+    for match in re.finditer(r'<select name="([^"]+)".*?</select>', page, re.S):
+        chosen = re.search(r'<option value="([^"]*)"[^>]*selected', match.group(0))
+        values.add(match.group(1), chosen.group(1) if chosen else "")
+    for name, value in re.findall(
+            r'<input type="checkbox" name="([^"]+)" value="([^"]+)"\s+checked', page):
+        values.add(name, value)
+    term = re.search(r'name="payment_term_days"[^>]*value="([^"]*)"', page, re.S)
+    values.add("payment_term_days", term.group(1) if term else "")
+    values.pop("csrf_token", None)
+    return values
+
+
+def submit(client: FlaskClient, shop_id: int, action: str = "install",
+           **changes: Any) -> Any:
+    url = f"/koppelingen/{shop_id}/instellingen"
+    page = client.get(url).get_data(as_text=True)
+    data = form_values(page)
+    for key, value in changes.items():
+        if isinstance(value, list):
+            data.setlist(key, value)
+        else:
+            data[key] = value
+    data["action"] = action
+    data["csrf_token"] = csrf(client, url)
+    return client.post(url, data=data)
+
+
+def text(response: Any) -> str:
+    return htmllib.unescape(response.get_data(as_text=True))
+
+
+@pytest.fixture
+def shop_id(web: Web, client: FlaskClient) -> int:
+    return new_shop(web, client)
+
+
+def test_page_shows_the_mapping_table_from_the_chart_and_statuses(client: FlaskClient,
+                                                                   shop_id: int) -> None:
+    page = text(client.get(f"/koppelingen/{shop_id}/instellingen"))
+    assert "(Stap 2 van 2)" in page
+    for label in ("BTW 21%", "BTW 9%", "BTW 0%", "BTW verlegd", "Export buiten de EU"):
+        assert label in page
+    for income in ("Omzet", "Verzendkosten", "Betaalkosten", "Korting"):
+        assert income in page
+    assert "8010 - Omzet groep 2" in page and "HOOG_VERK_21 - BTW hoog" in page
+    assert 'value="3"' in page and "Betaald & afgehaald" in page and "Gecrediteerd" in page
+    assert "Installeer de koppeling" in page
+
+
+def test_install_saves_and_activates(web: Web, client: FlaskClient, shop_id: int) -> None:
+    response = submit(client, shop_id, **{"rules.rate:21.verzendkosten": "8100",
+                                          "payment_term_days": "30",
+                                          "bookable_statuses": ["2", "3"]})
+    assert response.status_code == 302, text(response)
+    shop = shop_of(web, shop_id)
+    assert shop.status == shops.ACTIVE
+    assert shop.mapping.rule("rate:21").ledgers["verzendkosten"] == "8100"
+    assert shop.mapping.payment_term_days == 30
+    assert shop.mapping.bookable_statuses == {2, 3}
+    assert shop.mapping.status_names[3] == "Betaald"
+    assert "De koppeling is geïnstalleerd" in text(client.get(response.location))
+    assert "Installeer de koppeling" not in text(client.get(f"/koppelingen/{shop_id}/instellingen"))
+
+
+@pytest.mark.parametrize(("changes", "field", "message"), [
+    ({"rules.rate:9.btw_code": "HOOG_VERK_21"}, "rules.rate:9.btw_code",
+     "BTW-code HOOG_VERK_21 hoort bij 21%, niet bij BTW 9%."),
+    ({"rules.rate:21.omzet": ""}, "rules.rate:21.omzet", "Kies een grootboekrekening"),
+    ({"rules.export.korting": "9999"}, "rules.export.korting",
+     "Grootboekrekening 9999 bestaat niet in uw e-Boekhouden."),
+    ({"bookable_statuses": []}, "bookable_statuses", "Kies minstens één orderstatus"),
+    ({"bookable_statuses": ["3", "77"]}, "bookable_statuses", "Kies alleen orderstatussen"),
+    ({"booking_mode": "cash", "payment_ledger": ""}, "payment_ledger",
+     "Kies een grootboekrekening voor ontvangen betalingen"),
+    ({"payment_term_days": "veertien"}, "payment_term_days", "aantal dagen"),
+    ({"debtors_ledger": ""}, "debtors_ledger", "Kies een grootboekrekening voor debiteuren"),
+])
+def test_invalid_combinations_are_refused_on_the_field(web: Web, client: FlaskClient,
+                                                       shop_id: int, changes: dict[str, Any],
+                                                       field: str, message: str) -> None:
+    response = submit(client, shop_id, **changes)
+    page = text(response)
+    assert response.status_code == 400
+    assert "De koppeling is niet geïnstalleerd" in page
+    assert f'<p class="field-error" id="error-{field}">' in page
+    error = page.split(f'id="error-{field}">', 1)[1].split("</p>", 1)[0]
+    assert message in error
+    assert shop_of(web, shop_id).status == shops.DRAFT
+    assert shop_of(web, shop_id).mapping == MappingSettings()  # nothing saved
+
+
+def test_oss_country_row_can_be_added_saved_and_removed(web: Web, client: FlaskClient,
+                                                        shop_id: int) -> None:
+    response = submit(client, shop_id, "add_oss", oss_country="DE", oss_rate="19")
+    page = text(response)
+    assert response.status_code == 200 and "OSS DE 19%" in page
+    assert "nog niet opgeslagen" in page
+    assert shop_of(web, shop_id).mapping.rule("oss:DE:19") is None
+    data = form_values(response.get_data(as_text=True))
+    data.update({"action": "install", "csrf_token": csrf(client, "/")})
+    assert client.post(f"/koppelingen/{shop_id}/instellingen", data=data).status_code == 302
+    rule = shop_of(web, shop_id).mapping.rule("oss:DE:19")
+    assert rule is not None and rule.btw_code == "AFW_VERK"
+    response = submit(client, shop_id, "remove:oss:DE:19")
+    assert "OSS DE 19%" not in text(response)
+
+
+@pytest.mark.parametrize(("country", "rate", "message"), [
+    ("NL", "21", "Kies een EU-land"), ("US", "10", "Kies een EU-land"),
+    ("DE", "negentien", "Vul het btw-tarief"), ("DE", "45", "Vul het btw-tarief"),
+])
+def test_invalid_oss_rows_are_refused(client: FlaskClient, shop_id: int, country: str,
+                                      rate: str, message: str) -> None:
+    response = submit(client, shop_id, "add_oss", oss_country=country, oss_rate=rate)
+    assert response.status_code == 400 and message in text(response)
+
+
+def test_settings_page_survives_an_unreachable_bookkeeping(web: Web, client: FlaskClient,
+                                                           shop_id: int) -> None:
+    from app.errors import UpstreamUnavailableError
+
+    def broken(shop: shops.Shop) -> Any:
+        raise UpstreamUnavailableError("down", system="eboekhouden",
+                                       explanation="e-Boekhouden is tijdelijk niet bereikbaar.")
+
+    web.services.bookkeeping_factory = broken
+    page = text(client.get(f"/koppelingen/{shop_id}/instellingen"))
+    assert "De grootboekrekeningen konden niet uit e-Boekhouden.nl worden gehaald" in page
+    assert "8010 (niet gevonden in e-Boekhouden)" in page  # the current values stay
+
+
+class TestForm:
+    """The pure form parsing."""
+
+    def base_form(self) -> MultiDict[str, str]:
+        data: MultiDict[str, str] = MultiDict()
+        for rule in MappingSettings().rules:
+            data.add("treatment", rule.treatment)
+            data[f"rules.{rule.treatment}.btw_code"] = rule.btw_code
+            for income in INCOME_TYPES:
+                data[f"rules.{rule.treatment}.{income}"] = rule.ledger_for(income)
+        data.update({"debtors_ledger": "1300", "booking_mode": "invoice",
+                     "payment_term_days": "14"})
+        data.setlist("bookable_statuses", ["2", "3", "6"])
+        data.setlist("credit_statuses", ["10"])
+        return data
+
+    def test_round_trip_of_the_defaults(self) -> None:
+        settings, errors = parse(self.base_form(), MappingSettings())
+        assert errors == {} and settings == MappingSettings()
+
+    def test_unknown_treatments_are_ignored_and_standard_rows_kept(self) -> None:
+        data = self.base_form()
+        data.add("treatment", "oss:XX:5")
+        data.add("treatment", "<script>")
+        data.setlist("treatment", [t for t in data.getlist("treatment") if t != "export"])
+        settings, _ = parse(data, MappingSettings())
+        keys = [r.treatment for r in settings.rules]
+        assert keys == ["rate:21", "rate:9", "rate:0", "reverse_charge", "export"]
+
+    def test_oss_rules(self) -> None:
+        settings, errors = add_oss_rule(MappingSettings(), "be", "5,5")
+        assert errors == {} and settings.rule("oss:BE:5.5") is not None
+        _, errors = add_oss_rule(settings, "BE", "5.50")
+        assert "al een regel" in errors["oss_rate"]
+        assert remove_rule(settings, "oss:BE:5.5") == MappingSettings()
+        assert remove_rule(settings, "rate:21") == settings
+        assert [r.treatment for r in ordered_rules(settings.rules)][-1] == "oss:BE:5.5"
