@@ -28,12 +28,13 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     else:
         app.extensions["services"] = _LazyServices(settings)
 
-    from app import cli, health, web, webhooks
+    from app import admin, cli, health, web, webhooks
 
     app.register_blueprint(webhooks.bp)
     app.register_blueprint(health.bp)
     # The pages: CSRF on every form (webhooks exempt), login required by default.
     web.init_app(app)
+    admin.init_app(app, services)
     cli.init_app(app)
 
     @app.errorhandler(HTTPException)

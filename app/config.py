@@ -49,7 +49,6 @@ class Settings:
     reconcile_interval_seconds: int = 3600
     reconcile_lookback_hours: int = 24
     reconcile_overlap_minutes: int = 15
-    webhook_tolerance_seconds: int = 300
     log_format: str = "text"  # "json" in production
     log_level: str = "INFO"
 
@@ -109,9 +108,6 @@ class Settings:
             ),
             reconcile_overlap_minutes=max(
                 15, int(number("RECONCILE_OVERLAP_MINUTES", defaults.reconcile_overlap_minutes))
-            ),
-            webhook_tolerance_seconds=int(
-                number("WEBHOOK_TOLERANCE_SECONDS", defaults.webhook_tolerance_seconds)
             ),
             log_format=text("LOG_FORMAT", "json" if app_env == "production" else "text"),
             log_level=text("LOG_LEVEL", defaults.log_level).upper(),

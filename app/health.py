@@ -32,4 +32,13 @@ def healthz() -> tuple[Any, int]:
 
 @bp.get("/metrics")
 def metrics() -> Response:
-    return Response(exposition(), mimetype="text/plain; version=0.0.4")
+    body = exposition()
+    services = current_app.extensions["services"]
+    try:  # read at scrape time: the queue lives in Redis, not in any one process
+        depth = services.queue.count
+        body += (b"# HELP mww_queue_depth Jobs waiting in the booking queue.\n"
+                 b"# TYPE mww_queue_depth gauge\n"
+                 + f'mww_queue_depth{{queue="{services.queue.name}"}} {depth}\n'.encode())
+    except Exception:  # Redis down: /healthz says so; metrics still answer
+        pass
+    return Response(body, mimetype="text/plain; version=0.0.4")

@@ -7,13 +7,35 @@ Secrets never reach a log call: clients redact URLs and hold credentials in fiel
 
 from __future__ import annotations
 
+import contextvars
 import json
 import logging
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
 from app.config import Settings
 
 CONTEXT_KEYS = ("shop_id", "order", "job_id", "mutation", "run_id", "mode")
+_context: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
+    "log_context", default=None)
+
+
+@contextmanager
+def bind(**values: Any) -> Iterator[None]:
+    """Add ``values`` (e.g. job_id, shop_id, order) to every log line inside the block."""
+    token = _context.set({**(_context.get() or {}), **values})
+    try:
+        yield
+    finally:
+        _context.reset(token)
+
+
+def _fields(record: logging.LogRecord) -> dict[str, Any]:
+    values = dict(_context.get() or {})
+    values.update({k: getattr(record, k) for k in CONTEXT_KEYS if hasattr(record, k)})
+    return values
 
 
 class JsonFormatter(logging.Formatter):
@@ -24,9 +46,7 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "msg": record.getMessage(),
         }
-        for key in CONTEXT_KEYS:
-            if hasattr(record, key):
-                data[key] = getattr(record, key)
+        data.update(_fields(record))
         if record.exc_info:
             data["exc"] = self.formatException(record.exc_info)
         return json.dumps(data, default=str, ensure_ascii=False)
@@ -35,8 +55,7 @@ class JsonFormatter(logging.Formatter):
 class TextFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         line = super().format(record)
-        context = " ".join(f"{k}={getattr(record, k)}" for k in CONTEXT_KEYS
-                           if hasattr(record, k))
+        context = " ".join(f"{k}={v}" for k, v in _fields(record).items())
         return f"{line} {context}" if context else line
 
 

@@ -255,3 +255,10 @@ def test_a_relation_deleted_by_hand_is_created_again(world: World) -> None:
     world.eb.books.admin(EB_USER).relations.clear()  # the bookkeeper deleted it
     assert book_order(world.services, world.shop, "5061").status == "booked"
     assert len(world.eb.relations(EB_USER)) == 1
+
+
+def test_a_test_order_is_skipped_without_asking_anyone(world: World) -> None:
+    outcome = book_order(world.services, world.shop, "T-77")
+    assert outcome.status == "skipped" and "testbestelling" in outcome.reason
+    assert world.mww.calls == [] and sum(world.eb.calls.values()) == 0
+    assert booking_row(world, "T-77").state == "skipped"

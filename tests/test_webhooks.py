@@ -177,3 +177,26 @@ def test_refusals_write_nothing_but_counters(client: FlaskClient, world: World) 
     assert [k for k in world.services.redis.keys("mww:webhook-id:*")] == []
     metrics = client.get("/metrics").get_data(as_text=True)
     assert 'mww_notifications_total{outcome="invalid_payload"}' in metrics
+
+
+def test_health_and_metrics(client: FlaskClient, world: World) -> None:
+    assert client.get("/healthz").get_json() == {"status": "ok"}
+    post(client, world, {"order_number": 21})
+    metrics = client.get("/metrics").get_data(as_text=True)
+    assert 'mww_queue_depth{queue="bookings"} 1' in metrics
+    assert 'mww_notifications_total{outcome="queued"}' in metrics
+
+
+def test_healthz_names_what_is_down(world: World) -> None:
+    import redis as redislib
+
+    from app.services import Services
+
+    broken = Services(settings=world.settings, engine=world.services.engine,
+                      redis=redislib.Redis(port=1, socket_connect_timeout=0.2),
+                      vault=world.services.vault, queue=world.services.queue,
+                      shop_api_factory=world.services.shop_api_factory,
+                      bookkeeping_factory=world.services.bookkeeping_factory)
+    response = create_app(services=broken).test_client().get("/healthz")
+    assert response.status_code == 503
+    assert list(response.get_json()["failing"]) == ["redis"]

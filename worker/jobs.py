@@ -9,8 +9,11 @@ from __future__ import annotations
 import logging
 from functools import cache
 
+from rq import get_current_job
+
 from app.booking import book_order as run_booking
 from app.config import Settings
+from app.logs import bind
 from app.metrics import BOOKINGS, JOB_SECONDS, timed
 from app.services import Services, build_services
 
@@ -24,26 +27,31 @@ def runtime_services() -> Services:
 
 
 def book_order(shop_id: int, order_number: str) -> dict[str, object]:
-    services = runtime_services()
-    shop = services.load_shop(shop_id)
-    if shop is None or not shop.accepts_notifications:
-        BOOKINGS.labels("shop_inactive").inc()
-        return {"status": "shop_inactive", "order_number": order_number}
-    try:
-        with timed(JOB_SECONDS):
-            outcome = run_booking(services, shop, order_number)
-    except Exception:
-        BOOKINGS.labels("retry").inc()
-        raise  # RQ's Retry takes over; the ledger row says "retrying"
-    BOOKINGS.labels(outcome.status).inc()
-    return outcome.as_dict()
+    job = get_current_job()
+    with bind(job_id=job.id if job else None, shop_id=shop_id, order=order_number):
+        services = runtime_services()
+        shop = services.load_shop(shop_id)
+        if shop is None or not shop.accepts_notifications:
+            BOOKINGS.labels("shop_inactive").inc()
+            return {"status": "shop_inactive", "order_number": order_number}
+        try:
+            with timed(JOB_SECONDS):
+                outcome = run_booking(services, shop, order_number)
+        except Exception as err:
+            BOOKINGS.labels("retry").inc()
+            log.warning("booking will be retried: %s", type(err).__name__)
+            raise  # RQ's Retry takes over; the ledger row says "retrying"
+        BOOKINGS.labels(outcome.status).inc()
+        log.info("booking job done: %s", outcome.status)
+        return outcome.as_dict()
 
 
 def reconcile_shop(shop_id: int, mode: str) -> dict[str, object]:
     from reconciler.reconcile import run_pass
 
-    services = runtime_services()
-    shop = services.load_shop(shop_id)
-    if shop is None or shop.status not in ("active", "auth_failed"):
-        return {"status": "shop_inactive", "shop_id": shop_id}
-    return run_pass(services, shop, mode=mode).as_dict()
+    with bind(shop_id=shop_id, mode=mode):
+        services = runtime_services()
+        shop = services.load_shop(shop_id)
+        if shop is None or shop.status not in ("active", "auth_failed"):
+            return {"status": "shop_inactive", "shop_id": shop_id}
+        return run_pass(services, shop, mode=mode).as_dict()

@@ -1,0 +1,64 @@
+"""Both simulators in one process, on loopback: ``python -m sandbox [--mww-port N]
+[--eb-port N] [--shop TOKEN] [--admin USER:CODE1:CODE2] [--latency SECONDS]``.
+
+Prints the two base URLs and serves until interrupted. Control endpoints
+(``/_sandbox/...``) on each let tests, the chaos suite and ``sandbox.activity`` add
+orders, change statuses and inject faults from other processes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import signal
+import sys
+import threading
+
+from sandbox.eboekhouden import SOAP_PATH, EBoekhoudenSimulator
+from sandbox.faults import Faults
+from sandbox.mijnwebwinkel import MijnwebwinkelSimulator
+from sandbox.server import ServerThread
+
+
+def build(shops: list[str], admins: list[str], latency: float = 0.0,
+          partner_token: str = "") -> tuple[MijnwebwinkelSimulator, EBoekhoudenSimulator]:
+    mww = MijnwebwinkelSimulator(faults=Faults(), partner_token=partner_token)
+    for spec in shops:
+        token, _, name = spec.partition(":")
+        mww.add_shop(token, name=name or "Sandbox-winkel")
+    eb = EBoekhoudenSimulator(faults=Faults())
+    eb.faults.latency = latency
+    for spec in admins:
+        username, code1, code2 = spec.split(":", 2)
+        eb.add_administration(username, code1, code2, name="Sandbox-administratie")
+    return mww, eb
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m sandbox", description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--mww-port", type=int, default=0)
+    parser.add_argument("--eb-port", type=int, default=0)
+    parser.add_argument("--shop", action="append", default=[], help="TOKEN[:name]")
+    parser.add_argument("--admin", action="append", default=[], help="USER:CODE1:CODE2")
+    parser.add_argument("--latency", type=float, default=0.0,
+                        help="seconds added to every e-Boekhouden call")
+    parser.add_argument("--partner-token", default="")
+    args = parser.parse_args(argv)
+    mww, eb = build(args.shop or ["sandbox-token:Sandbox-winkel"],
+                    args.admin or ["sandbox:code1:code2"], args.latency, args.partner_token)
+    servers = [ServerThread(mww, args.host, args.mww_port).start(),
+               ServerThread(eb, args.host, args.eb_port).start()]
+    print(f"Mijnwebwinkel simulator: {servers[0].url}", flush=True)
+    print(f"e-Boekhouden simulator:  {servers[1].url}{SOAP_PATH}", flush=True)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    with contextlib.suppress(KeyboardInterrupt):
+        stop.wait()
+    for server in servers:
+        server.stop()
+    sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()
