@@ -1,0 +1,125 @@
+"""The command line: preview (as a real subprocess: exit codes and stderr matter), book,
+shops add/list."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from app import create_app
+from tests.conftest import EB_CODE1, EB_CODE2, EB_USER, MWW_TOKEN, World
+
+ROOT = Path(__file__).resolve().parent.parent
+PAYLOADS = ROOT / "tests" / "payloads" / "mijnwebwinkel"
+
+
+def flask(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "flask", "--app", "app", *args], cwd=ROOT,
+                          capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "APP_ENV": "development", **(env or {})})
+
+
+def write(tmp_path: Path, name: str, data: object) -> str:
+    path = tmp_path / name
+    path.write_text(data if isinstance(data, str) else json.dumps(data))
+    return str(path)
+
+
+def test_preview_prints_the_mutation_with_e_boekhouden_field_names(tmp_path: Path) -> None:
+    order = json.loads((PAYLOADS / "order.spec-example.json").read_text())
+    order.update(status=3, credited_order_number=None)
+    result = flask("preview", write(tmp_path, "order.json", order))
+    assert result.returncode == 0, result.stderr
+    preview = json.loads(result.stdout)
+    [mutation] = preview["mutations"]
+    assert mutation["Soort"] == "FactuurVerstuurd"
+    assert mutation["Factuurnummer"] == "27" and mutation["InExBTW"] == "IN"
+    rows = mutation["MutatieRegels"]
+    assert {r["BTWCode"] for r in rows} == {"HOOG_VERK_21", "LAAG_VERK_9"}
+    assert sum(float(r["BedragInclBTW"]) for r in rows) == pytest.approx(47.45)
+    assert all(r["BedragInclBTW"].count(".") == 1 and len(r["BedragInclBTW"].split(".")[1]) == 2
+               for r in rows)
+    assert preview["relation"]["Code"].startswith("MWW") and preview["relation"]["BP"] == "B"
+
+
+def test_preview_with_a_mapping_file(tmp_path: Path) -> None:
+    order = json.loads((PAYLOADS / "order.live-shape.sdk-test.json").read_text())
+    order["credited_order_number"] = None
+    mapping = {"rules": [{"treatment": "rate:21", "btw_code": "HOOG_VERK_21",
+                          "ledgers": {"omzet": "8020", "verzendkosten": "8000",
+                                      "betaalkosten": "8000", "korting": "8020"}}],
+               "booking_mode": "cash", "payment_ledger": "1100"}
+    result = flask("preview", write(tmp_path, "o.json", order), "--mapping",
+                   write(tmp_path, "m.json", mapping))
+    assert result.returncode == 0, result.stderr
+    [mutation] = json.loads(result.stdout)["mutations"]
+    assert (mutation["Soort"], mutation["Rekening"]) == ("GeldOntvangen", "1100")
+    assert mutation["MutatieRegels"][0]["TegenrekeningCode"] == "8020"
+
+
+def test_preview_of_a_skipped_order(tmp_path: Path) -> None:
+    order = json.loads((PAYLOADS / "order.spec-example.json").read_text())  # status 1
+    result = flask("preview", write(tmp_path, "order.json", order))
+    assert result.returncode == 0
+    assert "status 1" in json.loads(result.stdout)["skipped"]
+
+
+@pytest.mark.parametrize(
+    ("content", "fragment"),
+    [("{not json", "not valid JSON"),
+     (json.dumps({"number": 1}), "uuid"),
+     (json.dumps({"number": 1, "uuid": "u", "date": "2026-01-01", "status": 3,
+                  "debtor": {}, "price": {"total": "1e400"}}), "price.total")],
+    ids=["bad-json", "missing-field", "bad-amount"],
+)
+def test_preview_invalid_input_exits_2_with_one_line(tmp_path: Path, content: str,
+                                                      fragment: str) -> None:
+    result = flask("preview", write(tmp_path, "order.json", content))
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr.strip().count("\n") == 0 and "Traceback" not in result.stderr
+    assert fragment in result.stderr
+
+
+def test_preview_missing_file_and_bad_mapping(tmp_path: Path) -> None:
+    missing = flask("preview", str(tmp_path / "nope.json"))
+    assert missing.returncode == 2 and "cannot read" in missing.stderr
+    order = write(tmp_path, "o.json", json.loads((PAYLOADS / "order.spec-example.json")
+                                                 .read_text()))
+    bad = flask("preview", order, "--mapping", write(tmp_path, "m.json",
+                                                     {"booking_mode": "cash"}))
+    assert bad.returncode == 2 and "payment_ledger" in bad.stderr
+
+
+def test_shops_add_list_and_book(world: World) -> None:
+    app = create_app(services=world.services)
+    runner = app.test_cli_runner()
+    added = runner.invoke(args=["shops", "add", "--name", "Tweede winkel", "--mww-token",
+                                MWW_TOKEN, "--eb-username", EB_USER, "--eb-code1", EB_CODE1,
+                                "--eb-code2", EB_CODE2])
+    assert added.exit_code == 0, added.output
+    shop = json.loads(added.output)
+    assert shop["webhook_secret"].startswith("whsec_")
+    assert shop["webhook_url"].startswith("http://connector.test/webhooks/mijnwebwinkel/")
+    listed = runner.invoke(args=["shops", "list"])
+    assert "Tweede winkel" in listed.output
+    for secret in (MWW_TOKEN, EB_CODE1, EB_CODE2, shop["webhook_secret"]):
+        assert secret not in listed.output
+    world.add_order(8001)
+    booked = runner.invoke(args=["book", "--shop", str(shop["id"]), "8001"])
+    assert booked.exit_code == 0, booked.output
+    assert json.loads(booked.output)["status"] == "booked"
+    again = runner.invoke(args=["book", "--shop", str(shop["id"]), "8001"])
+    assert json.loads(again.output)["status"] == "already_booked"
+
+
+def test_shops_add_refuses_a_short_username(world: World) -> None:
+    runner = create_app(services=world.services).test_cli_runner()
+    result = runner.invoke(args=["shops", "add", "--name", "X", "--mww-token", "t",
+                                 "--eb-username", "kort", "--eb-code1", "a", "--eb-code2", "b"])
+    assert result.exit_code == 2 and "6 characters" in result.output
