@@ -2,23 +2,37 @@
 
 Backends: every test that asks for ``backend`` runs twice, once on SQLite + fakeredis
 (always) and once on the local PostgreSQL + Redis (when they answer; CI starts them).
-Override with TEST_DATABASE_URL / TEST_REDIS_URL; set TEST_BACKENDS=embedded to run only
+Override with TEST_PG_ADMIN_URL / TEST_REDIS_URL; set TEST_BACKENDS=embedded to run only
 the embedded pair.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import fakeredis
 import pytest
 import redis as redislib
 from sqlalchemy import create_engine, text
 
-from app import db
+from app import db, shops
+from app.booked_cache import SessionStore
+from app.clients.eboekhouden import EBoekhoudenClient
+from app.clients.mijnwebwinkel import MijnwebwinkelClient
+from app.config import Settings
+from app.crypto import generate_key
 from app.migrate import upgrade
+from app.queue import get_queue
+from app.services import Services
+from sandbox.eboekhouden import EBoekhoudenSimulator
+from sandbox.faults import Faults
+from sandbox.mijnwebwinkel import MijnwebwinkelSimulator
+from sandbox.order_factory import make_order
+from sandbox.server import ServerThread
 
 PG_ADMIN_URL = os.environ.get(
     "TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
@@ -126,22 +140,7 @@ def embedded_backend(sqlite_url: str) -> Backend:
 
 # --- simulators and a connected shop ----------------------------------------------
 
-import datetime as dt  # noqa: E402
-from typing import Any  # noqa: E402
 
-from app import shops  # noqa: E402
-from app.booked_cache import SessionStore  # noqa: E402
-from app.clients.eboekhouden import EBoekhoudenClient  # noqa: E402
-from app.clients.mijnwebwinkel import MijnwebwinkelClient  # noqa: E402
-from app.config import Settings  # noqa: E402
-from app.crypto import generate_key  # noqa: E402
-from app.queue import get_queue  # noqa: E402
-from app.services import Services  # noqa: E402
-from sandbox.eboekhouden import EBoekhoudenSimulator  # noqa: E402
-from sandbox.faults import Faults  # noqa: E402
-from sandbox.mijnwebwinkel import MijnwebwinkelSimulator  # noqa: E402
-from sandbox.order_factory import make_order  # noqa: E402
-from sandbox.server import ServerThread  # noqa: E402
 
 MWW_TOKEN = "shop-token-1234567890"
 EB_USER = "winkelier"
@@ -162,6 +161,28 @@ def eb_server() -> Iterator[tuple[EBoekhoudenSimulator, ServerThread]]:
     sim.add_administration(EB_USER, EB_CODE1, EB_CODE2, name="Testwinkel BV")
     with ServerThread(sim) as server:
         yield sim, server
+
+
+class Switch:
+    """One loopback server per test module whose WSGI app each test plugs in (cheaper than
+    a server per test)."""
+
+    def __init__(self) -> None:
+        self.app: Any = None
+        self.server: ServerThread | None = None
+        self.url = ""
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        assert self.app is not None, "plug an app into the switch first"
+        return self.app(environ, start_response)
+
+
+@pytest.fixture(scope="module")
+def switch() -> Iterator[Switch]:
+    target = Switch()
+    with ServerThread(target) as server:
+        target.server, target.url = server, server.url
+        yield target
 
 
 @dataclass

@@ -7,8 +7,9 @@ import logging
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterator
 from decimal import Decimal
+from typing import Any
 
 import pytest
 import requests
@@ -42,29 +43,8 @@ def sim() -> EBoekhoudenSimulator:
     return simulator
 
 
-class Switch:
-    """One loopback server per module (stopping one costs 0.5 s); each test plugs in its
-    own WSGI app."""
-
-    def __init__(self) -> None:
-        self.app: Callable[..., Iterable[bytes]] | None = None
-        self.server: ServerThread | None = None
-
-    def __call__(self, environ: dict, start_response: Callable[..., object]) -> Iterable[bytes]:
-        assert self.app is not None
-        return self.app(environ, start_response)
-
-
-@pytest.fixture(scope="module")
-def switch() -> Iterator[Switch]:
-    target = Switch()
-    with ServerThread(target) as srv:
-        target.server = srv
-        yield target
-
-
 @pytest.fixture
-def server(switch: Switch, sim: EBoekhoudenSimulator) -> ServerThread:
+def server(switch: Any, sim: EBoekhoudenSimulator) -> ServerThread:
     switch.app = sim
     assert switch.server is not None
     return switch.server

@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -33,7 +33,6 @@ from app.errors import (
 )
 from app.mutations import Mutation, MutationRow, Relation, Soort
 from sandbox.eboekhouden import SOAP_PATH, EBoekhoudenSimulator, soap, state
-from sandbox.server import ServerThread
 
 PAYLOADS = Path(__file__).parent / "payloads" / "eboekhouden"
 USER, CODE1, CODE2 = "contract", "code-one-123", "code-two-456"
@@ -66,24 +65,6 @@ class Canned:
         status = "500 Internal Server Error" if "Fault" in name else "200 OK"
         start_response(status, [("Content-Type", "text/xml; charset=utf-8")])
         return [payload(name)]
-
-
-class Switch:
-    def __init__(self) -> None:
-        self.app: Callable[..., Iterable[bytes]] | None = None
-        self.url = ""
-
-    def __call__(self, environ: dict, start_response: Callable[..., Any]) -> Iterable[bytes]:
-        assert self.app is not None
-        return self.app(environ, start_response)
-
-
-@pytest.fixture(scope="module")
-def switch() -> Iterator[Switch]:
-    target = Switch()
-    with ServerThread(target) as srv:
-        target.url = srv.url + SOAP_PATH
-        yield target
 
 
 ROWS_175 = tuple(
@@ -135,14 +116,14 @@ class Backend:
 
 
 @pytest.fixture(params=["simulator", "fixtures"])
-def backend(request: pytest.FixtureRequest, switch: Switch) -> Backend:
+def backend(request: pytest.FixtureRequest, switch: Any) -> Backend:
     if request.param == "simulator":
         sim = seeded_simulator()
         switch.app = sim
-        return Backend("simulator", switch.url, sim=sim)
+        return Backend("simulator", switch.url + SOAP_PATH, sim=sim)
     canned = Canned()
     switch.app = canned
-    return Backend("fixtures", switch.url, canned=canned)
+    return Backend("fixtures", switch.url + SOAP_PATH, canned=canned)
 
 
 # -- the contract --------------------------------------------------------------------
@@ -331,7 +312,7 @@ def test_the_simulator_answers_in_the_shape_of_the_fixtures(switch, operation, f
         return [body]
 
     switch.app = recording
-    client = EBoekhoudenClient(USER, CODE1, CODE2, url=switch.url)
+    client = EBoekhoudenClient(USER, CODE1, CODE2, url=switch.url + SOAP_PATH)
     {
         "AddMutatie": lambda: client.add_mutation(dataclasses.replace(INVOICE, invoice_number="n")),
         "GetMutaties": lambda: client.find_mutations("test-123"),

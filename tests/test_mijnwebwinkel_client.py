@@ -7,7 +7,7 @@ import itertools
 import logging
 import socket
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -27,7 +27,6 @@ from app.order_schema import parse_order
 from app.orders import OrderStatus
 from sandbox.mijnwebwinkel import MijnwebwinkelSimulator
 from sandbox.order_factory import make_order, make_orders
-from sandbox.server import ServerThread
 
 TOKEN = "SHOPtok-7c1e9a55-secret"
 PARTNER = "PARTNERtok-0b3d22f1-secret"
@@ -35,34 +34,17 @@ SECRETS = (TOKEN, PARTNER)
 WINDOW = (dt.datetime(2000, 1, 1), dt.datetime(2100, 1, 1))
 
 
-class Dispatch:
-    """The WSGI app of a server shared by this module's tests: each test plugs in its
-    own simulator (stopping a ServerThread takes up to its 0.5 s poll interval)."""
-
-    app: Any = None
-
-    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
-        return self.app(environ, start_response)
-
-
-@pytest.fixture(scope="module")
-def shared_server() -> Iterator[tuple[ServerThread, Dispatch]]:
-    dispatch = Dispatch()
-    with ServerThread(dispatch) as server:
-        yield server, dispatch
-
-
 @pytest.fixture
-def sim(shared_server: tuple[ServerThread, Dispatch]) -> MijnwebwinkelSimulator:
+def sim(switch: Any) -> MijnwebwinkelSimulator:
     sim = MijnwebwinkelSimulator(partner_token=PARTNER)
     sim.add_shop(TOKEN, name="Het Winkeltje")
-    shared_server[1].app = sim
+    switch.app = sim
     return sim
 
 
 @pytest.fixture
-def url(shared_server: tuple[ServerThread, Dispatch], sim: MijnwebwinkelSimulator) -> str:
-    return shared_server[0].url
+def url(switch: Any, sim: MijnwebwinkelSimulator) -> str:
+    return str(switch.url)
 
 
 @pytest.fixture

@@ -19,23 +19,6 @@ PARTNER = "partner-token-9d8e7f"
 AUTH = {"token": TOKEN, "partner_token": PARTNER}
 
 
-class Dispatch:
-    """The WSGI app of a server shared by this module's tests: each test plugs in its
-    own simulator (stopping a ServerThread takes up to its 0.5 s poll interval)."""
-
-    app: Any = None
-
-    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
-        return self.app(environ, start_response)
-
-
-@pytest.fixture(scope="module")
-def shared_server() -> Iterator[tuple[ServerThread, Dispatch]]:
-    dispatch = Dispatch()
-    with ServerThread(dispatch) as server:
-        yield server, dispatch
-
-
 @pytest.fixture
 def sim() -> MijnwebwinkelSimulator:
     sim = MijnwebwinkelSimulator(partner_token=PARTNER)
@@ -44,12 +27,9 @@ def sim() -> MijnwebwinkelSimulator:
 
 
 @pytest.fixture
-def server(
-    sim: MijnwebwinkelSimulator, shared_server: tuple[ServerThread, Dispatch]
-) -> ServerThread:
-    server, dispatch = shared_server
-    dispatch.app = sim
-    return server
+def server(sim: MijnwebwinkelSimulator, switch: Any) -> ServerThread:
+    switch.app = sim
+    return switch.server  # type: ignore[no-any-return]
 
 
 @pytest.fixture

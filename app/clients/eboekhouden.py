@@ -391,6 +391,10 @@ class EBoekhoudenClient:
             self._observe(operation, outcome, time.monotonic() - started)
 
     def _send(self, operation: str, kwargs: dict[str, Any]) -> dict[str, Any]:
+        def error(cls: type[UpstreamError], what: str, code: str, explanation: str) -> Any:
+            return cls(f"e-Boekhouden {operation}: {what}", system=SYSTEM,
+                       operation=operation, code=code, explanation=explanation)
+
         try:
             raw = getattr(self._service, operation)(**kwargs)
         except zeep.exceptions.Fault as exc:
@@ -398,46 +402,22 @@ class EBoekhoudenClient:
         except _HttpStatusError as exc:
             raise self._http_status(operation, exc) from None
         except requests.Timeout as exc:
-            raise UpstreamUnavailableError(
-                f"e-Boekhouden {operation}: timeout",
-                system=SYSTEM,
-                operation=operation,
-                code="timeout",
-                explanation=errs.TIMEOUT,
-            ) from exc
+            raise error(UpstreamUnavailableError, "timeout", "timeout", errs.TIMEOUT) from exc
         except _BAD_URL as exc:
-            raise UpstreamRejectedError(
-                f"e-Boekhouden {operation}: invalid service URL ({type(exc).__name__})",
-                system=SYSTEM,
-                operation=operation,
-                code="bad_url",
-                explanation=errs.BAD_URL,
-            ) from exc
+            raise error(UpstreamRejectedError, f"invalid service URL ({type(exc).__name__})",
+                        "bad_url", errs.BAD_URL) from exc
         except requests.RequestException as exc:
-            raise UpstreamUnavailableError(
-                f"e-Boekhouden {operation}: connection failed ({type(exc).__name__})",
-                system=SYSTEM,
-                operation=operation,
-                code="connection",
-                explanation=errs.CONNECTION,
-            ) from exc
+            raise error(UpstreamUnavailableError, f"connection failed ({type(exc).__name__})",
+                        "connection", errs.CONNECTION) from exc
         except zeep.exceptions.ValidationError as exc:
             text = self._redact(str(exc))
-            raise UpstreamRejectedError(
-                f"e-Boekhouden {operation}: request does not match the WSDL: {text}",
-                system=SYSTEM,
-                operation=operation,
-                code="invalid_request",
-                explanation=errs.INVALID_REQUEST.format(description=text),
-            ) from None
+            raise error(UpstreamRejectedError, f"request does not match the WSDL: {text}",
+                        "invalid_request",
+                        errs.INVALID_REQUEST.format(description=text)) from None
         except zeep.exceptions.Error as exc:  # unparseable or unexpected XML
-            raise UpstreamUnavailableError(
-                f"e-Boekhouden {operation}: unreadable response ({type(exc).__name__})",
-                system=SYSTEM,
-                operation=operation,
-                code="bad_response",
-                explanation=errs.BAD_RESPONSE,
-            ) from None
+            raise error(UpstreamUnavailableError,
+                        f"unreadable response ({type(exc).__name__})", "bad_response",
+                        errs.BAD_RESPONSE) from None
         return zeep.helpers.serialize_object(raw, target_cls=dict) or {}
 
     def _check(
