@@ -7,6 +7,7 @@ in ``migrations/`` create it; ``metadata`` here is their target and must stay in
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
@@ -153,10 +154,25 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
 
 
+_engines: list[Engine] = []
+
+
 @cache
 def engine_for(url: str) -> Engine:
     """One engine (and pool) per URL per process."""
-    return make_engine(url)
+    engine = make_engine(url)
+    _engines.append(engine)
+    return engine
+
+
+def _forget_pools_after_fork() -> None:
+    """A forked child (RQ's work horse) must not share its parent's pooled connections;
+    ``close=False`` leaves them to the parent (SQLAlchemy's recipe for fork)."""
+    for engine in _engines:
+        engine.dispose(close=False)
+
+
+os.register_at_fork(after_in_child=_forget_pools_after_fork)
 
 
 @contextmanager

@@ -22,12 +22,17 @@ def main() -> int:
     configure_logging(settings)
     # Parse the WSDL once here: every forked work horse inherits it.
     from app.clients.eboekhouden import preload_wsdl
+    from worker.jobs import runtime_services
 
     preload_wsdl()
+    runtime_services()  # built once here; every forked job inherits it
     redis = Redis.from_url(settings.redis_url)
     queues = [q.strip() for q in sys.argv[1:]] or [settings.queue_name]
     worker = HerokuWorker(queues, connection=redis, serializer=JSONSerializer)
-    worker.work(with_scheduler=True)
+    try:
+        worker.work(with_scheduler=True)
+    finally:
+        runtime_services().close()  # CloseSession for any session this process opened
     return 0
 
 
