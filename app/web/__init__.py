@@ -29,7 +29,7 @@ def init_app(app: Flask) -> None:
             raise RuntimeError("SECRET_KEY is required in production")
         # Development without SECRET_KEY: a random key per process; sessions do not
         # survive a restart, but nothing insecure is ever baked in.
-        log.warning("SECRET_KEY is not set: using a random key for this process")
+        log.info("SECRET_KEY is not set: using a random key for this process")
         app.secret_key = secrets.token_hex(32)
     app.config.setdefault("PERMANENT_SESSION_LIFETIME", dt.timedelta(hours=12))
     # The token lives as long as the session: filling in the mapping table may take a while.
