@@ -123,3 +123,31 @@ def test_worker_killed_between_add_mutatie_and_ledger_write(world: World) -> Non
     assert world.eb.admin_calls(EB_USER)["GetMutaties"] == 1
     with world.services.engine.connect() as conn:
         assert ledger.state_counts(conn, world.shop.id)["booked"] == 1
+
+
+def test_the_same_notification_twenty_times_at_once_books_once(world: World, run_jobs) -> None:  # type: ignore[no-untyped-def]
+    import threading
+
+    world.add_order(6010)
+    app = create_app(services=world.services)
+    body = json.dumps({"order_number": 6010}).encode()
+    statuses: list[int] = []
+    barrier = threading.Barrier(20)
+
+    def send() -> None:
+        client = app.test_client()
+        barrier.wait()
+        statuses.append(client.post(f"/webhooks/mijnwebwinkel/{world.shop.webhook_key}",
+                                    data=body,
+                                    headers=signed_headers(world.webhook_secret, body)
+                                    ).status_code)
+
+    threads = [threading.Thread(target=send) for _ in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert statuses == [202] * 20
+    run_jobs()
+    assert len(world.mutations_for(6010)) == 1
+    assert booking_row(world, 6010).state == "booked"

@@ -71,6 +71,8 @@ def test_the_same_webhook_id_twice_is_a_duplicate(client: FlaskClient, world: Wo
     again = client.post(url(world), data=body, headers=headers)
     assert (again.status_code, again.get_json()) == (202, {"status": "duplicate"})
     assert len(queued(world)) == 1
+    [key] = world.services.redis.keys("mww:webhook-id:*")
+    assert world.services.redis.ttl(key) >= 72 * 3600
 
 
 def test_a_second_notification_for_a_queued_order_does_not_pile_up(
