@@ -26,11 +26,15 @@ lint: $(STAMP)
 
 check: lint test
 
+# Benchmarks (needs PostgreSQL and redis-server, like `make chaos`); writes
+# docs/benchmarks.md. Options: `make bench BENCH_ARGS="--memory-bookings 10000"`.
 bench: $(STAMP)
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
+# The fault-injection suite at full size (500 orders; the normal suite runs 120). -s: the
+# suite prints what it injected and checked.
 chaos: $(STAMP)
-	$(BIN)/python -m pytest tests/chaos -m slow $(PYTEST_ARGS)
+	CHAOS_ORDERS=$${CHAOS_ORDERS:-500} $(BIN)/python -m pytest tests/chaos -m slow -s $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache .mypy_cache

@@ -7,6 +7,7 @@ miss always falls through to the SQL ledger.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterable
 
 from redis import Redis
@@ -77,6 +78,13 @@ def first_sighting_of_webhook(redis: Redis, shop_id: int, webhook_id: str) -> bo
     """True the first time a ``webhook-id`` is seen for this shop (remembered 73 hours)."""
     return bool(redis.set(f"mww:webhook-id:{shop_id}:{webhook_id}", "1", nx=True,
                           ex=WEBHOOK_ID_TTL))
+
+
+def forget_webhook(redis: Redis, shop_id: int, webhook_id: str) -> None:
+    """Undo ``first_sighting_of_webhook`` when the notification could not be queued."""
+    # Redis is the thing failing: if this fails too, the reconciler covers the order.
+    with contextlib.suppress(Exception):
+        redis.delete(f"mww:webhook-id:{shop_id}:{webhook_id}")
 
 
 class SessionStore:

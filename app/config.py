@@ -49,6 +49,7 @@ class Settings:
     reconcile_interval_seconds: int = 3600
     reconcile_lookback_hours: int = 24
     reconcile_overlap_minutes: int = 15
+    booking_lease_seconds: int = 300  # how long a claim may post before it counts as dead
     log_format: str = "text"  # "json" in production
     log_level: str = "INFO"
 
@@ -108,6 +109,9 @@ class Settings:
             ),
             reconcile_overlap_minutes=max(
                 15, int(number("RECONCILE_OVERLAP_MINUTES", defaults.reconcile_overlap_minutes))
+            ),
+            booking_lease_seconds=max(
+                5, int(number("BOOKING_LEASE_SECONDS", defaults.booking_lease_seconds))
             ),
             log_format=text("LOG_FORMAT", "json" if app_env == "production" else "text"),
             log_level=text("LOG_LEVEL", defaults.log_level).upper(),

@@ -7,6 +7,7 @@ waiting in the queue.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 from redis import Redis
@@ -23,6 +24,10 @@ RECONCILE_SHOP = "worker.jobs.reconcile_shop"
 BOOKING_RETRY_INTERVALS = [10, 30, 60, 180, 600, 1800, 3600]
 
 
+# A scheduled retry this much past its time has no live RQ scheduler to run it.
+SCHEDULER_GRACE_SECONDS = 60
+
+
 def get_queue(redis: Redis, name: str) -> Queue:
     return Queue(name, connection=redis, serializer=JSONSerializer)
 
@@ -37,9 +42,16 @@ def enqueue_booking(queue: Queue, shop_id: int, order_number: str, *, source: st
     job_id = booking_job_id(shop_id, order_number)
     try:
         existing = Job.fetch(job_id, connection=queue.connection, serializer=JSONSerializer)
-        if existing.get_status(refresh=False) in (JobStatus.QUEUED, JobStatus.SCHEDULED,
-                                                  JobStatus.DEFERRED):
+        status = existing.get_status(refresh=False)
+        if status in (JobStatus.QUEUED, JobStatus.DEFERRED):
             return False
+        if status == JobStatus.SCHEDULED:
+            if not _overdue(queue, job_id):
+                return False
+            # Its retry time passed long ago: no scheduler is running it (its worker was
+            # killed holding RQ's scheduler lock, and RQ only retries taking that lock
+            # every 10 minutes). Run it now instead.
+            queue.scheduled_job_registry.remove(job_id)
     except NoSuchJobError:
         pass
     queue.enqueue(
@@ -53,3 +65,13 @@ def enqueue_booking(queue: Queue, shop_id: int, order_number: str, *, source: st
         description=f"book order {order_number} of shop {shop_id} ({source})",
     )
     return True
+
+
+def _overdue(queue: Queue, job_id: str) -> bool:
+    try:
+        at = queue.scheduled_job_registry.get_scheduled_time(job_id)
+    except NoSuchJobError:  # scheduled, but in no registry: nothing will ever run it
+        return True
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=dt.UTC)
+    return (dt.datetime.now(dt.UTC) - at).total_seconds() > SCHEDULER_GRACE_SECONDS

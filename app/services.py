@@ -117,4 +117,5 @@ def build_services(settings: Settings, redis: Redis | None = None) -> Services:
         queue=get_queue(redis, settings.queue_name),
         shop_api_factory=real_shop_api_factory(settings),
         bookkeeping_factory=real_bookkeeping_factory(settings, redis),
+        lease_seconds=settings.booking_lease_seconds,
     )

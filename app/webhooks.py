@@ -10,10 +10,11 @@ from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request
 from marshmallow import ValidationError
+from redis.exceptions import RedisError
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from app import notifications
-from app.booked_cache import first_sighting_of_webhook
+from app.booked_cache import first_sighting_of_webhook, forget_webhook
 from app.metrics import NOTIFICATIONS
 from app.queue import enqueue_booking
 from app.services import Services
@@ -54,6 +55,11 @@ def receive_order_notification(shop_key: str) -> tuple[Any, int]:
     if not first_sighting_of_webhook(services.redis, shop.id, webhook_id):
         NOTIFICATIONS.labels("duplicate").inc()
         return jsonify(status="duplicate"), 202
-    enqueue_booking(services.queue, shop.id, payload["order_number"], source="webhook")
+    try:
+        enqueue_booking(services.queue, shop.id, payload["order_number"], source="webhook")
+    except RedisError:
+        # Not queued: forget the id so the sender's retry is not taken for a duplicate.
+        forget_webhook(services.redis, shop.id, webhook_id)
+        return _refuse(503, "unavailable", error="queue unavailable, try again later")
     NOTIFICATIONS.labels("queued").inc()
     return jsonify(status="queued"), 202

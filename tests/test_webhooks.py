@@ -202,3 +202,21 @@ def test_healthz_names_what_is_down(world: World) -> None:
     response = create_app(services=broken).test_client().get("/healthz")
     assert response.status_code == 503
     assert list(response.get_json()["failing"]) == ["redis"]
+
+
+def test_queue_down_answers_503_and_the_retry_is_not_a_duplicate(
+        client: FlaskClient, world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    import app.webhooks
+
+    def broken(*args: object, **kwargs: object) -> bool:
+        raise RedisConnectionError("down")
+
+    body = json.dumps({"order_number": 31}).encode()
+    headers = signed_headers(world.webhook_secret, body, msg_id="msg_retry")
+    monkeypatch.setattr(app.webhooks, "enqueue_booking", broken)
+    assert client.post(url(world), data=body, headers=headers).status_code == 503
+    monkeypatch.undo()
+    again = client.post(url(world), data=body, headers=headers)
+    assert again.get_json() == {"status": "queued"}

@@ -11,7 +11,8 @@ Sizes and knobs (environment):
 - ``CHAOS_KEEP_LOGS=1``: keep the processes' logs in the stack's run directory (they are
   always copied to the test's ``tmp_path``).
 
-Skips cleanly, with the reason, when PostgreSQL or ``redis-server`` is not available.
+Skips cleanly, with the reason, when PostgreSQL or ``redis-server`` is not available (or
+``TEST_BACKENDS=embedded``). PostgreSQL: ``BENCH_PG_ADMIN_URL`` / ``TEST_PG_ADMIN_URL``.
 """
 
 from __future__ import annotations
@@ -60,6 +61,8 @@ CHAOS_ENV = {
 
 @pytest.fixture
 def chaos_stack(tmp_path: Path) -> Iterator[Stack]:
+    if os.environ.get("TEST_BACKENDS") == "embedded":
+        pytest.skip("TEST_BACKENDS=embedded: the chaos suite needs PostgreSQL and Redis")
     reason = services_unavailable()
     if reason:
         pytest.skip(f"the chaos suite needs PostgreSQL and redis-server: {reason}")

@@ -84,8 +84,10 @@ class Run:
 
     def posting_in_flight(self) -> int:
         """Ledger rows a worker is posting right now (AddMutatie may be on the wire)."""
+        now = dt.datetime.now(dt.UTC)
         return sum(1 for row in ledger_rows(self.stack)
-                   if row.state == "posting" and row.uncertain)
+                   if row.state == "posting" and row.uncertain and row.claimed_until
+                   and row.claimed_until > now)
 
     def wait_for_posting(self, timeout: float = 20.0) -> int:
         deadline = time.monotonic() + timeout
@@ -113,7 +115,8 @@ class Run:
             self.stack.add_orders(shops[shop_id], orders)
 
     def send_batch(self, batch: list[tuple[ShopInfo, dict[str, Any]]],
-                   special: Callable[[list[Key]], None] | None = None) -> list[cf.Future[Any]]:
+                   special: Callable[[list[Key]], list[cf.Future[Any]]] | None = None
+                   ) -> list[cf.Future[Any]]:
         """Notify the batch (bookable orders: all but ``POLL_SHARE``), with bad and
         forged notifications mixed in; returns the futures."""
         jobs: list[Callable[[], Any]] = []
@@ -131,16 +134,25 @@ class Run:
             shop = self.rng.choice(self.stack.shops)
             kind = HOSTILE_KINDS[(len(self.sender.refused) + i) % len(HOSTILE_KINDS)]
             jobs.append(lambda s=shop, k=kind: self.sender.hostile(self.stack.shops, s, k))
-        if special is not None:
-            special(bookable)
+        extra = special(bookable) if special is not None else []
         self.rng.shuffle(jobs)
-        return [self.pool.submit(job) for job in jobs]
+        return [self.pool.submit(job) for job in jobs] + extra
 
-    def duplicates(self, bookable: list[Key]) -> None:
+    def duplicates(self, bookable: list[Key]) -> list[cf.Future[Any]]:
         shops = {s.id: s for s in self.stack.shops}
-        for index, key in enumerate(bookable[:4]):
-            self.pool.submit(self.sender.concurrent_copies, shops[key[0]], key[1], 10,
-                             index % 2 == 0)
+        return [self.pool.submit(self.sender.concurrent_copies, shops[key[0]], key[1], 10,
+                                 index % 2 == 0)
+                for index, key in enumerate(bookable[:4])]
+
+
+def drain(run: Run, timeout: float = 30.0) -> None:
+    """Until the queue is empty and nobody is posting (retries may still be scheduled)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with contextlib.suppress(Exception):
+            if not run.stack.redis().llen("rq:queue:bookings") and not run.posting_in_flight():
+                return
+        time.sleep(0.25)
 
 
 def wait_all(futures: list[cf.Future[Any]]) -> None:
@@ -158,8 +170,7 @@ def phase_clean(run: Run, batch: list[Any]) -> None:
 def phase_eb_503(run: Run, batch: list[Any]) -> None:
     run.eb({"kind": "http_status", "status": 503, "times": None, "probability": 0.5})
     wait_all(run.send_batch(batch))
-    time.sleep(4)
-    run.eb(clear=True)
+    time.sleep(4)  # the period: the batch's jobs run into it
 
 
 def phase_eb_timeouts(run: Run, batch: list[Any]) -> None:
@@ -168,7 +179,6 @@ def phase_eb_timeouts(run: Run, batch: list[Any]) -> None:
     run.eb({"kind": "timeout", "seconds": 5, "times": None, "probability": 0.3})
     wait_all(run.send_batch(batch))
     time.sleep(4)
-    run.eb(clear=True)
 
 
 def phase_mww_429(run: Run, batch: list[Any]) -> None:
@@ -176,18 +186,16 @@ def phase_mww_429(run: Run, batch: list[Any]) -> None:
              "probability": 0.3})
     wait_all(run.send_batch(batch))
     time.sleep(3)
-    run.mww(clear=True)
 
 
 def phase_commit_then_drop(run: Run, batch: list[Any]) -> None:
     run.eb({"kind": "commit_then_drop", "operation": "AddMutatie", "times": 5},
-           {"kind": "commit_then_drop", "operation": "AddRelatie", "times": 2},
-           clear=True)
+           {"kind": "commit_then_drop", "operation": "AddRelatie", "times": 2})
     wait_all(run.send_batch(batch))
 
 
 def phase_session_expiry(run: Run, batch: list[Any]) -> None:
-    run.eb({"kind": "session_expired", "times": 3}, clear=True)
+    run.eb({"kind": "session_expired", "times": 3})
     run.events["e-Boekhouden sessions expired (all at once)"] += run.stack.expire_eb_sessions()
     futures = run.send_batch(batch)
     time.sleep(1.0)
@@ -197,8 +205,7 @@ def phase_session_expiry(run: Run, batch: list[Any]) -> None:
 
 def phase_worker_sigkill(run: Run, batch: list[Any]) -> None:
     # Slow AddMutatie calls, so a worker is surely inside one when it is killed.
-    run.eb({"kind": "latency", "seconds": 1.5, "operation": "AddMutatie", "times": 8},
-           clear=True)
+    run.eb({"kind": "latency", "seconds": 1.5, "operation": "AddMutatie", "times": 8})
     futures = run.send_batch(batch)
     for index in range(2):
         in_flight = run.wait_for_posting()
@@ -208,8 +215,7 @@ def phase_worker_sigkill(run: Run, batch: list[Any]) -> None:
 
 
 def phase_horse_sigkill(run: Run, batch: list[Any]) -> None:
-    run.eb({"kind": "latency", "seconds": 1.5, "operation": "AddMutatie", "times": 6},
-           clear=True)
+    run.eb({"kind": "latency", "seconds": 1.5, "operation": "AddMutatie", "times": 6})
     futures = run.send_batch(batch)
     in_flight = run.wait_for_posting()
     killed = 0
@@ -231,8 +237,10 @@ def phase_horse_sigkill(run: Run, batch: list[Any]) -> None:
 
 
 def phase_redis_wipe(run: Run, batch: list[Any]) -> None:
+    # Slow AddMutatie calls, so jobs pile up in the queue that the wipe then loses.
+    run.eb({"kind": "latency", "seconds": 1.0, "operation": "AddMutatie", "times": 6})
     futures = run.send_batch(batch)
-    time.sleep(0.7)  # some notifications queued, some jobs running
+    time.sleep(1.5)
     run.events["jobs waiting in the queue when Redis was wiped"] += run.stack.redis().llen(
         "rq:queue:bookings")
     run.stack.restart_redis()
@@ -493,7 +501,9 @@ def test_every_order_is_booked_exactly_once_or_accounted_for_under_faults(
             print(f"chaos: {name} ({len(batch)} orders)", flush=True)
             run.add_batch(batch)
             phase(run, batch)
-            time.sleep(1.0)
+            drain(run)  # let the batch's jobs meet the phase's faults, then end them
+            run.eb(clear=True)
+            run.mww(clear=True)
         run.eb(clear=True)
         run.mww(clear=True)
         injected = time.monotonic()
