@@ -442,6 +442,11 @@ def _stamp(rng: random.Random, when: dt.datetime, status: int) -> dict[str, str]
     }
 
 
+# Fields every generated order carries as a Dutch EUR store sends them.
+ORDER_DEFAULTS = {"archived": False, "finished": True, "taxed": "include", "locale": "nl_NL",
+                  "currency": "EUR"}
+
+
 def make_order(
     number: int,
     *,
@@ -488,16 +493,7 @@ def make_order(
         body["debtor"]["email"] = email
     tax, total = summarise(body["orderlines"])
     order.update(_stamp(rng, when, status))
-    order.update(
-        {
-            "status": status,
-            "archived": False,
-            "finished": True,
-            "taxed": "include",
-            "locale": "nl_NL",
-            "currency": "EUR",
-        }
-    )
+    order.update({"status": status, **ORDER_DEFAULTS})
     order.update(body)
     order["price"] = {"tax": tax, "total": total}
     order["credit_order_numbers"] = []
@@ -545,11 +541,7 @@ def _credit(
     order.update(
         {
             "status": status,
-            "archived": False,
-            "finished": True,
-            "taxed": "include",
-            "locale": "nl_NL",
-            "currency": "EUR",
+            **ORDER_DEFAULTS,
             "business_model": original.get("business_model", "B2C"),
             "tax_strategy": original.get("tax_strategy", ""),
             "tax_region": original.get("tax_region", "NL"),
