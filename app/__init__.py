@@ -22,7 +22,6 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         SESSION_COOKIE_SECURE=settings.is_production,
     )
     app.extensions["settings"] = settings
-    app.extensions["services_factory"] = lambda: build_services(settings)
     if services is not None:
         app.extensions["services"] = services
     else:

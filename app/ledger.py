@@ -311,14 +311,6 @@ def mark_failed(conn: Connection, booking_id: int, token: str, *, error_code: st
              uncertain=False, claim_token=None, claimed_until=None, updated_at=utcnow()))
 
 
-def release(conn: Connection, booking_id: int, token: str, *, state: str, reason: str) -> None:
-    """Give a claim back without posting (e.g. the order turned out to be skippable)."""
-    conn.execute(update(bookings).where(
-        bookings.c.id == booking_id, bookings.c.claim_token == token,
-    ).values(state=state, reason=reason, claim_token=None, claimed_until=None,
-             updated_at=utcnow()))
-
-
 def request_retry(conn: Connection, booking_id: int) -> BookingRow | None:
     """A person asked to try a failed booking again: failed → retrying."""
     conn.execute(update(bookings).where(
@@ -333,22 +325,6 @@ def state_counts(conn: Connection, shop_id: int) -> dict[str, int]:
     counts = dict.fromkeys(STATES, 0)
     counts.update({state: int(n) for state, n in conn.execute(query)})
     return counts
-
-
-def list_bookings(conn: Connection, shop_id: int, *, state: str | None = None,
-                  search: str | None = None, limit: int = 50,
-                  offset: int = 0) -> tuple[list[BookingRow], int]:
-    """A page of bookings (newest first) and the total matching."""
-    where = [bookings.c.shop_id == shop_id]
-    if state:
-        where.append(bookings.c.state == state)
-    if search:
-        where.append(bookings.c.order_number.like(f"%{search.strip()}%"))
-    total = conn.execute(select(func.count()).select_from(bookings).where(*where)).scalar_one()
-    query = (select(bookings).where(*where)
-             .order_by(bookings.c.updated_at.desc(), bookings.c.id.desc())
-             .limit(limit).offset(offset))
-    return [_booking(row) for row in conn.execute(query)], int(total)
 
 
 def bookings_in_states(conn: Connection, shop_id: int, states: Iterable[str]) -> list[BookingRow]:

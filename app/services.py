@@ -17,11 +17,11 @@ from rq import Queue
 from sqlalchemy import Engine
 
 from app import ledger, shops
-from app.booked_cache import BookedCache, RelationCache, SessionStore
 from app.clients import BookkeepingApi, ShopApi
 from app.config import Settings
 from app.crypto import Vault
 from app.db import engine_for
+from app.fastpaths import BookedCache, RelationCache, SessionStore
 from app.metrics import upstream_recorder
 from app.queue import get_queue
 

@@ -14,7 +14,7 @@ from redis.exceptions import RedisError
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from app import notifications
-from app.booked_cache import first_sighting_of_webhook, forget_webhook
+from app.fastpaths import first_sighting_of_webhook, forget_webhook
 from app.metrics import NOTIFICATIONS
 from app.queue import enqueue_booking
 from app.services import Services

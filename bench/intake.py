@@ -99,7 +99,7 @@ def step_costs(stack: Stack, n: int = 1000) -> dict[str, float]:
     import os
 
     from app import notifications
-    from app.booked_cache import first_sighting_of_webhook
+    from app.fastpaths import first_sighting_of_webhook
     from app.queue import enqueue_booking
 
     shop = stack.shops[0]

@@ -179,11 +179,13 @@ def _reconcile(services: Services, shop: shops.Shop, result: PassResult, *,
 
     booked = services.booked.booked_among(shop.id, candidates)
     unsure = [n for n in candidates if n not in booked]
+    now = utcnow()
     with services.engine.connect() as conn:
         states = ledger.states_for(conn, shop.id, unsure)
+        # Rows no job is working on: retries RQ gave up on, and claims whose worker died.
         stuck = [row.order_number for row in ledger.bookings_in_states(
             conn, shop.id, [ledger.RETRYING, ledger.POSTING])
-            if row.state == ledger.RETRYING or (row.claimed_until or utcnow()) <= utcnow()]
+            if row.state == ledger.RETRYING or (row.claimed_until or now) <= now]
     done = {n for n, state in states.items() if state in (ledger.BOOKED, ledger.FAILED)}
     result.already_booked = len(booked) + sum(
         1 for n in done if states[n] == ledger.BOOKED)

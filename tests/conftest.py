@@ -20,11 +20,11 @@ import redis as redislib
 from sqlalchemy import create_engine, text
 
 from app import db, shops
-from app.booked_cache import SessionStore
 from app.clients.eboekhouden import EBoekhoudenClient
 from app.clients.mijnwebwinkel import MijnwebwinkelClient
 from app.config import Settings
 from app.crypto import generate_key
+from app.fastpaths import SessionStore
 from app.migrate import upgrade
 from app.queue import get_queue
 from app.services import Services

@@ -223,7 +223,7 @@ def test_credit_order_books_a_negative_mutation(world: World) -> None:
     assert booking_row(world, 5041).kind == "credit"
 
 
-def test_test_orders_and_unknown_orders_are_not_booked(world: World) -> None:
+def test_an_unknown_order_is_not_booked(world: World) -> None:
     assert book_order(world.services, world.shop, "999999").status == "not_found"
     assert world.mutations() == []
 

@@ -1,7 +1,7 @@
 """The two external systems, each behind a small interface that speaks domain types.
 
-Only ``app.clients.mijnwebwinkel`` imports ``requests`` and only ``app.clients.eboekhouden``
-imports ``zeep``; the rest of the code sees these Protocols and the types in
+Only these client modules import ``requests`` (both) and ``zeep`` (e-Boekhouden); the
+rest of the code sees these Protocols and the types in
 ``app.orders`` and ``app.mutations``. Both have a real implementation here and a simulator
 in ``sandbox/`` that the real clients are tested against over HTTP.
 """

@@ -146,7 +146,7 @@ class _Secret:
 
 
 class SessionStore(Protocol):
-    """Where a session id is shared between processes (``app.booked_cache``)."""
+    """Where a session id is shared between processes (``app.fastpaths``)."""
 
     def get(self) -> str | None: ...
 

@@ -41,8 +41,7 @@ bp = Blueprint("instellingen", __name__)
 bp.register_error_handler(HTTPException, html_error)
 log = logging.getLogger(__name__)
 
-INCOME_LABELS = {"omzet": "Omzet", "verzendkosten": "Verzendkosten",
-                 "betaalkosten": "Betaalkosten", "korting": "Korting"}
+INCOME_LABELS = {income: income.capitalize() for income in INCOME_TYPES}
 MODE_LABELS = {
     MODE_INVOICE: "Factuur (Factuur verstuurd); de betaling boekt u zelf",
     MODE_INVOICE_AND_PAYMENT: "Factuur én betaling (Factuur verstuurd + Factuurbetaling "

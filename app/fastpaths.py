@@ -1,4 +1,5 @@
-"""Redis fast paths: the set of booked orders per shop, known relations, seen webhook ids.
+"""Redis fast paths: booked orders per shop, known relations, seen webhook ids, and the
+shared e-Boekhouden session.
 
 Redis only ever answers "yes, booked" from what SQL already committed, so losing Redis
 loses speed, never correctness: a missing set is rebuilt from SQL on first use, and a
