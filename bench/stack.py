@@ -336,7 +336,7 @@ class Stack:
         self.supervise = supervise
         self.keep_logs = keep_logs
         self.run_dir = Path(tempfile.mkdtemp(prefix=f"mww-{name}-"))
-        self.db_name = f"mww_{name}".replace("-", "_")
+        self.db_name = f"mww_{name}".replace("-", "_") + os.environ.get("TEST_DB_SUFFIX", "")
         self.database_url = ""
         self.redis_port = free_port()
         self.redis_url = f"redis://127.0.0.1:{self.redis_port}/0"

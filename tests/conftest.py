@@ -36,6 +36,8 @@ from sandbox.server import ServerThread
 
 PG_ADMIN_URL = os.environ.get(
     "TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+# Parallel checkouts on one machine set TEST_DB_SUFFIX (and TEST_REDIS_URL) to keep apart.
+DB_SUFFIX = os.environ.get("TEST_DB_SUFFIX", "")
 PG_TEST_DB = "mww_connector_test"
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
@@ -68,7 +70,8 @@ SERVICES_AVAILABLE = PG_AVAILABLE and REDIS_AVAILABLE
 
 
 def fresh_pg_database(name: str) -> str:
-    """(Re)create database ``name`` and return its URL."""
+    """(Re)create database ``name`` (+ ``TEST_DB_SUFFIX``) and return its URL."""
+    name += DB_SUFFIX
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(
