@@ -27,7 +27,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     else:
         app.extensions["services"] = _LazyServices(settings)
 
-    from app import admin, cli, health, web, webhooks
+    from app import admin, cli, health, web
+    from app.intake import webhooks
 
     app.register_blueprint(webhooks.bp)
     app.register_blueprint(health.bp)

@@ -18,11 +18,11 @@ from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
 from app import shops
+from app.core.mapping import Booking, map_order
+from app.core.mapping_settings import MappingSettings, validate
+from app.core.mutations import Mutation, Relation
+from app.core.order_schema import parse_order
 from app.errors import ConnectorError, MappingError, OrderDataError
-from app.mapping import Booking, map_order
-from app.mapping_settings import MappingSettings, validate
-from app.mutations import Mutation, Relation
-from app.order_schema import parse_order
 
 shops_cli = AppGroup("shops", help="Register and list shops.")
 
@@ -120,7 +120,7 @@ def preview_command(order_file: str, mapping_file: str | None) -> None:
 @click.argument("order_number")
 def book_command(shop_id: int, order_number: str) -> None:
     """Book one order now (synchronously) and print the outcome."""
-    from app.booking import book_order
+    from app.pipeline import book_order
 
     services = current_app.extensions["services"]
     shop = services.load_shop(shop_id)

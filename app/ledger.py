@@ -26,7 +26,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from app.db import bookings, reconcile_runs, shops, users, utcnow
+from app.store.db import bookings, reconcile_runs, shops, users, utcnow
 
 SKIPPED, POSTING, RETRYING, BOOKED, FAILED = "skipped", "posting", "retrying", "booked", "failed"
 STATES = (SKIPPED, POSTING, RETRYING, BOOKED, FAILED)

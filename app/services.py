@@ -20,10 +20,10 @@ from app import ledger, shops
 from app.clients import BookkeepingApi, ShopApi
 from app.config import Settings
 from app.crypto import Vault
-from app.db import engine_for
 from app.fastpaths import BookedCache, RelationCache, SessionStore
 from app.metrics import upstream_recorder
 from app.queue import get_queue
+from app.store.db import engine_for
 
 ShopApiFactory = Callable[[shops.Shop], ShopApi]
 BookkeepingFactory = Callable[[shops.Shop], BookkeepingApi]

@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from sqlalchemy import Connection
 
 from app import ledger
+from app.core.mapping_settings import MappingSettings
 from app.crypto import Vault
-from app.db import utcnow
-from app.mapping_settings import MappingSettings
+from app.store.db import utcnow
 
 ACTIVE, DRAFT, DISABLED, AUTH_FAILED = "active", "draft", "disabled", "auth_failed"
 SECRET_GRACE = dt.timedelta(hours=24)  # the old webhook secret keeps working this long

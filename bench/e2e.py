@@ -94,9 +94,9 @@ def measure_floor(stack: Stack, samples: int) -> list[float]:
     """AddMutatie round trips (ms) through the connector's client, on an administration
     of its own so the benchmark's call counts stay clean."""
     from app.clients.eboekhouden import EBoekhoudenClient
-    from app.mapping import Booking, map_order
-    from app.mapping_settings import MappingSettings
-    from app.order_schema import parse_order
+    from app.core.mapping import Booking, map_order
+    from app.core.mapping_settings import MappingSettings
+    from app.core.order_schema import parse_order
 
     answer = stack._http.post(f"{stack.eb_base}/_sandbox/administrations", timeout=30,
                               json={"username": "floor-admin", "code1": "floor-code-1",
@@ -151,9 +151,9 @@ def send_paced(stack: Stack, numbers: list[str], rate: float) -> dict[str, float
 
 
 def relation_code(order: dict[str, Any]) -> str:
-    from app.mapping import Booking, map_order
-    from app.mapping_settings import MappingSettings
-    from app.order_schema import parse_order
+    from app.core.mapping import Booking, map_order
+    from app.core.mapping_settings import MappingSettings
+    from app.core.order_schema import parse_order
 
     booking = map_order(parse_order(order), MappingSettings())
     assert isinstance(booking, Booking), order["number"]

@@ -98,8 +98,8 @@ def step_costs(stack: Stack, n: int = 1000) -> dict[str, float]:
     the difference between the two servers goes."""
     import os
 
-    from app import notifications
     from app.fastpaths import first_sighting_of_webhook
+    from app.intake import notifications
     from app.queue import enqueue_booking
 
     shop = stack.shops[0]

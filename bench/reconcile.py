@@ -103,7 +103,7 @@ class TimedListing:
 
 
 def seed_ledger(stack: Stack, shop_id: int, orders: list[dict[str, Any]]) -> None:
-    from app.db import bookings, utcnow
+    from app.store.db import bookings, utcnow
 
     now = utcnow()
     rows = [{"shop_id": shop_id, "order_number": str(o["number"]), "order_uuid": o["uuid"],

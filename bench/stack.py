@@ -517,7 +517,7 @@ class Stack:
     def _register_shops(self) -> None:
         from app import shops as shops_mod
         from app.crypto import Vault
-        from app.db import engine_for
+        from app.store.db import engine_for
 
         vault = Vault(self.encryption_key)
         engine = engine_for(self.database_url)

@@ -10,7 +10,7 @@ from alembic import context
 from sqlalchemy import text
 
 from app.config import Settings
-from app.db import make_engine, metadata
+from app.store.db import make_engine, metadata
 
 config = context.config
 target_metadata = metadata

@@ -26,12 +26,12 @@ from dataclasses import asdict, dataclass, field
 from zoneinfo import ZoneInfo
 
 from app import ledger, shops
-from app.db import transaction, utcnow
+from app.core.orders import OrderSummary
 from app.errors import ShopAuthError
 from app.metrics import RECONCILE_ORDERS, RECONCILE_PASSES, RECONCILE_SECONDS
-from app.orders import OrderSummary
 from app.queue import enqueue_booking
 from app.services import Services
+from app.store.db import transaction, utcnow
 
 log = logging.getLogger(__name__)
 SHOP_TZ = ZoneInfo("Europe/Amsterdam")

@@ -125,8 +125,8 @@ def prepare_sandbox_shop(env: dict[str, str]) -> tuple[str, str, bool]:
     from app import ledger, shops
     from app.config import Settings
     from app.crypto import Vault
-    from app.db import engine_for
     from app.migrate import upgrade
+    from app.store.db import engine_for
 
     settings = Settings.from_env(env)
     upgrade(settings.database_url)

@@ -19,7 +19,7 @@ import pytest
 import redis as redislib
 from sqlalchemy import create_engine, text
 
-from app import db, shops
+from app import shops
 from app.clients.eboekhouden import EBoekhoudenClient
 from app.clients.mijnwebwinkel import MijnwebwinkelClient
 from app.config import Settings
@@ -28,6 +28,7 @@ from app.fastpaths import SessionStore
 from app.migrate import upgrade
 from app.queue import get_queue
 from app.services import Services
+from app.store import db
 from sandbox.eboekhouden import EBoekhoudenSimulator
 from sandbox.faults import Faults
 from sandbox.mijnwebwinkel import MijnwebwinkelSimulator
@@ -265,7 +266,7 @@ def make_world(backend: Backend, mww_server: Any, eb_server: Any) -> Iterator[Wo
             credentials=shops.Credentials(MWW_TOKEN, EB_USER, EB_CODE1, EB_CODE2))
     shop = services.load_shop(shop_id)
     assert shop is not None
-    from app import shop_cache
+    from app.intake import shop_cache
 
     shop_cache.clear()
     yield World(services, settings, mww, eb, mww_thread.url, eb_thread.url, shop, secret)

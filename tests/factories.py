@@ -15,7 +15,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
-from app.mapping_settings import (
+from app.core.mapping_settings import (
     BETAALKOSTEN,
     KORTING,
     OMZET,
@@ -23,8 +23,8 @@ from app.mapping_settings import (
     MappingSettings,
     TaxRule,
 )
-from app.order_schema import parse_order
-from app.orders import Order
+from app.core.order_schema import parse_order
+from app.core.orders import Order
 
 PAYLOADS = Path(__file__).parent / "payloads"
 CENT = Decimal("0.01")

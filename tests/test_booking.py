@@ -13,10 +13,10 @@ from decimal import Decimal
 import pytest
 
 from app import ledger
-from app.booking import book_order
-from app.db import transaction
+from app.core.mapping_settings import MappingSettings
 from app.errors import UpstreamUnavailableError
-from app.mapping_settings import MappingSettings
+from app.pipeline import book_order
+from app.store.db import transaction
 from tests.conftest import EB_USER, World
 
 
@@ -32,7 +32,7 @@ def expire_lease(world: World, number: int | str) -> None:
     past = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)
     from sqlalchemy import update
 
-    from app.db import bookings
+    from app.store.db import bookings
 
     with transaction(world.services.engine) as conn:
         conn.execute(update(bookings).where(bookings.c.id == row.id)

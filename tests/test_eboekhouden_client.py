@@ -14,8 +14,9 @@ from typing import Any
 import pytest
 import requests
 
-from app.clients import eboekhouden as eb
 from app.clients.eboekhouden import EBoekhoudenClient
+from app.clients.eboekhouden import client as eb
+from app.core.mutations import Mutation, MutationRow, Relation, Soort
 from app.errors import (
     BookkeepingAuthError,
     DuplicateInvoiceError,
@@ -25,7 +26,6 @@ from app.errors import (
     UpstreamRejectedError,
     UpstreamUnavailableError,
 )
-from app.mutations import Mutation, MutationRow, Relation, Soort
 from sandbox.eboekhouden import SOAP_PATH, EBoekhoudenSimulator
 from sandbox.server import ServerThread
 

@@ -21,8 +21,9 @@ from typing import Any
 import pytest
 from lxml import etree
 
-from app.clients import eboekhouden_errors as errs
 from app.clients.eboekhouden import EBoekhoudenClient
+from app.clients.eboekhouden import errors as errs
+from app.core.mutations import Mutation, MutationRow, Relation, Soort
 from app.errors import (
     BookkeepingAuthError,
     DuplicateInvoiceError,
@@ -31,7 +32,6 @@ from app.errors import (
     UnknownRelationError,
     UpstreamRejectedError,
 )
-from app.mutations import Mutation, MutationRow, Relation, Soort
 from sandbox.eboekhouden import SOAP_PATH, EBoekhoudenSimulator, soap, state
 
 PAYLOADS = Path(__file__).parent / "payloads" / "eboekhouden"

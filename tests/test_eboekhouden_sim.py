@@ -15,8 +15,8 @@ import zeep
 from lxml import etree
 
 from app.clients.eboekhouden import EBoekhoudenClient
+from app.core.mutations import Mutation, MutationRow, Relation, Soort
 from app.errors import UpstreamError
-from app.mutations import Mutation, MutationRow, Relation, Soort
 from sandbox.eboekhouden import SOAP_PATH, EBoekhoudenSimulator, soap
 from sandbox.eboekhouden.state import BusinessError
 from sandbox.server import ServerThread

@@ -10,8 +10,7 @@ from typing import Any
 
 import pytest
 
-from app.errors import MappingError
-from app.mapping import (
+from app.core.mapping import (
     MAX_RELATION_CODE,
     Booking,
     Skip,
@@ -21,7 +20,7 @@ from app.mapping import (
     relation_code,
     treatment_for,
 )
-from app.mapping_settings import (
+from app.core.mapping_settings import (
     BETAALKOSTEN,
     BTW_CODE_RATES,
     DEFAULT_RULES,
@@ -41,9 +40,10 @@ from app.mapping_settings import (
     rate_text,
     validate,
 )
-from app.mutations import CENT, MutationRow, Soort
-from app.order_schema import parse_order
-from app.orders import Order
+from app.core.mutations import CENT, MutationRow, Soort
+from app.core.order_schema import parse_order
+from app.core.orders import Order
+from app.errors import MappingError
 from tests.factories import (
     debtor,
     line,

@@ -12,8 +12,8 @@ from hypothesis import given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from app.mapping import Booking, map_order
-from app.mapping_settings import (
+from app.core.mapping import Booking, map_order
+from app.core.mapping_settings import (
     BOOKING_MODES,
     BTW_CODE_RATES,
     DEFAULT_RULES,
@@ -26,8 +26,8 @@ from app.mapping_settings import (
     MappingSettings,
     TaxRule,
 )
-from app.mutations import CENT, Soort
-from app.order_schema import parse_order
+from app.core.mutations import CENT, Soort
+from app.core.order_schema import parse_order
 from tests.factories import as_numbers, as_strings, debtor, order_json
 
 RATES = (0, 9, 21)

@@ -1,4 +1,4 @@
-"""Migrations: up → down → up on SQLite and PostgreSQL, and in step with app.db."""
+"""Migrations: up → down → up on SQLite and PostgreSQL, and in step with app.store.db."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, inspect
 
-from app import db
 from app.migrate import downgrade, upgrade
+from app.store import db
 from tests.conftest import PG_AVAILABLE, fresh_pg_database
 
 TABLES = {"shops", "bookings", "reconcile_runs", "users", "alembic_version"}

@@ -15,6 +15,8 @@ import requests
 
 from app.clients.mijnwebwinkel import MijnwebwinkelClient, redact_url, shared_session
 from app.config import Settings
+from app.core.order_schema import parse_order
+from app.core.orders import OrderStatus
 from app.errors import (
     OrderNotFoundError,
     RateLimitedError,
@@ -23,8 +25,6 @@ from app.errors import (
     UpstreamRejectedError,
     UpstreamUnavailableError,
 )
-from app.order_schema import parse_order
-from app.orders import OrderStatus
 from sandbox.mijnwebwinkel import MijnwebwinkelSimulator
 from sandbox.order_factory import make_order, make_orders
 

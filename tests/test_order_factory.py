@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.order_schema import parse_order
+from app.core.order_schema import parse_order
 from sandbox.mijnwebwinkel import validate
 from sandbox.order_factory import (
     CREDIT_STATUSES,

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from marshmallow import ValidationError
 
+from app.core.order_schema import load_order, parse_order, parse_order_summary, to_decimal
+from app.core.orders import Order, TaxPrice
 from app.errors import OrderDataError
-from app.order_schema import load_order, parse_order, parse_order_summary, to_decimal
-from app.orders import Order, TaxPrice
 from tests.factories import (
     as_numbers,
     as_strings,

@@ -14,10 +14,10 @@ from rq.serializers import JSONSerializer
 
 import worker.jobs
 from app import create_app, ledger, shops
-from app.booking import book_order
-from app.db import transaction
-from app.orders import OrderSummary
+from app.core.orders import OrderSummary
+from app.pipeline import book_order
 from app.queue import enqueue_booking
+from app.store.db import transaction
 from reconciler.reconcile import HOURLY, POLL, local_window, run_pass
 from reconciler.schedule import due_modes
 from tests.conftest import MWW_TOKEN, World

@@ -12,8 +12,8 @@ from flask.testing import FlaskClient
 from standardwebhooks.webhooks import Webhook
 
 from app import create_app, ledger, shops
-from app.db import transaction
 from app.queue import booking_job_id
+from app.store.db import transaction
 from tests.conftest import World
 
 
@@ -142,7 +142,7 @@ def test_unknown_or_disabled_shop_is_404(client: FlaskClient, world: World) -> N
     assert client.post(url(world, "nope"), data=body, headers=headers).status_code == 404
     with transaction(world.services.engine) as conn:
         ledger.update_shop(conn, world.shop.id, status=shops.DISABLED)
-    from app import shop_cache
+    from app.intake import shop_cache
 
     shop_cache.clear()
     assert client.post(url(world), data=body, headers=headers).status_code == 404
@@ -162,7 +162,7 @@ def test_too_large_is_413_and_not_json_is_415(client: FlaskClient, world: World)
 def test_rotated_secret_old_one_works_during_grace(client: FlaskClient, world: World) -> None:
     with transaction(world.services.engine) as conn:
         new_secret = shops.rotate_secret(conn, world.services.vault, world.shop.id)
-    from app import shop_cache
+    from app.intake import shop_cache
 
     shop_cache.clear()
     assert post(client, world, {"order_number": 14}, secret=new_secret).status_code == 202
@@ -208,14 +208,14 @@ def test_queue_down_answers_503_and_the_retry_is_not_a_duplicate(
         client: FlaskClient, world: World, monkeypatch: pytest.MonkeyPatch) -> None:
     from redis.exceptions import ConnectionError as RedisConnectionError
 
-    import app.webhooks
+    import app.intake.webhooks
 
     def broken(*args: object, **kwargs: object) -> bool:
         raise RedisConnectionError("down")
 
     body = json.dumps({"order_number": 31}).encode()
     headers = signed_headers(world.webhook_secret, body, msg_id="msg_retry")
-    monkeypatch.setattr(app.webhooks, "enqueue_booking", broken)
+    monkeypatch.setattr(app.intake.webhooks, "enqueue_booking", broken)
     assert client.post(url(world), data=body, headers=headers).status_code == 503
     monkeypatch.undo()
     again = client.post(url(world), data=body, headers=headers)

@@ -1,4 +1,4 @@
-"""RQ entry points: thin shims around ``app.booking`` and ``reconciler``.
+"""RQ entry points: thin shims around ``app.pipeline`` and ``reconciler``.
 
 Referenced by dotted path (``worker.jobs.book_order``) so ``app`` never imports
 ``worker``. Arguments are JSON primitives (the queue uses RQ's JSONSerializer).
@@ -11,10 +11,10 @@ from functools import cache
 
 from rq import get_current_job
 
-from app.booking import book_order as run_booking
 from app.config import Settings
 from app.logs import bind
 from app.metrics import BOOKINGS, JOB_SECONDS, timed
+from app.pipeline import book_order as run_booking
 from app.services import Services, build_services
 
 log = logging.getLogger(__name__)

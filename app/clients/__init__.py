@@ -2,7 +2,7 @@
 
 Only these client modules import ``requests`` (both) and ``zeep`` (e-Boekhouden); the
 rest of the code sees these Protocols and the types in
-``app.orders`` and ``app.mutations``. Both have a real implementation here and a simulator
+``app.core.orders`` and ``app.core.mutations``. Both have a real implementation here and a simulator
 in ``sandbox/`` that the real clients are tested against over HTTP.
 """
 
@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Iterator
 from typing import Protocol
 
-from app.mutations import (
+from app.core.mutations import (
     Administration,
     BookedMutation,
     ExistingRelation,
@@ -20,7 +20,7 @@ from app.mutations import (
     Mutation,
     Relation,
 )
-from app.orders import Order, OrderStatus, OrderSummary, Store
+from app.core.orders import Order, OrderStatus, OrderSummary, Store
 
 
 class ShopApi(Protocol):

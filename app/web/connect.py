@@ -8,8 +8,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from app import shops
+from app.core.mapping_settings import MappingSettings
 from app.errors import ConnectorError
-from app.mapping_settings import MappingSettings
 from app.services import Services
 
 log = logging.getLogger(__name__)

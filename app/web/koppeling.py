@@ -8,8 +8,9 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from werkzeug.exceptions import HTTPException
 
-from app import ledger, shop_cache, shops
-from app.db import transaction
+from app import ledger, shops
+from app.intake import shop_cache
+from app.store.db import transaction
 from app.web.common import html_error, services, shop_or_404
 from app.web.connect import encrypted, read_form, verify_connections
 

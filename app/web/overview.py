@@ -11,10 +11,10 @@ from werkzeug.exceptions import HTTPException
 
 from app import ledger
 from app.cli import preview_json
-from app.db import transaction
+from app.core.mapping import Booking, map_order
 from app.errors import ConnectorError
-from app.mapping import Booking, map_order
 from app.queue import enqueue_booking
+from app.store.db import transaction
 from app.web.common import html_error, services, shop_or_404
 
 bp = Blueprint("overzicht", __name__)

@@ -11,10 +11,8 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from werkzeug.exceptions import HTTPException
 
-from app import ledger, shop_cache, shops
-from app.db import transaction
-from app.errors import ConnectorError
-from app.mapping_settings import (
+from app import ledger, shops
+from app.core.mapping_settings import (
     BOOKING_MODES,
     BTW_CODE_LABELS,
     INCOME_TYPES,
@@ -25,8 +23,11 @@ from app.mapping_settings import (
     describe_treatment,
     validate,
 )
-from app.mutations import LedgerAccount
-from app.orders import OrderStatus
+from app.core.mutations import LedgerAccount
+from app.core.orders import OrderStatus
+from app.errors import ConnectorError
+from app.intake import shop_cache
+from app.store.db import transaction
 from app.web.common import html_error, services, shop_or_404
 from app.web.settings_form import (
     OSS_COUNTRIES,

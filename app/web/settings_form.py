@@ -14,7 +14,7 @@ from decimal import Decimal, InvalidOperation
 
 from werkzeug.datastructures import MultiDict
 
-from app.mapping_settings import (
+from app.core.mapping_settings import (
     DEFAULT_RULES,
     EU_COUNTRIES,
     HOME_COUNTRY,

@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 from werkzeug.security import generate_password_hash
 
 from app import ledger
-from app.db import engine_for
+from app.store.db import engine_for
 
 users = AppGroup("users", help="Administrators who may log in to the web interface.")
 MIN_PASSWORD = 10

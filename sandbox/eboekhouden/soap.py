@@ -1,7 +1,7 @@
 """SOAP 1.1 plumbing of the e-Boekhouden simulator: WSDL, schema, envelopes, faults.
 
 The schema is the ``<s:schema>`` embedded in the service's own WSDL (the connector's
-package copy, ``app/clients/eboekhouden.wsdl``). Requests are validated against it the
+package copy, ``app/clients/eboekhouden/eboekhouden.wsdl``). Requests are validated against it the
 way the brief for a strict ASMX service asks (a schema error is a ``soap:Client`` fault);
 the one leniency copied from .NET's XmlSerializer is that an ``xs:dateTime`` element may
 carry a plain date (``2024-05-01``), which real clients send and the real service accepts.
@@ -28,7 +28,7 @@ SOAP12_ENV = "http://www.w3.org/2003/05/soap-envelope"
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
 XSD = "http://www.w3.org/2001/XMLSchema"
 WSDL_NS = "http://schemas.xmlsoap.org/wsdl/"
-WSDL_PATH = Path(app.clients.__file__).with_name("eboekhouden.wsdl")
+WSDL_PATH = Path(app.clients.__file__).parent / "eboekhouden" / "eboekhouden.wsdl"
 WSDL_ADDRESS = "http://soap.e-boekhouden.nl/soap.asmx"
 
 _DATE_ONLY = re.compile(r"\d{4}-\d{2}-\d{2}")

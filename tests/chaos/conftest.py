@@ -256,10 +256,10 @@ class Expectation:
 def expectation(order: dict[str, Any]) -> Expectation:
     """Decided from the order and the default mapping settings (what every chaos shop
     uses): booked, deliberately skipped, or failed for a person to fix."""
+    from app.core.mapping import Booking, map_order
+    from app.core.mapping_settings import MappingSettings
+    from app.core.order_schema import parse_order
     from app.errors import MappingError, OrderDataError
-    from app.mapping import Booking, map_order
-    from app.mapping_settings import MappingSettings
-    from app.order_schema import parse_order
 
     changed = dt.datetime.fromisoformat(
         f"{order['status_changed_date']} {order['status_changed_time']}"
@@ -294,7 +294,7 @@ def metric_values(text: str, name: str) -> dict[str, float]:
 def ledger_rows(stack: Stack) -> list[Any]:
     from sqlalchemy import select
 
-    from app.db import bookings
+    from app.store.db import bookings
 
     with stack.services().engine.connect() as conn:
         return list(conn.execute(select(bookings)).all())
@@ -303,7 +303,7 @@ def ledger_rows(stack: Stack) -> list[Any]:
 def reconcile_runs(stack: Stack) -> list[Any]:
     from sqlalchemy import select
 
-    from app.db import reconcile_runs as runs
+    from app.store.db import reconcile_runs as runs
 
     with stack.services().engine.connect() as conn:
         return list(conn.execute(select(runs)).all())

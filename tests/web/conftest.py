@@ -13,17 +13,18 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from app import create_app, shop_cache
+from app import create_app
 from app.config import Settings
+from app.core.mutations import LedgerAccount
+from app.core.order_schema import parse_order
+from app.core.orders import Order, OrderStatus, Store
 from app.crypto import Vault, generate_key
-from app.db import engine_for
 from app.errors import BookkeepingAuthError, OrderNotFoundError, ShopAuthError
-from app.mutations import LedgerAccount
-from app.order_schema import parse_order
-from app.orders import Order, OrderStatus, Store
+from app.intake import shop_cache
 from app.queue import get_queue
 from app.services import Services
 from app.shops import Shop
+from app.store.db import engine_for
 from app.web.users_cli import hash_password
 from tests.conftest import Backend
 

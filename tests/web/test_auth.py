@@ -135,7 +135,7 @@ def test_pages_send_security_headers(client: FlaskClient) -> None:
 
 def test_deleted_user_loses_the_session(web: Web, client: FlaskClient) -> None:
     with web.services.engine.begin() as conn:
-        from app.db import users
+        from app.store.db import users
 
         conn.execute(users.delete())
     assert client.get("/").status_code == 302

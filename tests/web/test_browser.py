@@ -26,11 +26,13 @@ from rq import SimpleWorker
 from rq.serializers import JSONSerializer
 from standardwebhooks.webhooks import Webhook
 
-from app import create_app, db, ledger, shop_cache, shops
+from app import create_app, ledger, shops
 from app.config import Settings
 from app.crypto import generate_key
+from app.intake import shop_cache
 from app.migrate import upgrade
 from app.services import Services, build_services
+from app.store import db
 from app.web.users_cli import hash_password
 from sandbox.eboekhouden import SOAP_PATH, EBoekhoudenSimulator
 from sandbox.mijnwebwinkel import MijnwebwinkelSimulator

@@ -14,8 +14,8 @@ from rq.job import Job
 from rq.serializers import JSONSerializer
 
 from app import ledger
-from app.db import engine_for
 from app.queue import booking_job_id
+from app.store.db import engine_for
 from sandbox.order_factory import make_order
 from tests.conftest import Backend
 from tests.web.conftest import Web, post

@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 from werkzeug.datastructures import MultiDict
 
 from app import shops
-from app.mapping_settings import INCOME_TYPES, MappingSettings
+from app.core.mapping_settings import INCOME_TYPES, MappingSettings
 from app.web.settings_form import add_oss_rule, ordered_rules, parse, remove_rule
 from tests.web.conftest import Web, csrf, shop_of
 from tests.web.test_koppeling import new_shop

@@ -1,7 +1,7 @@
 """Mijnwebwinkel order types: what the shop says was sold (frozen, no I/O).
 
-Parsed from the API's JSON by ``app.order_schema``; consumed by the pure mapping in
-``app.mapping``. Money is always ``Decimal``; order numbers are strings (the live API
+Parsed from the API's JSON by ``app.core.order_schema``; consumed by the pure mapping in
+``app.core.mapping``. Money is always ``Decimal``; order numbers are strings (the live API
 sends them as strings, test orders carry a ``T-`` prefix).
 """
 

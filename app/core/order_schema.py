@@ -1,4 +1,4 @@
-"""Parse Mijnwebwinkel order JSON (spec shape and live shape) into ``app.orders`` types.
+"""Parse Mijnwebwinkel order JSON (spec shape and live shape) into ``app.core.orders`` types.
 
 The live API deviates from the vendor's spec (NOTES.md §10) and both must be read:
 ``number`` as int or string, ``price.tax`` and ``orderlines[].price`` as one object or a
@@ -15,8 +15,8 @@ from typing import Any
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, pre_load
 
+from app.core.orders import Address, Debtor, Order, OrderLine, OrderSummary, TaxPrice
 from app.errors import OrderDataError
-from app.orders import Address, Debtor, Order, OrderLine, OrderSummary, TaxPrice
 
 MAX_DECIMALS = 6
 # Far above any webshop amount; keeps the cent arithmetic inside Decimal's 28 digits

@@ -22,7 +22,9 @@ from dataclasses import asdict, dataclass
 
 from app import ledger
 from app.clients import BookkeepingApi
-from app.db import transaction
+from app.core.mapping import Booking, Skip, map_order
+from app.core.mutations import Mutation, Relation, Soort
+from app.core.orders import Order
 from app.errors import (
     DuplicateInvoiceError,
     MappingError,
@@ -33,11 +35,9 @@ from app.errors import (
     UpstreamRejectedError,
     UpstreamUnavailableError,
 )
-from app.mapping import Booking, Skip, map_order
-from app.mutations import Mutation, Relation, Soort
-from app.orders import Order
 from app.services import Services
 from app.shops import Shop
+from app.store.db import transaction
 
 log = logging.getLogger(__name__)
 

@@ -30,6 +30,8 @@ from zoneinfo import ZoneInfo
 import requests
 from requests.adapters import HTTPAdapter
 
+from app.core.order_schema import parse_order, parse_order_summary
+from app.core.orders import Order, OrderStatus, OrderSummary, Store
 from app.errors import (
     OrderDataError,
     OrderNotFoundError,
@@ -38,8 +40,6 @@ from app.errors import (
     UpstreamRejectedError,
     UpstreamUnavailableError,
 )
-from app.order_schema import parse_order, parse_order_summary
-from app.orders import Order, OrderStatus, OrderSummary, Store
 
 if TYPE_CHECKING:
     from app.config import Settings

@@ -13,12 +13,12 @@ from marshmallow import ValidationError
 from redis.exceptions import RedisError
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from app import notifications
 from app.fastpaths import first_sighting_of_webhook, forget_webhook
+from app.intake import notifications
+from app.intake.shop_cache import shop_for_key
 from app.metrics import NOTIFICATIONS
 from app.queue import enqueue_booking
 from app.services import Services
-from app.shop_cache import shop_for_key
 
 bp = Blueprint("webhooks", __name__)
 MAX_BODY = 64 * 1024

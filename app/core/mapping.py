@@ -22,8 +22,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from app.errors import MappingError
-from app.mapping_settings import (
+from app.core.mapping_settings import (
     BETAALKOSTEN,
     BTW_CODE_RATES,
     EU_COUNTRIES,
@@ -42,8 +41,8 @@ from app.mapping_settings import (
     rate_text,
     validate,
 )
-from app.mutations import CENT, Mutation, MutationRow, Relation, Soort, money
-from app.orders import (
+from app.core.mutations import CENT, Mutation, MutationRow, Relation, Soort, money
+from app.core.orders import (
     LINE_DISCOUNT,
     LINE_PAYMENT,
     LINE_SHIPPING,
@@ -52,6 +51,7 @@ from app.orders import (
     Address,
     Order,
 )
+from app.errors import MappingError
 
 ZERO = Decimal("0")
 

@@ -9,7 +9,7 @@
   subclasses. Permanent: ``UpstreamRejectedError`` and its subclasses.
 - Security codes and the session id never reach exception texts, logs or ``repr()``:
   zeep's own DEBUG logging of envelopes is bypassed (see ``_Transport.post``).
-- zeep stays inside this module: methods take and return ``app.mutations`` types.
+- zeep stays inside this module: methods take and return ``app.core.mutations`` types.
 """
 
 from __future__ import annotations
@@ -32,21 +32,21 @@ import zeep.helpers
 from requests.adapters import HTTPAdapter, Retry
 from zeep.wsdl import Document
 
-from app.clients import eboekhouden_errors as errs
-from app.errors import (
-    RateLimitedError,
-    SessionExpiredError,
-    UpstreamError,
-    UpstreamRejectedError,
-    UpstreamUnavailableError,
-)
-from app.mutations import (
+from app.clients.eboekhouden import errors as errs
+from app.core.mutations import (
     Administration,
     BookedMutation,
     ExistingRelation,
     LedgerAccount,
     Mutation,
     Relation,
+)
+from app.errors import (
+    RateLimitedError,
+    SessionExpiredError,
+    UpstreamError,
+    UpstreamRejectedError,
+    UpstreamUnavailableError,
 )
 
 log = logging.getLogger(__name__)
