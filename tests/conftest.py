@@ -24,6 +24,7 @@ from app.clients.mijnwebwinkel import MijnwebwinkelClient
 from app.config import Settings
 from app.crypto import generate_key
 from app.fastpaths import SessionStore
+from app.logs import install_redaction
 from app.migrate import upgrade
 from app.queue import get_queue
 from app.services import Services
@@ -90,6 +91,13 @@ class Backend:
     name: str
     database_url: str
     redis: redislib.Redis
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _log_redaction() -> None:
+    """As in every process of the app (``configure_logging``, ``create_app``): urllib3's
+    request lines are redacted."""
+    install_redaction()
 
 
 @pytest.fixture(scope="session")
