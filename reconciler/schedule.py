@@ -17,10 +17,10 @@ from sqlalchemy.exc import OperationalError
 
 from app.config import (
     CLOCK_TICK_SECONDS,
-    REDIS_BACKOFF_MAX_SECONDS,
     RECONCILE_FAILURE_TTL,
     RECONCILE_JOB_TIMEOUT,
     RECONCILE_RESULT_TTL,
+    REDIS_BACKOFF_MAX_SECONDS,
 )
 from app.queue import RECONCILE_SHOP
 from app.services import Services

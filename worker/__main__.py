@@ -44,6 +44,7 @@ class ConnectorWorker(HerokuWorker):
 def serve(make_worker: Callable[[], ConnectorWorker], redis: Redis, *,
           sleep: Callable[[float], None] = time.sleep) -> int:
     """Run workers until asked to stop; after a Redis outage start a fresh one."""
+    stopping: list[bool] = []
     while True:
         worker = make_worker()
         try:
@@ -53,7 +54,6 @@ def serve(make_worker: Callable[[], ConnectorWorker], redis: Redis, *,
         if worker.stop_was_requested:
             return 0
         # Ended by an error, not by a signal: from here a signal only sets a flag.
-        stopping: list[bool] = []
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stopping.append(True))
         if not wait_for_redis(redis, stopping, sleep=sleep):
