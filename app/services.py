@@ -13,11 +13,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from redis import Redis
+from redis.backoff import ExponentialBackoff
+from redis.retry import Retry
 from rq import Queue
 from sqlalchemy import Engine
 
 from app.clients import BookkeepingApi, ShopApi
-from app.config import DEFAULT_LEASE_SECONDS, Settings
+from app.config import DEFAULT_LEASE_SECONDS, REDIS_SOCKET_TIMEOUT, Settings
 from app.crypto import Vault
 from app.fastpaths import BookedCache, RelationCache, SessionStore
 from app.intake.shop_cache import WebhookShopCache
@@ -103,8 +105,18 @@ def real_bookkeeping_factory(settings: Settings, redis: Redis | None = None) -> 
     return make
 
 
+def redis_client(url: str) -> Redis:
+    """Redis for the app's own calls (not RQ's worker loop): a Redis that does not answer
+    within ``REDIS_SOCKET_TIMEOUT`` is down, and two quick retries (a pooled connection
+    that a Redis restart closed) instead of redis-py's default ten with backoff, so an
+    outage costs a page or the health check well under a second."""
+    return Redis.from_url(url, socket_connect_timeout=REDIS_SOCKET_TIMEOUT,
+                          socket_timeout=REDIS_SOCKET_TIMEOUT,
+                          retry=Retry(ExponentialBackoff(cap=0.2, base=0.02), 2))
+
+
 def build_services(settings: Settings, redis: Redis | None = None) -> Services:
-    redis = redis or Redis.from_url(settings.redis_url)
+    redis = redis or redis_client(settings.redis_url)
     return Services(
         settings=settings,
         engine=engine_for(settings.database_url),

@@ -14,13 +14,14 @@ import secrets
 
 from flask import Flask, Response, render_template, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
+from redis.exceptions import RedisError
+from sqlalchemy.exc import OperationalError
 
 from app.web import auth, filters, mapping, overview, shops, users_cli
 from app.web.common import PUBLIC_BLUEPRINTS
 
 log = logging.getLogger(__name__)
 csrf = CSRFProtect()
-
 
 
 def init_app(app: Flask) -> None:
@@ -44,6 +45,8 @@ def init_app(app: Flask) -> None:
     filters.init_app(app)
     app.cli.add_command(users_cli.users)
     app.register_error_handler(CSRFError, _csrf_error)
+    app.register_error_handler(RedisError, _backend_down)
+    app.register_error_handler(OperationalError, _backend_down)
     app.after_request(_security_headers)
 
 
@@ -54,6 +57,20 @@ def _csrf_error(err: CSRFError) -> tuple[str, int]:
         message="Het formulier is verlopen of ongeldig (beveiligingscontrole). Ga terug, "
                 "laad de pagina opnieuw en probeer het nog een keer.",
     ), 400
+
+
+def _backend_down(err: Exception) -> tuple[str, int]:
+    """Redis or the database does not answer: 503 with what to do, never a 500. Nothing
+    was changed (a view that changes state rolls back what it cannot finish)."""
+    redis = isinstance(err, RedisError)
+    log.warning("%s unavailable on %s: %s", "Redis" if redis else "database",
+                request.path, err)
+    what = "De wachtrij (Redis)" if redis else "De database"
+    return render_template(
+        "error.html", title="Tijdelijk niet beschikbaar",
+        message=f"{what} is even niet bereikbaar. Er is niets gewijzigd; probeer het over "
+                "een paar minuten opnieuw.",
+    ), 503
 
 
 def _security_headers(response: Response) -> Response:

@@ -35,7 +35,8 @@ def mask(secret: str, visible: int = 4) -> str:
 
 def html_error(err: HTTPException) -> tuple[str, int]:
     """Errors on the pages as a page (the app's default answer is JSON, for the API)."""
-    titles = {404: "Niet gevonden", 405: "Niet toegestaan", 400: "Ongeldig verzoek"}
+    titles = {404: "Niet gevonden", 405: "Niet toegestaan", 400: "Ongeldig verzoek",
+              503: "Tijdelijk niet beschikbaar"}
     code = err.code or 500
     return render_template("error.html", title=titles.get(code, "Er ging iets mis"),
                            message=err.description or err.name), code
