@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from flask import Flask, jsonify
@@ -47,13 +48,19 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
 
 
 class _LazyServices:
-    """Build the real services on first use, so `flask --help` needs no Redis/DB."""
+    """Build the real services on first use, so `flask --help` needs no Redis/DB. The
+    web's clients get the short ``web_upstream_timeout``. Threaded workers (gthread):
+    built once, under a lock."""
 
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
         self._services: Services | None = None
+        self._lock = threading.Lock()
 
     def __getattr__(self, name: str) -> Any:
         if self._services is None:
-            self._services = build_services(self._settings)
+            with self._lock:
+                if self._services is None:
+                    self._services = build_services(
+                        self._settings, upstream_timeout=self._settings.web_upstream_timeout)
         return getattr(self._services, name)

@@ -69,6 +69,9 @@ class Settings:
     eboekhouden_source: str = "MWWConnect"
     http_timeout: float = 10.0
     soap_operation_timeout: float = 30.0
+    # The pages' own calls to both APIs (settings, preview, connection check): short, so a
+    # slow upstream gives "probeer het later opnieuw", never a hung page.
+    web_upstream_timeout: float = 5.0
     queue_name: str = "bookings"
     poll_interval_seconds: int = 300
     reconcile_interval_seconds: int = 3600
@@ -122,6 +125,8 @@ class Settings:
             soap_operation_timeout=float(
                 number("SOAP_OPERATION_TIMEOUT_SECONDS", defaults.soap_operation_timeout, float)
             ),
+            web_upstream_timeout=max(0.5, float(
+                number("WEB_UPSTREAM_TIMEOUT_SECONDS", defaults.web_upstream_timeout, float))),
             queue_name=text("QUEUE_NAME", defaults.queue_name),
             poll_interval_seconds=int(
                 number("POLL_INTERVAL_SECONDS", defaults.poll_interval_seconds)

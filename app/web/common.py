@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import abort, current_app, render_template
 from werkzeug.exceptions import HTTPException
 
+from app.errors import ConnectorError, UpstreamUnavailableError
 from app.services import Services
 from app.store.shops import Shop
 
@@ -40,3 +41,20 @@ def html_error(err: HTTPException) -> tuple[str, int]:
     code = err.code or 500
     return render_template("error.html", title=titles.get(code, "Er ging iets mis"),
                            message=err.description or err.name), code
+
+
+SYSTEM_NAMES = {"mijnwebwinkel": "Mijnwebwinkel", "eboekhouden": "e-Boekhouden.nl"}
+
+
+def explain(err: ConnectorError, timeout: float) -> str:
+    """What a page says about a failed call: for a slow or unreachable system (the pages
+    wait at most ``timeout`` seconds, without retries) that the user should
+    try again later; otherwise the error's own explanation."""
+    if isinstance(err, UpstreamUnavailableError):
+        name = SYSTEM_NAMES.get(err.system, err.system)
+        if err.code == "timeout":
+            return (f"{name} reageerde niet binnen "
+                    f"{timeout:g} seconden. Probeer het "
+                    "later opnieuw.")
+        return f"{name} is nu niet bereikbaar. Probeer het later opnieuw."
+    return err.explanation

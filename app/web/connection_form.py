@@ -12,6 +12,7 @@ from app.errors import ConnectorError
 from app.services import Services
 from app.states import ShopStatus
 from app.store.shops import MIN_EB_USERNAME, Credentials, Shop
+from app.web.common import explain
 
 log = logging.getLogger(__name__)
 
@@ -68,14 +69,14 @@ def verify_connections(services: Services, credentials: Credentials) -> dict[str
         services.shop_api_factory(probe).store()
     except ConnectorError as err:
         log.info("mijnwebwinkel check failed: %s", err)
-        errors["mww"] = err.explanation
+        errors["mww"] = explain(err, services.settings.web_upstream_timeout)
     bookkeeping = None
     try:
         bookkeeping = services.bookkeeping_factory(probe)
         bookkeeping.verify()
     except ConnectorError as err:
         log.info("e-boekhouden check failed: %s", err)
-        errors["eb"] = err.explanation
+        errors["eb"] = explain(err, services.settings.web_upstream_timeout)
     finally:
         if bookkeeping is not None:
             bookkeeping.close()

@@ -15,7 +15,7 @@ from app.core.preview import preview_json
 from app.errors import ConnectorError
 from app.queue import enqueue_booking
 from app.states import BookingState
-from app.web.common import html_error, services, shop_or_404
+from app.web.common import explain, html_error, services, shop_or_404
 
 bp = Blueprint("overview", __name__)
 bp.register_error_handler(HTTPException, html_error)
@@ -97,7 +97,7 @@ def preview(shop_id: int) -> Any:
             order = services().shop_api(shop).get_order(number)
             decision = map_order(order, shop.mapping)
         except ConnectorError as err:
-            result["error"] = err.explanation
+            result["error"] = explain(err, services().settings.web_upstream_timeout)
         else:
             if isinstance(decision, Booking):
                 result.update(booking=decision, wire=preview_json(decision))
