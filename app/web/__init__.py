@@ -11,8 +11,9 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import secrets
+from typing import Any
 
-from flask import Flask, Response, render_template, request
+from flask import Flask, Response, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from redis.exceptions import RedisError
 from sqlalchemy.exc import OperationalError
@@ -59,12 +60,16 @@ def _csrf_error(err: CSRFError) -> tuple[str, int]:
     ), 400
 
 
-def _backend_down(err: Exception) -> tuple[str, int]:
+def _backend_down(err: Exception) -> tuple[Any, int]:
     """Redis or the database does not answer: 503 with what to do, never a 500. Nothing
-    was changed (a view that changes state rolls back what it cannot finish)."""
+    was changed (a view that changes state rolls back what it cannot finish). The webhook
+    and health endpoints answer JSON, for machines."""
     redis = isinstance(err, RedisError)
     log.warning("%s unavailable on %s: %s", "Redis" if redis else "database",
                 request.path, err)
+    if request.blueprint in PUBLIC_BLUEPRINTS:
+        return jsonify(error=f"{'queue' if redis else 'database'} unavailable, "
+                             "try again later"), 503
     what = "De wachtrij (Redis)" if redis else "De database"
     return render_template(
         "error.html", title="Tijdelijk niet beschikbaar",

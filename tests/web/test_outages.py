@@ -101,3 +101,21 @@ def test_every_page_answers_503_in_dutch_when_the_database_is_down(
         assert response.status_code == 503, url
         assert "De database is even niet bereikbaar" in text(response)
 
+
+
+def test_the_webhook_answers_503_json_when_the_database_is_down(web: Web, tmp_path: Any) -> None:
+    from app import create_app
+    from app.services import Services
+
+    live = web.services
+    broken = Services(settings=live.settings,
+                      engine=engine_for(f"sqlite:///{tmp_path}/missing/dir/db.sqlite"),
+                      redis=live.redis, vault=live.vault, queue=live.queue,
+                      shop_api_factory=live.shop_api_factory,
+                      bookkeeping_factory=live.bookkeeping_factory)
+    client = create_app(broken.settings, broken).test_client()
+    response = client.post("/webhooks/mijnwebwinkel/some-shop-key", data=b"{}",
+                           headers={"Content-Type": "application/json"})
+    assert response.status_code == 503
+    assert response.get_json() == {"error": "database unavailable, try again later"}
+    assert live.queue.count == 0
