@@ -21,7 +21,7 @@ from app.services import build_services
 from app.states import ShopStatus
 from app.store.shops import Credentials
 from reconciler.schedule import run_clock
-from tests.helpers import OwnRedis
+from tests.helpers import Backend, OwnRedis
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -36,9 +36,9 @@ def wait_for(check, timeout: float, what: str) -> None:  # type: ignore[no-untyp
 
 
 def test_clock_survives_a_redis_restart_and_enqueues_again(
-        tmp_path: Path, sqlite_url: str, caplog: pytest.LogCaptureFixture) -> None:
+        tmp_path: Path, embedded_backend: Backend, caplog: pytest.LogCaptureFixture) -> None:
     redis = OwnRedis(tmp_path).start()
-    settings = Settings(database_url=sqlite_url, redis_url=redis.url,
+    settings = Settings(database_url=embedded_backend.database_url, redis_url=redis.url,
                         encryption_key=generate_key(), poll_interval_seconds=1,
                         reconcile_interval_seconds=0)
     services = build_services(settings)
