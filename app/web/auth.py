@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import secrets
 from typing import Any
 from urllib.parse import urlsplit
@@ -41,8 +42,8 @@ def require_login() -> Any:
     user = None
     if isinstance(user_id, int):
         user = services().store.users.get(user_id)
-    if user is not None and (user.disabled
-                             or session.get("version") != user.session_version):
+    if user is not None and (user.disabled or session.get("version") != user.session_version
+                             or session.get("key") != _session_key(user)):
         user = None
     if user is None:
         if user_id is not None:  # removed, disabled or logged out elsewhere
@@ -51,6 +52,12 @@ def require_login() -> Any:
         return redirect(url_for("auth.login", next=target))
     g.user = user
     return None
+
+
+def _session_key(user: User) -> str:
+    """Ties a session to this account as it was at login: a new password (its salt), or
+    a new account that got a deleted one's id, does not match."""
+    return hashlib.sha256(f"{user.id}:{user.password_hash}".encode()).hexdigest()[:32]
 
 
 def _safe_next(target: str | None) -> str:
@@ -100,6 +107,7 @@ def login() -> Any:
     session.clear()  # a fresh session (and CSRF token) after login
     session["user_id"] = user.id
     session["version"] = user.session_version
+    session["key"] = _session_key(user)
     session.permanent = True  # ends after SESSION_IDLE_TIMEOUT without a request
     return redirect(_safe_next(target))
 
