@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import math
 import time
+from collections.abc import Callable
 
 from redis import Redis
 from redis.exceptions import RedisError
@@ -36,9 +37,13 @@ def wait_message(seconds: int) -> str:
             "probeer het dan opnieuw.")
 
 
+def now() -> float:
+    return time.time()
+
+
 class LoginLimits:
-    def __init__(self, redis: Redis, clock=time.time) -> None:  # type: ignore[no-untyped-def]
-        self.redis, self.clock = redis, clock
+    def __init__(self, redis: Redis, clock: Callable[[], float] | None = None) -> None:
+        self.redis, self.clock = redis, clock or (lambda: now())
 
     def refusal(self, address: str, email: str) -> str | None:
         """Count this attempt; the Dutch reason to refuse it (429), or None to go on."""
