@@ -10,7 +10,7 @@ rq-dashboard is third-party code; everything here wraps it without changing it:
   exception texts can hold text from outside (an order line, an e-Boekhouden fault). Every
   string in its JSON answers is HTML-escaped, so the dashboard shows markup as text;
 - its CSP has no 'unsafe-inline': its own inline script and style attributes are allowed
-  by their hashes, computed from each page as it is sent.
+  by their hashes, computed from each page as it is sent (injected markup has neither).
 """
 
 from __future__ import annotations
@@ -25,9 +25,10 @@ from urllib.parse import urlsplit
 
 from flask import Flask, Response, abort, request
 from rq.serializers import JSONSerializer
+from werkzeug.exceptions import NotFound
 
 from app.services import Services
-from app.web.common import require_admin
+from app.web.common import html_error, require_admin
 
 BLUEPRINT = "rq_dashboard"
 STATE_CHANGING_GETS = frozenset({"rq_dashboard.requeue_all"})
@@ -52,16 +53,20 @@ def init_app(app: Flask, services: Services | None) -> None:
     app.after_request(_harden)
 
 
-def _guard() -> None:
+def _guard() -> Any:
     if request.blueprint != BLUEPRINT:
-        return
-    require_admin()
+        return None
+    try:
+        require_admin()
+    except NotFound as err:  # the same page as any other page that is not there
+        return html_error(err)
     if request.method in ("GET", "HEAD"):
         if request.endpoint in STATE_CHANGING_GETS:
             abort(405)
-        return
+        return None
     if not _same_origin():
         abort(403, "Verzoek van een andere site geweigerd.")
+    return None
 
 
 def _same_origin() -> bool:
@@ -99,6 +104,8 @@ def _csp(html: str) -> str:
     scripts = sorted({_digest(body) for body in INLINE_SCRIPT.findall(html)})
     styles = sorted({_digest(value) for value in STYLE_ATTRIBUTE.findall(html)})
     style_src = " ".join(["'self'", *(["'unsafe-hashes'", *styles] if styles else [])])
-    return (f"default-src 'self'; script-src 'self' {' '.join(scripts)}; "
+    # 'unsafe-eval': its underscore.js templates compile with new Function(); they come
+    # from its own page, never from job data (which arrives escaped, see as_text).
+    return (f"default-src 'self'; script-src 'self' 'unsafe-eval' {' '.join(scripts)}; "
             f"style-src {style_src}; img-src 'self' data:; form-action 'self'; "
             "frame-ancestors 'none'; base-uri 'none'; object-src 'none'").replace("  ", " ")
