@@ -134,3 +134,28 @@ def test_metrics_need_the_bearer_token(world: World) -> None:
     production = dataclasses.replace(world.settings, env="production")
     closed = create_app(production, dataclasses.replace(world.services, settings=production))
     assert closed.test_client().get("/metrics").status_code == 403  # no token set
+
+
+def test_a_dropped_key_gives_a_clear_page_and_a_retryable_webhook_answer(world: World) -> None:
+    from app.states import Role
+    from app.web.users_cli import hash_password
+
+    services = with_key(world, generate_key())  # the key the secrets were stored with is gone
+    app = create_app(services=services)
+    services.store.users.create("beheer@example.nl", hash_password("een-lang-wachtwoord"),
+                                Role.ADMIN)
+    client = app.test_client()
+    html = client.get("/login").get_data(as_text=True)
+    token = html.split('name="csrf_token" value="')[1].split('"')[0]
+    client.post("/login", data={"email": "beheer@example.nl", "csrf_token": token,
+                                "password": "een-lang-wachtwoord"})
+    page = client.get(f"/koppelingen/{world.shop.id}/webhook")
+    assert page.status_code == 500 and "keys rotate" in page.get_data(as_text=True)
+    assert notify_with(services, world, 1) == 503
+
+
+def notify_with(services: Services, world: World, number: int) -> int:
+    client = create_app(services=services).test_client()
+    body = json.dumps({"order_number": number}).encode()
+    return client.post(f"/webhooks/mijnwebwinkel/{world.shop.webhook_key}", data=body,
+                       headers=signed_headers(world.webhook_secret, body)).status_code

@@ -13,11 +13,12 @@ import logging
 import secrets
 from typing import Any
 
-from flask import Flask, Response, current_app, render_template, request
+from flask import Flask, Response, current_app, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.routing import IntegerConverter
 
 from app.config import SESSION_IDLE_TIMEOUT
+from app.errors import ConfigError
 from app.web import auth, filters, mapping, overview, shops, users_cli
 from app.web.common import MAX_ID, PUBLIC_BLUEPRINTS
 
@@ -58,6 +59,7 @@ def init_app(app: Flask) -> None:
     filters.init_app(app)
     app.cli.add_command(users_cli.users)
     app.register_error_handler(CSRFError, _csrf_error)
+    app.register_error_handler(ConfigError, _undecryptable)
     app.after_request(_security_headers)
 
 
@@ -68,6 +70,20 @@ def _csrf_error(err: CSRFError) -> tuple[str, int]:
         message="Het formulier is verlopen of ongeldig (beveiligingscontrole). Ga terug, "
                 "laad de pagina opnieuw en probeer het nog een keer.",
     ), 400
+
+
+def _undecryptable(err: ConfigError) -> Any:
+    """A stored secret that ENCRYPTION_KEY cannot read (an old key dropped before
+    ``keys rotate``): the sender retries later (503), a person reads what to do."""
+    log.error("stored secret cannot be decrypted: %s", err)
+    if request.blueprint in PUBLIC_BLUEPRINTS:
+        return jsonify(error="stored secret cannot be decrypted, try again later"), 503
+    return render_template(
+        "error.html", title="Gegevens niet leesbaar",
+        message="De opgeslagen gegevens kunnen niet worden ontsleuteld: ENCRYPTION_KEY mist de "
+                "sleutel waarmee ze zijn versleuteld. Zet de vorige sleutel achter de nieuwe "
+                "terug en voer `flask --app app keys rotate` uit.",
+    ), 500
 
 
 def _security_headers(response: Response) -> Response:
