@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Flask, jsonify
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.config import INSTANCE_DIR, Settings
 from app.logs import install_redaction
@@ -25,6 +26,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         SESSION_COOKIE_SECURE=settings.is_production,
     )
     app.extensions["settings"] = settings
+    if settings.is_production:  # behind the platform's router: one proxy hop, TLS there
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1)  # type: ignore[method-assign]
     if services is not None:
         app.extensions["services"] = services
     else:
