@@ -78,13 +78,14 @@ def requested_python(build_dir: Path) -> str:
 
 def locked_pins(path: Path) -> dict[str, str]:
     """name → version of every requirement in a hashed lock file."""
-    text = path.read_text()
-    entries = re.findall(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;\\]+)([^\n]*(?:\\\n[^\n]*)*)",
-                         text, re.M)
-    pins = {}
-    for name, version, rest in entries:
-        assert "--hash=sha256:" in rest, f"{name} is not pinned by hash in {path.name}"
-        pins[canonicalize_name(name)] = version
+    pins: dict[str, str] = {}
+    for block in re.split(r"\n(?=\S)", path.read_text()):
+        found = re.match(r"([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;\\]+)", block)
+        if block.startswith("#") or not block.strip():
+            continue
+        assert found, f"not a pinned requirement in {path.name}: {block[:80]}"
+        assert "--hash=sha256:" in block, f"{found[1]} is not pinned by hash in {path.name}"
+        pins[canonicalize_name(found[1])] = found[2]
     return pins
 
 
