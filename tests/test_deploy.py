@@ -156,6 +156,20 @@ def test_app_json_describes_every_setting_and_works_on_a_fresh_app() -> None:
     assert manifest["buildpacks"] == [{"url": "heroku/python"}]
 
 
+IMPORT_EVERYTHING = """
+import importlib, pkgutil
+failed = []
+for package in ("app", "worker", "reconciler", "sandbox"):
+    for info in pkgutil.walk_packages(importlib.import_module(package).__path__, package + "."):
+        if not info.name.endswith("__main__"):
+            try:
+                importlib.import_module(info.name)
+            except Exception as err:
+                failed.append(f"{info.name}: {err!r}")
+print(failed)
+"""
+
+
 def production_env(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items()
            if k not in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "ENCRYPTION_KEY",
@@ -282,6 +296,14 @@ def test_a_clean_clone_deploys_and_every_process_stops_within_30_seconds(
         if name in installed:  # markers skip a few (e.g. colorama off Windows)
             assert installed[name] == version, name
 
+    # Every module imports with the production packages alone (no dev package hides a
+    # missing dependency, as six once did for rq-dashboard).
+    imports = subprocess.run([str(fresh / "bin" / "python"), "-c", IMPORT_EVERYTHING],
+                             cwd=app_dir, env=install_env, capture_output=True, text=True,
+                             timeout=180)
+    assert imports.returncode == 0 and imports.stdout.strip() == "[]", (
+        imports.stdout[-3000:] + imports.stderr[-3000:])
+
     # The dynos' environment: config vars only, the fresh environment first on PATH.
     database_url = fresh_pg_database("mww_connector_deploy")
     redis_url = os.environ.get("TEST_REDIS_DEPLOY_URL") or os.environ.get(
@@ -327,9 +349,9 @@ def test_a_clean_clone_deploys_and_every_process_stops_within_30_seconds(
 
         # web: /healthz answers 200, then a clean stop.
         web = start("web")
-        wait_until(lambda: requests.get(f"http://127.0.0.1:{port}/healthz",
-                                        timeout=2).status_code == 200, 90,
-                   f"/healthz ({logs / 'web.log'})")
+        wait_until(lambda: not web.running() or requests.get(
+            f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200, 90, "/healthz")
+        assert web.running(), web.log()[-3000:]
         assert web.stop() <= STOP_LIMIT_SECONDS
 
         # worker: SIGTERM while a job runs and another waits; neither is lost.
