@@ -366,9 +366,8 @@ def test_a_clean_clone_deploys_and_every_process_stops_within_30_seconds(
         running = queue.enqueue("time.sleep", 12, job_id="deploy-running", **policy)
         waiting = queue.enqueue("time.sleep", 0, job_id="deploy-waiting", **policy)
 
-        def status(job: Job) -> str:
-            return str(Job.fetch(job.id, connection=redis,
-                                 serializer=JSONSerializer).get_status())
+        def status(job: Job) -> JobStatus | None:
+            return Job.fetch(job.id, connection=redis, serializer=JSONSerializer).get_status()
 
         wait_until(lambda: status(running) == JobStatus.STARTED, 60, "the job to start")
         took = worker.stop()
