@@ -397,3 +397,13 @@ def test_a_clean_clone_deploys_and_every_process_stops_within_30_seconds(
         for dyno in dynos:
             dyno.kill()
         redis.flushdb()
+
+
+def test_heroku_redis_tls_urls_accept_its_self_signed_certificates() -> None:
+    from redis import Redis
+
+    url = Settings.from_env({"REDIS_URL": "rediss://:secret@ec2.example:6380"}).redis_url
+    assert Redis.from_url(url).connection_pool.connection_kwargs["ssl_cert_reqs"] == "none"
+    explicit = "rediss://h.example:6380/0?ssl_cert_reqs=required"
+    assert Settings.from_env({"REDIS_URL": explicit}).redis_url == explicit
+    assert Settings.from_env({"REDIS_URL": "redis://h:6379/1"}).redis_url == "redis://h:6379/1"
