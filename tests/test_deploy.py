@@ -36,7 +36,7 @@ from packaging.utils import canonicalize_name
 
 from app.config import REQUIRED_IN_PRODUCTION, Settings
 from tests.conftest import PG_AVAILABLE, REDIS_AVAILABLE, fresh_pg_database
-from tests.test_run import alive, descendants, free_port, wait_until
+from tests.test_run import descendants, free_port, wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 STOP_LIMIT_SECONDS = 30  # Heroku (and our Dokku instructions): SIGKILL after 30 s
@@ -205,6 +205,18 @@ def procfile_commands(directory: Path) -> dict[str, str]:
             name, command = line.split(":", 1)
             commands[name.strip()] = command.strip()
     return commands
+
+
+def alive(pids: set[int]) -> set[int]:
+    """The ones still running (not gone, not zombies); a pid may vanish while we look."""
+    living = set()
+    for pid in pids:
+        try:
+            if Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z":
+                living.add(pid)
+        except (FileNotFoundError, ProcessLookupError, IndexError):
+            continue
+    return living
 
 
 class Dyno:
