@@ -212,7 +212,8 @@ def alive(pids: set[int]) -> set[int]:
     living = set()
     for pid in pids:
         try:
-            if Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z":
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+            if state != "Z":
                 living.add(pid)
         except (FileNotFoundError, ProcessLookupError, IndexError):
             continue
