@@ -7,7 +7,9 @@ import sys
 from alembic import command
 from alembic.config import Config
 
-from app.config import PROJECT_ROOT
+from app.config import PROJECT_ROOT, Settings
+from app.crypto import Vault
+from app.errors import ConfigError
 
 
 def alembic_config(database_url: str | None = None) -> Config:
@@ -32,10 +34,6 @@ def release() -> int:
     without ENCRYPTION_KEY (or with a random string in it): stop the deploy here, before
     any process starts, with one message saying how to make one.
     """
-    from app.config import Settings
-    from app.crypto import Vault
-    from app.errors import ConfigError
-
     try:
         Vault(Settings.from_env().encryption_key)  # also: every production variable is set
     except ConfigError as err:
