@@ -22,6 +22,7 @@ import os
 import re
 import shutil
 import signal
+import secrets
 import subprocess
 import sys
 import time
@@ -35,8 +36,14 @@ from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 
 from app.config import REQUIRED_IN_PRODUCTION, Settings
-from tests.conftest import PG_AVAILABLE, REDIS_AVAILABLE, fresh_pg_database
-from tests.test_run import descendants, free_port, wait_until
+from tests.helpers import (
+    PG_AVAILABLE,
+    REDIS_AVAILABLE,
+    descendants,
+    free_port,
+    fresh_pg_database,
+    wait_until,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 STOP_LIMIT_SECONDS = 30  # Heroku (and our Dokku instructions): SIGKILL after 30 s
@@ -175,7 +182,7 @@ def production_env(**extra: str) -> dict[str, str]:
            if k not in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "ENCRYPTION_KEY",
                         "PUBLIC_BASE_URL", "VIRTUAL_ENV", "PYTHONPATH")}
     env.update(APP_ENV="production", DATABASE_URL="postgres://nobody@127.0.0.1:1/none",
-               REDIS_URL="redis://127.0.0.1:1/0", SECRET_KEY="s" * 32,
+               REDIS_URL="redis://127.0.0.1:1/0", SECRET_KEY=secrets.token_hex(32),
                PUBLIC_BASE_URL="https://connector.example.nl")
     env.update(extra)
     return env
@@ -328,7 +335,7 @@ def test_a_clean_clone_deploys_and_every_process_stops_within_30_seconds(
     env = {"PATH": f"{fresh / 'bin'}:/usr/local/bin:/usr/bin:/bin",
            "HOME": str(tmp_path), "LANG": "C.UTF-8", "APP_ENV": "production",
            "DATABASE_URL": database_url.replace("postgresql+psycopg://", "postgres://"),
-           "REDIS_URL": redis_url, "SECRET_KEY": "k" * 64,
+           "REDIS_URL": redis_url, "SECRET_KEY": secrets.token_hex(32),
            "ENCRYPTION_KEY": Fernet.generate_key().decode(),
            "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}", "PORT": str(port),
            "WEB_CONCURRENCY": "2", "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "prometheus")}
