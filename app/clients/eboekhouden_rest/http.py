@@ -56,8 +56,11 @@ def http_session() -> requests.Session:
     with _http_lock:
         if _http is None or _http[0] != os.getpid():
             session = requests.Session()
+            # respect_retry_after_header=False: urllib3 would otherwise retry a 429/503
+            # carrying Retry-After itself and end in a RetryError; ``Transport`` decides.
             retry = Retry(
-                total=2, connect=2, read=0, status=0, other=0, redirect=0, backoff_factor=0.1
+                total=2, connect=2, read=0, status=0, other=0, redirect=0, backoff_factor=0.1,
+                respect_retry_after_header=False, raise_on_status=False,
             )
             adapter = HTTPAdapter(max_retries=retry)
             session.mount("https://", adapter)

@@ -66,11 +66,14 @@ class Sessions:
             return self._token
 
     def reopen(self, stale: Secret) -> Secret:
-        """A new session, unless another thread already replaced the stale one."""
+        """A new session, unless another thread (or process, through the store) already
+        replaced the stale one."""
         with self._lock:
             if self._token is None or self._token is stale:
                 self._drop(stale)
-                self._token = self._open()
+                shared = self._store.get() if self._store is not None else None
+                fresh = shared is not None and shared != stale.value
+                self._token = Secret(shared) if fresh and shared else self._open()
             return self._token
 
     def close(self) -> None:
