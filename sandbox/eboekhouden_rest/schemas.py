@@ -132,7 +132,7 @@ def _relation_schema(title: str) -> dict[str, Any]:
     for name, (length, code) in _REL_TEXT.items():
         properties[name] = _text(length)
         if code:
-            codes[name] = {"maxLength": code}
+            codes[name] = {**codes.get(name, {}), "maxLength": code}
     properties["emailAddress"] = {**_text(150), "pattern": EMAIL}
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
