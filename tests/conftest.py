@@ -19,16 +19,18 @@ import pytest
 import redis as redislib
 from sqlalchemy import create_engine, text
 
-from app import shops
 from app.clients.eboekhouden import EBoekhoudenClient
 from app.clients.mijnwebwinkel import MijnwebwinkelClient
 from app.config import Settings
 from app.crypto import generate_key
 from app.fastpaths import SessionStore
+from app.logs import install_redaction
 from app.migrate import upgrade
 from app.queue import get_queue
 from app.services import Services
+from app.states import ShopStatus
 from app.store import db
+from app.store.shops import Credentials, Shop
 from sandbox.eboekhouden import EBoekhoudenSimulator
 from sandbox.faults import Faults
 from sandbox.mijnwebwinkel import MijnwebwinkelSimulator
@@ -89,6 +91,13 @@ class Backend:
     name: str
     database_url: str
     redis: redislib.Redis
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _log_redaction() -> None:
+    """As in every process of the app (``configure_logging``, ``create_app``): urllib3's
+    request lines are redacted."""
+    install_redaction()
 
 
 @pytest.fixture(scope="session")
@@ -199,7 +208,7 @@ class World:
     eb: EBoekhoudenSimulator
     mww_url: str
     eb_url: str
-    shop: shops.Shop
+    shop: Shop
     webhook_secret: str
 
     @property
@@ -218,7 +227,7 @@ class World:
     def mutations_for(self, number: int | str) -> list[dict[str, Any]]:
         return [m for m in self.mutations() if m.get("Factuurnummer") == str(number)]
 
-    def reload_shop(self) -> shops.Shop:
+    def reload_shop(self) -> Shop:
         shop = self.services.load_shop(self.shop.id)
         assert shop is not None
         self.shop = shop
@@ -243,11 +252,11 @@ def make_world(backend: Backend, mww_server: Any, eb_server: Any) -> Iterator[Wo
     )
     redis = backend.redis
 
-    def shop_api(shop: shops.Shop) -> MijnwebwinkelClient:
+    def shop_api(shop: Shop) -> MijnwebwinkelClient:
         return MijnwebwinkelClient(shop.credentials.mww_token, base_url=mww_thread.url,
                                    timeout=2.0, max_retries=2, backoff=0.01)
 
-    def bookkeeping(shop: shops.Shop) -> EBoekhoudenClient:
+    def bookkeeping(shop: Shop) -> EBoekhoudenClient:
         creds = shop.credentials
         return EBoekhoudenClient(creds.eb_username, creds.eb_code1, creds.eb_code2,
                                  url=settings.eboekhouden_soap_url, timeout=2.0,
@@ -260,15 +269,11 @@ def make_world(backend: Backend, mww_server: Any, eb_server: Any) -> Iterator[Wo
                         redis=redis, vault=Vault(settings.encryption_key),
                         queue=get_queue(redis, settings.queue_name),
                         shop_api_factory=shop_api, bookkeeping_factory=bookkeeping)
-    with services.engine.begin() as conn:
-        shop_id, secret = shops.register(
-            conn, services.vault, name="Testwinkel", status=shops.ACTIVE,
-            credentials=shops.Credentials(MWW_TOKEN, EB_USER, EB_CODE1, EB_CODE2))
+    shop_id, secret = services.store.shops.register(
+        name="Testwinkel", status=ShopStatus.ACTIVE,
+        credentials=Credentials(MWW_TOKEN, EB_USER, EB_CODE1, EB_CODE2))
     shop = services.load_shop(shop_id)
     assert shop is not None
-    from app.intake import shop_cache
-
-    shop_cache.clear()
     yield World(services, settings, mww, eb, mww_thread.url, eb_thread.url, shop, secret)
     services.close()
 

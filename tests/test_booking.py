@@ -12,17 +12,16 @@ from decimal import Decimal
 
 import pytest
 
-from app import ledger
 from app.core.mapping_settings import MappingSettings
 from app.errors import UpstreamUnavailableError
 from app.pipeline import book_order
+from app.store.bookings import BookingRecord, BookingStore
 from app.store.db import transaction
 from tests.conftest import EB_USER, World
 
 
-def booking_row(world: World, number: int | str) -> ledger.BookingRow:
-    with world.services.engine.connect() as conn:
-        row = ledger.get_booking(conn, world.shop.id, str(number))
+def booking_row(world: World, number: int | str) -> BookingRecord:
+    row = world.services.store.bookings.get(world.shop.id, str(number))
     assert row is not None
     return row
 
@@ -139,7 +138,7 @@ def test_crash_between_add_mutatie_and_ledger_write_books_once(
     def die(*args: object, **kwargs: object) -> None:
         raise WorkerDied
 
-    monkeypatch.setattr(ledger, "mark_booked", die)
+    monkeypatch.setattr(BookingStore, "mark_booked", die)
     with pytest.raises(WorkerDied):
         book_order(world.services, world.shop, "5007")
     monkeypatch.undo()
@@ -204,8 +203,7 @@ def test_permanent_error_fails_once_with_readable_reason(world: World) -> None:
     adds = world.eb.calls["AddMutatie"]
     assert book_order(world.services, shop, "5030").status == "failed"  # no retry by itself
     assert world.eb.calls["AddMutatie"] == adds
-    with transaction(world.services.engine) as conn:
-        ledger.request_retry(conn, row.id)
+    world.services.store.bookings.request_retry(world.shop.id, row.id)
     assert book_order(world.services, world.shop, "5030").status == "booked"
 
 

@@ -20,10 +20,9 @@ from app.core.order_schema import parse_order
 from app.core.orders import Order, OrderStatus, Store
 from app.crypto import Vault, generate_key
 from app.errors import BookkeepingAuthError, OrderNotFoundError, ShopAuthError
-from app.intake import shop_cache
 from app.queue import get_queue
 from app.services import Services
-from app.shops import Shop
+from app.store.shops import Shop
 from app.store.db import engine_for
 from app.web.users_cli import hash_password
 from tests.conftest import Backend
@@ -126,13 +125,8 @@ def web(embedded_backend: Backend) -> Iterator[Web]:
     services = make_services(embedded_backend, orders)
     app = create_app(services.settings, services)
     app.config["TESTING"] = True
-    shop_cache.clear()
-    with services.engine.begin() as conn:
-        from app import ledger
-
-        ledger.create_user(conn, EMAIL, password_hash())
+    services.store.users.create(EMAIL, password_hash())
     yield Web(app, app.test_client(), services, orders)
-    shop_cache.clear()
 
 
 def login(client: FlaskClient, email: str = EMAIL, password: str = PASSWORD) -> Any:
