@@ -63,7 +63,8 @@ class Services:
     def bookkeeping(self, shop: Shop) -> BookkeepingApi:
         """One client (one e-Boekhouden session) per shop and credentials per process."""
         creds = shop.credentials
-        key = (shop.id, creds.eb_username, hash((creds.eb_code1, creds.eb_code2)))
+        key = (shop.id, creds.eb_api, creds.eb_username,
+               hash((creds.eb_code1, creds.eb_code2, creds.eb_api_token)))
         with self._lock:
             client = self._bookkeepers.get(key)
             if client is None:
@@ -93,10 +94,21 @@ def real_shop_api_factory(settings: Settings) -> ShopApiFactory:
 
 
 def real_bookkeeping_factory(settings: Settings, redis: Redis | None = None) -> BookkeepingFactory:
+    """The shop's adapter: REST when it has an API token, else SOAP. The pipeline does not
+    know which one it talks to."""
     from app.clients.eboekhouden import EBoekhoudenClient
+    from app.clients.eboekhouden_rest import EBoekhoudenRestClient
 
     def make(shop: Shop) -> BookkeepingApi:
         creds = shop.credentials
+        if creds.eb_api == "rest":
+            return EBoekhoudenRestClient(
+                creds.eb_api_token, url=settings.eboekhouden_rest_url,
+                source=settings.eboekhouden_source, timeout=settings.http_timeout,
+                operation_timeout=settings.soap_operation_timeout,
+                metrics=upstream_recorder("eboekhouden"),
+                session_store=SessionStore(redis, shop.id, "(rest)") if redis else None,
+            )
         return EBoekhoudenClient(
             creds.eb_username, creds.eb_code1, creds.eb_code2,
             url=settings.eboekhouden_soap_url, source=settings.eboekhouden_source,
