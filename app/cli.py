@@ -107,20 +107,26 @@ def book_command(shop_id: int, order_number: str) -> None:
 @with_appcontext
 @click.option("--name", required=True)
 @click.option("--mww-token", required=True, help="Mijnwebwinkel API token of the shop.")
-@click.option("--eb-username", required=True)
-@click.option("--eb-code1", required=True)
-@click.option("--eb-code2", required=True)
+@click.option("--eb-api-token", default="",
+              help="e-Boekhouden API token: books through the REST API (recommended).")
+@click.option("--eb-username", default="", help="SOAP username (without --eb-api-token).")
+@click.option("--eb-code1", default="", help="SOAP security code 1.")
+@click.option("--eb-code2", default="", help="SOAP security code 2.")
 @click.option("--mapping", "mapping_file")
 @click.option("--inactive", is_flag=True, help="Register as draft (not booking yet).")
-def shops_add(name: str, mww_token: str, eb_username: str, eb_code1: str, eb_code2: str,
-              mapping_file: str | None, inactive: bool) -> None:
-    """Register a shop (credentials stored encrypted); prints its webhook URL and secret."""
-    if len(eb_username.strip()) < MIN_USERNAME:
-        fail(f"the e-Boekhouden username must be at least {MIN_USERNAME} characters")
+def shops_add(name: str, mww_token: str, eb_api_token: str, eb_username: str, eb_code1: str,
+              eb_code2: str, mapping_file: str | None, inactive: bool) -> None:
+    """Register a shop (credentials stored encrypted); prints its webhook URL and secret.
+    e-Boekhouden: --eb-api-token, or --eb-username with --eb-code1 and --eb-code2."""
+    soap = (eb_username.strip(), eb_code1.strip(), eb_code2.strip())
+    if not eb_api_token.strip():
+        if not all(soap):
+            fail("give --eb-api-token, or --eb-username, --eb-code1 and --eb-code2")
+        if len(soap[0]) < MIN_USERNAME:
+            fail(f"the e-Boekhouden username must be at least {MIN_USERNAME} characters")
     mapping = load_mapping(mapping_file)
     services = current_app.extensions["services"]
-    creds = Credentials(mww_token.strip(), eb_username.strip(), eb_code1.strip(),
-                        eb_code2.strip())
+    creds = Credentials(mww_token.strip(), *soap, eb_api_token.strip())
     shop_id, secret = services.store.shops.register(
         name=name.strip(), credentials=creds, mapping=mapping,
         status=ShopStatus.DRAFT if inactive else ShopStatus.ACTIVE)

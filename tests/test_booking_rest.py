@@ -277,3 +277,23 @@ def test_switching_a_live_shop_from_soap_to_rest_books_nothing_twice(
         assert [m["invoiceNumber"] for m in rest.mutations(API_TOKEN)] == ["5071"]
         assert len(world.mutations()) == 1  # SOAP kept its one booking
         assert booking_row(world, 5070).state == "booked"
+
+
+def test_shops_add_with_an_api_token_books_through_rest(rw: RestWorld) -> None:
+    import json
+
+    from app import create_app
+
+    runner = create_app(services=rw.services).test_cli_runner()
+    refused = runner.invoke(args=["shops", "add", "--name", "X", "--mww-token", "t"])
+    assert refused.exit_code == 2 and "--eb-api-token" in refused.output
+    added = runner.invoke(args=["shops", "add", "--name", "REST-winkel", "--mww-token",
+                                rw.shop.credentials.mww_token, "--eb-api-token", API_TOKEN])
+    assert added.exit_code == 0, added.output
+    shop = rw.services.load_shop(json.loads(added.output)["id"])
+    assert shop is not None and shop.credentials.eb_api == "rest"
+    assert API_TOKEN not in runner.invoke(args=["shops", "list"]).output
+    rw.add_order(8001)
+    booked = runner.invoke(args=["book", "--shop", str(shop.id), "8001"])
+    assert json.loads(booked.output)["status"] == "booked", booked.output
+    assert len(rw.mutations_for(8001)) == 1
