@@ -22,13 +22,14 @@ from app.crypto import Vault, generate_key
 from app.errors import BookkeepingAuthError, OrderNotFoundError, ShopAuthError
 from app.queue import get_queue
 from app.services import Services
-from app.store.shops import Shop
 from app.store.db import engine_for
+from app.store.shops import Shop
 from app.web.users_cli import hash_password
 from tests.conftest import Backend
 
 GOOD_TOKEN = "mww-token-0123456789"
 GOOD_USER, GOOD_CODE1, GOOD_CODE2 = "winkelier", "code1-abcdef", "code2-ghijkl"
+GOOD_API_TOKEN = "eb-api-token-0123456789abcdef"
 EMAIL, PASSWORD = "beheer@example.nl", "een-lang-wachtwoord"
 CHART = [("1100", "Bank", "FIN"), ("1300", "Debiteuren", "DEB"), ("8000", "Omzet groep 1", "VW"),
          ("8010", "Omzet groep 2", "VW"), ("8100", "Omzet verzendkosten", "VW")]
@@ -65,9 +66,15 @@ class FakeShopApi:
 class FakeBookkeeping:
     username: str
     codes: tuple[str, str]
+    api_token: str = ""  # set: the shop books through REST
     closed: bool = False
 
     def verify(self) -> None:
+        if self.api_token:
+            if self.api_token != GOOD_API_TOKEN:
+                raise BookkeepingAuthError("API_SESSION_004", system="eboekhouden",
+                                           explanation="Het API-token is verlopen.")
+            return
         if self.username != GOOD_USER or self.codes != (GOOD_CODE1, GOOD_CODE2):
             raise BookkeepingAuthError("INLOG_ONGELDIG", system="eboekhouden", explanation=(
                 "e-Boekhouden weigert de inloggegevens."))
@@ -115,7 +122,8 @@ def make_services(backend: Backend, orders: dict[str, Order]) -> Services:
         vault=Vault(settings.encryption_key), queue=get_queue(backend.redis, "bookings"),
         shop_api_factory=lambda shop: FakeShopApi(shop.credentials.mww_token, orders),
         bookkeeping_factory=lambda shop: FakeBookkeeping(
-            shop.credentials.eb_username, (shop.credentials.eb_code1, shop.credentials.eb_code2)),
+            shop.credentials.eb_username, (shop.credentials.eb_code1, shop.credentials.eb_code2),
+            shop.credentials.eb_api_token),
     )
 
 
