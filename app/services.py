@@ -7,6 +7,7 @@ call ``build_services(Settings.from_env())`` once.
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -107,7 +108,8 @@ def real_bookkeeping_factory(settings: Settings, redis: Redis | None = None) -> 
                 source=settings.eboekhouden_source, timeout=settings.http_timeout,
                 operation_timeout=settings.soap_operation_timeout,
                 metrics=upstream_recorder("eboekhouden"),
-                session_store=SessionStore(redis, shop.id, "(rest)") if redis else None,
+                session_store=(SessionStore(redis, shop.id, _token_key(creds.eb_api_token))
+                               if redis else None),
             )
         return EBoekhoudenClient(
             creds.eb_username, creds.eb_code1, creds.eb_code2,
@@ -118,6 +120,11 @@ def real_bookkeeping_factory(settings: Settings, redis: Redis | None = None) -> 
         )
 
     return make
+
+
+def _token_key(token: str) -> str:
+    """A SessionStore key part for an API token: another token never finds its session."""
+    return "rest-" + hashlib.sha256(token.encode()).hexdigest()[:16]
 
 
 def build_services(settings: Settings, redis: Redis | None = None) -> Services:

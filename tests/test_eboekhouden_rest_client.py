@@ -538,3 +538,23 @@ def test_metrics_see_every_call_and_a_broken_hook_is_harmless(server, caplog):
     with make_client(server.url, metrics=broken) as c:
         assert c.ledger_accounts()
     assert "metrics callback failed" in caplog.text
+
+
+def test_verify_checks_the_token_even_when_a_session_is_shared(server, sim):
+    class Store:
+        value: str | None = None
+
+        def get(self) -> str | None:
+            return self.value
+
+        def put(self, session_id: str) -> None:
+            self.value = session_id
+
+        def discard(self, session_id: str) -> None:
+            self.value = None
+
+    store = Store()
+    make_client(server.url, session_store=store).verify()
+    assert store.value
+    with pytest.raises(BookkeepingAuthError):
+        make_client(server.url, "another-wrong-token", session_store=store).verify()

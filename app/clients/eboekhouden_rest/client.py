@@ -112,8 +112,9 @@ class EBoekhoudenRestClient:
     # -- BookkeepingApi --------------------------------------------------------------
 
     def verify(self) -> None:
-        """Open a session now; raises BookkeepingAuthError on a bad or expired token."""
-        self._sessions.current()
+        """Open a session now with the API token (not a shared one); raises
+        BookkeepingAuthError on a bad or expired token."""
+        self._sessions.verify()
 
     def add_mutation(self, mutation: Mutation) -> int:
         """POST /v1/mutation; returns the mutation's id (its number)."""

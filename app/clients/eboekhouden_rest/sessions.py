@@ -65,6 +65,13 @@ class Sessions:
                 self._token = self._open()
             return self._token
 
+    def verify(self) -> None:
+        """Open a new session with the API token now (never a shared one: this checks the
+        token), and keep it as the current one."""
+        with self._lock:
+            fresh = self._open()
+            self._token = fresh
+
     def reopen(self, stale: Secret) -> Secret:
         """A new session, unless another thread (or process, through the store) already
         replaced the stale one."""
