@@ -5,6 +5,6 @@ Modules: ``app`` (WSGI, faults, control endpoints), ``routes`` (one handler per 
 their validator).
 """
 
-from sandbox.eboekhouden_rest.app import CONTROL_PREFIX, EBoekhoudenRestSimulator
+from sandbox.eboekhouden_rest.app import CONTROL_PREFIX, EBoekhoudenRestSimulator, token_id
 
-__all__ = ["CONTROL_PREFIX", "EBoekhoudenRestSimulator"]
+__all__ = ["CONTROL_PREFIX", "EBoekhoudenRestSimulator", "token_id"]

@@ -9,7 +9,8 @@ when the reference pages give one); business rules in ``state`` answer 400 with 
 codes; session problems answer 401 (``type: security``).
 
 Control surface, under ``/_sandbox/`` (as the SOAP simulator's): ``GET state``,
-``POST faults``, ``POST administrations {token[, name]}``, ``POST reset``,
+``POST faults``, ``POST administrations {token[, name]}`` (``state`` names each
+administration by ``token_id(token)``), ``POST reset``,
 ``POST clock {"advance": seconds}``, ``POST sessions/expire {"token"?}``.
 
 Faults (``sandbox.faults``), taken once per request by operation name (``session``,
@@ -24,6 +25,7 @@ API_SESSION_004), ``auth`` (the API token is revoked: 401).
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 import threading
 import time
@@ -40,6 +42,11 @@ from sandbox.faults import Fault, Faults, drop_connection
 
 CONTROL_PREFIX = "/_sandbox/"
 JSON = "application/json; charset=utf-8"
+
+
+def token_id(token: str) -> str:
+    """How ``/_sandbox/state`` names an administration: never the API token itself."""
+    return hashlib.sha256(token.encode()).hexdigest()[:12]
 
 
 class EBoekhoudenRestSimulator:
@@ -124,7 +131,7 @@ class EBoekhoudenRestSimulator:
 
     def state(self) -> dict[str, Any]:
         with self._lock:
-            admins = {a.token[:6] + "…": {"name": a.name, "calls": dict(a.calls),
+            admins = {token_id(a.token): {"name": a.name, "calls": dict(a.calls),
                                           "mutations": a.mutations,
                                           "relations": list(a.relations.values())}
                       for a in self.books.administrations.values()}
