@@ -20,7 +20,7 @@ from sqlalchemy import Engine
 from app.clients import BookkeepingApi, ShopApi
 from app.config import DEFAULT_LEASE_SECONDS, Settings
 from app.crypto import Vault
-from app.fastpaths import BookedCache, RelationCache, SessionStore
+from app.fastpaths import BookedCache, RelationCache, RestIds, SessionStore
 from app.intake.shop_cache import WebhookShopCache
 from app.metrics import upstream_recorder
 from app.queue import get_queue
@@ -110,6 +110,7 @@ def real_bookkeeping_factory(settings: Settings, redis: Redis | None = None) -> 
                 metrics=upstream_recorder("eboekhouden"),
                 session_store=(SessionStore(redis, shop.id, _token_key(creds.eb_api_token))
                                if redis else None),
+                id_cache=RestIds(redis, shop.id, _token_key(creds.eb_api_token)) if redis else None,
             )
         return EBoekhoudenClient(
             creds.eb_username, creds.eb_code1, creds.eb_code2,

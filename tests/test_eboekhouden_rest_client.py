@@ -399,6 +399,12 @@ def error_body(code: str, status: int = 400, title: str = "Something is wrong.")
             "propertyName": "field", "traceId": "t-1"}
 
 
+def seed_ids(c: EBoekhoudenRestClient) -> None:
+    for kind, key, value in (("ledger", "1300", 1), ("ledger", "8010", 2),
+                             ("relation", RELATION.casefold(), 7)):
+        c._ids.put(kind, key, value)
+
+
 @pytest.fixture
 def stub(switch: Any) -> Stub:
     switch.app = Stub()
@@ -423,8 +429,7 @@ def test_the_table_covers_every_code_the_connector_can_meet():
 def test_every_mutation_code_maps_to_its_type_with_a_dutch_explanation(switch, stub, code):
     stub.answer = (400, error_body(code, title=f"Text of {code}."))
     c = make_client(switch.url)
-    c._cache.ledgers.update({"1300": 1, "8010": 2})
-    c._cache.relations[RELATION.casefold()] = 7
+    seed_ids(c)
     with pytest.raises(UpstreamError) as info:
         c.add_mutation(invoice("1001"))
     err = info.value
@@ -489,8 +494,7 @@ def test_a_created_mutation_without_id_is_uncertain(switch, stub):
     stub.answer = (200, {"items": [{"id": 1, "code": "1300"}, {"id": 2, "code": "8010"},
                                    {"id": 7, "code": RELATION}]})
     c = make_client(switch.url)
-    c._cache.ledgers.update({"1300": 1, "8010": 2})
-    c._cache.relations[RELATION.casefold()] = 7
+    seed_ids(c)
     stub.answer = (201, {})
     with pytest.raises(UpstreamUnavailableError) as info:
         c.add_mutation(invoice("1001"))

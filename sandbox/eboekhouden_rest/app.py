@@ -19,7 +19,8 @@ Faults (``sandbox.faults``), taken once per request by operation name (``session
 ``get_ledgers``, ``get_ledger``, ``get_administrations``): ``latency``, ``http_status``
 (JSON body; ``retry_after``), ``timeout``, ``drop``, ``commit_then_drop``, ``soap_fault``
 (here: a 500 with an error body), ``session_expired`` (the session dies: 401
-API_SESSION_004), ``auth`` (the API token is revoked: 401).
+API_SESSION_004; no effect on ``session`` itself), ``auth`` (the API token is revoked:
+401).
 """
 
 from __future__ import annotations
@@ -188,7 +189,9 @@ class EBoekhoudenRestSimulator:
         elif fault.kind == "drop":
             drop_connection(request.environ)
             raise ConnectionAbortedError("simulated dropped connection")
-        elif fault.kind == "session_expired":
+        elif fault.kind == "session_expired" and operation != "session":
+            # (Opening a session has no session to expire: that request goes through. An
+            # API token that expired is ``expire_token``, a permanent condition.)
             with self._lock:
                 self.books.end_session(request.headers.get("Authorization"))
             error = ApiError("API_SESSION_004", "Access token has expired.", status=401,

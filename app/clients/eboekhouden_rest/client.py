@@ -14,14 +14,13 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import threading
 from typing import Any
 
 from app.clients.eboekhouden_rest import errors as errs
 from app.clients.eboekhouden_rest import wire
 from app.clients.eboekhouden_rest.http import Metrics, Secret, Transport
+from app.clients.eboekhouden_rest.ids import LEDGER, RELATION, IdCache, memory_ids
 from app.clients.eboekhouden_rest.sessions import Sessions, SessionStore
 from app.core.mutations import (
     Administration,
@@ -46,30 +45,6 @@ PAGE = 500
 SYSTEM = errs.SYSTEM
 
 
-class _AdminCache:
-    """Ledger code → id and relation code → id of one administration."""
-
-    def __init__(self) -> None:
-        self.ledgers: dict[str, int] = {}
-        self.relations: dict[str, int] = {}
-
-
-_caches: dict[str, _AdminCache] = {}
-_caches_lock = threading.Lock()
-
-
-def _cache_for(url: str, token: str) -> _AdminCache:
-    key = hashlib.sha256(f"{url}\n{token}".encode()).hexdigest()
-    with _caches_lock:
-        return _caches.setdefault(key, _AdminCache())
-
-
-def clear_caches() -> None:
-    """Forget every cached id (tests; a ledger recreated by hand)."""
-    with _caches_lock:
-        _caches.clear()
-
-
 class EBoekhoudenRestClient:
     """One e-Boekhouden administration over REST (implements ``BookkeepingApi``)."""
 
@@ -83,15 +58,17 @@ class EBoekhoudenRestClient:
         operation_timeout: float = 30.0,
         metrics: Metrics | None = None,
         session_store: SessionStore | None = None,
+        id_cache: IdCache | None = None,
         retries: int = 2,
         backoff: float = 0.5,
         max_retry_after: float = 30.0,
     ) -> None:
         """``timeout`` is the connect timeout, ``operation_timeout`` the read timeout.
-        ``metrics(operation, outcome, seconds)`` is called after every HTTP request."""
+        ``metrics(operation, outcome, seconds)`` is called after every HTTP request.
+        ``id_cache`` keeps ledger and relation ids (default: this process's memory)."""
         self.url = url.rstrip("/")
         self.source = source
-        self._cache = _cache_for(self.url, api_token)
+        self._ids = id_cache if id_cache is not None else memory_ids(self.url, api_token)
         self.http = Transport(
             self.url, timeout=timeout, operation_timeout=operation_timeout, retries=retries,
             backoff=backoff, max_retry_after=max_retry_after, metrics=metrics,
@@ -133,11 +110,11 @@ class EBoekhoudenRestClient:
             result = self._call("POST", "/v1/mutation", "create_mutation", body=body,
                                 idempotent=False, context=context)
         except UnknownRelationError:
-            self._cache.relations.pop(mutation.relation_code.casefold(), None)
+            self._ids.forget(RELATION, mutation.relation_code.strip().casefold())
             raise
         except UpstreamRejectedError as exc:
             if exc.code in ("MUT_007", "MUT_104"):  # a ledger was deleted or recreated
-                self._cache.ledgers.clear()
+                self._ids.forget(LEDGER)
             raise
         number = result.get("id") if isinstance(result, dict) else None
         if not number:
@@ -161,7 +138,7 @@ class EBoekhoudenRestClient:
         for item in self._list("/v1/relation", "get_relations", {"code": code}):
             if str(item.get("code") or "").strip().casefold() == wanted:
                 found = wire.existing_relation(item)
-                self._cache.relations[wanted] = found.id
+                self._ids.put(RELATION, wanted, found.id)
                 return found
         return None
 
@@ -170,7 +147,7 @@ class EBoekhoudenRestClient:
         items = self._list("/v1/relation", "get_relations", {"email": email.strip()})
         found = [wire.existing_relation(item, email=email.strip()) for item in items]
         for relation in found:
-            self._cache.relations[relation.code.casefold()] = relation.id
+            self._ids.put(RELATION, relation.code.strip().casefold(), relation.id)
         return found
 
     def add_relation(self, relation: Relation) -> int:
@@ -184,7 +161,7 @@ class EBoekhoudenRestClient:
                 "e-Boekhouden create_relation returned no id", system=SYSTEM,
                 operation="create_relation", code="no_number",
                 explanation=errs.NO_NUMBER.format(operation="de nieuwe relatie"))
-        self._cache.relations[relation.code.casefold()] = int(number)
+        self._ids.put(RELATION, relation.code.strip().casefold(), int(number))
         return int(number)
 
     def update_relation(self, relation_id: int, relation: Relation) -> None:
@@ -196,7 +173,9 @@ class EBoekhoudenRestClient:
     def ledger_accounts(self) -> list[LedgerAccount]:
         accounts = [wire.ledger_account(item)
                     for item in self._list("/v1/ledger", "get_ledgers", {})]
-        self._cache.ledgers.update({a.code: a.id for a in accounts if a.code and a.id})
+        for account in accounts:
+            if account.code and account.id:
+                self._ids.put(LEDGER, account.code, account.id)
         return accounts
 
     def vat_codes(self) -> list[str]:
@@ -214,17 +193,17 @@ class EBoekhoudenRestClient:
     # -- ids -------------------------------------------------------------------------
 
     def _ledger_id(self, code: str) -> int:
-        cached = self._cache.ledgers.get(code)
+        cached = self._ids.get(LEDGER, code)
         if cached:
             return cached
         for item in self._list("/v1/ledger", "get_ledgers", {"code": code}):
             if str(item.get("code") or "") == code and item.get("id"):
-                self._cache.ledgers[code] = int(item["id"])
+                self._ids.put(LEDGER, code, int(item["id"]))
                 return int(item["id"])
         raise self._refused("ledger_unknown", errs.UNKNOWN_LEDGER_CODE.format(ledger=code))
 
     def _relation_id(self, code: str) -> int:
-        cached = self._cache.relations.get(code.strip().casefold())
+        cached = self._ids.get(RELATION, code.strip().casefold())
         if cached:
             return cached
         found = self.find_relation(code)
