@@ -83,13 +83,8 @@ def real_shop_api_factory(settings: Settings) -> ShopApiFactory:
     from app.clients.mijnwebwinkel import MijnwebwinkelClient
 
     def make(shop: Shop) -> ShopApi:
-        return MijnwebwinkelClient(
-            shop.credentials.mww_token,
-            partner_token=settings.mijnwebwinkel_partner_token,
-            base_url=settings.mijnwebwinkel_api_url,
-            timeout=settings.http_timeout,
-            metrics=upstream_recorder("mijnwebwinkel"),
-        )
+        return MijnwebwinkelClient.from_settings(
+            settings, shop.credentials.mww_token, metrics=upstream_recorder("mijnwebwinkel"))
 
     return make
 

@@ -15,27 +15,8 @@ import pytest
 from app.core.mapping_settings import MappingSettings
 from app.errors import UpstreamUnavailableError
 from app.pipeline import book_order
-from app.store.bookings import BookingRecord, BookingStore
-from app.store.db import transaction
-from tests.conftest import EB_USER, World
-
-
-def booking_row(world: World, number: int | str) -> BookingRecord:
-    row = world.services.store.bookings.get(world.shop.id, str(number))
-    assert row is not None
-    return row
-
-
-def expire_lease(world: World, number: int | str) -> None:
-    row = booking_row(world, number)
-    past = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)
-    from sqlalchemy import update
-
-    from app.store.db import bookings
-
-    with transaction(world.services.engine) as conn:
-        conn.execute(update(bookings).where(bookings.c.id == row.id)
-                     .values(claimed_until=past))
+from app.store.bookings import BookingStore
+from tests.helpers import EB_USER, World, booking_row, expire_lease
 
 
 def test_a_paid_order_is_booked_with_its_relation(world: World) -> None:

@@ -26,8 +26,7 @@ from app.store.bookings import BookingStore
 from app.store.shops import Credentials
 from sandbox.eboekhouden_rest import EBoekhoudenRestSimulator
 from sandbox.server import ServerThread
-from tests.conftest import Backend, World, make_world
-from tests.test_booking import booking_row, expire_lease
+from tests.helpers import Backend, World, booking_row, expire_lease, make_world
 
 API_TOKEN = "rest-api-token-0123456789abcdef"
 

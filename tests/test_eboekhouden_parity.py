@@ -26,7 +26,7 @@ from sandbox.eboekhouden import SOAP_PATH, EBoekhoudenSimulator
 from sandbox.eboekhouden_rest import EBoekhoudenRestSimulator
 from sandbox.server import ServerThread
 from tests.factories import order
-from tests.test_mapping import CREDIT_CASES, ORDER_CASES
+from tests.mapping_cases import CREDIT_CASES, ORDER_CASES
 
 USER, CODE1, CODE2 = "parity", "parity-code-1", "PARITY-CODE-2"
 TOKEN = "parity-api-token"

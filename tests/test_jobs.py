@@ -17,9 +17,14 @@ from rq.serializers import JSONSerializer
 import worker.jobs
 from app import create_app
 from app.queue import booking_job_id, enqueue_booking
-from tests.conftest import EB_USER, SERVICES_AVAILABLE, World
-from tests.test_booking import booking_row, expire_lease
-from tests.test_webhooks import signed_headers
+from tests.helpers import (
+    EB_USER,
+    SERVICES_AVAILABLE,
+    World,
+    booking_row,
+    expire_lease,
+    signed_headers,
+)
 
 
 @pytest.fixture

@@ -23,7 +23,7 @@ from app.store.bookings import Claim, OrderFacts
 from app.store.db import shops, transaction
 from app.store.shops import Credentials
 from reconciler.schedule import due_modes
-from tests.conftest import MWW_TOKEN, World
+from tests.helpers import MWW_TOKEN, World
 
 UTC = dt.UTC
 

@@ -4,32 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import uuid
 from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
-from standardwebhooks.webhooks import Webhook
 
 from app import create_app
 from app.queue import booking_job_id
 from app.states import ShopStatus
 from app.store.shops import new_webhook_secret
-from tests.conftest import World
-
-
-def signed_headers(secret: str, body: bytes, *, msg_id: str | None = None,
-                   at: dt.datetime | None = None,
-                   extra_sigs: tuple[str, ...] = ()) -> dict[str, str]:
-    msg_id = msg_id or f"msg_{uuid.uuid4().hex}"
-    at = at or dt.datetime.now(dt.UTC)
-    signature = Webhook(secret).sign(msg_id, at, body.decode())
-    return {
-        "webhook-id": msg_id,
-        "webhook-timestamp": str(int(at.timestamp())),
-        "webhook-signature": " ".join((*extra_sigs, signature)),
-        "Content-Type": "application/json",
-    }
+from tests.helpers import World, signed_headers
 
 
 @pytest.fixture

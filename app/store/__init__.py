@@ -8,7 +8,7 @@ tables and the engine.
 
 from __future__ import annotations
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from app.crypto import Vault
 from app.store.bookings import BookingStore
@@ -27,3 +27,8 @@ class Store:
         self.bookings = BookingStore(engine)
         self.runs = RunStore(engine, self.shops)
         self.users = UserStore(engine)
+
+    def ping(self) -> None:
+        """Raises if the database does not answer (``/healthz``)."""
+        with self.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))

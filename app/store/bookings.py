@@ -2,13 +2,8 @@
 
 The bookings table is the source of truth for "was this order booked?" (Redis only
 remembers the answer, see app/fastpaths.py). One row per shop + order, unique on the
-order number and on the order uuid; its ``state`` is a ``BookingState``:
-
-    skipped   deliberately not booked (test order, status not bookable, zero total)
-    posting   a worker holds a lease (claim_token, claimed_until) and may be posting now
-    retrying  a transient error; RQ retries the job, the reconciler re-enqueues it
-    booked    e-Boekhouden accepted it; mutation_number is set; final
-    failed    a permanent error; waits for a person ("Opnieuw proberen")
+order number and on the order uuid; its ``state`` is a ``BookingState`` (app/states.py
+says what each means). POSTING is a lease: claim_token until claimed_until.
 
 A ``posting`` row whose lease expired, or any row flagged ``uncertain``, may already be
 in e-Boekhouden (the worker died, or the answer was lost); the next claim says
@@ -20,81 +15,17 @@ from __future__ import annotations
 import datetime as dt
 import uuid as uuidlib
 from collections.abc import Iterable
-from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, func, select, update
 
-from app.states import BookingKind, BookingState
-from app.store.db import aware, bookings, insert_for, transaction, utcnow
+from app.states import BookingState
+from app.store.booking_records import BookingRecord, Claim, OrderFacts, record
+from app.store.db import bookings, insert_for, transaction, utcnow
 
 State = BookingState
 IN_LIST_CHUNK = 500  # keep IN (...) lists modest
-
-
-@dataclass(frozen=True, slots=True)
-class BookingRecord:
-    """One row of the ledger: an order's progress towards e-Boekhouden."""
-
-    id: int
-    shop_id: int
-    order_number: str
-    order_uuid: str | None
-    kind: BookingKind
-    state: BookingState
-    mutation_number: int | None
-    payment_mutation_number: int | None
-    relation_code: str | None
-    order_date: dt.datetime | None
-    total: Decimal | None
-    attempts: int
-    error_code: str | None
-    last_error: str | None
-    reason: str | None
-    claim_token: str | None
-    claimed_until: dt.datetime | None
-    uncertain: bool
-    created_at: dt.datetime | None
-    updated_at: dt.datetime | None
-    booked_at: dt.datetime | None
-
-
-def _record(row: Any) -> BookingRecord:
-    data = dict(row._mapping)
-    for key in ("claimed_until", "created_at", "updated_at", "booked_at"):
-        data[key] = aware(data[key])
-    data["uncertain"] = bool(data["uncertain"])
-    data["state"] = BookingState(data["state"])
-    data["kind"] = BookingKind(data["kind"])
-    return BookingRecord(**data)
-
-
-@dataclass(frozen=True, slots=True)
-class Claim:
-    """The right to post one order until its lease ends."""
-
-    booking_id: int
-    token: str
-    needs_check: bool  # a previous post may have reached e-Boekhouden
-    attempts: int
-
-
-@dataclass(frozen=True, slots=True)
-class OrderFacts:
-    """What the ledger keeps of an order besides its state."""
-
-    uuid: str | None = None
-    kind: str = BookingKind.ORDER
-    total: Decimal | None = None
-    date: dt.date | None = None
-
-    def values(self, shop_id: int, order_number: str) -> dict[str, Any]:
-        return {
-            "shop_id": shop_id, "order_number": order_number, "order_uuid": self.uuid or None,
-            "kind": str(self.kind), "total": self.total,
-            "order_date": dt.datetime.combine(self.date, dt.time()) if self.date else None,
-        }
+NO_FACTS = OrderFacts()  # an order we could not read
 
 
 def _insert_if_new(conn: Connection, values: dict[str, Any]) -> int | None:
@@ -108,7 +39,7 @@ def _insert_if_new(conn: Connection, values: dict[str, Any]) -> int | None:
 def _get(conn: Connection, shop_id: int, order_number: str) -> BookingRecord | None:
     row = conn.execute(select(bookings).where(
         bookings.c.shop_id == shop_id, bookings.c.order_number == order_number)).first()
-    return _record(row) if row else None
+    return record(row) if row else None
 
 
 class BookingStore:
@@ -162,7 +93,7 @@ class BookingStore:
         return Claim(row.id, token, needs_check=needs_check, attempts=row.attempts + 1)
 
     def record_unclaimed(self, shop_id: int, order_number: str, *, state: BookingState,
-                         reason: str, facts: OrderFacts = OrderFacts(),
+                         reason: str, facts: OrderFacts = NO_FACTS,
                          error_code: str | None = None, last_error: str | None = None) -> None:
         """Record SKIPPED or a mapping FAILED for an order nobody is posting.
 
@@ -233,7 +164,7 @@ class BookingStore:
                      updated_at=utcnow()))
             row = conn.execute(select(bookings).where(
                 bookings.c.id == booking_id, bookings.c.shop_id == shop_id)).first()
-        return _record(row) if row else None
+        return record(row) if row else None
 
     # --- reading ----------------------------------------------------------------------
 
@@ -246,7 +177,7 @@ class BookingStore:
         with self.engine.connect() as conn:
             row = conn.execute(select(bookings).where(
                 bookings.c.id == booking_id, bookings.c.shop_id == shop_id)).first()
-        return _record(row) if row else None
+        return record(row) if row else None
 
     def booked_numbers(self, shop_id: int) -> list[str]:
         """For rebuilding the Redis fast path."""
@@ -311,7 +242,7 @@ class BookingStore:
         with self.engine.connect() as conn:
             total = conn.execute(select(func.count()).select_from(bookings)
                                  .where(*where)).scalar_one()
-            rows = [_record(row) for row in conn.execute(query)]
+            rows = [record(row) for row in conn.execute(query)]
         return rows, int(total)
 
 

@@ -22,6 +22,7 @@ from redis.exceptions import RedisError
 from werkzeug.exceptions import HTTPException
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from app.config import LOGIN_FAILURE_WINDOW
 from app.store.users import User
 from app.web.common import PUBLIC_BLUEPRINTS, PUBLIC_ENDPOINTS, html_error, services
 
@@ -29,7 +30,7 @@ bp = Blueprint("auth", __name__)
 bp.register_error_handler(HTTPException, html_error)
 
 MAX_FAILURES = 10  # per e-mail address per window
-FAILURE_WINDOW = 15 * 60
+FAILURE_WINDOW = LOGIN_FAILURE_WINDOW
 WRONG_LOGIN = "Onjuist e-mailadres of wachtwoord."
 
 

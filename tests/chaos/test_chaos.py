@@ -37,7 +37,7 @@ import pytest
 
 from bench.orders import make_orders, shop_now
 from bench.stack import ShopInfo, Stack
-from tests.chaos.conftest import (
+from tests.chaos.helpers import (
     CHAOS_ORDERS,
     CHAOS_SETTLE_SECONDS,
     HOSTILE_KINDS,

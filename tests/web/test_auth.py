@@ -6,7 +6,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from app.web.auth import MAX_FAILURES, WRONG_LOGIN
-from tests.web.conftest import EMAIL, PASSWORD, Web, csrf, login, post
+from tests.web.helpers import EMAIL, PASSWORD, Web, csrf, login, post
 
 PAGES = ["/", "/koppelingen/nieuw", "/koppelingen/1", "/koppelingen/1/instellingen",
          "/koppelingen/1/webhook", "/koppelingen/1/gegevens", "/koppelingen/1/voorbeeld",

@@ -12,26 +12,24 @@ from sqlalchemy import select
 from app.states import BookingState, ShopStatus
 from app.store.db import shops
 from app.web.connection_form import SHORT_USERNAME
-from tests.web.conftest import (
+from tests.web.helpers import (
+    GOOD,
     GOOD_CODE1,
     GOOD_CODE2,
     GOOD_TOKEN,
     GOOD_USER,
     Web,
+    add_shop,
+    new_shop,
     post,
     shop_of,
 )
-
-GOOD = {"name": "De Theepot", "mww_token": GOOD_TOKEN, "eb_username": GOOD_USER,
-        "eb_code1": GOOD_CODE1, "eb_code2": GOOD_CODE2}
 
 
 def text(response: Any) -> str:
     return htmllib.unescape(response.get_data(as_text=True))
 
 
-def add_shop(client: FlaskClient, **overrides: str) -> Any:
-    return post(client, "/koppelingen/nieuw", {**GOOD, **overrides})
 
 
 def shop_count(web: Web) -> int:
@@ -103,9 +101,6 @@ def test_new_shop_without_csrf_token_stores_nothing(web: Web, client: FlaskClien
     assert shop_count(web) == 0
 
 
-def new_shop(web: Web, client: FlaskClient) -> int:
-    response = add_shop(client)
-    return int(response.location.split("/")[-2])
 
 
 def test_stored_secrets_are_never_shown_in_full(web: Web, client: FlaskClient) -> None:

@@ -10,7 +10,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from app.store.db import shops
-from tests.web.conftest import (
+from tests.web.helpers import (
     GOOD_API_TOKEN,
     GOOD_CODE1,
     GOOD_CODE2,

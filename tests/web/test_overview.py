@@ -22,9 +22,8 @@ from app.store.db import engine_for
 from app.store.runs import RunCounts
 from app.store.shops import Credentials
 from sandbox.order_factory import make_order
-from tests.conftest import Backend
-from tests.web.conftest import Web, post
-from tests.web.test_koppeling import new_shop
+from tests.helpers import Backend
+from tests.web.helpers import Web, new_shop, post
 
 
 def text(response: Any) -> str:

@@ -14,8 +14,7 @@ from app.core.mapping_settings import INCOME_TYPES, MappingSettings
 from app.states import ShopStatus
 from app.store.shops import Shop
 from app.web.mapping_form import add_oss_rule, ordered_rules, parse, remove_rule
-from tests.web.conftest import Web, csrf, shop_of
-from tests.web.test_koppeling import new_shop
+from tests.web.helpers import Web, csrf, new_shop, shop_of
 
 
 def form_values(page: str) -> MultiDict[str, str]:
