@@ -88,3 +88,13 @@ def test_gegevens_switches_a_shop_from_soap_to_rest_and_back(web: Web,
     assert response.status_code == 302, text(response)
     creds = shop_of(web, shop_id).credentials
     assert (creds.eb_api, creds.eb_api_token) == ("soap", "")
+
+
+def test_a_rest_shop_is_offered_only_the_btw_codes_rest_knows(client: FlaskClient) -> None:
+    rest_page = text(client.get(post(client, "/koppelingen/nieuw", REST).location))
+    soap = {"name": "Oud", "mww_token": GOOD_TOKEN, "eb_api": "soap", "eb_username": GOOD_USER,
+            "eb_code1": GOOD_CODE1, "eb_code2": GOOD_CODE2}
+    soap_page = text(client.get(post(client, "/koppelingen/nieuw", soap).location))
+    assert 'value="HOOG_VERK_21"' in rest_page and 'value="LAAG_VERK"' in rest_page
+    assert 'value="HOOG_VERK"' not in rest_page
+    assert 'value="HOOG_VERK"' in soap_page
