@@ -288,6 +288,9 @@ def test_shops_add_with_an_api_token_books_through_rest(rw: RestWorld) -> None:
     runner = create_app(services=rw.services).test_cli_runner()
     refused = runner.invoke(args=["shops", "add", "--name", "X", "--mww-token", "t"])
     assert refused.exit_code == 2 and "--eb-api-token" in refused.output
+    wrong = runner.invoke(args=["shops", "add", "--name", "X", "--mww-token",
+                                rw.shop.credentials.mww_token, "--eb-api-token", "wrong-token"])
+    assert wrong.exit_code == 1 and "eb:" in wrong.output  # checked live, not saved
     added = runner.invoke(args=["shops", "add", "--name", "REST-winkel", "--mww-token",
                                 rw.shop.credentials.mww_token, "--eb-api-token", API_TOKEN])
     assert added.exit_code == 0, added.output
