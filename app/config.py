@@ -63,6 +63,16 @@ def _normalise_database_url(url: str) -> str:
     return url
 
 
+def _normalise_redis_url(url: str) -> str:
+    """Heroku Redis hands out ``rediss://`` URLs whose servers present self-signed
+    certificates (the platform's documented setting is not to verify them): without
+    ``ssl_cert_reqs`` every connection would fail the TLS handshake. An explicit
+    ``ssl_cert_reqs`` in the URL is kept as it is."""
+    if url.startswith("rediss://") and "ssl_cert_reqs=" not in url:
+        return url + ("&" if "?" in url else "?") + "ssl_cert_reqs=none"
+    return url
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     env: str = "development"
@@ -123,7 +133,7 @@ class Settings:
         settings = cls(
             env=app_env,
             database_url=_normalise_database_url(text("DATABASE_URL", defaults.database_url)),
-            redis_url=text("REDIS_URL", defaults.redis_url),
+            redis_url=_normalise_redis_url(text("REDIS_URL", defaults.redis_url)),
             secret_key=text("SECRET_KEY", ""),
             encryption_key=text("ENCRYPTION_KEY", ""),
             public_base_url=text("PUBLIC_BASE_URL", defaults.public_base_url).rstrip("/"),

@@ -10,7 +10,6 @@ import re
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -20,7 +19,14 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.helpers import PG_AVAILABLE, REDIS_AVAILABLE, fresh_pg_database
+from tests.helpers import (
+    PG_AVAILABLE,
+    REDIS_AVAILABLE,
+    descendants,
+    free_port,
+    fresh_pg_database,
+    wait_until,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.slow
@@ -28,10 +34,6 @@ SKIP_DIRS = {".venv", ".git", "instance", "test-artifacts", ".pytest_cache", ".r
              ".mypy_cache", ".hypothesis", "__pycache__"}
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def clean_copy(target: Path) -> Path:
@@ -42,31 +44,8 @@ def clean_copy(target: Path) -> Path:
     return target
 
 
-def wait_until(check, timeout: float, what: str) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    last: Exception | None = None
-    while time.monotonic() < deadline:
-        try:
-            if check():
-                return
-        except requests.RequestException as err:
-            last = err
-        time.sleep(0.5)
-    raise AssertionError(f"timed out waiting for {what} ({last})")
 
 
-def descendants(pid: int) -> set[int]:
-    out = subprocess.run(["ps", "-eo", "pid=,ppid=,pgid="], capture_output=True, text=True)
-    children: dict[int, list[int]] = {}
-    for line in out.stdout.splitlines():
-        child, parent, _ = (int(x) for x in line.split())
-        children.setdefault(parent, []).append(child)
-    found, todo = set(), [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.add(child)
-            todo.append(child)
-    return found
 
 
 def alive(pids: set[int]) -> set[int]:
