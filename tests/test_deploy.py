@@ -20,9 +20,9 @@ import inspect
 import json
 import os
 import re
+import secrets
 import shutil
 import signal
-import secrets
 import subprocess
 import sys
 import time
