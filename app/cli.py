@@ -119,25 +119,34 @@ def book_command(shop_id: int, order_number: str) -> None:
 @with_appcontext
 @click.option("--name", required=True)
 @click.option("--mww-token", required=True, help="Mijnwebwinkel API token of the shop.")
-@click.option("--eb-username", required=True)
-@click.option("--eb-code1", required=True)
-@click.option("--eb-code2", required=True)
+@click.option("--eb-api-token", default="",
+              help="e-Boekhouden API token: books through the REST API (recommended).")
+@click.option("--eb-username", default="", help="SOAP username (without --eb-api-token).")
+@click.option("--eb-code1", default="", help="SOAP security code 1.")
+@click.option("--eb-code2", default="", help="SOAP security code 2.")
 @click.option("--mapping", "mapping_file")
 @click.option("--owner", "owner_email", help="E-mail of the user who owns the shop.")
 @click.option("--inactive", is_flag=True, help="Register as draft (not booking yet).")
-def shops_add(name: str, mww_token: str, eb_username: str, eb_code1: str, eb_code2: str,
-              mapping_file: str | None, owner_email: str | None, inactive: bool) -> None:
+def shops_add(name: str, mww_token: str, eb_api_token: str, eb_username: str, eb_code1: str,
+              eb_code2: str, mapping_file: str | None, owner_email: str | None,
+              inactive: bool) -> None:
     """Register a shop after testing both connections live (credentials stored
-    encrypted); prints its webhook URL and secret."""
+    encrypted); prints its webhook URL and secret. e-Boekhouden: --eb-api-token (REST),
+    or --eb-username with --eb-code1 and --eb-code2 (SOAP)."""
     values = {"--name": name, "--mww-token": mww_token, "--eb-username": eb_username,
               "--eb-code1": eb_code1, "--eb-code2": eb_code2}
     values = {option: value.strip() for option, value in values.items()}
-    empty = [option for option, value in values.items() if not value]
+    token = eb_api_token.strip()
+    soap_options = ("--eb-username", "--eb-code1", "--eb-code2")
+    if not token and not any(values[o] for o in soap_options):
+        fail("give --eb-api-token, or --eb-username, --eb-code1 and --eb-code2")
+    required = ("--name", "--mww-token") if token else tuple(values)
+    empty = [option for option in required if not values[option]]
     if empty:
         fail("empty " + ", ".join(empty))
     if len(values["--name"]) > 200:
         fail("--name may be at most 200 characters")
-    if len(values["--eb-username"]) < MIN_USERNAME:
+    if not token and len(values["--eb-username"]) < MIN_USERNAME:
         fail(f"the e-Boekhouden username must be at least {MIN_USERNAME} characters")
     mapping = load_mapping(mapping_file)
     services = current_app.extensions["services"]
@@ -147,7 +156,7 @@ def shops_add(name: str, mww_token: str, eb_username: str, eb_code1: str, eb_cod
         if owner is None:
             fail(f"no user {owner_email.strip().lower()[:60]}", 1)
     creds = Credentials(values["--mww-token"], values["--eb-username"],
-                        values["--eb-code1"], values["--eb-code2"])
+                        values["--eb-code1"], values["--eb-code2"], token)
     problems = verify_connections(services, creds)
     if problems:  # the systems' own (Dutch) explanations
         fail("; ".join(f"{system}: {text}" for system, text in problems.items()), 1)

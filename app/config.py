@@ -84,6 +84,7 @@ class Settings:
     mijnwebwinkel_api_url: str = "https://api.myonlinestore.com"
     mijnwebwinkel_partner_token: str = field(default="", repr=False)
     eboekhouden_soap_url: str = "https://soap.e-boekhouden.nl/soap.asmx"
+    eboekhouden_rest_url: str = "https://api.e-boekhouden.nl"
     eboekhouden_source: str = "MWWConnect"
     http_timeout: float = 10.0
     soap_operation_timeout: float = 30.0
@@ -139,6 +140,7 @@ class Settings:
             mijnwebwinkel_api_url=text("MIJNWEBWINKEL_API_URL", defaults.mijnwebwinkel_api_url),
             mijnwebwinkel_partner_token=text("MIJNWEBWINKEL_PARTNER_TOKEN", ""),
             eboekhouden_soap_url=text("EBOEKHOUDEN_SOAP_URL", defaults.eboekhouden_soap_url),
+            eboekhouden_rest_url=text("EBOEKHOUDEN_REST_URL", defaults.eboekhouden_rest_url),
             eboekhouden_source=text("EBOEKHOUDEN_SOURCE", defaults.eboekhouden_source),
             http_timeout=float(number("HTTP_TIMEOUT_SECONDS", defaults.http_timeout, float)),
             soap_operation_timeout=float(

@@ -124,3 +124,41 @@ class SessionStore:
         if self.get() == session_id:
             with contextlib.suppress(RedisError):
                 self.redis.delete(self.key)
+
+
+class RestIds:
+    """Ledger and relation ids of one shop's e-Boekhouden administration (REST), shared by
+    all worker processes, so a forked job does not look every code up again. Ids are stable
+    until someone deletes a ledger or relation by hand; the client forgets an id when
+    e-Boekhouden says it is unknown."""
+
+    TTL = 24 * 3600
+
+    def __init__(self, redis: Redis, shop_id: int, token_key: str) -> None:
+        self.redis = redis
+        self.key = f"mww:eb-rest-ids:{shop_id}:{token_key}"
+
+    def get(self, kind: str, key: str) -> int | None:
+        try:
+            value = self.redis.hget(self.key, f"{kind}:{key}")
+        except RedisError as err:  # then the client looks the id up again
+            log.info("shared e-Boekhouden ids unavailable: %s", err)
+            return None
+        return int(value) if value is not None else None
+
+    def put(self, kind: str, key: str, value: int) -> None:
+        with contextlib.suppress(RedisError):
+            pipe = self.redis.pipeline()
+            pipe.hset(self.key, f"{kind}:{key}", str(value))
+            pipe.expire(self.key, self.TTL)
+            pipe.execute()
+
+    def forget(self, kind: str, key: str | None = None) -> None:
+        with contextlib.suppress(RedisError):
+            if key is not None:
+                self.redis.hdel(self.key, f"{kind}:{key}")
+                return
+            fields = [f for f in self.redis.hkeys(self.key)
+                      if (f.decode() if isinstance(f, bytes) else f).startswith(f"{kind}:")]
+            if fields:
+                self.redis.hdel(self.key, *fields)

@@ -7,6 +7,7 @@ call ``build_services(Settings.from_env())`` once.
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,7 +22,7 @@ from sqlalchemy import Engine
 from app.clients import BookkeepingApi, ShopApi
 from app.config import DEFAULT_LEASE_SECONDS, REDIS_SOCKET_TIMEOUT, Settings
 from app.crypto import Vault
-from app.fastpaths import BookedCache, RelationCache, SessionStore
+from app.fastpaths import BookedCache, RelationCache, RestIds, SessionStore
 from app.intake.shop_cache import WebhookShopCache
 from app.metrics import upstream_recorder
 from app.queue import get_queue
@@ -65,7 +66,8 @@ class Services:
     def bookkeeping(self, shop: Shop) -> BookkeepingApi:
         """One client (one e-Boekhouden session) per shop and credentials per process."""
         creds = shop.credentials
-        key = (shop.id, creds.eb_username, hash((creds.eb_code1, creds.eb_code2)))
+        key = (shop.id, creds.eb_api, creds.eb_username,
+               hash((creds.eb_code1, creds.eb_code2, creds.eb_api_token)))
         with self._lock:
             client = self._bookkeepers.get(key)
             if client is None:
@@ -95,10 +97,24 @@ def real_shop_api_factory(settings: Settings, timeout: float | None = None) -> S
 
 def real_bookkeeping_factory(settings: Settings, redis: Redis | None = None,
                              timeout: float | None = None) -> BookkeepingFactory:
+    """The shop's adapter: REST when it has an API token, else SOAP. The pipeline does not
+    know which one it talks to. ``timeout`` (the web's): short calls, no REST retries."""
     from app.clients.eboekhouden import EBoekhoudenClient
+    from app.clients.eboekhouden_rest import EBoekhoudenRestClient
 
     def make(shop: Shop) -> BookkeepingApi:
         creds = shop.credentials
+        if creds.eb_api == "rest":
+            return EBoekhoudenRestClient(
+                creds.eb_api_token, url=settings.eboekhouden_rest_url,
+                source=settings.eboekhouden_source, timeout=timeout or settings.http_timeout,
+                operation_timeout=timeout or settings.soap_operation_timeout,
+                retries=0 if timeout else 2,
+                metrics=upstream_recorder("eboekhouden"),
+                session_store=(SessionStore(redis, shop.id, _token_key(creds.eb_api_token))
+                               if redis else None),
+                id_cache=RestIds(redis, shop.id, _token_key(creds.eb_api_token)) if redis else None,
+            )
         return EBoekhoudenClient(
             creds.eb_username, creds.eb_code1, creds.eb_code2,
             url=settings.eboekhouden_soap_url, source=settings.eboekhouden_source,
@@ -109,6 +125,11 @@ def real_bookkeeping_factory(settings: Settings, redis: Redis | None = None,
         )
 
     return make
+
+
+def _token_key(token: str) -> str:
+    """A SessionStore key part for an API token: another token never finds its session."""
+    return "rest-" + hashlib.sha256(token.encode()).hexdigest()[:16]
 
 
 def redis_client(url: str) -> Redis:

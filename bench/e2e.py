@@ -30,10 +30,13 @@ from bench.orders import BOOKABLE_KINDS, make_orders
 from bench.stack import Stack, descendants, rss_kib
 
 OPERATIONS = ("OpenSession", "GetRelaties", "AddRelatie", "AddMutatie", "GetMutaties")
+REST_OPERATIONS = ("session", "get_ledgers", "get_relations", "create_relation",
+                   "create_mutation", "get_mutations")
 
 
 @dataclass
 class E2EConfig:
+    rest_orders: int = 300  # the same run through the REST adapter (calls per order)
     orders: int = 1000
     warmup: int = 100
     rate: float = 5.0  # notifications per second
@@ -229,7 +232,45 @@ def run(config: E2EConfig | None = None, log: Any = print) -> dict[str, Any]:
             f"calls/order {out['e2e']['calls_per_order_total']:.3f} {calls}")
 
         out["memory"] = memory_phase(stack, config, rss_early, horse_early, log)
+    out["e2e_rest"] = run_rest(config, log)
     return out
+
+
+def run_rest(config: E2EConfig, log: Any = print) -> dict[str, Any]:
+    """The same returning-customer run with the shop on e-Boekhouden's REST API: latency
+    and REST calls per order (ledger and relation ids are cached in Redis, the session
+    token too, so a forked job should need one POST /v1/mutation)."""
+    rest_config = E2EConfig(orders=min(config.orders, config.rest_orders),
+                            warmup=config.warmup, rate=config.rate, latency=config.latency)
+    with Stack("bench-e2e-rest", workers=config.workers, shops=1, latency=config.latency,
+               clock=True, eb_apis="rest") as stack:
+        shop = stack.shops[0]
+        warm, measured, orders = split_returning(rest_config)
+        stack.add_orders(shop, orders)
+        log(f"  e2e REST: warm-up, {len(warm)} orders")
+        send_paced(stack, warm, rate=50)
+        wait_booked(stack, shop.id, len(warm), timeout=300)
+        before = stack.eb_admin(shop)["calls"]
+        log(f"  e2e REST: {len(measured)} notifications at {config.rate:g}/s")
+        sent = send_paced(stack, measured, rate=config.rate)
+        wait_booked(stack, shop.id, len(warm) + len(measured), timeout=300)
+        after = stack.eb_admin(shop)["calls"]
+        with stack.services().engine.connect() as conn:
+            rows = conn.execute(text(
+                "SELECT order_number, booked_at FROM bookings WHERE shop_id = :s "
+                "AND state = 'booked'"), {"s": shop.id}).all()
+    booked_at = {r.order_number: r.booked_at.timestamp() for r in rows}
+    latencies = [(booked_at[n] - sent[n]) * 1000 for n in measured]
+    calls = {op: int(after.get(op, 0)) - int(before.get(op, 0)) for op in REST_OPERATIONS}
+    per_order = {op: calls[op] / len(measured) for op in REST_OPERATIONS}
+    result = {"orders": len(measured), "rate": config.rate, "calls": calls,
+              "calls_per_order": per_order, "calls_per_order_total": sum(per_order.values()),
+              "warmup_calls": {op: int(n) for op, n in before.items()},
+              "p50_ms": load.percentile(latencies, 50), "p95_ms": load.percentile(latencies, 95)}
+    result["target_calls_met"] = result["calls_per_order_total"] <= 1.1
+    log(f"  e2e REST: p50 {result['p50_ms']:.0f} ms, calls/order "
+        f"{result['calls_per_order_total']:.3f} {calls}")
+    return result
 
 
 def horse_rss_during(stack: Stack, shop: Any, seconds: float) -> int:

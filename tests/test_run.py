@@ -121,8 +121,9 @@ def test_make_run_from_a_clean_copy_books_sandbox_orders(sandbox_run) -> None:  
     assert alive(family) == set(), "processes left behind after Ctrl-C"
 
     log = log_path.read_text()
-    for name in ("SANDBOX_SHOP_TOKEN", "SANDBOX_EB_CODE1", "SANDBOX_EB_CODE2", "SECRET_KEY",
-                 "ENCRYPTION_KEY"):
+    assert "e-Boekhouden REST" in log  # the sandbox shop books through REST by default
+    for name in ("SANDBOX_SHOP_TOKEN", "SANDBOX_EB_CODE1", "SANDBOX_EB_CODE2",
+                 "SANDBOX_EB_API_TOKEN", "SECRET_KEY", "ENCRYPTION_KEY"):
         assert env[name] not in log, f"{name} leaked into the logs"
     assert "whsec_" not in log
 

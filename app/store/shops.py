@@ -29,18 +29,30 @@ MIN_EB_USERNAME = 6
 
 @dataclass(frozen=True, slots=True)
 class Credentials:
+    """A shop's secrets. e-Boekhouden: an API token (REST, preferred) or the SOAP username
+    and security codes; ``eb_api`` says which adapter books for the shop."""
+
     mww_token: str = field(repr=False)
-    eb_username: str
-    eb_code1: str = field(repr=False)
-    eb_code2: str = field(repr=False)
+    eb_username: str = ""
+    eb_code1: str = field(default="", repr=False)
+    eb_code2: str = field(default="", repr=False)
+    eb_api_token: str = field(default="", repr=False)
+
+    @property
+    def eb_api(self) -> str:
+        return "rest" if self.eb_api_token else "soap"
 
     def to_json(self) -> dict[str, str]:
-        return {"mww_token": self.mww_token, "eb_username": self.eb_username,
+        data = {"mww_token": self.mww_token, "eb_username": self.eb_username,
                 "eb_code1": self.eb_code1, "eb_code2": self.eb_code2}
+        if self.eb_api_token:
+            data["eb_api_token"] = self.eb_api_token
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, str]) -> Credentials:
-        return cls(data["mww_token"], data["eb_username"], data["eb_code1"], data["eb_code2"])
+        return cls(data["mww_token"], data.get("eb_username", ""), data.get("eb_code1", ""),
+                   data.get("eb_code2", ""), data.get("eb_api_token", ""))
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,5 +1,6 @@
 """The "Koppeling toevoegen" form: read and check the fields (the live test of both
-connections is ``app.connections.verify_connections``, shared with ``flask shops add``)."""
+connections is ``app.connections.verify_connections``, shared with ``flask shops add``;
+e-Boekhouden: a REST session with the API token, or SOAP's OpenSession)."""
 
 from __future__ import annotations
 
@@ -22,13 +23,21 @@ REQUIRED = {
     "name": "Vul de naam van de winkel in.",
     "mww_token": "Vul de API-token uit Mijnwebwinkel in (Instellingen > API > Token "
                  "toevoegen, dan 'Toon token').",
+}
+REQUIRED_SOAP = {
     "eb_username": "Vul uw gebruikersnaam van e-Boekhouden.nl in.",
     "eb_code1": "Vul beveiligingscode 1 in (e-Boekhouden.nl: Beheer > Inrichting > "
                 "Instellingen > Koppelingen).",
     "eb_code2": "Vul beveiligingscode 2 in (e-Boekhouden.nl: Beheer > Inrichting > "
                 "Instellingen > Koppelingen).",
 }
-SECRET_FIELDS = ("mww_token", "eb_code1", "eb_code2")
+REQUIRED_REST = {
+    "eb_api_token": "Vul het API-token van e-Boekhouden.nl in (Beheer > Inrichting > "
+                    "Instellingen > Koppelingen > API/SOAP, API-token toevoegen).",
+}
+EB_APIS = {"rest": "API-token (aanbevolen)",
+           "soap": "Gebruikersnaam en beveiligingscodes (SOAP)"}
+SECRET_FIELDS = ("mww_token", "eb_code1", "eb_code2", "eb_api_token")
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,22 +46,44 @@ class ConnectionForm:
     credentials: Credentials
 
 
+def chosen_api(form: Mapping[str, str], current: Shop | None = None) -> str:
+    """``rest`` or ``soap``: the form's choice; without one, the shop's current adapter,
+    else SOAP when only SOAP fields were sent, else REST (recommended)."""
+    chosen = (form.get("eb_api") or "").strip()
+    if chosen:
+        return chosen
+    if current is not None:
+        return current.credentials.eb_api
+    if (form.get("eb_api_token") or "").strip():
+        return "rest"
+    return "soap" if any((form.get(k) or "").strip() for k in REQUIRED_SOAP) else "rest"
+
+
 def read_form(form: Mapping[str, str],
               current: Shop | None = None) -> tuple[ConnectionForm, dict[str, str]]:
     """The submitted values (an empty secret field keeps ``current``'s value) and the
-    problems per field."""
-    values = {key: (form.get(key) or "").strip() for key in REQUIRED}
+    problems per field. Only the chosen e-Boekhouden method's fields are required; the
+    other method's stored values are kept, except that SOAP drops the API token (a token
+    is what makes a shop book through REST)."""
+    api = chosen_api(form, current)
+    fields = {**REQUIRED, **REQUIRED_SOAP, **REQUIRED_REST}
+    values = {key: (form.get(key) or "").strip() for key in fields}
     if current is not None:
         stored = current.credentials
         for key in SECRET_FIELDS:
             values[key] = values[key] or getattr(stored, key)
-    errors = {key: message for key, message in REQUIRED.items() if not values[key]}
-    if values["eb_username"] and len(values["eb_username"]) < MIN_USERNAME:
+        if api == "rest":  # the hidden SOAP username stays for a later switch back
+            values["eb_username"] = values["eb_username"] or stored.eb_username
+    required = {**REQUIRED, **(REQUIRED_REST if api == "rest" else REQUIRED_SOAP)}
+    errors = {key: message for key, message in required.items() if not values[key]}
+    if api not in EB_APIS:
+        errors["eb_api"] = "Kies hoe de koppeling bij e-Boekhouden.nl inlogt."
+    if api == "soap" and values["eb_username"] and len(values["eb_username"]) < MIN_USERNAME:
         errors["eb_username"] = SHORT_USERNAME
     if len(values["name"]) > 200:
         errors["name"] = "De naam mag hoogstens 200 tekens lang zijn."
-    credentials = Credentials(values["mww_token"], values["eb_username"],
-                                    values["eb_code1"], values["eb_code2"])
+    credentials = Credentials(values["mww_token"], values["eb_username"], values["eb_code1"],
+                              values["eb_code2"], values["eb_api_token"] if api == "rest" else "")
     return ConnectionForm(values["name"], credentials), errors
 
 

@@ -86,6 +86,17 @@ def fetch_remote(shop: Shop) -> Remote:
     return remote
 
 
+def _btw_codes(shop: Shop) -> dict[str, str]:
+    """The BTW codes to offer: over REST only the ones its API knows (LAAG_VERK is sent
+    as LAAG_VERK_9; HOOG_VERK, 19 %, does not exist there)."""
+    if shop.credentials.eb_api != "rest":
+        return BTW_CODE_LABELS
+    from app.clients.eboekhouden_rest.wire import LEGACY_VAT_CODES, VAT_RATES
+
+    return {code: label for code, label in BTW_CODE_LABELS.items()
+            if code in VAT_RATES or code in LEGACY_VAT_CODES}
+
+
 def _render(shop: Shop, mapping: MappingSettings, remote: Remote,
             errors: dict[str, str], status: int = 200, **extra: Any) -> Any:
     accounts = {a.code: f"{a.code} - {a.description}" for a in remote.accounts}
@@ -98,7 +109,7 @@ def _render(shop: Shop, mapping: MappingSettings, remote: Remote,
     return render_template(
         "mapping.html", shop=shop, mapping=mapping, rules=ordered_rules(mapping.rules),
         accounts=sorted(accounts.items()), statuses=statuses, problems=remote.problems,
-        errors=errors, btw_codes=BTW_CODE_LABELS, income_types=INCOME_TYPES,
+        errors=errors, btw_codes=_btw_codes(shop), income_types=INCOME_TYPES,
         income_labels=INCOME_LABELS, modes=[(m, MODE_LABELS[m]) for m in BOOKING_MODES],
         describe=describe_treatment, standard=STANDARD_TREATMENTS,
         oss_countries=OSS_COUNTRIES, **extra,

@@ -11,7 +11,7 @@ from werkzeug.exceptions import HTTPException
 from app.states import BookingState
 from app.store.shops import SECRET_GRACE, webhook_url
 from app.web.common import current_user, html_error, services, shop_or_404
-from app.web.connection_form import read_form, verify_connections
+from app.web.connection_form import EB_APIS, read_form, verify_connections
 
 bp = Blueprint("shops", __name__)
 bp.register_error_handler(HTTPException, html_error)
@@ -36,13 +36,14 @@ def index() -> Any:
 @bp.route("/koppelingen/nieuw", methods=["GET", "POST"])
 def new() -> Any:
     if request.method == "GET":
-        return render_template("shops/form.html", shop=None, form={}, errors={})
+        return render_template("shops/form.html", shop=None, form={}, errors={},
+                               eb_apis=EB_APIS)
     form, errors = read_form(request.form)
     if not errors:
         errors = verify_connections(services(), form.credentials)
     if errors:
         return render_template("shops/form.html", shop=None, form=request.form,
-                               errors=errors), 400
+                               errors=errors, eb_apis=EB_APIS), 400
     shop_id, _secret = services().store.shops.register(name=form.name,
                                                        credentials=form.credentials,
                                                        owner_id=current_user().id)
@@ -54,14 +55,16 @@ def new() -> Any:
 def credentials(shop_id: int) -> Any:
     shop = shop_or_404(shop_id)
     if request.method == "GET":
-        current = {"name": shop.name, "eb_username": shop.credentials.eb_username}
-        return render_template("shops/form.html", shop=shop, form=current, errors={})
+        current = {"name": shop.name, "eb_username": shop.credentials.eb_username,
+                   "eb_api": shop.credentials.eb_api}
+        return render_template("shops/form.html", shop=shop, form=current, errors={},
+                               eb_apis=EB_APIS)
     form, errors = read_form(request.form, current=shop)
     if not errors:
         errors = verify_connections(services(), form.credentials)
     if errors:
         return render_template("shops/form.html", shop=shop, form=request.form,
-                               errors=errors), 400
+                               errors=errors, eb_apis=EB_APIS), 400
     services().store.shops.update_connection(shop.id, name=form.name,
                                               credentials=form.credentials)
     services().webhook_shops.forget()

@@ -91,6 +91,7 @@ class EBoekhoudenSimulator:
         self._offset = 0.0
         self._lock = threading.RLock()
         self.books = Bookkeeping(self.now, session_lifetime)
+        soap.schema()  # parsed now, not inside the first request (and its client's timeout)
 
     # -- test API ----------------------------------------------------------------------
 

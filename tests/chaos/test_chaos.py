@@ -315,11 +315,11 @@ def check(run: Run) -> tuple[list[str], dict[str, Any]]:
     stack = run.stack
     failures: list[str] = []
     rows = {(r.shop_id, r.order_number): r for r in ledger_rows(stack)}
-    state = stack.eb_state()
+    state, rest_state = stack.eb_state(), stack.rest_state()
     admin_of = {shop.id: shop.eb_username for shop in stack.shops}
     mutations: dict[Key, list[dict[str, Any]]] = defaultdict(list)
-    for shop in stack.shops:
-        for mutation in state["administrations"][shop.eb_username]["mutations"]:
+    for shop in stack.shops:  # SOAP and REST shops alike, in SOAP's field names
+        for mutation in stack.eb_admin(shop, state, rest_state)["mutations"]:
             mutations[(shop.id, str(mutation.get("Factuurnummer") or ""))].append(mutation)
     runs = [r for r in reconcile_runs(stack) if r.outcome == "ok"]
     last_wipe = max(run.redis_wipes) if run.redis_wipes else 0.0
@@ -429,9 +429,13 @@ def check(run: Run) -> tuple[list[str], dict[str, Any]]:
     figures["forged/bad notifications enqueued"] = len(leaked) + int(not_found)
     refusals = {k: int(v) for k, v in notifications.items() if k not in ("queued", "duplicate")}
     return failures, {"figures": figures, "reasons": reasons, "refusals": refusals,
-                      "eb_faults": state["faults"]["injected"],
+                      "eb_faults": {**state["faults"]["injected"],
+                                    **{f"REST {k}": v for k, v in
+                                       rest_state["faults"]["injected"].items()}},
                       "mww_faults": stack.fault_snapshot("mww")["injected"],
-                      "eb_calls": state["calls"]}
+                      "eb_calls": {**state["calls"],
+                                   **{f"REST {k}": v for k, v in rest_state["calls"].items()}},
+                      "eb_apis": {shop.name: shop.eb_api for shop in stack.shops}}
 
 
 def _reason_kind(reason: str) -> str:
@@ -448,6 +452,8 @@ def report(run: Run, result: dict[str, Any], failures: list[str], timings: dict[
         f"CHAOS: {len(run.expect)} orders over {len(run.stack.shops)} shops, "
         f"{len(PHASES)} fault phases in {timings['inject']:.0f}s, settled "
         f"{timings['settle']:.0f}s later, checked in {timings['check']:.0f}s",
+        "e-Boekhouden adapters: " + ", ".join(f"{shop} {api.upper()}" for shop, api in
+                                             result.get("eb_apis", {}).items()),
         "",
         "Outcome per order:",
     ]

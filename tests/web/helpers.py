@@ -27,6 +27,7 @@ GOOD_TOKEN = "mww-token-0123456789"
 
 
 GOOD_USER, GOOD_CODE1, GOOD_CODE2 = "winkelier", "code1-abcdef", "code2-ghijkl"
+GOOD_API_TOKEN = "eb-api-token-0123456789abcdef"
 
 
 EMAIL, PASSWORD = "beheer@example.nl", "een-lang-wachtwoord"
@@ -69,9 +70,15 @@ class FakeShopApi:
 class FakeBookkeeping:
     username: str
     codes: tuple[str, str]
+    api_token: str = ""  # set: the shop books through REST
     closed: bool = False
 
     def verify(self) -> None:
+        if self.api_token:
+            if self.api_token != GOOD_API_TOKEN:
+                raise BookkeepingAuthError("API_SESSION_004", system="eboekhouden",
+                                           explanation="Het API-token is verlopen.")
+            return
         if self.username != GOOD_USER or self.codes != (GOOD_CODE1, GOOD_CODE2):
             raise BookkeepingAuthError("INLOG_ONGELDIG", system="eboekhouden", explanation=(
                 "e-Boekhouden weigert de inloggegevens."))
@@ -119,7 +126,8 @@ def make_services(backend: Backend, orders: dict[str, Order]) -> Services:
         vault=Vault(settings.encryption_key), queue=get_queue(backend.redis, "bookings"),
         shop_api_factory=lambda shop: FakeShopApi(shop.credentials.mww_token, orders),
         bookkeeping_factory=lambda shop: FakeBookkeeping(
-            shop.credentials.eb_username, (shop.credentials.eb_code1, shop.credentials.eb_code2)),
+            shop.credentials.eb_username, (shop.credentials.eb_code1, shop.credentials.eb_code2),
+            shop.credentials.eb_api_token),
     )
 
 

@@ -145,6 +145,7 @@ def log_in(page: Any, password: str = PASSWORD) -> None:
 def fill_connection(page: Any, tenant: Tenant, **overrides: str) -> None:
     values = {"name": tenant.name, "mww_token": tenant.token, "eb_username": tenant.username,
               "eb_code1": tenant.code1, "eb_code2": tenant.code2, **overrides}
+    page.check("input[name='eb_api'][value='soap']")  # the tenant has SOAP codes
     for field, value in values.items():
         page.fill(f"#{field}", value)
     page.click("button:has-text('Verbinding testen en doorgaan')")

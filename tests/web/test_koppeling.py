@@ -66,6 +66,8 @@ def test_missing_fields_are_named(web: Web, client: FlaskClient) -> None:
     assert response.status_code == 400
     assert "Vul de naam van de winkel in." in page
     assert "Vul de API-token uit Mijnwebwinkel in" in page
+    assert "Vul het API-token van e-Boekhouden.nl in" in page  # REST is the default
+    page = text(post(client, "/koppelingen/nieuw", {"eb_api": "soap"}))
     assert "Vul beveiligingscode 2 in" in page
     assert shop_count(web) == 0
 

@@ -1,0 +1,243 @@
+"""e-Boekhouden.nl REST client: the second real ``BookkeepingApi`` (beside SOAP).
+
+- Session: ``POST /v1/session {accessToken, source}`` → a session token sent as
+  ``Authorization: Bearer <token>`` (NOTES.md §12; whether "Bearer" is required is
+  uncertain). Opened lazily, shared by threads and, through a ``SessionStore``, by
+  processes; reopened once when a call answers 401 (that call is then repeated once, which
+  is safe: a refused call was not processed); ``DELETE /v1/session`` on ``close()``.
+- Ledgers are addressed by numeric id over REST: codes are translated with
+  ``GET /v1/ledger?code=`` and cached per administration (per process, per token).
+  Relation codes are translated to ids the same way (``GET /v1/relation?code=``).
+- Calls, retries and error mapping: ``http.Transport``; error codes: ``errors``; JSON
+  shapes: ``wire``. The API token and session token never reach texts, logs or repr().
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from app.clients.eboekhouden_rest import errors as errs
+from app.clients.eboekhouden_rest import wire
+from app.clients.eboekhouden_rest.http import Metrics, Secret, Transport
+from app.clients.eboekhouden_rest.ids import LEDGER, RELATION, IdCache, memory_ids
+from app.clients.eboekhouden_rest.sessions import Sessions, SessionStore
+from app.core.mutations import (
+    Administration,
+    BookedMutation,
+    ExistingRelation,
+    LedgerAccount,
+    Mutation,
+    Relation,
+)
+from app.errors import (
+    SessionExpiredError,
+    UnknownRelationError,
+    UpstreamRejectedError,
+    UpstreamUnavailableError,
+)
+
+log = logging.getLogger(__name__)
+
+DEFAULT_URL = "https://api.e-boekhouden.nl"
+DEFAULT_SOURCE = "MWWConnect"  # must match ^[\w ]{1,10}$ (API_SESSION_002)
+PAGE = 500
+SYSTEM = errs.SYSTEM
+
+
+class EBoekhoudenRestClient:
+    """One e-Boekhouden administration over REST (implements ``BookkeepingApi``)."""
+
+    def __init__(
+        self,
+        api_token: str,
+        *,
+        url: str = DEFAULT_URL,
+        source: str = DEFAULT_SOURCE,
+        timeout: float = 10.0,
+        operation_timeout: float = 30.0,
+        metrics: Metrics | None = None,
+        session_store: SessionStore | None = None,
+        id_cache: IdCache | None = None,
+        retries: int = 2,
+        backoff: float = 0.5,
+        max_retry_after: float = 30.0,
+    ) -> None:
+        """``timeout`` is the connect timeout, ``operation_timeout`` the read timeout.
+        ``metrics(operation, outcome, seconds)`` is called after every HTTP request.
+        ``id_cache`` keeps ledger and relation ids (default: this process's memory)."""
+        self.url = url.rstrip("/")
+        self.source = source
+        self._ids = id_cache if id_cache is not None else memory_ids(self.url, api_token)
+        self.http = Transport(
+            self.url, timeout=timeout, operation_timeout=operation_timeout, retries=retries,
+            backoff=backoff, max_retry_after=max_retry_after, metrics=metrics,
+            secrets=lambda: self._sessions.secrets(),
+        )
+        self._sessions = Sessions(self.http, Secret(api_token), source, session_store)
+
+    def __repr__(self) -> str:
+        state = "open" if self._sessions.is_open else "closed"
+        return f"EBoekhoudenRestClient(url={self.url!r}, session={state})"
+
+    def __enter__(self) -> EBoekhoudenRestClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- BookkeepingApi --------------------------------------------------------------
+
+    def verify(self) -> None:
+        """Open a session now with the API token (not a shared one); raises
+        BookkeepingAuthError on a bad or expired token."""
+        self._sessions.verify()
+
+    def add_mutation(self, mutation: Mutation) -> int:
+        """POST /v1/mutation; returns the mutation's id (its number)."""
+        context = {"invoice_number": mutation.invoice_number,
+                   "relation_code": mutation.relation_code}
+        relation_id = self._relation_id(mutation.relation_code) if mutation.relation_code else None
+        try:
+            body = wire.mutation_body(mutation, self._ledger_id, relation_id)
+        except wire.UnsupportedVatCode as exc:
+            raise self._refused("vat_code_unsupported", errs.UNSUPPORTED_VAT_CODE.format(
+                btw_code=exc.code)) from None
+        except wire.VatMismatch as exc:
+            raise self._refused("vat_mismatch", errs.VAT_MISMATCH.format(
+                theirs=exc.theirs, ours=exc.row.amount_vat)) from None
+        try:
+            result = self._call("POST", "/v1/mutation", "create_mutation", body=body,
+                                idempotent=False, context=context)
+        except UnknownRelationError:
+            self._ids.forget(RELATION, mutation.relation_code.strip().casefold())
+            raise
+        except UpstreamRejectedError as exc:
+            if exc.code in ("MUT_007", "MUT_104"):  # a ledger was deleted or recreated
+                self._ids.forget(LEDGER)
+            raise
+        number = result.get("id") if isinstance(result, dict) else None
+        if not number:
+            raise UpstreamUnavailableError(
+                "e-Boekhouden create_mutation returned no id", system=SYSTEM,
+                operation="create_mutation", code="no_number",
+                explanation=errs.NO_NUMBER.format(operation="de boeking"))
+        return int(number)
+
+    def find_mutations(self, invoice_number: str) -> list[BookedMutation]:
+        """GET /v1/mutation?invoiceNumber= (exact, case-insensitive)."""
+        if not invoice_number.strip():
+            raise ValueError("find_mutations needs an invoice number")
+        wanted = invoice_number.strip().casefold()
+        items = self._list("/v1/mutation", "get_mutations", {"invoiceNumber": invoice_number})
+        return [wire.booked_mutation(item) for item in items
+                if str(item.get("invoiceNumber") or "").strip().casefold() == wanted]
+
+    def find_relation(self, code: str) -> ExistingRelation | None:
+        wanted = code.strip().casefold()
+        for item in self._list("/v1/relation", "get_relations", {"code": code}):
+            if str(item.get("code") or "").strip().casefold() == wanted:
+                found = wire.existing_relation(item)
+                self._ids.put(RELATION, wanted, found.id)
+                return found
+        return None
+
+    def find_relations_by_email(self, email: str) -> list[ExistingRelation]:
+        """GET /v1/relation?email= (list items carry only id, type and code)."""
+        items = self._list("/v1/relation", "get_relations", {"email": email.strip()})
+        found = [wire.existing_relation(item, email=email.strip()) for item in items]
+        for relation in found:
+            self._ids.put(RELATION, relation.code.strip().casefold(), relation.id)
+        return found
+
+    def add_relation(self, relation: Relation) -> int:
+        """POST /v1/relation; returns the relation's id."""
+        result = self._call("POST", "/v1/relation", "create_relation",
+                            body=wire.relation_body(relation), idempotent=False,
+                            context={"relation_code": relation.code})
+        number = result.get("id") if isinstance(result, dict) else None
+        if not number:
+            raise UpstreamUnavailableError(
+                "e-Boekhouden create_relation returned no id", system=SYSTEM,
+                operation="create_relation", code="no_number",
+                explanation=errs.NO_NUMBER.format(operation="de nieuwe relatie"))
+        self._ids.put(RELATION, relation.code.strip().casefold(), int(number))
+        return int(number)
+
+    def update_relation(self, relation_id: int, relation: Relation) -> None:
+        """PATCH /v1/relation/{id} with the relation's fields (not in the SOAP port)."""
+        self._call("PATCH", f"/v1/relation/{int(relation_id)}", "update_relation",
+                   body=wire.relation_body(relation), idempotent=True,
+                   context={"relation_code": relation.code})
+
+    def ledger_accounts(self) -> list[LedgerAccount]:
+        accounts = [wire.ledger_account(item)
+                    for item in self._list("/v1/ledger", "get_ledgers", {})]
+        for account in accounts:
+            if account.code and account.id:
+                self._ids.put(LEDGER, account.code, account.id)
+        return accounts
+
+    def vat_codes(self) -> list[str]:
+        """The VAT codes the REST API accepts (an enum in its spec, no endpoint)."""
+        return list(wire.VAT_CODES)
+
+    def administrations(self) -> list[Administration]:
+        items = self._list("/v1/administration/linked", "get_linked_administrations", {})
+        return [wire.administration(item) for item in items]
+
+    def close(self) -> None:
+        """DELETE /v1/session if a session is open. Never raises."""
+        self._sessions.close()
+
+    # -- ids -------------------------------------------------------------------------
+
+    def _ledger_id(self, code: str) -> int:
+        cached = self._ids.get(LEDGER, code)
+        if cached:
+            return cached
+        for item in self._list("/v1/ledger", "get_ledgers", {"code": code}):
+            if str(item.get("code") or "") == code and item.get("id"):
+                self._ids.put(LEDGER, code, int(item["id"]))
+                return int(item["id"])
+        raise self._refused("ledger_unknown", errs.UNKNOWN_LEDGER_CODE.format(ledger=code))
+
+    def _relation_id(self, code: str) -> int:
+        cached = self._ids.get(RELATION, code.strip().casefold())
+        if cached:
+            return cached
+        found = self.find_relation(code)
+        if found is None:
+            raise UnknownRelationError(
+                f"e-Boekhouden: relation {code!r} not found", system=SYSTEM,
+                operation="get_relations", code="relation_unknown",
+                explanation=errs.ERROR_CODES["MUT_013"].explanation.format(relation_code=code))
+        return found.id
+
+    def _refused(self, code: str, explanation: str) -> UpstreamRejectedError:
+        return UpstreamRejectedError(f"e-Boekhouden: {code}", system=SYSTEM,
+                                     operation="create_mutation", code=code,
+                                     explanation=explanation)
+
+    # -- sessions and calls -------------------------------------------------------------
+
+    def _list(self, path: str, operation: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+        """Every item of a ``{items, count}`` list, page by page."""
+        items: list[dict[str, Any]] = []
+        while True:
+            page = self._call("GET", path, operation, idempotent=True,
+                              params={**params, "limit": PAGE, "offset": len(items)})
+            batch = page.get("items") if isinstance(page, dict) else None
+            batch = [item for item in (batch or []) if isinstance(item, dict)]
+            items.extend(batch)
+            if len(batch) < PAGE:
+                return items
+
+    def _call(self, method: str, path: str, operation: str, **kw: Any) -> Any:
+        token = self._sessions.current()
+        try:
+            return self.http.call(method, path, operation, token=token.value, **kw)
+        except SessionExpiredError:
+            log.info("e-Boekhouden session refused during %s; reopening once", operation)
+            token = self._sessions.reopen(token)
+            return self.http.call(method, path, operation, token=token.value, **kw)

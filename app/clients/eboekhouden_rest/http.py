@@ -1,0 +1,294 @@
+"""One e-Boekhouden REST call: send, retry, check the status, parse, report metrics.
+
+Retries (in this process, with exponential backoff):
+- HTTP 429 on every call (the request was not processed), after ``Retry-After`` when the
+  server sends one and it is at most ``max_retry_after`` seconds (else the
+  ``RateLimitedError`` goes up with the hint, for the job queue to wait);
+- HTTP 5xx, timeouts and dropped connections only on idempotent calls (GET, PATCH,
+  DELETE, opening a session): a ``POST /v1/mutation`` that may have reached the server is
+  never sent twice; the pipeline looks it up by invoice number first.
+Connection *establishment* is retried by urllib3 for every call (nothing was sent).
+
+Error bodies (Error.md / SecurityError.md: ``{type, code, title, message, status, ...}``)
+become the connector's typed errors through ``errors.ERROR_CODES``. Secrets (the API
+token, the session token) are redacted from every text that leaves this module.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+import requests
+from requests.adapters import HTTPAdapter, Retry
+
+from app.clients.eboekhouden_rest import errors as errs
+from app.errors import (
+    BookkeepingAuthError,
+    RateLimitedError,
+    SessionExpiredError,
+    UpstreamError,
+    UpstreamRejectedError,
+    UpstreamUnavailableError,
+)
+
+log = logging.getLogger(__name__)
+SYSTEM = errs.SYSTEM
+Metrics = Callable[[str, str, float], None]
+_BAD_URL = (
+    requests.exceptions.MissingSchema,
+    requests.exceptions.InvalidSchema,
+    requests.exceptions.InvalidURL,
+)
+
+_http_lock = threading.Lock()
+_http: tuple[int, requests.Session] | None = None
+
+
+def http_session() -> requests.Session:
+    """One requests.Session per process (recreated after a fork)."""
+    global _http
+    with _http_lock:
+        if _http is None or _http[0] != os.getpid():
+            session = requests.Session()
+            # respect_retry_after_header=False: urllib3 would otherwise retry a 429/503
+            # carrying Retry-After itself and end in a RetryError; ``Transport`` decides.
+            retry = Retry(
+                total=2, connect=2, read=0, status=0, other=0, redirect=0, backoff_factor=0.1,
+                respect_retry_after_header=False, raise_on_status=False,
+            )
+            adapter = HTTPAdapter(max_retries=retry)
+            session.mount("https://", adapter)
+            session.mount("http://", adapter)
+            _http = (os.getpid(), session)
+        return _http[1]
+
+
+class Secret:
+    """A value that never shows itself in repr(), str() or tracebacks with locals."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: str) -> None:
+        self.value = value
+
+    def __repr__(self) -> str:
+        return "'***'"
+
+    __str__ = __repr__
+
+
+class Transport:
+    """Sends one logical call (with its retries) to ``base_url``."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        timeout: float,
+        operation_timeout: float,
+        retries: int,
+        backoff: float,
+        max_retry_after: float,
+        metrics: Metrics | None,
+        secrets: Callable[[], Iterable[str]],
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.timeout = (timeout, operation_timeout)
+        self.retries = retries
+        self.backoff = backoff
+        self.max_retry_after = max_retry_after
+        self._metrics = metrics
+        self._secrets = secrets
+        self._sleep = sleep
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        operation: str,
+        *,
+        token: str | None = None,
+        params: Mapping[str, Any] | None = None,
+        body: Any = None,
+        idempotent: bool,
+        context: Mapping[str, str] | None = None,
+    ) -> Any:
+        """The parsed JSON answer (None for an empty one). Raises only UpstreamErrors."""
+        attempt = 0
+        while True:
+            try:
+                return self._once(method, path, operation, token, params, body, context)
+            except UpstreamUnavailableError as exc:
+                delay = self._retry_delay(exc, attempt, idempotent)
+                if delay is None:
+                    raise
+            attempt += 1
+            log.info("e-Boekhouden %s: retry %d in %.2fs", operation, attempt, delay)
+            self._sleep(delay)
+
+    def _retry_delay(
+        self, exc: UpstreamUnavailableError, attempt: int, idempotent: bool
+    ) -> float | None:
+        if attempt >= self.retries or isinstance(exc, SessionExpiredError):
+            return None
+        backoff = self.backoff * (2**attempt)
+        if isinstance(exc, RateLimitedError):
+            if exc.retry_after is None:
+                return backoff
+            return exc.retry_after if exc.retry_after <= self.max_retry_after else None
+        return backoff if idempotent else None
+
+    def _once(
+        self,
+        method: str,
+        path: str,
+        operation: str,
+        token: str | None,
+        params: Mapping[str, Any] | None,
+        body: Any,
+        context: Mapping[str, str] | None,
+    ) -> Any:
+        started = time.monotonic()
+        outcome = "ok"
+        try:
+            response = self._send(method, path, operation, token, params, body)
+            return self._answer(response, operation, token is not None, context)
+        except Exception as exc:
+            outcome = type(exc).__name__
+            raise
+        finally:
+            self._observe(operation, outcome, time.monotonic() - started)
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        operation: str,
+        token: str | None,
+        params: Mapping[str, Any] | None,
+        body: Any,
+    ) -> requests.Response:
+        headers = {"Accept": "application/json"}
+        if token is not None:
+            headers["Authorization"] = f"Bearer {token}"
+        data = None
+        if body is not None:
+            headers["Content-Type"] = "application/json"
+            data = json.dumps(body).encode()
+        try:
+            return http_session().request(
+                method, self.base_url + path, params=params, data=data, headers=headers,
+                timeout=self.timeout, allow_redirects=False,
+            )
+        except requests.Timeout as exc:
+            raise self._error(UpstreamUnavailableError, operation, "timeout", "timeout",
+                              errs.TIMEOUT) from exc
+        except _BAD_URL as exc:
+            raise self._error(UpstreamRejectedError, operation, f"invalid URL "
+                              f"({type(exc).__name__})", "bad_url", errs.BAD_URL) from exc
+        except requests.RequestException as exc:
+            raise self._error(UpstreamUnavailableError, operation, f"connection failed "
+                              f"({type(exc).__name__})", "connection", errs.CONNECTION) from exc
+
+    def _answer(
+        self,
+        response: requests.Response,
+        operation: str,
+        in_session: bool,
+        context: Mapping[str, str] | None,
+    ) -> Any:
+        status = response.status_code
+        if 200 <= status < 300:
+            if not response.content.strip():
+                return None
+            try:
+                return response.json()
+            except ValueError:
+                raise self._error(UpstreamUnavailableError, operation, "unreadable response",
+                                  "bad_response", errs.BAD_RESPONSE) from None
+        text = f"HTTP {status}"
+        if status == 429:
+            raise RateLimitedError(
+                f"e-Boekhouden {operation}: {text}", retry_after=_seconds(
+                    response.headers.get("Retry-After")), system=SYSTEM, operation=operation,
+                code="http_429", explanation=errs.RATE_LIMITED)
+        if status >= 500 or status == 408:
+            raise self._error(UpstreamUnavailableError, operation, text, f"http_{status}",
+                              errs.UNAVAILABLE.format(status=status))
+        code, message = self._error_body(response)
+        if status == 401 and in_session:
+            # Our session token is stale (whatever the code says): reopen once.
+            raise SessionExpiredError(
+                f"e-Boekhouden {operation}: {text} [{code or '-'}] {message or '-'}",
+                system=SYSTEM, operation=operation, code=code or "http_401",
+                explanation=errs.SESSION_REFUSED)
+        if code:
+            raise errs.error_for(code, message, operation=operation, status=status,
+                                 context=context)
+        if status in (400, 401) and operation == errs.SESSION:
+            raise errs.error_for("", message, operation=operation, status=status)
+        if status == 403:
+            raise self._error(BookkeepingAuthError, operation, text, "http_403",
+                              errs.FORBIDDEN.format(operation=operation))
+        if status == 404:
+            raise self._error(UpstreamRejectedError, operation, text, "http_404",
+                              errs.NOT_FOUND.format(operation=operation))
+        raise self._error(UpstreamRejectedError, operation, f"{text}: {message}",
+                          f"http_{status}", errs.HTTP_REJECTED.format(
+                              status=status, text=message or "-"))
+
+    def _error_body(self, response: requests.Response) -> tuple[str, str]:
+        """(code, text) of an Error/SecurityError body; text joins title, message, errors."""
+        try:
+            body = response.json()
+        except ValueError:
+            return "", ""
+        if not isinstance(body, dict):
+            return "", ""
+        parts: list[str] = []
+        for key in ("title", "message"):
+            value = body.get(key)
+            if isinstance(value, str) and value.strip() and value.strip() not in parts:
+                parts.append(value.strip())
+        extra = body.get("errors")
+        if isinstance(extra, list):
+            parts.extend(str(e) for e in extra if str(e).strip() and str(e) not in parts)
+        prop = body.get("propertyName")
+        text = " ".join(parts) + (f" ({prop})" if isinstance(prop, str) and prop else "")
+        code = body.get("code")
+        return self.redact(str(code or "").strip())[:60], self.redact(text)[:500]
+
+    def _error(
+        self, cls: type[UpstreamError], operation: str, what: str, code: str, explanation: str
+    ) -> UpstreamError:
+        return cls(f"e-Boekhouden {operation}: {what}", system=SYSTEM, operation=operation,
+                   code=code, explanation=explanation)
+
+    def redact(self, text: str) -> str:
+        for secret in self._secrets():
+            if secret and len(secret) >= 4:
+                text = text.replace(secret, "***")
+        return text
+
+    def _observe(self, operation: str, outcome: str, seconds: float) -> None:
+        log.debug("e-Boekhouden %s: %s in %.3fs", operation, outcome, seconds)
+        if self._metrics is None:
+            return
+        try:
+            self._metrics(operation, outcome, seconds)
+        except Exception:  # a broken metrics hook must not break bookings
+            log.exception("metrics callback failed for %s", operation)
+
+
+def _seconds(value: str | None) -> float | None:
+    try:
+        return max(0.0, float(value)) if value else None
+    except ValueError:
+        return None
