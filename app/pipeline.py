@@ -37,6 +37,7 @@ from app.errors import (
 from app.services import Services
 from app.states import BookingState
 from app.store.bookings import Claim, OrderFacts
+from app.store.history import rows_of
 from app.store.shops import Shop
 
 log = logging.getLogger(__name__)
@@ -120,7 +121,7 @@ def _post_claimed(services: Services, shop: Shop, booking: Booking,
     services.store.bookings.mark_booked(
         claim.booking_id, mutation_number=numbers[booking.mutations[0].soort],
         payment_mutation_number=numbers.get(Soort.FACTUURBETALING_ONTVANGEN),
-        relation_code=relation_code)
+        relation_code=relation_code, rows=rows_of(booking.mutations, numbers))
     services.booked.mark_booked(shop.id, booking.order_number)
     log.info("order booked", extra={"shop_id": shop.id, "order": booking.order_number,
                                     "mutation": numbers[booking.mutations[0].soort]})
