@@ -189,6 +189,9 @@ def reconcile_command(shop_id: int | None, since: str | None, until: str | None,
 
 
 def init_app(app: Flask) -> None:
+    from app.report.cli import report_command
+
+    app.cli.add_command(report_command)
     app.cli.add_command(reconcile_command)
     app.cli.add_command(preview_command)
     app.cli.add_command(book_command)
