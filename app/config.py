@@ -40,6 +40,9 @@ WEBHOOK_SHOP_CACHE_SECONDS = 5.0   # a disabled/rotated shop shows at the webhoo
 WEBHOOK_SECRET_GRACE = DAY         # a rotated webhook secret keeps working this long
 LOGIN_FAILURE_WINDOW = 15 * 60     # wrong logins are counted per address this long
 DEFAULT_LEASE_SECONDS = 300        # a booking claim older than this counts as dead
+BACKFILL_PROGRESS_TTL = 7 * DAY    # a backfill's progress stays readable this long
+ALERT_DIGEST_INTERVAL = HOUR       # a shop's failure digest is mailed at most this often
+SMTP_TIMEOUT_SECONDS = 10          # one alert mail's SMTP conversation
 
 REQUIRED_IN_PRODUCTION = ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "ENCRYPTION_KEY",
                           "PUBLIC_BASE_URL")
@@ -75,6 +78,8 @@ class Settings:
     booking_lease_seconds: int = DEFAULT_LEASE_SECONDS  # a claim older than this is dead
     log_format: str = "text"  # "json" in production
     log_level: str = "INFO"
+    smtp_url: str = field(default="", repr=False)  # alerts are off when unset
+    alert_from: str = ""
 
     @property
     def is_production(self) -> bool:
@@ -138,6 +143,8 @@ class Settings:
             ),
             log_format=text("LOG_FORMAT", "json" if app_env == "production" else "text"),
             log_level=text("LOG_LEVEL", defaults.log_level).upper(),
+            smtp_url=text("SMTP_URL", ""),
+            alert_from=text("ALERT_FROM", ""),
         )
         if settings.is_production and settings.database_url.startswith("sqlite"):
             raise ConfigError("DATABASE_URL must point at PostgreSQL in production")

@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 from dataclasses import asdict, dataclass
 
+from app.alerts import credentials_refused
 from app.clients import BookkeepingApi
 from app.core.mapping import Booking, Skip, map_order
 from app.core.mutations import Mutation, Relation, Soort
@@ -111,6 +112,7 @@ def _post_claimed(services: Services, shop: Shop, booking: Booking,
     except UpstreamRejectedError as err:
         services.store.bookings.mark_failed(claim, error_code=err.code, error=str(err),
                                             reason=err.explanation)
+        credentials_refused(services, shop, err)  # mails at once (if opted in)
         return Outcome("failed", booking.order_number, reason=err.explanation)
     except UpstreamUnavailableError as err:
         services.store.bookings.mark_retrying(

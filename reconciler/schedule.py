@@ -11,12 +11,13 @@ import time
 from collections.abc import Callable
 
 from app.config import (
+    ALERT_DIGEST_INTERVAL,
     CLOCK_TICK_SECONDS,
     RECONCILE_FAILURE_TTL,
     RECONCILE_JOB_TIMEOUT,
     RECONCILE_RESULT_TTL,
 )
-from app.queue import RECONCILE_SHOP
+from app.queue import ALERT_DIGEST, RECONCILE_SHOP
 from app.services import Services
 from app.states import RunMode
 
@@ -49,9 +50,27 @@ def enqueue_passes(services: Services, mode: RunMode) -> int:
     return len(shops)
 
 
+def alert_due(services: Services, now: float) -> bool:
+    """The hourly alert slot (SET NX per slot, like the passes); off without SMTP."""
+    if not services.settings.smtp_url or not services.settings.alert_from:
+        return False
+    slot = int(now // ALERT_DIGEST_INTERVAL)
+    return bool(services.redis.set(f"mww:clock:alerts:{slot}", "1", nx=True,
+                                   ex=2 * ALERT_DIGEST_INTERVAL))
+
+
+def enqueue_alert_digest(services: Services) -> None:
+    services.queue.enqueue(ALERT_DIGEST, job_id="alert-digest",
+                           job_timeout=RECONCILE_JOB_TIMEOUT, result_ttl=RECONCILE_RESULT_TTL,
+                           failure_ttl=RECONCILE_FAILURE_TTL, description="alert digest")
+
+
 def run_clock(services: Services, *, tick_seconds: float = CLOCK_TICK_SECONDS,
               stop: Callable[[], bool] = lambda: False) -> None:
     while not stop():
-        for mode in due_modes(services, time.time()):
+        now = time.time()
+        for mode in due_modes(services, now):
             enqueue_passes(services, mode)
+        if alert_due(services, now):
+            enqueue_alert_digest(services)
         time.sleep(tick_seconds)

@@ -70,8 +70,8 @@ def parse_period(text: str) -> Period:
         end = dt.date(year, month, calendar.monthrange(year, month)[1])
         return Period(dt.date(year, month, 1), end, f"{year}-{month:02d}")
     if ".." in value:
-        first, _, last = value.partition("..")
-        start, end = _date(first.strip()), _date(last.strip())
+        head, _, tail = value.partition("..")
+        start, end = _date(head.strip()), _date(tail.strip())
     elif re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
         start = end = _date(value)
     else:

@@ -112,15 +112,14 @@ class BookingStore:
                                    error_text=last_error, reason=reason)
                 return
             now = utcnow()
-            changed = conn.execute(update(bookings).where(
+            changed = conn.execute(update(bookings).returning(bookings.c.id).where(
                 bookings.c.shop_id == shop_id, bookings.c.order_number == order_number,
                 bookings.c.state.in_([str(State.SKIPPED), str(State.FAILED),
                                       str(State.RETRYING)]) | and_(
                     bookings.c.state == str(State.POSTING), bookings.c.claimed_until < now),
                 bookings.c.uncertain.is_(False),
             ).values(**{k: v for k, v in values.items()
-                        if k not in ("shop_id", "order_number")}, updated_at=now)
-            ).returning(bookings.c.id)
+                        if k not in ("shop_id", "order_number")}, updated_at=now))
             for booking_id in changed.scalars():
                 if state == State.FAILED:
                     insert_attempt(conn, booking_id, state, error_code=error_code,
