@@ -25,7 +25,8 @@ from tests.web.helpers import EMAIL, login, password_hash, post
 
 
 @pytest.fixture
-def site(embedded_world: World, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[World, FlaskClient]]:
+def site(embedded_world: World,
+         monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[World, FlaskClient]]:
     world = embedded_world
     app = create_app(world.settings, world.services)
     app.config["TESTING"] = True
@@ -58,7 +59,8 @@ def test_booking_page_shows_rows_relation_invoice_and_attempts(site: Any) -> Non
     row = world.services.store.bookings.get(world.shop.id, "8101")
     html = client.get(f"/koppelingen/{world.shop.id}/boekingen/{row.id}").get_data(as_text=True)
     rows = world.services.store.history.rows(row.id)
-    assert len(rows) >= 2 and sum(r.incl for r in rows if r.soort == "FactuurVerstuurd") == row.total
+    invoice = [r for r in rows if r.soort == "FactuurVerstuurd"]
+    assert len(invoice) >= 2 and sum(r.incl for r in invoice) == row.total
     assert 'id="booked-rows"' in html and 'id="invoice-number">8101<' in html
     for r in rows:
         assert r.btw_code in html and r.ledger in html
@@ -97,8 +99,10 @@ def test_control_page_csv_and_xlsx(site: Any) -> None:
     lines = text.splitlines()
     assert lines[1].startswith("Onderdeel;BTW-code;Grootboek;Aantal")
     total = next(x for x in lines if x.startswith("Totaal verkopen;"))
-    booked = sum(r.incl for n in ("8201", "8202", "8203") for r in world.services.store.history.rows(
-        world.services.store.bookings.get(world.shop.id, n).id) if r.soort == "FactuurVerstuurd")
+    store = world.services.store
+    booked = sum(r.incl for n in ("8201", "8202", "8203")
+                 for r in store.history.rows(store.bookings.get(world.shop.id, n).id)
+                 if r.soort == "FactuurVerstuurd")
     assert total.split(";")[-1] == f"{booked:.2f}".replace(".", ",")
 
     from openpyxl import load_workbook
@@ -160,7 +164,8 @@ def test_alert_settings_page(site: Any) -> None:
     assert alerts.recipients(world.shop.id + 999, "digest") == []
     assert alerts.recipients(world.shop.id + 999, "credentials") == [EMAIL]
     html = client.get("/meldingen").get_data(as_text=True)
-    assert f'id="digest-{world.shop.id}" aria-label="Overzicht mislukte boekingen, Testwinkel" checked' in html
+    assert (f'id="digest-{world.shop.id}" aria-label="Overzicht mislukte boekingen, '
+            'Testwinkel" checked') in html
     post(client, "/meldingen", {})
     assert alerts.recipients(world.shop.id, "digest") == []
 
