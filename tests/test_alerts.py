@@ -11,10 +11,9 @@ from collections.abc import Iterator
 import pytest
 
 from app.alerts import digest_all, send_digest
-from app.errors import UpstreamUnavailableError
 from app.pipeline import book_order
 from app.store.alerts import AlertPref
-from tests.helpers import EB_CODE1, EB_CODE2, MWW_TOKEN, World
+from tests.helpers import EB_CODE1, EB_CODE2, MWW_TOKEN, World, warm_up_bookkeeping
 from tests.smtp_server import Inbox, smtp_server
 
 OPTED_IN, NOT_OPTED_IN = "boekhouder@example.nl", "eigenaar@example.nl"
@@ -81,21 +80,10 @@ def test_no_mail_without_opt_in_or_without_smtp(mail: tuple[World, Inbox]) -> No
     assert inbox.messages == []
 
 
-def _warm_up(world: World) -> None:
-    """The simulator builds its XML schema on the first SOAP request, which can take
-    longer than the tests' 2-second timeout on a busy machine."""
-    for _ in range(3):
-        try:
-            world.services.bookkeeping(world.shop).verify()
-            return
-        except UpstreamUnavailableError:
-            continue
-
-
 def test_refused_credentials_mail_at_once(mail: tuple[World, Inbox]) -> None:
     world, inbox = mail
     world.add_order(7004)
-    _warm_up(world)
+    warm_up_bookkeeping(world)
     world.eb.faults.add("auth", times=None)  # every call: the codes were revoked
     assert book_order(world.services, world.shop, "7004").status == "failed"
     [message] = inbox.to(OPTED_IN)
