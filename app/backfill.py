@@ -172,7 +172,8 @@ def progress(services: Services, shop_id: int) -> dict[str, Any] | None:
     skipped = sum(1 for s in states.values() if s == BookingState.SKIPPED)
     total = int(data.get("total") or 0)
     data.update(booked=booked, failed=failed, skipped=skipped, total=total,
-                done=booked + failed + skipped)
+                done=booked + failed + skipped,
+                since_label=dt.date.fromisoformat(data["since"]).strftime("%d-%m-%Y"))
     data["finished"] = data.get("state") == FAILED or (
         data.get("state") == DONE and booked + failed + skipped >= total)
     data["percent"] = 100 if data["finished"] else (

@@ -38,6 +38,12 @@ class Line:
     excl: Decimal
     vat: Decimal
     incl: Decimal
+    booking_ids: frozenset[int] = field(default=frozenset(), repr=False, compare=False)
+
+
+def _distinct(lines: list[Line]) -> int:
+    """Orders counted once, however many lines they have."""
+    return len(frozenset().union(*(line.booking_ids for line in lines)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +84,7 @@ class Report:
 
     def total(self, section: str) -> Total:
         lines = self.section_lines(section)
-        return Total(f"Totaal {section}", sum(line.orders for line in lines),
+        return Total(f"Totaal {section}", _distinct(lines),
                      sum((line.excl for line in lines), ZERO),
                      sum((line.vat for line in lines), ZERO),
                      sum((line.incl for line in lines), ZERO))
@@ -88,7 +94,7 @@ class Report:
         grouped: dict[str, list[Line]] = defaultdict(list)
         for line in self.section_lines(section):
             grouped[line.btw_code].append(line)
-        return {code: Total(code, sum(x.orders for x in lines),
+        return {code: Total(code, _distinct(lines),
                             sum((x.excl for x in lines), ZERO),
                             sum((x.vat for x in lines), ZERO),
                             sum((x.incl for x in lines), ZERO))
@@ -113,7 +119,8 @@ def aggregate(rows: list[PeriodRow]) -> list[Line]:
     lines = [Line(section, code, ledger, len({r.booking_id for r in members}),
                   sum((r.row.excl for r in members), ZERO),
                   sum((r.row.vat for r in members), ZERO),
-                  sum((r.row.incl for r in members), ZERO))
+                  sum((r.row.incl for r in members), ZERO),
+                  frozenset(r.booking_id for r in members))
              for (section, code, ledger), members in groups.items()]
     order = {name: i for i, name in enumerate(SECTIONS)}
     return sorted(lines, key=lambda x: (order[x.section], x.btw_code, x.ledger))

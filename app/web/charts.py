@@ -58,8 +58,10 @@ def _nice_max(value: Decimal) -> Decimal:
 def render_svg(chart: Chart, label_every: int = 1) -> Markup:
     """Stacked bars; negative values (credit notes) are drawn as zero height and stay
     visible in the table."""
-    top = _nice_max(max([sum((v for v in row if v > 0), Decimal(0)) for row in chart.values]
-                        or [Decimal(0)]))
+    highest = max([sum((v for v in row if v > 0), Decimal(0)) for row in chart.values]
+                  or [Decimal(0)])
+    # Counts: a multiple of 4, so the four grid steps are whole numbers.
+    top = _nice_max(highest) if chart.money else Decimal(max(4, -(-int(highest) // 4) * 4))
     plot_w, plot_h = WIDTH - PAD_LEFT - 8, HEIGHT - PAD_BOTTOM - PAD_TOP
     slot = plot_w / max(1, len(chart.labels))
     bar = max(2.0, slot * 0.7)

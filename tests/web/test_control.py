@@ -104,6 +104,7 @@ def test_control_page_csv_and_xlsx(site: Any) -> None:
                  for r in store.history.rows(store.bookings.get(world.shop.id, n).id)
                  if r.soort == "FactuurVerstuurd")
     assert total.split(";")[-1] == f"{booked:.2f}".replace(".", ",")
+    assert total.split(";")[3] == "3"  # orders counted once, not once per line
 
     from openpyxl import load_workbook
 
