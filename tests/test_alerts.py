@@ -96,3 +96,31 @@ def test_refused_credentials_mail_at_once(mail: tuple[World, Inbox]) -> None:
     world.add_order(7005)
     book_order(world.services, world.shop, "7005")
     assert len(inbox.to(OPTED_IN)) == 1
+
+
+def test_the_clock_enqueues_the_digest_job_once_an_hour(mail: tuple[World, Inbox],
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    from rq import SimpleWorker
+    from rq.serializers import JSONSerializer
+
+    import worker.jobs
+    from reconciler.schedule import alert_due, enqueue_alert_digest
+
+    world, inbox = mail
+    monkeypatch.setattr(worker.jobs, "runtime_services", lambda: world.services)
+    now = 1_800_000_000.0
+    assert alert_due(world.services, now) and not alert_due(world.services, now + 60)
+    assert alert_due(world.services, now + 3600)
+    off = dataclasses.replace(world.services.settings, smtp_url="")
+    monkeypatch.setattr(world.services, "settings", off)
+    assert not alert_due(world.services, now + 7200)  # alerts off: no slot, no job
+    monkeypatch.undo()
+    monkeypatch.setattr(worker.jobs, "runtime_services", lambda: world.services)
+
+    world.add_order(7006, kind="oss")
+    book_order(world.services, world.shop, "7006")
+    enqueue_alert_digest(world.services)
+    SimpleWorker([world.services.queue], connection=world.services.redis,
+                 serializer=JSONSerializer).work(burst=True)
+    [message] = inbox.to(OPTED_IN)
+    assert "7006" in message.get_payload(decode=True).decode()

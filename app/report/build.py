@@ -65,6 +65,7 @@ class Finding:
     reason: str
     booked: Decimal | None = None
     current: Decimal | None = None
+    needs_action: bool = True  # False: rightly not booked (a status that is not booked)
 
 
 @dataclass
@@ -102,7 +103,8 @@ class Report:
 
     @property
     def in_order(self) -> bool:
-        return not (self.not_booked or self.changed or self.doubles or self.not_in_shop)
+        return not (any(f.needs_action for f in self.not_booked) or self.changed
+                    or self.doubles or self.not_in_shop)
 
 
 def section_of(row: PeriodRow) -> str:
@@ -188,4 +190,5 @@ def compare(report: Report, shop: Shop, listed: list[Order | OrderSummary],
                 "niet aangeboden"
         else:
             reason, ours = state.reason or "", STATE_NAMES.get(state.state, str(state.state))
-        report.not_booked.append(Finding(order.number, status, ours, reason, None, current))
+        report.not_booked.append(Finding(order.number, status, ours, reason, None, current,
+                                         needs_action=order.status in bookable))

@@ -28,15 +28,20 @@ def table_rows(report: Report) -> list[tuple[Any, ...]]:
     out: list[tuple[Any, ...]] = []
     for section in SECTIONS:
         for line in report.section_lines(section):
-            out.append((section, line.btw_code, line.ledger, line.orders, line.excl,
+            out.append((section, safe(line.btw_code), safe(line.ledger), line.orders, line.excl,
                         line.vat, line.incl))
         total = report.total(section)
         out.append((total.label, "", "", total.orders, total.excl, total.vat, total.incl))
     return out
 
 
+def safe(text: str) -> str:
+    """Text a spreadsheet must not run as a formula (a status name from the shop, say)."""
+    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
 def _finding_row(f: Finding) -> tuple[Any, ...]:
-    return (f.number, f.status, f.state, f.reason, f.booked, f.current)
+    return (safe(f.number), safe(f.status), f.state, safe(f.reason), f.booked, f.current)
 
 
 def to_json(report: Report) -> str:

@@ -44,3 +44,10 @@ def test_backfill_progress_bar_follows_the_workers(embedded_world: World,
     assert "bekeken: 4 bestellingen" in result.stderr
     assert "aangeboden" in result.stderr and "4/4" in result.stderr
     assert "geboekt 3, mislukt 1" in result.stderr
+
+
+def test_spreadsheet_cells_never_start_a_formula() -> None:
+    from app.report.formats import safe
+
+    assert safe("=HYPERLINK(\"x\")") == "'=HYPERLINK(\"x\")"
+    assert safe("@SUM(A1)") == "'@SUM(A1)" and safe("Betaald") == "Betaald"
