@@ -111,6 +111,7 @@ class BookingStore:
                     insert_attempt(conn, new, state, error_code=error_code,
                                    error_text=last_error, reason=reason)
                 return
+            before = _get(conn, shop_id, order_number)
             now = utcnow()
             changed = conn.execute(update(bookings).returning(bookings.c.id).where(
                 bookings.c.shop_id == shop_id, bookings.c.order_number == order_number,
@@ -120,8 +121,11 @@ class BookingStore:
                 bookings.c.uncertain.is_(False),
             ).values(**{k: v for k, v in values.items()
                         if k not in ("shop_id", "order_number")}, updated_at=now))
+            # The same failure told again (another notification) is not a new attempt.
+            repeat = before is not None and before.state == State.FAILED and \
+                before.reason == reason
             for booking_id in changed.scalars():
-                if state == State.FAILED:
+                if state == State.FAILED and not repeat:
                     insert_attempt(conn, booking_id, state, error_code=error_code,
                                    error_text=last_error, reason=reason)
 

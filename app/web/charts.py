@@ -11,7 +11,6 @@ from decimal import Decimal
 
 from markupsafe import Markup, escape
 
-from app.core.mutations import Soort
 from app.report.period import MONTHS
 from app.states import BookingState
 from app.store import Store
@@ -114,11 +113,9 @@ def turnover_per_month(store: Store, shop_id: int, today: dt.date) -> Chart:
         start = (start - dt.timedelta(days=1)).replace(day=1)
     sums: dict[tuple[int, int], dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
     codes: set[str] = set()
-    for row in store.history.period_rows(shop_id, start, today):
-        if row.row.soort == Soort.FACTUURBETALING_ONTVANGEN:
-            continue
-        sums[(row.row.date.year, row.row.date.month)][row.row.btw_code] += row.row.excl
-        codes.add(row.row.btw_code)
+    for day, code, excl in store.history.turnover_by_day(shop_id, start, today):
+        sums[(day.year, day.month)][code] += excl
+        codes.add(code)
     months, day = [], start
     while day <= today:
         months.append((day.year, day.month))

@@ -184,3 +184,9 @@ def test_overview_charts(site: Any) -> None:
     row = world.services.store.history.rows(world.services.store.bookings.get(
         world.shop.id, "8401").id)[0]
     assert f"<th class=\"num\">{row.btw_code}</th>" in html  # the turnover table's column
+    from app.web.filters import money
+
+    rows = world.services.store.history.rows(world.services.store.bookings.get(
+        world.shop.id, "8401").id)
+    month_total = sum((r.excl for r in rows if r.soort == "FactuurVerstuurd"), Decimal(0))
+    assert f'<td class="num">{money(month_total)}</td></tr>' in html  # this month's total
