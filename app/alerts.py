@@ -130,7 +130,7 @@ def digest_all(services: Services) -> int:
     for shop in services.store.shops.all():
         try:
             sent += send_digest(services, shop)
-        except (OSError, smtplib.SMTPException) as err:
+        except (OSError, smtplib.SMTPException, ValueError) as err:  # ValueError: SMTP_URL
             log.error("alert digest not sent: %s", type(err).__name__,
                       extra={"shop_id": shop.id})
     return sent
