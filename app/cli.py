@@ -26,6 +26,7 @@ from app.reconcile import run_pass
 from app.states import RunMode, RunOutcome, ShopStatus
 from app.store.shops import MIN_EB_USERNAME as MIN_USERNAME
 from app.store.shops import Credentials, webhook_url
+from app.terminal import pass_progress
 
 shops_cli = AppGroup("shops", help="Register and list shops.")
 keys_cli = AppGroup("keys", help="The encryption keys of stored secrets.")
@@ -204,8 +205,12 @@ def _iso(value: str | None, name: str) -> dt.datetime | None:
               "reconciled, backfills by order date.")
 @click.option("--until", help="End of the window (ISO 8601, default now).")
 @click.option("--dry-run", is_flag=True, help="List what would be enqueued; change nothing.")
+@click.option("--progress/--no-progress", "show_progress", default=None,
+              help="Progress bar on stderr (default: with --since on a terminal).")
+@click.option("--wait", type=int, default=0, metavar="SECONDS",
+              help="Then follow the workers booking what was queued, up to SECONDS.")
 def reconcile_command(shop_id: int | None, since: str | None, until: str | None,
-                      dry_run: bool) -> None:
+                      dry_run: bool, show_progress: bool | None, wait: int) -> None:
     """Run one reconcile pass now and print its run record (JSON, one line per shop)."""
     services = current_app.extensions["services"]
     start, end = _iso(since, "since"), _iso(until, "until")
@@ -223,8 +228,14 @@ def reconcile_command(shop_id: int | None, since: str | None, until: str | None,
     failed = False
     for shop in shops:
         backfill = start is not None and shop.watermark is None
-        result = run_pass(services, shop, mode=RunMode.BACKFILL if backfill else RunMode.MANUAL,
-                          since=start, until=end, dry_run=dry_run)
+        enabled = show_progress if show_progress is not None else (
+            start is not None and sys.stderr.isatty())
+        with pass_progress(shop.name, enabled=enabled and not dry_run) as bar:
+            result = run_pass(services, shop,
+                              mode=RunMode.BACKFILL if backfill else RunMode.MANUAL,
+                              since=start, until=end, dry_run=dry_run, progress=bar)
+            if bar is not None and wait > 0:
+                bar.follow(services, shop.id, timeout=wait)
         click.echo(json.dumps(result.as_dict(), default=str, ensure_ascii=False))
         failed |= result.outcome in (RunOutcome.FAILED, RunOutcome.LOCKED)
     sys.exit(1 if failed else 0)
@@ -245,6 +256,9 @@ def keys_rotate() -> None:
 
 
 def init_app(app: Flask) -> None:
+    from app.report.cli import report_command
+
+    app.cli.add_command(report_command)
     app.cli.add_command(reconcile_command)
     app.cli.add_command(preview_command)
     app.cli.add_command(book_command)

@@ -50,6 +50,9 @@ LOGIN_RATE_GLOBAL = 60             # the answer is 429 at once, without hashing 
 SESSION_IDLE_TIMEOUT = 12 * HOUR   # a session ends after this long without a request
 MIN_SECRET_KEY_LENGTH = 32         # SECRET_KEY in production: at least this many characters
 DEFAULT_LEASE_SECONDS = 300        # a booking claim older than this counts as dead
+BACKFILL_PROGRESS_TTL = 7 * DAY    # a backfill's progress stays readable this long
+ALERT_DIGEST_INTERVAL = HOUR       # a shop's failure digest is mailed at most this often
+SMTP_TIMEOUT_SECONDS = 10          # one alert mail's SMTP conversation
 
 REQUIRED_IN_PRODUCTION = ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "ENCRYPTION_KEY",
                           "PUBLIC_BASE_URL")
@@ -100,6 +103,8 @@ class Settings:
     metrics_token: str = field(default="", repr=False)  # bearer token for GET /metrics
     log_format: str = "text"  # "json" in production
     log_level: str = "INFO"
+    smtp_url: str = field(default="", repr=False)  # alerts are off when unset
+    alert_from: str = ""
 
     @property
     def is_production(self) -> bool:
@@ -167,6 +172,8 @@ class Settings:
             metrics_token=text("METRICS_TOKEN", ""),
             log_format=text("LOG_FORMAT", "json" if app_env == "production" else "text"),
             log_level=text("LOG_LEVEL", defaults.log_level).upper(),
+            smtp_url=text("SMTP_URL", ""),
+            alert_from=text("ALERT_FROM", ""),
         )
         if settings.is_production and settings.database_url.startswith("sqlite"):
             raise ConfigError("DATABASE_URL must point at PostgreSQL in production")

@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 from dataclasses import asdict, dataclass
 
+from app.alerts import credentials_refused
 from app.clients import BookkeepingApi
 from app.core.mapping import Booking, Skip, map_order
 from app.core.mutations import Mutation, Relation, Soort
@@ -37,6 +38,7 @@ from app.errors import (
 from app.services import Services
 from app.states import BookingState
 from app.store.bookings import Claim, OrderFacts
+from app.store.history import rows_of
 from app.store.shops import Shop
 
 log = logging.getLogger(__name__)
@@ -110,6 +112,7 @@ def _post_claimed(services: Services, shop: Shop, booking: Booking,
     except UpstreamRejectedError as err:
         services.store.bookings.mark_failed(claim, error_code=err.code, error=str(err),
                                             reason=err.explanation)
+        credentials_refused(services, shop, err)  # mails at once (if opted in)
         return Outcome("failed", booking.order_number, reason=err.explanation)
     except UpstreamUnavailableError as err:
         services.store.bookings.mark_retrying(
@@ -120,7 +123,7 @@ def _post_claimed(services: Services, shop: Shop, booking: Booking,
     services.store.bookings.mark_booked(
         claim.booking_id, mutation_number=numbers[booking.mutations[0].soort],
         payment_mutation_number=numbers.get(Soort.FACTUURBETALING_ONTVANGEN),
-        relation_code=relation_code)
+        relation_code=relation_code, rows=rows_of(booking.mutations, numbers))
     services.booked.mark_booked(shop.id, booking.order_number)
     log.info("order booked", extra={"shop_id": shop.id, "order": booking.order_number,
                                     "mutation": numbers[booking.mutations[0].soort]})

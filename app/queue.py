@@ -26,6 +26,8 @@ from app.config import (
 
 BOOK_ORDER = "worker.jobs.book_order_job"
 RECONCILE_SHOP = "worker.jobs.reconcile_shop_job"
+BACKFILL_SHOP = "worker.jobs.backfill_shop_job"
+ALERT_DIGEST = "worker.jobs.alert_digest_job"
 
 
 def get_queue(redis: Redis, name: str) -> Queue:

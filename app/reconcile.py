@@ -24,9 +24,11 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from zoneinfo import ZoneInfo
 
+from app.alerts import credentials_refused
 from app.config import RECONCILE_LOCK_SECONDS
 from app.core.orders import OrderSummary
 from app.errors import ShopAuthError
@@ -41,6 +43,11 @@ from app.store.shops import Shop
 log = logging.getLogger(__name__)
 SHOP_TZ = ZoneInfo("Europe/Amsterdam")
 POLL, HOURLY, BACKFILL, MANUAL = RunMode.POLL, RunMode.HOURLY, RunMode.BACKFILL, RunMode.MANUAL
+
+
+# Told the numbers to enqueue (once with 0 done, then after each enqueue): the
+# backfill's live progress and the terminal's progress bar.
+Progress = Callable[["PassResult", list[str], int], None]
 
 
 @dataclass
@@ -105,7 +112,8 @@ def window_for(services: Services, shop: Shop, mode: str, now: dt.datetime,
 
 def run_pass(services: Services, shop: Shop, *, mode: RunMode,
              since: dt.datetime | None = None, until: dt.datetime | None = None,
-             dry_run: bool = False, now: dt.datetime | None = None) -> PassResult:
+             dry_run: bool = False, now: dt.datetime | None = None,
+             progress: Progress | None = None) -> PassResult:
     """Reconcile one shop once; never raises for upstream failures (see ``outcome``)."""
     now = now or utcnow()
     result = PassResult(shop.id, mode)
@@ -121,12 +129,14 @@ def run_pass(services: Services, shop: Shop, *, mode: RunMode,
         if not dry_run:
             result.run_id = services.store.runs.start(shop.id, mode, result.window_start,
                                                       result.window_end)
-        _reconcile(services, shop, result, backfill=mode == BACKFILL, dry_run=dry_run)
+        _reconcile(services, shop, result, backfill=mode == BACKFILL, dry_run=dry_run,
+                   progress=progress)
         result.outcome = RunOutcome.DRY_RUN if dry_run else RunOutcome.OK
     except ShopAuthError as err:
         result.outcome, result.error, result.errors = RunOutcome.FAILED, err.explanation, 1
         if not dry_run:
             services.store.shops.mark_auth_failed(shop.id, err.explanation)
+            credentials_refused(services, shop, err)  # mails at once (if opted in)
     except Exception as err:  # any failure: record it; the next pass retries the window
         log.exception("reconcile pass failed", extra={"shop_id": shop.id, "mode": mode})
         result.outcome, result.errors = RunOutcome.FAILED, result.errors + 1
@@ -170,7 +180,7 @@ def _list_orders(services: Services, shop: Shop, result: PassResult,
 
 
 def _reconcile(services: Services, shop: Shop, result: PassResult, *,
-               backfill: bool, dry_run: bool) -> None:
+               backfill: bool, dry_run: bool, progress: Progress | None = None) -> None:
     orders = _list_orders(services, shop, result, backfill)
     result.seen = len(orders)
     statuses = shop.mapping.bookable_statuses | shop.mapping.credit_statuses
@@ -190,9 +200,13 @@ def _reconcile(services: Services, shop: Shop, result: PassResult, *,
     if dry_run:
         result.would_enqueue = to_enqueue
         return
-    for number in to_enqueue:
+    if progress:
+        progress(result, to_enqueue, 0)
+    for count, number in enumerate(to_enqueue, 1):
         if enqueue_booking(services.queue, shop.id, number, source=result.mode):
             result.enqueued += 1
+        if progress:
+            progress(result, to_enqueue, count)
     RECONCILE_ORDERS.labels("enqueued").inc(result.enqueued)
     RECONCILE_ORDERS.labels("already_booked").inc(result.already_booked)
     RECONCILE_ORDERS.labels("skipped").inc(result.skipped)

@@ -16,13 +16,14 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy.exc import OperationalError
 
 from app.config import (
+    ALERT_DIGEST_INTERVAL,
     CLOCK_TICK_SECONDS,
     RECONCILE_FAILURE_TTL,
     RECONCILE_JOB_TIMEOUT,
     RECONCILE_RESULT_TTL,
     REDIS_BACKOFF_MAX_SECONDS,
 )
-from app.queue import RECONCILE_SHOP
+from app.queue import ALERT_DIGEST, RECONCILE_SHOP
 from app.services import Services
 from app.states import RunMode
 
@@ -58,6 +59,19 @@ def enqueue_passes(services: Services, mode: RunMode) -> int:
 # Redis or the database away for a while: wait and try again, never exit (under honcho
 # one process exiting stops them all).
 TRANSIENT = (RedisConnectionError, RedisTimeoutError, OperationalError)
+def alert_due(services: Services, now: float) -> bool:
+    """The hourly alert slot (SET NX per slot, like the passes); off without SMTP."""
+    if not services.settings.smtp_url or not services.settings.alert_from:
+        return False
+    slot = int(now // ALERT_DIGEST_INTERVAL)
+    return bool(services.redis.set(f"mww:clock:alerts:{slot}", "1", nx=True,
+                                   ex=2 * ALERT_DIGEST_INTERVAL))
+
+
+def enqueue_alert_digest(services: Services) -> None:
+    services.queue.enqueue(ALERT_DIGEST, job_id="alert-digest",
+                           job_timeout=RECONCILE_JOB_TIMEOUT, result_ttl=RECONCILE_RESULT_TTL,
+                           failure_ttl=RECONCILE_FAILURE_TTL, description="alert digest")
 
 
 def run_clock(services: Services, *, tick_seconds: float = CLOCK_TICK_SECONDS,
@@ -77,6 +91,8 @@ def run_clock(services: Services, *, tick_seconds: float = CLOCK_TICK_SECONDS,
                 except TRANSIENT:
                     _release_slot(services, mode, now)  # so a later tick takes it again
                     raise
+            if alert_due(services, now):
+                enqueue_alert_digest(services)
         except TRANSIENT as err:
             delay = min(max(delay * 2, 1.0), max_backoff)
             log.warning("clock: %s unavailable (%s); next try in %.0f s",

@@ -172,7 +172,8 @@ def prepare_sandbox_shop(env: dict[str, str]) -> tuple[str, str, bool]:
     return shop.webhook_key, shop.webhook_secrets[0], True
 
 
-def processes(env: dict[str, str], sandbox: bool) -> list[tuple[str, str]]:
+def processes(env: dict[str, str], sandbox: bool,
+              mail_port: int | None = None) -> list[tuple[str, str]]:
     procfile = parse_procfile((ROOT / "Procfile").read_text())
     commands = [("web", procfile.processes["web"]),
                 ("worker.1", procfile.processes["worker"]),
@@ -180,6 +181,9 @@ def processes(env: dict[str, str], sandbox: bool) -> list[tuple[str, str]]:
                 ("clock", procfile.processes["clock"])]
     if sandbox:
         commands.append(("shop", f"{sys.executable} -u -m sandbox.activity"))
+    if mail_port:
+        commands.append(("mail", f"{sys.executable} -u -m sandbox.mailsink --port {mail_port} "
+                                 f"--dir {ROOT / 'instance' / 'mail'}"))
     return commands
 
 
@@ -215,9 +219,14 @@ def main() -> int:
             env["SANDBOX_WEBHOOK_URL"] = (f"http://127.0.0.1:{port}/webhooks/"
                                           f"mijnwebwinkel/{webhook_key}")
             env["SANDBOX_WEBHOOK_SECRET"] = secret
-        banner(env, port, sandbox)
+        mail_port = None
+        if not env.get("SMTP_URL"):  # alert mails go to a local sink (sandbox/mailsink.py)
+            mail_port = free_port()
+            env["SMTP_URL"] = f"smtp://127.0.0.1:{mail_port}"
+            env.setdefault("ALERT_FROM", "koppeling@localhost")
+        banner(env, port, sandbox, mail_port)
         manager = Manager()
-        for name, command in processes(env, sandbox):
+        for name, command in processes(env, sandbox, mail_port):
             manager.add_process(name, command, env=env, cwd=str(ROOT))
         manager.loop()
         return int(manager.returncode or 0)
@@ -232,7 +241,7 @@ def main() -> int:
                 os.killpg(process.pid, signal.SIGKILL)
 
 
-def banner(env: dict[str, str], port: int, sandbox: bool) -> None:
+def banner(env: dict[str, str], port: int, sandbox: bool, mail_port: int | None = None) -> None:
     lines = [
         "",
         f"  Connector:   http://127.0.0.1:{port}/",
@@ -246,6 +255,10 @@ def banner(env: dict[str, str], port: int, sandbox: bool) -> None:
         lines += [f"  Sandbox:     simulators at {env['MIJNWEBWINKEL_API_URL']} and "
                   f"{eb_url} (e-Boekhouden {mode.upper()}, SANDBOX_EBOEKHOUDEN=rest|soap); "
                   f"a new paid order every {env.get('SANDBOX_ORDER_INTERVAL', '5')} s"]
+    if mail_port:
+        lines += [f"  Mail:        alert mails go to a local sink, smtp://127.0.0.1:{mail_port};",
+                  f"               kept in {ROOT / 'instance' / 'mail'} and printed here "
+                  "(opt in under Meldingen)"]
     lines += ["  Stop:        Ctrl-C", ""]
     print("\n".join(lines), flush=True)
 

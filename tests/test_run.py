@@ -122,6 +122,9 @@ def test_make_run_from_a_clean_copy_books_sandbox_orders(sandbox_run) -> None:  
 
     log = log_path.read_text()
     assert "e-Boekhouden REST" in log  # the sandbox shop books through REST by default
+    # make run starts a local SMTP sink for the alert mails and says where they go.
+    assert "Mail:        alert mails go to a local sink, smtp://127.0.0.1:" in log
+    assert "mail sink: smtp://127.0.0.1:" in log
     for name in ("SANDBOX_SHOP_TOKEN", "SANDBOX_EB_CODE1", "SANDBOX_EB_CODE2",
                  "SANDBOX_EB_API_TOKEN", "SECRET_KEY", "ENCRYPTION_KEY"):
         assert env[name] not in log, f"{name} leaked into the logs"

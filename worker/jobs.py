@@ -55,3 +55,24 @@ def reconcile_shop_job(shop_id: int, mode: str) -> dict[str, object]:
         if shop is None or not shop.status.books_orders:
             return {"status": "shop_inactive", "shop_id": shop_id}
         return run_pass(services, shop, mode=RunMode(mode)).as_dict()
+
+
+def backfill_shop_job(shop_id: int, since: str) -> dict[str, object]:
+    """"Bestellingen vanaf [datum] boeken": a BACKFILL pass that reports its progress."""
+    import datetime as dt
+
+    from app.backfill import run as run_backfill
+
+    with bind(shop_id=shop_id, mode="backfill"):
+        services = runtime_services()
+        shop = services.load_shop(shop_id)
+        if shop is None or not shop.status.books_orders:
+            return {"status": "shop_inactive", "shop_id": shop_id}
+        return run_backfill(services, shop, dt.date.fromisoformat(since)).as_dict()
+
+
+def alert_digest_job() -> dict[str, object]:
+    """The hourly failure digest of every shop (app.alerts)."""
+    from app.alerts import digest_all
+
+    return {"mails": digest_all(runtime_services())}

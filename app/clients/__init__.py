@@ -43,6 +43,13 @@ class ShopApi(Protocol):
         """Orders placed in [start, end] with this status, all pages (backfill)."""
         ...
 
+    def iter_orders_placed(
+        self, start: dt.date, end: dt.date
+    ) -> Iterator[Order | OrderSummary]:
+        """Every order placed in [start, end], any status, all pages, as full orders (an
+        order that does not parse comes as its summary): the period report's one pass."""
+        ...
+
     def count_orders(self, **filters: object) -> int: ...
 
     def order_statuses(self) -> list[OrderStatus]: ...

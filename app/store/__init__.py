@@ -11,7 +11,9 @@ from __future__ import annotations
 from sqlalchemy import Engine, text
 
 from app.crypto import Vault
+from app.store.alerts import AlertStore
 from app.store.bookings import BookingStore
+from app.store.history import HistoryStore
 from app.store.runs import RunStore
 from app.store.shops import ShopStore
 from app.store.users import UserStore
@@ -27,6 +29,8 @@ class Store:
         self.bookings = BookingStore(engine)
         self.runs = RunStore(engine, self.shops)
         self.users = UserStore(engine)
+        self.history = HistoryStore(engine)  # booked rows and attempts (read side)
+        self.alerts = AlertStore(engine)  # alert preferences and what was reported
 
     def ping(self) -> None:
         """Raises if the database does not answer (``/healthz``)."""

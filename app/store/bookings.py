@@ -22,6 +22,7 @@ from sqlalchemy import Connection, Engine, and_, func, select, update
 from app.states import BookingState
 from app.store.booking_records import BookingRecord, Claim, OrderFacts, record
 from app.store.db import bookings, insert_for, transaction, utcnow
+from app.store.history import BookedRow, insert_attempt, insert_rows
 
 State = BookingState
 IN_LIST_CHUNK = 500  # keep IN (...) lists modest
@@ -105,10 +106,15 @@ class BookingStore:
         values.update(state=str(state), reason=reason, error_code=error_code,
                       last_error=last_error)
         with transaction(self.engine) as conn:
-            if _insert_if_new(conn, values) is not None:
+            new = _insert_if_new(conn, values)
+            if new is not None:
+                if state == State.FAILED:
+                    insert_attempt(conn, new, state, error_code=error_code,
+                                   error_text=last_error, reason=reason)
                 return
+            before = _get(conn, shop_id, order_number)
             now = utcnow()
-            conn.execute(update(bookings).where(
+            changed = conn.execute(update(bookings).returning(bookings.c.id).where(
                 bookings.c.shop_id == shop_id, bookings.c.order_number == order_number,
                 bookings.c.state.in_([str(State.SKIPPED), str(State.FAILED),
                                       str(State.RETRYING)]) | and_(
@@ -116,6 +122,13 @@ class BookingStore:
                 bookings.c.uncertain.is_(False),
             ).values(**{k: v for k, v in values.items()
                         if k not in ("shop_id", "order_number")}, updated_at=now))
+            # The same failure told again (another notification) is not a new attempt.
+            repeat = before is not None and before.state == State.FAILED and \
+                before.reason == reason
+            for booking_id in changed.scalars():
+                if state == State.FAILED and not repeat:
+                    insert_attempt(conn, booking_id, state, error_code=error_code,
+                                   error_text=last_error, reason=reason)
 
     def mark_uncertain(self, claim: Claim) -> None:
         """Set before AddMutatie: if we die now, the next claim must look first."""
@@ -125,8 +138,10 @@ class BookingStore:
             ).values(uncertain=True, updated_at=utcnow()))
 
     def mark_booked(self, booking_id: int, *, mutation_number: int,
-                    payment_mutation_number: int | None, relation_code: str) -> None:
-        """Booked is the truth once e-Boekhouden said so, whoever holds the lease."""
+                    payment_mutation_number: int | None, relation_code: str,
+                    rows: Iterable[BookedRow] = ()) -> None:
+        """Booked is the truth once e-Boekhouden said so, whoever holds the lease. The
+        rows booked (``rows``) and the attempt are stored in the same transaction."""
         now = utcnow()
         with transaction(self.engine) as conn:
             conn.execute(update(bookings).where(bookings.c.id == booking_id).values(
@@ -135,6 +150,8 @@ class BookingStore:
                 claim_token=None, claimed_until=None, uncertain=False, error_code=None,
                 last_error=None, reason=None, booked_at=now, updated_at=now,
             ))
+            insert_rows(conn, booking_id, rows)
+            insert_attempt(conn, booking_id, State.BOOKED)
 
     def mark_retrying(self, claim: Claim, *, error: str, reason: str,
                       uncertain: bool) -> None:
@@ -144,6 +161,8 @@ class BookingStore:
             ).values(state=str(State.RETRYING), last_error=error, reason=reason,
                      uncertain=bookings.c.uncertain | uncertain, claim_token=None,
                      claimed_until=None, updated_at=utcnow()))
+            insert_attempt(conn, claim.booking_id, State.RETRYING, error_text=error,
+                           reason=reason)
 
     def mark_failed(self, claim: Claim, *, error_code: str, error: str,
                     reason: str) -> None:
@@ -153,6 +172,8 @@ class BookingStore:
             ).values(state=str(State.FAILED), error_code=error_code or None,
                      last_error=error, reason=reason, uncertain=False, claim_token=None,
                      claimed_until=None, updated_at=utcnow()))
+            insert_attempt(conn, claim.booking_id, State.FAILED, error_code=error_code or None,
+                           error_text=error, reason=reason)
 
     def request_retry(self, shop_id: int, booking_id: int) -> BookingRecord | None:
         """A person asked to try a failed booking again: failed → retrying. Returns the

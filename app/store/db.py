@@ -21,6 +21,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     Connection,
+    Date,
     DateTime,
     Engine,
     ForeignKey,
@@ -28,6 +29,7 @@ from sqlalchemy import (
     Integer,
     MetaData,
     Numeric,
+    PrimaryKeyConstraint,
     String,
     Table,
     Text,
@@ -149,6 +151,68 @@ shop_owners = Table(
     Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
     Column("shop_id", Integer, ForeignKey("shops.id", ondelete="CASCADE"), primary_key=True),
     Index("ix_shop_owners_shop_id", "shop_id"),
+)
+
+
+# What the pipeline booked, row by row, written with mark_booked (issue 17): the period
+# report and the booking page read these; no e-Boekhouden call needed.
+booked_rows = Table(
+    "booked_rows",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("booking_id", Integer, ForeignKey("bookings.id", ondelete="CASCADE"),
+           nullable=False),
+    Column("shop_id", Integer, ForeignKey("shops.id", ondelete="CASCADE"), nullable=False),
+    Column("mutation_number", BigInteger, nullable=True),
+    Column("soort", String(40), nullable=False),  # app.core.mutations.Soort
+    Column("date", Date, nullable=False),  # the date the mutation carries
+    Column("ledger", String(20), nullable=False),
+    Column("btw_code", String(20), nullable=False),
+    Column("excl", Numeric(14, 2), nullable=False),
+    Column("vat", Numeric(14, 2), nullable=False),
+    Column("incl", Numeric(14, 2), nullable=False),
+    Column("invoice_number", String(50), nullable=False),
+    Index("ix_booked_rows_shop_date", "shop_id", "date"),
+    Index("ix_booked_rows_booking_id", "booking_id"),
+)
+
+# Every attempt to book an order, with its outcome (booked | failed | retrying).
+booking_attempts = Table(
+    "booking_attempts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("booking_id", Integer, ForeignKey("bookings.id", ondelete="CASCADE"),
+           nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False, default=utcnow),
+    Column("outcome", String(10), nullable=False),
+    Column("error_code", String(64), nullable=True),
+    Column("error_text", Text, nullable=True),
+    Column("reason", Text, nullable=True),
+    Index("ix_booking_attempts_booking_id", "booking_id"),
+    Index("ix_booking_attempts_outcome_at", "outcome", "at"),
+)
+
+# Who wants which alert mails: shop_id NULL = every shop.
+alert_prefs = Table(
+    "alert_prefs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("shop_id", Integer, ForeignKey("shops.id", ondelete="CASCADE"), nullable=True),
+    Column("digest", Boolean, nullable=False, default=False),
+    Column("credentials", Boolean, nullable=False, default=False),
+    Index("ix_alert_prefs_user_id", "user_id"),
+)
+
+# What the alerts already reported, per shop and kind (digest | credentials).
+alert_marks = Table(
+    "alert_marks",
+    metadata,
+    Column("shop_id", Integer, ForeignKey("shops.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("sent_at", DateTime(timezone=True), nullable=True),
+    Column("reported_upto", Integer, nullable=True),  # last booking_attempts.id reported
+    PrimaryKeyConstraint("shop_id", "kind", name="pk_alert_marks"),
 )
 
 

@@ -21,7 +21,7 @@ from werkzeug.routing import IntegerConverter
 
 from app.config import SESSION_IDLE_TIMEOUT
 from app.errors import ConfigError
-from app.web import auth, filters, mapping, overview, shops, users_cli
+from app.web import alerts, auth, control, filters, mapping, overview, shops, users_cli
 from app.web.common import MAX_ID, PUBLIC_BLUEPRINTS
 
 log = logging.getLogger(__name__)
@@ -56,7 +56,7 @@ def init_app(app: Flask) -> None:
     csrf.init_app(app)
     if "webhooks" in app.blueprints:
         csrf.exempt(app.blueprints["webhooks"])
-    for blueprint in (auth.bp, shops.bp, mapping.bp, overview.bp):
+    for blueprint in (auth.bp, shops.bp, mapping.bp, overview.bp, control.bp, alerts.bp):
         app.register_blueprint(blueprint)
     filters.init_app(app)
     app.cli.add_command(users_cli.users)

@@ -62,3 +62,13 @@ def html_error(err: HTTPException) -> tuple[str, int]:
     code = err.code or 500
     return render_template("error.html", title=titles.get(code, "Er ging iets mis"),
                            message=err.description or err.name), code
+
+
+def visible_shops() -> list[Shop]:
+    """The shops the logged-in user may see: all for an administrator, else their own."""
+    store, user = services().store, current_user()
+    rows = store.shops.all()
+    if user.is_admin:
+        return rows
+    own = store.users.shop_ids(user.id)
+    return [row for row in rows if row.id in own]

@@ -15,6 +15,7 @@ from app.core.preview import preview_json
 from app.errors import ConnectorError
 from app.queue import enqueue_booking
 from app.states import BookingState
+from app.web.charts import shop_charts
 from app.web.common import explain, html_error, services, shop_or_404
 
 bp = Blueprint("overview", __name__)
@@ -48,7 +49,7 @@ def show(shop_id: int) -> Any:
     return render_template(
         "overview.html", shop=shop, summary=summary, run=run, rows=rows, total=total,
         page=page, pages=pages, state=state if state in FILTERS else "", search=search,
-        filters=FILTERS, retryable=RETRYABLE)
+        filters=FILTERS, retryable=RETRYABLE, charts=shop_charts(store, shop.id))
 
 
 @bp.get("/koppelingen/<int:shop_id>/boekingen/<int:booking_id>")
@@ -57,7 +58,9 @@ def booking(shop_id: int, booking_id: int) -> Any:
     row = services().store.bookings.get_for_shop(shop.id, booking_id)
     if row is None:
         abort(404, "Deze boeking bestaat niet.")
-    return render_template("booking.html", shop=shop, row=row, retryable=RETRYABLE)
+    history = services().store.history
+    return render_template("booking.html", shop=shop, row=row, retryable=RETRYABLE,
+                           booked_rows=history.rows(row.id), attempts=history.attempts(row.id))
 
 
 @bp.post("/koppelingen/<int:shop_id>/boekingen/<int:booking_id>/opnieuw")

@@ -10,7 +10,7 @@ from werkzeug.exceptions import HTTPException
 
 from app.states import BookingState
 from app.store.shops import SECRET_GRACE, webhook_url
-from app.web.common import current_user, html_error, services, shop_or_404
+from app.web.common import current_user, html_error, services, shop_or_404, visible_shops
 from app.web.connection_form import EB_APIS, read_form, verify_connections
 
 bp = Blueprint("shops", __name__)
@@ -20,11 +20,7 @@ bp.register_error_handler(HTTPException, html_error)
 @bp.get("/")
 def index() -> Any:
     store = services().store
-    user = current_user()
-    rows = store.shops.all()
-    if not user.is_admin:  # an owner sees only the shops linked to the account
-        own = store.users.shop_ids(user.id)
-        rows = [row for row in rows if row.id in own]
+    rows = visible_shops()  # an owner sees only the shops linked to the account
     counts = store.bookings.counts_by_shop()
     runs = store.runs.last_by_shop()
     empty = dict.fromkeys(BookingState, 0)

@@ -131,6 +131,12 @@ class MijnwebwinkelClient:
             }
         )
 
+    def iter_orders_placed(
+        self, start: dt.date, end: dt.date
+    ) -> Iterator[Order | OrderSummary]:
+        filters = {"start_date": wire.date_text(start), "end_date": wire.date_text(end)}
+        return self._iter_orders(filters, full=True)
+
     def count_orders(self, **filters: object) -> int:
         unknown = set(filters) - COUNT_FILTERS
         if unknown:
@@ -146,7 +152,8 @@ class MijnwebwinkelClient:
 
     # -- paging -----------------------------------------------------------------------
 
-    def _iter_orders(self, filters: dict[str, str]) -> Iterator[OrderSummary]:
+    def _iter_orders(self, filters: dict[str, str],
+                     full: bool = False) -> Iterator[Any]:
         """All pages (``limit`` 100, ``offset`` += page length, ``ordering=asc``) until
         a short page. Offset paging over a changing set can repeat an order when one
         enters the set before the offset during the pass: repeats are dropped by uuid
@@ -165,7 +172,7 @@ class MijnwebwinkelClient:
                 raise bad_shape("list_orders", "expected a list of orders")
             for item in page:
                 try:
-                    summary = parse_order_summary(item)
+                    summary = _full_or_summary(item) if full else parse_order_summary(item)
                 except OrderDataError as err:  # unusable without number/status: skip
                     log.error("mijnwebwinkel list_orders: skipped an order: %s", err)
                     continue
@@ -257,3 +264,11 @@ class MijnwebwinkelClient:
             if secret:
                 text = text.replace(secret, "***").replace(quote(secret, safe=""), "***")
         return text
+
+
+def _full_or_summary(item: Any) -> Order | OrderSummary:
+    """The full order when it parses, else its summary (the report lists it as odd)."""
+    try:
+        return parse_order(item)
+    except OrderDataError:
+        return parse_order_summary(item)

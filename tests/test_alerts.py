@@ -1,0 +1,133 @@
+"""Alert mails against a real SMTP server (aiosmtpd, started here): a failure digest to
+who opted in, none to who did not, at most once an hour; an immediate mail when
+e-Boekhouden refuses the credentials; never a secret in a mail."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Iterator
+
+import pytest
+
+from app.alerts import digest_all, send_digest
+from app.pipeline import book_order
+from app.store.alerts import AlertPref
+from tests.helpers import EB_CODE1, EB_CODE2, MWW_TOKEN, World, warm_up_bookkeeping
+from tests.smtp_server import Inbox, smtp_server
+
+OPTED_IN, NOT_OPTED_IN = "boekhouder@example.nl", "eigenaar@example.nl"
+STRANGER = "buitenstaander@example.nl"  # opted in for all shops, owns none of them
+
+
+@pytest.fixture
+def mail(embedded_world: World) -> Iterator[tuple[World, Inbox]]:
+    with smtp_server() as (inbox, url):
+        world = embedded_world
+        world.services.settings = dataclasses.replace(
+            world.services.settings, smtp_url=url, alert_from="koppeling@example.nl")
+        users = world.services.store.users
+        yes, no = users.create(OPTED_IN, "x"), users.create(NOT_OPTED_IN, "x")
+        for owner in (yes, no):
+            users.add_owner(world.shop.id, owner)
+        world.services.store.alerts.save_prefs(
+            yes, [AlertPref(world.shop.id, digest=True, credentials=True)])
+        stranger = users.create(STRANGER, "x")
+        world.services.store.alerts.save_prefs(
+            stranger, [AlertPref(None, digest=True, credentials=True)])
+        yield world, inbox
+
+
+def _body(message) -> str:  # type: ignore[no-untyped-def]
+    return message.get_content() if hasattr(message, "get_content") else \
+        message.get_payload(decode=True).decode()
+
+
+def _assert_no_secrets(world: World, text: str) -> None:
+    for secret in (MWW_TOKEN, EB_CODE1, EB_CODE2, world.webhook_secret):
+        assert secret not in text
+
+
+def test_a_failed_booking_reaches_the_opted_in_user_only(mail: tuple[World, Inbox]) -> None:
+    world, inbox = mail
+    world.add_order(7001, kind="oss")  # no BTW code for the OSS rate: fails
+    assert book_order(world.services, world.shop, "7001").status == "failed"
+
+    assert digest_all(world.services) == 1
+    assert inbox.to(NOT_OPTED_IN) == []
+    assert inbox.to(STRANGER) == []  # alerts go only to those who may see the shop
+    [message] = inbox.to(OPTED_IN)
+    assert message["From"] == "koppeling@example.nl"
+    assert "Testwinkel" in message["Subject"] and "1 mislukte boeking" in message["Subject"]
+    body = message.get_payload(decode=True).decode()
+    assert "Bestelling 7001" in body and "OSS" in body
+    assert "http://connector.test/koppelingen/" in body
+    _assert_no_secrets(world, message.as_string())
+
+    # Nothing new: no second mail. A new failure within the hour waits for the next hour.
+    assert digest_all(world.services) == 0
+    world.add_order(7002, kind="oss")
+    book_order(world.services, world.shop, "7002")
+    assert digest_all(world.services) == 0
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(hours=1, minutes=1)
+    assert send_digest(world.services, world.shop, now=later) == 1
+    second = inbox.to(OPTED_IN)[-1].get_payload(decode=True).decode()
+    assert "7002" in second and "7001" not in second
+
+
+def test_no_mail_without_opt_in_or_without_smtp(mail: tuple[World, Inbox]) -> None:
+    world, inbox = mail
+    world.services.store.alerts.save_prefs(
+        world.services.store.users.get_by_email(OPTED_IN).id, [])  # type: ignore[union-attr]
+    world.add_order(7003, kind="oss")
+    book_order(world.services, world.shop, "7003")
+    assert digest_all(world.services) == 0
+    world.services.settings = dataclasses.replace(world.services.settings, smtp_url="")
+    assert digest_all(world.services) == 0
+    assert inbox.messages == []
+
+
+def test_refused_credentials_mail_at_once(mail: tuple[World, Inbox]) -> None:
+    world, inbox = mail
+    world.add_order(7004)
+    warm_up_bookkeeping(world)
+    world.eb.faults.add("auth", times=None)  # every call: the codes were revoked
+    assert book_order(world.services, world.shop, "7004").status == "failed"
+    [message] = inbox.to(OPTED_IN)
+    assert "e-Boekhouden.nl weigert de inloggegevens" in message["Subject"]
+    body = message.get_payload(decode=True).decode()
+    assert f"/koppelingen/{world.shop.id}/gegevens" in body
+    _assert_no_secrets(world, message.as_string())
+    assert inbox.to(NOT_OPTED_IN) == []
+    # At most one such mail a day per shop.
+    world.add_order(7005)
+    book_order(world.services, world.shop, "7005")
+    assert len(inbox.to(OPTED_IN)) == 1
+
+
+def test_the_clock_enqueues_the_digest_job_once_an_hour(mail: tuple[World, Inbox],
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    from rq import SimpleWorker
+    from rq.serializers import JSONSerializer
+
+    import worker.jobs
+    from reconciler.schedule import alert_due, enqueue_alert_digest
+
+    world, inbox = mail
+    monkeypatch.setattr(worker.jobs, "runtime_services", lambda: world.services)
+    now = 1_800_000_000.0
+    assert alert_due(world.services, now) and not alert_due(world.services, now + 60)
+    assert alert_due(world.services, now + 3600)
+    off = dataclasses.replace(world.services.settings, smtp_url="")
+    monkeypatch.setattr(world.services, "settings", off)
+    assert not alert_due(world.services, now + 7200)  # alerts off: no slot, no job
+    monkeypatch.undo()
+    monkeypatch.setattr(worker.jobs, "runtime_services", lambda: world.services)
+
+    world.add_order(7006, kind="oss")
+    book_order(world.services, world.shop, "7006")
+    enqueue_alert_digest(world.services)
+    SimpleWorker([world.services.queue], connection=world.services.redis,
+                 serializer=JSONSerializer).work(burst=True)
+    [message] = inbox.to(OPTED_IN)
+    assert "7006" in message.get_payload(decode=True).decode()
