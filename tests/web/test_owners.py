@@ -115,3 +115,29 @@ def test_the_rq_dashboard_is_for_administrators_only(web: Web, client: FlaskClie
                                  "/koppelingen/1/boekingen/99999999999999999999"])
 def test_ids_beyond_the_integer_range_are_not_found(client: FlaskClient, url: str) -> None:
     assert client.get(url).status_code == 404
+
+
+def test_every_shop_route_answers_404_to_another_user(web: Web, client: FlaskClient) -> None:
+    """Derived from the URL map, so a route added later is covered without a list: every
+    rule with a ``shop_id``, each of its methods, answers 404 to a user who does not own
+    the shop, and changes nothing."""
+    shop_id, booking_id = owned_shop_with_booking(web, client)
+    before = web.services.load_shop(shop_id)
+    other = second_client(web)
+    token = csrf(other, "/")
+    checked = 0
+    for rule in web.app.url_map.iter_rules():
+        if "shop_id" not in rule.arguments:
+            continue
+        values = {name: 1 for name in rule.arguments}
+        values.update(shop_id=shop_id)
+        if "booking_id" in rule.arguments:
+            values["booking_id"] = booking_id
+        url = rule.build(values, append_unknown=False)[1]
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+            data = {"csrf_token": token} if method != "GET" else None
+            response = other.open(url, method=method, data=data)
+            assert response.status_code == 404, (method, url, response.status_code)
+            checked += 1
+    assert checked >= len(SHOP_PAGES) + len(SHOP_POSTS)
+    assert web.services.load_shop(shop_id) == before
