@@ -11,7 +11,7 @@ from app.migrate import downgrade, upgrade
 from app.store import db
 from tests.helpers import PG_AVAILABLE, fresh_pg_database
 
-TABLES = {"shops", "bookings", "reconcile_runs", "users", "alembic_version"}
+TABLES = {"shops", "bookings", "payments", "reconcile_runs", "users", "alembic_version"}
 
 
 

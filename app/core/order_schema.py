@@ -9,6 +9,7 @@ through its shortest repr so ``12.396694`` stays ``Decimal("12.396694")``.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -235,6 +236,8 @@ class OrderSchema(Schema):
     archived = fields.Boolean(load_default=False, allow_none=True)
     shipping = fields.Raw(load_default=None)
     status_changed_at = fields.Raw(load_default=None)
+    payment_status = fields.Raw(load_default=None)
+    payment = fields.Raw(load_default=None)
 
     @pre_load
     def derive(self, data: Any, **kw: Any) -> Any:
@@ -271,7 +274,24 @@ class OrderSchema(Schema):
             status_changed_at=data["status_changed_at"],
             reference=data["reference"],
             archived=bool(data["archived"]),
+            **_payment_fields(data["payment_status"], data["payment"]),
         )
+
+
+def _payment_fields(status: Any, payment: Any) -> dict[str, Any]:
+    """The deprecated ``payment_status`` (a string; some responses nest ``{id, text}``)
+    and ``payment`` summary, leniently: they are only a fallback."""
+    fields_: dict[str, Any] = {}
+    if isinstance(status, dict):
+        status = status.get("text") or ""
+    fields_["payment_status"] = str(status or "").strip().lower()
+    if isinstance(payment, dict):
+        fields_["payment_method"] = str(payment.get("method_name") or "").strip()
+        nested = payment.get("status")
+        if isinstance(nested, dict):
+            with contextlib.suppress(TypeError, ValueError):
+                fields_["payment_status_id"] = int(nested.get("id"))  # type: ignore[arg-type]
+    return fields_
 
 
 class OrderSummarySchema(Schema):

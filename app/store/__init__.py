@@ -1,7 +1,8 @@
 """The store: every SQL statement of the connector, one module per aggregate.
 
 shops (a shop, its credentials and settings), bookings (the ledger of orders: which are
-booked, claimed, failed), runs (reconcile passes), users (who may log in). Each function
+booked, claimed, failed), payments (each capture or refund of an order, its own
+claim), runs (reconcile passes), users (who may log in). Each function
 owns its transaction; callers pass the engine and get typed rows back. ``db`` holds the
 tables and the engine.
 """
@@ -12,6 +13,7 @@ from sqlalchemy import Engine, text
 
 from app.crypto import Vault
 from app.store.bookings import BookingStore
+from app.store.payments import PaymentStore
 from app.store.runs import RunStore
 from app.store.shops import ShopStore
 from app.store.users import UserStore
@@ -25,6 +27,7 @@ class Store:
         self.engine = engine
         self.shops = ShopStore(engine, vault)
         self.bookings = BookingStore(engine)
+        self.payments = PaymentStore(engine)
         self.runs = RunStore(engine, self.shops)
         self.users = UserStore(engine)
 
