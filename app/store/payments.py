@@ -106,8 +106,10 @@ class PaymentStore:
                           "ledger": row.ledger or None, "state": str(row.state),
                           "reason": row.reason or None, "attempts": 0, "uncertain": False,
                           "created_at": now, "updated_at": now}
-                statement = insert_for(conn, payments).values(**values).on_conflict_do_nothing()
-                if conn.execute(statement).rowcount:
+                # RETURNING, not rowcount: rowcount is not reliable here across drivers.
+                statement = (insert_for(conn, payments).values(**values)
+                             .on_conflict_do_nothing().returning(payments.c.id))
+                if conn.execute(statement).scalar() is not None:
                     continue
                 conn.execute(update(payments).where(
                     payments.c.shop_id == shop_id, payments.c.order_number == order_number,
