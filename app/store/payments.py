@@ -215,6 +215,14 @@ class PaymentStore:
         ).order_by(payments.c.payment_date, payments.c.id)
         return [_record(row) for row in conn.execute(query)]
 
+    def methods_seen(self, shop_id: int) -> list[str]:
+        """Every payment method seen on this shop's orders."""
+        query = (select(payments.c.method).where(payments.c.shop_id == shop_id,
+                                                 payments.c.method != "")
+                 .distinct().order_by(payments.c.method))
+        with self.engine.connect() as conn:
+            return list(conn.execute(query).scalars())
+
     def is_settled(self, shop_id: int, order_number: str) -> bool:
         """True when nothing is left to do for this order's money (one indexed read)."""
         with self.engine.connect() as conn:

@@ -14,6 +14,7 @@ from app.config import Settings
 from app.core.mutations import LedgerAccount
 from app.core.order_schema import parse_order
 from app.core.orders import Order, OrderStatus, Store
+from app.core.payments import PaymentFacts, facts_from_order
 from app.crypto import Vault, generate_key
 from app.errors import BookkeepingAuthError, OrderNotFoundError, ShopAuthError
 from app.queue import get_queue
@@ -56,6 +57,14 @@ class FakeShopApi:
 
     def order_statuses(self) -> list[OrderStatus]:
         return list(STATUSES)
+
+    def payment_methods(self) -> list[tuple[str, str]]:
+        self._check()
+        return [("ideal", "iDEAL"), ("cash", "Contant"), ("webshop_giftcard", "Cadeaubon")]
+
+    def order_payments(self, number: str) -> PaymentFacts | None:
+        self._check()
+        return facts_from_order(self.get_order(number))
 
     def get_order(self, number: str) -> Order:
         self._check()

@@ -94,8 +94,8 @@ def test_install_saves_and_activates(web: Web, client: FlaskClient, shop_id: int
      "Grootboekrekening 9999 bestaat niet in uw e-Boekhouden."),
     ({"bookable_statuses": []}, "bookable_statuses", "Kies minstens één orderstatus"),
     ({"bookable_statuses": ["3", "77"]}, "bookable_statuses", "Kies alleen orderstatussen"),
-    ({"booking_mode": "cash", "payment_ledger": ""}, "payment_ledger",
-     "Kies een grootboekrekening voor ontvangen betalingen"),
+    ({"booking_mode": "cash", "payment_ledgers.ideal": "9999"}, "payment_ledgers.ideal",
+     "Grootboekrekening 9999 bestaat niet in uw e-Boekhouden."),
     ({"payment_term_days": "veertien"}, "payment_term_days", "aantal dagen"),
     ({"debtors_ledger": ""}, "debtors_ledger", "Kies een grootboekrekening voor debiteuren"),
 ])
