@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Engine, and_, select, update
+from sqlalchemy import Engine, and_, func, select, update
 
 from app.states import OrderPayment, PaymentState
 from app.store.db import aware, bookings, insert_for, payments, transaction, utcnow
@@ -222,6 +222,14 @@ class PaymentStore:
                  .distinct().order_by(payments.c.method))
         with self.engine.connect() as conn:
             return list(conn.execute(query).scalars())
+
+    def count_awaiting(self, shop_id: int) -> int:
+        """Orders waiting for money or with a payment held back ("wacht op betaling")."""
+        query = select(func.count()).select_from(bookings).where(
+            bookings.c.shop_id == shop_id,
+            bookings.c.payment_state.in_([str(OrderPayment.OPEN), str(OrderPayment.HELD)]))
+        with self.engine.connect() as conn:
+            return int(conn.execute(query).scalar_one())
 
     def is_settled(self, shop_id: int, order_number: str) -> bool:
         """True when nothing is left to do for this order's money (one indexed read)."""
