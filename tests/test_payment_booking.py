@@ -261,3 +261,14 @@ def test_a_worker_killed_between_invoice_and_payment_leaves_it_to_the_reconciler
     assert len([m for m in world.mutations_for(8031) if m["Soort"] == "FactuurVerstuurd"]) == 1
     assert booking_row(world, 8031).payment_state == OrderPayment.SETTLED
     assert run_pass(world.services, world.reload_shop(), mode=POLL).enqueued == 0
+
+
+def test_a_failed_invoice_waits_for_a_person_not_for_money(world: World) -> None:
+    mapping = MappingSettings(booking_mode=MODE_INVOICE_AND_PAYMENT, debtors_ledger="1399",
+                              payment_ledgers=dict(LEDGERS))  # 1399: not in the chart
+    world.services.store.shops.save_mapping(world.shop.id, mapping)
+    order_with(world, 8040, "ideal", paid=True, status=3)
+    assert book_order(world.services, world.reload_shop(), "8040").status == "failed"
+    assert world.mutations_for(8040) == []
+    assert world.services.store.payments.outstanding(world.shop.id, ORDER_DAY) == []
+    assert world.services.store.payments.count_awaiting(world.shop.id) == 0

@@ -235,6 +235,7 @@ class BookingStore:
             where.append(bookings.c.state.in_([str(s) for s in states]))
         if payment_states:  # "wacht op betaling" (app.states.OrderPayment)
             where.append(bookings.c.payment_state.in_([str(s) for s in payment_states]))
+            where.append(bookings.c.state != str(State.FAILED))
         if search and search.strip():
             pattern = f"%{_like_escape(search.strip())}%"
             where.append(bookings.c.order_number.like(pattern, escape="\\"))

@@ -23,11 +23,16 @@ from typing import Any
 
 from sqlalchemy import Engine, and_, func, select, update
 
-from app.states import OrderPayment, PaymentState
+from app.states import BookingState, OrderPayment, PaymentState
 from app.store.db import aware, bookings, insert_for, payments, transaction, utcnow
 
 State = PaymentState
 IN_LIST_CHUNK = 500
+# Money not settled on an order whose booking is not failed (a failed invoice waits for a
+# person, not for money): "wacht op betaling", and what the passes check.
+_AWAITING = and_(
+    bookings.c.payment_state.in_([str(OrderPayment.OPEN), str(OrderPayment.HELD)]),
+    bookings.c.state != str(BookingState.FAILED))
 OPEN_FOR_POSTING = (State.PENDING, State.RETRYING, State.POSTING)
 
 
@@ -226,8 +231,7 @@ class PaymentStore:
     def count_awaiting(self, shop_id: int) -> int:
         """Orders waiting for money or with a payment held back ("wacht op betaling")."""
         query = select(func.count()).select_from(bookings).where(
-            bookings.c.shop_id == shop_id,
-            bookings.c.payment_state.in_([str(OrderPayment.OPEN), str(OrderPayment.HELD)]))
+            bookings.c.shop_id == shop_id, _AWAITING)
         with self.engine.connect() as conn:
             return int(conn.execute(query).scalar_one())
 
@@ -244,9 +248,7 @@ class PaymentStore:
         """Orders (placed on or after ``since``) whose money is not settled: waiting for
         a capture, or with a payment held back or still to be posted. ``among`` limits
         the answer to these numbers (the fast poll: orders that changed)."""
-        where = [bookings.c.shop_id == shop_id,
-                 bookings.c.payment_state.in_([str(OrderPayment.OPEN),
-                                               str(OrderPayment.HELD)]),
+        where = [bookings.c.shop_id == shop_id, _AWAITING,
                  and_(bookings.c.order_date.is_not(None),
                       bookings.c.order_date >= dt.datetime.combine(since, dt.time()))]
         query = select(bookings.c.order_number).where(*where).order_by(bookings.c.order_date)
