@@ -281,7 +281,7 @@ def test_cash_mode(name: str, moves: list[tuple[str, Any, int]],
         assert isinstance(result, Waiting) and "wacht op betaling" in result.reason
     else:
         assert isinstance(result, Held)
-        assert "Bestelling 7001" in result.reason
+        assert "7001" in result.reason
 
 
 def test_cash_credit_note_waits_for_its_refund_and_is_dated_on_it() -> None:
