@@ -25,13 +25,8 @@ from app.clients import BookkeepingApi
 from app.core.mapping import Booking
 from app.core.mutations import Mutation, Soort
 from app.core.orders import Order
-from app.core.payments import (
-    HELD,
-    NOT_BOOKED_STATE,
-    PaymentFacts,
-    choose_facts,
-    plan_payments,
-)
+from app.core.payment_facts import PaymentFacts, choose_facts
+from app.core.payments import HELD, NOT_BOOKED_STATE, plan_payments
 from app.errors import DuplicateInvoiceError, UpstreamRejectedError, UpstreamUnavailableError
 from app.services import Services
 from app.states import OrderPayment, PaymentState

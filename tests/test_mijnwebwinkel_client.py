@@ -18,7 +18,7 @@ from app.clients.mijnwebwinkel import MijnwebwinkelClient, redact_url, shared_se
 from app.config import Settings
 from app.core.order_schema import parse_order
 from app.core.orders import OrderStatus
-from app.core.payments import PaymentFacts
+from app.core.payment_facts import PaymentFacts
 from app.errors import (
     OrderNotFoundError,
     RateLimitedError,

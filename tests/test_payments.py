@@ -25,20 +25,22 @@ from app.core.mapping_settings import (
 from app.core.mutations import Mutation, Soort
 from app.core.order_schema import parse_order
 from app.core.orders import Order
-from app.core.payments import (
+from app.core.payment_facts import (
     CAPTURE,
-    HELD,
-    NOT_BOOKED_STATE,
-    POST,
     REFUND,
-    Held,
     MoneyMovement,
     PaymentFacts,
-    Waiting,
-    cash_booking,
     choose_facts,
     facts_from_order,
     parse_payments,
+)
+from app.core.payments import (
+    HELD,
+    NOT_BOOKED_STATE,
+    POST,
+    Held,
+    Waiting,
+    cash_booking,
     plan_payments,
 )
 from sandbox.order_factory import make_order

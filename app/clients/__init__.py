@@ -21,7 +21,7 @@ from app.core.mutations import (
     Relation,
 )
 from app.core.orders import Order, OrderStatus, OrderSummary, Store
-from app.core.payments import PaymentFacts
+from app.core.payment_facts import PaymentFacts
 
 
 class ShopApi(Protocol):

@@ -9,7 +9,6 @@ through its shortest repr so ``12.396694`` stays ``Decimal("12.396694")``.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -17,6 +16,7 @@ from typing import Any
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, pre_load
 
 from app.core.orders import Address, Debtor, Order, OrderLine, OrderSummary, TaxPrice
+from app.core.payment_facts import order_payment_fields
 from app.errors import OrderDataError
 
 MAX_DECIMALS = 6
@@ -274,24 +274,9 @@ class OrderSchema(Schema):
             status_changed_at=data["status_changed_at"],
             reference=data["reference"],
             archived=bool(data["archived"]),
-            **_payment_fields(data["payment_status"], data["payment"]),
+            **order_payment_fields(data["payment_status"], data["payment"]),
         )
 
-
-def _payment_fields(status: Any, payment: Any) -> dict[str, Any]:
-    """The deprecated ``payment_status`` (a string; some responses nest ``{id, text}``)
-    and ``payment`` summary, leniently: they are only a fallback."""
-    fields_: dict[str, Any] = {}
-    if isinstance(status, dict):
-        status = status.get("text") or ""
-    fields_["payment_status"] = str(status or "").strip().lower()
-    if isinstance(payment, dict):
-        fields_["payment_method"] = str(payment.get("method_name") or "").strip()
-        nested = payment.get("status")
-        if isinstance(nested, dict):
-            with contextlib.suppress(TypeError, ValueError):
-                fields_["payment_status_id"] = int(nested.get("id"))  # type: ignore[arg-type]
-    return fields_
 
 
 class OrderSummarySchema(Schema):

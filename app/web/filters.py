@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Flask
 
-from app.core.payments import method_label
+from app.core.payment_facts import method_label
 from app.web.common import mask
 
 LOCAL_TZ = ZoneInfo("Europe/Amsterdam")

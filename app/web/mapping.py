@@ -25,7 +25,7 @@ from app.core.mapping_settings import (
 )
 from app.core.mutations import LedgerAccount
 from app.core.orders import OrderStatus
-from app.core.payments import method_label
+from app.core.payment_facts import method_label
 from app.errors import ConnectorError
 from app.store.shops import Shop
 from app.web.common import html_error, services, shop_or_404

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 
-from app.core.payments import METHOD_LABELS, method_key, method_label
+from app.core.payment_facts import METHOD_LABELS, method_key, method_label
 from app.errors import ConnectorError
 from app.store.shops import Shop
 from app.web.common import services

@@ -15,7 +15,7 @@ from app.config import Settings
 from app.core.mutations import LedgerAccount
 from app.core.order_schema import parse_order
 from app.core.orders import Order, OrderStatus, Store
-from app.core.payments import PaymentFacts, facts_from_order
+from app.core.payment_facts import PaymentFacts, facts_from_order
 from app.crypto import Vault, generate_key
 from app.errors import BookkeepingAuthError, OrderNotFoundError, ShopAuthError
 from app.queue import get_queue

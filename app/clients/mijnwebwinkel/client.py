@@ -36,7 +36,7 @@ from app.clients.mijnwebwinkel.transport import (
 )
 from app.core.order_schema import parse_order, parse_order_summary
 from app.core.orders import Order, OrderStatus, OrderSummary, Store
-from app.core.payments import PaymentFacts, parse_payments
+from app.core.payment_facts import PaymentFacts, parse_payments
 from app.errors import OrderDataError, UpstreamRejectedError, UpstreamUnavailableError
 
 if TYPE_CHECKING:
