@@ -99,6 +99,8 @@ class Settings:
     reconcile_interval_seconds: int = 3600
     reconcile_lookback_hours: int = 24
     reconcile_overlap_minutes: int = 15
+    # How long after its order date an invoiced order is still checked for its money.
+    payment_lookback_days: int = 60
     booking_lease_seconds: int = DEFAULT_LEASE_SECONDS  # a claim older than this is dead
     metrics_token: str = field(default="", repr=False)  # bearer token for GET /metrics
     log_format: str = "text"  # "json" in production
@@ -165,6 +167,9 @@ class Settings:
             ),
             reconcile_overlap_minutes=max(
                 15, int(number("RECONCILE_OVERLAP_MINUTES", defaults.reconcile_overlap_minutes))
+            ),
+            payment_lookback_days=max(
+                0, int(number("PAYMENT_LOOKBACK_DAYS", defaults.payment_lookback_days))
             ),
             booking_lease_seconds=max(
                 5, int(number("BOOKING_LEASE_SECONDS", defaults.booking_lease_seconds))

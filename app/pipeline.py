@@ -10,6 +10,8 @@ Called by the RQ job (``worker.jobs.book_order_job``) and by ``flask book``. Ste
    look it up by Factuurnummer first: GetMutaties is capped at 5,000 calls a month, so
    only in this uncertain case.
 6. Make sure the relation exists; AddMutatie; record ``booked``.
+7. Mode invoice_and_payment: book the payments that arrived (app/settlement.py), each
+   its own claim; mode cash: steps 4-6 only once the money is in, on its date and ledger.
 
 Transient errors are recorded as ``retrying`` and re-raised for RQ's Retry; permanent
 ones are recorded as ``failed`` with e-Boekhouden's text and a Dutch explanation.
@@ -18,13 +20,15 @@ ones are recorded as ``failed`` with e-Boekhouden's text and a Dutch explanation
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 from app.alerts import credentials_refused
 from app.clients import BookkeepingApi
 from app.core.mapping import Booking, Skip, map_order
-from app.core.mutations import Mutation, Relation, Soort
+from app.core.mapping_settings import MODE_CASH, MODE_INVOICE_AND_PAYMENT
+from app.core.mutations import Mutation, Relation
 from app.core.orders import Order
+from app.core.payments import Waiting, cash_booking
 from app.errors import (
     DuplicateInvoiceError,
     MappingError,
@@ -36,7 +40,8 @@ from app.errors import (
     UpstreamUnavailableError,
 )
 from app.services import Services
-from app.states import BookingState
+from app.settlement import payment_facts, settle
+from app.states import BookingState, OrderPayment
 from app.store.bookings import Claim, OrderFacts
 from app.store.history import rows_of
 from app.store.shops import Shop
@@ -46,17 +51,24 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
-    status: str  # booked | already_booked | skipped | failed | in_progress | not_found
+    # booked | already_booked | skipped | failed | in_progress | not_found |
+    # waiting_for_payment (cash mode: nothing is booked before the money is in)
+    status: str
     order_number: str
     mutation_number: int | None = None
     reason: str = ""
+    payment_state: str = ""  # app.states.OrderPayment when payments are tracked
+    payments_booked: int = 0
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
 
 
 def book_order(services: Services, shop: Shop, order_number: str) -> Outcome:
-    if services.booked.is_booked(shop.id, order_number):
+    mode = shop.mapping.booking_mode
+    if services.booked.is_booked(shop.id, order_number) and (
+            mode != MODE_INVOICE_AND_PAYMENT
+            or services.store.payments.is_settled(shop.id, order_number)):
         return Outcome("already_booked", order_number)
     if order_number.upper().startswith("T-"):  # test orders: never booked, never fetched
         reason = f"Bestelling {order_number} is een testbestelling."
@@ -79,17 +91,52 @@ def book_order(services: Services, shop: Shop, order_number: str) -> Outcome:
             shop.id, order_number, state=BookingState.SKIPPED, reason=decision.reason,
             facts=OrderFacts(order.uuid, total=order.total, date=order.date))
         return Outcome("skipped", order_number, reason=decision.reason)
+    if mode == MODE_CASH:  # only paid orders, on the payment date and ledger
+        cash = _cash_decision(services, shop, order, decision)
+        if isinstance(cash, Outcome):
+            return cash
+        decision = cash
 
     claim = services.store.bookings.claim(
         shop.id, order_number, OrderFacts(order.uuid, decision.kind, decision.total, order.date),
         lease_seconds=services.lease_seconds)
     if claim == BookingState.BOOKED:
         services.booked.mark_booked(shop.id, order_number)
-        return Outcome("already_booked", order_number)
-    if not isinstance(claim, Claim):
+        outcome = Outcome("already_booked", order_number)
+    elif not isinstance(claim, Claim):
         return Outcome("failed" if claim == BookingState.FAILED else "in_progress",
                        order_number)
-    return _post_claimed(services, shop, decision, claim)
+    else:
+        # Before the invoice may reach e-Boekhouden: its payments are now owed, so a
+        # worker that dies after the invoice leaves the order for the reconciler.
+        payment_state = {MODE_INVOICE_AND_PAYMENT: OrderPayment.OPEN,
+                         MODE_CASH: OrderPayment.SETTLED}.get(mode)
+        services.store.payments.set_order_state(shop.id, order_number, payment_state)
+        outcome = _post_claimed(services, shop, decision, claim)
+    if mode == MODE_INVOICE_AND_PAYMENT and outcome.status in ("booked", "already_booked"):
+        settled = settle(services, shop, order, decision)
+        outcome = replace(outcome, payment_state=str(settled.state),
+                          payments_booked=settled.booked, reason=settled.reason)
+    return outcome
+
+
+def _cash_decision(services: Services, shop: Shop, order: Order,
+                   booking: Booking) -> Booking | Outcome:
+    """Cash mode: the GeldOntvangen once the money is in, or why not yet."""
+    facts = payment_facts(services, shop, order, credit=booking.kind == "credit")
+    result = cash_booking(booking.mutations[0], booking.total, facts, shop.mapping)
+    if isinstance(result, Mutation):
+        return replace(booking, mutations=(result,))
+    waiting = isinstance(result, Waiting)
+    services.store.bookings.record_unclaimed(
+        shop.id, order.number, state=BookingState.SKIPPED if waiting else BookingState.FAILED,
+        reason=result.reason, error_code=None if waiting else "payment_method",
+        facts=OrderFacts(order.uuid, booking.kind, booking.total, order.date))
+    services.store.payments.set_order_state(
+        shop.id, order.number, OrderPayment.OPEN if waiting else OrderPayment.HELD)
+    return Outcome("waiting_for_payment" if waiting else "failed", order.number,
+                   reason=result.reason, payment_state=str(
+                       OrderPayment.OPEN if waiting else OrderPayment.HELD))
 
 
 def _fail_unbookable(services: Services, shop: Shop, order_number: str,
@@ -122,8 +169,8 @@ def _post_claimed(services: Services, shop: Shop, booking: Booking,
         raise
     services.store.bookings.mark_booked(
         claim.booking_id, mutation_number=numbers[booking.mutations[0].soort],
-        payment_mutation_number=numbers.get(Soort.FACTUURBETALING_ONTVANGEN),
-        relation_code=relation_code, rows=rows_of(booking.mutations, numbers))
+        payment_mutation_number=None, relation_code=relation_code,
+        rows=rows_of(booking.mutations, numbers))
     services.booked.mark_booked(shop.id, booking.order_number)
     log.info("order booked", extra={"shop_id": shop.id, "order": booking.order_number,
                                     "mutation": numbers[booking.mutations[0].soort]})

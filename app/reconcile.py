@@ -10,7 +10,9 @@ the webhook path, so one set of idempotency and retry rules covers both. A pass:
    placed in [since, until] per bookable status), all pages, deduplicated by uuid;
 3. keeps bookable, non-test orders and finds the ones not booked yet in bulk: one Redis
    round trip, then one SQL query per 500 numbers;
-4. also re-enqueues ledger rows stuck in ``retrying`` or in an expired ``posting`` lease;
+4. also re-enqueues ledger rows stuck in ``retrying`` or in an expired ``posting`` lease,
+   and (modes with payments) orders whose money is not settled yet: among the changed
+   orders in the fast poll, all within ``PAYMENT_LOOKBACK_DAYS`` in the hourly pass;
 5. enqueues; advances the watermark only if the pass finished without error; writes a
    run record.
 
@@ -30,6 +32,7 @@ from zoneinfo import ZoneInfo
 
 from app.alerts import credentials_refused
 from app.config import RECONCILE_LOCK_SECONDS
+from app.core.mapping_settings import MODE_INVOICE
 from app.core.orders import OrderSummary
 from app.errors import ShopAuthError
 from app.metrics import RECONCILE_ORDERS, RECONCILE_PASSES, RECONCILE_SECONDS
@@ -179,6 +182,19 @@ def _list_orders(services: Services, shop: Shop, result: PassResult,
     return list(found.values())
 
 
+def _awaiting_money(services: Services, shop: Shop, result: PassResult,
+                    changed: list[str]) -> list[str]:
+    """Booked orders whose money is not settled yet (invoice_and_payment: payments to
+    book; cash: orders waiting to be paid), placed within PAYMENT_LOOKBACK_DAYS. The fast
+    poll looks only among the orders that changed; the hourly pass at all of them.
+    Settled orders are never in this list, so they cost no call."""
+    if shop.mapping.booking_mode == MODE_INVOICE or result.window_end is None:
+        return []
+    since = (result.window_end - dt.timedelta(days=services.settings.payment_lookback_days))
+    among = changed if result.mode == POLL else None
+    return services.store.payments.outstanding(shop.id, since.date(), among=among)
+
+
 def _reconcile(services: Services, shop: Shop, result: PassResult, *,
                backfill: bool, dry_run: bool, progress: Progress | None = None) -> None:
     orders = _list_orders(services, shop, result, backfill)
@@ -196,7 +212,8 @@ def _reconcile(services: Services, shop: Shop, result: PassResult, *,
             if state in (BookingState.BOOKED, BookingState.FAILED)}
     result.already_booked = len(booked) + sum(
         1 for n in done if states[n] == BookingState.BOOKED)
-    to_enqueue = list(dict.fromkeys([n for n in unsure if n not in done] + stuck))
+    to_enqueue = list(dict.fromkeys([n for n in unsure if n not in done] + stuck
+                                    + _awaiting_money(services, shop, result, candidates)))
     if dry_run:
         result.would_enqueue = to_enqueue
         return

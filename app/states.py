@@ -56,3 +56,24 @@ class RunOutcome(StrEnum):
 class Role(StrEnum):
     OWNER = "owner"  # sees and changes only the shops linked to the account
     ADMIN = "admin"  # the operator: every shop and the RQ dashboard
+
+
+class PaymentState(StrEnum):
+    """One payment (capture or refund) of one order (see app/store/payments.py)."""
+
+    HELD = "held"              # cannot be placed (method without a ledger): a person acts
+    NOT_BOOKED = "not_booked"  # its method is set to "niet boeken" (gift cards, …)
+    PENDING = "pending"        # to be posted; nobody holds it
+    POSTING = "posting"        # a worker holds a lease and may be posting now
+    RETRYING = "retrying"      # a transient error; the next attempt looks it up first
+    BOOKED = "booked"          # e-Boekhouden accepted it; final
+    FAILED = "failed"          # e-Boekhouden refused it; waits for a person
+
+
+class OrderPayment(StrEnum):
+    """Where an order's money stands (``bookings.payment_state``); NULL: not tracked
+    (mode "invoice", or nothing booked)."""
+
+    OPEN = "open"        # wacht op betaling: not all money received (or refunded) yet
+    HELD = "held"        # money arrived but a payment is held back or failed
+    SETTLED = "settled"  # every payment booked (or deliberately not booked)

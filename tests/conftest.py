@@ -15,6 +15,7 @@ import fakeredis
 import pytest
 import redis as redislib
 
+from app.clients.eboekhouden import EBoekhoudenClient
 from app.logs import install_redaction
 from app.migrate import upgrade
 from sandbox.eboekhouden import EBoekhoudenSimulator
@@ -99,6 +100,12 @@ def eb_server() -> Iterator[tuple[EBoekhoudenSimulator, ServerThread]]:
     sim = EBoekhoudenSimulator(faults=Faults(seed=2))
     sim.add_administration(EB_USER, EB_CODE1, EB_CODE2, name="Testwinkel BV")
     with ServerThread(sim) as server:
+        # The simulator's first SOAP answer takes ~2 s (first-use imports): paid here, so
+        # the first test's 2-second client timeout does not (make_world resets the sim).
+        warm = EBoekhoudenClient(EB_USER, EB_CODE1, EB_CODE2, url=f"{server.url}/soap.asmx",
+                                 timeout=60, operation_timeout=60)
+        warm.verify()
+        warm.close()
         yield sim, server
 
 

@@ -271,8 +271,9 @@ MODE_LINES = [line("article", "121.00", 21), line("shipping", "6.05", 21)]
     ("mode", "soorts", "ledgers"),
     [
         (MODE_INVOICE, [Soort.FACTUUR_VERSTUURD], ["1300"]),
-        (MODE_INVOICE_AND_PAYMENT, [Soort.FACTUUR_VERSTUURD, Soort.FACTUURBETALING_ONTVANGEN],
-         ["1300", PSP]),
+        # The payment follows when the money arrives (tests/test_payments.py).
+        (MODE_INVOICE_AND_PAYMENT, [Soort.FACTUUR_VERSTUURD], ["1300"]),
+        # Placed on the payment's date and ledger once paid (app/core/payments.py).
         (MODE_CASH, [Soort.GELD_ONTVANGEN], [PSP]),
     ],
 )
@@ -296,11 +297,6 @@ def test_booking_modes(mode: str, soorts: list[Soort], ledgers: list[str], credi
         f"HOOG_VERK_21 8010 {sign}121.00 {sign}100.00 {sign}21.00",
         f"HOOG_VERK_21 8000 {sign}6.05 {sign}5.00 {sign}1.05",
     ]
-    if mode == MODE_INVOICE_AND_PAYMENT:
-        payment = result.mutations[1]
-        assert [fmt(r) for r in payment.rows] == [f"GEEN 1300 {sign}127.05 {sign}127.05 0.00"]
-        assert payment.description.startswith("Betaling ")
-        assert payment.payment_term_days is None
     if mode == MODE_CASH:
         assert sales.payment_term_days is None
     else:
@@ -327,10 +323,10 @@ def test_invoice_mutation_fields() -> None:
     }]
 
 
-@pytest.mark.parametrize("mode", [MODE_INVOICE_AND_PAYMENT, MODE_CASH])
-def test_payment_modes_use_the_configured_ledger(mode: str) -> None:
-    result = booked(map_order(order(), settings(booking_mode=mode, payment_ledger="1020")))
-    assert result.mutations[-1].ledger == "1020"
+def test_invoice_and_payment_books_no_payment_with_the_invoice() -> None:
+    mapping = settings(booking_mode=MODE_INVOICE_AND_PAYMENT, payment_ledger="1020")
+    result = booked(map_order(order(), mapping))
+    assert [m.soort for m in result.mutations] == [Soort.FACTUUR_VERSTUURD]
 
 
 # --- skipped orders ------------------------------------------------------------------------
@@ -732,12 +728,13 @@ VALIDATE_CASES: list[tuple[str, MappingSettings, set[str] | None, dict[str, str]
       "BTW-code HOOG_VERK_21 hoort bij 21%, niet bij BTW verlegd (B2B binnen de EU)."}),
     ("oss-fixed-code-wrong-rate", settings(oss("DE", 19, code="HOOG_VERK_21")), None,
      {"rules.oss:DE:19.btw_code": "BTW-code HOOG_VERK_21 hoort bij 21%, niet bij OSS DE 19%."}),
-    ("cash-without-payment-ledger", settings(booking_mode=MODE_CASH), None,
-     {"payment_ledger": "Kies een grootboekrekening voor ontvangen betalingen (bank/PSP)."}),
-    ("invoice-and-payment-without-ledger", settings(booking_mode=MODE_INVOICE_AND_PAYMENT), None,
-     {"payment_ledger": "Kies een grootboekrekening voor ontvangen betalingen (bank/PSP)."}),
-    ("unknown-payment-ledger", settings(booking_mode=MODE_CASH, payment_ledger="1234"), KNOWN,
-     {"payment_ledger": "Grootboekrekening 1234 bestaat niet in uw e-Boekhouden."}),
+    # An unmapped payment method holds its payment back; it does not block the settings.
+    ("cash-without-payment-ledgers", settings(booking_mode=MODE_CASH), None, {}),
+    ("invoice-and-payment-without-ledgers", settings(booking_mode=MODE_INVOICE_AND_PAYMENT),
+     None, {}),
+    ("unknown-payment-method-ledger",
+     settings(booking_mode=MODE_CASH, payment_ledgers={"ideal": "1234", "cadeau": "-"}), KNOWN,
+     {"payment_ledgers.ideal": "Grootboekrekening 1234 bestaat niet in uw e-Boekhouden."}),
     ("unknown-booking-mode", settings(booking_mode="later"), None,
      {"booking_mode": "Kies hoe bestellingen geboekt worden."}),
     ("unknown-ledger", DEFAULT, {"1300", "8000"},
@@ -786,7 +783,8 @@ ROUNDTRIP = [
     settings(booking_mode=MODE_INVOICE_AND_PAYMENT, payment_ledger=PSP, debtors_ledger="1310",
              bookable_statuses={3}, credit_statuses={10, 11}, payment_term_days=30,
              relation_prefix="SHOP", status_names={2: "Verzonden", 3: "Betaald"}),
-    settings(booking_mode=MODE_CASH, payment_ledger="1000", bookable_statuses=set()),
+    settings(booking_mode=MODE_CASH, payment_ledger="1000", bookable_statuses=set(),
+             payment_ledgers={"cash": "1000", "ideal": "1010", "webshop_giftcard": "-"}),
 ]
 
 
@@ -863,7 +861,8 @@ def test_invalid_input_helpers_sanity() -> None:
 @pytest.mark.parametrize(
     ("mapping", "fragment"),
     [
-        pytest.param(settings(booking_mode=MODE_CASH), "payment_ledger", id="cash-no-ledger"),
+        pytest.param(settings(booking_mode=MODE_CASH, payment_ledgers={"ideal": "12345678901"}),
+                     "payment_ledgers.ideal", id="cash-bad-method-ledger"),
         pytest.param(settings(booking_mode="bogus"), "booking_mode", id="unknown-mode"),
         pytest.param(settings(debtors_ledger=""), "debtors_ledger", id="no-debtors-ledger"),
     ],

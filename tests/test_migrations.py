@@ -11,8 +11,8 @@ from app.migrate import downgrade, upgrade
 from app.store import db
 from tests.helpers import PG_AVAILABLE, fresh_pg_database
 
-TABLES = {"shops", "bookings", "reconcile_runs", "users", "shop_owners", "alembic_version",
-          "booked_rows", "booking_attempts", "alert_prefs", "alert_marks"}
+TABLES = {"shops", "bookings", "payments", "reconcile_runs", "users", "shop_owners",
+          "alembic_version", "booked_rows", "booking_attempts", "alert_prefs", "alert_marks"}
 
 
 

@@ -8,6 +8,7 @@ import logging
 import socket
 import traceback
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -17,6 +18,7 @@ from app.clients.mijnwebwinkel import MijnwebwinkelClient, redact_url, shared_se
 from app.config import Settings
 from app.core.order_schema import parse_order
 from app.core.orders import OrderStatus
+from app.core.payment_facts import PaymentFacts
 from app.errors import (
     OrderNotFoundError,
     RateLimitedError,
@@ -25,7 +27,7 @@ from app.errors import (
     UpstreamRejectedError,
     UpstreamUnavailableError,
 )
-from sandbox.mijnwebwinkel import MijnwebwinkelSimulator
+from sandbox.mijnwebwinkel import MijnwebwinkelSimulator, validate_response
 from sandbox.order_factory import make_order, make_orders
 
 TOKEN = "SHOPtok-7c1e9a55-secret"
@@ -527,3 +529,59 @@ def test_an_unreadable_listed_order_is_skipped_and_logged(
     shop.add_order(make_order(1003))
     assert [s.number for s in client.iter_orders_changed(*WINDOW)] == ["1001", "1003"]
     assert "skipped an order" in caplog.text and "status" in caplog.text
+
+
+# --- payments ---------------------------------------------------------------------------
+
+
+def test_the_payments_listing_is_served_as_the_spec_defines_it_and_parsed(
+        sim: MijnwebwinkelSimulator, client: MijnwebwinkelClient, url: str) -> None:
+    shop = sim.shop(TOKEN)
+    order = make_order(4001, status=2, date=dt.date(2026, 3, 2))
+    order["payment"] = {"gateway_name": "basic", "method_name": "in_arrears",
+                        "status": {"id": 5, "text": "Pending"}}
+    order["payment_status"] = "pending"
+    shop.add_order(order)
+    total = int(Decimal(str(order["price"]["total"])) * 100)
+    assert client.order_payments("4001") == PaymentFacts((), "listing", ())  # not asked yet
+    shop.pay(4001, "fail", method="ideal", at=dt.datetime(2026, 3, 3, 9, 0))
+    shop.pay(4001, "capture", amount=1000, at=dt.datetime(2026, 3, 5, 9, 0))
+    shop.pay(4001, "capture", amount=total - 1000, at=dt.datetime(2026, 3, 9, 23, 30))
+    shop.pay(4001, "refund", amount=500, at=dt.datetime(2026, 3, 12, 10, 0))
+    raw = requests.get(f"{url}/v1/orders/4001/payments",
+                       params={"token": TOKEN, "partner_token": PARTNER, "embed": "mutations"},
+                       timeout=5).json()
+    validate_response("order_payments", raw)
+    facts = client.order_payments("4001")
+    assert facts is not None and facts.methods == ("ideal", "in_arrears")
+    moves = [(m.kind, m.date, m.amount, m.method) for m in facts.movements]
+    assert moves == [
+        ("capture", dt.date(2026, 3, 5), Decimal("10.00"), "in_arrears"),
+        ("capture", dt.date(2026, 3, 9), Decimal(total - 1000) / 100, "in_arrears"),
+        ("refund", dt.date(2026, 3, 12), Decimal("5.00"), "in_arrears"),
+    ]
+    assert calls(sim, "order_payments")[-1]["embed"] == "mutations"
+    assert shop.orders["4001"]["payment_status"] == "captured"  # the deprecated field follows
+
+
+def test_no_payments_listing_means_none_and_the_fallback(
+        sim: MijnwebwinkelSimulator, client: MijnwebwinkelClient,
+        make_client: Callable[..., MijnwebwinkelClient]) -> None:
+    sim.shop(TOKEN).add_order(make_order(4002, status=3))
+    sim.faults.add("http_status", operation="order_payments", status=404)
+    assert client.order_payments("4002") is None
+    sim.faults.add("http_status", operation="order_payments", status=503, times=None)
+    with pytest.raises(UpstreamUnavailableError):
+        make_client(max_retries=0).order_payments("4002")  # transient: no fallback
+
+
+def test_the_shops_payment_methods(sim: MijnwebwinkelSimulator, client: MijnwebwinkelClient,
+                                   url: str) -> None:
+    for number, method in ((4003, "ideal"), (4004, "cash"), (4005, "ideal")):
+        order = make_order(number)
+        order["payment"] = {"gateway_name": "basic", "method_name": method, "status": {"id": 1}}
+        sim.shop(TOKEN).add_order(order)
+    assert sorted(client.payment_methods()) == [("cash", "cash"), ("ideal", "ideal")]
+    raw = requests.get(f"{url}/v1/payment/stores/me/gateways",
+                       params={"token": TOKEN, "partner_token": PARTNER}, timeout=5).json()
+    validate_response("payment_methods", raw)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -310,7 +311,20 @@ def test_live_extras_are_ignored() -> None:
         offline_location_id=None,
         discountcode="korting123",
     )
-    assert load_order(data) == load_order(order_json())
+    loaded = load_order(data)
+    # The deprecated payment fields are read (the payments fallback); the rest is ignored.
+    assert (loaded.payment_status, loaded.payment_status_id, loaded.payment_method) == (
+        "captured", 1, "ideal")
+    assert replace(loaded, payment_status="", payment_status_id=None,
+                   payment_method="") == load_order(order_json())
+
+
+@pytest.mark.parametrize("status, payment", [
+    ({"id": 1, "text": "captured"}, None), (None, {"status": "odd"}), (None, []),
+    ("", {"method_name": None, "status": {"id": "x"}})])
+def test_odd_payment_fields_do_not_stop_an_order(status: Any, payment: Any) -> None:
+    loaded = load_order(order_json(payment_status=status, payment=payment))
+    assert loaded.payment_status_id is None
 
 
 @pytest.mark.parametrize(

@@ -21,6 +21,7 @@ from app.core.mutations import (
     Relation,
 )
 from app.core.orders import Order, OrderStatus, OrderSummary, Store
+from app.core.payment_facts import PaymentFacts
 
 
 class ShopApi(Protocol):
@@ -55,6 +56,15 @@ class ShopApi(Protocol):
     def order_statuses(self) -> list[OrderStatus]: ...
 
     def store(self) -> Store: ...
+
+    def order_payments(self, number: str) -> PaymentFacts | None:
+        """The order's captures and refunds (``GET /orders/{n}/payments``); None when the
+        listing is not offered (fall back on the order's deprecated payment fields)."""
+        ...
+
+    def payment_methods(self) -> list[tuple[str, str]]:
+        """The shop's payment methods, (name, display name)."""
+        ...
 
 
 class BookkeepingApi(Protocol):

@@ -30,7 +30,6 @@ from app.core.mapping_settings import (
     HOME_COUNTRY,
     KORTING,
     MODE_CASH,
-    MODE_INVOICE_AND_PAYMENT,
     OMZET,
     REVERSE_CHARGE,
     VERZENDKOSTEN,
@@ -253,24 +252,21 @@ def _mutations(
 ) -> tuple[Mutation, ...]:
     description = _description(order, credit)
     if settings.booking_mode == MODE_CASH:
+        # Dated and placed on the payment's ledger once the money is in
+        # (app/core/payments.py: cash_booking); until then nothing is posted.
         return (
             Mutation(Soort.GELD_ONTVANGEN, order.date, settings.payment_ledger, order.number,
                      description, rows, relation_code=relation_code),
         )
-    invoice = Mutation(
-        Soort.FACTUUR_VERSTUURD, order.date, settings.debtors_ledger, order.number,
-        description, rows, relation_code=relation_code,
-        payment_term_days=settings.payment_term_days,
+    # invoice and invoice_and_payment: the invoice now; in invoice_and_payment each
+    # payment follows when its money arrives (app/core/payments.py).
+    return (
+        Mutation(
+            Soort.FACTUUR_VERSTUURD, order.date, settings.debtors_ledger, order.number,
+            description, rows, relation_code=relation_code,
+            payment_term_days=settings.payment_term_days,
+        ),
     )
-    if settings.booking_mode != MODE_INVOICE_AND_PAYMENT:
-        return (invoice,)
-    payment_row = MutationRow(total, total, ZERO, "GEEN", ZERO, settings.debtors_ledger)
-    payment = Mutation(
-        Soort.FACTUURBETALING_ONTVANGEN, order.date, settings.payment_ledger, order.number,
-        f"Betaling {description[0].lower()}{description[1:]}"[:MAX_DESCRIPTION],
-        (payment_row,), relation_code=relation_code,
-    )
-    return (invoice, payment)
 
 
 def _description(order: Order, credit: bool) -> str:

@@ -69,7 +69,9 @@ EU_COUNTRIES = frozenset({
 })
 HOME_COUNTRY = "NL"
 
-MAX_LEDGER_CODE = 10  # cMutatie.Rekening / TegenrekeningCode (NOTES.md §4)
+MAX_LEDGER_CODE = 10
+# "Betaalmethoden": a payment method mapped to this books no payment ("niet boeken").
+NOT_BOOKED = "-"  # cMutatie.Rekening / TegenrekeningCode (NOTES.md §4)
 
 
 def rate_text(rate: Decimal) -> str:
@@ -140,6 +142,8 @@ class MappingSettings:
     booking_mode: str = MODE_INVOICE
     payment_ledger: str = ""  # bank/PSP ledger for invoice_and_payment and cash
     relation_prefix: str = "MWW"
+    # Payment method (e.g. "ideal", "cash") → ledger of the money received, or NOT_BOOKED.
+    payment_ledgers: dict[str, str] = field(default_factory=dict)
     status_names: dict[int, str] = field(default_factory=dict, compare=False)
 
     def rule(self, treatment: str) -> TaxRule | None:
@@ -165,6 +169,7 @@ class MappingSettings:
             "booking_mode": self.booking_mode,
             "payment_ledger": self.payment_ledger,
             "relation_prefix": self.relation_prefix,
+            "payment_ledgers": dict(sorted(self.payment_ledgers.items())),
             "status_names": {str(k): v for k, v in sorted(self.status_names.items())},
         }
 
@@ -197,6 +202,9 @@ class MappingSettings:
             payment_ledger=str(data.get("payment_ledger") or "").strip(),
             relation_prefix=str(data.get("relation_prefix", default.relation_prefix)),
             status_names={int(k): str(v) for k, v in dict(data.get("status_names", {})).items()},
+            payment_ledgers={str(k).strip().lower(): str(v).strip()
+                             for k, v in dict(data.get("payment_ledgers") or {}).items()
+                             if str(k).strip() and str(v).strip()},
         )
 
 
@@ -237,8 +245,11 @@ def validate(settings: MappingSettings, known_ledgers: set[str] | None = None) -
     check_ledger("debtors_ledger", settings.debtors_ledger, "debiteuren")
     if settings.booking_mode not in BOOKING_MODES:
         errors["booking_mode"] = "Kies hoe bestellingen geboekt worden."
-    elif settings.booking_mode != MODE_INVOICE:
-        check_ledger("payment_ledger", settings.payment_ledger, "ontvangen betalingen (bank/PSP)")
+    # Payments land on the ledger of their method ("Betaalmethoden"); an unmapped method
+    # holds its payment back with a reason (app/core/payments.py), it does not block.
+    for method, code in sorted(settings.payment_ledgers.items()):
+        if code != NOT_BOOKED:
+            check_ledger(f"payment_ledgers.{method}", code, f"betaalmethode {method}")
     if not settings.bookable_statuses:
         errors["bookable_statuses"] = "Kies minstens één orderstatus die geboekt wordt."
     if not 0 <= settings.payment_term_days <= 9999:

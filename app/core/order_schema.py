@@ -16,6 +16,7 @@ from typing import Any
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, pre_load
 
 from app.core.orders import Address, Debtor, Order, OrderLine, OrderSummary, TaxPrice
+from app.core.payment_facts import order_payment_fields
 from app.errors import OrderDataError
 
 MAX_DECIMALS = 6
@@ -235,6 +236,8 @@ class OrderSchema(Schema):
     archived = fields.Boolean(load_default=False, allow_none=True)
     shipping = fields.Raw(load_default=None)
     status_changed_at = fields.Raw(load_default=None)
+    payment_status = fields.Raw(load_default=None)
+    payment = fields.Raw(load_default=None)
 
     @pre_load
     def derive(self, data: Any, **kw: Any) -> Any:
@@ -271,7 +274,9 @@ class OrderSchema(Schema):
             status_changed_at=data["status_changed_at"],
             reference=data["reference"],
             archived=bool(data["archived"]),
+            **order_payment_fields(data["payment_status"], data["payment"]),
         )
+
 
 
 class OrderSummarySchema(Schema):

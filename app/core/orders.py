@@ -90,6 +90,11 @@ class Order:
     status_changed_at: dt.datetime | None = None  # shop-local time, naive
     reference: str = ""
     archived: bool = False
+    # The deprecated payment fields (NOTES.md §6.5): the fallback when the payments
+    # listing is empty or not offered (app/core/payments.py).
+    payment_status: str = ""  # new | pending | authorized | captured | refunded | …
+    payment_status_id: int | None = None  # payment.status.id: 1 Successful, 7 Refunded, …
+    payment_method: str = ""  # payment.method_name, e.g. "ideal", "in_arrears", "cash"
 
     @property
     def is_test(self) -> bool:

@@ -1,7 +1,8 @@
 """The store: every SQL statement of the connector, one module per aggregate.
 
 shops (a shop, its credentials and settings), bookings (the ledger of orders: which are
-booked, claimed, failed), runs (reconcile passes), users (who may log in). Each function
+booked, claimed, failed), payments (each capture or refund of an order, its own
+claim), runs (reconcile passes), users (who may log in). Each function
 owns its transaction; callers pass the engine and get typed rows back. ``db`` holds the
 tables and the engine.
 """
@@ -14,6 +15,7 @@ from app.crypto import Vault
 from app.store.alerts import AlertStore
 from app.store.bookings import BookingStore
 from app.store.history import HistoryStore
+from app.store.payments import PaymentStore
 from app.store.runs import RunStore
 from app.store.shops import ShopStore
 from app.store.users import UserStore
@@ -27,6 +29,7 @@ class Store:
         self.engine = engine
         self.shops = ShopStore(engine, vault)
         self.bookings = BookingStore(engine)
+        self.payments = PaymentStore(engine)
         self.runs = RunStore(engine, self.shops)
         self.users = UserStore(engine)
         self.history = HistoryStore(engine)  # booked rows and attempts (read side)

@@ -36,6 +36,7 @@ class BookingRecord:
     created_at: dt.datetime | None
     updated_at: dt.datetime | None
     booked_at: dt.datetime | None
+    payment_state: str | None = None  # app.states.OrderPayment, NULL when not tracked
 
 
 def record(row: Any) -> BookingRecord:

@@ -258,14 +258,17 @@ class BookingStore:
         return counts
 
     def page(self, shop_id: int, *, states: Iterable[BookingState] | None = None,
-             search: str | None = None, limit: int = 25,
-             offset: int = 0) -> tuple[list[BookingRecord], int]:
+             search: str | None = None, limit: int = 25, offset: int = 0,
+             payment_states: Iterable[str] | None = None) -> tuple[list[BookingRecord], int]:
         """A page of a shop's bookings (most recently changed first) and the total
         matching: ``states`` any of these, ``search`` a part of the order number (taken
         literally)."""
         where = [bookings.c.shop_id == shop_id]
         if states:
             where.append(bookings.c.state.in_([str(s) for s in states]))
+        if payment_states:  # "wacht op betaling" (app.states.OrderPayment)
+            where.append(bookings.c.payment_state.in_([str(s) for s in payment_states]))
+            where.append(bookings.c.state != str(State.FAILED))
         if search and search.strip():
             pattern = f"%{_like_escape(search.strip())}%"
             where.append(bookings.c.order_number.like(pattern, escape="\\"))

@@ -105,9 +105,42 @@ bookings = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False, default=utcnow,
            onupdate=utcnow),
     Column("booked_at", DateTime(timezone=True), nullable=True),
+    # app.states.OrderPayment: where the order's money stands (migration 0003).
+    Column("payment_state", String(10), nullable=True),
     UniqueConstraint("shop_id", "order_number", name="uq_bookings_shop_order_number"),
     UniqueConstraint("shop_id", "order_uuid", name="uq_bookings_shop_order_uuid"),
     Index("ix_bookings_shop_state", "shop_id", "state"),
+)
+
+# One row per money movement (capture or refund) of an order, its own claim: the invoice
+# and each payment are booked exactly once, separately (app/store/payments.py).
+payments = Table(
+    "payments",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("shop_id", Integer, ForeignKey("shops.id", ondelete="CASCADE"), nullable=False),
+    Column("order_number", String(50), nullable=False),
+    Column("payment_key", String(100), nullable=False),
+    Column("kind", String(10), nullable=False),  # capture | refund
+    Column("method", String(50), nullable=False, default=""),
+    Column("payment_date", Date, nullable=False),
+    Column("amount", Numeric(14, 2), nullable=False),  # signed: refunds negative
+    Column("ledger", String(10), nullable=True),
+    Column("state", String(10), nullable=False),  # app.states.PaymentState
+    Column("mutation_number", BigInteger, nullable=True),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("error_code", String(64), nullable=True),
+    Column("last_error", Text, nullable=True),
+    Column("reason", Text, nullable=True),
+    Column("claim_token", String(36), nullable=True),
+    Column("claimed_until", DateTime(timezone=True), nullable=True),
+    Column("uncertain", Boolean, nullable=False, default=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, default=utcnow),
+    Column("updated_at", DateTime(timezone=True), nullable=False, default=utcnow,
+           onupdate=utcnow),
+    Column("booked_at", DateTime(timezone=True), nullable=True),
+    UniqueConstraint("shop_id", "order_number", "payment_key",
+                     name="uq_payments_shop_order_key"),
 )
 
 reconcile_runs = Table(

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Flask
 
+from app.core.payment_facts import method_label
 from app.web.common import mask
 
 LOCAL_TZ = ZoneInfo("Europe/Amsterdam")
@@ -21,6 +22,19 @@ STATE_LABELS = {
     "posting": ("Wachtend", "wait"),
     "skipped": ("Overgeslagen", "muted"),
 }
+# A payment's state, and where an order's money stands: (label, css class).
+PAYMENT_LABELS = {
+    "booked": ("Geboekt", "ok"),
+    "failed": ("Mislukt", "bad"),
+    "held": ("Tegengehouden", "bad"),
+    "not_booked": ("Niet geboekt (zo ingesteld)", "muted"),
+    "pending": ("Wachtend", "wait"),
+    "posting": ("Wachtend", "wait"),
+    "retrying": ("Wachtend", "wait"),
+    "open": ("Wacht op betaling", "wait"),
+    "settled": ("Betaald", "ok"),
+}
+PAYMENT_KINDS = {"capture": "Ontvangst", "refund": "Terugbetaling"}
 SHOP_STATUS_LABELS = {
     "draft": ("Nog niet geïnstalleerd", "wait"),
     "active": ("Actief", "ok"),
@@ -78,5 +92,9 @@ def init_app(app: Flask) -> None:
         "shop_status_class": lambda s: shop_status(s)[1],
         "run_outcome": lambda o: RUN_OUTCOMES.get(o, o),
         "run_mode": lambda m: RUN_MODES.get(m, m),
+        "payment_label": lambda s: PAYMENT_LABELS.get(s, (s, ""))[0],
+        "payment_class": lambda s: PAYMENT_LABELS.get(s, ("", "muted"))[1],
+        "payment_kind": lambda k: PAYMENT_KINDS.get(k, k),
+        "method_label": method_label,
     }
     app.jinja_env.filters.update(table)

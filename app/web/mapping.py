@@ -1,6 +1,6 @@
 """"Instellingen" (the incumbent's "Stap 2 van 2"): the mapping table per tax treatment,
-the bookable statuses, debtors ledger, booking mode and payment term, and "Installeer de
-koppeling" (validate, save, activate)."""
+the bookable statuses, debtors ledger, booking mode and payment term, a ledger per payment
+method ("Betaalmethoden"), and "Installeer de koppeling" (validate, save, activate)."""
 
 from __future__ import annotations
 
@@ -18,12 +18,14 @@ from app.core.mapping_settings import (
     MODE_CASH,
     MODE_INVOICE,
     MODE_INVOICE_AND_PAYMENT,
+    NOT_BOOKED,
     MappingSettings,
     describe_treatment,
     validate,
 )
 from app.core.mutations import LedgerAccount
 from app.core.orders import OrderStatus
+from app.core.payment_facts import method_label
 from app.errors import ConnectorError
 from app.store.shops import Shop
 from app.web.common import explain, html_error, services, shop_or_404
@@ -35,6 +37,7 @@ from app.web.mapping_form import (
     parse,
     remove_rule,
 )
+from app.web.payment_methods import payment_methods
 
 bp = Blueprint("mapping", __name__)
 bp.register_error_handler(HTTPException, html_error)
@@ -55,6 +58,7 @@ class Remote:
 
     accounts: list[LedgerAccount] = field(default_factory=list)
     statuses: list[OrderStatus] = field(default_factory=list)
+    methods: list[tuple[str, str]] = field(default_factory=list)  # "Betaalmethoden"
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -83,6 +87,7 @@ def fetch_remote(shop: Shop) -> Remote:
         log.info("order statuses unavailable: %s", err)
         remote.problems.append("De orderstatussen konden niet uit Mijnwebwinkel worden "
                                "gehaald: " + explain(err, timeout))
+    remote.methods = payment_methods(shop)
     return remote
 
 
@@ -112,12 +117,23 @@ def _render(shop: Shop, mapping: MappingSettings, remote: Remote,
         errors=errors, btw_codes=_btw_codes(shop), income_types=INCOME_TYPES,
         income_labels=INCOME_LABELS, modes=[(m, MODE_LABELS[m]) for m in BOOKING_MODES],
         describe=describe_treatment, standard=STANDARD_TREATMENTS,
-        oss_countries=OSS_COUNTRIES, **extra,
+        oss_countries=OSS_COUNTRIES, NOT_BOOKED=NOT_BOOKED,
+        methods=_methods_with_settings(remote.methods, mapping), **extra,
     ), status
 
 
+def _methods_with_settings(methods: list[tuple[str, str]],
+                           mapping: MappingSettings) -> list[tuple[str, str]]:
+    """The shop's methods, plus any that already has a setting."""
+    known = dict(methods)
+    for method in mapping.payment_ledgers:
+        known.setdefault(method, method_label(method))
+    return sorted(known.items(), key=lambda item: item[1].lower())
+
+
 def _used_ledgers(mapping: MappingSettings) -> set[str]:
-    codes = {mapping.debtors_ledger, mapping.payment_ledger}
+    codes = {mapping.debtors_ledger, mapping.payment_ledger,
+             *(c for c in mapping.payment_ledgers.values() if c != NOT_BOOKED)}
     for rule in mapping.rules:
         codes.update(rule.ledgers.values())
     return {c for c in codes if c}

@@ -2,7 +2,7 @@
 
 Pure (no Flask, no I/O). Field names match ``mapping_settings.validate``'s error keys:
 ``rules.<treatment>.btw_code``, ``rules.<treatment>.<income type>``, ``debtors_ledger``,
-``booking_mode``, ``payment_ledger``, ``payment_term_days``, ``bookable_statuses``.
+``booking_mode``, ``payment_ledgers.<method>``, ``payment_term_days``, ``bookable_statuses``.
 """
 
 from __future__ import annotations
@@ -84,7 +84,7 @@ def parse(form: Form, base: MappingSettings,
         rules=ordered_rules(rules),
         debtors_ledger=(form.get("debtors_ledger") or "").strip(),
         booking_mode=(form.get("booking_mode") or "").strip(),
-        payment_ledger=(form.get("payment_ledger") or "").strip(),
+        payment_ledgers=_payment_ledgers(form, base),
         payment_term_days=term,
         bookable_statuses=_statuses(form.getlist("bookable_statuses"), known_statuses,
                                     "bookable_statuses", errors),
@@ -92,6 +92,24 @@ def parse(form: Form, base: MappingSettings,
                                   "credit_statuses", errors),
     )
     return settings, errors
+
+
+def _payment_ledgers(form: Form, base: MappingSettings) -> dict[str, str]:
+    """``payment_ledgers.<method>``: a ledger code, "-" (niet boeken) or empty (not
+    mapped: its payments are held back). Methods the form does not show keep theirs."""
+    ledgers = dict(base.payment_ledgers)
+    for key in form:
+        if not key.startswith("payment_ledgers."):
+            continue
+        method = key.removeprefix("payment_ledgers.").strip().lower()
+        value = (form.get(key) or "").strip()
+        if not method or len(method) > 50:
+            continue
+        if value:
+            ledgers[method] = value
+        else:
+            ledgers.pop(method, None)
+    return ledgers
 
 
 def add_oss_rule(settings: MappingSettings, country: str,

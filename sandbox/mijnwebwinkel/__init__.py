@@ -1,7 +1,8 @@
 """A Mijnwebwinkel (MyOnlineStore Connect) API simulator: a WSGI app, shops in memory.
 
 Implements ``GET /v{1|2-beta}/orders``, ``/orders/count``, ``/orders/<n>``,
-``/orderstatuses`` and ``/store`` with the vendor spec's parameters and its token auth
+``/orders/<n>/payments`` (sandbox/mijnwebwinkel/payments.py), ``/payment/stores/<store>/
+gateways``, ``/orderstatuses`` and ``/store`` with the vendor spec's parameters and its token auth
 (query parameters ``token`` and ``partner_token``). In the default mode every
 response validates against the vendor's spec (``sandbox/mijnwebwinkel_openapi.json``);
 with ``quirks=True`` orders come in the live shape of NOTES.md §10 (string numbers,
@@ -33,6 +34,8 @@ HTTP control API (other processes): ``POST /_sandbox/shops`` ``{token, name}``;
 ``POST /_sandbox/shops/<token>/orders`` ``{count, seed, kinds, start}`` (generate)
 and/or ``{orders: [...]}``; ``GET /_sandbox/shops/<token>/orders``;
 ``POST /_sandbox/shops/<token>/orders/<n>/status`` ``{status, at}``;
+``POST /_sandbox/shops/<token>/orders/<n>/payments`` ``{action, amount, at, method}``
+(capture, refund, fail, authorize; Python: ``shop.pay(n, "capture", at=…)``);
 ``POST /_sandbox/shops/<token>/revoke``; ``POST /_sandbox/faults`` (``Faults.configure``
 JSON) and ``GET /_sandbox/faults``.
 """

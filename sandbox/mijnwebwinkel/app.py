@@ -15,6 +15,7 @@ from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from sandbox.faults import Fault, Faults, drop_connection
+from sandbox.mijnwebwinkel.payments import GATEWAYS
 from sandbox.mijnwebwinkel.shops import (
     ORDER_STATUSES,
     BadRequest,
@@ -132,6 +133,33 @@ class MijnwebwinkelSimulator:
                 if order is None or (is_test_order(order) and not bool_arg(request.args, "test")):
                     return _error(404, "Not Found", f"Order {number} not found")
                 return self._render(order)
+
+        @route("/orders/<number>/payments", "order_payments")
+        def order_payments(shop: Shop, number: str) -> Any:
+            with self.lock:
+                order = shop.orders.get(number)
+                if order is None or is_test_order(order):
+                    return _error(404, "Not Found", f"Order {number} not found")
+                listing = shop.payments.listing(order)
+            embed = {e.strip() for e in request.args.get("embed", "").split(",")}
+            if "mutations" not in embed:
+                for payment in listing:
+                    payment.pop("mutations", None)
+            return {"payments": listing}
+
+        @route("/payment/stores/<store>/gateways", "payment_methods")
+        def payment_methods(shop: Shop, store: str) -> Any:
+            if store not in ("me", shop.id):
+                return _error(404, "Not Found", f"Store {store} not found")
+            with self.lock:
+                seen = {str((o.get("payment") or {}).get("method_name") or "")
+                        for o in shop.orders.values()} - {""}
+            gateways: dict[str, list[dict[str, Any]]] = {}
+            for method in sorted(seen):
+                gateways.setdefault(GATEWAYS.get(method, "mollie"), []).append(
+                    {"name": method, "displayName": method, "settings": {}})
+            return {"gateways": [{"name": name, "displayName": name, "websiteUrl": "",
+                                  "methods": methods} for name, methods in gateways.items()]}
 
         @route("/orderstatuses", "order_statuses", partner_only=True)
         def order_statuses(shop: None) -> Any:
@@ -285,6 +313,22 @@ class MijnwebwinkelSimulator:
                 raise _NotFound(f"no order {number}")
             at = dt.datetime.fromisoformat(body["at"]) if body.get("at") else None
             return jsonify(shop.set_status(number, int(body["status"]), at))
+
+        @app.post("/_sandbox/shops/<token>/orders/<number>/payments")
+        def pay(token: str, number: str) -> Any:
+            """``{action: capture|refund|fail|authorize, amount (minor units), at, method}``;
+            ``{payments: [...]}`` replaces the listing."""
+            shop, body = shop_or_404(token), request.get_json(force=True) or {}
+            if number not in shop.orders:
+                raise _NotFound(f"no order {number}")
+            if "payments" in body:
+                with self.lock:
+                    shop.payments.set(number, body["payments"])
+                return jsonify({"payments": body["payments"]})
+            at = dt.datetime.fromisoformat(body["at"]) if body.get("at") else None
+            amount = int(body["amount"]) if body.get("amount") is not None else None
+            return jsonify(shop.pay(number, str(body["action"]), at=at, amount=amount,
+                                    method=body.get("method")))
 
         @app.post("/_sandbox/shops/<token>/revoke")
         def revoke(token: str) -> Any:

@@ -13,6 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sandbox import order_factory
+from sandbox.mijnwebwinkel.payments import PaymentBook
 
 SHOP_TZ = ZoneInfo("Europe/Amsterdam")
 
@@ -71,6 +72,7 @@ class Shop:
         self.id = str(uuid.uuid4())
         self.revoked = False
         self.orders: dict[str, dict[str, Any]] = {}
+        self.payments = PaymentBook(self.id)
 
     def __repr__(self) -> str:  # never the token
         return f"Shop(name={self.name!r}, orders={len(self.orders)})"
@@ -131,6 +133,16 @@ class Shop:
             order["status_changed_date"] = local.date().isoformat()
             order["status_changed_time"] = local.strftime("%H:%M:%S")
             return order
+
+
+    def pay(self, number: int | str, action: str, *, at: dt.datetime | None = None,
+            amount: int | None = None, method: str | None = None) -> dict[str, Any]:
+        """capture / refund / fail / authorize a payment of an order (minor units);
+        ``at`` defaults to the simulator's clock."""
+        with self._lock:
+            order = self.orders[str(number)]
+            return self.payments.act(order, action, at=at or self._clock(), amount=amount,
+                                     method=method)
 
 
 class Filters:

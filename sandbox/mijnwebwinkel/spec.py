@@ -21,6 +21,13 @@ RESPONSE_SCHEMAS: dict[str, dict[str, Any]] = {
         "items": {"$ref": "#/components/schemas/OrderStatus"},
     },
     "store": {"$ref": "#/components/schemas/Store"},
+    "order_payments": {
+        "type": "object",
+        "required": ["payments"],
+        "properties": {"payments": {"type": "array",
+                                    "items": {"$ref": "#/components/schemas/Payment"}}},
+    },
+    "payment_methods": {"$ref": "#/components/schemas/StorePaymentGateways"},
 }
 
 

@@ -9,11 +9,13 @@ from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
+from werkzeug.datastructures import MultiDict
 
 from app.config import Settings
 from app.core.mutations import LedgerAccount
 from app.core.order_schema import parse_order
 from app.core.orders import Order, OrderStatus, Store
+from app.core.payment_facts import PaymentFacts, facts_from_order
 from app.crypto import Vault, generate_key
 from app.errors import BookkeepingAuthError, OrderNotFoundError, ShopAuthError
 from app.queue import get_queue
@@ -57,6 +59,14 @@ class FakeShopApi:
 
     def order_statuses(self) -> list[OrderStatus]:
         return list(STATUSES)
+
+    def payment_methods(self) -> list[tuple[str, str]]:
+        self._check()
+        return [("ideal", "iDEAL"), ("cash", "Contant"), ("webshop_giftcard", "Cadeaubon")]
+
+    def order_payments(self, number: str) -> PaymentFacts | None:
+        self._check()
+        return facts_from_order(self.get_order(number))
 
     def get_order(self, number: str) -> Order:
         self._check()
@@ -161,3 +171,35 @@ def add_shop(client: FlaskClient, **overrides: str) -> Any:
 def new_shop(web: Web, client: FlaskClient) -> int:
     response = add_shop(client)
     return int(response.location.split("/")[-2])
+
+
+def form_values(page: str) -> MultiDict[str, str]:
+    """What a browser would submit for the form as rendered (selected/checked values)."""
+    values: MultiDict[str, str] = MultiDict()
+    for name, value in re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page):
+        values.add(name, value)
+    for match in re.finditer(r'<select name="([^"]+)".*?</select>', page, re.S):
+        chosen = re.search(r'<option value="([^"]*)"[^>]*selected', match.group(0))
+        values.add(match.group(1), chosen.group(1) if chosen else "")
+    for name, value in re.findall(
+            r'<input type="checkbox" name="([^"]+)" value="([^"]+)"\s+checked', page):
+        values.add(name, value)
+    term = re.search(r'name="payment_term_days"[^>]*value="([^"]*)"', page, re.S)
+    values.add("payment_term_days", term.group(1) if term else "")
+    values.pop("csrf_token", None)
+    return values
+
+
+def submit(client: FlaskClient, shop_id: int, action: str = "install",
+           **changes: Any) -> Any:
+    url = f"/koppelingen/{shop_id}/instellingen"
+    page = client.get(url).get_data(as_text=True)
+    data = form_values(page)
+    for key, value in changes.items():
+        if isinstance(value, list):
+            data.setlist(key, value)
+        else:
+            data[key] = value
+    data["action"] = action
+    data["csrf_token"] = csrf(client, url)
+    return client.post(url, data=data)

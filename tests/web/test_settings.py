@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import html as htmllib
-import re
 from typing import Any
 
 import pytest
@@ -14,39 +13,7 @@ from app.core.mapping_settings import INCOME_TYPES, MappingSettings
 from app.states import ShopStatus
 from app.store.shops import Shop
 from app.web.mapping_form import add_oss_rule, ordered_rules, parse, remove_rule
-from tests.web.helpers import Web, csrf, new_shop, shop_of
-
-
-def form_values(page: str) -> MultiDict[str, str]:
-    """What a browser would submit for the form as rendered (selected/checked values)."""
-    values: MultiDict[str, str] = MultiDict()
-    for name, value in re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page):
-        values.add(name, value)
-    for match in re.finditer(r'<select name="([^"]+)".*?</select>', page, re.S):
-        chosen = re.search(r'<option value="([^"]*)"[^>]*selected', match.group(0))
-        values.add(match.group(1), chosen.group(1) if chosen else "")
-    for name, value in re.findall(
-            r'<input type="checkbox" name="([^"]+)" value="([^"]+)"\s+checked', page):
-        values.add(name, value)
-    term = re.search(r'name="payment_term_days"[^>]*value="([^"]*)"', page, re.S)
-    values.add("payment_term_days", term.group(1) if term else "")
-    values.pop("csrf_token", None)
-    return values
-
-
-def submit(client: FlaskClient, shop_id: int, action: str = "install",
-           **changes: Any) -> Any:
-    url = f"/koppelingen/{shop_id}/instellingen"
-    page = client.get(url).get_data(as_text=True)
-    data = form_values(page)
-    for key, value in changes.items():
-        if isinstance(value, list):
-            data.setlist(key, value)
-        else:
-            data[key] = value
-    data["action"] = action
-    data["csrf_token"] = csrf(client, url)
-    return client.post(url, data=data)
+from tests.web.helpers import Web, csrf, form_values, new_shop, shop_of, submit
 
 
 def text(response: Any) -> str:
@@ -94,8 +61,8 @@ def test_install_saves_and_activates(web: Web, client: FlaskClient, shop_id: int
      "Grootboekrekening 9999 bestaat niet in uw e-Boekhouden."),
     ({"bookable_statuses": []}, "bookable_statuses", "Kies minstens één orderstatus"),
     ({"bookable_statuses": ["3", "77"]}, "bookable_statuses", "Kies alleen orderstatussen"),
-    ({"booking_mode": "cash", "payment_ledger": ""}, "payment_ledger",
-     "Kies een grootboekrekening voor ontvangen betalingen"),
+    ({"booking_mode": "cash", "payment_ledgers.ideal": "9999"}, "payment_ledgers.ideal",
+     "Grootboekrekening 9999 bestaat niet in uw e-Boekhouden."),
     ({"payment_term_days": "veertien"}, "payment_term_days", "aantal dagen"),
     ({"debtors_ledger": ""}, "debtors_ledger", "Kies een grootboekrekening voor debiteuren"),
 ])

@@ -36,6 +36,7 @@ from app.clients.mijnwebwinkel.transport import (
 )
 from app.core.order_schema import parse_order, parse_order_summary
 from app.core.orders import Order, OrderStatus, OrderSummary, Store
+from app.core.payment_facts import PaymentFacts, parse_payments
 from app.errors import OrderDataError, UpstreamRejectedError, UpstreamUnavailableError
 
 if TYPE_CHECKING:
@@ -149,6 +150,27 @@ class MijnwebwinkelClient:
 
     def store(self) -> Store:
         return wire.store(self._get("store", "store"))
+
+    def order_payments(self, number: str) -> PaymentFacts | None:
+        """``GET /orders/{number}/payments?embed=mutations``; None when the listing is not
+        offered (HTTP 404 or another refusal) so the caller falls back on the order's
+        deprecated fields. Transient failures raise as for any call."""
+        number = str(number).strip()
+        try:
+            data = self._get("order_payments", f"orders/{quote(number, safe='')}/payments",
+                             {"embed": "mutations"})
+        except UpstreamRejectedError as err:  # 404 and other 4xx; not auth (it raises)
+            log.info("mijnwebwinkel order_payments %s: no listing (%s)", number, err.code)
+            return None
+        try:
+            return parse_payments(data)
+        except ValueError:
+            raise bad_shape("order_payments", "expected a list of payments") from None
+
+    def payment_methods(self) -> list[tuple[str, str]]:
+        """The shop's payment methods as (name, display name), from
+        ``GET /payment/stores/me/gateways``."""
+        return wire.payment_methods(self._get("payment_methods", "payment/stores/me/gateways"))
 
     # -- paging -----------------------------------------------------------------------
 

@@ -75,6 +75,21 @@ def store(data: Any) -> Store:
     )
 
 
+def payment_methods(data: Any) -> list[tuple[str, str]]:
+    """The answer of ``GET /payment/stores/{store}/gateways``: every method of every
+    gateway, as (name, display name), each name once."""
+    gateways = unwrap_list(data, "gateways")
+    if gateways is None:
+        raise bad_shape("payment_methods", "expected a list of gateways")
+    methods: dict[str, str] = {}
+    for gateway in gateways:
+        for method in (gateway.get("methods") or []) if isinstance(gateway, dict) else []:
+            name = str(method.get("name") or "").split(":", 1)[0].strip().lower()
+            if name:
+                methods.setdefault(name, str(method.get("displayName") or name))
+    return list(methods.items())
+
+
 def count(data: Any) -> int:
     """The answer of ``GET /orders/count``."""
     value = data.get("count") if isinstance(data, dict) else data
