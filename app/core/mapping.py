@@ -1,7 +1,7 @@
 """PURE: one Mijnwebwinkel order + the shop's settings → what to book in e-Boekhouden.
 
 No Flask, Redis, SQL or network here; everything is decided from the two arguments, so
-``tests/test_mapping.py`` can cover every rule with plain tables.
+``tests/core/test_mapping_*.py`` can cover every rule with plain tables.
 
 Rules (see docs/booking-rules.md for the reasoning):
 - Every VAT slice of every order line is placed by its tax treatment (domestic rate,

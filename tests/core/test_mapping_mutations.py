@@ -1,0 +1,131 @@
+"""map_order mutations: descriptions, booking modes and the wire fields."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+
+from app.core.mapping import (
+    map_order,
+)
+from app.core.mapping_settings import (
+    MODE_CASH,
+    MODE_INVOICE,
+    MODE_INVOICE_AND_PAYMENT,
+)
+from app.core.mutations import Soort
+from tests.factories import (
+    DEFAULT,
+    PSP,
+    D,
+    booked,
+    debtor,
+    fmt,
+    line,
+    order,
+    settings,
+)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "description"),
+    [
+        ({"status": 10}, "Creditnota 2001 - Truus Voorbeeldig"),
+        ({"credited_order_number": 1000},
+         "Creditnota 2001 bij bestelling 1000 - Truus Voorbeeldig"),
+        ({}, "Mijnwebwinkel bestelling 2001 - Truus Voorbeeldig"),
+        ({"debtor": debtor(company="Voorbeeldig BV")},
+         "Mijnwebwinkel bestelling 2001 - Voorbeeldig BV"),
+        ({"debtor": {"email": "x@example.com"}}, "Mijnwebwinkel bestelling 2001"),
+    ],
+)
+def test_description(overrides: dict[str, Any], description: str) -> None:
+    result = booked(map_order(order(number=2001, **overrides), DEFAULT))
+    assert result.mutations[0].description == description
+
+
+def test_long_description_is_shortened_not_refused() -> None:
+    parsed = order(number="9" * 50, debtor=debtor(name="N" * 100, company="C" * 100))
+    result = booked(map_order(parsed, DEFAULT))
+    description = result.mutations[0].description
+    assert description == f"Mijnwebwinkel bestelling {'9' * 50} - {'C' * 100}"
+    long_credit = order(number="9" * 50, credited_order_number="8" * 50,
+                        debtor=debtor(company="C" * 100))
+    description = booked(map_order(long_credit, DEFAULT)).mutations[0].description
+    assert len(description) == 200
+    assert description.endswith("…")
+    assert booked(map_order(long_credit, DEFAULT)).mutations[0].invoice_number == "9" * 50
+
+
+# --- booking modes -------------------------------------------------------------------------
+
+MODE_LINES = [line("article", "121.00", 21), line("shipping", "6.05", 21)]
+
+
+@pytest.mark.parametrize("credit", [False, True], ids=["order", "credit"])
+@pytest.mark.parametrize(
+    ("mode", "soorts", "ledgers"),
+    [
+        (MODE_INVOICE, [Soort.FACTUUR_VERSTUURD], ["1300"]),
+        (MODE_INVOICE_AND_PAYMENT, [Soort.FACTUUR_VERSTUURD, Soort.FACTUURBETALING_ONTVANGEN],
+         ["1300", PSP]),
+        (MODE_CASH, [Soort.GELD_ONTVANGEN], [PSP]),
+    ],
+)
+def test_booking_modes(mode: str, soorts: list[Soort], ledgers: list[str], credit: bool) -> None:
+    mapping = settings(booking_mode=mode, payment_ledger=PSP)
+    parsed = order(*MODE_LINES, number=3001, **({"status": 10} if credit else {}))
+    result = booked(map_order(parsed, mapping))
+    total = D("-127.05") if credit else D("127.05")
+    assert result.total == total
+    assert [m.soort for m in result.mutations] == soorts
+    assert [m.ledger for m in result.mutations] == ledgers
+    for mutation in result.mutations:
+        assert mutation.invoice_number == "3001"
+        assert mutation.relation_code == result.relation.code
+        assert mutation.date == dt.date(2025, 3, 14)
+        assert mutation.in_ex_btw == "IN"
+        assert mutation.total == total
+    sales = result.mutations[0]
+    sign = "-" if credit else ""
+    assert [fmt(r) for r in sales.rows] == [
+        f"HOOG_VERK_21 8010 {sign}121.00 {sign}100.00 {sign}21.00",
+        f"HOOG_VERK_21 8000 {sign}6.05 {sign}5.00 {sign}1.05",
+    ]
+    if mode == MODE_INVOICE_AND_PAYMENT:
+        payment = result.mutations[1]
+        assert [fmt(r) for r in payment.rows] == [f"GEEN 1300 {sign}127.05 {sign}127.05 0.00"]
+        assert payment.description.startswith("Betaling ")
+        assert payment.payment_term_days is None
+    if mode == MODE_CASH:
+        assert sales.payment_term_days is None
+    else:
+        assert sales.payment_term_days == 14
+
+
+def test_invoice_mutation_fields() -> None:
+    mapping = settings(debtors_ledger="1310", payment_term_days=30)
+    parsed = order(line("article", "12.10", 21), number="2025-0042")
+    result = booked(map_order(parsed, mapping))
+    (invoice,) = result.mutations
+    wire = invoice.to_wire()
+    assert wire["Soort"] == "FactuurVerstuurd"
+    assert wire["Rekening"] == "1310"
+    assert wire["Factuurnummer"] == "2025-0042"
+    assert wire["RelatieCode"] == result.relation.code
+    assert wire["Datum"] == dt.date(2025, 3, 14)
+    assert wire["InExBTW"] == "IN"
+    assert wire["Betalingstermijn"] == "30"
+    assert wire["MutatieRegels"] == [{
+        "BedragInvoer": D("12.10"), "BedragExclBTW": D("10.00"), "BedragBTW": D("2.10"),
+        "BedragInclBTW": D("12.10"), "BTWCode": "HOOG_VERK_21", "BTWPercentage": D("21"),
+        "TegenrekeningCode": "8010", "KostenplaatsID": 0,
+    }]
+
+
+@pytest.mark.parametrize("mode", [MODE_INVOICE_AND_PAYMENT, MODE_CASH])
+def test_payment_modes_use_the_configured_ledger(mode: str) -> None:
+    result = booked(map_order(order(), settings(booking_mode=mode, payment_ledger="1020")))
+    assert result.mutations[-1].ledger == "1020"
