@@ -24,6 +24,7 @@ from app.core.mapping_settings import (
     BTW_CODE_RATES,
     KORTING,
     OMZET,
+    OSS_VAT,
     VERZENDKOSTEN,
     MappingSettings,
     TaxRule,
@@ -324,8 +325,12 @@ def check_order_rows(lines: list[dict[str, Any]], overrides: dict[str, Any],
     assert len(result.mutations) == 1
 
 
-def oss(country: str, rate: int, code: str = "AFW_VERK", ledger: str = "8020") -> TaxRule:
-    return rule(oss_key(country, D(rate)), code, ledger)
+def oss(country: str, rate: int, code: str = "GEEN", ledger: str = "8020",
+        vat_ledger: str = "1620") -> TaxRule:
+    """An OSS row as the settings page documents it: net revenue at 0% on ``ledger``, the
+    destination country's VAT on the balance-sheet ledger ``vat_ledger``."""
+    found = rule(oss_key(country, D(rate)), code, ledger)
+    return TaxRule(found.treatment, found.btw_code, {**found.ledgers, OSS_VAT: vat_ledger})
 
 
 def fixture_order(name: str, **changes: Any) -> Order:
@@ -347,3 +352,26 @@ INCUMBENT = settings(
 )
 OSS_DE = settings(oss("DE", 19), oss("DE", 7))
 OSS_FR = settings(oss("FR", 20, ledger="8000"))
+DEVIATING_20 = settings(rule("rate:20", "AFW_VERK", "8000"))  # a deviating rate, for rounding
+
+
+def b2b_eu(country: str = "BE", taxnumber: str = "BE0123456789") -> dict[str, Any]:
+    """Order fields of an intra-EU B2B sale with reverse-charged VAT."""
+    return {"tax_strategy": "reverse_charged_vat", "tax_region": country,
+            "business_model": "B2B",
+            "debtor": debtor(company="Klant BV", taxnumber=taxnumber, country_code=country),
+            "shipping": [{"country": {"isocode": country}}]}
+
+
+def export_to(country: str = "US") -> dict[str, Any]:
+    """Order fields of a sale across the EU border (0%, export)."""
+    return {"tax_strategy": "zero_percent", "tax_region": country,
+            "shipping": [{"country": {"isocode": country}}]}
+
+
+def vat_per_rate(result: Booking | Skip) -> dict[Decimal, Decimal]:
+    """The booked VAT per rate (as the invoice states it), over the sales mutation's rows."""
+    per_rate: dict[Decimal, Decimal] = defaultdict(Decimal)
+    for row in booked(result).mutations[0].rows:
+        per_rate[row.btw_percentage.normalize()] += row.amount_vat
+    return dict(per_rate)

@@ -233,6 +233,7 @@ class OrderSchema(Schema):
     credited_order_number = OptionalOrderNumber(load_default=None, allow_none=True)
     reference = Text(load_default="")
     archived = fields.Boolean(load_default=False, allow_none=True)
+    payment_status = Text(load_default="")
     shipping = fields.Raw(load_default=None)
     status_changed_at = fields.Raw(load_default=None)
 
@@ -271,6 +272,7 @@ class OrderSchema(Schema):
             status_changed_at=data["status_changed_at"],
             reference=data["reference"],
             archived=bool(data["archived"]),
+            payment_status=data["payment_status"].lower(),
         )
 
 

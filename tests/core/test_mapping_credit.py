@@ -16,10 +16,12 @@ from app.core.mapping_settings import (
 from app.core.mutations import Soort
 from tests.factories import (
     DEFAULT,
+    DEVIATING_20,
     KORTING_8900,
     OSS_DE,
-    OSS_FR,
+    b2b_eu,
     booked,
+    export_to,
     line,
     order,
     rows,
@@ -72,14 +74,14 @@ CREDIT_CASES: list[tuple[str, list[dict[str, Any]], dict[str, Any], MappingSetti
       line("article", "-0.10", 21, id="c")],
      {"status": 10}, DEFAULT, ["HOOG_VERK_21 8010 -0.30 -0.25 -0.05"]),
     ("exact-half-cent-rounds-away-from-zero", [line("article", "-0.03", 20)],
-     {"status": 10, "tax_region": "FR"}, OSS_FR, ["AFW_VERK 8000 -0.03 -0.02 -0.01"]),
+     {"status": 10}, DEVIATING_20, ["AFW_VERK 8000 -0.03 -0.02 -0.01"]),
     ("reverse-charge", [line("article", "100.00", 0)],
-     {"status": 10, "tax_strategy": "reverse_charged_vat"}, DEFAULT,
+     {"status": 10, **b2b_eu()}, DEFAULT,
      ["BI_EU_VERK 8000 -100.00 -100.00 0.00"]),
-    ("export", [line("article", "-100.00", 0)], {"status": 10, "tax_strategy": "zero_percent"},
+    ("export", [line("article", "-100.00", 0)], {"status": 10, **export_to()},
      DEFAULT, ["BU_EU_VERK 8000 -100.00 -100.00 0.00"]),
     ("oss", [line("article", "119.00", 19)], {"status": 10, "tax_region": "DE"}, OSS_DE,
-     ["AFW_VERK 8020 -119.00 -100.00 -19.00"]),
+     ["GEEN 8020 -100.00 -100.00 0.00", "GEEN 1620 -19.00 -19.00 0.00"]),
 ]
 
 

@@ -20,13 +20,18 @@ from tests.factories import (
     booked,
     fixture_order,
     rows,
+    vat_per_rate,
 )
 
 # --- the two captured fixtures -------------------------------------------------------------
 
-SPEC_ROWS = ["HOOG_VERK_21 8010 30.75 25.41 5.34", "LAAG_VERK_9 8000 9.96 9.14 0.82",
+# The spec example states 9% 0.83 and 21% 6.50 in price.tax, while one row per ledger would
+# book 0.82 and 6.51: the 8010 and 9% rows are split at an order line on the same ledger
+# (8010 still 30.75, 8000 at 9% still 9.96), each row on the standard relation.
+SPEC_ROWS = ["HOOG_VERK_21 8010 15.00 12.40 2.60", "HOOG_VERK_21 8010 15.75 13.02 2.73",
+             "LAAG_VERK_9 8000 9.75 8.94 0.81", "LAAG_VERK_9 8000 0.21 0.19 0.02",
              "HOOG_VERK_21 8000 6.74 5.57 1.17"]
-
+SPEC_VAT = {D(9): D("0.83"), D(21): D("6.50")}
 
 
 def test_spec_example_is_a_credit_note_in_a_status_that_is_not_booked() -> None:
@@ -43,9 +48,12 @@ def test_spec_example_as_credit_note(status: int) -> None:
     result = booked(map_order(fixture_order(SPEC, status=status), DEFAULT))
     assert result.kind == "credit"
     assert result.total == D("-47.45")
-    assert rows(result) == ["HOOG_VERK_21 8010 -30.75 -25.41 -5.34",
-                            "LAAG_VERK_9 8000 -9.96 -9.14 -0.82",
+    assert rows(result) == ["HOOG_VERK_21 8010 -15.00 -12.40 -2.60",
+                            "HOOG_VERK_21 8010 -15.75 -13.02 -2.73",
+                            "LAAG_VERK_9 8000 -9.75 -8.94 -0.81",
+                            "LAAG_VERK_9 8000 -0.21 -0.19 -0.02",
                             "HOOG_VERK_21 8000 -6.74 -5.57 -1.17"]
+    assert vat_per_rate(result) == {rate: -vat for rate, vat in SPEC_VAT.items()}
     assert result.mutations[0].description.startswith("Creditnota 27 bij bestelling 28")
 
 
@@ -57,8 +65,8 @@ def test_spec_example_without_credited_order_number(status: int) -> None:
     assert result.kind == "order"
     assert result.total == D("47.45")
     assert rows(result) == SPEC_ROWS
-    # the rows' VAT matches the shop's own VAT summary (0.83 + 6.50)
-    assert sum(r.amount_vat for r in result.mutations[0].rows) == sum(t.amount for t in spec.tax)
+    # the VAT per rate is the shop's own VAT summary: 9% 0.83 and 21% 6.50
+    assert vat_per_rate(result) == SPEC_VAT == {t.rate: t.amount for t in spec.tax}
     invoice = result.mutations[0]
     assert (invoice.invoice_number, invoice.date, invoice.ledger) == ("27", dt.date(2015, 11, 3),
                                                                      "1300")

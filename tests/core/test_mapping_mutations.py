@@ -76,7 +76,8 @@ MODE_LINES = [line("article", "121.00", 21), line("shipping", "6.05", 21)]
 )
 def test_booking_modes(mode: str, soorts: list[Soort], ledgers: list[str], credit: bool) -> None:
     mapping = settings(booking_mode=mode, payment_ledger=PSP)
-    parsed = order(*MODE_LINES, number=3001, **({"status": 10} if credit else {}))
+    # status 2 (Verzonden): not known to be paid, so an invoice gets a payment term
+    parsed = order(*MODE_LINES, number=3001, status=10 if credit else 2)
     result = booked(map_order(parsed, mapping))
     total = D("-127.05") if credit else D("127.05")
     assert result.total == total
@@ -99,15 +100,15 @@ def test_booking_modes(mode: str, soorts: list[Soort], ledgers: list[str], credi
         assert [fmt(r) for r in payment.rows] == [f"GEEN 1300 {sign}127.05 {sign}127.05 0.00"]
         assert payment.description.startswith("Betaling ")
         assert payment.payment_term_days is None
-    if mode == MODE_CASH:
-        assert sales.payment_term_days is None
-    else:
+    if mode == MODE_INVOICE and not credit:
         assert sales.payment_term_days == 14
+    else:  # cash, paid at once, or a credit note: no payment term
+        assert sales.payment_term_days is None
 
 
 def test_invoice_mutation_fields() -> None:
     mapping = settings(debtors_ledger="1310", payment_term_days=30)
-    parsed = order(line("article", "12.10", 21), number="2025-0042")
+    parsed = order(line("article", "12.10", 21), number="2025-0042", status=2)
     result = booked(map_order(parsed, mapping))
     (invoice,) = result.mutations
     wire = invoice.to_wire()

@@ -111,11 +111,14 @@ ROW_CASES: list[RowCase] = [
      [line("article", "12.10", 21), line("article", "10.90", 9), line("discount", "-10.90", 9)],
      {}, DEFAULT,
      ["HOOG_VERK_21 8010 12.10 10.00 2.10"]),
-    # --- other line types are revenue at their own rate
-    ("custom-and-unknown-types",
-     [line("custom", "12.10", 21), line("gift_wrap", "2.42", 21)], {}, DEFAULT,
+    # --- other line types are revenue at their own rate once the shop maps them
+    # (unknown types are refused unless mapped: test_mapping_line_types.py)
+    ("custom-and-mapped-unknown-type",
+     [line("custom", "12.10", 21), line("gift_wrap", "2.42", 21)], {},
+     settings(line_type_ledgers={"gift_wrap": "8010"}),
      ["HOOG_VERK_21 8010 14.52 12.00 2.52"]),
-    ("unknown-type-at-9", [line("deposit", "1.09", 9)], {}, DEFAULT,
+    ("mapped-unknown-type-at-9", [line("deposit", "1.09", 9)], {},
+     settings(line_type_ledgers={"deposit": "8000"}),
      ["LAAG_VERK_9 8000 1.09 1.00 0.09"]),
     # --- the incumbent's own screen ("Stap 2 van 2")
     ("incumbent-0-verl-verk", [line("article", "10.00", 0)], {}, INCUMBENT,

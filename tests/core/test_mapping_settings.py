@@ -22,7 +22,6 @@ from app.core.mapping_settings import (
     VERZENDKOSTEN,
     MappingSettings,
     TaxRule,
-    oss_key,
     rate_key,
     validate,
 )
@@ -90,7 +89,8 @@ VALIDATE_CASES: list[tuple[str, MappingSettings, set[str] | None, dict[str, str]
      {"rules.reverse_charge.btw_code":
       "BTW-code HOOG_VERK_21 hoort bij 21%, niet bij BTW verlegd (B2B binnen de EU)."}),
     ("oss-fixed-code-wrong-rate", settings(oss("DE", 19, code="HOOG_VERK_21")), None,
-     {"rules.oss:DE:19.btw_code": "BTW-code HOOG_VERK_21 hoort bij 21%, niet bij OSS DE 19%."}),
+     {"rules.oss:DE:19.btw_code": "e-Boekhouden heeft geen OSS-code; kies bij OSS DE 19% een "
+      "0%-code (GEEN) en een grootboekrekening te betalen OSS-btw voor de buitenlandse btw."}),
     ("cash-without-payment-ledger", settings(booking_mode=MODE_CASH), None,
      {"payment_ledger": "Kies een grootboekrekening voor ontvangen betalingen (bank/PSP)."}),
     ("invoice-and-payment-without-ledger", settings(booking_mode=MODE_INVOICE_AND_PAYMENT), None,
@@ -131,7 +131,8 @@ def test_validate(mapping: MappingSettings, known: set[str] | None,
 
 @pytest.mark.parametrize(("code", "rate"), [(c, r) for c, r in BTW_CODE_RATES.items()])
 def test_every_known_code_validates_at_its_rate(code: str, rate: Decimal | None) -> None:
-    treatment = rate_key(rate) if rate is not None else oss_key("DE", D("19"))
+    # codes without a fixed rate (AFW, AFW_VERK) are deviating Dutch rates, not OSS codes
+    treatment = rate_key(rate) if rate is not None else rate_key(D("5.5"))
     assert validate(settings(rule(treatment, code))) == {}
 
 

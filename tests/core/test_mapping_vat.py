@@ -11,7 +11,7 @@ from app.core.mapping_settings import (
 )
 from tests.factories import (
     DEFAULT,
-    OSS_FR,
+    DEVIATING_20,
     RowCase,
     check_order_rows,
     line,
@@ -38,9 +38,9 @@ ROUNDING_CASES: list[RowCase] = [
      ["LAAG_VERK_9 8000 0.06 0.06 0.00"]),
     ("0.07-at-9", [line("article", "0.07", 9)], {}, DEFAULT,
      ["LAAG_VERK_9 8000 0.07 0.06 0.01"]),
-    ("exact-half-cent-rounds-up", [line("article", "0.03", 20)], {"tax_region": "FR"}, OSS_FR,
+    ("exact-half-cent-rounds-up", [line("article", "0.03", 20)], {}, DEVIATING_20,
      ["AFW_VERK 8000 0.03 0.02 0.01"]),
-    ("exact-half-cent-0.09", [line("article", "0.09", 20)], {"tax_region": "FR"}, OSS_FR,
+    ("exact-half-cent-0.09", [line("article", "0.09", 20)], {}, DEVIATING_20,
      ["AFW_VERK 8000 0.09 0.07 0.02"]),
     ("large-amount", [line("article", "12345.67", 21)], {}, DEFAULT,
      ["HOOG_VERK_21 8010 12345.67 10203.03 2142.64"]),

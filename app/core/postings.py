@@ -1,0 +1,68 @@
+"""PURE: the e-Boekhouden mutations that carry a booking's rows, per booking mode.
+
+``invoice``: FactuurVerstuurd on the debtors ledger. ``invoice_and_payment``: that plus
+FactuurbetalingOntvangen on the bank/PSP ledger. ``cash``: one GeldOntvangen. Credit notes
+and orders already paid carry no payment term (Betalingstermijn).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from app.core.mapping_settings import MODE_CASH, MODE_INVOICE_AND_PAYMENT, MappingSettings
+from app.core.mutations import Mutation, MutationRow, Soort
+from app.core.orders import Order
+from app.core.relations import invoice_address
+
+ZERO = Decimal("0")
+MAX_DESCRIPTION = 200
+PAID_STATUSES = frozenset({3, 6})  # Betaald, Betaald & afgehaald (NOTES.md §7)
+
+
+def mutations(
+    order: Order,
+    settings: MappingSettings,
+    rows: tuple[MutationRow, ...],
+    relation_code: str,
+    total: Decimal,
+    credit: bool,
+    number: str,
+) -> tuple[Mutation, ...]:
+    description = description_of(order, credit)
+    if settings.booking_mode == MODE_CASH:
+        return (
+            Mutation(Soort.GELD_ONTVANGEN, order.date, settings.payment_ledger, number,
+                     description, rows, relation_code=relation_code),
+        )
+    paid = (order.payment_status == "captured" or order.status in PAID_STATUSES
+            or settings.booking_mode == MODE_INVOICE_AND_PAYMENT)
+    invoice = Mutation(
+        Soort.FACTUUR_VERSTUURD, order.date, settings.debtors_ledger, number,
+        description, rows, relation_code=relation_code,
+        payment_term_days=None if credit or paid else settings.payment_term_days,
+    )
+    if settings.booking_mode != MODE_INVOICE_AND_PAYMENT or total == ZERO:
+        return (invoice,)
+    payment_row = MutationRow(total, total, ZERO, "GEEN", ZERO, settings.debtors_ledger)
+    head, _, rest = description.partition(" ")
+    lowered = head if head == "Mijnwebwinkel" else head.lower()
+    payment = Mutation(
+        Soort.FACTUURBETALING_ONTVANGEN, order.date, settings.payment_ledger, number,
+        f"Betaling {lowered} {rest}"[:MAX_DESCRIPTION], (payment_row,),
+        relation_code=relation_code,
+    )
+    return (invoice, payment)
+
+
+def description_of(order: Order, credit: bool) -> str:
+    """Omschrijving: ours to write, so it is shortened to fit rather than refused."""
+    if credit and order.credited_order_number:
+        head = f"Creditnota {order.number} bij bestelling {order.credited_order_number}"
+    elif credit:
+        head = f"Creditnota {order.number}"
+    else:
+        head = f"Mijnwebwinkel bestelling {order.number}"
+    address = invoice_address(order)
+    name = address.company or address.name
+    text = f"{head} - {name}" if name else head
+    return text if len(text) <= MAX_DESCRIPTION else text[: MAX_DESCRIPTION - 1] + "…"
