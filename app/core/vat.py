@@ -5,8 +5,11 @@ booking comes out the same whether or not e-Boekhouden recomputes a row's VAT fr
 amount and code. Rounding per row can still miss the invoice's VAT for a rate that is
 spread over several rows (article on 8010 + shipping on 8000), or that the shop rounded
 per line. Then a row is split in two on the same ledger, first at an order line's
-boundary, else at a cent amount, until the rate's VAT is the invoice's. The amount per
-ledger, the VAT per rate and the total never move. See docs/booking-rules.md.
+boundary (or into one row per order line when that is how the shop rounded), else by
+splitting off small equal amounts, until the rate's VAT is the invoice's. Only when no
+split on the rows' own ledgers can carry it (tiny amounts) does one cent move between two
+of the rate's ledgers. The VAT per rate and the total never move. See
+docs/booking-rules.md.
 """
 
 from __future__ import annotations
@@ -19,9 +22,10 @@ from app.core.mutations import CENT, MutationRow, money
 from app.errors import MappingError
 
 ZERO = Decimal("0")
-# A cent split is looked for among the first amounts of a row; the rounding pattern of a
-# rate with two decimals repeats well within this many cents.
-MAX_CENT_SEARCH = 25_000
+# Small rows are looked for among the first amounts of a row; the rounding pattern of a
+# rate with up to two decimals repeats within 10,000 + 100 × rate cents.
+MAX_CENT_SEARCH = 12_500
+MAX_PIECES = 12
 
 
 def vat_of(incl: Decimal, rate: Decimal) -> Decimal:
@@ -119,16 +123,60 @@ def _vat(pieces: list[Bucket]) -> Decimal:
 
 
 def _split_to(group: list[Bucket], wanted: Decimal) -> list[list[Bucket]] | None:
-    """Per bucket, the rows it becomes so that the group's VAT is ``wanted``."""
+    """Per bucket, the rows it becomes so that the group's VAT is ``wanted``; as a last
+    resort one cent moves between two of the rate's ledgers (tiny amounts on two ledgers
+    whose rows cannot carry the rate's VAT otherwise)."""
+    found = _split_within(group, wanted)
+    if found is not None:
+        return found
+    for source in range(len(group)):
+        for target in range(len(group)):
+            moved = _move_cent(group, source, target)
+            found = None if moved is None else _split_within(moved, wanted)
+            if found is not None:
+                return found
+    return None
+
+
+def _move_cent(group: list[Bucket], source: int, target: int) -> list[Bucket] | None:
+    """``group`` with one cent of amount moved from ``source`` to ``target`` (same sign
+    side: a row may shrink to nothing, never change sign)."""
+    if source == target or group[source].amount == ZERO:
+        return None
+    cent = CENT if group[source].amount > ZERO else -CENT
+    if group[target].amount * cent < ZERO:
+        return None
+    moved = list(group)
+    moved[source] = _with_cent(group[source], -cent)
+    moved[target] = _with_cent(group[target], cent)
+    return moved
+
+
+def _with_cent(bucket: Bucket, cent: Decimal) -> Bucket:
+    """``bucket`` with ``cent`` added to its largest part (a part the size of the move
+    may become nothing; no part changes sign)."""
+    if not bucket.parts:
+        return Bucket(bucket.code, bucket.ledger, bucket.rate, (cent,))
+    index = max(range(len(bucket.parts)), key=lambda i: abs(bucket.parts[i]))
+    parts = list(bucket.parts)
+    parts[index] += cent
+    return Bucket(bucket.code, bucket.ledger, bucket.rate, tuple(parts))
+
+
+def _split_within(group: list[Bucket], wanted: Decimal) -> list[list[Bucket]] | None:
+    """Per bucket, rows on its own ledger so that the group's VAT is ``wanted``."""
     pieces = [[b] for b in group]
-    for _ in range(sum(len(b.parts) for b in group) + len(group) + 1):
+    for _ in range(sum(len(b.parts) for b in group) + 1):
         missing = wanted - sum((_vat(p) for p in pieces), ZERO)
         if missing == ZERO:
             return pieces
-        step = CENT if missing > ZERO else -CENT
-        if not (_split_at_line(pieces, step) or _split_at_cent(pieces, step)):
-            return None
-    return None
+        if not _split_at_line(pieces, CENT if missing > ZERO else -CENT):
+            break
+    per_line = [[Bucket(b.code, b.ledger, b.rate, (part,)) for part in b.parts if part]
+                for b in group]
+    if sum((_vat(p) for p in per_line), ZERO) == wanted:
+        return per_line  # the shop rounded per line: one row per order line
+    return pieces if _split_off_cents(pieces, wanted) else None
 
 
 def _gain(whole: Bucket, part: Decimal) -> Decimal:
@@ -151,21 +199,28 @@ def _split_at_line(pieces: list[list[Bucket]], step: Decimal) -> bool:
     return False
 
 
-def _split_at_cent(pieces: list[list[Bucket]], step: Decimal) -> bool:
-    """Split a small amount off a row (same ledger) when that moves the VAT by ``step``."""
-    for rows in pieces:
-        for index, row in enumerate(rows):
-            amount = row.amount
-            unit = CENT if amount > ZERO else -CENT
-            limit = min(int(abs(amount) / CENT) - 1, MAX_CENT_SEARCH)
-            for cents in range(1, limit + 1):
-                part = unit * cents
-                if _gain(row, part) == step:
-                    rows[index:index + 1] = [
-                        Bucket(row.code, row.ledger, row.rate, (amount - part,)),
-                        Bucket(row.code, row.ledger, row.rate, (part,)),
-                    ]
-                    return True
+def _split_off_cents(pieces: list[list[Bucket]], wanted: Decimal) -> bool:
+    """Split k equal small amounts off one row (same ledger) so that the VAT comes out at
+    ``wanted``: each small row's rounding moves the total by up to half a cent."""
+    current = sum((_vat(p) for p in pieces), ZERO)
+    most = min(int(abs(wanted - current) / CENT) * 2 + 2, MAX_PIECES)
+    for count in range(1, most + 1):
+        for rows in pieces:
+            for index, row in enumerate(rows):
+                amount = row.amount
+                unit = CENT if amount > ZERO else -CENT
+                base = current - vat_of(amount, row.rate)
+                limit = min(int(abs(amount) / CENT) // (count + 1), MAX_CENT_SEARCH)
+                for cents in range(1, limit + 1):
+                    part = unit * cents
+                    rest = amount - part * count
+                    total = base + vat_of(rest, row.rate) + vat_of(part, row.rate) * count
+                    if total == wanted:
+                        rows[index:index + 1] = [
+                            Bucket(row.code, row.ledger, row.rate, (rest,)),
+                            *[Bucket(row.code, row.ledger, row.rate, (part,))] * count,
+                        ]
+                        return True
     return False
 
 
