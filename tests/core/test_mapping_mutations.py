@@ -16,6 +16,7 @@ from app.core.mapping_settings import (
     MODE_INVOICE_AND_PAYMENT,
 )
 from app.core.mutations import Soort
+from app.errors import MappingError
 from tests.factories import (
     DEFAULT,
     PSP,
@@ -130,3 +131,74 @@ def test_invoice_mutation_fields() -> None:
 def test_payment_modes_use_the_configured_ledger(mode: str) -> None:
     result = booked(map_order(order(), settings(booking_mode=mode, payment_ledger="1020")))
     assert result.mutations[-1].ledger == "1020"
+
+
+# --- invoice number, payment term, descriptions ---------------------------------------------
+
+@pytest.mark.parametrize("mode", [MODE_INVOICE, MODE_INVOICE_AND_PAYMENT, MODE_CASH])
+@pytest.mark.parametrize(("invoice_format", "number"), [
+    ("{number}", "7001"), ("W1-{number}", "W1-7001"), ("{number}-W2", "7001-W2"),
+])
+def test_every_mutation_carries_the_formatted_invoice_number(mode: str, invoice_format: str,
+                                                             number: str) -> None:
+    mapping = settings(booking_mode=mode, payment_ledger=PSP, invoice_format=invoice_format)
+    result = booked(map_order(order(number=7001), mapping))
+    assert result.invoice_number == number
+    assert result.order_number == "7001"
+    for mutation in result.mutations:
+        assert mutation.invoice_number == number
+        assert mutation.to_wire()["Factuurnummer"] == number
+        assert "bestelling 7001" in mutation.description
+
+
+@pytest.mark.parametrize(("number", "invoice_format", "booked_ok"), [
+    ("9" * 50, "{number}", True),
+    ("9" * 47, "W1-{number}", True),
+    ("9" * 48, "W1-{number}", False),
+    ("9" * 51, "{number}", False),
+])
+def test_invoice_number_at_most_50(number: str, invoice_format: str, booked_ok: bool) -> None:
+    mapping = settings(invoice_format=invoice_format)
+    if booked_ok:
+        assert len(booked(map_order(order(number=number), mapping)).invoice_number) <= 50
+    else:
+        with pytest.raises(MappingError, match="langer dan 50 tekens"):
+            map_order(order(number=number), mapping)
+
+
+# (order overrides, booking mode, payment term on the invoice)
+TERM_CASES: list[tuple[str, dict[str, Any], str, int | None]] = [
+    ("shipped-not-paid", {"status": 2}, MODE_INVOICE, 14),
+    ("status-betaald", {"status": 3}, MODE_INVOICE, None),
+    ("status-betaald-afgehaald", {"status": 6}, MODE_INVOICE, None),
+    ("payment-captured", {"status": 2, "payment_status": "captured"}, MODE_INVOICE, None),
+    ("payment-pending", {"status": 2, "payment_status": "pending"}, MODE_INVOICE, 14),
+    ("credit-note", {"status": 10}, MODE_INVOICE, None),
+    ("credited-order", {"status": 2, "credited_order_number": 7000}, MODE_INVOICE, None),
+    ("paid-at-once", {"status": 2}, MODE_INVOICE_AND_PAYMENT, None),
+    ("cash", {"status": 2}, MODE_CASH, None),
+]
+
+
+@pytest.mark.parametrize(("overrides", "mode", "term"),
+                         [pytest.param(ov, m, t, id=i) for i, ov, m, t in TERM_CASES])
+def test_payment_term_only_on_unpaid_invoices(overrides: dict[str, Any], mode: str,
+                                              term: int | None) -> None:
+    mapping = settings(booking_mode=mode, payment_ledger=PSP)
+    invoice = booked(map_order(order(**overrides), mapping)).mutations[0]
+    assert invoice.payment_term_days == term
+    assert invoice.to_wire()["Betalingstermijn"] == (None if term is None else str(term))
+
+
+@pytest.mark.parametrize(("overrides", "description"), [
+    ({}, "Betaling Mijnwebwinkel bestelling 2001 - Truus Voorbeeldig"),
+    ({"status": 10}, "Betaling creditnota 2001 - Truus Voorbeeldig"),
+    ({"credited_order_number": 1000},
+     "Betaling creditnota 2001 bij bestelling 1000 - Truus Voorbeeldig"),
+])
+def test_mijnwebwinkel_keeps_its_capital(overrides: dict[str, Any], description: str) -> None:
+    mapping = settings(booking_mode=MODE_INVOICE_AND_PAYMENT, payment_ledger=PSP)
+    result = booked(map_order(order(number=2001, **overrides), mapping))
+    assert result.mutations[1].description == description
+    for mutation in result.mutations:
+        assert "mijnwebwinkel" not in mutation.description

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from app.core.mapping import map_order
 from app.core.mapping_settings import (
     BETAALKOSTEN,
     BTW_CODE_RATES,
@@ -22,9 +23,11 @@ from app.core.mapping_settings import (
     VERZENDKOSTEN,
     MappingSettings,
     TaxRule,
+    invoice_number,
     rate_key,
     validate,
 )
+from app.errors import MappingError
 from tests.factories import (
     DEFAULT,
     INCUMBENT,
@@ -32,6 +35,7 @@ from tests.factories import (
     OSS_DE,
     PSP,
     D,
+    order,
     oss,
     rule,
     settings,
@@ -191,3 +195,68 @@ def test_with_rule_replaces_the_treatment() -> None:
     assert DEFAULT.rule("rate:0") is not None
     assert DEFAULT.rule("rate:0").btw_code == "GEEN"  # type: ignore[union-attr]
     assert changed.rule("oss:DE:19") is None
+
+
+# --- invoice-number format and line-type ledgers ------------------------------------------
+
+@pytest.mark.parametrize(("invoice_format", "problem"), [
+    ("{number}", None),
+    ("W1-{number}", None),
+    ("{number}/W1", None),
+    ("MWW{number}-NL", None),
+    ("W" * 40 + "{number}", None),
+    ("W1-", "precies één keer {number}"),
+    ("{number}-{number}", "precies één keer {number}"),
+    ("W1-{nummer}{number}", "zonder accolades"),
+    (" W1-{number}", "spaties aan begin en eind"),
+    ("W1\t{number}", "zonder accolades of spaties"),
+    ("W" * 41 + "{number}", "50 tekens"),
+])
+def test_invoice_format(invoice_format: str, problem: str | None) -> None:
+    errors = validate(settings(invoice_format=invoice_format))
+    if problem is None:
+        assert "invoice_format" not in errors
+    else:
+        assert problem in errors["invoice_format"]
+
+
+def test_invoice_number_fills_in_the_order_number() -> None:
+    assert invoice_number("{number}", "7001") == "7001"
+    assert invoice_number("W1-{number}", "7001") == "W1-7001"
+    assert invoice_number("{number}/B", "T-1") == "T-1/B"
+
+
+@pytest.mark.parametrize(("ledgers", "errors"), [
+    ({"gift_card": "1650"}, {}),
+    ({"gift_card": ""}, {"line_types.gift_card":
+                         "Kies een grootboekrekening voor orderregels 'gift_card'."}),
+    ({"gift_card": "16500000000"}, {"line_types.gift_card":
+                                    "Grootboekcode 16500000000 is langer dan 10 tekens."}),
+    ({"x" * 41: "1650"}, {f"line_types.{'x' * 41}": f"Onbekende soort orderregel {'x' * 41!r}."}),
+])
+def test_line_type_ledgers_are_validated(ledgers: dict[str, str],
+                                         errors: dict[str, str]) -> None:
+    assert validate(settings(line_type_ledgers=ledgers)) == errors
+
+
+def test_unknown_line_type_ledger_against_the_chart() -> None:
+    problems = validate(settings(line_type_ledgers={"gift_card": "1650"}), KNOWN)
+    assert problems == {"line_types.gift_card":
+                        "Grootboekrekening 1650 bestaat niet in uw e-Boekhouden."}
+
+
+def test_new_settings_roundtrip_and_defaults() -> None:
+    mapping = settings(invoice_format="W1-{number}", line_type_ledgers={"gift_card": "1650"})
+    assert MappingSettings.from_json(json.loads(json.dumps(mapping.to_json()))) == mapping
+    old = MappingSettings.from_json({"debtors_ledger": "1300"})  # stored before these fields
+    assert old.invoice_format == "{number}"
+    assert old.line_type_ledgers == {}
+    normalised = MappingSettings.from_json({"invoice_format": " W1-{number} ",
+                                            "line_type_ledgers": {" Gift_Card ": " 1650 "}})
+    assert normalised.invoice_format == "W1-{number}"
+    assert normalised.line_type_ledgers == {"gift_card": "1650"}
+
+
+def test_incomplete_invoice_format_refuses_to_book() -> None:
+    with pytest.raises(MappingError, match="invoice_format"):
+        map_order(order(), settings(invoice_format="W1-"))
