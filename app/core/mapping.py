@@ -272,7 +272,7 @@ def _missing_rule_message(order: Order, treatment: str, rate: Decimal) -> str:
         return (
             f"Bestelling {order.number} is een OSS-verkoop naar {country} tegen "
             f"{rate_text(rate)}% btw, en daarvoor is nog niets ingesteld. e-Boekhouden kent "
-            f"geen OSS-code: voeg bij Instellingen een regel voor {country} "
+            f"geen OSS-code. Voeg bij Instellingen een regel voor {country} "
             f"{rate_text(rate)}% toe (omzet op een OSS-omzetrekening met een 0%-code, de "
             "btw op een balansrekening 'te betalen OSS-btw')."
         )

@@ -161,7 +161,7 @@ ERROR_CASES: list[tuple[str, Any, MappingSettings, list[str]]] = [
      order_json(line("article", "12.10", 21), tax_strategy="something_new", tax_region="DE"),
      DEFAULT, ["OSS-verkoop naar DE"]),
     ("oss-unmapped", order_json(line("article", "119.00", 19), tax_region="DE"), DEFAULT,
-     ["OSS-verkoop naar DE tegen 19% btw", "voeg bij Instellingen een regel voor DE 19%",
+     ["OSS-verkoop naar DE tegen 19% btw", "Voeg bij Instellingen een regel voor DE 19%",
       "geen OSS-code"]),
     ("oss-other-rate-unmapped", order_json(line("article", "10.70", 7), tax_region="DE"),
      settings(oss("DE", 19)), ["DE tegen 7%"]),
