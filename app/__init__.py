@@ -8,11 +8,13 @@ from flask import Flask, jsonify
 from werkzeug.exceptions import HTTPException
 
 from app.config import INSTANCE_DIR, Settings
+from app.logs import install_redaction
 from app.services import Services, build_services
 
 
 def create_app(settings: Settings | None = None, services: Services | None = None) -> Flask:
     settings = settings or (services.settings if services else Settings.from_env())
+    install_redaction()  # gunicorn configures logging itself; the filters are still ours
     app = Flask(__name__, instance_path=str(INSTANCE_DIR))
     app.config.update(
         SECRET_KEY=settings.secret_key or None,

@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sys
-from decimal import Decimal
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -17,12 +16,15 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
-from app import shops
 from app.core.mapping import Booking, map_order
 from app.core.mapping_settings import MappingSettings, validate
-from app.core.mutations import Mutation, Relation
 from app.core.order_schema import parse_order
+from app.core.preview import preview_json
 from app.errors import ConnectorError, MappingError, OrderDataError
+from app.reconcile import run_pass
+from app.states import RunMode, RunOutcome, ShopStatus
+from app.store.shops import MIN_EB_USERNAME as MIN_USERNAME
+from app.store.shops import Credentials, webhook_url
 
 shops_cli = AppGroup("shops", help="Register and list shops.")
 
@@ -57,41 +59,6 @@ def load_mapping(path: str | None) -> MappingSettings:
     return mapping
 
 
-def _wire(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return str(value.quantize(Decimal("0.01")))
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, list):
-        return [_wire(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _wire(v) for k, v in value.items() if v is not None}
-    return value
-
-
-def preview_json(booking: Booking) -> dict[str, Any]:
-    """The booking with e-Boekhouden's own field names; amounts as 2-decimal strings."""
-    def mutation(m: Mutation) -> dict[str, Any]:
-        wire = _wire(m.to_wire())
-        for row in wire["MutatieRegels"]:  # a percentage, not an amount
-            row["BTWPercentage"] = _percentage(row["BTWPercentage"])
-        return dict(wire)
-
-    def relation(r: Relation) -> dict[str, Any]:
-        wire = _wire(r.to_wire(dt.date.today()))
-        for key in ("ID", "AddDatum", "Gb_ID", "GeenEmail", "NieuwsbriefgroepenCount"):
-            wire.pop(key, None)
-        return dict(wire)
-
-    return {"mutations": [mutation(m) for m in booking.mutations],
-            "relation": relation(booking.relation)}
-
-
-def _percentage(text: str) -> str:
-    value = Decimal(text).normalize()
-    return format(value, "f")
-
-
 @click.command("preview")
 @click.argument("order_file")
 @click.option("--mapping", "mapping_file", help="Mapping settings JSON (default: the "
@@ -120,7 +87,7 @@ def preview_command(order_file: str, mapping_file: str | None) -> None:
 @click.argument("order_number")
 def book_command(shop_id: int, order_number: str) -> None:
     """Book one order now (synchronously) and print the outcome."""
-    from app.pipeline import book_order
+    from app.pipeline import book_order  # builds on services: imported when used
 
     services = current_app.extensions["services"]
     shop = services.load_shop(shop_id)
@@ -148,21 +115,20 @@ def book_command(shop_id: int, order_number: str) -> None:
 def shops_add(name: str, mww_token: str, eb_username: str, eb_code1: str, eb_code2: str,
               mapping_file: str | None, inactive: bool) -> None:
     """Register a shop (credentials stored encrypted); prints its webhook URL and secret."""
-    if len(eb_username.strip()) < 6:
-        fail("the e-Boekhouden username must be at least 6 characters")
+    if len(eb_username.strip()) < MIN_USERNAME:
+        fail(f"the e-Boekhouden username must be at least {MIN_USERNAME} characters")
     mapping = load_mapping(mapping_file)
     services = current_app.extensions["services"]
-    creds = shops.Credentials(mww_token.strip(), eb_username.strip(), eb_code1.strip(),
-                              eb_code2.strip())
-    with services.engine.begin() as conn:
-        shop_id, secret = shops.register(
-            conn, services.vault, name=name.strip(), credentials=creds, mapping=mapping,
-            status=shops.DRAFT if inactive else shops.ACTIVE)
-        shop = shops.load(conn, services.vault, shop_id)
+    creds = Credentials(mww_token.strip(), eb_username.strip(), eb_code1.strip(),
+                        eb_code2.strip())
+    shop_id, secret = services.store.shops.register(
+        name=name.strip(), credentials=creds, mapping=mapping,
+        status=ShopStatus.DRAFT if inactive else ShopStatus.ACTIVE)
+    shop = services.load_shop(shop_id)
     assert shop is not None
     click.echo(json.dumps({
-        "id": shop_id, "name": shop.name, "status": shop.status,
-        "webhook_url": shops.webhook_url(services.settings.public_base_url, shop.webhook_key),
+        "id": shop_id, "name": shop.name, "status": str(shop.status),
+        "webhook_url": webhook_url(services.settings.public_base_url, shop.webhook_key),
         "webhook_secret": secret,
     }, indent=2))
 
@@ -171,14 +137,10 @@ def shops_add(name: str, mww_token: str, eb_username: str, eb_code1: str, eb_cod
 @with_appcontext
 def shops_list() -> None:
     """List shops (no secrets)."""
-    from app import ledger
-
     services = current_app.extensions["services"]
-    with services.engine.connect() as conn:
-        rows = ledger.list_shops(conn)
-    for row in rows:
-        url = shops.webhook_url(services.settings.public_base_url, row.webhook_key)
-        click.echo(f"{row.id}\t{row.status}\t{row.name}\t{url}")
+    for shop in services.store.shops.all():
+        url = webhook_url(services.settings.public_base_url, shop.webhook_key)
+        click.echo(f"{shop.id}\t{shop.status}\t{shop.name}\t{url}")
 
 
 def _iso(value: str | None, name: str) -> dt.datetime | None:
@@ -205,26 +167,24 @@ def _iso(value: str | None, name: str) -> dt.datetime | None:
 def reconcile_command(shop_id: int | None, since: str | None, until: str | None,
                       dry_run: bool) -> None:
     """Run one reconcile pass now and print its run record (JSON, one line per shop)."""
-    # The reconciler package builds on app; importing it here, lazily, keeps app free of it
-    # at import time.
-    from app import ledger
-    from reconciler.reconcile import BACKFILL, MANUAL, run_pass
-
     services = current_app.extensions["services"]
     start, end = _iso(since, "since"), _iso(until, "until")
-    with services.engine.connect() as conn:
-        rows = ([ledger.get_shop(conn, shop_id)] if shop_id is not None
-                else ledger.list_shops(conn, [shops.ACTIVE, shops.AUTH_FAILED]))
-    if not rows or rows[0] is None:
-        fail(f"no shop with id {shop_id}" if shop_id is not None else "no active shops")
+    if shop_id is not None:
+        one = services.load_shop(shop_id)
+        if one is None:
+            fail(f"no shop with id {shop_id}")
+        shops = [one]
+    else:
+        shops = services.store.shops.booking()
+        if not shops:
+            fail("no active shops")
     failed = False
-    for row in rows:
-        assert row is not None
-        shop = services.load_shop(row.id)
-        mode = BACKFILL if start is not None and shop.watermark is None else MANUAL
-        result = run_pass(services, shop, mode=mode, since=start, until=end, dry_run=dry_run)
+    for shop in shops:
+        backfill = start is not None and shop.watermark is None
+        result = run_pass(services, shop, mode=RunMode.BACKFILL if backfill else RunMode.MANUAL,
+                          since=start, until=end, dry_run=dry_run)
         click.echo(json.dumps(result.as_dict(), default=str, ensure_ascii=False))
-        failed |= result.outcome in ("failed", "locked")
+        failed |= result.outcome in (RunOutcome.FAILED, RunOutcome.LOCKED)
     sys.exit(1 if failed else 0)
 
 

@@ -18,6 +18,29 @@ from app.errors import ConfigError
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 INSTANCE_DIR = PROJECT_ROOT / "instance"
 
+# --- Timeouts and lifetimes, named once -------------------------------------------------
+# Environment-tunable ones are Settings fields below; these are fixed by design.
+HOUR = 3600
+DAY = 24 * HOUR
+BOOKING_JOB_TIMEOUT = 300          # one booking job (a few API calls) may run this long
+BOOKING_RESULT_TTL = HOUR          # RQ keeps a finished booking job's result
+BOOKING_FAILURE_TTL = 7 * DAY      # and a failed one, for the dashboard
+# Transient failures are retried over about 1.5 hours; after that the row stays
+# "retrying" and the hourly pass re-enqueues it, so nothing is ever dropped.
+BOOKING_RETRY_INTERVALS = (10, 30, 60, 180, 600, 1800, 3600)
+SCHEDULER_GRACE_SECONDS = 60       # a scheduled retry this late has no scheduler left
+RECONCILE_JOB_TIMEOUT = 15 * 60    # one reconcile pass job
+RECONCILE_RESULT_TTL = HOUR
+RECONCILE_FAILURE_TTL = DAY
+RECONCILE_LOCK_SECONDS = 15 * 60   # a shop's pass lock; expires if its holder dies
+CLOCK_TICK_SECONDS = 5.0           # how often the clock looks at its schedule
+WEBHOOK_ID_TTL = 73 * HOUR         # Standard Webhooks senders retry for up to ~3 days
+EBOEKHOUDEN_SESSION_TTL = 20 * 60  # a shared SOAP session id is reused this long
+WEBHOOK_SHOP_CACHE_SECONDS = 5.0   # a disabled/rotated shop shows at the webhook this late
+WEBHOOK_SECRET_GRACE = DAY         # a rotated webhook secret keeps working this long
+LOGIN_FAILURE_WINDOW = 15 * 60     # wrong logins are counted per address this long
+DEFAULT_LEASE_SECONDS = 300        # a booking claim older than this counts as dead
+
 REQUIRED_IN_PRODUCTION = ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "ENCRYPTION_KEY",
                           "PUBLIC_BASE_URL")
 
@@ -49,7 +72,7 @@ class Settings:
     reconcile_interval_seconds: int = 3600
     reconcile_lookback_hours: int = 24
     reconcile_overlap_minutes: int = 15
-    booking_lease_seconds: int = 300  # how long a claim may post before it counts as dead
+    booking_lease_seconds: int = DEFAULT_LEASE_SECONDS  # a claim older than this is dead
     log_format: str = "text"  # "json" in production
     log_level: str = "INFO"
 

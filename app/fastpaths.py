@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 
 from redis import Redis
 
-WEBHOOK_ID_TTL = 73 * 3600  # Standard Webhooks senders retry for up to ~3 days
+from app.config import EBOEKHOUDEN_SESSION_TTL, WEBHOOK_ID_TTL
 
 
 def _booked_key(shop_id: int) -> str:
@@ -95,7 +95,7 @@ class SessionStore:
     live ``TTL`` seconds and a session error makes the client reopen once anyway.
     """
 
-    TTL = 20 * 60
+    TTL = EBOEKHOUDEN_SESSION_TTL
 
     def __init__(self, redis: Redis, shop_id: int, username: str) -> None:
         self.redis = redis

@@ -2,7 +2,9 @@
 
 Context (shop, order, job ids) travels in ``extra={...}`` and is printed on every line.
 Secrets never reach a log call: clients redact URLs and hold credentials in fields with
-``repr=False``.
+``repr=False``. What other libraries log (urllib3's request lines carry the Mijnwebwinkel
+tokens) is redacted by filters that :func:`install_redaction` adds: every process calls
+it once at start (``configure_logging`` does, and ``create_app`` for the web).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from app.clients.mijnwebwinkel import install_log_filter
 from app.config import Settings
 
 CONTEXT_KEYS = ("shop_id", "order", "job_id", "mutation", "run_id", "mode")
@@ -59,7 +62,13 @@ class TextFormatter(logging.Formatter):
         return f"{line} {context}" if context else line
 
 
+def install_redaction() -> None:
+    """Add the log filters that keep secrets out of third-party log records. Idempotent."""
+    install_log_filter()
+
+
 def configure_logging(settings: Settings) -> None:
+    install_redaction()
     handler = logging.StreamHandler(sys.stdout)
     if settings.log_format == "json":
         handler.setFormatter(JsonFormatter())

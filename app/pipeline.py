@@ -1,6 +1,6 @@
 """The booking pipeline: one order number in, booked exactly once (or a recorded reason).
 
-Called by the RQ job (``worker.jobs.book_order``) and by ``flask book``. Steps:
+Called by the RQ job (``worker.jobs.book_order_job``) and by ``flask book``. Steps:
 
 1. Redis says booked → done (no API call at all).
 2. Fetch the order from Mijnwebwinkel (the notification was only a hint).
@@ -20,7 +20,6 @@ from __future__ import annotations
 import logging
 from dataclasses import asdict, dataclass
 
-from app import ledger
 from app.clients import BookkeepingApi
 from app.core.mapping import Booking, Skip, map_order
 from app.core.mutations import Mutation, Relation, Soort
@@ -36,8 +35,9 @@ from app.errors import (
     UpstreamUnavailableError,
 )
 from app.services import Services
-from app.shops import Shop
-from app.store.db import transaction
+from app.states import BookingState
+from app.store.bookings import Claim, OrderFacts
+from app.store.shops import Shop
 
 log = logging.getLogger(__name__)
 
@@ -58,9 +58,8 @@ def book_order(services: Services, shop: Shop, order_number: str) -> Outcome:
         return Outcome("already_booked", order_number)
     if order_number.upper().startswith("T-"):  # test orders: never booked, never fetched
         reason = f"Bestelling {order_number} is een testbestelling."
-        with transaction(services.engine) as conn:
-            ledger.record_outcome_without_claim(conn, shop.id, order_number,
-                                                state=ledger.SKIPPED, reason=reason)
+        services.store.bookings.record_unclaimed(shop.id, order_number,
+                                                 state=BookingState.SKIPPED, reason=reason)
         return Outcome("skipped", order_number, reason=reason)
     try:
         order = services.shop_api(shop).get_order(order_number)
@@ -74,59 +73,54 @@ def book_order(services: Services, shop: Shop, order_number: str) -> Outcome:
     except MappingError as err:
         return _fail_unbookable(services, shop, order_number, err, order)
     if isinstance(decision, Skip):
-        with transaction(services.engine) as conn:
-            ledger.record_outcome_without_claim(
-                conn, shop.id, order_number, state=ledger.SKIPPED, reason=decision.reason,
-                order_uuid=order.uuid, order_date=order.date, total=order.total)
+        services.store.bookings.record_unclaimed(
+            shop.id, order_number, state=BookingState.SKIPPED, reason=decision.reason,
+            facts=OrderFacts(order.uuid, total=order.total, date=order.date))
         return Outcome("skipped", order_number, reason=decision.reason)
 
-    with transaction(services.engine) as conn:
-        claim = ledger.claim(conn, shop.id, order_number, order_uuid=order.uuid,
-                             kind=decision.kind, total=decision.total,
-                             order_date=order.date, lease_seconds=services.lease_seconds)
-    if claim == ledger.BOOKED:
+    claim = services.store.bookings.claim(
+        shop.id, order_number, OrderFacts(order.uuid, decision.kind, decision.total, order.date),
+        lease_seconds=services.lease_seconds)
+    if claim == BookingState.BOOKED:
         services.booked.mark_booked(shop.id, order_number)
         return Outcome("already_booked", order_number)
-    if isinstance(claim, str):
-        return Outcome("failed" if claim == ledger.FAILED else "in_progress", order_number)
+    if not isinstance(claim, Claim):
+        return Outcome("failed" if claim == BookingState.FAILED else "in_progress",
+                       order_number)
     return _post_claimed(services, shop, decision, claim)
 
 
 def _fail_unbookable(services: Services, shop: Shop, order_number: str,
                      err: OrderDataError | MappingError, order: Order | None) -> Outcome:
     """The order cannot be booked as it stands: record why, for a person to act on."""
-    with transaction(services.engine) as conn:
-        ledger.record_outcome_without_claim(
-            conn, shop.id, order_number, state=ledger.FAILED, reason=err.explanation,
-            error_code="order_data" if order is None else "mapping", last_error=str(err),
-            order_uuid=order.uuid if order else None,
-            order_date=order.date if order else None, total=order.total if order else None)
+    facts = OrderFacts(order.uuid, total=order.total, date=order.date) if order else OrderFacts()
+    services.store.bookings.record_unclaimed(
+        shop.id, order_number, state=BookingState.FAILED, reason=err.explanation,
+        error_code="order_data" if order is None else "mapping", last_error=str(err),
+        facts=facts)
     return Outcome("failed", order_number, reason=err.explanation)
 
 
 def _post_claimed(services: Services, shop: Shop, booking: Booking,
-                  claim: ledger.Claim) -> Outcome:
+                  claim: Claim) -> Outcome:
     bookkeeping = services.bookkeeping(shop)
     posting = _Posting(services, shop, bookkeeping, booking, claim)
     try:
         numbers, relation_code = posting.run()
     except UpstreamRejectedError as err:
-        with transaction(services.engine) as conn:
-            ledger.mark_failed(conn, claim.booking_id, claim.token, error_code=err.code,
-                               error=str(err), reason=err.explanation)
+        services.store.bookings.mark_failed(claim, error_code=err.code, error=str(err),
+                                            reason=err.explanation)
         return Outcome("failed", booking.order_number, reason=err.explanation)
     except UpstreamUnavailableError as err:
-        with transaction(services.engine) as conn:
-            ledger.mark_retrying(
-                conn, claim.booking_id, claim.token, error=str(err),
-                reason=f"{err.explanation} We proberen het automatisch opnieuw.",
-                uncertain=posting.maybe_posted)
+        services.store.bookings.mark_retrying(
+            claim, error=str(err),
+            reason=f"{err.explanation} We proberen het automatisch opnieuw.",
+            uncertain=posting.maybe_posted)
         raise
-    with transaction(services.engine) as conn:
-        ledger.mark_booked(conn, claim.booking_id,
-                           mutation_number=numbers[booking.mutations[0].soort],
-                           payment_mutation_number=numbers.get(Soort.FACTUURBETALING_ONTVANGEN),
-                           relation_code=relation_code)
+    services.store.bookings.mark_booked(
+        claim.booking_id, mutation_number=numbers[booking.mutations[0].soort],
+        payment_mutation_number=numbers.get(Soort.FACTUURBETALING_ONTVANGEN),
+        relation_code=relation_code)
     services.booked.mark_booked(shop.id, booking.order_number)
     log.info("order booked", extra={"shop_id": shop.id, "order": booking.order_number,
                                     "mutation": numbers[booking.mutations[0].soort]})
@@ -137,7 +131,7 @@ class _Posting:
     """The e-Boekhouden half of one claimed booking."""
 
     def __init__(self, services: Services, shop: Shop, bookkeeping: BookkeepingApi,
-                 booking: Booking, claim: ledger.Claim) -> None:
+                 booking: Booking, claim: Claim) -> None:
         self.services, self.shop, self.bk = services, shop, bookkeeping
         self.booking, self.claim = booking, claim
         self.maybe_posted = False  # True once an AddMutatie may have reached the server
@@ -152,8 +146,7 @@ class _Posting:
             if mutation.soort in numbers:
                 continue
             if not self.maybe_posted:
-                with transaction(self.services.engine) as conn:
-                    ledger.mark_uncertain(conn, self.claim.booking_id, self.claim.token)
+                self.services.store.bookings.mark_uncertain(self.claim)
                 self.maybe_posted = True
             try:
                 numbers[mutation.soort] = self._add(mutation, relation_code)

@@ -16,16 +16,16 @@ from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 from rq.serializers import JSONSerializer
 
-BOOK_ORDER = "worker.jobs.book_order"
-RECONCILE_SHOP = "worker.jobs.reconcile_shop"
-# Transient failures (e-Boekhouden or Mijnwebwinkel down, rate limits) are retried over
-# about 1.5 hours; after that the row stays "retrying" and the hourly reconciler
-# re-enqueues it, so nothing is ever dropped.
-BOOKING_RETRY_INTERVALS = [10, 30, 60, 180, 600, 1800, 3600]
+from app.config import (
+    BOOKING_FAILURE_TTL,
+    BOOKING_JOB_TIMEOUT,
+    BOOKING_RESULT_TTL,
+    BOOKING_RETRY_INTERVALS,
+    SCHEDULER_GRACE_SECONDS,
+)
 
-
-# A scheduled retry this much past its time has no live RQ scheduler to run it.
-SCHEDULER_GRACE_SECONDS = 60
+BOOK_ORDER = "worker.jobs.book_order_job"
+RECONCILE_SHOP = "worker.jobs.reconcile_shop_job"
 
 
 def get_queue(redis: Redis, name: str) -> Queue:
@@ -57,10 +57,10 @@ def enqueue_booking(queue: Queue, shop_id: int, order_number: str, *, source: st
     queue.enqueue(
         BOOK_ORDER, shop_id, order_number,
         job_id=job_id,
-        retry=Retry(max=len(BOOKING_RETRY_INTERVALS), interval=BOOKING_RETRY_INTERVALS),
-        job_timeout=300,
-        result_ttl=3600,
-        failure_ttl=7 * 24 * 3600,
+        retry=Retry(max=len(BOOKING_RETRY_INTERVALS), interval=list(BOOKING_RETRY_INTERVALS)),
+        job_timeout=BOOKING_JOB_TIMEOUT,
+        result_ttl=BOOKING_RESULT_TTL,
+        failure_ttl=BOOKING_FAILURE_TTL,
         meta={"source": source},
         description=f"book order {order_number} of shop {shop_id} ({source})",
     )

@@ -16,17 +16,19 @@ from redis import Redis
 from rq import Queue
 from sqlalchemy import Engine
 
-from app import ledger, shops
 from app.clients import BookkeepingApi, ShopApi
-from app.config import Settings
+from app.config import DEFAULT_LEASE_SECONDS, Settings
 from app.crypto import Vault
 from app.fastpaths import BookedCache, RelationCache, SessionStore
+from app.intake.shop_cache import WebhookShopCache
 from app.metrics import upstream_recorder
 from app.queue import get_queue
+from app.store import Store
 from app.store.db import engine_for
+from app.store.shops import Shop
 
-ShopApiFactory = Callable[[shops.Shop], ShopApi]
-BookkeepingFactory = Callable[[shops.Shop], BookkeepingApi]
+ShopApiFactory = Callable[[Shop], ShopApi]
+BookkeepingFactory = Callable[[Shop], BookkeepingApi]
 
 
 @dataclass
@@ -38,28 +40,27 @@ class Services:
     queue: Queue
     shop_api_factory: ShopApiFactory
     bookkeeping_factory: BookkeepingFactory
-    lease_seconds: int = 300
+    lease_seconds: int = DEFAULT_LEASE_SECONDS
+    store: Store = field(init=False)
     booked: BookedCache = field(init=False)
     relations: RelationCache = field(init=False)
+    webhook_shops: WebhookShopCache = field(init=False)
     _bookkeepers: dict[tuple[Any, ...], BookkeepingApi] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
-        self.booked = BookedCache(self.redis, self._booked_numbers)
+        self.store = Store(self.engine, self.vault)
+        self.booked = BookedCache(self.redis, self.store.bookings.booked_numbers)
         self.relations = RelationCache(self.redis)
+        self.webhook_shops = WebhookShopCache(self.store.shops)
 
-    def _booked_numbers(self, shop_id: int) -> list[str]:
-        with self.engine.connect() as conn:
-            return ledger.booked_order_numbers(conn, shop_id)
+    def load_shop(self, shop_id: int) -> Shop | None:
+        return self.store.shops.get(shop_id)
 
-    def load_shop(self, shop_id: int) -> shops.Shop | None:
-        with self.engine.connect() as conn:
-            return shops.load(conn, self.vault, shop_id)
-
-    def shop_api(self, shop: shops.Shop) -> ShopApi:
+    def shop_api(self, shop: Shop) -> ShopApi:
         return self.shop_api_factory(shop)
 
-    def bookkeeping(self, shop: shops.Shop) -> BookkeepingApi:
+    def bookkeeping(self, shop: Shop) -> BookkeepingApi:
         """One client (one e-Boekhouden session) per shop and credentials per process."""
         creds = shop.credentials
         key = (shop.id, creds.eb_username, hash((creds.eb_code1, creds.eb_code2)))
@@ -79,14 +80,9 @@ class Services:
 def real_shop_api_factory(settings: Settings) -> ShopApiFactory:
     from app.clients.mijnwebwinkel import MijnwebwinkelClient
 
-    def make(shop: shops.Shop) -> ShopApi:
-        return MijnwebwinkelClient(
-            shop.credentials.mww_token,
-            partner_token=settings.mijnwebwinkel_partner_token,
-            base_url=settings.mijnwebwinkel_api_url,
-            timeout=settings.http_timeout,
-            metrics=upstream_recorder("mijnwebwinkel"),
-        )
+    def make(shop: Shop) -> ShopApi:
+        return MijnwebwinkelClient.from_settings(
+            settings, shop.credentials.mww_token, metrics=upstream_recorder("mijnwebwinkel"))
 
     return make
 
@@ -94,7 +90,7 @@ def real_shop_api_factory(settings: Settings) -> ShopApiFactory:
 def real_bookkeeping_factory(settings: Settings, redis: Redis | None = None) -> BookkeepingFactory:
     from app.clients.eboekhouden import EBoekhoudenClient
 
-    def make(shop: shops.Shop) -> BookkeepingApi:
+    def make(shop: Shop) -> BookkeepingApi:
         creds = shop.credentials
         return EBoekhoudenClient(
             creds.eb_username, creds.eb_code1, creds.eb_code2,

@@ -215,7 +215,7 @@ def _reconcile(c: dict[str, Any]) -> list[str]:
         "## 3. Reconciler", "",
         f"One shop with {_n(c['orders_in_window'])} orders whose status changed inside the "
         f"window ({_n(c['pages'])} pages of 100), {_n(c['already_booked'])} of them already "
-        "booked in the ledger. A real hourly pass (`reconciler.reconcile.run_pass`, against "
+        "booked in the ledger. A real hourly pass (`app.reconcile.run_pass`, against "
         "the simulator, PostgreSQL and Redis) against its baseline: only listing the same "
         "pages from the simulator with the same client. Passes and listings alternate; the "
         "queue is emptied between passes so each enqueues the same "

@@ -54,7 +54,7 @@ APP_VARS = ("APP_ENV", "DATABASE_URL", "REDIS_URL", "SECRET_KEY", "ENCRYPTION_KE
             "EBOEKHOUDEN_SOAP_URL", "EBOEKHOUDEN_SOURCE", "HTTP_TIMEOUT_SECONDS",
             "SOAP_OPERATION_TIMEOUT_SECONDS", "QUEUE_NAME", "POLL_INTERVAL_SECONDS",
             "RECONCILE_INTERVAL_SECONDS", "RECONCILE_LOOKBACK_HOURS",
-            "RECONCILE_OVERLAP_MINUTES", "WEBHOOK_TOLERANCE_SECONDS", "LOG_FORMAT",
+            "RECONCILE_OVERLAP_MINUTES", "LOG_FORMAT",
             "LOG_LEVEL", "PORT", "BIND_HOST", "WEB_CONCURRENCY", "PROMETHEUS_MULTIPROC_DIR",
             "BOOKING_LEASE_SECONDS")
 
@@ -515,22 +515,21 @@ class Stack:
         self._register_shops()
 
     def _register_shops(self) -> None:
-        from app import shops as shops_mod
         from app.crypto import Vault
+        from app.states import ShopStatus
         from app.store.db import engine_for
+        from app.store.shops import Credentials, ShopStore, webhook_url
 
-        vault = Vault(self.encryption_key)
         engine = engine_for(self.database_url)
-        with engine.begin() as conn:
-            for shop in self.shops:
-                creds = shops_mod.Credentials(shop.mww_token, shop.eb_username, shop.eb_code1,
-                                              shop.eb_code2)
-                shop.id, shop.webhook_secret = shops_mod.register(
-                    conn, vault, name=shop.name, credentials=creds, status=shops_mod.ACTIVE)
-                loaded = shops_mod.load(conn, vault, shop.id)
-                assert loaded is not None
-                shop.webhook_key = loaded.webhook_key
-                shop.webhook_url = shops_mod.webhook_url(self.web_url, loaded.webhook_key)
+        store = ShopStore(engine, Vault(self.encryption_key))
+        for shop in self.shops:
+            creds = Credentials(shop.mww_token, shop.eb_username, shop.eb_code1, shop.eb_code2)
+            shop.id, shop.webhook_secret = store.register(
+                name=shop.name, credentials=creds, status=ShopStatus.ACTIVE)
+            loaded = store.get(shop.id)
+            assert loaded is not None
+            shop.webhook_key = loaded.webhook_key
+            shop.webhook_url = webhook_url(self.web_url, loaded.webhook_key)
         engine.dispose()
 
     def _start_simulators(self) -> None:

@@ -11,8 +11,9 @@ import sys
 from app.config import Settings
 from app.errors import ConfigError
 from app.logs import configure_logging
+from app.reconcile import run_pass
 from app.services import build_services
-from reconciler.reconcile import HOURLY, run_pass
+from app.states import RunMode, RunOutcome
 from reconciler.schedule import run_clock
 
 
@@ -34,17 +35,11 @@ def main(argv: list[str] | None = None) -> int:
         with contextlib.suppress(KeyboardInterrupt):
             run_clock(services, stop=lambda: bool(stopping))
         return 0
-    from app import ledger, shops
-
-    with services.engine.connect() as conn:
-        rows = ledger.list_shops(conn, [shops.ACTIVE, shops.AUTH_FAILED])
     failed = False
-    for row in rows:
-        shop = services.load_shop(row.id)
-        assert shop is not None
-        result = run_pass(services, shop, mode=HOURLY)
+    for shop in services.store.shops.booking():
+        result = run_pass(services, shop, mode=RunMode.HOURLY)
         print(json.dumps(result.as_dict(), default=str))
-        failed |= result.outcome == "failed"
+        failed |= result.outcome == RunOutcome.FAILED
     return 1 if failed else 0
 
 

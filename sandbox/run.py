@@ -122,31 +122,30 @@ def prepare_sandbox_shop(env: dict[str, str]) -> tuple[str, str, bool]:
     webhook secret, sandbox?) — sandbox is False when a real shop is connected."""
     from werkzeug.security import generate_password_hash
 
-    from app import ledger, shops
     from app.config import Settings
     from app.crypto import Vault
     from app.migrate import upgrade
+    from app.states import ShopStatus
+    from app.store import Store
     from app.store.db import engine_for
+    from app.store.shops import Credentials
 
     settings = Settings.from_env(env)
     upgrade(settings.database_url)
-    vault = Vault(settings.encryption_key)
-    with engine_for(settings.database_url).begin() as conn:
-        if ledger.get_user_by_email(conn, env["SANDBOX_ADMIN_EMAIL"]) is None:
-            ledger.create_user(conn, env["SANDBOX_ADMIN_EMAIL"],
-                               generate_password_hash(env["SANDBOX_ADMIN_PASSWORD"]))
-        rows = ledger.list_shops(conn)
-        real = [r for r in rows if r.name != SANDBOX_SHOP_NAME]
-        if real:
-            return "", "", False
-        if not rows:
-            credentials = shops.Credentials(env["SANDBOX_SHOP_TOKEN"],
-                                            env["SANDBOX_EB_USERNAME"],
-                                            env["SANDBOX_EB_CODE1"], env["SANDBOX_EB_CODE2"])
-            shops.register(conn, vault, name=SANDBOX_SHOP_NAME, credentials=credentials,
-                           status=shops.ACTIVE)
-        shop = shops.load(conn, vault, ledger.list_shops(conn)[0].id)
-    assert shop is not None
+    store = Store(engine_for(settings.database_url), Vault(settings.encryption_key))
+    if store.users.get_by_email(env["SANDBOX_ADMIN_EMAIL"]) is None:
+        store.users.create(env["SANDBOX_ADMIN_EMAIL"],
+                           generate_password_hash(env["SANDBOX_ADMIN_PASSWORD"]))
+    shops = store.shops.all()
+    if any(s.name != SANDBOX_SHOP_NAME for s in shops):
+        return "", "", False
+    if not shops:
+        credentials = Credentials(env["SANDBOX_SHOP_TOKEN"], env["SANDBOX_EB_USERNAME"],
+                                  env["SANDBOX_EB_CODE1"], env["SANDBOX_EB_CODE2"])
+        store.shops.register(name=SANDBOX_SHOP_NAME, credentials=credentials,
+                             status=ShopStatus.ACTIVE)
+        shops = store.shops.all()
+    shop = shops[0]
     return shop.webhook_key, shop.webhook_secrets[0], True
 
 

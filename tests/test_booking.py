@@ -12,31 +12,11 @@ from decimal import Decimal
 
 import pytest
 
-from app import ledger
 from app.core.mapping_settings import MappingSettings
 from app.errors import UpstreamUnavailableError
 from app.pipeline import book_order
-from app.store.db import transaction
-from tests.conftest import EB_USER, World
-
-
-def booking_row(world: World, number: int | str) -> ledger.BookingRow:
-    with world.services.engine.connect() as conn:
-        row = ledger.get_booking(conn, world.shop.id, str(number))
-    assert row is not None
-    return row
-
-
-def expire_lease(world: World, number: int | str) -> None:
-    row = booking_row(world, number)
-    past = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)
-    from sqlalchemy import update
-
-    from app.store.db import bookings
-
-    with transaction(world.services.engine) as conn:
-        conn.execute(update(bookings).where(bookings.c.id == row.id)
-                     .values(claimed_until=past))
+from app.store.bookings import BookingStore
+from tests.helpers import EB_USER, World, booking_row, expire_lease
 
 
 def test_a_paid_order_is_booked_with_its_relation(world: World) -> None:
@@ -139,7 +119,7 @@ def test_crash_between_add_mutatie_and_ledger_write_books_once(
     def die(*args: object, **kwargs: object) -> None:
         raise WorkerDied
 
-    monkeypatch.setattr(ledger, "mark_booked", die)
+    monkeypatch.setattr(BookingStore, "mark_booked", die)
     with pytest.raises(WorkerDied):
         book_order(world.services, world.shop, "5007")
     monkeypatch.undo()
@@ -204,8 +184,7 @@ def test_permanent_error_fails_once_with_readable_reason(world: World) -> None:
     adds = world.eb.calls["AddMutatie"]
     assert book_order(world.services, shop, "5030").status == "failed"  # no retry by itself
     assert world.eb.calls["AddMutatie"] == adds
-    with transaction(world.services.engine) as conn:
-        ledger.request_retry(conn, row.id)
+    world.services.store.bookings.request_retry(world.shop.id, row.id)
     assert book_order(world.services, world.shop, "5030").status == "booked"
 
 

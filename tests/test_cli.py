@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from app import create_app
-from tests.conftest import EB_CODE1, EB_CODE2, EB_USER, MWW_TOKEN, World
+from tests.helpers import EB_CODE1, EB_CODE2, EB_USER, MWW_TOKEN, World
 
 ROOT = Path(__file__).resolve().parent.parent
 PAYLOADS = ROOT / "tests" / "payloads" / "mijnwebwinkel"

@@ -15,7 +15,7 @@ import pytest
 import requests
 
 from app.clients.eboekhouden import EBoekhoudenClient
-from app.clients.eboekhouden import client as eb
+from app.clients.eboekhouden import transport as eb
 from app.core.mutations import Mutation, MutationRow, Relation, Soort
 from app.errors import (
     BookkeepingAuthError,

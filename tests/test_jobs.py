@@ -15,11 +15,16 @@ from rq.job import JobStatus
 from rq.serializers import JSONSerializer
 
 import worker.jobs
-from app import create_app, ledger
+from app import create_app
 from app.queue import booking_job_id, enqueue_booking
-from tests.conftest import EB_USER, SERVICES_AVAILABLE, World
-from tests.test_booking import booking_row, expire_lease
-from tests.test_webhooks import signed_headers
+from tests.helpers import (
+    EB_USER,
+    SERVICES_AVAILABLE,
+    World,
+    booking_row,
+    expire_lease,
+    signed_headers,
+)
 
 
 @pytest.fixture
@@ -85,14 +90,14 @@ def test_permanent_error_is_recorded_once_and_not_retried(world: World, run_jobs
 
 KILLER = textwrap.dedent("""
     import os, signal, sys
-    from app import ledger
+    from app.store.bookings import BookingStore
     import worker.jobs
 
     def die(*args, **kwargs):
         os.kill(os.getpid(), signal.SIGKILL)
 
-    ledger.mark_booked = die
-    worker.jobs.book_order(int(sys.argv[1]), sys.argv[2])
+    BookingStore.mark_booked = die
+    worker.jobs.book_order_job(int(sys.argv[1]), sys.argv[2])
 """)
 
 
@@ -117,12 +122,11 @@ def test_worker_killed_between_add_mutatie_and_ledger_write(world: World) -> Non
     assert booking_row(world, 6005).state == "posting"
     # The restarted worker finds the claim expired, looks the order up, and records it.
     expire_lease(world, 6005)
-    assert worker.jobs.run_booking(world.services, world.shop, "6005").status == "booked"
+    assert worker.jobs.book_order(world.services, world.shop, "6005").status == "booked"
     assert len(world.mutations_for(6005)) == 1
     assert booking_row(world, 6005).mutation_number == world.mutations_for(6005)[0]["MutatieNr"]
     assert world.eb.admin_calls(EB_USER)["GetMutaties"] == 1
-    with world.services.engine.connect() as conn:
-        assert ledger.state_counts(conn, world.shop.id)["booked"] == 1
+    assert world.services.store.bookings.counts(world.shop.id)["booked"] == 1
 
 
 def test_the_same_notification_twenty_times_at_once_books_once(world: World, run_jobs) -> None:  # type: ignore[no-untyped-def]

@@ -9,7 +9,7 @@ from sqlalchemy import create_engine, inspect
 
 from app.migrate import downgrade, upgrade
 from app.store import db
-from tests.conftest import PG_AVAILABLE, fresh_pg_database
+from tests.helpers import PG_AVAILABLE, fresh_pg_database
 
 TABLES = {"shops", "bookings", "reconcile_runs", "users", "alembic_version"}
 

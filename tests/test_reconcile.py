@@ -13,14 +13,17 @@ from rq import SimpleWorker
 from rq.serializers import JSONSerializer
 
 import worker.jobs
-from app import create_app, ledger, shops
+from app import create_app
 from app.core.orders import OrderSummary
 from app.pipeline import book_order
 from app.queue import enqueue_booking
-from app.store.db import transaction
-from reconciler.reconcile import HOURLY, POLL, local_window, run_pass
+from app.reconcile import HOURLY, POLL, local_window, run_pass
+from app.states import ShopStatus
+from app.store.bookings import Claim, OrderFacts
+from app.store.db import shops, transaction
+from app.store.shops import Credentials
 from reconciler.schedule import due_modes
-from tests.conftest import MWW_TOKEN, World
+from tests.helpers import MWW_TOKEN, World
 
 UTC = dt.UTC
 
@@ -51,9 +54,9 @@ def test_orders_missed_by_notifications_are_booked_by_the_next_pass(
     assert sorted(m["Factuurnummer"] for m in world.mutations()) == ["7001", "7002", "7003"]
     again = run_pass(world.services, world.reload_shop(), mode=POLL)
     assert (again.enqueued, again.already_booked) == (0, 3)
-    with world.services.engine.connect() as conn:
-        record = ledger.get_run(conn, again.run_id)
-    assert record is not None and record["already_booked"] == 3 and record["outcome"] == "ok"
+    record = world.services.store.runs.last(world.shop.id)
+    assert record is not None and record.id == again.run_id
+    assert record.already_booked == 3 and record.outcome == "ok"
 
 
 def test_webhook_poll_and_hourly_racing_book_each_order_once(
@@ -137,10 +140,9 @@ def test_rate_limited_listing_backs_off_and_completes(world: World) -> None:
 
 def test_revoked_token_is_reported_and_other_shops_go_on(world: World) -> None:
     world.mww.add_shop("second-shop-token", name="Tweede")
-    with transaction(world.services.engine) as conn:
-        other_id, _ = shops.register(
-            conn, world.services.vault, name="Tweede", status=shops.ACTIVE,
-            credentials=shops.Credentials("second-shop-token", "winkelier", "c1", "c2"))
+    other_id, _ = world.services.store.shops.register(
+        name="Tweede", status=ShopStatus.ACTIVE,
+        credentials=Credentials("second-shop-token", "winkelier", "c1", "c2"))
     world.mww.revoke(MWW_TOKEN)
     app = create_app(services=world.services)
     result = app.test_cli_runner().invoke(args=["reconcile"])
@@ -151,9 +153,9 @@ def test_revoked_token_is_reported_and_other_shops_go_on(world: World) -> None:
     assert by_shop[other_id]["outcome"] == "ok"
     assert result.exit_code == 1
     shop = world.reload_shop()
-    assert shop.status == shops.AUTH_FAILED and shop.status_error
-    with world.services.engine.connect() as conn:
-        assert ledger.last_run(conn, world.shop.id)["outcome"] == "failed"
+    assert shop.status == ShopStatus.AUTH_FAILED and shop.status_error
+    run = world.services.store.runs.last(world.shop.id)
+    assert run is not None and run.outcome == "failed"
 
 
 def test_one_pass_per_shop_at_a_time(world: World) -> None:
@@ -197,12 +199,10 @@ def test_since_on_a_first_connection_backfills_by_order_date(world: World) -> No
 
 def test_a_stuck_retrying_row_is_re_enqueued_whatever_the_window(world: World) -> None:
     world.add_order(7601, date=dt.date(2020, 1, 1))
-    with transaction(world.services.engine) as conn:
-        claim = ledger.claim(conn, world.shop.id, "7601", order_uuid=None, kind="order",
-                             total=None, order_date=None, lease_seconds=60)
-        assert isinstance(claim, ledger.Claim)
-        ledger.mark_retrying(conn, claim.booking_id, claim.token, error="x", reason="y",
-                             uncertain=False)
+    bookings = world.services.store.bookings
+    claim = bookings.claim(world.shop.id, "7601", OrderFacts(), lease_seconds=60)
+    assert isinstance(claim, Claim)
+    bookings.mark_retrying(claim, error="x", reason="y", uncertain=False)
     result = run_pass(world.services, world.shop, mode=HOURLY)
     assert result.enqueued == 1
 
@@ -235,8 +235,8 @@ def test_dst_night_orders_in_the_repeated_hour_are_found(world: World) -> None:
     world.sim_shop.set_status(7701, 3, at=first)
     world.sim_shop.set_status(7702, 3, at=second)
     with transaction(world.services.engine) as conn:
-        ledger.update_shop(conn, world.shop.id,
-                           watermark=dt.datetime(2026, 10, 25, 0, 40, tzinfo=UTC))
+        conn.execute(shops.update().where(shops.c.id == world.shop.id)
+                     .values(watermark=dt.datetime(2026, 10, 25, 0, 40, tzinfo=UTC)))
     result = run_pass(world.services, world.reload_shop(), mode=POLL,
                       now=dt.datetime(2026, 10, 25, 1, 40, tzinfo=UTC))
     assert result.outcome == "ok"

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.conftest import PG_AVAILABLE, REDIS_AVAILABLE, fresh_pg_database
+from tests.helpers import PG_AVAILABLE, REDIS_AVAILABLE, fresh_pg_database
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.slow

@@ -4,31 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import uuid
 from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
-from standardwebhooks.webhooks import Webhook
 
-from app import create_app, ledger, shops
+from app import create_app
 from app.queue import booking_job_id
-from app.store.db import transaction
-from tests.conftest import World
-
-
-def signed_headers(secret: str, body: bytes, *, msg_id: str | None = None,
-                   at: dt.datetime | None = None,
-                   extra_sigs: tuple[str, ...] = ()) -> dict[str, str]:
-    msg_id = msg_id or f"msg_{uuid.uuid4().hex}"
-    at = at or dt.datetime.now(dt.UTC)
-    signature = Webhook(secret).sign(msg_id, at, body.decode())
-    return {
-        "webhook-id": msg_id,
-        "webhook-timestamp": str(int(at.timestamp())),
-        "webhook-signature": " ".join((*extra_sigs, signature)),
-        "Content-Type": "application/json",
-    }
+from app.states import ShopStatus
+from app.store.shops import new_webhook_secret
+from tests.helpers import World, signed_headers
 
 
 @pytest.fixture
@@ -61,7 +46,7 @@ def test_a_signed_notification_is_queued(client: FlaskClient, world: World,
     assert response.get_json() == {"status": "queued"}
     assert queued(world) == [booking_job_id(world.shop.id, "1001")]
     job = world.services.queue.fetch_job(queued(world)[0])
-    assert job.func_name == "worker.jobs.book_order" and job.args == [world.shop.id, "1001"]
+    assert job.func_name == "worker.jobs.book_order_job" and job.args == [world.shop.id, "1001"]
 
 
 def test_the_same_webhook_id_twice_is_a_duplicate(client: FlaskClient, world: World) -> None:
@@ -115,7 +100,7 @@ def test_bad_signatures_are_401(client: FlaskClient, world: World, kind: str) ->
     if kind == "missing":
         headers = {"Content-Type": "application/json"}
     elif kind == "wrong-secret":
-        headers = signed_headers(shops.new_webhook_secret(), body)
+        headers = signed_headers(new_webhook_secret(), body)
     elif kind in ("too-old", "too-new"):
         headers = signed_headers(world.webhook_secret, body,
                                  at=_old(-6 if kind == "too-old" else 6))
@@ -140,11 +125,9 @@ def test_unknown_or_disabled_shop_is_404(client: FlaskClient, world: World) -> N
     body = json.dumps({"order_number": 12}).encode()
     headers = signed_headers(world.webhook_secret, body)
     assert client.post(url(world, "nope"), data=body, headers=headers).status_code == 404
-    with transaction(world.services.engine) as conn:
-        ledger.update_shop(conn, world.shop.id, status=shops.DISABLED)
-    from app.intake import shop_cache
+    world.services.store.shops.set_status(world.shop.id, ShopStatus.DISABLED)
 
-    shop_cache.clear()
+    world.services.webhook_shops.forget()
     assert client.post(url(world), data=body, headers=headers).status_code == 404
     assert queued(world) == []
 
@@ -160,22 +143,19 @@ def test_too_large_is_413_and_not_json_is_415(client: FlaskClient, world: World)
 
 
 def test_rotated_secret_old_one_works_during_grace(client: FlaskClient, world: World) -> None:
-    with transaction(world.services.engine) as conn:
-        new_secret = shops.rotate_secret(conn, world.services.vault, world.shop.id)
-    from app.intake import shop_cache
+    new_secret = world.services.store.shops.rotate_webhook_secret(world.shop.id)
 
-    shop_cache.clear()
+    world.services.webhook_shops.forget()
     assert post(client, world, {"order_number": 14}, secret=new_secret).status_code == 202
     assert post(client, world, {"order_number": 15}).status_code == 202  # old one
     assert post(client, world, {"order_number": 16},
-                secret=shops.new_webhook_secret()).status_code == 401
+                secret=new_webhook_secret()).status_code == 401
 
 
 def test_refusals_write_nothing_but_counters(client: FlaskClient, world: World) -> None:
     post(client, world, b"{bad")
     client.post(url(world, "nope"), data=b"{}", headers={"Content-Type": "application/json"})
-    with world.services.engine.connect() as conn:
-        assert ledger.page_bookings(conn, world.shop.id)[1] == 0
+    assert world.services.store.bookings.page(world.shop.id)[1] == 0
     assert [k for k in world.services.redis.keys("mww:webhook-id:*")] == []
     metrics = client.get("/metrics").get_data(as_text=True)
     assert 'mww_notifications_total{outcome="invalid_payload"}' in metrics

@@ -1,6 +1,6 @@
-"""RQ entry points: thin shims around ``app.pipeline`` and ``reconciler``.
+"""RQ entry points: thin shims around ``app.pipeline`` and ``app.reconcile``.
 
-Referenced by dotted path (``worker.jobs.book_order``) so ``app`` never imports
+Referenced by dotted path (``app.queue.BOOK_ORDER``) so ``app`` never imports
 ``worker``. Arguments are JSON primitives (the queue uses RQ's JSONSerializer).
 """
 
@@ -14,8 +14,10 @@ from rq import get_current_job
 from app.config import Settings
 from app.logs import bind
 from app.metrics import BOOKINGS, JOB_SECONDS, timed
-from app.pipeline import book_order as run_booking
+from app.pipeline import book_order
+from app.reconcile import run_pass
 from app.services import Services, build_services
+from app.states import RunMode
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +28,7 @@ def runtime_services() -> Services:
     return build_services(Settings.from_env())
 
 
-def book_order(shop_id: int, order_number: str) -> dict[str, object]:
+def book_order_job(shop_id: int, order_number: str) -> dict[str, object]:
     job = get_current_job()
     with bind(job_id=job.id if job else None, shop_id=shop_id, order=order_number):
         services = runtime_services()
@@ -36,7 +38,7 @@ def book_order(shop_id: int, order_number: str) -> dict[str, object]:
             return {"status": "shop_inactive", "order_number": order_number}
         try:
             with timed(JOB_SECONDS):
-                outcome = run_booking(services, shop, order_number)
+                outcome = book_order(services, shop, order_number)
         except Exception as err:
             BOOKINGS.labels("retry").inc()
             log.warning("booking will be retried: %s", type(err).__name__)
@@ -46,12 +48,10 @@ def book_order(shop_id: int, order_number: str) -> dict[str, object]:
         return outcome.as_dict()
 
 
-def reconcile_shop(shop_id: int, mode: str) -> dict[str, object]:
-    from reconciler.reconcile import run_pass
-
+def reconcile_shop_job(shop_id: int, mode: str) -> dict[str, object]:
     with bind(shop_id=shop_id, mode=mode):
         services = runtime_services()
         shop = services.load_shop(shop_id)
-        if shop is None or shop.status not in ("active", "auth_failed"):
+        if shop is None or not shop.status.books_orders:
             return {"status": "shop_inactive", "shop_id": shop_id}
-        return run_pass(services, shop, mode=mode).as_dict()
+        return run_pass(services, shop, mode=RunMode(mode)).as_dict()

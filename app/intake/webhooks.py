@@ -15,7 +15,6 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from app.fastpaths import first_sighting_of_webhook, forget_webhook
 from app.intake import notifications
-from app.intake.shop_cache import shop_for_key
 from app.metrics import NOTIFICATIONS
 from app.queue import enqueue_booking
 from app.services import Services
@@ -32,7 +31,7 @@ def _refuse(status: int, outcome: str, **body: Any) -> tuple[Any, int]:
 @bp.post("/webhooks/mijnwebwinkel/<shop_key>")
 def receive_order_notification(shop_key: str) -> tuple[Any, int]:
     services: Services = current_app.extensions["services"]
-    shop = shop_for_key(services, shop_key)
+    shop = services.webhook_shops.get(shop_key)
     if shop is None or not shop.accepts_notifications:
         return _refuse(404, "unknown_shop", error="unknown or disabled shop")
     request.max_content_length = MAX_BODY

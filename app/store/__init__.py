@@ -5,3 +5,30 @@ booked, claimed, failed), runs (reconcile passes), users (who may log in). Each 
 owns its transaction; callers pass the engine and get typed rows back. ``db`` holds the
 tables and the engine.
 """
+
+from __future__ import annotations
+
+from sqlalchemy import Engine, text
+
+from app.crypto import Vault
+from app.store.bookings import BookingStore
+from app.store.runs import RunStore
+from app.store.shops import ShopStore
+from app.store.users import UserStore
+
+
+class Store:
+    """The four aggregates over one engine: ``store.shops``, ``store.bookings``,
+    ``store.runs``, ``store.users``."""
+
+    def __init__(self, engine: Engine, vault: Vault) -> None:
+        self.engine = engine
+        self.shops = ShopStore(engine, vault)
+        self.bookings = BookingStore(engine)
+        self.runs = RunStore(engine, self.shops)
+        self.users = UserStore(engine)
+
+    def ping(self) -> None:
+        """Raises if the database does not answer (``/healthz``)."""
+        with self.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))

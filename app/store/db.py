@@ -1,4 +1,5 @@
-"""Tables (SQLAlchemy Core) and the engine. The queries themselves live in ``ledger.py``.
+"""Tables (SQLAlchemy Core) and the engine. The queries live beside this module, one
+module per aggregate (shops, bookings, runs, users).
 
 The same schema runs on SQLite (the embedded default) and PostgreSQL. Alembic migrations
 in ``migrations/`` create it; ``metadata`` here is their target and must stay in step.
@@ -12,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -33,6 +35,7 @@ from sqlalchemy import (
     create_engine,
     event,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 
 metadata = MetaData(
     naming_convention={
@@ -79,7 +82,7 @@ bookings = Table(
     Column("order_number", String(50), nullable=False),
     Column("order_uuid", String(64), nullable=True),
     Column("kind", String(10), nullable=False, default="order"),  # order | credit
-    # skipped | posting | retrying | booked | failed  (see ledger.py)
+    # app.states.BookingState (see app/store/bookings.py)
     Column("state", String(10), nullable=False),
     Column("mutation_number", BigInteger, nullable=True),
     Column("payment_mutation_number", BigInteger, nullable=True),
@@ -154,29 +157,40 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
 
 
-_engines: list[Engine] = []
-
-
 @cache
 def engine_for(url: str) -> Engine:
-    """One engine (and pool) per URL per process."""
+    """One engine (and pool) per URL per process.
+
+    A forked child (RQ's work horse) must not share its parent's pooled connections:
+    ``dispose(close=False)`` in the child leaves them to the parent (SQLAlchemy's recipe
+    for fork). The hook is registered here, with the engine it looks after.
+    """
     engine = make_engine(url)
-    _engines.append(engine)
+    os.register_at_fork(after_in_child=lambda: engine.dispose(close=False))
     return engine
-
-
-def _forget_pools_after_fork() -> None:
-    """A forked child (RQ's work horse) must not share its parent's pooled connections;
-    ``close=False`` leaves them to the parent (SQLAlchemy's recipe for fork)."""
-    for engine in _engines:
-        engine.dispose(close=False)
-
-
-os.register_at_fork(after_in_child=_forget_pools_after_fork)
 
 
 @contextmanager
 def transaction(engine: Engine) -> Iterator[Connection]:
-    """The only way code here writes: one transaction, committed on success."""
+    """The only way the store writes: one transaction, committed on success."""
     with engine.begin() as conn:
         yield conn
+
+
+def aware(value: dt.datetime | None) -> dt.datetime | None:
+    """SQLite hands back naive datetimes; everything we store is UTC."""
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=dt.UTC)
+    return value
+
+
+def insert_for(conn: Connection, table: Table) -> Any:
+    """INSERT that can say ON CONFLICT DO NOTHING on both supported databases."""
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    return dialect.insert(table)
+
+
+def new_id(result: Any) -> int:
+    key = result.inserted_primary_key
+    assert key is not None
+    return int(key[0])

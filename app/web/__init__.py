@@ -15,7 +15,7 @@ import secrets
 from flask import Flask, Response, render_template, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
-from app.web import auth, filters, koppeling, overview, settings, users_cli
+from app.web import auth, filters, mapping, overview, shops, users_cli
 from app.web.common import PUBLIC_BLUEPRINTS
 
 log = logging.getLogger(__name__)
@@ -39,7 +39,7 @@ def init_app(app: Flask) -> None:
     csrf.init_app(app)
     if "webhooks" in app.blueprints:
         csrf.exempt(app.blueprints["webhooks"])
-    for blueprint in (auth.bp, koppeling.bp, settings.bp, overview.bp):
+    for blueprint in (auth.bp, shops.bp, mapping.bp, overview.bp):
         app.register_blueprint(blueprint)
     filters.init_app(app)
     app.cli.add_command(users_cli.users)

@@ -22,14 +22,15 @@ from redis.exceptions import RedisError
 from werkzeug.exceptions import HTTPException
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from app import ledger
+from app.config import LOGIN_FAILURE_WINDOW
+from app.store.users import User
 from app.web.common import PUBLIC_BLUEPRINTS, PUBLIC_ENDPOINTS, html_error, services
 
 bp = Blueprint("auth", __name__)
 bp.register_error_handler(HTTPException, html_error)
 
 MAX_FAILURES = 10  # per e-mail address per window
-FAILURE_WINDOW = 15 * 60
+FAILURE_WINDOW = LOGIN_FAILURE_WINDOW
 WRONG_LOGIN = "Onjuist e-mailadres of wachtwoord."
 
 
@@ -40,8 +41,7 @@ def require_login() -> Any:
     user_id = session.get("user_id")
     user = None
     if user_id is not None:
-        with services().engine.connect() as conn:
-            user = ledger.get_user(conn, int(user_id))
+        user = services().store.users.get(int(user_id))
     if user is None:
         if user_id is not None:  # the user was removed: end that session
             session.clear()
@@ -58,7 +58,7 @@ def _safe_next(target: str | None) -> str:
         if (not parts.scheme and not parts.netloc and target.startswith("/")
                 and not target.startswith("//") and "\\" not in target):
             return target
-    return url_for("koppeling.index")
+    return url_for("shops.index")
 
 
 def _throttle_key(email: str) -> str:
@@ -88,10 +88,9 @@ def _dummy_hash() -> str:
     return generate_password_hash(secrets.token_hex(16), method="scrypt")
 
 
-def check_credentials(email: str, password: str) -> dict[str, Any] | None:
-    with services().engine.connect() as conn:
-        user = ledger.get_user_by_email(conn, email) if email else None
-    stored = user["password_hash"] if user else _dummy_hash()
+def check_credentials(email: str, password: str) -> User | None:
+    user = services().store.users.get_by_email(email) if email else None
+    stored = user.password_hash if user else _dummy_hash()
     ok = check_password_hash(stored, password)
     return user if user and ok else None
 
@@ -112,7 +111,7 @@ def login() -> Any:
         current_app.logger.info("login refused")
         return render_template("login.html", email=email, next=target, error=WRONG_LOGIN), 401
     session.clear()  # a fresh session (and CSRF token) after login
-    session["user_id"] = user["id"]
+    session["user_id"] = user.id
     session.permanent = True
     return redirect(_safe_next(target))
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import abort, current_app, render_template
 from werkzeug.exceptions import HTTPException
 
-from app import shops
 from app.services import Services
+from app.store.shops import Shop
 
 # Reachable without a session: the login page, static files, the webhook endpoint
 # (authenticated by its signature) and the operational endpoints /healthz and /metrics.
@@ -18,7 +18,7 @@ def services() -> Services:
     return current_app.extensions["services"]  # type: ignore[no-any-return]
 
 
-def shop_or_404(shop_id: int) -> shops.Shop:
+def shop_or_404(shop_id: int) -> Shop:
     shop = services().load_shop(shop_id)
     if shop is None:
         abort(404, "Deze koppeling bestaat niet (meer).")

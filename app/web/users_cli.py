@@ -7,19 +7,18 @@ import sys
 import click
 from flask import current_app
 from flask.cli import AppGroup
-from sqlalchemy import Engine
 from werkzeug.security import generate_password_hash
 
-from app import ledger
 from app.store.db import engine_for
+from app.store.users import UserStore
 
 users = AppGroup("users", help="Administrators who may log in to the web interface.")
 MIN_PASSWORD = 10
 
 
-def _engine() -> Engine:
+def _users() -> UserStore:
     """The database alone: creating a user needs neither Redis nor the encryption key."""
-    return engine_for(current_app.extensions["settings"].database_url)
+    return UserStore(engine_for(current_app.extensions["settings"].database_url))
 
 
 def hash_password(password: str) -> str:
@@ -52,14 +51,11 @@ def _valid_email(email: str) -> str:
 def create_user(email: str, password: str | None) -> None:
     """Create an administrator who logs in with EMAIL."""
     email = _valid_email(email)
-    engine = _engine()
-    with engine.connect() as conn:
-        if ledger.get_user_by_email(conn, email):
-            click.echo(f"error: user {email} already exists", err=True)
-            sys.exit(1)
-    password_hash = hash_password(_password(password))
-    with engine.begin() as conn:
-        user_id = ledger.create_user(conn, email, password_hash)
+    users_ = _users()
+    if users_.get_by_email(email):
+        click.echo(f"error: user {email} already exists", err=True)
+        sys.exit(1)
+    user_id = users_.create(email, hash_password(_password(password)))
     click.echo(f"created user {user_id} {email}")
 
 
@@ -68,22 +64,17 @@ def create_user(email: str, password: str | None) -> None:
 @click.option("--password", envvar="NEW_USER_PASSWORD", help="As for `users create`.")
 def set_password(email: str, password: str | None) -> None:
     """Give EMAIL a new password."""
-    engine = _engine()
-    with engine.connect() as conn:
-        user = ledger.get_user_by_email(conn, email)
+    users_ = _users()
+    user = users_.get_by_email(email)
     if user is None:
         click.echo(f"error: no user {email.strip().lower()}", err=True)
         sys.exit(1)
-    password_hash = hash_password(_password(password))
-    with engine.begin() as conn:
-        ledger.set_user_password(conn, user["id"], password_hash)
-    click.echo(f"password of {user['email']} changed")
+    users_.set_password(user.id, hash_password(_password(password)))
+    click.echo(f"password of {user.email} changed")
 
 
 @users.command("list")
 def list_users() -> None:
     """List administrators (no password hashes)."""
-    engine = _engine()
-    with engine.connect() as conn:
-        for user in ledger.list_users(conn):
-            click.echo(f"{user['id']}\t{user['email']}\t{user['created_at']:%Y-%m-%d}")
+    for user in _users().all():
+        click.echo(f"{user.id}\t{user.email}\t{user.created_at:%Y-%m-%d}")

@@ -1,7 +1,7 @@
 """The simulated administrations and e-Boekhouden's business rules (no HTTP, no XML).
 
 Error codes: e-Boekhouden's real ``LastErrorCode`` catalogue is not public (NOTES.md §8).
-The codes below are ours; ``app/clients/eboekhouden_errors.py`` maps them, and the
+The codes below are ours; ``app/clients/eboekhouden/errors.py`` maps them, and the
 contract test checks that every code here is in that table. Change both together when
 real codes are recorded. Descriptions put the offending value in single quotes.
 """

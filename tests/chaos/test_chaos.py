@@ -37,7 +37,7 @@ import pytest
 
 from bench.orders import make_orders, shop_now
 from bench.stack import ShopInfo, Stack
-from tests.chaos.conftest import (
+from tests.chaos.helpers import (
     CHAOS_ORDERS,
     CHAOS_SETTLE_SECONDS,
     HOSTILE_KINDS,
@@ -249,7 +249,7 @@ def phase_redis_wipe(run: Run, batch: list[Any]) -> None:
 
 
 def phase_reconcile_race(run: Run, batch: list[Any]) -> None:
-    from reconciler.reconcile import MANUAL, run_pass
+    from app.reconcile import MANUAL, run_pass
 
     services = run.stack.services()
     outcomes: Counter[str] = Counter()

@@ -5,9 +5,8 @@ from __future__ import annotations
 import pytest
 from flask.testing import FlaskClient
 
-from app import ledger
 from app.web.auth import MAX_FAILURES, WRONG_LOGIN
-from tests.web.conftest import EMAIL, PASSWORD, Web, csrf, login, post
+from tests.web.helpers import EMAIL, PASSWORD, Web, csrf, login, post
 
 PAGES = ["/", "/koppelingen/nieuw", "/koppelingen/1", "/koppelingen/1/instellingen",
          "/koppelingen/1/webhook", "/koppelingen/1/gegevens", "/koppelingen/1/voorbeeld",
@@ -148,9 +147,8 @@ class TestUsersCli:
     def test_create_prompts_for_the_password_and_hashes_it(self, web: Web) -> None:
         result = self.run(web, "create", "Nieuw@Example.nl", input="geheim-wachtwoord\n" * 2)
         assert result.exit_code == 0, result.output
-        with web.services.engine.connect() as conn:
-            user = ledger.get_user_by_email(conn, "nieuw@example.nl")
-        assert user and user["password_hash"].startswith("scrypt:")
+        user = web.services.store.users.get_by_email("nieuw@example.nl")
+        assert user and user.password_hash.startswith("scrypt:")
         assert login(web.client, "nieuw@example.nl", "geheim-wachtwoord").status_code == 302
 
     def test_create_refuses_duplicates_short_passwords_and_bad_addresses(self, web: Web) -> None:

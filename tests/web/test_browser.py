@@ -26,12 +26,12 @@ from rq import SimpleWorker
 from rq.serializers import JSONSerializer
 from standardwebhooks.webhooks import Webhook
 
-from app import create_app, ledger, shops
+from app import create_app
 from app.config import Settings
 from app.crypto import generate_key
-from app.intake import shop_cache
 from app.migrate import upgrade
 from app.services import Services, build_services
+from app.states import ShopStatus
 from app.store import db
 from app.web.users_cli import hash_password
 from sandbox.eboekhouden import SOAP_PATH, EBoekhoudenSimulator
@@ -107,9 +107,9 @@ def page(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     with stack.services.engine.begin() as conn:
         for table in reversed(db.metadata.sorted_tables):
             conn.execute(table.delete())
-        ledger.create_user(conn, EMAIL, hash_password(PASSWORD))
+    stack.services.store.users.create(EMAIL, hash_password(PASSWORD))
     stack.services.redis.flushall()
-    shop_cache.clear()
+    stack.services.webhook_shops.forget()
     import worker.jobs
 
     monkeypatch.setattr(worker.jobs, "runtime_services", lambda: stack.services)
@@ -237,7 +237,7 @@ def test_connect_a_shop_with_refusals_then_fill_in_the_mapping(stack: Stack, pag
 
     shop_id = int(page.url.split("/")[-1])
     shop = stack.services.load_shop(shop_id)
-    assert shop is not None and shop.status == shops.ACTIVE
+    assert shop is not None and shop.status == ShopStatus.ACTIVE
     assert shop.mapping.rule("rate:21").ledgers["verzendkosten"] == "8100"  # type: ignore[union-attr]
     assert shop.mapping.bookable_statuses == {2, 3, 5, 6}
     page.goto(f"/koppelingen/{shop_id}/instellingen")
@@ -332,5 +332,4 @@ def test_forms_without_csrf_token_are_refused(stack: Stack, page: Any, tenant: T
     page.evaluate("document.querySelector('main input[name=csrf_token]').remove()")
     fill_connection(page, tenant, name="Zonder token")
     expect(page.locator("h1")).to_have_text("Formulier verlopen")
-    with stack.services.engine.connect() as conn:
-        assert [s.name for s in ledger.list_shops(conn)] == [tenant.name]
+    assert [s.name for s in stack.services.store.shops.all()] == [tenant.name]

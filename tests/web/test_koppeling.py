@@ -7,34 +7,33 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
+from sqlalchemy import select
 
-from app import ledger, shops
-from app.web.connect import SHORT_USERNAME
-from tests.web.conftest import (
+from app.states import BookingState, ShopStatus
+from app.store.db import shops
+from app.web.connection_form import SHORT_USERNAME
+from tests.web.helpers import (
+    GOOD,
     GOOD_CODE1,
     GOOD_CODE2,
     GOOD_TOKEN,
     GOOD_USER,
     Web,
+    add_shop,
+    new_shop,
     post,
     shop_of,
 )
-
-GOOD = {"name": "De Theepot", "mww_token": GOOD_TOKEN, "eb_username": GOOD_USER,
-        "eb_code1": GOOD_CODE1, "eb_code2": GOOD_CODE2}
 
 
 def text(response: Any) -> str:
     return htmllib.unescape(response.get_data(as_text=True))
 
 
-def add_shop(client: FlaskClient, **overrides: str) -> Any:
-    return post(client, "/koppelingen/nieuw", {**GOOD, **overrides})
 
 
 def shop_count(web: Web) -> int:
-    with web.services.engine.connect() as conn:
-        return len(ledger.list_shops(conn))
+    return len(web.services.store.shops.all())
 
 
 def test_new_shop_is_verified_stored_encrypted_and_goes_to_step_2(web: Web,
@@ -43,8 +42,8 @@ def test_new_shop_is_verified_stored_encrypted_and_goes_to_step_2(web: Web,
     assert response.status_code == 302
     assert response.location.endswith("/instellingen")
     with web.services.engine.connect() as conn:
-        (row,) = ledger.list_shops(conn)
-    assert row.status == shops.DRAFT and row.name == "De Theepot"
+        (row,) = conn.execute(select(shops)).all()
+    assert row.status == ShopStatus.DRAFT and row.name == "De Theepot"
     for secret in (GOOD_TOKEN, GOOD_CODE1, GOOD_CODE2, GOOD_USER):
         assert secret not in row.credentials  # encrypted at rest
     assert shop_of(web, row.id).credentials.mww_token == GOOD_TOKEN
@@ -100,9 +99,6 @@ def test_new_shop_without_csrf_token_stores_nothing(web: Web, client: FlaskClien
     assert shop_count(web) == 0
 
 
-def new_shop(web: Web, client: FlaskClient) -> int:
-    response = add_shop(client)
-    return int(response.location.split("/")[-2])
 
 
 def test_stored_secrets_are_never_shown_in_full(web: Web, client: FlaskClient) -> None:
@@ -136,15 +132,13 @@ def test_changing_credentials_verifies_them(web: Web, client: FlaskClient) -> No
 
 def test_fixed_credentials_reactivate_a_refused_shop(web: Web, client: FlaskClient) -> None:
     shop_id = new_shop(web, client)
-    with web.services.engine.begin() as conn:
-        ledger.update_shop(conn, shop_id, status=shops.AUTH_FAILED,
-                           status_error="Mijnwebwinkel weigert de API-token.")
+    web.services.store.shops.mark_auth_failed(shop_id, "Mijnwebwinkel weigert de API-token.")
     page = text(client.get(f"/koppelingen/{shop_id}"))
     assert "Er wordt niet geboekt: Mijnwebwinkel weigert de API-token." in page
     post(client, f"/koppelingen/{shop_id}/gegevens",
          {"name": "X", "eb_username": GOOD_USER, "mww_token": GOOD_TOKEN})
     shop = shop_of(web, shop_id)
-    assert shop.status == shops.ACTIVE and shop.status_error is None
+    assert shop.status == ShopStatus.ACTIVE and shop.status_error is None
 
 
 def test_unknown_shop_is_a_404_page(client: FlaskClient) -> None:
@@ -180,9 +174,8 @@ def test_new_secret_keeps_the_old_one_valid_for_a_grace_period(web: Web,
 
 def test_shop_list_shows_counts(web: Web, client: FlaskClient) -> None:
     shop_id = new_shop(web, client)
-    with web.services.engine.begin() as conn:
-        ledger.record_outcome_without_claim(conn, shop_id, "1001", state=ledger.FAILED,
-                                            reason="Kapot.")
+    web.services.store.bookings.record_unclaimed(shop_id, "1001", state=BookingState.FAILED,
+                                                 reason="Kapot.")
     page = text(client.get("/"))
     assert "De Theepot" in page and "Nog niet geïnstalleerd" in page
     assert "?status=mislukt" in page

@@ -13,35 +13,39 @@ from flask.testing import FlaskClient
 from rq.job import Job
 from rq.serializers import JSONSerializer
 
-from app import ledger
+from app.crypto import Vault, generate_key
 from app.queue import booking_job_id
+from app.states import BookingState, RunMode, RunOutcome
+from app.store import Store
+from app.store.bookings import Claim, OrderFacts
 from app.store.db import engine_for
+from app.store.runs import RunCounts
+from app.store.shops import Credentials
 from sandbox.order_factory import make_order
-from tests.conftest import Backend
-from tests.web.conftest import Web, post
-from tests.web.test_koppeling import new_shop
+from tests.helpers import Backend
+from tests.web.helpers import Web, new_shop, post
 
 
 def text(response: Any) -> str:
     return htmllib.unescape(response.get_data(as_text=True))
 
 
-def booked(conn: Any, shop_id: int, number: str, mutation: int) -> None:
-    claim = ledger.claim(conn, shop_id, number, order_uuid=None, kind="order",
-                         total=Decimal("12.10"), order_date=dt.date(2025, 3, 14),
-                         lease_seconds=60)
-    assert isinstance(claim, ledger.Claim)
-    ledger.mark_booked(conn, claim.booking_id, mutation_number=mutation,
-                       payment_mutation_number=None, relation_code="MWW1")
+def booked(store: Store, shop_id: int, number: str, mutation: int) -> None:
+    claim = store.bookings.claim(
+        shop_id, number, OrderFacts(total=Decimal("12.10"), date=dt.date(2025, 3, 14)),
+        lease_seconds=60)
+    assert isinstance(claim, Claim)
+    store.bookings.mark_booked(claim.booking_id, mutation_number=mutation,
+                               payment_mutation_number=None, relation_code="MWW1")
 
 
-def failed(conn: Any, shop_id: int, number: str) -> int:
-    ledger.record_outcome_without_claim(
-        conn, shop_id, number, state=ledger.FAILED, error_code="GROOTBOEK_ONBEKEND",
+def failed(store: Store, shop_id: int, number: str) -> int:
+    store.bookings.record_unclaimed(
+        shop_id, number, state=BookingState.FAILED, error_code="GROOTBOEK_ONBEKEND",
         last_error="GROOTBOEK_ONBEKEND: Grootboekrekening '8999' bestaat niet",
         reason="Grootboekrekening 8999 bestaat niet in e-Boekhouden. Kies een andere bij "
                "Instellingen en probeer het opnieuw.")
-    row = ledger.get_booking(conn, shop_id, number)
+    row = store.bookings.get(shop_id, number)
     assert row is not None
     return row.id
 
@@ -49,15 +53,15 @@ def failed(conn: Any, shop_id: int, number: str) -> int:
 @pytest.fixture
 def shop_id(web: Web, client: FlaskClient) -> int:
     shop_id = new_shop(web, client)
-    with web.services.engine.begin() as conn:
-        booked(conn, shop_id, "1001", 501)
-        booked(conn, shop_id, "1002", 502)
-        failed(conn, shop_id, "1003")
-        ledger.record_outcome_without_claim(conn, shop_id, "T-1004", state=ledger.SKIPPED,
-                                            reason="Bestelling T-1004 is een testbestelling.")
-        run = ledger.start_run(conn, shop_id, "hourly", None, None)
-        ledger.finish_run(conn, run, outcome="ok", seen=4, already_booked=2, enqueued=1,
-                          skipped=1, errors=0, error=None, duration_ms=120)
+    store = web.services.store
+    booked(store, shop_id, "1001", 501)
+    booked(store, shop_id, "1002", 502)
+    failed(store, shop_id, "1003")
+    store.bookings.record_unclaimed(shop_id, "T-1004", state=BookingState.SKIPPED,
+                                    reason="Bestelling T-1004 is een testbestelling.")
+    run = store.runs.start(shop_id, RunMode.HOURLY, None, None)
+    store.runs.finish(run, outcome=RunOutcome.OK, error=None, duration_ms=120,
+                      counts=RunCounts(seen=4, already_booked=2, enqueued=1, skipped=1))
     return shop_id
 
 
@@ -91,10 +95,9 @@ def test_filters(client: FlaskClient, shop_id: int, query: str, shown: list[str]
 
 
 def test_paging(web: Web, client: FlaskClient, shop_id: int) -> None:
-    with web.services.engine.begin() as conn:
-        for n in range(30):
-            ledger.record_outcome_without_claim(conn, shop_id, f"2{n:03d}",
-                                                state=ledger.SKIPPED, reason="-")
+    for n in range(30):
+        web.services.store.bookings.record_unclaimed(shop_id, f"2{n:03d}",
+                                                     state=BookingState.SKIPPED, reason="-")
     page = text(client.get(f"/koppelingen/{shop_id}"))
     assert "Pagina 1 van 2 (34 boekingen)" in page and "pagina=2" in page
     page = text(client.get(f"/koppelingen/{shop_id}?pagina=2"))
@@ -103,8 +106,7 @@ def test_paging(web: Web, client: FlaskClient, shop_id: int) -> None:
 
 def test_failed_booking_shows_the_message_and_what_to_do(web: Web, client: FlaskClient,
                                                           shop_id: int) -> None:
-    with web.services.engine.connect() as conn:
-        row = ledger.get_booking(conn, shop_id, "1003")
+    row = web.services.store.bookings.get(shop_id, "1003")
     assert row is not None
     page = text(client.get(f"/koppelingen/{shop_id}/boekingen/{row.id}"))
     assert "Wat er mis ging en wat u kunt doen:" in page
@@ -114,14 +116,13 @@ def test_failed_booking_shows_the_message_and_what_to_do(web: Web, client: Flask
 
 
 def test_retry_requeues_a_failed_booking(web: Web, client: FlaskClient, shop_id: int) -> None:
-    with web.services.engine.connect() as conn:
-        row = ledger.get_booking(conn, shop_id, "1003")
+    row = web.services.store.bookings.get(shop_id, "1003")
     assert row is not None
     url = f"/koppelingen/{shop_id}/boekingen/{row.id}"
     response = post(client, f"{url}/opnieuw", form_url=url)
     assert response.status_code == 302 and response.location == url
-    with web.services.engine.connect() as conn:
-        assert ledger.get_booking_by_id(conn, row.id).state == ledger.RETRYING  # type: ignore[union-attr]
+    again = web.services.store.bookings.get_for_shop(shop_id, row.id)
+    assert again is not None and again.state == BookingState.RETRYING
     job = Job.fetch(booking_job_id(shop_id, "1003"), connection=web.services.redis,
                     serializer=JSONSerializer)
     assert job.args == [shop_id, "1003"] and job.meta["source"] == "retry"
@@ -130,8 +131,7 @@ def test_retry_requeues_a_failed_booking(web: Web, client: FlaskClient, shop_id:
 
 def test_retry_of_a_booked_order_does_nothing(web: Web, client: FlaskClient,
                                               shop_id: int) -> None:
-    with web.services.engine.connect() as conn:
-        row = ledger.get_booking(conn, shop_id, "1001")
+    row = web.services.store.bookings.get(shop_id, "1001")
     assert row is not None
     url = f"/koppelingen/{shop_id}/boekingen/{row.id}"
     response = post(client, f"{url}/opnieuw", form_url=url)
@@ -142,8 +142,7 @@ def test_retry_of_a_booked_order_does_nothing(web: Web, client: FlaskClient,
 def test_booking_of_another_shop_is_not_found(web: Web, client: FlaskClient,
                                               shop_id: int) -> None:
     other = new_shop(web, client)
-    with web.services.engine.connect() as conn:
-        row = ledger.get_booking(conn, shop_id, "1003")
+    row = web.services.store.bookings.get(shop_id, "1003")
     assert row is not None
     assert client.get(f"/koppelingen/{other}/boekingen/{row.id}").status_code == 404
     url = f"/koppelingen/{other}/boekingen/{row.id}/opnieuw"
@@ -174,27 +173,26 @@ class TestLedgerQueries:
     """The queries added for the web interface, on both databases."""
 
     def test_page_bookings_and_counts(self, backend: Backend) -> None:
-        engine = engine_for(backend.database_url)
-        with engine.begin() as conn:
-            a = ledger.create_shop(conn, name="a", webhook_key="ka", credentials="c",
-                                   webhook_secret="s", mapping={})
-            b = ledger.create_shop(conn, name="b", webhook_key="kb", credentials="c",
-                                   webhook_secret="s", mapping={})
-            booked(conn, a, "10_1", 1)
-            booked(conn, a, "1001", 2)
-            failed(conn, a, "1002")
-            failed(conn, b, "1002")
-            rows, total = ledger.page_bookings(conn, a, states=["booked"], limit=1)
-            assert total == 2 and len(rows) == 1
-            rows, total = ledger.page_bookings(conn, a, search="_")
-            assert total == 1 and rows[0].order_number == "10_1"
-            assert ledger.state_counts_by_shop(conn)[b]["failed"] == 1
-            assert ledger.state_counts_by_shop(conn)[a]["booked"] == 2
-            row = ledger.get_booking(conn, b, "1002")
-            assert row is not None
-            assert ledger.get_shop_booking(conn, a, row.id) is None
-            assert ledger.get_shop_booking(conn, b, row.id) == row
-            user = ledger.create_user(conn, "x@y.nl", "h1")
-            ledger.set_user_password(conn, user, "h2")
-            assert ledger.get_user(conn, user)["password_hash"] == "h2"  # type: ignore[index]
-            assert [u["email"] for u in ledger.list_users(conn)] == ["x@y.nl"]
+        store = Store(engine_for(backend.database_url), Vault(generate_key()))
+        creds = Credentials("t", "winkelier", "c1", "c2")
+        a, _ = store.shops.register(name="a", credentials=creds)
+        b, _ = store.shops.register(name="b", credentials=creds)
+        booked(store, a, "10_1", 1)
+        booked(store, a, "1001", 2)
+        failed(store, a, "1002")
+        failed(store, b, "1002")
+        rows, total = store.bookings.page(a, states=[BookingState.BOOKED], limit=1)
+        assert total == 2 and len(rows) == 1
+        rows, total = store.bookings.page(a, search="_")
+        assert total == 1 and rows[0].order_number == "10_1"
+        assert store.bookings.counts_by_shop()[b]["failed"] == 1
+        assert store.bookings.counts_by_shop()[a]["booked"] == 2
+        row = store.bookings.get(b, "1002")
+        assert row is not None
+        assert store.bookings.get_for_shop(a, row.id) is None
+        assert store.bookings.get_for_shop(b, row.id) == row
+        user = store.users.create("x@y.nl", "h1")
+        store.users.set_password(user, "h2")
+        found = store.users.get(user)
+        assert found is not None and found.password_hash == "h2"
+        assert [u.email for u in store.users.all()] == ["x@y.nl"]

@@ -10,11 +10,11 @@ import pytest
 from flask.testing import FlaskClient
 from werkzeug.datastructures import MultiDict
 
-from app import shops
 from app.core.mapping_settings import INCOME_TYPES, MappingSettings
-from app.web.settings_form import add_oss_rule, ordered_rules, parse, remove_rule
-from tests.web.conftest import Web, csrf, shop_of
-from tests.web.test_koppeling import new_shop
+from app.states import ShopStatus
+from app.store.shops import Shop
+from app.web.mapping_form import add_oss_rule, ordered_rules, parse, remove_rule
+from tests.web.helpers import Web, csrf, new_shop, shop_of
 
 
 def form_values(page: str) -> MultiDict[str, str]:
@@ -77,7 +77,7 @@ def test_install_saves_and_activates(web: Web, client: FlaskClient, shop_id: int
                                           "bookable_statuses": ["2", "3"]})
     assert response.status_code == 302, text(response)
     shop = shop_of(web, shop_id)
-    assert shop.status == shops.ACTIVE
+    assert shop.status == ShopStatus.ACTIVE
     assert shop.mapping.rule("rate:21").ledgers["verzendkosten"] == "8100"
     assert shop.mapping.payment_term_days == 30
     assert shop.mapping.bookable_statuses == {2, 3}
@@ -109,7 +109,7 @@ def test_invalid_combinations_are_refused_on_the_field(web: Web, client: FlaskCl
     assert f'<p class="field-error" id="error-{field}">' in page
     error = page.split(f'id="error-{field}">', 1)[1].split("</p>", 1)[0]
     assert message in error
-    assert shop_of(web, shop_id).status == shops.DRAFT
+    assert shop_of(web, shop_id).status == ShopStatus.DRAFT
     assert shop_of(web, shop_id).mapping == MappingSettings()  # nothing saved
 
 
@@ -143,7 +143,7 @@ def test_settings_page_survives_an_unreachable_bookkeeping(web: Web, client: Fla
                                                            shop_id: int) -> None:
     from app.errors import UpstreamUnavailableError
 
-    def broken(shop: shops.Shop) -> Any:
+    def broken(shop: Shop) -> Any:
         raise UpstreamUnavailableError("down", system="eboekhouden",
                                        explanation="e-Boekhouden is tijdelijk niet bereikbaar.")
 

@@ -1,38 +1,28 @@
 """e-Boekhouden.nl SOAP client: the real ``BookkeepingApi``.
 
-- The WSDL is package data (``eboekhouden.wsdl``), parsed once per process and never
-  fetched from the network; each client binds its own address and credentials.
 - One session per client instance, opened lazily, shared by threads, reopened once when a
   call fails with a session error (that call is then retried once), closed by ``close()``.
 - Every ``ErrorMsg`` is checked; failures become the typed errors of ``app.errors``
   (table: ``eboekhouden_errors``). Transient: ``UpstreamUnavailableError`` and its
   subclasses. Permanent: ``UpstreamRejectedError`` and its subclasses.
-- Security codes and the session id never reach exception texts, logs or ``repr()``:
-  zeep's own DEBUG logging of envelopes is bypassed (see ``_Transport.post``).
-- zeep stays inside this module: methods take and return ``app.core.mutations`` types.
+- Security codes and the session id never reach exception texts, logs or ``repr()``.
+- zeep stays inside this package: methods take and return ``app.core.mutations`` types.
+  ``transport`` holds the WSDL, the HTTP session and one SOAP call with its failures;
+  ``wire`` converts between the core types and zeep's dicts; ``errors`` maps ErrorMsg codes.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import logging
-import os
 import threading
 import time
 from collections.abc import Callable, Mapping
-from decimal import Decimal
-from pathlib import Path
 from typing import Any, Protocol
 
-import requests
-import zeep
-import zeep.exceptions
-import zeep.helpers
-from requests.adapters import HTTPAdapter, Retry
-from zeep.wsdl import Document
-
 from app.clients.eboekhouden import errors as errs
+from app.clients.eboekhouden import wire
+from app.clients.eboekhouden.transport import create_service, send
 from app.core.mutations import (
     Administration,
     BookedMutation,
@@ -41,94 +31,15 @@ from app.core.mutations import (
     Mutation,
     Relation,
 )
-from app.errors import (
-    RateLimitedError,
-    SessionExpiredError,
-    UpstreamError,
-    UpstreamRejectedError,
-    UpstreamUnavailableError,
-)
+from app.errors import SessionExpiredError, UpstreamUnavailableError
 
 log = logging.getLogger(__name__)
 
 DEFAULT_URL = "https://soap.e-boekhouden.nl/soap.asmx"
 DEFAULT_SOURCE = "MWWConnect"
-WSDL_PATH = Path(__file__).with_name("eboekhouden.wsdl")
-BINDING = "{http://www.e-boekhouden.nl/soap}soapAppSoap"
 SYSTEM = errs.SYSTEM
 
-# GetMutaties requires DatumVan/DatumTm. The range is our assumption: wide enough for any
-# webshop order, inside the 1980-2049 window that other clients validate against.
-SEARCH_FROM = dt.datetime(1980, 1, 1)
-SEARCH_TO = dt.datetime(2049, 12, 31)
-
 Metrics = Callable[[str, str, float], None]
-
-# A wrong EBOEKHOUDEN_SOAP_URL setting: permanent, not worth retrying.
-_BAD_URL = (
-    requests.exceptions.MissingSchema,
-    requests.exceptions.InvalidSchema,
-    requests.exceptions.InvalidURL,
-)
-_SETTINGS = zeep.Settings(strict=True, xml_huge_tree=False, forbid_entities=True)
-
-
-class _HttpStatusError(Exception):
-    """A non-SOAP HTTP answer (raised from inside zeep's call, caught in ``_send``)."""
-
-    def __init__(self, status: int, retry_after: str | None) -> None:
-        super().__init__(f"HTTP {status}")
-        self.status = status
-        self.retry_after = retry_after
-
-
-class _Transport(zeep.Transport):
-    """zeep's Transport, minus its DEBUG log of every envelope (which would carry the
-    security codes and session id), with a (connect, read) timeout, no redirects (requests
-    would turn a redirected POST into a GET) and HTTP status checks: only 200 and a 500
-    carrying a SOAP envelope (a Fault) go on to zeep."""
-
-    def post(self, address: str, message: Any, headers: dict[str, str]) -> requests.Response:
-        response = self.session.post(
-            address,
-            data=message,
-            headers=headers,
-            timeout=(self.load_timeout, self.operation_timeout),
-            allow_redirects=False,
-        )
-        if response.status_code == 200:
-            return response
-        if response.status_code == 500 and b"Envelope" in response.content[:2000]:
-            return response
-        raise _HttpStatusError(response.status_code, response.headers.get("Retry-After"))
-
-
-_http_lock = threading.Lock()
-_http: tuple[int, requests.Session] | None = None
-
-
-def _http_session() -> requests.Session:
-    """One requests.Session per process (recreated after a fork). Only connection
-    *establishment* is retried: a request that may have reached the server never is."""
-    global _http
-    with _http_lock:
-        if _http is None or _http[0] != os.getpid():
-            session = requests.Session()
-            retry = Retry(
-                total=2, connect=2, read=0, status=0, other=0, redirect=0, backoff_factor=0.1
-            )
-            adapter = HTTPAdapter(max_retries=retry)
-            session.mount("https://", adapter)
-            session.mount("http://", adapter)
-            _http = (os.getpid(), session)
-        return _http[1]
-
-
-@functools.cache
-def _wsdl_document() -> Document:
-    """The parsed WSDL, shared by all clients of this process (read from the local file)."""
-    transport = zeep.Transport(session=_http_session())
-    return Document(str(WSDL_PATH), transport, settings=_SETTINGS)  # type: ignore[arg-type]
 
 
 class _Secret:
@@ -185,11 +96,7 @@ class EBoekhoudenClient:
         self._lock = threading.Lock()
         self._session_id: _Secret | None = None
         self._store = session_store
-        transport = _Transport(
-            session=_http_session(), timeout=timeout, operation_timeout=operation_timeout
-        )
-        client = zeep.Client(_wsdl_document(), transport=transport, settings=_SETTINGS)
-        self._service = client.create_service(BINDING, url)
+        self._service = create_service(url, timeout, operation_timeout)
 
     def __repr__(self) -> str:
         state = "open" if self._session_id is not None else "closed"
@@ -209,81 +116,40 @@ class EBoekhoudenClient:
 
     def add_mutation(self, mutation: Mutation) -> int:
         """AddMutatie; returns the Mutatienummer."""
-        wire = mutation.to_wire()
-        wire["Datum"] = _as_datetime(mutation.date)
-        wire["MutatieRegels"] = {"cMutatieRegel": wire["MutatieRegels"]}
         context = {
             "invoice_number": mutation.invoice_number,
             "relation_code": mutation.relation_code,
         }
-        result = self._call("AddMutatie", context, oMut=wire)
-        return self._number(result, "Mutatienummer", "AddMutatie")
+        result = self._call("AddMutatie", context, oMut=wire.mutation_to_wire(mutation))
+        return wire.number(result, "Mutatienummer", "AddMutatie")
 
     def find_mutations(self, invoice_number: str) -> list[BookedMutation]:
         """GetMutaties filtered by Factuurnummer (exact, case-insensitive)."""
         if not invoice_number.strip():
             raise ValueError("find_mutations needs an invoice number")
-        cfilter = {
-            "MutatieNr": 0,
-            "Factuurnummer": invoice_number,
-            "DatumVan": SEARCH_FROM,
-            "DatumTm": SEARCH_TO,
-        }
-        result = self._call("GetMutaties", None, cFilter=cfilter)
-        wanted = invoice_number.strip().casefold()
-        return [
-            _booked_mutation(item)
-            for item in _items(result.get("Mutaties"), "cMutatieList")
-            if (item.get("Factuurnummer") or "").strip().casefold() == wanted
-        ]
+        result = self._call("GetMutaties", None, cFilter=wire.mutation_filter(invoice_number))
+        return wire.booked_mutations(result, invoice_number)
 
     def find_relation(self, code: str) -> ExistingRelation | None:
         result = self._call("GetRelaties", None, cFilter={"Code": code, "ID": 0})
-        wanted = code.strip().casefold()
-        for item in _items(result.get("Relaties"), "cRelatie"):
-            if (item.get("Code") or "").strip().casefold() == wanted:
-                return _existing_relation(item)
-        return None
+        return wire.relation_by_code(result, code)
 
     def find_relations_by_email(self, email: str) -> list[ExistingRelation]:
         result = self._call("GetRelaties", None, cFilter={"Trefwoord": email, "ID": 0})
-        wanted = email.strip().casefold()
-        return [
-            _existing_relation(item)
-            for item in _items(result.get("Relaties"), "cRelatie")
-            if (item.get("Email") or "").strip().casefold() == wanted
-        ]
+        return wire.relations_by_email(result, email)
 
     def add_relation(self, relation: Relation) -> int:
         """AddRelatie; returns Rel_ID."""
-        today = dt.date.today()
-        wire = relation.to_wire(today)
-        wire["AddDatum"] = _as_datetime(today)
-        result = self._call("AddRelatie", {"relation_code": relation.code}, oRel=wire)
-        return self._number(result, "Rel_ID", "AddRelatie")
+        relation_wire = wire.relation_to_wire(relation, dt.date.today())
+        result = self._call("AddRelatie", {"relation_code": relation.code}, oRel=relation_wire)
+        return wire.number(result, "Rel_ID", "AddRelatie")
 
     def ledger_accounts(self) -> list[LedgerAccount]:
         result = self._call("GetGrootboekrekeningen", None, cFilter={"ID": 0})
-        return [
-            LedgerAccount(
-                id=int(item.get("ID") or 0),
-                code=item.get("Code") or "",
-                description=item.get("Omschrijving") or "",
-                category=item.get("Categorie") or "",
-            )
-            for item in _items(result.get("Rekeningen"), "cGrootboekrekening")
-        ]
+        return wire.ledger_accounts(result)
 
     def administrations(self) -> list[Administration]:
-        result = self._call("GetAdministraties", None)
-        return [
-            Administration(
-                name=item.get("Bedrijf") or "",
-                city=item.get("Plaats") or "",
-                guid=item.get("Guid") or "",
-            )
-            for item in _items(result.get("Administraties"), "cAdministratie")
-        ]
+        return wire.administrations(self._call("GetAdministraties", None))
 
     def close(self) -> None:
         """CloseSession if a session is open. Never raises."""
@@ -381,7 +247,7 @@ class EBoekhoudenClient:
         started = time.monotonic()
         outcome = "ok"
         try:
-            result = self._send(operation, kwargs)
+            result = send(self._service, operation, kwargs, self._redact)
             self._check(operation, result, context)
             return result
         except Exception as exc:
@@ -389,36 +255,6 @@ class EBoekhoudenClient:
             raise
         finally:
             self._observe(operation, outcome, time.monotonic() - started)
-
-    def _send(self, operation: str, kwargs: dict[str, Any]) -> dict[str, Any]:
-        def error(cls: type[UpstreamError], what: str, code: str, explanation: str) -> Any:
-            return cls(f"e-Boekhouden {operation}: {what}", system=SYSTEM,
-                       operation=operation, code=code, explanation=explanation)
-
-        try:
-            raw = getattr(self._service, operation)(**kwargs)
-        except zeep.exceptions.Fault as exc:
-            raise self._fault(operation, exc) from None
-        except _HttpStatusError as exc:
-            raise self._http_status(operation, exc) from None
-        except requests.Timeout as exc:
-            raise error(UpstreamUnavailableError, "timeout", "timeout", errs.TIMEOUT) from exc
-        except _BAD_URL as exc:
-            raise error(UpstreamRejectedError, f"invalid service URL ({type(exc).__name__})",
-                        "bad_url", errs.BAD_URL) from exc
-        except requests.RequestException as exc:
-            raise error(UpstreamUnavailableError, f"connection failed ({type(exc).__name__})",
-                        "connection", errs.CONNECTION) from exc
-        except zeep.exceptions.ValidationError as exc:
-            text = self._redact(str(exc))
-            raise error(UpstreamRejectedError, f"request does not match the WSDL: {text}",
-                        "invalid_request",
-                        errs.INVALID_REQUEST.format(description=text)) from None
-        except zeep.exceptions.Error as exc:  # unparseable or unexpected XML
-            raise error(UpstreamUnavailableError,
-                        f"unreadable response ({type(exc).__name__})", "bad_response",
-                        errs.BAD_RESPONSE) from None
-        return zeep.helpers.serialize_object(raw, target_cls=dict) or {}
 
     def _check(
         self, operation: str, result: dict[str, Any], context: Mapping[str, str] | None
@@ -433,68 +269,6 @@ class EBoekhoudenClient:
                 operation=operation,
                 context=context,
             )
-
-    def _fault(self, operation: str, exc: zeep.exceptions.Fault) -> UpstreamError:
-        faultcode = (exc.code or "").rsplit(":", 1)[-1]
-        text = self._redact(str(exc.message or ""))[:300]
-        message = f"e-Boekhouden {operation}: SOAP fault {exc.code or '-'}: {text}"
-        if faultcode in ("Client", "Sender", "VersionMismatch", "MustUnderstand"):
-            return UpstreamRejectedError(
-                message,
-                system=SYSTEM,
-                operation=operation,
-                code=f"soap:{faultcode}",
-                explanation=errs.CLIENT_FAULT.format(description=text),
-            )
-        return UpstreamUnavailableError(
-            message,
-            system=SYSTEM,
-            operation=operation,
-            code=f"soap:{faultcode or 'Server'}",
-            explanation=errs.SERVER_FAULT.format(description=text),
-        )
-
-    def _http_status(self, operation: str, exc: _HttpStatusError) -> UpstreamError:
-        message = f"e-Boekhouden {operation}: HTTP {exc.status}"
-        code = f"http_{exc.status}"
-        if exc.status == 429:
-            return RateLimitedError(
-                message,
-                retry_after=_seconds(exc.retry_after),
-                system=SYSTEM,
-                operation=operation,
-                code=code,
-                explanation=errs.RATE_LIMITED,
-            )
-        if exc.status >= 500 or exc.status == 408:
-            return UpstreamUnavailableError(
-                message,
-                system=SYSTEM,
-                operation=operation,
-                code=code,
-                explanation=errs.UNAVAILABLE.format(status=exc.status),
-            )
-        return UpstreamRejectedError(
-            message,
-            system=SYSTEM,
-            operation=operation,
-            code=code,
-            explanation=errs.HTTP_REJECTED.format(status=exc.status),
-        )
-
-    def _number(self, result: dict[str, Any], field: str, operation: str) -> int:
-        """A required id from a successful result; 0 or missing means the outcome is
-        unknown (transient: the caller reconciles before retrying)."""
-        value = result.get(field)
-        if not value:
-            raise UpstreamUnavailableError(
-                f"e-Boekhouden {operation} returned no {field}",
-                system=SYSTEM,
-                operation=operation,
-                code="no_number",
-                explanation=errs.NO_NUMBER.format(operation=operation),
-            )
-        return int(value)
 
     def _redact(self, text: str) -> str:
         secrets = [self._code1.value, self._code2.value]
@@ -513,52 +287,3 @@ class EBoekhoudenClient:
             self._metrics(operation, outcome, seconds)
         except Exception:  # a broken metrics hook must not break bookings
             log.exception("metrics callback failed for %s", operation)
-
-
-def _as_datetime(value: dt.date) -> dt.datetime:
-    """xsd:dateTime wants a time part; the server reads midnight as 'that day'."""
-    if isinstance(value, dt.datetime):
-        return value
-    return dt.datetime(value.year, value.month, value.day)
-
-
-def _items(array: Any, name: str) -> list[dict[str, Any]]:
-    """The items of a serialized ``ArrayOfX`` (``None`` when the element is empty)."""
-    if not array:
-        return []
-    return [item for item in (array.get(name) or []) if item]
-
-
-def _booked_mutation(item: dict[str, Any]) -> BookedMutation:
-    date = item.get("Datum")
-    if isinstance(date, dt.datetime):
-        date = date.date()
-    rows = _items(item.get("MutatieRegels"), "cMutatieListRegel")
-    return BookedMutation(
-        number=int(item.get("MutatieNr") or 0),
-        soort=str(item.get("Soort") or ""),
-        date=date,
-        invoice_number=item.get("Factuurnummer") or "",
-        total=sum((Decimal(row.get("BedragInclBTW") or 0) for row in rows), Decimal("0")),
-    )
-
-
-def _existing_relation(item: dict[str, Any]) -> ExistingRelation:
-    return ExistingRelation(
-        id=int(item.get("ID") or 0),
-        code=item.get("Code") or "",
-        name=item.get("Bedrijf") or "",
-        email=item.get("Email") or "",
-    )
-
-
-def _seconds(value: str | None) -> float | None:
-    try:
-        return float(value) if value else None
-    except ValueError:
-        return None
-
-
-def preload_wsdl() -> None:
-    """Parse the WSDL now (the worker's parent process), so forked jobs inherit it."""
-    _wsdl_document()

@@ -7,16 +7,17 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from app import shops
 from app.core.mapping_settings import MappingSettings
 from app.errors import ConnectorError
 from app.services import Services
+from app.states import ShopStatus
+from app.store.shops import MIN_EB_USERNAME, Credentials, Shop
 
 log = logging.getLogger(__name__)
 
-MIN_USERNAME = 6
+MIN_USERNAME = MIN_EB_USERNAME
 SHORT_USERNAME = (
-    "Voor deze koppeling moet uw gebruikersnaam minimaal 6 tekens bevatten. Is uw "
+    f"Voor deze koppeling moet uw gebruikersnaam minimaal {MIN_USERNAME} tekens bevatten. Is uw "
     "gebruikersnaam te kort? Maak dan een nieuwe inlog aan via Beheer > Uw account > "
     "Gebruikers > Toevoegen."
 )
@@ -36,11 +37,11 @@ SECRET_FIELDS = ("mww_token", "eb_code1", "eb_code2")
 @dataclass(frozen=True, slots=True)
 class ConnectionForm:
     name: str
-    credentials: shops.Credentials
+    credentials: Credentials
 
 
 def read_form(form: Mapping[str, str],
-              current: shops.Shop | None = None) -> tuple[ConnectionForm, dict[str, str]]:
+              current: Shop | None = None) -> tuple[ConnectionForm, dict[str, str]]:
     """The submitted values (an empty secret field keeps ``current``'s value) and the
     problems per field."""
     values = {key: (form.get(key) or "").strip() for key in REQUIRED}
@@ -53,14 +54,14 @@ def read_form(form: Mapping[str, str],
         errors["eb_username"] = SHORT_USERNAME
     if len(values["name"]) > 200:
         errors["name"] = "De naam mag hoogstens 200 tekens lang zijn."
-    credentials = shops.Credentials(values["mww_token"], values["eb_username"],
+    credentials = Credentials(values["mww_token"], values["eb_username"],
                                     values["eb_code1"], values["eb_code2"])
     return ConnectionForm(values["name"], credentials), errors
 
 
-def verify_connections(services: Services, credentials: shops.Credentials) -> dict[str, str]:
+def verify_connections(services: Services, credentials: Credentials) -> dict[str, str]:
     """Both connections, live; the Dutch problem per system (``mww``, ``eb``), if any."""
-    probe = shops.Shop(id=0, name="", status=shops.DRAFT, webhook_key="",
+    probe = Shop(id=0, name="", status=ShopStatus.DRAFT, webhook_key="",
                        credentials=credentials, webhook_secrets=(), mapping=MappingSettings())
     errors: dict[str, str] = {}
     try:
@@ -80,10 +81,3 @@ def verify_connections(services: Services, credentials: shops.Credentials) -> di
             bookkeeping.close()
     return errors
 
-
-def encrypted(services: Services, credentials: shops.Credentials) -> str:
-    """The stored form of the credentials (as ``shops.register`` writes them)."""
-    return services.vault.encrypt_json({
-        "mww_token": credentials.mww_token, "eb_username": credentials.eb_username,
-        "eb_code1": credentials.eb_code1, "eb_code2": credentials.eb_code2,
-    })

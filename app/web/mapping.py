@@ -11,7 +11,6 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from werkzeug.exceptions import HTTPException
 
-from app import ledger, shops
 from app.core.mapping_settings import (
     BOOKING_MODES,
     BTW_CODE_LABELS,
@@ -26,10 +25,9 @@ from app.core.mapping_settings import (
 from app.core.mutations import LedgerAccount
 from app.core.orders import OrderStatus
 from app.errors import ConnectorError
-from app.intake import shop_cache
-from app.store.db import transaction
+from app.store.shops import Shop
 from app.web.common import html_error, services, shop_or_404
-from app.web.settings_form import (
+from app.web.mapping_form import (
     OSS_COUNTRIES,
     STANDARD_TREATMENTS,
     add_oss_rule,
@@ -38,7 +36,7 @@ from app.web.settings_form import (
     remove_rule,
 )
 
-bp = Blueprint("instellingen", __name__)
+bp = Blueprint("mapping", __name__)
 bp.register_error_handler(HTTPException, html_error)
 log = logging.getLogger(__name__)
 
@@ -68,7 +66,7 @@ class Remote:
         return {s.status for s in self.statuses} if self.statuses else None
 
 
-def fetch_remote(shop: shops.Shop) -> Remote:
+def fetch_remote(shop: Shop) -> Remote:
     remote = Remote()
     try:
         remote.accounts = sorted(services().bookkeeping(shop).ledger_accounts(),
@@ -87,7 +85,7 @@ def fetch_remote(shop: shops.Shop) -> Remote:
     return remote
 
 
-def _render(shop: shops.Shop, mapping: MappingSettings, remote: Remote,
+def _render(shop: Shop, mapping: MappingSettings, remote: Remote,
             errors: dict[str, str], status: int = 200, **extra: Any) -> Any:
     accounts = {a.code: f"{a.code} - {a.description}" for a in remote.accounts}
     for code in _used_ledgers(mapping):  # keep what is set, even if the chart lacks it
@@ -97,7 +95,7 @@ def _render(shop: shops.Shop, mapping: MappingSettings, remote: Remote,
         for s in sorted(mapping.bookable_statuses | mapping.credit_statuses)
     ]
     return render_template(
-        "settings.html", shop=shop, mapping=mapping, rules=ordered_rules(mapping.rules),
+        "mapping.html", shop=shop, mapping=mapping, rules=ordered_rules(mapping.rules),
         accounts=sorted(accounts.items()), statuses=statuses, problems=remote.problems,
         errors=errors, btw_codes=BTW_CODE_LABELS, income_types=INCOME_TYPES,
         income_labels=INCOME_LABELS, modes=[(m, MODE_LABELS[m]) for m in BOOKING_MODES],
@@ -138,13 +136,9 @@ def save(shop_id: int) -> Any:
         return _render(shop, mapping, remote, errors, 400, unsaved=True)
     names = {s.status: s.description for s in remote.statuses} or mapping.status_names
     mapping = replace(mapping, status_names=names)
-    values: dict[str, Any] = {"mapping": mapping.to_json()}
-    installing = action == "install" and shop.status in (shops.DRAFT, shops.DISABLED)
-    if installing:
-        values["status"] = shops.ACTIVE
-    with transaction(services().engine) as conn:
-        ledger.update_shop(conn, shop.id, **values)
-    shop_cache.clear()
+    installing = services().store.shops.save_mapping(shop.id, mapping,
+                                                     install=action == "install")
+    services().webhook_shops.forget()
     flash("De koppeling is geïnstalleerd: bestellingen worden vanaf nu geboekt." if installing
           else "De instellingen zijn opgeslagen.", "ok")
-    return redirect(url_for("overzicht.show", shop_id=shop.id))
+    return redirect(url_for("overview.show", shop_id=shop.id))

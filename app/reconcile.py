@@ -1,4 +1,6 @@
-"""One reconciler pass for one shop: list what changed, enqueue what is not booked.
+"""One reconcile pass for one shop: list what changed, enqueue what is not booked.
+
+Run by the clock's jobs (reconciler/), ``flask reconcile`` and the pages alike.
 
 The reconciler never posts to e-Boekhouden; it enqueues the same ``book_order`` job as
 the webhook path, so one set of idempotency and retry rules covers both. A pass:
@@ -25,28 +27,29 @@ import time
 from dataclasses import asdict, dataclass, field
 from zoneinfo import ZoneInfo
 
-from app import ledger, shops
+from app.config import RECONCILE_LOCK_SECONDS
 from app.core.orders import OrderSummary
 from app.errors import ShopAuthError
 from app.metrics import RECONCILE_ORDERS, RECONCILE_PASSES, RECONCILE_SECONDS
 from app.queue import enqueue_booking
 from app.services import Services
-from app.store.db import transaction, utcnow
+from app.states import BookingState, RunMode, RunOutcome
+from app.store.db import utcnow
+from app.store.runs import RunCounts
+from app.store.shops import Shop
 
 log = logging.getLogger(__name__)
 SHOP_TZ = ZoneInfo("Europe/Amsterdam")
-LOCK_SECONDS = 15 * 60
-
-POLL, HOURLY, BACKFILL, MANUAL = "poll", "hourly", "backfill", "manual"
+POLL, HOURLY, BACKFILL, MANUAL = RunMode.POLL, RunMode.HOURLY, RunMode.BACKFILL, RunMode.MANUAL
 
 
 @dataclass
 class PassResult:
     shop_id: int
-    mode: str
+    mode: RunMode
     window_start: dt.datetime | None = None
     window_end: dt.datetime | None = None
-    outcome: str = "running"  # ok | failed | dry_run | locked
+    outcome: RunOutcome = RunOutcome.RUNNING
     seen: int = 0
     already_booked: int = 0
     enqueued: int = 0
@@ -57,8 +60,14 @@ class PassResult:
     run_id: int | None = None
     would_enqueue: list[str] = field(default_factory=list)
 
+    @property
+    def counts(self) -> RunCounts:
+        return RunCounts(self.seen, self.already_booked, self.enqueued, self.skipped,
+                         self.errors)
+
     def as_dict(self) -> dict[str, object]:
         data = asdict(self)
+        data["mode"], data["outcome"] = str(self.mode), str(self.outcome)
         for key in ("window_start", "window_end"):
             if data[key] is not None:
                 data[key] = data[key].isoformat()
@@ -79,7 +88,7 @@ def local_window(start: dt.datetime, end: dt.datetime) -> tuple[dt.datetime, dt.
     return naive_start, local_end.replace(tzinfo=None)
 
 
-def window_for(services: Services, shop: shops.Shop, mode: str, now: dt.datetime,
+def window_for(services: Services, shop: Shop, mode: str, now: dt.datetime,
                since: dt.datetime | None) -> dt.datetime:
     settings = services.settings
     overlap = dt.timedelta(minutes=settings.reconcile_overlap_minutes)
@@ -94,36 +103,33 @@ def window_for(services: Services, shop: shops.Shop, mode: str, now: dt.datetime
     return start
 
 
-def run_pass(services: Services, shop: shops.Shop, *, mode: str,
+def run_pass(services: Services, shop: Shop, *, mode: RunMode,
              since: dt.datetime | None = None, until: dt.datetime | None = None,
              dry_run: bool = False, now: dt.datetime | None = None) -> PassResult:
     """Reconcile one shop once; never raises for upstream failures (see ``outcome``)."""
     now = now or utcnow()
     result = PassResult(shop.id, mode)
-    lock = services.redis.lock(f"mww:reconcile:{shop.id}", timeout=LOCK_SECONDS,
+    lock = services.redis.lock(f"mww:reconcile:{shop.id}", timeout=RECONCILE_LOCK_SECONDS,
                                blocking=False)
     if not lock.acquire():
-        result.outcome = "locked"
+        result.outcome = RunOutcome.LOCKED
         return result
     started = time.perf_counter()
     try:
         result.window_start = window_for(services, shop, mode, now, since)
         result.window_end = until or now
         if not dry_run:
-            with transaction(services.engine) as conn:
-                result.run_id = ledger.start_run(conn, shop.id, mode, result.window_start,
-                                                 result.window_end)
+            result.run_id = services.store.runs.start(shop.id, mode, result.window_start,
+                                                      result.window_end)
         _reconcile(services, shop, result, backfill=mode == BACKFILL, dry_run=dry_run)
-        result.outcome = "dry_run" if dry_run else "ok"
+        result.outcome = RunOutcome.DRY_RUN if dry_run else RunOutcome.OK
     except ShopAuthError as err:
-        result.outcome, result.error, result.errors = "failed", err.explanation, 1
+        result.outcome, result.error, result.errors = RunOutcome.FAILED, err.explanation, 1
         if not dry_run:
-            with transaction(services.engine) as conn:
-                ledger.update_shop(conn, shop.id, status=shops.AUTH_FAILED,
-                                   status_error=err.explanation)
+            services.store.shops.mark_auth_failed(shop.id, err.explanation)
     except Exception as err:  # any failure: record it; the next pass retries the window
         log.exception("reconcile pass failed", extra={"shop_id": shop.id, "mode": mode})
-        result.outcome, result.errors = "failed", result.errors + 1
+        result.outcome, result.errors = RunOutcome.FAILED, result.errors + 1
         result.error = getattr(err, "explanation", None) or f"{type(err).__name__}: {err}"
     finally:
         result.duration_ms = int((time.perf_counter() - started) * 1000)
@@ -132,25 +138,19 @@ def run_pass(services: Services, shop: shops.Shop, *, mode: str,
     return result
 
 
-def _finish(services: Services, shop: shops.Shop, result: PassResult, dry_run: bool) -> None:
+def _finish(services: Services, shop: Shop, result: PassResult, dry_run: bool) -> None:
     RECONCILE_PASSES.labels(result.mode, result.outcome).inc()
     RECONCILE_SECONDS.labels(result.mode).observe(result.duration_ms / 1000)
     if dry_run or result.run_id is None:
         return
-    with transaction(services.engine) as conn:
-        ledger.finish_run(conn, result.run_id, outcome=result.outcome, seen=result.seen,
-                          already_booked=result.already_booked, enqueued=result.enqueued,
-                          skipped=result.skipped, errors=result.errors, error=result.error,
-                          duration_ms=result.duration_ms)
-        advances = result.mode in (POLL, HOURLY, MANUAL) and result.outcome == "ok"
-        if advances and result.window_end and (
-                shop.watermark is None or result.window_end > shop.watermark):
-            ledger.update_shop(conn, shop.id, watermark=result.window_end)
-            if shop.status == shops.AUTH_FAILED:
-                ledger.update_shop(conn, shop.id, status=shops.ACTIVE, status_error=None)
+    advances = result.mode in (POLL, HOURLY, MANUAL) and result.outcome == RunOutcome.OK
+    services.store.runs.finish(
+        result.run_id, outcome=result.outcome, counts=result.counts, error=result.error,
+        duration_ms=result.duration_ms, shop=shop,
+        watermark=result.window_end if advances else None)
 
 
-def _list_orders(services: Services, shop: shops.Shop, result: PassResult,
+def _list_orders(services: Services, shop: Shop, result: PassResult,
                  backfill: bool) -> list[OrderSummary]:
     api = services.shop_api(shop)
     assert result.window_start is not None and result.window_end is not None
@@ -169,7 +169,7 @@ def _list_orders(services: Services, shop: shops.Shop, result: PassResult,
     return list(found.values())
 
 
-def _reconcile(services: Services, shop: shops.Shop, result: PassResult, *,
+def _reconcile(services: Services, shop: Shop, result: PassResult, *,
                backfill: bool, dry_run: bool) -> None:
     orders = _list_orders(services, shop, result, backfill)
     result.seen = len(orders)
@@ -179,16 +179,13 @@ def _reconcile(services: Services, shop: shops.Shop, result: PassResult, *,
 
     booked = services.booked.booked_among(shop.id, candidates)
     unsure = [n for n in candidates if n not in booked]
-    now = utcnow()
-    with services.engine.connect() as conn:
-        states = ledger.states_for(conn, shop.id, unsure)
-        # Rows no job is working on: retries RQ gave up on, and claims whose worker died.
-        stuck = [row.order_number for row in ledger.bookings_in_states(
-            conn, shop.id, [ledger.RETRYING, ledger.POSTING])
-            if row.state == ledger.RETRYING or (row.claimed_until or now) <= now]
-    done = {n for n, state in states.items() if state in (ledger.BOOKED, ledger.FAILED)}
+    states = services.store.bookings.states_of(shop.id, unsure)
+    # Rows no job is working on: retries RQ gave up on, and claims whose worker died.
+    stuck = services.store.bookings.stuck(shop.id, utcnow())
+    done = {n for n, state in states.items()
+            if state in (BookingState.BOOKED, BookingState.FAILED)}
     result.already_booked = len(booked) + sum(
-        1 for n in done if states[n] == ledger.BOOKED)
+        1 for n in done if states[n] == BookingState.BOOKED)
     to_enqueue = list(dict.fromkeys([n for n in unsure if n not in done] + stuck))
     if dry_run:
         result.would_enqueue = to_enqueue

@@ -1,0 +1,53 @@
+"""The states things go through, named once. StrEnums: stored and compared as text.
+
+Pure (no I/O); the core, the store, the pipeline and the pages all use these.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class BookingState(StrEnum):
+    """Where one order stands in the ledger of bookings (see app/store/bookings.py)."""
+
+    SKIPPED = "skipped"    # deliberately not booked (test order, status, zero total)
+    POSTING = "posting"    # a worker holds a lease and may be posting now
+    RETRYING = "retrying"  # a transient error; RQ retries, the reconciler re-enqueues
+    BOOKED = "booked"      # e-Boekhouden accepted it; final
+    FAILED = "failed"      # a permanent error; waits for a person ("Opnieuw proberen")
+
+
+class BookingKind(StrEnum):
+    ORDER = "order"    # a sale: FactuurVerstuurd (or GeldOntvangen)
+    CREDIT = "credit"  # a credit order: the same, negative
+
+
+class ShopStatus(StrEnum):
+    DRAFT = "draft"              # registered, not yet installed ("Stap 2 van 2")
+    ACTIVE = "active"            # books orders
+    DISABLED = "disabled"        # switched off by hand
+    AUTH_FAILED = "auth_failed"  # Mijnwebwinkel refused the token; a person must act
+
+    @property
+    def books_orders(self) -> bool:
+        """Notifications are accepted and passes run (an auth failure may be brief)."""
+        return self in (ShopStatus.ACTIVE, ShopStatus.AUTH_FAILED)
+
+
+BOOKING_SHOP_STATUSES = (ShopStatus.ACTIVE, ShopStatus.AUTH_FAILED)
+
+
+class RunMode(StrEnum):
+    POLL = "poll"          # the fast poll (every few minutes)
+    HOURLY = "hourly"      # the hourly pass with a 24 h look-back
+    BACKFILL = "backfill"  # by order date, from a date a person chose
+    MANUAL = "manual"      # `flask reconcile` on a shop that has a watermark
+
+
+class RunOutcome(StrEnum):
+    RUNNING = "running"
+    OK = "ok"
+    FAILED = "failed"
+    DRY_RUN = "dry_run"
+    LOCKED = "locked"  # another pass of this shop holds the lock; nothing was done

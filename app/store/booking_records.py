@@ -1,0 +1,75 @@
+"""The typed rows of the bookings ledger (app/store/bookings.py reads and writes them)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from app.states import BookingKind, BookingState
+from app.store.db import aware
+
+
+@dataclass(frozen=True, slots=True)
+class BookingRecord:
+    """One row of the ledger: an order's progress towards e-Boekhouden."""
+
+    id: int
+    shop_id: int
+    order_number: str
+    order_uuid: str | None
+    kind: BookingKind
+    state: BookingState
+    mutation_number: int | None
+    payment_mutation_number: int | None
+    relation_code: str | None
+    order_date: dt.datetime | None
+    total: Decimal | None
+    attempts: int
+    error_code: str | None
+    last_error: str | None
+    reason: str | None
+    claim_token: str | None
+    claimed_until: dt.datetime | None
+    uncertain: bool
+    created_at: dt.datetime | None
+    updated_at: dt.datetime | None
+    booked_at: dt.datetime | None
+
+
+def record(row: Any) -> BookingRecord:
+    data = dict(row._mapping)
+    for key in ("claimed_until", "created_at", "updated_at", "booked_at"):
+        data[key] = aware(data[key])
+    data["uncertain"] = bool(data["uncertain"])
+    data["state"] = BookingState(data["state"])
+    data["kind"] = BookingKind(data["kind"])
+    return BookingRecord(**data)
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """The right to post one order until its lease ends."""
+
+    booking_id: int
+    token: str
+    needs_check: bool  # a previous post may have reached e-Boekhouden
+    attempts: int
+
+
+@dataclass(frozen=True, slots=True)
+class OrderFacts:
+    """What the ledger keeps of an order besides its state."""
+
+    uuid: str | None = None
+    kind: str = BookingKind.ORDER
+    total: Decimal | None = None
+    date: dt.date | None = None
+
+    def values(self, shop_id: int, order_number: str) -> dict[str, Any]:
+        return {
+            "shop_id": shop_id, "order_number": order_number, "order_uuid": self.uuid or None,
+            "kind": str(self.kind), "total": self.total,
+            "order_date": dt.datetime.combine(self.date, dt.time()) if self.date else None,
+        }

@@ -1,0 +1,242 @@
+"""Shared test helpers (not fixtures): imported by test modules and by conftest."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import redis as redislib
+from sqlalchemy import create_engine, text, update
+from standardwebhooks.webhooks import Webhook
+
+from app.clients.eboekhouden import EBoekhoudenClient
+from app.clients.mijnwebwinkel import MijnwebwinkelClient
+from app.config import Settings
+from app.crypto import generate_key
+from app.fastpaths import SessionStore
+from app.queue import get_queue
+from app.services import Services
+from app.states import ShopStatus
+from app.store import db
+from app.store.bookings import BookingRecord
+from app.store.db import bookings, transaction
+from app.store.shops import Credentials, Shop
+from sandbox.eboekhouden import EBoekhoudenSimulator
+from sandbox.mijnwebwinkel import MijnwebwinkelSimulator
+from sandbox.order_factory import make_order
+from sandbox.server import ServerThread
+
+PG_ADMIN_URL = os.environ.get(
+    "TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+
+
+# Parallel checkouts on one machine set TEST_DB_SUFFIX (and TEST_REDIS_URL) to keep apart.
+DB_SUFFIX = os.environ.get("TEST_DB_SUFFIX", "")
+
+
+PG_TEST_DB = "mww_connector_test"
+
+
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def _pg_available() -> bool:
+    if os.environ.get("TEST_BACKENDS") == "embedded":
+        return False
+    try:
+        engine = create_engine(PG_ADMIN_URL, connect_args={"connect_timeout": 2})
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        engine.dispose()
+        return True
+    except Exception:
+        return False
+
+
+def _redis_available() -> bool:
+    if os.environ.get("TEST_BACKENDS") == "embedded":
+        return False
+    try:
+        return bool(redislib.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping())
+    except Exception:
+        return False
+
+
+PG_AVAILABLE = _pg_available()
+
+
+REDIS_AVAILABLE = _redis_available()
+
+
+SERVICES_AVAILABLE = PG_AVAILABLE and REDIS_AVAILABLE
+
+
+def fresh_pg_database(name: str) -> str:
+    """(Re)create database ``name`` (+ ``TEST_DB_SUFFIX``) and return its URL."""
+    name += DB_SUFFIX
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = :name AND pid <> pg_backend_pid()"), {"name": name})
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+
+
+@dataclass
+class Backend:
+    name: str
+    database_url: str
+    redis: redislib.Redis
+
+
+def _truncate(url: str) -> None:
+    engine = db.engine_for(url)
+    with engine.begin() as conn:
+        for table in reversed(db.metadata.sorted_tables):
+            conn.execute(table.delete())
+
+
+BACKENDS = ["embedded", "services"]
+
+
+MWW_TOKEN = "shop-token-1234567890"
+
+
+EB_USER = "winkelier"
+
+
+EB_CODE1 = "code-one-secret"
+
+
+EB_CODE2 = "0B5A7C1E-1111-2222-3333-444455556666"
+
+
+class Switch:
+    """One loopback server per test module whose WSGI app each test plugs in (cheaper than
+    a server per test)."""
+
+    def __init__(self) -> None:
+        self.app: Any = None
+        self.server: ServerThread | None = None
+        self.url = ""
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        assert self.app is not None, "plug an app into the switch first"
+        return self.app(environ, start_response)
+
+
+@dataclass
+class World:
+    """A connected shop: our services, both simulators, and the shop on each side."""
+
+    services: Services
+    settings: Settings
+    mww: MijnwebwinkelSimulator
+    eb: EBoekhoudenSimulator
+    mww_url: str
+    eb_url: str
+    shop: Shop
+    webhook_secret: str
+
+    @property
+    def sim_shop(self) -> Any:
+        return self.mww.shop(MWW_TOKEN)
+
+    def add_order(self, number: int, *, kind: str = "domestic", status: int = 3,
+                  **kw: Any) -> dict[str, Any]:
+        order = make_order(number, kind=kind, status=status,
+                           date=kw.pop("date", dt.date(2026, 11, 2)), **kw)
+        return self.sim_shop.add_order(order)
+
+    def mutations(self) -> list[dict[str, Any]]:
+        return self.eb.mutations(EB_USER)
+
+    def mutations_for(self, number: int | str) -> list[dict[str, Any]]:
+        return [m for m in self.mutations() if m.get("Factuurnummer") == str(number)]
+
+    def reload_shop(self) -> Shop:
+        shop = self.services.load_shop(self.shop.id)
+        assert shop is not None
+        self.shop = shop
+        return shop
+
+
+def make_world(backend: Backend, mww_server: Any, eb_server: Any) -> Iterator[World]:
+    mww, mww_thread = mww_server
+    eb, eb_thread = eb_server
+    mww.faults.clear()
+    mww.shops.clear()
+    mww.calls.clear()
+    mww.add_shop(MWW_TOKEN, name="Testwinkel")
+    eb.faults.clear()
+    eb.reset()
+    settings = Settings(
+        database_url=backend.database_url, redis_url="redis://unused", secret_key="test",
+        encryption_key=generate_key(), public_base_url="http://connector.test",
+        mijnwebwinkel_api_url=mww_thread.url,
+        eboekhouden_soap_url=f"{eb_thread.url}/soap.asmx",
+        http_timeout=2.0, soap_operation_timeout=2.0,
+    )
+    redis = backend.redis
+
+    def shop_api(shop: Shop) -> MijnwebwinkelClient:
+        return MijnwebwinkelClient(shop.credentials.mww_token, base_url=mww_thread.url,
+                                   timeout=2.0, max_retries=2, backoff=0.01)
+
+    def bookkeeping(shop: Shop) -> EBoekhoudenClient:
+        creds = shop.credentials
+        return EBoekhoudenClient(creds.eb_username, creds.eb_code1, creds.eb_code2,
+                                 url=settings.eboekhouden_soap_url, timeout=2.0,
+                                 operation_timeout=2.0,
+                                 session_store=SessionStore(redis, shop.id, creds.eb_username))
+
+    from app.crypto import Vault
+
+    services = Services(settings=settings, engine=db.engine_for(backend.database_url),
+                        redis=redis, vault=Vault(settings.encryption_key),
+                        queue=get_queue(redis, settings.queue_name),
+                        shop_api_factory=shop_api, bookkeeping_factory=bookkeeping)
+    shop_id, secret = services.store.shops.register(
+        name="Testwinkel", status=ShopStatus.ACTIVE,
+        credentials=Credentials(MWW_TOKEN, EB_USER, EB_CODE1, EB_CODE2))
+    shop = services.load_shop(shop_id)
+    assert shop is not None
+    yield World(services, settings, mww, eb, mww_thread.url, eb_thread.url, shop, secret)
+    services.close()
+
+
+def booking_row(world: World, number: int | str) -> BookingRecord:
+    row = world.services.store.bookings.get(world.shop.id, str(number))
+    assert row is not None
+    return row
+
+
+def expire_lease(world: World, number: int | str) -> None:
+    row = booking_row(world, number)
+    past = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)
+
+
+    with transaction(world.services.engine) as conn:
+        conn.execute(update(bookings).where(bookings.c.id == row.id)
+                     .values(claimed_until=past))
+
+
+def signed_headers(secret: str, body: bytes, *, msg_id: str | None = None,
+                   at: dt.datetime | None = None,
+                   extra_sigs: tuple[str, ...] = ()) -> dict[str, str]:
+    msg_id = msg_id or f"msg_{uuid.uuid4().hex}"
+    at = at or dt.datetime.now(dt.UTC)
+    signature = Webhook(secret).sign(msg_id, at, body.decode())
+    return {
+        "webhook-id": msg_id,
+        "webhook-timestamp": str(int(at.timestamp())),
+        "webhook-signature": " ".join((*extra_sigs, signature)),
+        "Content-Type": "application/json",
+    }

@@ -1,0 +1,155 @@
+"""Shared test helpers (not fixtures): imported by test modules and by conftest."""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import Flask
+from flask.testing import FlaskClient
+
+from app.config import Settings
+from app.core.mutations import LedgerAccount
+from app.core.order_schema import parse_order
+from app.core.orders import Order, OrderStatus, Store
+from app.crypto import Vault, generate_key
+from app.errors import BookkeepingAuthError, OrderNotFoundError, ShopAuthError
+from app.queue import get_queue
+from app.services import Services
+from app.store.db import engine_for
+from app.store.shops import Shop
+from app.web.users_cli import hash_password
+from tests.helpers import Backend
+
+GOOD_TOKEN = "mww-token-0123456789"
+
+
+GOOD_USER, GOOD_CODE1, GOOD_CODE2 = "winkelier", "code1-abcdef", "code2-ghijkl"
+
+
+EMAIL, PASSWORD = "beheer@example.nl", "een-lang-wachtwoord"
+
+
+CHART = [("1100", "Bank", "FIN"), ("1300", "Debiteuren", "DEB"), ("8000", "Omzet groep 1", "VW"),
+         ("8010", "Omzet groep 2", "VW"), ("8100", "Omzet verzendkosten", "VW")]
+
+
+STATUSES = [OrderStatus(1, "Nieuw"), OrderStatus(2, "Verzonden"), OrderStatus(3, "Betaald"),
+            OrderStatus(6, "Betaald & afgehaald"), OrderStatus(10, "Gecrediteerd", True)]
+
+
+@dataclass
+class FakeShopApi:
+    token: str
+    orders: dict[str, Order]
+
+    def _check(self) -> None:
+        if self.token != GOOD_TOKEN:
+            raise ShopAuthError("401", system="mijnwebwinkel", explanation=(
+                "Mijnwebwinkel weigert de API-token van deze winkel."))
+
+    def store(self) -> Store:
+        self._check()
+        return Store(id="s1", name="Testwinkel")
+
+    def order_statuses(self) -> list[OrderStatus]:
+        return list(STATUSES)
+
+    def get_order(self, number: str) -> Order:
+        self._check()
+        if number not in self.orders:
+            raise OrderNotFoundError("404", system="mijnwebwinkel", explanation=(
+                f"Bestelling {number} bestaat niet (meer) in Mijnwebwinkel."))
+        return self.orders[number]
+
+
+@dataclass
+class FakeBookkeeping:
+    username: str
+    codes: tuple[str, str]
+    closed: bool = False
+
+    def verify(self) -> None:
+        if self.username != GOOD_USER or self.codes != (GOOD_CODE1, GOOD_CODE2):
+            raise BookkeepingAuthError("INLOG_ONGELDIG", system="eboekhouden", explanation=(
+                "e-Boekhouden weigert de inloggegevens."))
+
+    def ledger_accounts(self) -> list[LedgerAccount]:
+        return [LedgerAccount(i, code, text, cat) for i, (code, text, cat) in enumerate(CHART)]
+
+    def close(self) -> None:
+        self.closed = True
+
+
+@dataclass
+class Web:
+    app: Flask
+    client: FlaskClient
+    services: Services
+    orders: dict[str, Order] = field(default_factory=dict)
+
+    def add_order(self, data: dict[str, Any]) -> Order:
+        order = parse_order(data)
+        self.orders[order.number] = order
+        return order
+
+
+@functools.cache
+def password_hash() -> str:
+    """Hashed once per run: scrypt is slow on purpose."""
+    return hash_password(PASSWORD)
+
+
+def csrf(client: FlaskClient, url: str) -> str:
+    """The CSRF token of the form on ``url``."""
+    html = client.get(url).get_data(as_text=True)
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, f"no CSRF token on {url}"
+    return match.group(1)
+
+
+def make_services(backend: Backend, orders: dict[str, Order]) -> Services:
+    settings = Settings(database_url=backend.database_url, secret_key="test-secret-key",
+                        encryption_key=generate_key(),
+                        public_base_url="https://koppeling.example.nl")
+    return Services(
+        settings=settings, engine=engine_for(backend.database_url), redis=backend.redis,
+        vault=Vault(settings.encryption_key), queue=get_queue(backend.redis, "bookings"),
+        shop_api_factory=lambda shop: FakeShopApi(shop.credentials.mww_token, orders),
+        bookkeeping_factory=lambda shop: FakeBookkeeping(
+            shop.credentials.eb_username, (shop.credentials.eb_code1, shop.credentials.eb_code2)),
+    )
+
+
+def login(client: FlaskClient, email: str = EMAIL, password: str = PASSWORD) -> Any:
+    token = csrf(client, "/login")
+    return client.post("/login", data={"email": email, "password": password,
+                                       "csrf_token": token})
+
+
+def post(client: FlaskClient, url: str, data: dict[str, Any] | None = None,
+         form_url: str | None = None) -> Any:
+    """POST with the CSRF token of the page the form is on (``form_url``, default ``url``)."""
+    token = csrf(client, form_url or url)
+    return client.post(url, data={**(data or {}), "csrf_token": token})
+
+
+def shop_of(web: Web, shop_id: int) -> Shop:
+    shop = web.services.load_shop(shop_id)
+    assert shop is not None
+    return shop
+
+
+GOOD = {"name": "De Theepot", "mww_token": GOOD_TOKEN, "eb_username": GOOD_USER,
+        "eb_code1": GOOD_CODE1, "eb_code2": GOOD_CODE2}
+
+
+def add_shop(client: FlaskClient, **overrides: str) -> Any:
+    return post(client, "/koppelingen/nieuw", {**GOOD, **overrides})
+
+
+def new_shop(web: Web, client: FlaskClient) -> int:
+    response = add_shop(client)
+    return int(response.location.split("/")[-2])
