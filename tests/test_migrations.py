@@ -45,3 +45,17 @@ def test_migrations_match_the_table_definitions(empty_database: str) -> None:
         diff = compare_metadata(context, db.metadata)
     engine.dispose()
     assert diff == []
+
+
+def test_0002_adds_and_removes_the_invoice_number(empty_database: str) -> None:
+    upgrade(empty_database, "0001")
+    engine = create_engine(empty_database)
+    columns = {c["name"] for c in inspect(engine).get_columns("bookings")}
+    assert "invoice_number" not in columns and "warnings" not in columns
+    upgrade(empty_database, "0002")
+    columns = {c["name"] for c in inspect(engine).get_columns("bookings")}
+    assert {"invoice_number", "warnings"} <= columns
+    downgrade(empty_database, "0001")
+    columns = {c["name"] for c in inspect(engine).get_columns("bookings")}
+    assert "invoice_number" not in columns and "warnings" not in columns
+    engine.dispose()

@@ -11,7 +11,7 @@ import base64
 import hashlib
 
 from app.core.mapping_settings import MappingSettings
-from app.core.mutations import Relation
+from app.core.mutations import ExistingRelation, Relation
 from app.core.orders import Address, Order
 from app.core.vat_numbers import normalise
 from app.errors import MappingError
@@ -63,6 +63,7 @@ def build_relation(order: Order, settings: MappingSettings) -> Relation:
         email=email,
         phone=address.phone,
         vat_number=normalise(address.taxnumber),
+        company=company,
     )
     for field_name, limit in RELATION_LIMITS.items():
         value = getattr(relation, field_name)
@@ -73,3 +74,32 @@ def build_relation(order: Order, settings: MappingSettings) -> Relation:
                 "Pas de klantgegevens in Mijnwebwinkel aan."
             )
     return relation
+
+
+def relation_changes(existing: ExistingRelation, relation: Relation
+                     ) -> tuple[dict[str, str], list[str]]:
+    """What to update on a relation that already exists in e-Boekhouden (cRelatie field
+    names), and Dutch warnings for values that differ: the VAT number and company name
+    this order carries are filled in where the relation has none; a different non-empty
+    value is kept, never overwritten silently."""
+    changes: dict[str, str] = {}
+    warnings: list[str] = []
+    if relation.vat_number:
+        if not existing.vat_number.strip():
+            changes["BTWNummer"] = relation.vat_number
+        elif normalise(existing.vat_number) != relation.vat_number:
+            warnings.append(
+                f"Relatie {existing.code} heeft in e-Boekhouden btw-nummer "
+                f"{existing.vat_number}; deze bestelling vermeldt {relation.vat_number}. "
+                "Het btw-nummer van de relatie is niet aangepast: controleer het."
+            )
+    if relation.company:
+        if not existing.name.strip():
+            changes.update(Bedrijf=relation.company, BP="B")
+        elif existing.name.strip().casefold() != relation.company.casefold():
+            warnings.append(
+                f"Relatie {existing.code} heet in e-Boekhouden {existing.name}; deze "
+                f"bestelling vermeldt bedrijf {relation.company}. De naam van de relatie is "
+                "niet aangepast: controleer haar."
+            )
+    return changes, warnings
