@@ -100,3 +100,43 @@ def test_hand_made_invoice_with_our_number_fails_the_order_with_a_reason(world: 
     assert book_order(world.services, shop, "7002").status == "booked"
     assert booking_row(world, 7002).invoice_number == "WW1-7002"
     assert len(world.mutations_for("WW1-7002")) == 1
+
+
+# --- the relation of an EU business sale -------------------------------------------------
+
+
+def _b2b_order(world: World, number: int) -> dict[str, object]:
+    order = world.add_order(number, kind="reverse_charge")
+    invoice = order["debtor"]["address"]["invoice"]  # type: ignore[index]
+    assert invoice["taxnumber"] and invoice["company"]
+    return order
+
+
+def test_existing_relation_without_vat_number_is_updated_before_booking(world: World) -> None:
+    order = _b2b_order(world, 7003)
+    invoice = order["debtor"]["address"]["invoice"]  # type: ignore[index]
+    # made by hand, with the company's name but without its VAT number
+    world.eb.add_relation(EB_USER, "KLANT7003", invoice["company"],
+                          email=order["debtor"]["email"])  # type: ignore[index]
+    assert book_order(world.services, world.shop, "7003").status == "booked"
+    relation = next(r for r in world.eb.relations(EB_USER) if r["Code"] == "KLANT7003")
+    assert relation["BTWNummer"] == invoice["taxnumber"].replace(" ", "").upper()
+    assert relation["Bedrijf"] == invoice["company"]
+    assert relation["Email"] == order["debtor"]["email"]  # type: ignore[index]
+    assert world.mutations_for(7003)[0]["RelatieCode"] == "KLANT7003"
+    assert booking_row(world, 7003).warnings is None
+
+
+def test_a_different_vat_number_is_kept_with_a_warning(world: World) -> None:
+    order = _b2b_order(world, 7004)
+    world.eb.add_relation(EB_USER, "KLANT7004", "Ander Bedrijf BV",
+                          email=order["debtor"]["email"])  # type: ignore[index]
+    stored = next(r for r in world.eb.books.admin(EB_USER).relations
+                  if r["Code"] == "KLANT7004")
+    stored["BTWNummer"] = "DE999999999"
+    assert book_order(world.services, world.shop, "7004").status == "booked"
+    relation = next(r for r in world.eb.relations(EB_USER) if r["Code"] == "KLANT7004")
+    assert (relation["BTWNummer"], relation["Bedrijf"]) == ("DE999999999", "Ander Bedrijf BV")
+    warnings = booking_row(world, 7004).warnings or ""
+    assert "btw-nummer DE999999999" in warnings and "niet aangepast" in warnings
+    assert "Ander Bedrijf BV" in warnings
