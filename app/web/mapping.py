@@ -18,6 +18,8 @@ from app.core.mapping_settings import (
     MODE_CASH,
     MODE_INVOICE,
     MODE_INVOICE_AND_PAYMENT,
+    OSS_VAT,
+    OSS_VAT_LABEL,
     MappingSettings,
     describe_treatment,
     validate,
@@ -41,6 +43,7 @@ bp.register_error_handler(HTTPException, html_error)
 log = logging.getLogger(__name__)
 
 INCOME_LABELS = {income: income.capitalize() for income in INCOME_TYPES}
+INCOME_LABELS[OSS_VAT] = OSS_VAT_LABEL.capitalize()
 MODE_LABELS = {
     MODE_INVOICE: "Factuur (Factuur verstuurd); de betaling boekt u zelf",
     MODE_INVOICE_AND_PAYMENT: "Factuur én betaling (Factuur verstuurd + Factuurbetaling "

@@ -19,7 +19,9 @@ from app.core.mapping_settings import (
     EU_COUNTRIES,
     HOME_COUNTRY,
     INCOME_TYPES,
+    NUMBER,
     OMZET,
+    OSS_VAT,
     MappingSettings,
     TaxRule,
     oss_key,
@@ -27,7 +29,7 @@ from app.core.mapping_settings import (
 
 STANDARD_TREATMENTS = tuple(rule.treatment for rule in DEFAULT_RULES)
 OSS_COUNTRIES = tuple(sorted(EU_COUNTRIES - {HOME_COUNTRY}))
-OSS_BTW_CODE = "AFW_VERK"
+OSS_BTW_CODE = "GEEN"  # e-Boekhouden has no OSS code: net revenue at 0% (booking-rules.md)
 _OSS = re.compile(r"^oss:([A-Z]{2}):(\d{1,2}(?:\.\d{1,2})?)$")
 TERM = "De betalingstermijn is een aantal dagen (0 tot 9999)."
 
@@ -69,8 +71,9 @@ def parse(form: Form, base: MappingSettings,
         if not _valid_treatment(treatment):
             continue
         prefix = f"rules.{treatment}"
+        incomes = (*INCOME_TYPES, OSS_VAT) if treatment.startswith("oss:") else INCOME_TYPES
         ledgers = {income: (form.get(f"{prefix}.{income}") or "").strip()
-                   for income in INCOME_TYPES}
+                   for income in incomes}
         code = (form.get(f"{prefix}.btw_code") or "").strip().upper()
         rules.append(TaxRule(treatment, code, ledgers))
     term_text = (form.get("payment_term_days") or "").strip()
@@ -86,6 +89,7 @@ def parse(form: Form, base: MappingSettings,
         booking_mode=(form.get("booking_mode") or "").strip(),
         payment_ledger=(form.get("payment_ledger") or "").strip(),
         payment_term_days=term,
+        invoice_format=(form.get("invoice_format") or "").strip() or NUMBER,
         bookable_statuses=_statuses(form.getlist("bookable_statuses"), known_statuses,
                                     "bookable_statuses", errors),
         credit_statuses=_statuses(form.getlist("credit_statuses"), known_statuses,
@@ -96,7 +100,8 @@ def parse(form: Form, base: MappingSettings,
 
 def add_oss_rule(settings: MappingSettings, country: str,
                  rate_text: str) -> tuple[MappingSettings, dict[str, str]]:
-    """A new OSS row (code AFW_VERK, the 21% row's ledgers), or why not."""
+    """A new OSS row (code GEEN, the 21% row's ledgers, an empty OSS-VAT ledger for the
+    user to choose), or why not."""
     country = country.strip().upper()
     if country not in OSS_COUNTRIES:
         return settings, {"oss_country": "Kies een EU-land (niet Nederland)."}
@@ -111,7 +116,7 @@ def add_oss_rule(settings: MappingSettings, country: str,
     if settings.rule(key) is not None:
         return settings, {"oss_rate": f"Er is al een regel voor {country} {rate.normalize():f}%."}
     model = settings.rule("rate:21") or DEFAULT_RULES[0]
-    ledgers = dict(model.ledgers) or {OMZET: ""}
+    ledgers = {**(dict(model.ledgers) or {OMZET: ""}), OSS_VAT: ""}
     rule = TaxRule(key, OSS_BTW_CODE, ledgers)
     return replace(settings, rules=ordered_rules((*settings.rules, rule))), {}
 

@@ -33,7 +33,8 @@ EMAIL, PASSWORD = "beheer@example.nl", "een-lang-wachtwoord"
 
 
 CHART = [("1100", "Bank", "FIN"), ("1300", "Debiteuren", "DEB"), ("8000", "Omzet groep 1", "VW"),
-         ("8010", "Omzet groep 2", "VW"), ("8100", "Omzet verzendkosten", "VW")]
+         ("8010", "Omzet groep 2", "VW"), ("8100", "Omzet verzendkosten", "VW"),
+         ("1650", "Te betalen OSS-btw DE", "BAL")]
 
 
 STATUSES = [OrderStatus(1, "Nieuw"), OrderStatus(2, "Verzonden"), OrderStatus(3, "Betaald"),
