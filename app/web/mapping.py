@@ -31,6 +31,7 @@ from app.store.shops import Shop
 from app.web.common import html_error, services, shop_or_404
 from app.web.mapping_form import (
     OSS_COUNTRIES,
+    PAYMENT_LINE_TYPES,
     STANDARD_TREATMENTS,
     add_oss_rule,
     ordered_rules,
@@ -103,7 +104,7 @@ def _render(shop: Shop, mapping: MappingSettings, remote: Remote,
         errors=errors, btw_codes=BTW_CODE_LABELS, income_types=INCOME_TYPES,
         income_labels=INCOME_LABELS, modes=[(m, MODE_LABELS[m]) for m in BOOKING_MODES],
         describe=describe_treatment, standard=STANDARD_TREATMENTS,
-        oss_countries=OSS_COUNTRIES, **extra,
+        oss_countries=OSS_COUNTRIES, payment_line_types=PAYMENT_LINE_TYPES, **extra,
     ), status
 
 

@@ -31,6 +31,11 @@ STANDARD_TREATMENTS = tuple(rule.treatment for rule in DEFAULT_RULES)
 OSS_COUNTRIES = tuple(sorted(EU_COUNTRIES - {HOME_COUNTRY}))
 OSS_BTW_CODE = "GEEN"  # e-Boekhouden has no OSS code: net revenue at 0% (booking-rules.md)
 _OSS = re.compile(r"^oss:([A-Z]{2}):(\d{1,2}(?:\.\d{1,2})?)$")
+# Line types that are no revenue and get a ledger on this page (others: the settings JSON).
+# A select for gift_card also maps its spelling giftcard.
+PAYMENT_LINE_TYPES = {"gift_card": "Cadeaubonnen", "voucher": "Waardebonnen",
+                      "store_credit": "Tegoed"}
+ALIASES = {"gift_card": ("giftcard",)}
 TERM = "De betalingstermijn is een aantal dagen (0 tot 9999)."
 
 
@@ -90,12 +95,26 @@ def parse(form: Form, base: MappingSettings,
         payment_ledger=(form.get("payment_ledger") or "").strip(),
         payment_term_days=term,
         invoice_format=(form.get("invoice_format") or "").strip() or NUMBER,
+        line_type_ledgers=_line_type_ledgers(form, base.line_type_ledgers),
         bookable_statuses=_statuses(form.getlist("bookable_statuses"), known_statuses,
                                     "bookable_statuses", errors),
         credit_statuses=_statuses(form.getlist("credit_statuses"), known_statuses,
                                   "credit_statuses", errors),
     )
     return settings, errors
+
+
+def _line_type_ledgers(form: Form, base: dict[str, str]) -> dict[str, str]:
+    """The page's ledgers for gift cards, vouchers and store credit; types mapped in the
+    settings JSON (unknown types) are kept as they are."""
+    shown = {t for t in PAYMENT_LINE_TYPES} | {a for t in ALIASES for a in ALIASES[t]}
+    ledgers = {t: ledger for t, ledger in base.items() if t not in shown}
+    for line_type in PAYMENT_LINE_TYPES:
+        ledger = (form.get(f"line_types.{line_type}") or "").strip()
+        if ledger:
+            for name in (line_type, *ALIASES.get(line_type, ())):
+                ledgers[name] = ledger
+    return ledgers
 
 
 def add_oss_rule(settings: MappingSettings, country: str,

@@ -214,3 +214,23 @@ def test_invoice_number_format_is_a_setting(web: Web, client: FlaskClient,
     assert shop_of(web, shop_id).mapping.invoice_format == "W1-{number}"
     response = submit(client, shop_id, "save", invoice_format="")  # empty: the default
     assert shop_of(web, shop_id).mapping.invoice_format == "{number}"
+
+
+def test_gift_cards_get_a_ledger_on_the_page(web: Web, client: FlaskClient,
+                                             shop_id: int) -> None:
+    page = text(client.get(f"/koppelingen/{shop_id}/instellingen"))
+    assert "Cadeaubonnen" in page and "geen omzet maar een schuld" in page
+    response = submit(client, shop_id, **{"line_types.gift_card": "1650"})
+    assert response.status_code == 302
+    assert shop_of(web, shop_id).mapping.line_type_ledgers == {"gift_card": "1650",
+                                                               "giftcard": "1650"}
+    page = text(client.get(f"/koppelingen/{shop_id}/instellingen"))
+    response = submit(client, shop_id, "save", **{"line_types.gift_card": ""})
+    assert shop_of(web, shop_id).mapping.line_type_ledgers == {}
+
+
+def test_form_keeps_line_types_mapped_elsewhere() -> None:
+    base = MappingSettings(line_type_ledgers={"deposit": "8090", "gift_card": "1650"})
+    form: MultiDict[str, str] = MultiDict({"line_types.voucher": "1651"})
+    settings, _ = parse(form, base)
+    assert settings.line_type_ledgers == {"deposit": "8090", "voucher": "1651"}
