@@ -1,22 +1,40 @@
 # The README's two commands: `make run` (the service, with simulators when no real shop is
 # connected) and `make test` (the whole suite). Both create the virtual environment first.
+#
+# Dependencies are locked in two files, both compiled from pyproject.toml with hashes:
+#   requirements.txt      production: what the platform's buildpack installs (pip)
+#   requirements-dev.txt  production + the `dev` dependency group, the production pins
+#                         taken as constraints, so both install the same versions
+# `make lock` recompiles them (keeping every pin that still fits); `make lock-check`, run by
+# `make test`, fails when they no longer match pyproject.toml.
+# lock-check compares with process substitution
+SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint check bench chaos clean
+# uv reads its own settings, not pip's: give it the package index pip is configured with,
+# if any (PIP_INDEX_URL, or pip's config file), unless uv has been given one already.
+UV = index="$${UV_DEFAULT_INDEX:-$${UV_INDEX_URL:-$${PIP_INDEX_URL:-$$($(abspath $(BIN))/python -m pip config get global.index-url 2>/dev/null)}}}"; \
+	$${index:+env UV_DEFAULT_INDEX="$$index"} $(abspath $(BIN))/uv
+COMPILE = pip compile --quiet --universal --python-version 3.11 --generate-hashes \
+	--custom-compile-command "make lock"
+LOCK_PROD = $(UV) $(COMPILE) pyproject.toml -o requirements.txt
+LOCK_DEV = $(UV) $(COMPILE) pyproject.toml --group dev -c requirements.txt -o requirements-dev.txt
 
-$(STAMP): pyproject.toml
+.PHONY: run test lint check bench chaos clean lock lock-check
+
+$(STAMP): requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements-dev.txt
 	touch $(STAMP)
 
 run: $(STAMP)
 	$(BIN)/python -m sandbox.run
 
-test: $(STAMP)
+test: $(STAMP) lock-check
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
@@ -27,6 +45,28 @@ lint: $(STAMP)
 	$(BIN)/lint-imports
 
 check: lint test
+
+# Recompile both lock files from pyproject.toml. Pins that still satisfy it are kept; to
+# move everything to the newest versions: `make lock LOCK_ARGS=--upgrade`.
+lock: $(STAMP)
+	$(LOCK_PROD) $(LOCK_ARGS)
+	$(LOCK_DEV) $(LOCK_ARGS)
+
+# Recompile into a scratch directory and compare the pins (name==version and markers; not
+# the hashes, which change when a registry adds a file to a pinned release): a dependency
+# added to or changed in pyproject.toml without `make lock` fails here (and so in CI).
+PINS = sed -e '/^ *\#/d' -e '/--hash=/d' -e 's/ *\\$$//' 
+lock-check: $(STAMP)
+	@scratch=$$(mktemp -d) && trap 'rm -rf "$$scratch"' EXIT && \
+	cp pyproject.toml requirements.txt requirements-dev.txt "$$scratch"/ && \
+	(cd "$$scratch" && $(LOCK_PROD) && $(LOCK_DEV)) && \
+	if diff -u <($(PINS) requirements.txt) <($(PINS) "$$scratch"/requirements.txt) && \
+	   diff -u <($(PINS) requirements-dev.txt) <($(PINS) "$$scratch"/requirements-dev.txt); then \
+		echo "lock files match pyproject.toml"; \
+	else \
+		echo "requirements.txt / requirements-dev.txt do not match pyproject.toml: run make lock" >&2; \
+		exit 1; \
+	fi
 
 # Benchmarks (needs PostgreSQL and redis-server, like `make chaos`); writes
 # docs/benchmarks.md. Options: `make bench BENCH_ARGS="--memory-bookings 10000"`.

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from flask import Flask, jsonify
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.config import INSTANCE_DIR, Settings
 from app.logs import install_redaction
@@ -24,6 +26,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         SESSION_COOKIE_SECURE=settings.is_production,
     )
     app.extensions["settings"] = settings
+    if settings.is_production:  # behind the platform's router: one proxy hop, TLS there
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1)  # type: ignore[method-assign]
     if services is not None:
         app.extensions["services"] = services
     else:
@@ -47,13 +51,19 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
 
 
 class _LazyServices:
-    """Build the real services on first use, so `flask --help` needs no Redis/DB."""
+    """Build the real services on first use, so `flask --help` needs no Redis/DB. The
+    web's clients get the short ``web_upstream_timeout``. Threaded workers (gthread):
+    built once, under a lock."""
 
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
         self._services: Services | None = None
+        self._lock = threading.Lock()
 
     def __getattr__(self, name: str) -> Any:
         if self._services is None:
-            self._services = build_services(self._settings)
+            with self._lock:
+                if self._services is None:
+                    self._services = build_services(
+                        self._settings, upstream_timeout=self._settings.web_upstream_timeout)
         return getattr(self._services, name)

@@ -1,15 +1,40 @@
-"""The RQ dashboard under /admin/rq, behind the same login as every other page.
+"""The RQ dashboard under /admin/rq: administrators only, and hardened around it.
 
-Its own JavaScript posts without our CSRF token, so the blueprint is CSRF-exempt; the
-session cookie is SameSite=Lax, which keeps other sites from posting with it.
+rq-dashboard is third-party code; everything here wraps it without changing it:
+
+- only administrators reach it (anyone else gets 404, like a page that is not there);
+- its JavaScript posts without our CSRF token, so instead of the token every request that
+  is not a GET must come from our own pages (Origin, else Referer, names this host), and
+  the one GET that changes state (``/requeue/<queue>``) is refused;
+- its pages write job data into the page with innerHTML, and job results, descriptions and
+  exception texts can hold text from outside (an order line, an e-Boekhouden fault). Every
+  string in its JSON answers is HTML-escaped, so the dashboard shows markup as text;
+- its CSP has no 'unsafe-inline': its own inline script and style attributes are allowed
+  by their hashes, computed from each page as it is sent (injected markup has neither).
 """
 
 from __future__ import annotations
 
-from flask import Flask
+import base64
+import hashlib
+import json
+import re
+from html import escape
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Flask, Response, abort, request
 from rq.serializers import JSONSerializer
+from werkzeug.exceptions import NotFound
 
 from app.services import Services
+from app.web.common import html_error, require_admin
+
+BLUEPRINT = "rq_dashboard"
+STATE_CHANGING_GETS = frozenset({"rq_dashboard.requeue_all"})
+INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)(?![^>]*text/template)[^>]*>(.*?)</script>",
+                           re.DOTALL | re.IGNORECASE)
+STYLE_ATTRIBUTE = re.compile(r'\sstyle="([^"]*)"', re.IGNORECASE)
 
 
 def init_app(app: Flask, services: Services | None) -> None:
@@ -23,4 +48,64 @@ def init_app(app: Flask, services: Services | None) -> None:
     app.register_blueprint(rq_dashboard.blueprint, url_prefix="/admin/rq")
     from app.web import csrf
 
-    csrf.exempt(rq_dashboard.blueprint)
+    csrf.exempt(rq_dashboard.blueprint)  # replaced by the same-origin check below
+    app.before_request(_guard)
+    app.after_request(_harden)
+
+
+def _guard() -> Any:
+    if request.blueprint != BLUEPRINT:
+        return None
+    try:
+        require_admin()
+    except NotFound as err:  # the same page as any other page that is not there
+        return html_error(err)
+    if request.method in ("GET", "HEAD"):
+        if request.endpoint in STATE_CHANGING_GETS:
+            abort(405)
+        return None
+    if not _same_origin():
+        abort(403, "Verzoek van een andere site geweigerd.")
+    return None
+
+
+def _same_origin() -> bool:
+    source = request.headers.get("Origin") or request.headers.get("Referer") or ""
+    return bool(source) and urlsplit(source).netloc == request.host
+
+
+def _harden(response: Response) -> Response:
+    if request.blueprint != BLUEPRINT:
+        return response
+    if response.mimetype == "application/json" and not response.direct_passthrough:
+        data = json.loads(response.get_data(as_text=True))
+        response.set_data(json.dumps(as_text(data)))
+    elif response.mimetype == "text/html" and not response.direct_passthrough:
+        response.headers["Content-Security-Policy"] = _csp(response.get_data(as_text=True))
+    return response
+
+
+def as_text(value: Any) -> Any:
+    """Every string in ``value`` HTML-escaped: markup arrives in the page as text."""
+    if isinstance(value, str):
+        return escape(value)
+    if isinstance(value, list):
+        return [as_text(item) for item in value]
+    if isinstance(value, dict):
+        return {key: as_text(item) for key, item in value.items()}
+    return value
+
+
+def _digest(text: str) -> str:
+    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode()).digest()).decode() + "'"
+
+
+def _csp(html: str) -> str:
+    scripts = sorted({_digest(body) for body in INLINE_SCRIPT.findall(html)})
+    styles = sorted({_digest(value) for value in STYLE_ATTRIBUTE.findall(html)})
+    style_src = " ".join(["'self'", *(["'unsafe-hashes'", *styles] if styles else [])])
+    # 'unsafe-eval': its underscore.js templates compile with new Function(); they come
+    # from its own page, never from job data (which arrives escaped, see as_text).
+    return (f"default-src 'self'; script-src 'self' 'unsafe-eval' {' '.join(scripts)}; "
+            f"style-src {style_src}; img-src 'self' data:; form-action 'self'; "
+            "frame-ancestors 'none'; base-uri 'none'; object-src 'none'").replace("  ", " ")

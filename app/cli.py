@@ -1,4 +1,4 @@
-"""``flask --app app <command>``: preview, book, shops add/list, reconcile.
+"""``flask --app app <command>``: preview, book, shops add/list, reconcile, keys rotate.
 
 Each command is a thin shell: parse arguments, call one service function, print JSON or
 a short table, exit 0 on success, 1 on a failed operation, 2 on invalid input.
@@ -17,17 +17,20 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
+from app.connections import verify_connections
 from app.core.mapping import Booking, map_order
 from app.core.mapping_settings import MappingSettings, check_invoice_format, validate
 from app.core.order_schema import parse_order
 from app.core.preview import preview_json
-from app.errors import ConnectorError, MappingError, OrderDataError
+from app.errors import ConfigError, ConnectorError, MappingError, OrderDataError
 from app.reconcile import run_pass
 from app.states import RunMode, RunOutcome, ShopStatus
 from app.store.shops import MIN_EB_USERNAME as MIN_USERNAME
 from app.store.shops import Credentials, webhook_url
 
 shops_cli = AppGroup("shops", help="Register and list shops.")
+keys_cli = AppGroup("keys", help="The encryption keys of stored secrets.")
+SHOP_ID = click.IntRange(1, 2**31 - 1)  # the tables' integer ids
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
@@ -45,10 +48,17 @@ def _load_json(path: str, what: str) -> Any:
         fail(f"{what} {path} is not valid JSON: {err}")
 
 
+def _load_object(path: str, what: str) -> dict[str, Any]:
+    data = _load_json(path, what)
+    if not isinstance(data, dict):
+        fail(f"{what} {path} must hold a JSON object, not a {type(data).__name__}")
+    return data
+
+
 def load_mapping(path: str | None) -> MappingSettings:
     if not path:
         return MappingSettings()
-    data = _load_json(path, "mapping file")
+    data = _load_object(path, "mapping file")
     try:
         mapping = MappingSettings.from_json(data)
     except (KeyError, TypeError, ValueError) as err:
@@ -68,7 +78,7 @@ def preview_command(order_file: str, mapping_file: str | None) -> None:
     """Print what ORDER_FILE (Mijnwebwinkel order JSON) would book, without booking."""
     mapping = load_mapping(mapping_file)
     try:
-        order = parse_order(_load_json(order_file, "order file"))
+        order = parse_order(_load_object(order_file, "order file"))
     except OrderDataError as err:
         fail(str(err))
     try:
@@ -84,12 +94,14 @@ def preview_command(order_file: str, mapping_file: str | None) -> None:
 
 @click.command("book")
 @with_appcontext
-@click.option("--shop", "shop_id", type=int, required=True)
+@click.option("--shop", "shop_id", type=SHOP_ID, required=True)
 @click.argument("order_number")
 def book_command(shop_id: int, order_number: str) -> None:
     """Book one order now (synchronously) and print the outcome."""
     from app.pipeline import book_order  # builds on services: imported when used
 
+    if not order_number.strip() or len(order_number.strip()) > 50:
+        fail("ORDER_NUMBER must be 1 to 50 characters")
     services = current_app.extensions["services"]
     shop = services.load_shop(shop_id)
     if shop is None:
@@ -112,14 +124,25 @@ def book_command(shop_id: int, order_number: str) -> None:
 @click.option("--eb-code1", required=True)
 @click.option("--eb-code2", required=True)
 @click.option("--mapping", "mapping_file")
+@click.option("--owner", "owner_email", help="E-mail of the user who owns the shop.")
 @click.option("--inactive", is_flag=True, help="Register as draft (not booking yet).")
 @click.option("--invoice-format", help="Factuurnummer of its bookings, e.g. 'W1-{number}' "
               "(default: the bare order number). Give each shop on one e-Boekhouden "
               "administration its own.")
 def shops_add(name: str, mww_token: str, eb_username: str, eb_code1: str, eb_code2: str,
-              mapping_file: str | None, inactive: bool, invoice_format: str | None) -> None:
-    """Register a shop (credentials stored encrypted); prints its webhook URL and secret."""
-    if len(eb_username.strip()) < MIN_USERNAME:
+              mapping_file: str | None, owner_email: str | None, inactive: bool,
+              invoice_format: str | None) -> None:
+    """Register a shop after testing both connections live (credentials stored
+    encrypted); prints its webhook URL and secret."""
+    values = {"--name": name, "--mww-token": mww_token, "--eb-username": eb_username,
+              "--eb-code1": eb_code1, "--eb-code2": eb_code2}
+    values = {option: value.strip() for option, value in values.items()}
+    empty = [option for option, value in values.items() if not value]
+    if empty:
+        fail("empty " + ", ".join(empty))
+    if len(values["--name"]) > 200:
+        fail("--name may be at most 200 characters")
+    if len(values["--eb-username"]) < MIN_USERNAME:
         fail(f"the e-Boekhouden username must be at least {MIN_USERNAME} characters")
     mapping = load_mapping(mapping_file)
     if invoice_format is not None:
@@ -128,11 +151,20 @@ def shops_add(name: str, mww_token: str, eb_username: str, eb_code1: str, eb_cod
             fail(f"--invoice-format: {problem}")
         mapping = replace(mapping, invoice_format=invoice_format.strip())
     services = current_app.extensions["services"]
-    creds = Credentials(mww_token.strip(), eb_username.strip(), eb_code1.strip(),
-                        eb_code2.strip())
+    owner = None
+    if owner_email:
+        owner = services.store.users.get_by_email(owner_email)
+        if owner is None:
+            fail(f"no user {owner_email.strip().lower()[:60]}", 1)
+    creds = Credentials(values["--mww-token"], values["--eb-username"],
+                        values["--eb-code1"], values["--eb-code2"])
+    problems = verify_connections(services, creds)
+    if problems:  # the systems' own (Dutch) explanations
+        fail("; ".join(f"{system}: {text}" for system, text in problems.items()), 1)
     shop_id, secret = services.store.shops.register(
-        name=name.strip(), credentials=creds, mapping=mapping,
-        status=ShopStatus.DRAFT if inactive else ShopStatus.ACTIVE)
+        name=values["--name"], credentials=creds, mapping=mapping,
+        status=ShopStatus.DRAFT if inactive else ShopStatus.ACTIVE,
+        owner_id=owner.id if owner else None)
     shop = services.load_shop(shop_id)
     assert shop is not None
     click.echo(json.dumps({
@@ -169,7 +201,7 @@ def _iso(value: str | None, name: str) -> dt.datetime | None:
 
 @click.command("reconcile")
 @with_appcontext
-@click.option("--shop", "shop_id", type=int, help="Only this shop (default: all active).")
+@click.option("--shop", "shop_id", type=SHOP_ID, help="Only this shop (default: all active).")
 @click.option("--since", help="Start of the window (ISO 8601). On a shop that was never "
               "reconciled, backfills by order date.")
 @click.option("--until", help="End of the window (ISO 8601, default now).")
@@ -179,6 +211,8 @@ def reconcile_command(shop_id: int | None, since: str | None, until: str | None,
     """Run one reconcile pass now and print its run record (JSON, one line per shop)."""
     services = current_app.extensions["services"]
     start, end = _iso(since, "since"), _iso(until, "until")
+    if start is not None and end is not None and end <= start:
+        fail("--until must be later than --since")
     if shop_id is not None:
         one = services.load_shop(shop_id)
         if one is None:
@@ -198,8 +232,23 @@ def reconcile_command(shop_id: int | None, since: str | None, until: str | None,
     sys.exit(1 if failed else 0)
 
 
+@keys_cli.command("rotate")
+@with_appcontext
+def keys_rotate() -> None:
+    """Re-encrypt every stored secret with the newest ENCRYPTION_KEY (the first listed).
+    Safe to repeat; afterwards the older keys can be removed from ENCRYPTION_KEY."""
+    services = current_app.extensions["services"]
+    try:
+        changed, current = services.store.shops.reencrypt_all()
+    except ConfigError as err:
+        fail(f"{err}; keep the old key in ENCRYPTION_KEY until this command succeeds", 1)
+    services.webhook_shops.forget()
+    click.echo(json.dumps({"reencrypted": changed, "already_current": current}))
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(reconcile_command)
     app.cli.add_command(preview_command)
     app.cli.add_command(book_command)
     app.cli.add_command(shops_cli)
+    app.cli.add_command(keys_cli)

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from app.crypto import Vault
 from app.errors import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -34,11 +35,20 @@ RECONCILE_RESULT_TTL = HOUR
 RECONCILE_FAILURE_TTL = DAY
 RECONCILE_LOCK_SECONDS = 15 * 60   # a shop's pass lock; expires if its holder dies
 CLOCK_TICK_SECONDS = 5.0           # how often the clock looks at its schedule
+REDIS_BACKOFF_MAX_SECONDS = 30.0   # clock and worker: wait at most this long between tries
+REDIS_SOCKET_TIMEOUT = 5.0         # web, clock, jobs: a Redis that does not answer is down
 WEBHOOK_ID_TTL = 73 * HOUR         # Standard Webhooks senders retry for up to ~3 days
 EBOEKHOUDEN_SESSION_TTL = 20 * 60  # a shared SOAP session id is reused this long
 WEBHOOK_SHOP_CACHE_SECONDS = 5.0   # a disabled/rotated shop shows at the webhook this late
 WEBHOOK_SECRET_GRACE = DAY         # a rotated webhook secret keeps working this long
-LOGIN_FAILURE_WINDOW = 15 * 60     # wrong logins are counted per address this long
+LOGIN_FAILURE_WINDOW = 15 * 60     # wrong logins are counted per account this long
+LOGIN_FREE_FAILURES = 5            # per account; then each try waits 2, 4, 8 … seconds
+LOGIN_MAX_DELAY = 60               # never more than this: slow an attacker, not lock out
+LOGIN_RATE_WINDOW = 60             # login attempts are counted per client address and
+LOGIN_RATE_PER_ADDRESS = 10        # globally per this many seconds; beyond these limits
+LOGIN_RATE_GLOBAL = 60             # the answer is 429 at once, without hashing anything
+SESSION_IDLE_TIMEOUT = 12 * HOUR   # a session ends after this long without a request
+MIN_SECRET_KEY_LENGTH = 32         # SECRET_KEY in production: at least this many characters
 DEFAULT_LEASE_SECONDS = 300        # a booking claim older than this counts as dead
 
 REQUIRED_IN_PRODUCTION = ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "ENCRYPTION_KEY",
@@ -50,6 +60,16 @@ def _normalise_database_url(url: str) -> str:
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def _normalise_redis_url(url: str) -> str:
+    """Heroku Redis hands out ``rediss://`` URLs whose servers present self-signed
+    certificates (the platform's documented setting is not to verify them): without
+    ``ssl_cert_reqs`` every connection would fail the TLS handshake. An explicit
+    ``ssl_cert_reqs`` in the URL is kept as it is."""
+    if url.startswith("rediss://") and "ssl_cert_reqs=" not in url:
+        return url + ("&" if "?" in url else "?") + "ssl_cert_reqs=none"
     return url
 
 
@@ -67,12 +87,16 @@ class Settings:
     eboekhouden_source: str = "MWWConnect"
     http_timeout: float = 10.0
     soap_operation_timeout: float = 30.0
+    # The pages' own calls to both APIs (settings, preview, connection check): short, so a
+    # slow upstream gives "probeer het later opnieuw", never a hung page.
+    web_upstream_timeout: float = 5.0
     queue_name: str = "bookings"
     poll_interval_seconds: int = 300
     reconcile_interval_seconds: int = 3600
     reconcile_lookback_hours: int = 24
     reconcile_overlap_minutes: int = 15
     booking_lease_seconds: int = DEFAULT_LEASE_SECONDS  # a claim older than this is dead
+    metrics_token: str = field(default="", repr=False)  # bearer token for GET /metrics
     log_format: str = "text"  # "json" in production
     log_level: str = "INFO"
 
@@ -108,7 +132,7 @@ class Settings:
         settings = cls(
             env=app_env,
             database_url=_normalise_database_url(text("DATABASE_URL", defaults.database_url)),
-            redis_url=text("REDIS_URL", defaults.redis_url),
+            redis_url=_normalise_redis_url(text("REDIS_URL", defaults.redis_url)),
             secret_key=text("SECRET_KEY", ""),
             encryption_key=text("ENCRYPTION_KEY", ""),
             public_base_url=text("PUBLIC_BASE_URL", defaults.public_base_url).rstrip("/"),
@@ -120,6 +144,8 @@ class Settings:
             soap_operation_timeout=float(
                 number("SOAP_OPERATION_TIMEOUT_SECONDS", defaults.soap_operation_timeout, float)
             ),
+            web_upstream_timeout=max(0.5, float(
+                number("WEB_UPSTREAM_TIMEOUT_SECONDS", defaults.web_upstream_timeout, float))),
             queue_name=text("QUEUE_NAME", defaults.queue_name),
             poll_interval_seconds=int(
                 number("POLL_INTERVAL_SECONDS", defaults.poll_interval_seconds)
@@ -136,9 +162,23 @@ class Settings:
             booking_lease_seconds=max(
                 5, int(number("BOOKING_LEASE_SECONDS", defaults.booking_lease_seconds))
             ),
+            metrics_token=text("METRICS_TOKEN", ""),
             log_format=text("LOG_FORMAT", "json" if app_env == "production" else "text"),
             log_level=text("LOG_LEVEL", defaults.log_level).upper(),
         )
         if settings.is_production and settings.database_url.startswith("sqlite"):
             raise ConfigError("DATABASE_URL must point at PostgreSQL in production")
+        if settings.is_production:
+            _check_secret_key(settings.secret_key)
+        if settings.encryption_key:  # a bad key stops start-up here, not at first use
+            Vault(settings.encryption_key)
         return settings
+
+
+def _check_secret_key(key: str) -> None:
+    """At least 32 characters that look generated: not a word, not one repeated run."""
+    if len(key) < MIN_SECRET_KEY_LENGTH or len(set(key)) < 12:
+        raise ConfigError(
+            f"SECRET_KEY must be at least {MIN_SECRET_KEY_LENGTH} random characters in "
+            "production; generate one with "
+            "`python -c 'import secrets; print(secrets.token_hex(32))'`")

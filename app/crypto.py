@@ -1,7 +1,9 @@
 """Encryption of stored credentials and webhook secrets (Fernet; MultiFernet for rotation).
 
 ``ENCRYPTION_KEY`` holds one or more comma-separated Fernet keys; the first encrypts,
-all decrypt, so a key can be rotated by prepending a new one.
+all decrypt, so a key can be rotated by prepending a new one and running
+``flask --app app keys rotate`` (re-encrypts every stored secret with the newest key);
+after that the old key can be dropped.
 """
 
 from __future__ import annotations
@@ -21,10 +23,16 @@ class Vault:
             raise ConfigError("ENCRYPTION_KEY is not set; generate one with "
                               "`python -c 'from cryptography.fernet import Fernet; "
                               "print(Fernet.generate_key().decode())'`")
-        try:
-            self._fernet = MultiFernet([Fernet(k.encode()) for k in parts])
-        except ValueError:
-            raise ConfigError("ENCRYPTION_KEY is not a valid Fernet key") from None
+        fernets = []
+        for number, key in enumerate(parts, 1):
+            try:
+                fernets.append(Fernet(key.encode()))
+            except ValueError:
+                which = f"key {number} of {len(parts)}" if len(parts) > 1 else "the key"
+                raise ConfigError(f"ENCRYPTION_KEY: {which} is not a valid Fernet key "
+                                  "(32 url-safe base64-encoded bytes)") from None
+        self._primary = fernets[0]
+        self._fernet = MultiFernet(fernets)
 
     def __repr__(self) -> str:
         return "Vault(<keys hidden>)"
@@ -35,6 +43,21 @@ class Vault:
     def decrypt(self, token: str) -> str:
         try:
             return self._fernet.decrypt(token.encode()).decode()
+        except InvalidToken:
+            raise ConfigError("stored secret cannot be decrypted with ENCRYPTION_KEY") from None
+
+    def is_current(self, token: str) -> bool:
+        """Whether ``token`` is encrypted with the newest key already."""
+        try:
+            self._primary.decrypt(token.encode())
+        except InvalidToken:
+            return False
+        return True
+
+    def rotate(self, token: str) -> str:
+        """``token`` re-encrypted with the newest key (any listed key may read it)."""
+        try:
+            return self._fernet.rotate(token.encode()).decode()
         except InvalidToken:
             raise ConfigError("stored secret cannot be decrypted with ENCRYPTION_KEY") from None
 

@@ -9,11 +9,15 @@ miss always falls through to the SQL ledger.
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import Callable, Iterable
 
 from redis import Redis
+from redis.exceptions import RedisError
 
 from app.config import EBOEKHOUDEN_SESSION_TTL, WEBHOOK_ID_TTL
+
+log = logging.getLogger(__name__)
 
 
 def _booked_key(shop_id: int) -> str:
@@ -92,7 +96,9 @@ class SessionStore:
     """One e-Boekhouden session id per shop, shared by all worker processes.
 
     The real session lifetime is undocumented (docs/assumptions-eboekhouden.md); entries
-    live ``TTL`` seconds and a session error makes the client reopen once anyway.
+    live ``TTL`` seconds and a session error makes the client reopen once anyway. Only a
+    cache: with Redis away the client opens a session of its own (the settings page keeps
+    working).
     """
 
     TTL = EBOEKHOUDEN_SESSION_TTL
@@ -102,13 +108,19 @@ class SessionStore:
         self.key = f"mww:eb-session:{shop_id}:{username}"
 
     def get(self) -> str | None:
-        value = self.redis.get(self.key)
+        try:
+            value = self.redis.get(self.key)
+        except RedisError as err:
+            log.info("shared e-Boekhouden session unavailable: %s", err)
+            return None
         return value.decode() if isinstance(value, bytes) else value
 
     def put(self, session_id: str) -> None:
-        self.redis.set(self.key, session_id, ex=self.TTL)
+        with contextlib.suppress(RedisError):
+            self.redis.set(self.key, session_id, ex=self.TTL)
 
     def discard(self, session_id: str) -> None:
         # Only if it is still the one we know went stale; a newer one stays.
         if self.get() == session_id:
-            self.redis.delete(self.key)
+            with contextlib.suppress(RedisError):
+                self.redis.delete(self.key)

@@ -1,10 +1,12 @@
-"""GET /healthz (database and Redis answer) and GET /metrics (Prometheus)."""
+"""GET /healthz (database and Redis answer) and GET /metrics (Prometheus, behind a bearer
+token)."""
 
 from __future__ import annotations
 
+import hmac
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify
+from flask import Blueprint, Response, current_app, jsonify, request
 
 from app.metrics import exposition
 
@@ -28,8 +30,28 @@ def healthz() -> tuple[Any, int]:
     return jsonify(status="ok"), 200
 
 
+def _metrics_refusal() -> tuple[Any, int] | None:
+    """``/metrics`` needs ``Authorization: Bearer $METRICS_TOKEN``; without a token set it
+    is open in development and closed in production."""
+    settings = current_app.extensions["settings"]
+    if not settings.metrics_token:
+        if settings.is_production:
+            return jsonify(error="METRICS_TOKEN is not set"), 403
+        return None
+    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and hmac.compare_digest(
+            given.strip().encode(), settings.metrics_token.encode()):
+        return None
+    response = jsonify(error="bearer token required")
+    response.headers["WWW-Authenticate"] = 'Bearer realm="metrics"'
+    return response, 401
+
+
 @bp.get("/metrics")
-def metrics() -> Response:
+def metrics() -> Any:
+    refusal = _metrics_refusal()
+    if refusal is not None:
+        return refusal
     body = exposition()
     services = current_app.extensions["services"]
     try:  # read at scrape time: the queue lives in Redis, not in any one process

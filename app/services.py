@@ -13,11 +13,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from redis import Redis
+from redis.backoff import ExponentialBackoff
+from redis.retry import Retry
 from rq import Queue
 from sqlalchemy import Engine
 
 from app.clients import BookkeepingApi, ShopApi
-from app.config import DEFAULT_LEASE_SECONDS, Settings
+from app.config import DEFAULT_LEASE_SECONDS, REDIS_SOCKET_TIMEOUT, Settings
 from app.crypto import Vault
 from app.fastpaths import BookedCache, RelationCache, SessionStore
 from app.intake.shop_cache import WebhookShopCache
@@ -77,17 +79,22 @@ class Services:
             self._bookkeepers.clear()
 
 
-def real_shop_api_factory(settings: Settings) -> ShopApiFactory:
+def real_shop_api_factory(settings: Settings, timeout: float | None = None) -> ShopApiFactory:
+    """``timeout``: the web's short one (one attempt, no retries) instead of the jobs'."""
     from app.clients.mijnwebwinkel import MijnwebwinkelClient
+
+    short = {} if timeout is None else {"timeout": timeout, "max_retries": 0}
 
     def make(shop: Shop) -> ShopApi:
         return MijnwebwinkelClient.from_settings(
-            settings, shop.credentials.mww_token, metrics=upstream_recorder("mijnwebwinkel"))
+            settings, shop.credentials.mww_token, metrics=upstream_recorder("mijnwebwinkel"),
+            **short)
 
     return make
 
 
-def real_bookkeeping_factory(settings: Settings, redis: Redis | None = None) -> BookkeepingFactory:
+def real_bookkeeping_factory(settings: Settings, redis: Redis | None = None,
+                             timeout: float | None = None) -> BookkeepingFactory:
     from app.clients.eboekhouden import EBoekhoudenClient
 
     def make(shop: Shop) -> BookkeepingApi:
@@ -95,7 +102,8 @@ def real_bookkeeping_factory(settings: Settings, redis: Redis | None = None) -> 
         return EBoekhoudenClient(
             creds.eb_username, creds.eb_code1, creds.eb_code2,
             url=settings.eboekhouden_soap_url, source=settings.eboekhouden_source,
-            timeout=settings.http_timeout, operation_timeout=settings.soap_operation_timeout,
+            timeout=timeout or settings.http_timeout,
+            operation_timeout=timeout or settings.soap_operation_timeout,
             metrics=upstream_recorder("eboekhouden"),
             session_store=SessionStore(redis, shop.id, creds.eb_username) if redis else None,
         )
@@ -103,15 +111,28 @@ def real_bookkeeping_factory(settings: Settings, redis: Redis | None = None) -> 
     return make
 
 
-def build_services(settings: Settings, redis: Redis | None = None) -> Services:
-    redis = redis or Redis.from_url(settings.redis_url)
+def redis_client(url: str) -> Redis:
+    """Redis for the app's own calls (not RQ's worker loop): a Redis that does not answer
+    within ``REDIS_SOCKET_TIMEOUT`` is down, and two quick retries (a pooled connection
+    that a Redis restart closed) instead of redis-py's default ten with backoff, so an
+    outage costs a page or the health check well under a second."""
+    return Redis.from_url(url, socket_connect_timeout=REDIS_SOCKET_TIMEOUT,
+                          socket_timeout=REDIS_SOCKET_TIMEOUT,
+                          retry=Retry(ExponentialBackoff(cap=0.2, base=0.02), 2))
+
+
+def build_services(settings: Settings, redis: Redis | None = None, *,
+                   upstream_timeout: float | None = None) -> Services:
+    """``upstream_timeout``: the web passes its short one (``web_upstream_timeout``); the
+    workers and the clock keep the long ones of the booking jobs."""
+    redis = redis or redis_client(settings.redis_url)
     return Services(
         settings=settings,
         engine=engine_for(settings.database_url),
         redis=redis,
         vault=Vault(settings.encryption_key),
         queue=get_queue(redis, settings.queue_name),
-        shop_api_factory=real_shop_api_factory(settings),
-        bookkeeping_factory=real_bookkeeping_factory(settings, redis),
+        shop_api_factory=real_shop_api_factory(settings, upstream_timeout),
+        bookkeeping_factory=real_bookkeeping_factory(settings, redis, upstream_timeout),
         lease_seconds=settings.booking_lease_seconds,
     )

@@ -51,3 +51,8 @@ class RunOutcome(StrEnum):
     FAILED = "failed"
     DRY_RUN = "dry_run"
     LOCKED = "locked"  # another pass of this shop holds the lock; nothing was done
+
+
+class Role(StrEnum):
+    OWNER = "owner"  # sees and changes only the shops linked to the account
+    ADMIN = "admin"  # the operator: every shop and the RQ dashboard

@@ -56,7 +56,7 @@ APP_VARS = ("APP_ENV", "DATABASE_URL", "REDIS_URL", "SECRET_KEY", "ENCRYPTION_KE
             "RECONCILE_INTERVAL_SECONDS", "RECONCILE_LOOKBACK_HOURS",
             "RECONCILE_OVERLAP_MINUTES", "LOG_FORMAT",
             "LOG_LEVEL", "PORT", "BIND_HOST", "WEB_CONCURRENCY", "PROMETHEUS_MULTIPROC_DIR",
-            "BOOKING_LEASE_SECONDS")
+            "BOOKING_LEASE_SECONDS", "WEB_UPSTREAM_TIMEOUT_SECONDS", "WEB_THREADS")
 
 
 # --- small helpers ------------------------------------------------------------------

@@ -6,15 +6,21 @@ by exactly one clock, and each pass takes the shop's lock anyway.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import Callable
+
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from sqlalchemy.exc import OperationalError
 
 from app.config import (
     CLOCK_TICK_SECONDS,
     RECONCILE_FAILURE_TTL,
     RECONCILE_JOB_TIMEOUT,
     RECONCILE_RESULT_TTL,
+    REDIS_BACKOFF_MAX_SECONDS,
 )
 from app.queue import RECONCILE_SHOP
 from app.services import Services
@@ -49,9 +55,44 @@ def enqueue_passes(services: Services, mode: RunMode) -> int:
     return len(shops)
 
 
+# Redis or the database away for a while: wait and try again, never exit (under honcho
+# one process exiting stops them all).
+TRANSIENT = (RedisConnectionError, RedisTimeoutError, OperationalError)
+
+
 def run_clock(services: Services, *, tick_seconds: float = CLOCK_TICK_SECONDS,
-              stop: Callable[[], bool] = lambda: False) -> None:
+              stop: Callable[[], bool] = lambda: False,
+              sleep: Callable[[float], None] = time.sleep,
+              max_backoff: float = REDIS_BACKOFF_MAX_SECONDS) -> None:
+    """Tick until ``stop()``. An outage is logged once per try, with backoff (the tick
+    doubling up to ``max_backoff``); a slot missed meanwhile is taken by the next tick
+    that is still inside it, and the hourly pass covers anything missed altogether."""
+    delay = tick_seconds
     while not stop():
-        for mode in due_modes(services, time.time()):
-            enqueue_passes(services, mode)
-        time.sleep(tick_seconds)
+        now = time.time()
+        try:
+            for mode in due_modes(services, now):
+                try:
+                    enqueue_passes(services, mode)
+                except TRANSIENT:
+                    _release_slot(services, mode, now)  # so a later tick takes it again
+                    raise
+        except TRANSIENT as err:
+            delay = min(max(delay * 2, 1.0), max_backoff)
+            log.warning("clock: %s unavailable (%s); next try in %.0f s",
+                        "database" if isinstance(err, OperationalError) else "Redis",
+                        err, delay)
+        else:
+            if delay != tick_seconds:
+                log.info("clock: Redis and database answer again")
+            delay = tick_seconds
+        deadline = time.monotonic() + delay
+        while not stop() and time.monotonic() < deadline:  # SIGTERM ends a long wait soon
+            sleep(min(delay, 0.5))
+
+
+def _release_slot(services: Services, mode: RunMode, now: float) -> None:
+    interval = (services.settings.reconcile_interval_seconds if mode == RunMode.HOURLY
+                else services.settings.poll_interval_seconds)
+    with contextlib.suppress(*TRANSIENT):
+        services.redis.delete(f"mww:clock:{mode}:{int(now // interval)}")

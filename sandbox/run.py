@@ -125,7 +125,7 @@ def prepare_sandbox_shop(env: dict[str, str]) -> tuple[str, str, bool]:
     from app.config import Settings
     from app.crypto import Vault
     from app.migrate import upgrade
-    from app.states import ShopStatus
+    from app.states import Role, ShopStatus
     from app.store import Store
     from app.store.db import engine_for
     from app.store.shops import Credentials
@@ -135,7 +135,7 @@ def prepare_sandbox_shop(env: dict[str, str]) -> tuple[str, str, bool]:
     store = Store(engine_for(settings.database_url), Vault(settings.encryption_key))
     if store.users.get_by_email(env["SANDBOX_ADMIN_EMAIL"]) is None:
         store.users.create(env["SANDBOX_ADMIN_EMAIL"],
-                           generate_password_hash(env["SANDBOX_ADMIN_PASSWORD"]))
+                           generate_password_hash(env["SANDBOX_ADMIN_PASSWORD"]), Role.ADMIN)
     shops = store.shops.all()
     if any(s.name != SANDBOX_SHOP_NAME for s in shops):
         return "", "", False

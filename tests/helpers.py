@@ -240,3 +240,50 @@ def signed_headers(secret: str, body: bytes, *, msg_id: str | None = None,
         "webhook-signature": " ".join((*extra_sigs, signature)),
         "Content-Type": "application/json",
     }
+
+
+class OwnRedis:
+    """A redis-server of the test's own on a free port (never the shared one), that the
+    test can kill and start again on the same port, empty (like a restart of a Redis
+    without persistence)."""
+
+    def __init__(self, directory: Any) -> None:
+        import shutil
+        import socket
+
+        binary = shutil.which("redis-server")
+        if binary is None:
+            import pytest
+
+            pytest.skip("redis-server is not on PATH")
+        self.binary, self.directory = binary, directory
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            self.port = int(sock.getsockname()[1])
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.proc: Any = None
+
+    def start(self) -> OwnRedis:
+        import subprocess
+        import time
+
+        self.proc = subprocess.Popen(
+            [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--dir", str(self.directory)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                if redislib.Redis(port=self.port, socket_connect_timeout=0.5).ping():
+                    return self
+            except redislib.RedisError:
+                time.sleep(0.05)
+        raise RuntimeError("own redis-server did not start")
+
+    def kill(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+
+    def client(self) -> redislib.Redis:
+        return redislib.Redis(port=self.port, socket_connect_timeout=1, socket_timeout=5)

@@ -96,7 +96,18 @@ def test_preview_missing_file_and_bad_mapping(tmp_path: Path) -> None:
     assert bad.returncode == 2 and "payment_ledger" in bad.stderr
 
 
-def test_shops_add_list_and_book(world: World) -> None:
+@pytest.fixture
+def warm(world: World) -> World:
+    """`shops add` tests both connections live with the world's 2-second timeouts; the
+    simulator's first SOAP answer in a process can take longer on a loaded machine."""
+    from app.connections import verify_connections
+
+    verify_connections(world.services, world.shop.credentials)
+    return world
+
+
+def test_shops_add_list_and_book(warm: World) -> None:
+    world = warm
     app = create_app(services=world.services)
     runner = app.test_cli_runner()
     added = runner.invoke(args=["shops", "add", "--name", "Tweede winkel", "--mww-token",
@@ -140,3 +151,93 @@ def test_shops_add_refuses_a_short_username(world: World) -> None:
     result = runner.invoke(args=["shops", "add", "--name", "X", "--mww-token", "t",
                                  "--eb-username", "kort", "--eb-code1", "a", "--eb-code2", "b"])
     assert result.exit_code == 2 and "6 characters" in result.output
+
+
+def one_line_error(result: object) -> str:
+    output = getattr(result, "stderr", None) or getattr(result, "output", "")
+    assert "Traceback" not in output, output
+    return str(output)
+
+
+def test_preview_with_a_json_list_as_mapping_or_order(tmp_path: Path) -> None:
+    order = write(tmp_path, "o.json", json.loads((PAYLOADS / "order.spec-example.json")
+                                                 .read_text()))
+    listed = flask("preview", order, "--mapping", write(tmp_path, "m.json", [1, 2]))
+    assert listed.returncode == 2 and "JSON object" in one_line_error(listed)
+    listed = flask("preview", write(tmp_path, "l.json", [{"number": 1}]))
+    assert listed.returncode == 2 and "JSON object" in one_line_error(listed)
+
+
+def test_book_and_reconcile_refuse_bad_input_in_one_line(world: World) -> None:
+    runner = create_app(services=world.services).test_cli_runner()
+    empty = runner.invoke(args=["book", "--shop", str(world.shop.id), "  "])
+    assert empty.exit_code == 2 and "ORDER_NUMBER" in one_line_error(empty)
+    for huge in (str(2**64 + 1), str(2**70), "0"):
+        result = runner.invoke(args=["book", "--shop", huge, "1001"])
+        assert result.exit_code == 2 and "--shop" in one_line_error(result)
+        result = runner.invoke(args=["reconcile", "--shop", huge])
+        assert result.exit_code == 2
+    backwards = runner.invoke(args=["reconcile", "--shop", str(world.shop.id),
+                                    "--since", "2026-02-01", "--until", "2026-01-01"])
+    assert backwards.exit_code == 2 and "--until must be later" in one_line_error(backwards)
+
+
+def test_shops_add_refuses_empty_fields_and_checks_both_connections(warm: World) -> None:
+    world = warm
+    runner = create_app(services=world.services).test_cli_runner()
+    before = len(world.services.store.shops.all())
+    good = {"--name": "Derde winkel", "--mww-token": MWW_TOKEN, "--eb-username": EB_USER,
+            "--eb-code1": EB_CODE1, "--eb-code2": EB_CODE2}
+
+    def add(**changes: str) -> object:
+        values = {**good, **changes}
+        return runner.invoke(args=["shops", "add", *[x for kv in values.items() for x in kv]])
+
+    for option in ("--name", "--mww-token", "--eb-code1", "--eb-code2"):
+        result = add(**{option: "   "})
+        assert result.exit_code == 2 and f"empty {option}" in one_line_error(result)
+    wrong = add(**{"--mww-token": "onbekende-token-123"})
+    assert wrong.exit_code == 1 and "mww:" in one_line_error(wrong)
+    wrong = add(**{"--eb-code2": "fout-fout"})
+    assert wrong.exit_code == 1 and "eb:" in one_line_error(wrong)
+    assert len(world.services.store.shops.all()) == before  # nothing registered
+    nobody = add(**{"--owner": "niemand@example.nl"})
+    assert nobody.exit_code == 1
+    world.services.store.users.create("eigenaar@example.nl", "scrypt:x")
+    added = add(**{"--owner": "eigenaar@example.nl"})
+    assert added.exit_code == 0, added.output
+    shop_id = json.loads(added.output)["id"]
+    owner = world.services.store.users.get_by_email("eigenaar@example.nl")
+    assert owner and world.services.store.users.shop_ids(owner.id) == {shop_id}
+
+
+@pytest.mark.parametrize(("email", "password", "fragment"), [
+    ("a@b.nl", " " * 10, "at least 10"),
+    ("a@b.nl", "\t" + " " * 12 + "\t", "at least 10"),
+    ("a" * 250 + "@example.nl", "x" * 12, "not an e-mail"),
+    ("a@b", "x" * 12, "not an e-mail"),
+    ("a b@example.nl", "x" * 12, "not an e-mail"),
+    ("<script>@example.nl", "x" * 12, "not an e-mail"),
+])
+def test_users_create_refuses_blank_passwords_and_bad_addresses(
+        world: World, email: str, password: str, fragment: str) -> None:
+    runner = create_app(services=world.services).test_cli_runner()
+    result = runner.invoke(args=["users", "create", email, "--password-stdin"],
+                           input=password + "\n")
+    assert result.exit_code == 2 and fragment in one_line_error(result)
+    assert world.services.store.users.all() == []
+
+
+def test_users_create_takes_no_password_on_the_command_line(world: World) -> None:
+    runner = create_app(services=world.services).test_cli_runner()
+    result = runner.invoke(args=["users", "create", "a@b.nl", "--password", "x" * 12])
+    assert result.exit_code == 2 and "No such option" in result.output
+    shop = runner.invoke(args=["users", "create", "a@b.nl", "--shop", str(world.shop.id),
+                               "--password-stdin"], input="x" * 12 + "\n")
+    assert shop.exit_code == 0, shop.output
+    user = world.services.store.users.get_by_email("a@b.nl")
+    assert user and not user.is_admin
+    assert world.services.store.users.shop_ids(user.id) == {world.shop.id}
+    missing = runner.invoke(args=["users", "create", "c@d.nl", "--shop", "424242",
+                                  "--password-stdin"], input="x" * 12 + "\n")
+    assert missing.exit_code == 1 and "no shop with id 424242" in missing.output

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
 import shutil
 import signal
 import socket
@@ -156,7 +157,7 @@ def test_production_procfile_boots_every_process(tmp_path: Path) -> None:
     port = free_port()
     env = {**os.environ, "APP_ENV": "production", "DATABASE_URL": database_url,
            "REDIS_URL": os.environ.get("TEST_REDIS_PROCFILE_URL", "redis://127.0.0.1:6379/14"),
-           "SECRET_KEY": "x" * 32,
+           "SECRET_KEY": secrets.token_hex(32),
            "ENCRYPTION_KEY": Fernet.generate_key().decode(),
            "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}", "PORT": str(port),
            "WEB_CONCURRENCY": "2", "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}

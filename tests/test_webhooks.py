@@ -200,3 +200,68 @@ def test_queue_down_answers_503_and_the_retry_is_not_a_duplicate(
     monkeypatch.undo()
     again = client.post(url(world), data=body, headers=headers)
     assert again.get_json() == {"status": "queued"}
+
+
+def test_redis_down_at_the_webhook_id_check_answers_503(world: World) -> None:
+    """Issue 15 point 6: the duplicate check itself needs Redis; with Redis away the
+    sender gets 503 (and retries), not 500."""
+    import redis as redislib
+
+    from app.queue import get_queue
+    from app.services import Services
+
+    down = redislib.Redis(port=1, socket_connect_timeout=0.2)
+    broken = Services(settings=world.settings, engine=world.services.engine, redis=down,
+                      vault=world.services.vault, queue=get_queue(down, "bookings"),
+                      shop_api_factory=world.services.shop_api_factory,
+                      bookkeeping_factory=world.services.bookkeeping_factory)
+    client = create_app(services=broken).test_client()
+    body = json.dumps({"order_number": 41}).encode()
+    response = client.post(url(world), data=body,
+                           headers=signed_headers(world.webhook_secret, body))
+    assert response.status_code == 503
+    assert response.get_json() == {"error": "queue unavailable, try again later"}
+
+
+def test_deeply_nested_json_is_400_not_500(client: FlaskClient, world: World) -> None:
+    body = b"[" * 30_000 + b"]" * 30_000  # validly signed, within the size limit
+    response = post(client, world, body)
+    assert response.status_code == 400
+    assert response.get_json()["error"] == "invalid payload"
+    body = b'{"order_number": 5, "x": ' + b"[" * 30_000 + b"]" * 30_000 + b"}"
+    assert post(client, world, body).status_code == 400
+    assert queued(world) == []
+
+
+@pytest.mark.parametrize("size", [64 * 1024 + 1, 200_000])
+def test_a_chunked_body_over_the_limit_is_413(client: FlaskClient, world: World,
+                                               size: int) -> None:
+    """A body without Content-Length (chunked; the server has removed the chunking and
+    says so with wsgi.input_terminated, as gunicorn does) must not be cut at the limit
+    and then fail the signature check."""
+    import io
+
+    head = json.dumps({"order_number": 14, "pad": ""}).encode()[:-2]
+    big = head + b"x" * (size - len(head) - 2) + b'"}'
+    assert len(big) == size
+    response = client.post(url(world), input_stream=io.BytesIO(big),
+                           headers={**signed_headers(world.webhook_secret, big),
+                                    "Transfer-Encoding": "chunked"},
+                           environ_overrides={"wsgi.input_terminated": True})
+    assert response.status_code == 413
+    assert queued(world) == []
+
+
+def test_a_chunked_body_within_the_limit_is_accepted(client: FlaskClient,
+                                                     world: World) -> None:
+    import io
+
+    head = json.dumps({"order_number": 15, "pad": ""}).encode()[:-2]
+    body = head + b"x" * (64 * 1024 - len(head) - 2) + b'"}'
+    assert len(body) == 64 * 1024
+    response = client.post(url(world), input_stream=io.BytesIO(body),
+                           headers={**signed_headers(world.webhook_secret, body),
+                                    "Transfer-Encoding": "chunked"},
+                           environ_overrides={"wsgi.input_terminated": True})
+    assert response.status_code == 202, response.get_json()
+    assert queued(world) == [booking_job_id(world.shop.id, "15")]

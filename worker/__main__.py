@@ -1,16 +1,82 @@
-"""`python -m worker`: an RQ HerokuWorker (with its scheduler, needed for retries)."""
+"""`python -m worker`: an RQ HerokuWorker (with its scheduler, needed for retries).
+
+RQ's worker waits out a Redis outage only while it is idle (blocked in BLPOP); one that
+meets the outage anywhere else (a job finishing, a heartbeat, its maintenance) logs "found
+an unhandled exception, quitting" and returns. ``serve`` then waits for Redis with backoff
+and starts a fresh worker, so the process survives a Redis restart; only SIGTERM/SIGINT
+end it.
+"""
 
 from __future__ import annotations
 
+import logging
+import signal
 import sys
+import time
+from collections.abc import Callable
+from typing import Any
 
 from redis import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from rq.serializers import JSONSerializer
 from rq.worker import HerokuWorker
 
-from app.config import Settings
+from app.config import REDIS_BACKOFF_MAX_SECONDS, Settings
 from app.errors import ConfigError
 from app.logs import configure_logging
+
+log = logging.getLogger("worker")
+REDIS_DOWN = (RedisConnectionError, RedisTimeoutError)
+
+
+class ConnectorWorker(HerokuWorker):
+    """HerokuWorker that remembers whether it was asked to stop (RQ does not say why
+    ``work()`` returned)."""
+
+    stop_was_requested = False
+
+    def request_stop(self, signum: Any, frame: Any) -> None:
+        self.stop_was_requested = True
+        super().request_stop(signum, frame)
+
+
+def serve(make_worker: Callable[[], ConnectorWorker], redis: Redis, *,
+          sleep: Callable[[float], None] = time.sleep) -> int:
+    """Run workers until asked to stop; after a Redis outage start a fresh one."""
+    stopping: list[bool] = []
+    while True:
+        worker = make_worker()
+        try:
+            worker.work(with_scheduler=True)
+        except REDIS_DOWN as err:  # raised by its teardown while Redis is still away
+            log.warning("worker stopped on a Redis error: %s", err)
+        if worker.stop_was_requested:
+            return 0
+        # Ended by an error, not by a signal: from here a signal only sets a flag.
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: stopping.append(True))
+        if not wait_for_redis(redis, stopping, sleep=sleep):
+            return 0
+        log.warning("Redis answers again: starting a new worker")
+
+
+def wait_for_redis(redis: Redis, stopping: list[bool], *,
+                   sleep: Callable[[float], None] = time.sleep) -> bool:
+    """Ping with backoff (1 s doubling to REDIS_BACKOFF_MAX_SECONDS); False if asked to
+    stop first."""
+    delay = 1.0
+    while not stopping:
+        try:
+            redis.ping()
+            return True
+        except REDIS_DOWN as err:
+            log.warning("Redis unavailable (%s): next try in %.0f s", err, delay)
+        deadline = time.monotonic() + delay
+        while not stopping and time.monotonic() < deadline:  # a signal ends the wait soon
+            sleep(min(0.5, delay))
+        delay = min(delay * 2, REDIS_BACKOFF_MAX_SECONDS)
+    return False
 
 
 def main() -> int:
@@ -28,12 +94,11 @@ def main() -> int:
     runtime_services()  # built once here; every forked job inherits it
     redis = Redis.from_url(settings.redis_url)
     queues = [q.strip() for q in sys.argv[1:]] or [settings.queue_name]
-    worker = HerokuWorker(queues, connection=redis, serializer=JSONSerializer)
     try:
-        worker.work(with_scheduler=True)
+        return serve(lambda: ConnectorWorker(queues, connection=redis,
+                                             serializer=JSONSerializer), redis)
     finally:
         runtime_services().close()  # CloseSession for any session this process opened
-    return 0
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ Never calls Mijnwebwinkel or e-Boekhouden. Every refusal writes nothing but a co
 
 from __future__ import annotations
 
+import contextlib
 import json
 from typing import Any
 
@@ -34,10 +35,14 @@ def receive_order_notification(shop_key: str) -> tuple[Any, int]:
     shop = services.webhook_shops.get(shop_key)
     if shop is None or not shop.accepts_notifications:
         return _refuse(404, "unknown_shop", error="unknown or disabled shop")
-    request.max_content_length = MAX_BODY
+    # One byte over the limit is read, so that a chunked body (no Content-Length: the
+    # stream just stops at the limit) that is too large is seen as such, not cut short.
+    request.max_content_length = MAX_BODY + 1
     try:
         body = request.get_data(cache=False)
     except RequestEntityTooLarge:
+        body = b"x" * (MAX_BODY + 1)
+    if len(body) > MAX_BODY:
         return _refuse(413, "too_large", error=f"body larger than {MAX_BODY} bytes")
     if not request.is_json:
         return _refuse(415, "not_json", error="Content-Type must be application/json")
@@ -47,18 +52,22 @@ def receive_order_notification(shop_key: str) -> tuple[Any, int]:
         return _refuse(401, "bad_signature", error="missing or invalid signature")
     try:
         payload = notifications.NotificationSchema().load(json.loads(body))
-    except (ValueError, ValidationError) as err:
+    except (ValueError, RecursionError, ValidationError) as err:  # deep nesting too
         messages = err.messages if isinstance(err, ValidationError) else {"_": ["invalid JSON"]}
         return _refuse(400, "invalid_payload", error="invalid payload", messages=messages)
     webhook_id = request.headers["webhook-id"]
-    if not first_sighting_of_webhook(services.redis, shop.id, webhook_id):
-        NOTIFICATIONS.labels("duplicate").inc()
-        return jsonify(status="duplicate"), 202
     try:
-        enqueue_booking(services.queue, shop.id, payload["order_number"], source="webhook")
+        if not first_sighting_of_webhook(services.redis, shop.id, webhook_id):
+            NOTIFICATIONS.labels("duplicate").inc()
+            return jsonify(status="duplicate"), 202
+        try:
+            enqueue_booking(services.queue, shop.id, payload["order_number"], source="webhook")
+        except RedisError:
+            # Not queued: forget the id so the sender's retry is not taken for a duplicate.
+            with contextlib.suppress(RedisError):
+                forget_webhook(services.redis, shop.id, webhook_id)
+            raise
     except RedisError:
-        # Not queued: forget the id so the sender's retry is not taken for a duplicate.
-        forget_webhook(services.redis, shop.id, webhook_id)
         return _refuse(503, "unavailable", error="queue unavailable, try again later")
     NOTIFICATIONS.labels("queued").inc()
     return jsonify(status="queued"), 202

@@ -26,6 +26,7 @@ from app.store.db import bookings, insert_for, transaction, utcnow
 State = BookingState
 IN_LIST_CHUNK = 500  # keep IN (...) lists modest
 NO_FACTS = OrderFacts()  # an order we could not read
+RETRY_REQUESTED = "Opnieuw aangeboden."  # the reason of a row a person asked to retry
 
 
 def _insert_if_new(conn: Connection, values: dict[str, Any]) -> int | None:
@@ -169,11 +170,22 @@ class BookingStore:
             conn.execute(update(bookings).where(
                 bookings.c.id == booking_id, bookings.c.shop_id == shop_id,
                 bookings.c.state == str(State.FAILED),
-            ).values(state=str(State.RETRYING), reason="Opnieuw aangeboden.",
+            ).values(state=str(State.RETRYING), reason=RETRY_REQUESTED,
                      updated_at=utcnow()))
             row = conn.execute(select(bookings).where(
                 bookings.c.id == booking_id, bookings.c.shop_id == shop_id)).first()
         return record(row) if row else None
+
+    def undo_retry(self, shop_id: int, booking_id: int, *, reason: str | None) -> bool:
+        """The retry's job could not be queued: retrying → failed again, with the reason
+        it had, unless a worker has taken the row meanwhile. True if undone."""
+        with transaction(self.engine) as conn:
+            done = conn.execute(update(bookings).where(
+                bookings.c.id == booking_id, bookings.c.shop_id == shop_id,
+                bookings.c.state == str(State.RETRYING), bookings.c.claim_token.is_(None),
+                bookings.c.reason == RETRY_REQUESTED,
+            ).values(state=str(State.FAILED), reason=reason, updated_at=utcnow()))
+        return bool(done.rowcount)
 
     # --- reading ----------------------------------------------------------------------
 

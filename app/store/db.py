@@ -64,8 +64,9 @@ shops = Table(
     Column("status", String(20), nullable=False, default="draft"),
     Column("credentials", Text, nullable=False),  # Fernet token of a JSON object
     Column("webhook_secret", Text, nullable=False),  # Fernet token of "whsec_…"
-    Column("previous_webhook_secret", Text, nullable=True),
-    Column("previous_secret_expires_at", DateTime(timezone=True), nullable=True),
+    # Earlier secrets still inside their grace period: [{"secret": Fernet token,
+    # "until": ISO 8601 UTC}], newest first (app/store/shops.py).
+    Column("retired_webhook_secrets", JSON, nullable=True),
     Column("mapping", JSON, nullable=False, default=dict),
     Column("watermark", DateTime(timezone=True), nullable=True),  # last good pass end (UTC)
     Column("status_error", Text, nullable=True),
@@ -141,6 +142,19 @@ users = Table(
     Column("email", String(200), nullable=False, unique=True),
     Column("password_hash", String(300), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False, default=utcnow),
+    Column("role", String(10), nullable=False, default="owner"),  # app.states.Role
+    Column("disabled", Boolean, nullable=False, default=False),
+    # Raised by logout, a password change and disabling: every older session ends.
+    Column("session_version", Integer, nullable=False, default=0),
+)
+
+# Which users own which shops (a user may own several, a shop have several owners).
+shop_owners = Table(
+    "shop_owners",
+    metadata,
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("shop_id", Integer, ForeignKey("shops.id", ondelete="CASCADE"), primary_key=True),
+    Index("ix_shop_owners_shop_id", "shop_id"),
 )
 
 

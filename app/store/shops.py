@@ -20,7 +20,7 @@ from app.config import WEBHOOK_SECRET_GRACE
 from app.core.mapping_settings import MappingSettings
 from app.crypto import Vault
 from app.states import ShopStatus
-from app.store.db import aware, new_id, shops, transaction, utcnow
+from app.store.db import aware, new_id, shop_owners, shops, transaction, utcnow
 
 SECRET_GRACE = dt.timedelta(seconds=WEBHOOK_SECRET_GRACE)
 # e-Boekhouden's SOAP API refuses shorter usernames (the incumbent's manual says so too).
@@ -54,7 +54,7 @@ class Shop:
     mapping: MappingSettings
     watermark: dt.datetime | None = None  # end of the last good reconcile pass (UTC)
     status_error: str | None = None
-    secret_grace_until: dt.datetime | None = None  # the previous secret works until then
+    secret_grace_until: dt.datetime | None = None  # the last earlier secret works until then
 
     @property
     def accepts_notifications(self) -> bool:
@@ -81,13 +81,10 @@ class ShopStore:
     # --- reading ----------------------------------------------------------------------
 
     def _shop(self, row: Any, now: dt.datetime | None = None) -> Shop:
-        now = now or utcnow()
-        grace_until = aware(row.previous_secret_expires_at)
+        retired = _valid_retired(row.retired_webhook_secrets, now or utcnow())
         secrets_ = [self.vault.decrypt(row.webhook_secret)]
-        if row.previous_webhook_secret and grace_until and grace_until > now:
-            secrets_.append(self.vault.decrypt(row.previous_webhook_secret))
-        else:
-            grace_until = None
+        secrets_ += [self.vault.decrypt(entry["secret"]) for entry in retired]
+        grace_until = max((_until(entry) for entry in retired), default=None)
         return Shop(
             id=row.id, name=row.name, status=ShopStatus(row.status),
             webhook_key=row.webhook_key,
@@ -124,8 +121,10 @@ class ShopStore:
 
     def register(self, *, name: str, credentials: Credentials,
                  mapping: MappingSettings | None = None,
-                 status: ShopStatus = ShopStatus.DRAFT) -> tuple[int, str]:
-        """Store a new shop; returns its id and its (only ever shown here) webhook secret."""
+                 status: ShopStatus = ShopStatus.DRAFT,
+                 owner_id: int | None = None) -> tuple[int, str]:
+        """Store a new shop (owned by ``owner_id``, when given); returns its id and its
+        webhook secret."""
         secret = new_webhook_secret()
         with transaction(self.engine) as conn:
             result = conn.execute(shops.insert().values(
@@ -134,7 +133,10 @@ class ShopStore:
                 webhook_secret=self.vault.encrypt(secret),
                 mapping=(mapping or MappingSettings()).to_json(), status=str(status),
             ))
-            return new_id(result), secret
+            shop_id = new_id(result)
+            if owner_id is not None:
+                conn.execute(shop_owners.insert().values(user_id=owner_id, shop_id=shop_id))
+            return shop_id, secret
 
     def _update(self, conn: Connection, shop_id: int, **values: Any) -> None:
         conn.execute(update(shops).where(shops.c.id == shop_id)
@@ -186,14 +188,60 @@ class ShopStore:
         self._update(conn, shop.id, **values)
 
     def rotate_webhook_secret(self, shop_id: int) -> str:
-        """New current secret; the old one stays valid for ``SECRET_GRACE``."""
+        """New current secret; the old one, and every earlier one still inside its grace
+        period, stays valid until its own ``SECRET_GRACE`` ends."""
         secret = new_webhook_secret()
+        now = utcnow()
         with transaction(self.engine) as conn:
-            row = conn.execute(select(shops.c.webhook_secret)
-                               .where(shops.c.id == shop_id)).first()
+            row = conn.execute(select(shops.c.webhook_secret, shops.c.retired_webhook_secrets)
+                               .where(shops.c.id == shop_id).with_for_update()).first()
             if row is None:
                 raise LookupError(f"no shop {shop_id}")
+            retired = [{"secret": row.webhook_secret,
+                        "until": (now + SECRET_GRACE).isoformat()}]
+            retired += _valid_retired(row.retired_webhook_secrets, now)
             self._update(conn, shop_id, webhook_secret=self.vault.encrypt(secret),
-                         previous_webhook_secret=row.webhook_secret,
-                         previous_secret_expires_at=utcnow() + SECRET_GRACE)
+                         retired_webhook_secrets=retired)
         return secret
+
+    def reencrypt_all(self) -> tuple[int, int]:
+        """Every stored secret (credentials, webhook secrets) under the newest key.
+        Returns (secrets re-encrypted, secrets already current); a second run re-encrypts
+        nothing. One transaction per shop."""
+        changed = current = 0
+        with self.engine.connect() as conn:
+            ids = [row.id for row in conn.execute(select(shops.c.id).order_by(shops.c.id))]
+        for shop_id in ids:
+            with transaction(self.engine) as conn:
+                row = conn.execute(select(shops).where(shops.c.id == shop_id)
+                                   .with_for_update()).first()
+                if row is None:
+                    continue
+                values: dict[str, Any] = {}
+                for column in ("credentials", "webhook_secret"):
+                    token = getattr(row, column)
+                    if self.vault.is_current(token):
+                        current += 1
+                    else:
+                        values[column] = self.vault.rotate(token)
+                        changed += 1
+                retired = list(row.retired_webhook_secrets or [])
+                stale = [e for e in retired if not self.vault.is_current(e["secret"])]
+                if stale:
+                    values["retired_webhook_secrets"] = [
+                        {**e, "secret": self.vault.rotate(e["secret"])} for e in retired]
+                changed += len(stale)
+                current += len(retired) - len(stale)
+                if values:
+                    conn.execute(update(shops).where(shops.c.id == shop_id).values(**values))
+        return changed, current
+
+
+def _until(entry: dict[str, str]) -> dt.datetime:
+    return dt.datetime.fromisoformat(entry["until"])
+
+
+def _valid_retired(retired: list[dict[str, str]] | None,
+                   now: dt.datetime) -> list[dict[str, str]]:
+    """The retired secrets whose grace period has not ended, newest first."""
+    return [entry for entry in retired or [] if _until(entry) > now]

@@ -11,17 +11,29 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import secrets
+from typing import Any
 
-from flask import Flask, Response, render_template, request
+from flask import Flask, Response, current_app, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
+from redis.exceptions import RedisError
+from sqlalchemy.exc import OperationalError
+from werkzeug.routing import IntegerConverter
 
+from app.config import SESSION_IDLE_TIMEOUT
+from app.errors import ConfigError
 from app.web import auth, filters, mapping, overview, shops, users_cli
-from app.web.common import PUBLIC_BLUEPRINTS
+from app.web.common import MAX_ID, PUBLIC_BLUEPRINTS
 
 log = logging.getLogger(__name__)
 csrf = CSRFProtect()
 
 
+class IdConverter(IntegerConverter):
+    """``<int:…>`` in every route: 1 … 2³¹−1, the range of the tables' integer ids."""
+
+    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)
 
 def init_app(app: Flask) -> None:
     if not app.secret_key:
@@ -31,7 +43,12 @@ def init_app(app: Flask) -> None:
         # survive a restart, but nothing insecure is ever baked in.
         log.info("SECRET_KEY is not set: using a random key for this process")
         app.secret_key = secrets.token_hex(32)
-    app.config.setdefault("PERMANENT_SESSION_LIFETIME", dt.timedelta(hours=12))
+    # Flask's default (31 days) is already in app.config: set, not setdefault. A permanent
+    # session is re-signed on every request, so this is a limit on inactivity.
+    app.config["PERMANENT_SESSION_LIFETIME"] = dt.timedelta(seconds=SESSION_IDLE_TIMEOUT)
+    app.config["SESSION_REFRESH_EACH_REQUEST"] = True
+    # Ids in URLs beyond the database's integer range are not found (404), not a 500.
+    app.url_map.converters["int"] = IdConverter
     # The token lives as long as the session: filling in the mapping table may take a while.
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)
 
@@ -44,6 +61,9 @@ def init_app(app: Flask) -> None:
     filters.init_app(app)
     app.cli.add_command(users_cli.users)
     app.register_error_handler(CSRFError, _csrf_error)
+    app.register_error_handler(RedisError, _backend_down)
+    app.register_error_handler(OperationalError, _backend_down)
+    app.register_error_handler(ConfigError, _undecryptable)
     app.after_request(_security_headers)
 
 
@@ -56,14 +76,45 @@ def _csrf_error(err: CSRFError) -> tuple[str, int]:
     ), 400
 
 
+def _backend_down(err: Exception) -> tuple[Any, int]:
+    """Redis or the database does not answer: 503 with what to do, never a 500. Nothing
+    was changed (a view that changes state rolls back what it cannot finish). The webhook
+    and health endpoints answer JSON, for machines."""
+    redis = isinstance(err, RedisError)
+    log.warning("%s unavailable on %s: %s", "Redis" if redis else "database",
+                request.path, err)
+    if request.blueprint in PUBLIC_BLUEPRINTS:
+        return jsonify(error=f"{'queue' if redis else 'database'} unavailable, "
+                             "try again later"), 503
+    what = "De wachtrij (Redis)" if redis else "De database"
+    return render_template(
+        "error.html", title="Tijdelijk niet beschikbaar",
+        message=f"{what} is even niet bereikbaar. Er is niets gewijzigd; probeer het over "
+                "een paar minuten opnieuw.",
+    ), 503
+
+
+def _undecryptable(err: ConfigError) -> Any:
+    """A stored secret that ENCRYPTION_KEY cannot read (an old key dropped before
+    ``keys rotate``): the sender retries later (503), a person reads what to do."""
+    log.error("stored secret cannot be decrypted: %s", err)
+    if request.blueprint in PUBLIC_BLUEPRINTS:
+        return jsonify(error="stored secret cannot be decrypted, try again later"), 503
+    return render_template(
+        "error.html", title="Gegevens niet leesbaar",
+        message="De opgeslagen gegevens kunnen niet worden ontsleuteld: ENCRYPTION_KEY mist de "
+                "sleutel waarmee ze zijn versleuteld. Zet de vorige sleutel achter de nieuwe "
+                "terug en voer `flask --app app keys rotate` uit.",
+    ), 500
+
+
 def _security_headers(response: Response) -> Response:
+    if current_app.extensions["settings"].is_production:  # served over HTTPS only
+        response.headers.setdefault("Strict-Transport-Security",
+                                    "max-age=31536000; includeSubDomains")
     if request.blueprint in PUBLIC_BLUEPRINTS:
         return response
     headers = response.headers
-    if request.blueprint == "rq_dashboard":  # its pages carry inline scripts and styles
-        headers.setdefault("Content-Security-Policy",
-                           "default-src 'self' 'unsafe-inline'; img-src 'self' data:; "
-                           "frame-ancestors 'none'")
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("X-Frame-Options", "DENY")
     headers.setdefault("Referrer-Policy", "same-origin")

@@ -1,8 +1,9 @@
-"""Login and logout of administrators; ``require_login`` guards every other page."""
+"""Login and logout; ``require_login`` guards every other page."""
 
 from __future__ import annotations
 
 import functools
+import hashlib
 import secrets
 from typing import Any
 from urllib.parse import urlsplit
@@ -18,37 +19,45 @@ from flask import (
     session,
     url_for,
 )
-from redis.exceptions import RedisError
 from werkzeug.exceptions import HTTPException
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from app.config import LOGIN_FAILURE_WINDOW
 from app.store.users import User
 from app.web.common import PUBLIC_BLUEPRINTS, PUBLIC_ENDPOINTS, html_error, services
+from app.web.login_limits import LoginLimits
 
 bp = Blueprint("auth", __name__)
 bp.register_error_handler(HTTPException, html_error)
 
-MAX_FAILURES = 10  # per e-mail address per window
-FAILURE_WINDOW = LOGIN_FAILURE_WINDOW
 WRONG_LOGIN = "Onjuist e-mailadres of wachtwoord."
 
 
 def require_login() -> Any:
-    """``before_request``: every page needs a session except the public ones."""
+    """``before_request``: every page needs a session except the public ones. A session
+    counts only while its user exists, is not disabled and has not ended all sessions
+    (logout, a new password) since it was made."""
     if request.endpoint in PUBLIC_ENDPOINTS or request.blueprint in PUBLIC_BLUEPRINTS:
         return None
     user_id = session.get("user_id")
     user = None
-    if user_id is not None:
-        user = services().store.users.get(int(user_id))
+    if isinstance(user_id, int):
+        user = services().store.users.get(user_id)
+    if user is not None and (user.disabled or session.get("version") != user.session_version
+                             or session.get("key") != _session_key(user)):
+        user = None
     if user is None:
-        if user_id is not None:  # the user was removed: end that session
+        if user_id is not None:  # removed, disabled or logged out elsewhere
             session.clear()
         target = request.full_path.rstrip("?") if request.method == "GET" else None
         return redirect(url_for("auth.login", next=target))
     g.user = user
     return None
+
+
+def _session_key(user: User) -> str:
+    """Ties a session to this account as it was at login: a new password (its salt), or
+    a new account that got a deleted one's id, does not match."""
+    return hashlib.sha256(f"{user.id}:{user.password_hash}".encode()).hexdigest()[:32]
 
 
 def _safe_next(target: str | None) -> str:
@@ -61,25 +70,8 @@ def _safe_next(target: str | None) -> str:
     return url_for("shops.index")
 
 
-def _throttle_key(email: str) -> str:
-    return f"login-failures:{email.strip().lower()}"
-
-
-def _too_many_failures(email: str) -> bool:
-    try:
-        return int(services().redis.get(_throttle_key(email)) or 0) >= MAX_FAILURES
-    except RedisError:  # no throttling rather than no login
-        return False
-
-
-def _record_failure(email: str) -> None:
-    try:
-        pipe = services().redis.pipeline()
-        pipe.incr(_throttle_key(email))
-        pipe.expire(_throttle_key(email), FAILURE_WINDOW)
-        pipe.execute()
-    except RedisError:
-        pass
+def _limits() -> LoginLimits:
+    return LoginLimits(services().redis)
 
 
 @functools.cache
@@ -102,22 +94,28 @@ def login() -> Any:
     email = request.form.get("email", "").strip().lower()
     password = request.form.get("password", "")
     target = request.form.get("next", "")
-    if _too_many_failures(email):
-        error = "Te veel mislukte pogingen. Probeer het over 15 minuten opnieuw."
-        return render_template("login.html", email=email, next=target, error=error), 429
+    limits = _limits()
+    refusal = limits.refusal(request.remote_addr or "-", email)
+    if refusal is not None:  # answered before hashing anything
+        return render_template("login.html", email=email, next=target, error=refusal), 429
     user = check_credentials(email, password)
-    if user is None:
-        _record_failure(email)
+    if user is None or user.disabled:
+        limits.failed(email)
         current_app.logger.info("login refused")
         return render_template("login.html", email=email, next=target, error=WRONG_LOGIN), 401
+    limits.succeeded(email)
     session.clear()  # a fresh session (and CSRF token) after login
     session["user_id"] = user.id
-    session.permanent = True
+    session["version"] = user.session_version
+    session["key"] = _session_key(user)
+    session.permanent = True  # ends after SESSION_IDLE_TIMEOUT without a request
     return redirect(_safe_next(target))
 
 
 @bp.post("/logout")
 def logout() -> Any:
+    """Ends every session of this user, also copies of the cookie kept elsewhere."""
+    services().store.users.end_sessions(g.user.id)
     session.clear()
     flash("U bent uitgelogd.", "info")
     return redirect(url_for("auth.login"))

@@ -1,19 +1,16 @@
-"""The "Koppeling toevoegen" form: read and check the fields, then test both
-connections live (Mijnwebwinkel's store endpoint, e-Boekhouden's OpenSession)."""
+"""The "Koppeling toevoegen" form: read and check the fields (the live test of both
+connections is ``app.connections.verify_connections``, shared with ``flask shops add``)."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from app.core.mapping_settings import MappingSettings
-from app.errors import ConnectorError
+from app import connections
 from app.services import Services
-from app.states import ShopStatus
 from app.store.shops import MIN_EB_USERNAME, Credentials, Shop
 
-log = logging.getLogger(__name__)
+__all__ = ["ConnectionForm", "read_form", "verify_connections"]
 
 MIN_USERNAME = MIN_EB_USERNAME
 SHORT_USERNAME = (
@@ -60,24 +57,6 @@ def read_form(form: Mapping[str, str],
 
 
 def verify_connections(services: Services, credentials: Credentials) -> dict[str, str]:
-    """Both connections, live; the Dutch problem per system (``mww``, ``eb``), if any."""
-    probe = Shop(id=0, name="", status=ShopStatus.DRAFT, webhook_key="",
-                       credentials=credentials, webhook_secrets=(), mapping=MappingSettings())
-    errors: dict[str, str] = {}
-    try:
-        services.shop_api_factory(probe).store()
-    except ConnectorError as err:
-        log.info("mijnwebwinkel check failed: %s", err)
-        errors["mww"] = err.explanation
-    bookkeeping = None
-    try:
-        bookkeeping = services.bookkeeping_factory(probe)
-        bookkeeping.verify()
-    except ConnectorError as err:
-        log.info("e-boekhouden check failed: %s", err)
-        errors["eb"] = err.explanation
-    finally:
-        if bookkeeping is not None:
-            bookkeeping.close()
-    return errors
-
+    """Both connections, live, as the pages ask: short timeouts, "probeer het later"."""
+    return connections.verify_connections(
+        services, credentials, page_timeout=services.settings.web_upstream_timeout)

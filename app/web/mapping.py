@@ -28,7 +28,7 @@ from app.core.mutations import LedgerAccount
 from app.core.orders import OrderStatus
 from app.errors import ConnectorError
 from app.store.shops import Shop
-from app.web.common import html_error, services, shop_or_404
+from app.web.common import explain, html_error, services, shop_or_404
 from app.web.mapping_form import (
     OSS_COUNTRIES,
     PAYMENT_LINE_TYPES,
@@ -72,20 +72,21 @@ class Remote:
 
 def fetch_remote(shop: Shop) -> Remote:
     remote = Remote()
+    timeout = services().settings.web_upstream_timeout
     try:
         remote.accounts = sorted(services().bookkeeping(shop).ledger_accounts(),
                                  key=lambda a: a.code)
     except ConnectorError as err:
         log.info("ledger accounts unavailable: %s", err)
         remote.problems.append("De grootboekrekeningen konden niet uit e-Boekhouden.nl "
-                               "worden gehaald: " + err.explanation)
+                               "worden gehaald: " + explain(err, timeout))
     try:
         remote.statuses = sorted(services().shop_api(shop).order_statuses(),
                                  key=lambda s: s.status)
     except ConnectorError as err:
         log.info("order statuses unavailable: %s", err)
         remote.problems.append("De orderstatussen konden niet uit Mijnwebwinkel worden "
-                               "gehaald: " + err.explanation)
+                               "gehaald: " + explain(err, timeout))
     return remote
 
 

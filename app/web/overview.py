@@ -7,6 +7,7 @@ import math
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from redis.exceptions import RedisError
 from werkzeug.exceptions import HTTPException
 
 from app.core.mapping import Booking, map_order
@@ -14,7 +15,7 @@ from app.core.preview import preview_json
 from app.errors import ConnectorError
 from app.queue import enqueue_booking
 from app.states import BookingState
-from app.web.common import html_error, services, shop_or_404
+from app.web.common import explain, html_error, services, shop_or_404
 
 bp = Blueprint("overview", __name__)
 bp.register_error_handler(HTTPException, html_error)
@@ -62,13 +63,23 @@ def booking(shop_id: int, booking_id: int) -> Any:
 @bp.post("/koppelingen/<int:shop_id>/boekingen/<int:booking_id>/opnieuw")
 def retry(shop_id: int, booking_id: int) -> Any:
     shop = shop_or_404(shop_id)
-    row = services().store.bookings.request_retry(shop.id, booking_id)
-    if row is None:
+    store = services().store.bookings
+    before = store.get_for_shop(shop.id, booking_id)
+    if before is None:
         abort(404, "Deze boeking bestaat niet.")
+    row = store.request_retry(shop.id, booking_id) if before.state in RETRYABLE else None
     if row is None or row.state not in RETRYABLE:
         flash("Deze bestelling hoeft niet opnieuw te worden geprobeerd.", "info")
     else:
-        enqueue_booking(services().queue, shop.id, row.order_number, source="retry")
+        try:
+            enqueue_booking(services().queue, shop.id, row.order_number, source="retry")
+        except RedisError:
+            # No job, so no state change either: failed again, as it was.
+            if before.state == BookingState.FAILED:
+                store.undo_retry(shop.id, booking_id, reason=before.reason)
+            abort(503, f"Bestelling {row.order_number} kon niet opnieuw worden aangeboden: "
+                       "de wachtrij is even niet bereikbaar. Er is niets gewijzigd; probeer "
+                       "het over een paar minuten opnieuw.")
         flash(f"Bestelling {row.order_number} wordt opnieuw aangeboden. Ververs de pagina "
               "over een paar seconden.", "ok")
     if request.form.get("terug") == "lijst":
@@ -86,7 +97,7 @@ def preview(shop_id: int) -> Any:
             order = services().shop_api(shop).get_order(number)
             decision = map_order(order, shop.mapping)
         except ConnectorError as err:
-            result["error"] = err.explanation
+            result["error"] = explain(err, services().settings.web_upstream_timeout)
         else:
             if isinstance(decision, Booking):
                 result.update(booking=decision, wire=preview_json(decision))

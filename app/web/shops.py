@@ -1,5 +1,5 @@
 """Shops ("koppelingen"): the list, "Koppeling toevoegen", changing the credentials, and
-the webhook URL and secret with "Nieuw geheim"."""
+the webhook URL and secret with "Nieuw geheim", and who may see the shop ("Gebruikers")."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from werkzeug.exceptions import HTTPException
 
 from app.states import BookingState
 from app.store.shops import SECRET_GRACE, webhook_url
-from app.web.common import html_error, services, shop_or_404
+from app.web.common import current_user, html_error, services, shop_or_404
 from app.web.connection_form import read_form, verify_connections
 
 bp = Blueprint("shops", __name__)
@@ -20,7 +20,11 @@ bp.register_error_handler(HTTPException, html_error)
 @bp.get("/")
 def index() -> Any:
     store = services().store
+    user = current_user()
     rows = store.shops.all()
+    if not user.is_admin:  # an owner sees only the shops linked to the account
+        own = store.users.shop_ids(user.id)
+        rows = [row for row in rows if row.id in own]
     counts = store.bookings.counts_by_shop()
     runs = store.runs.last_by_shop()
     empty = dict.fromkeys(BookingState, 0)
@@ -40,7 +44,8 @@ def new() -> Any:
         return render_template("shops/form.html", shop=None, form=request.form,
                                errors=errors), 400
     shop_id, _secret = services().store.shops.register(name=form.name,
-                                                       credentials=form.credentials)
+                                                       credentials=form.credentials,
+                                                       owner_id=current_user().id)
     flash("Beide verbindingen werken. Richt nu de koppeling in (stap 2 van 2).", "ok")
     return redirect(url_for("mapping.edit", shop_id=shop_id))
 
@@ -83,3 +88,43 @@ def rotate_secret(shop_id: int) -> Any:
           "stuurt; het vorige "
           f"geheim blijft nog {hours} uur geldig.", "ok")
     return redirect(url_for("shops.webhook", shop_id=shop.id))
+
+
+@bp.get("/koppelingen/<int:shop_id>/gebruikers")
+def owners(shop_id: int) -> Any:
+    shop = shop_or_404(shop_id)
+    return render_template("shops/owners.html", shop=shop,
+                           owners=services().store.users.owners(shop.id), email="")
+
+
+@bp.post("/koppelingen/<int:shop_id>/gebruikers")
+def add_owner(shop_id: int) -> Any:
+    """Give an existing account access to this shop (accounts are made with
+    ``flask users create``; the operator makes them)."""
+    shop = shop_or_404(shop_id)
+    users = services().store.users
+    email = request.form.get("email", "").strip().lower()[:200]
+    user = users.get_by_email(email) if email else None
+    if user is None or user.disabled:
+        error = ("Er is geen (actief) account met dit e-mailadres. Vraag de beheerder van de "
+                 "koppeling om er een aan te maken, en voeg het daarna hier toe.")
+        return render_template("shops/owners.html", shop=shop, owners=users.owners(shop.id),
+                               email=email, error=error), 400
+    users.add_owner(shop.id, user.id)
+    flash(f"{user.email} kan deze koppeling nu zien en beheren.", "ok")
+    return redirect(url_for("shops.owners", shop_id=shop.id))
+
+
+@bp.post("/koppelingen/<int:shop_id>/gebruikers/<int:user_id>/verwijderen")
+def remove_owner(shop_id: int, user_id: int) -> Any:
+    shop = shop_or_404(shop_id)
+    users = services().store.users
+    remaining = [owner for owner in users.owners(shop.id) if owner.id != user_id]
+    if not remaining and not current_user().is_admin:
+        flash("De laatste gebruiker van een koppeling kan niet worden verwijderd.", "bad")
+        return redirect(url_for("shops.owners", shop_id=shop.id))
+    users.remove_owner(shop.id, user_id)
+    flash("De gebruiker heeft geen toegang meer tot deze koppeling.", "ok")
+    if user_id == current_user().id and not current_user().is_admin:
+        return redirect(url_for("shops.index"))
+    return redirect(url_for("shops.owners", shop_id=shop.id))

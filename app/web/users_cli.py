@@ -1,23 +1,39 @@
-"""``flask --app app users create|set-password|list``: administrators of the web interface."""
+"""``flask --app app users create|set-password|list|disable|enable|delete``: the people who
+may log in. Passwords are asked (hidden, twice) or read from stdin with
+``--password-stdin``; never from the command line, where ``ps`` and shell history see them.
+"""
 
 from __future__ import annotations
 
+import re
 import sys
+from typing import NoReturn
 
 import click
 from flask import current_app
 from flask.cli import AppGroup
 from werkzeug.security import generate_password_hash
 
+from app.states import Role
 from app.store.db import engine_for
-from app.store.users import UserStore
+from app.store.users import User, UserStore
 
-users = AppGroup("users", help="Administrators who may log in to the web interface.")
+users = AppGroup("users", help="The people who may log in to the web interface.")
 MIN_PASSWORD = 10
+MAX_PASSWORD = 200
+MAX_EMAIL = 200
+EMAIL = re.compile(r"[a-z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-z0-9-]+(\.[a-z0-9-]+)*\.[a-z]{2,63}")
+PASSWORD_STDIN = click.option("--password-stdin", is_flag=True,
+                              help="Read the password from the first line of stdin.")
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(code)
 
 
 def _users() -> UserStore:
-    """The database alone: creating a user needs neither Redis nor the encryption key."""
+    """The database alone: managing users needs neither Redis nor the encryption key."""
     return UserStore(engine_for(current_app.extensions["settings"].database_url))
 
 
@@ -25,56 +41,103 @@ def hash_password(password: str) -> str:
     return generate_password_hash(password, method="scrypt")
 
 
-def _password(password: str | None) -> str:
-    if password is None:
+def _password(from_stdin: bool) -> str:
+    if from_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    if len(password) < MIN_PASSWORD:
-        click.echo(f"error: the password must be at least {MIN_PASSWORD} characters", err=True)
-        sys.exit(2)
+    if len(password.strip()) < MIN_PASSWORD:
+        fail(f"the password must be at least {MIN_PASSWORD} characters (not counting "
+             "spaces at either end)")
+    if len(password) > MAX_PASSWORD:
+        fail(f"the password may be at most {MAX_PASSWORD} characters")
     return password
 
 
-def _valid_email(email: str) -> str:
+def valid_email(email: str) -> str:
     email = email.strip().lower()
-    local, _, domain = email.partition("@")
-    if not local or "." not in domain or any(c.isspace() for c in email):
-        click.echo(f"error: {email!r} is not an e-mail address", err=True)
-        sys.exit(2)
+    if len(email) > MAX_EMAIL or not EMAIL.fullmatch(email) or ".." in email:
+        fail(f"{email[:60]!r} is not an e-mail address (at most {MAX_EMAIL} characters)")
     return email
+
+
+def _existing(email: str) -> User:
+    user = _users().get_by_email(email)
+    if user is None:
+        fail(f"no user {email.strip().lower()[:60]}", 1)
+    return user
 
 
 @users.command("create")
 @click.argument("email")
-@click.option("--password", envvar="NEW_USER_PASSWORD", help="Read from the environment "
-              "variable NEW_USER_PASSWORD, else asked (hidden). Avoid typing it on the "
-              "command line.")
-def create_user(email: str, password: str | None) -> None:
-    """Create an administrator who logs in with EMAIL."""
-    email = _valid_email(email)
+@click.option("--admin", is_flag=True, help="An administrator: every shop and /admin/rq.")
+@click.option("--shop", "shop_ids", type=click.IntRange(1, 2**31 - 1), multiple=True,
+              help="A shop this user owns (repeatable).")
+@PASSWORD_STDIN
+def create_user(email: str, admin: bool, shop_ids: tuple[int, ...],
+                password_stdin: bool) -> None:
+    """Create a user who logs in with EMAIL: an owner of the --shop shops, or --admin."""
+    email = valid_email(email)
     users_ = _users()
     if users_.get_by_email(email):
-        click.echo(f"error: user {email} already exists", err=True)
-        sys.exit(1)
-    user_id = users_.create(email, hash_password(_password(password)))
-    click.echo(f"created user {user_id} {email}")
+        fail(f"user {email} already exists", 1)
+    missing = sorted(set(shop_ids) - users_.existing_shop_ids(shop_ids))
+    if missing:
+        fail("no shop with id " + ", ".join(map(str, missing)), 1)
+    if not admin and not shop_ids:
+        click.echo("note: this user owns no shop yet; add one with --shop or on the "
+                   "shop's page Gebruikers", err=True)
+    role = Role.ADMIN if admin else Role.OWNER
+    user_id = users_.create(email, hash_password(_password(password_stdin)), role, shop_ids)
+    click.echo(f"created user {user_id} {email} ({role})")
 
 
 @users.command("set-password")
 @click.argument("email")
-@click.option("--password", envvar="NEW_USER_PASSWORD", help="As for `users create`.")
-def set_password(email: str, password: str | None) -> None:
-    """Give EMAIL a new password."""
-    users_ = _users()
-    user = users_.get_by_email(email)
-    if user is None:
-        click.echo(f"error: no user {email.strip().lower()}", err=True)
-        sys.exit(1)
-    users_.set_password(user.id, hash_password(_password(password)))
-    click.echo(f"password of {user.email} changed")
+@PASSWORD_STDIN
+def set_password(email: str, password_stdin: bool) -> None:
+    """Give EMAIL a new password; every session of EMAIL ends."""
+    user = _existing(email)
+    _users().set_password(user.id, hash_password(_password(password_stdin)))
+    click.echo(f"password of {user.email} changed; its sessions have ended")
+
+
+@users.command("disable")
+@click.argument("email")
+def disable_user(email: str) -> None:
+    """EMAIL can no longer log in; its sessions end at once."""
+    user = _existing(email)
+    _users().set_disabled(user.id, True)
+    click.echo(f"{user.email} disabled")
+
+
+@users.command("enable")
+@click.argument("email")
+def enable_user(email: str) -> None:
+    """EMAIL may log in again."""
+    user = _existing(email)
+    _users().set_disabled(user.id, False)
+    click.echo(f"{user.email} enabled")
+
+
+@users.command("delete")
+@click.argument("email")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def delete_user(email: str, yes: bool) -> None:
+    """Remove EMAIL and its links to shops (the shops stay)."""
+    user = _existing(email)
+    if not yes:
+        click.confirm(f"Delete {user.email}?", abort=True)
+    _users().delete(user.id)
+    click.echo(f"{user.email} deleted")
 
 
 @users.command("list")
 def list_users() -> None:
-    """List administrators (no password hashes)."""
-    for user in _users().all():
-        click.echo(f"{user.id}\t{user.email}\t{user.created_at:%Y-%m-%d}")
+    """List users: id, e-mail, role, state, owned shops (no password hashes)."""
+    users_ = _users()
+    for user in users_.all():
+        shops = ",".join(map(str, sorted(users_.shop_ids(user.id)))) or "-"
+        state = "disabled" if user.disabled else "active"
+        created = f"{user.created_at:%Y-%m-%d}" if user.created_at else ""
+        click.echo(f"{user.id}\t{user.email}\t{user.role}\t{state}\tshops {shops}\t{created}")

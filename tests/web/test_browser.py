@@ -31,8 +31,9 @@ from app.config import Settings
 from app.crypto import generate_key
 from app.migrate import upgrade
 from app.services import Services, build_services
-from app.states import ShopStatus
+from app.states import Role, ShopStatus
 from app.store import db
+from app.store.shops import Credentials
 from app.web.users_cli import hash_password
 from sandbox.eboekhouden import SOAP_PATH, EBoekhoudenSimulator
 from sandbox.mijnwebwinkel import MijnwebwinkelSimulator
@@ -333,3 +334,70 @@ def test_forms_without_csrf_token_are_refused(stack: Stack, page: Any, tenant: T
     fill_connection(page, tenant, name="Zonder token")
     expect(page.locator("h1")).to_have_text("Formulier verlopen")
     assert [s.name for s in stack.services.store.shops.all()] == [tenant.name]
+
+
+def log_in_as(page: Any, email: str) -> None:
+    page.goto("/login")
+    page.fill("#email", email)
+    page.fill("#password", PASSWORD)
+    page.click("button:has-text('Inloggen')")
+    expect(page.locator("nav.user")).to_contain_text(email)
+
+
+def test_the_rq_dashboard_shows_markup_in_job_data_as_text(
+        stack: Stack, page: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    import rq_dashboard.web
+
+    monkeypatch.setattr(rq_dashboard.web, "from_url",  # its /0/ routes: the test's Redis
+                        lambda *args, **kwargs: (None, stack.services.redis))
+    markup = '"><img src=x onerror=alert(1)>'
+    queue = stack.services.queue
+    result = queue.enqueue("json.loads", json.dumps({"status": "failed", "reason": markup}))
+    failure = queue.enqueue("builtins.int", markup)
+    SimpleWorker([queue], connection=stack.services.redis,
+                 serializer=JSONSerializer).work(burst=True)
+    stack.services.store.users.create("operator@example.nl", hash_password(PASSWORD),
+                                      Role.ADMIN)
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    errors: list[str] = []
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    log_in_as(page, "operator@example.nl")
+    for job in (result, failure):
+        page.goto(f"/admin/rq/0/view/job/{job.id}")
+        data = page.locator("#job-data")
+        expect(data).to_contain_text("<img src=x onerror=alert(1)>")  # shown, as text
+        assert data.locator("img").count() == 0
+    page.goto("/admin/rq/0/view/jobs/bookings/failed/8/asc/1")
+    expect(page.locator("body")).to_contain_text("builtins.int")  # its scripts run
+    page.wait_for_timeout(500)
+    assert dialogs == []
+    assert not [e for e in errors if "Content Security Policy" in e], errors
+    shot(page, "20-rq-dashboard-job")
+
+
+def test_a_second_user_sees_nothing_of_anothers_shop(stack: Stack, page: Any) -> None:
+    store = stack.services.store
+    owner = store.users.get_by_email(EMAIL)
+    assert owner is not None
+    shop_id, secret = store.shops.register(
+        name="Winkel van een ander", owner_id=owner.id, status=ShopStatus.ACTIVE,
+        credentials=Credentials("geheime-token-123", "winkelier9", "code-een", "code-twee"))
+    store.users.create("tweede@example.nl", hash_password(PASSWORD))
+    log_in_as(page, "tweede@example.nl")
+    expect(page.locator("main")).not_to_contain_text("Winkel van een ander")
+    for path in ("", "/instellingen", "/webhook", "/gegevens", "/voorbeeld", "/gebruikers"):
+        response = page.goto(f"/koppelingen/{shop_id}{path}")
+        assert response is not None and response.status == 404
+        expect(page.locator("h1")).to_have_text("Niet gevonden")
+        assert secret not in page.content() and "Winkel van een ander" not in page.content()
+    page.goto("/admin/rq/")
+    expect(page.locator("h1")).to_have_text("Niet gevonden")
+    shot(page, "21-ander-zijn-winkel")
+    page.click("button:has-text('Uitloggen')")
+    log_in_as(page, EMAIL)  # the owner does see it, and may let the second user in
+    page.goto(f"/koppelingen/{shop_id}/gebruikers")
+    page.fill("#email", "tweede@example.nl")
+    page.click("button:has-text('Toegang geven')")
+    expect(page.locator("#owners")).to_contain_text("tweede@example.nl")

@@ -92,11 +92,11 @@ class MijnwebwinkelClient:
 
     @classmethod
     def from_settings(cls, settings: Settings, token: str, **kwargs: Any) -> MijnwebwinkelClient:
+        kwargs.setdefault("timeout", settings.http_timeout)
         return cls(
             token,
             partner_token=settings.mijnwebwinkel_partner_token,
             base_url=settings.mijnwebwinkel_api_url,
-            timeout=settings.http_timeout,
             **kwargs,
         )
 

@@ -1,7 +1,7 @@
 """Bookings remember the Factuurnummer they were booked with, and warnings for a person.
 
-Revision ID: 0002
-Revises: 0001
+Revision ID: 0005
+Revises: 0004
 Create Date: 2026-12-02
 
 Backward compatible with the previous release: two nullable columns. Rows booked before
@@ -13,8 +13,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0002"
-down_revision = "0001"
+revision = "0005"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
