@@ -35,7 +35,7 @@ from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 
 from app.config import REQUIRED_IN_PRODUCTION, Settings
-from tests.conftest import PG_AVAILABLE, REDIS_AVAILABLE, fresh_pg_database
+from tests.helpers import PG_AVAILABLE, REDIS_AVAILABLE, fresh_pg_database
 from tests.test_run import descendants, free_port, wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
