@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -18,7 +19,7 @@ from flask.cli import AppGroup, with_appcontext
 
 from app.connections import verify_connections
 from app.core.mapping import Booking, map_order
-from app.core.mapping_settings import MappingSettings, validate
+from app.core.mapping_settings import MappingSettings, check_invoice_format, validate
 from app.core.order_schema import parse_order
 from app.core.preview import preview_json
 from app.errors import ConfigError, ConnectorError, MappingError, OrderDataError
@@ -128,9 +129,12 @@ def book_command(shop_id: int, order_number: str) -> None:
 @click.option("--mapping", "mapping_file")
 @click.option("--owner", "owner_email", help="E-mail of the user who owns the shop.")
 @click.option("--inactive", is_flag=True, help="Register as draft (not booking yet).")
+@click.option("--invoice-format", help="Factuurnummer of its bookings, e.g. 'W1-{number}' "
+              "(default: the bare order number). Give each shop on one e-Boekhouden "
+              "administration its own.")
 def shops_add(name: str, mww_token: str, eb_api_token: str, eb_username: str, eb_code1: str,
               eb_code2: str, mapping_file: str | None, owner_email: str | None,
-              inactive: bool) -> None:
+              inactive: bool, invoice_format: str | None) -> None:
     """Register a shop after testing both connections live (credentials stored
     encrypted); prints its webhook URL and secret. e-Boekhouden: --eb-api-token (REST),
     or --eb-username with --eb-code1 and --eb-code2 (SOAP)."""
@@ -150,6 +154,11 @@ def shops_add(name: str, mww_token: str, eb_api_token: str, eb_username: str, eb
     if not token and len(values["--eb-username"]) < MIN_USERNAME:
         fail(f"the e-Boekhouden username must be at least {MIN_USERNAME} characters")
     mapping = load_mapping(mapping_file)
+    if invoice_format is not None:
+        problem = check_invoice_format(invoice_format.strip())
+        if problem:
+            fail(f"--invoice-format: {problem}")
+        mapping = replace(mapping, invoice_format=invoice_format.strip())
     services = current_app.extensions["services"]
     owner = None
     if owner_email:
@@ -169,6 +178,7 @@ def shops_add(name: str, mww_token: str, eb_api_token: str, eb_username: str, eb
     assert shop is not None
     click.echo(json.dumps({
         "id": shop_id, "name": shop.name, "status": str(shop.status),
+        "invoice_format": shop.mapping.invoice_format,
         "webhook_url": webhook_url(services.settings.public_base_url, shop.webhook_key),
         "webhook_secret": secret,
     }, indent=2))

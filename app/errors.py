@@ -92,6 +92,11 @@ class DuplicateInvoiceError(UpstreamRejectedError):
     """e-Boekhouden already has a mutation with this Factuurnummer."""
 
 
+class ForeignInvoiceError(UpstreamRejectedError):
+    """e-Boekhouden has a mutation with our Factuurnummer that is not this order's booking
+    (another shop's order, a hand-made invoice): never adopted, the booking fails."""
+
+
 class RelationExistsError(UpstreamRejectedError):
     """AddRelatie: the relation code is already in use (often: another worker just
     created the same customer)."""

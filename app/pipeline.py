@@ -6,12 +6,16 @@ Called by the RQ job (``worker.jobs.book_order_job``) and by ``flask book``. Ste
 2. Fetch the order from Mijnwebwinkel (the notification was only a hint).
 3. Map it (pure): skip or fail with a reason, or a ``Booking``.
 4. Claim it atomically in SQL (a lease). Booked/failed/claimed elsewhere → done.
-5. If an earlier attempt may have reached e-Boekhouden (lease expired, lost answer),
+5. Make sure the relation exists (updated when it lacks the VAT number or company name
+   this order carries).
+6. If an earlier attempt may have reached e-Boekhouden (lease expired, lost answer),
    look it up by Factuurnummer first: GetMutaties is capped at 5,000 calls a month, so
-   only in this uncertain case.
-6. Make sure the relation exists; AddMutatie; record ``booked``.
-7. Mode invoice_and_payment: book the payments that arrived (app/settlement.py), each
-   its own claim; mode cash: steps 4-6 only once the money is in, on its date and ledger.
+   only in this uncertain case, or when AddMutatie says the number exists. A mutation
+   found under our number is adopted only when it is ours (app/core/adoption.py);
+   anything else fails the booking with a reason that names it.
+7. AddMutatie; record ``booked`` with the Factuurnummer it was booked with.
+8. Mode invoice_and_payment: book the payments that arrived (app/settlement.py), each
+   its own claim; mode cash: steps 4-7 only once the money is in, on its date and ledger.
 
 Transient errors are recorded as ``retrying`` and re-raised for RQ's Retry; permanent
 ones are recorded as ``failed`` with e-Boekhouden's text and a Dutch explanation.
@@ -24,13 +28,16 @@ from dataclasses import asdict, dataclass, replace
 
 from app.alerts import credentials_refused
 from app.clients import BookkeepingApi
+from app.core.adoption import difference, not_ours_message
 from app.core.mapping import Booking, Skip, map_order
 from app.core.mapping_settings import MODE_CASH, MODE_INVOICE_AND_PAYMENT
 from app.core.mutations import Mutation, Relation
 from app.core.orders import Order
 from app.core.payments import Waiting, cash_booking
+from app.core.relations import relation_changes
 from app.errors import (
     DuplicateInvoiceError,
+    ForeignInvoiceError,
     MappingError,
     OrderDataError,
     OrderNotFoundError,
@@ -98,7 +105,8 @@ def book_order(services: Services, shop: Shop, order_number: str) -> Outcome:
         decision = cash
 
     claim = services.store.bookings.claim(
-        shop.id, order_number, OrderFacts(order.uuid, decision.kind, decision.total, order.date),
+        shop.id, order_number, OrderFacts(order.uuid, decision.kind, decision.total, order.date,
+                                          invoice_number=decision.invoice_number),
         lease_seconds=services.lease_seconds)
     if claim == BookingState.BOOKED:
         services.booked.mark_booked(shop.id, order_number)
@@ -170,7 +178,7 @@ def _post_claimed(services: Services, shop: Shop, booking: Booking,
     services.store.bookings.mark_booked(
         claim.booking_id, mutation_number=numbers[booking.mutations[0].soort],
         payment_mutation_number=None, relation_code=relation_code,
-        rows=rows_of(booking.mutations, numbers))
+        rows=rows_of(booking.mutations, numbers), warnings=posting.warnings)
     services.booked.mark_booked(shop.id, booking.order_number)
     log.info("order booked", extra={"shop_id": shop.id, "order": booking.order_number,
                                     "mutation": numbers[booking.mutations[0].soort]})
@@ -183,14 +191,18 @@ class _Posting:
     def __init__(self, services: Services, shop: Shop, bookkeeping: BookkeepingApi,
                  booking: Booking, claim: Claim) -> None:
         self.services, self.shop, self.bk = services, shop, bookkeeping
-        self.booking, self.claim = booking, claim
+        # The Factuurnummer fixed at the first claim (a changed format applies to new
+        # bookings only); bookings claimed before it was recorded used the bare number.
+        self.invoice_number = claim.invoice_number or booking.invoice_number
+        self.booking = replace(booking, invoice_number=self.invoice_number, mutations=tuple(
+            replace(m, invoice_number=self.invoice_number) for m in booking.mutations))
+        self.claim = claim
         self.maybe_posted = False  # True once an AddMutatie may have reached the server
+        self.warnings: list[str] = []  # Dutch notes recorded on the booking
 
     def run(self) -> tuple[dict[str, int], str]:
-        existing = self._already_there() if self.claim.needs_check else {}
-        if len(existing) == len(self.booking.mutations):
-            return existing, self.booking.relation.code
         relation_code = self._ensure_relation(self.booking.relation)
+        existing = self._already_there(relation_code) if self.claim.needs_check else {}
         numbers = dict(existing)
         for mutation in self.booking.mutations:
             if mutation.soort in numbers:
@@ -200,10 +212,17 @@ class _Posting:
                 self.maybe_posted = True
             try:
                 numbers[mutation.soort] = self._add(mutation, relation_code)
-            except DuplicateInvoiceError:
-                found = self._already_there()
+            except DuplicateInvoiceError as err:
+                found = self._already_there(relation_code)
                 if mutation.soort not in found:
-                    raise
+                    raise DuplicateInvoiceError(
+                        str(err), system=err.system, operation=err.operation, code=err.code,
+                        explanation=(
+                            f"Factuurnummer {self.invoice_number} bestaat al in e-Boekhouden, "
+                            "maar niet als boeking van deze bestelling. De bestelling is niet "
+                            "geboekt; geef deze webwinkel bij Instellingen een eigen "
+                            "factuurnummer (bijvoorbeeld W1-{number}) en probeer haar opnieuw."
+                        )) from err
                 numbers[mutation.soort] = found[mutation.soort]
         return numbers, relation_code
 
@@ -218,18 +237,36 @@ class _Posting:
             code = self._ensure_relation(self.booking.relation)
             return self.bk.add_mutation(mutation.with_relation(code))
 
-    def _already_there(self) -> dict[str, int]:
-        """Mutations of this order that e-Boekhouden already has, by Soort."""
+    def _already_there(self, relation_code: str) -> dict[str, int]:
+        """Mutations of this order that e-Boekhouden already has, by Soort. A mutation
+        under our Factuurnummer that is not ours raises ``ForeignInvoiceError``."""
+        codes = {relation_code, self.booking.relation.code}
+        ours = {m.soort.value: m.with_relation(relation_code) for m in self.booking.mutations}
         found: dict[str, int] = {}
-        for booked in self.bk.find_mutations(self.booking.order_number):
-            if booked.invoice_number == self.booking.order_number:
-                found.setdefault(booked.soort, booked.number)
+        for booked in self.bk.find_mutations(self.invoice_number):
+            if booked.invoice_number.strip().casefold() != self.invoice_number.casefold():
+                continue
+            mutation = ours.get(booked.soort)
+            reason = (difference(booked, mutation, codes) if mutation is not None
+                      else f"het is een {booked.soort}")
+            if reason:
+                message = not_ours_message(self.booking.order_number, booked, reason)
+                raise ForeignInvoiceError(
+                    f"mutation {booked.number} carries Factuurnummer {self.invoice_number} "
+                    f"but is not order {self.booking.order_number}'s: {reason}",
+                    system="eboekhouden", operation="GetMutaties", code="foreign_invoice",
+                    explanation=message)
+            found.setdefault(booked.soort, booked.number)
         return found
 
     def _ensure_relation(self, relation: Relation) -> str:
-        """The code to book on: cached, else found by code, else by e-mail, else created."""
+        """The code to book on: cached, else found by code, else by e-mail, else created.
+        An order with a VAT number or company name always looks the relation up, and fills
+        in what the relation lacks (UpdateRelatie); different values are kept, with a
+        warning on the booking."""
         cache = self.services.relations
-        cached = cache.get(self.shop.id, relation.code)
+        cached = None if relation.vat_number or relation.company else cache.get(
+            self.shop.id, relation.code)
         if cached:
             return cached
         existing = self.bk.find_relation(relation.code)
@@ -247,5 +284,9 @@ class _Posting:
             code = relation.code
         else:
             code = existing.code
+            changes, warnings = relation_changes(existing, relation)
+            self.warnings.extend(warnings)
+            if changes:
+                self.bk.update_relation(existing, changes)
         cache.put(self.shop.id, relation.code, code)
         return code

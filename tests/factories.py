@@ -1,4 +1,5 @@
-"""Plain builders for tests: Mijnwebwinkel order JSON, parsed orders and mapping settings.
+"""Plain builders for tests: Mijnwebwinkel order JSON, parsed orders and mapping settings,
+and the checks the mapping tests share (``fmt``, ``booked``, ``rows``).
 
 No factory_boy. ``order_json`` gives a valid spec-shaped order dict (the shape the vendor's
 OpenAPI types describe: amounts as strings, ``price.tax`` as a list); the helpers below
@@ -15,14 +16,21 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from app.core.mapping import Booking, Skip, map_order
 from app.core.mapping_settings import (
     BETAALKOSTEN,
+    BTW_CODE_RATES,
     KORTING,
     OMZET,
+    OSS_VAT,
     VERZENDKOSTEN,
     MappingSettings,
     TaxRule,
+    oss_key,
 )
+from app.core.mutations import MutationRow
 from app.core.order_schema import parse_order
 from app.core.orders import Order
 
@@ -261,3 +269,109 @@ def settings(*rules: TaxRule, **overrides: Any) -> MappingSettings:
 
 def without_rule(base: MappingSettings, treatment: str) -> MappingSettings:
     return replace(base, rules=tuple(r for r in base.rules if r.treatment != treatment))
+
+
+# --- checking bookings (shared by the tests/core/test_mapping_*.py modules) ---------------
+
+D = Decimal
+SPEC = "mijnwebwinkel/order.spec-example.json"
+LIVE = "mijnwebwinkel/order.live-shape.sdk-test.json"
+DEFAULT = MappingSettings()
+PSP = "1100"
+DROP = object()
+
+# (id, lines, order overrides, settings, expected invoice rows in first-seen order)
+RowCase = tuple[str, list[dict[str, Any]], dict[str, Any], MappingSettings, list[str]]
+
+
+def fmt(row: MutationRow) -> str:
+    """``"HOOG_VERK_21 8010 12.10 10.00 2.10"`` after checking the row is cent-exact."""
+    for amount in (row.amount_incl, row.amount_excl, row.amount_vat):
+        assert amount == amount.quantize(CENT), row
+        assert amount or not amount.is_signed(), row  # no -0.00 on the wire
+    assert row.amount_excl + row.amount_vat == row.amount_incl, row
+    amounts = f"{row.amount_incl:.2f} {row.amount_excl:.2f} {row.amount_vat:.2f}"
+    return f"{row.btw_code} {row.ledger} {amounts}"
+
+
+def booked(result: Booking | Skip) -> Booking:
+    assert isinstance(result, Booking), result
+    invoice = result.mutations[0]
+    assert sum((r.amount_incl for r in invoice.rows), D(0)) == result.total
+    for row in invoice.rows:
+        fmt(row)
+        expected_rate = BTW_CODE_RATES.get(row.btw_code)
+        if expected_rate is not None:
+            assert row.btw_percentage == expected_rate
+    return result
+
+
+def rows(result: Booking | Skip) -> list[str]:
+    return [fmt(r) for r in booked(result).mutations[0].rows]
+
+
+def row_cases(cases: list[RowCase]) -> list[Any]:
+    """``pytest.param`` per case, for ``check_order_rows``."""
+    return [pytest.param(ls, ov, s, ex, id=i) for i, ls, ov, s, ex in cases]
+
+
+def check_order_rows(lines: list[dict[str, Any]], overrides: dict[str, Any],
+                     mapping: MappingSettings, expected: list[str]) -> None:
+    parsed = order(*lines, **overrides)
+    result = booked(map_order(parsed, mapping))
+    assert rows(result) == expected
+    assert result.kind == "order"
+    assert result.total == parsed.total > 0
+    assert len(result.mutations) == 1
+
+
+def oss(country: str, rate: int, code: str = "GEEN", ledger: str = "8020",
+        vat_ledger: str = "1620") -> TaxRule:
+    """An OSS row as the settings page documents it: net revenue at 0% on ``ledger``, the
+    destination country's VAT on the balance-sheet ledger ``vat_ledger``."""
+    found = rule(oss_key(country, D(rate)), code, ledger)
+    return TaxRule(found.treatment, found.btw_code, {**found.ledgers, OSS_VAT: vat_ledger})
+
+
+def fixture_order(name: str, **changes: Any) -> Order:
+    """A captured order with top-level fields changed (``DROP`` removes one)."""
+    data = payload(name)
+    data.update(changes)
+    return parse_order({k: v for k, v in data.items() if v is not DROP})
+
+
+KORTING_8900 = settings(
+    rule("rate:21", "HOOG_VERK_21", "8010", "8000", "8000", korting="8900"),
+    rule("rate:9", "LAAG_VERK_9", "8000", korting="8900"),
+)
+OWN_LEDGERS = settings(rule("rate:21", "HOOG_VERK_21", "8010", "8050", "8060", "8070"))
+INCUMBENT = settings(
+    rule("rate:0", "VERL_VERK", "8000"),
+    rule("rate:9", "LAAG_VERK", "8000"),
+    rule("rate:21", "HOOG_VERK_21", "8010", "8000", "8000"),
+)
+OSS_DE = settings(oss("DE", 19), oss("DE", 7))
+OSS_FR = settings(oss("FR", 20, ledger="8000"))
+DEVIATING_20 = settings(rule("rate:20", "AFW_VERK", "8000"))  # a deviating rate, for rounding
+
+
+def b2b_eu(country: str = "BE", taxnumber: str = "BE0123456789") -> dict[str, Any]:
+    """Order fields of an intra-EU B2B sale with reverse-charged VAT."""
+    return {"tax_strategy": "reverse_charged_vat", "tax_region": country,
+            "business_model": "B2B",
+            "debtor": debtor(company="Klant BV", taxnumber=taxnumber, country_code=country),
+            "shipping": [{"country": {"isocode": country}}]}
+
+
+def export_to(country: str = "US") -> dict[str, Any]:
+    """Order fields of a sale across the EU border (0%, export)."""
+    return {"tax_strategy": "zero_percent", "tax_region": country,
+            "shipping": [{"country": {"isocode": country}}]}
+
+
+def vat_per_rate(result: Booking | Skip) -> dict[Decimal, Decimal]:
+    """The booked VAT per rate (as the invoice states it), over the sales mutation's rows."""
+    per_rate: dict[Decimal, Decimal] = defaultdict(Decimal)
+    for row in booked(result).mutations[0].rows:
+        per_rate[row.btw_percentage.normalize()] += row.amount_vat
+    return dict(per_rate)

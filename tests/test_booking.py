@@ -11,11 +11,13 @@ import threading
 from decimal import Decimal
 
 import pytest
+from sqlalchemy import delete
 
 from app.core.mapping_settings import MappingSettings
 from app.errors import UpstreamUnavailableError
 from app.pipeline import book_order
 from app.store.bookings import BookingStore
+from app.store.db import bookings, transaction
 from tests.helpers import EB_USER, World, booking_row, expire_lease
 
 
@@ -131,21 +133,44 @@ def test_crash_between_add_mutatie_and_ledger_write_books_once(
     assert len(world.mutations_for(5007)) == 1
 
 
-def test_duplicate_invoice_answer_is_resolved_by_lookup(world: World) -> None:
-    """The mutation exists (booked by hand, or by a lost answer we never recorded)."""
+HAND_ROW = {"BedragInvoer": Decimal("12.10"), "BedragExclBTW": Decimal("10.00"),
+            "BedragBTW": Decimal("2.10"), "BedragInclBTW": Decimal("12.10"),
+            "BTWCode": "HOOG_VERK_21", "BTWPercentage": Decimal("21"),
+            "TegenrekeningCode": "8010", "KostenplaatsID": 0}
+
+
+def test_someone_elses_mutation_with_our_invoice_number_is_never_adopted(world: World) -> None:
+    """A hand-made invoice holds the number: the order fails with a reason, not "booked"."""
     world.add_order(5008)
     world.eb.add_relation(EB_USER, "HANDMATIG", "Klant met de hand")
-    row = {"BedragInvoer": Decimal("12.10"), "BedragExclBTW": Decimal("10.00"),
-           "BedragBTW": Decimal("2.10"), "BedragInclBTW": Decimal("12.10"),
-           "BTWCode": "HOOG_VERK_21", "BTWPercentage": Decimal("21"),
-           "TegenrekeningCode": "8010", "KostenplaatsID": 0}
     world.eb.book(EB_USER, {"Soort": "FactuurVerstuurd", "Datum": dt.date(2026, 11, 2),
                             "Rekening": "1300", "RelatieCode": "HANDMATIG",
-                            "Factuurnummer": "5008",
-                            "MutatieRegels": [row]})
+                            "Factuurnummer": "5008", "MutatieRegels": [HAND_ROW]})
     outcome = book_order(world.services, world.shop, "5008")
-    assert outcome.status == "booked"
-    assert len(world.mutations_for(5008)) == 1
+    assert outcome.status == "failed"
+    hand_made = world.mutations_for(5008)[0]["MutatieNr"]
+    for fragment in ("Factuurnummer 5008 bestaat al", f"mutatie {hand_made}",
+                     "niet de boeking van bestelling 5008", "relatie HANDMATIG",
+                     "eigen factuurnummer", "opnieuw"):
+        assert fragment in outcome.reason
+    row = booking_row(world, 5008)
+    assert row.state == "failed" and row.error_code == "foreign_invoice"
+    assert row.mutation_number is None
+    assert len(world.mutations_for(5008)) == 1  # only the hand-made one
+
+
+def test_our_own_mutation_is_adopted_when_the_ledger_forgot_it(world: World) -> None:
+    """AddMutatie says the number exists and it is this order's booking: adopt it."""
+    world.add_order(5010)
+    assert book_order(world.services, world.shop, "5010").status == "booked"
+    first = world.mutations_for(5010)[0]["MutatieNr"]
+    with transaction(world.services.engine) as conn:  # the ledger lost its row
+        conn.execute(delete(bookings).where(bookings.c.order_number == "5010"))
+    world.services.redis.flushdb()
+    assert book_order(world.services, world.shop, "5010").status == "booked"
+    assert [m["MutatieNr"] for m in world.mutations_for(5010)] == [first]
+    assert booking_row(world, 5010).mutation_number == first
+    assert booking_row(world, 5010).invoice_number == "5010"
 
 
 def test_e_boekhouden_down_then_recovered(world: World) -> None:

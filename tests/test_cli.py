@@ -129,6 +129,23 @@ def test_shops_add_list_and_book(warm: World) -> None:
     assert json.loads(again.output)["status"] == "already_booked"
 
 
+def test_shops_add_with_an_invoice_format(world: World) -> None:
+    runner = create_app(services=world.services).test_cli_runner()
+    base = ["shops", "add", "--name", "W2", "--mww-token", MWW_TOKEN, "--eb-username",
+            EB_USER, "--eb-code1", EB_CODE1, "--eb-code2", EB_CODE2]
+    added = runner.invoke(args=[*base, "--invoice-format", "W2-{number}"])
+    assert added.exit_code == 0, added.output
+    shop = json.loads(added.output)
+    assert shop["invoice_format"] == "W2-{number}"
+    world.add_order(8002)
+    booked = runner.invoke(args=["book", "--shop", str(shop["id"]), "8002"])
+    assert json.loads(booked.output)["status"] == "booked", booked.output
+    assert [m["Factuurnummer"] for m in world.mutations()] == ["W2-8002"]
+    for bad, message in (("W2-", "precies één keer {number}"), ("W" * 45 + "{number}", "50")):
+        refused = runner.invoke(args=[*base, "--invoice-format", bad])
+        assert refused.exit_code == 2 and message in refused.output
+
+
 def test_shops_add_refuses_a_short_username(world: World) -> None:
     runner = create_app(services=world.services).test_cli_runner()
     result = runner.invoke(args=["shops", "add", "--name", "X", "--mww-token", "t",

@@ -406,6 +406,27 @@ def test_business_rules(sim, changes, code):
 @pytest.mark.parametrize(
     "changes",
     [
+        {"Factuurnummer": "F-0"},
+        {"Factuurnummer": " f-0 "},
+        {"Factuurnummer": "F-0", "RelatieCode": "36", "row": {
+            "BedragInvoer": Decimal("24.20"), "BedragExclBTW": Decimal("20.00"),
+            "BedragBTW": Decimal("4.20"), "BedragInclBTW": Decimal("24.20")}},
+    ],
+    ids=["same", "case-and-spaces", "other-amount"],
+)
+def test_duplicate_sales_invoice_number_is_refused(sim, changes):
+    sim.book(USER, mutation(Factuurnummer="F-0"))
+    with pytest.raises(BusinessError) as info:
+        sim.book(USER, mutation(**changes))
+    assert info.value.code == "FACTUURNUMMER_BESTAAT"
+    assert "Invoice number already exists" in str(info.value)
+    assert "'F-0'" in str(info.value) or "'f-0'" in str(info.value)
+    assert len(sim.mutations(USER)) == 1
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
         {"Soort": "GeldOntvangen", "RelatieCode": None, "Factuurnummer": None, "Rekening": "1100"},
         {"Soort": "FactuurbetalingOntvangen", "Factuurnummer": "F-0", "Rekening": "1010",
          "row": {"TegenrekeningCode": "1300", "BTWCode": "GEEN"}},

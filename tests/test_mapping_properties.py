@@ -1,10 +1,14 @@
-"""Property tests: map_order's cent-exact invariants on random orders, and parsing that
-does not care whether amounts arrive as JSON strings or JSON numbers."""
+"""Property tests: on 1,000 random orders (several ledgers per rate among them) the booking
+is the invoice: the VAT per rate is ``price.tax``'s, the rows sum to the total and every
+row keeps the standard relation; and parsing does not care whether amounts arrive as JSON
+strings or JSON numbers."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections import defaultdict
+from dataclasses import replace
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -27,7 +31,8 @@ from app.core.mapping_settings import (
 )
 from app.core.mutations import CENT, Soort
 from app.core.order_schema import parse_order
-from tests.factories import as_numbers, as_strings, debtor, order_json
+from app.core.orders import Debtor, Order, OrderLine, TaxPrice
+from tests.factories import as_numbers, as_strings, b2b_eu, debtor, export_to, order_json
 
 RATES = (0, 9, 21)
 LINE_TYPES = ("article", "custom", "shipping", "payment", "discount", "gift_wrap")
@@ -41,21 +46,30 @@ def cents(low: int, high: int) -> st.SearchStrategy[Decimal]:
     return st.integers(low, high).map(lambda c: Decimal(c).scaleb(-2))
 
 
+def vat_of(incl: Decimal, rate: Decimal) -> Decimal:
+    """The standard relation, written out again independently of app.core.vat."""
+    return (incl * rate / (100 + rate)).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
 @st.composite
 def mapping_settings(draw: st.DrawFn) -> MappingSettings:
-    """The default codes with random ledgers per income type and a random booking mode."""
+    """The default codes with random ledgers per income type (often several ledgers per
+    rate), a random booking mode, and a ledger for the unknown line type ``gift_wrap``."""
     rules = tuple(
         TaxRule(r.treatment, r.btw_code,
                 {income: draw(st.sampled_from(LEDGERS)) for income in INCOME_TYPES})
         for r in DEFAULT_RULES
     )
     return MappingSettings(rules=rules, booking_mode=draw(st.sampled_from(BOOKING_MODES)),
-                           payment_ledger=PSP)
+                           payment_ledger=PSP,
+                           line_type_ledgers={"gift_wrap": draw(st.sampled_from(LEDGERS))})
 
 
 @st.composite
-def random_orders(draw: st.DrawFn) -> tuple[dict[str, Any], bool]:
-    """A consistent order (Σ lines == price.total) and whether it is a credit note."""
+def random_orders(draw: st.DrawFn) -> tuple[dict[str, Any], bool, dict[Decimal, Decimal]]:
+    """A consistent order (Σ lines == price.total, price.tax per rate as a shop computes it:
+    on the rate's total or per line), whether it is a credit note, and the VAT per rate
+    that the booking must carry (negative on credit notes)."""
     strategy = draw(st.sampled_from(sorted(STRATEGIES)))
     rates = RATES if strategy == "" else (0,)
     lines: list[dict[str, Any]] = []
@@ -76,26 +90,45 @@ def random_orders(draw: st.DrawFn) -> tuple[dict[str, Any], bool]:
         total += top_up
 
     credit = draw(st.sampled_from(["no", "status", "credited", "both"]))
-    if credit != "no" and draw(st.booleans()):  # credit amounts may arrive negative
+    negative = credit != "no" and draw(st.booleans())
+    if negative:  # credit amounts may arrive negative
         for price in _prices(lines):
             price["amount_including_tax"] = -price["amount_including_tax"]
         total = -total
     status = 10 if credit in ("status", "both") else draw(st.sampled_from([2, 3, 6]))
     credited = draw(st.integers(1, 99_999)) if credit in ("credited", "both") else None
 
+    per_line = draw(st.booleans())  # how the shop rounded its VAT summary
+    summary: dict[Decimal, Decimal] = defaultdict(Decimal)
+    incl_per_rate: dict[Decimal, Decimal] = defaultdict(Decimal)
+    for price in _prices(lines):
+        rate = Decimal(price["rate"])
+        incl_per_rate[rate] += price["amount_including_tax"]
+        if per_line:
+            summary[rate] += vat_of(price["amount_including_tax"], rate)
+    if not per_line:
+        summary = defaultdict(Decimal, {r: vat_of(i, r) for r, i in incl_per_rate.items()})
+    unsigned = negative and draw(st.booleans())  # some shops send the VAT unsigned
+    tax = [{"rate": f"{rate:.2f}", "amount": abs(vat) if unsigned else vat}
+           for rate, vat in summary.items()]
+
+    place = {"": {"tax_region": draw(st.sampled_from(["", "NL"]))},
+             "reverse_charged_vat": b2b_eu("BE"), "zero_percent": export_to("US")}[strategy]
     data = order_json(
         number=draw(st.one_of(st.integers(1, 10**9), st.integers(1, 10**9).map(str))),
         status=status,
         credited_order_number=credited,
-        tax_strategy=strategy,
-        tax_region=draw(st.sampled_from(["", "NL"])) if strategy == "" else "BE",
-        debtor=debtor(draw(st.sampled_from(["a@example.com", "B@Example.com ", "c@example.nl"]))),
+        **place,
         total=total,
     )
+    if strategy == "":
+        data["debtor"] = debtor(draw(st.sampled_from(["a@example.com", "B@Example.com ",
+                                                      "c@example.nl"])))
     data["orderlines"] = lines
-    data["price"]["total"] = total
+    data["price"] = {"tax": tax, "total": total}
     data = as_numbers(data) if draw(st.booleans()) else as_strings(data)
-    return data, credit != "no"
+    flip = -1 if credit != "no" and not negative else 1
+    return data, credit != "no", {r: flip * v for r, v in summary.items()}
 
 
 def _prices(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -112,7 +145,8 @@ def expected_rows(data: dict[str, Any], mapping: MappingSettings) -> dict[tuple[
             rate = Decimal(str(price["rate"])).normalize()
             tax_rule = mapping.rule(treatment or f"rate:{rate:f}")
             assert tax_rule is not None
-            ledger = tax_rule.ledgers[INCOME_BY_TYPE.get(item["type"], OMZET)]
+            ledger = (mapping.line_type_ledgers.get(item["type"])
+                      or tax_rule.ledgers[INCOME_BY_TYPE.get(item["type"], OMZET)])
             sums[(tax_rule.btw_code, ledger)] += Decimal(str(price["amount_including_tax"]))
     return {key: incl for key, incl in sums.items() if incl}
 
@@ -123,9 +157,10 @@ def is_cent(amount: Decimal) -> bool:
 
 @hypothesis_settings(max_examples=300, deadline=None)
 @given(random_orders(), mapping_settings())
-def test_every_booking_is_cent_exact(generated: tuple[dict[str, Any], bool],
-                                     mapping: MappingSettings) -> None:
-    data, credit = generated
+def test_every_booking_is_the_invoice(
+    generated: tuple[dict[str, Any], bool, dict[Decimal, Decimal]], mapping: MappingSettings,
+) -> None:
+    data, credit, invoice_vat = generated
     order = parse_order(data)
     result = map_order(order, mapping)
     assert isinstance(result, Booking)
@@ -143,14 +178,25 @@ def test_every_booking_is_cent_exact(generated: tuple[dict[str, Any], bool],
 
     sales = result.mutations[0]
     rows = sales.rows
+    # the rows sum to the order's total
     assert sum((r.amount_incl for r in rows), Decimal(0)) == total
-    keys = [(r.btw_code, r.ledger) for r in rows]
-    assert len(keys) == len(set(keys))
 
+    # the amount per (BTW code, ledger) is the lines' own; the split between ledgers may
+    # absorb a cent (tiny amounts whose rows cannot carry the rate's VAT otherwise)
     sign = -1 if credit and order.total > 0 else 1
-    assert {k: sign * v for k, v in expected_rows(data, mapping).items()} == {
-        (r.btw_code, r.ledger): r.amount_incl for r in rows
-    }
+    booked: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
+    for row in rows:
+        booked[(row.btw_code, row.ledger)] += row.amount_incl
+    expected = {k: sign * v for k, v in expected_rows(data, mapping).items()}
+    for key in set(expected) | set(booked):
+        assert abs(expected.get(key, Decimal(0)) - booked.get(key, Decimal(0))) <= CENT
+
+    # the VAT per rate is the invoice's (price.tax), signed like the booking
+    vat_per_rate: dict[Decimal, Decimal] = defaultdict(Decimal)
+    for row in rows:
+        vat_per_rate[row.btw_percentage.normalize()] += row.amount_vat
+    assert {r: v for r, v in vat_per_rate.items() if v} == {
+        r.normalize(): v for r, v in invoice_vat.items() if v}
 
     for row in rows:
         assert row.amount_incl != 0
@@ -162,8 +208,8 @@ def test_every_booking_is_cent_exact(generated: tuple[dict[str, Any], bool],
         assert row.amount_vat == 0 or (row.amount_vat > 0) == (row.amount_incl > 0)
         rate = row.btw_percentage
         assert BTW_CODE_RATES[row.btw_code] == rate
-        assert row.amount_vat == (row.amount_incl * rate / (100 + rate)).quantize(
-            CENT, rounding=ROUND_HALF_UP)
+        # every row keeps the standard relation
+        assert row.amount_vat == vat_of(row.amount_incl, rate)
 
     for mutation in result.mutations:
         assert mutation.invoice_number == order.number
@@ -178,6 +224,85 @@ def test_every_booking_is_cent_exact(generated: tuple[dict[str, Any], bool],
     else:  # invoice_and_payment: the payment follows when the money arrives
         assert soorts == [Soort.FACTUUR_VERSTUURD]
         assert sales.ledger == mapping.debtors_ledger
+
+
+# --- 1,000 invoices: the VAT per rate, built without JSON (fast) ---------------------------
+
+LEAN_TYPES = st.sampled_from(("article", "article", "shipping", "payment", "discount"))
+LEAN_PARTS = st.lists(st.tuples(st.sampled_from(RATES), st.integers(1, 20_000)),
+                      min_size=1, max_size=2)
+LEAN_LEDGER = st.sampled_from(LEDGERS[:3])
+
+
+@st.composite
+def invoices(draw: st.DrawFn) -> tuple[Order, dict[Decimal, Decimal]]:
+    """An order as ``app.core.orders`` types and the VAT per rate its invoice states."""
+    lines = []
+    for _ in range(draw(st.integers(1, 6))):
+        line_type = draw(LEAN_TYPES)
+        sign = -1 if line_type == "discount" else 1
+        parts = draw(LEAN_PARTS)
+        lines.append(OrderLine(line_type, 1, line_type, tuple(
+            TaxPrice(Decimal(rate), amount_including_tax=Decimal(sign * c).scaleb(-2))
+            for rate, c in parts)))
+    total = sum((p.amount_including_tax or Decimal(0) for ln in lines for p in ln.prices),
+                Decimal(0))
+    if total <= 0:
+        top_up = -total + Decimal(draw(st.integers(1, 5_000))).scaleb(-2)
+        lines.append(OrderLine("article", 1, "top-up",
+                               (TaxPrice(Decimal(21), amount_including_tax=top_up),)))
+        total += top_up
+    slices = [p for ln in lines for p in ln.prices]
+    vat: dict[Decimal, Decimal] = defaultdict(Decimal)
+    if draw(st.booleans()):  # the shop rounds per line
+        for price in slices:
+            vat[price.rate] += vat_of(price.amount_including_tax or Decimal(0), price.rate)
+    else:  # the shop rounds per rate
+        incl: dict[Decimal, Decimal] = defaultdict(Decimal)
+        for price in slices:
+            incl[price.rate] += price.amount_including_tax or Decimal(0)
+        vat.update({rate: vat_of(amount, rate) for rate, amount in incl.items()})
+    credit = draw(st.booleans())
+    order = Order(number=str(draw(st.integers(1, 10**6))), uuid="u", date=dt.date(2025, 3, 14),
+                  status=10 if credit else 2, total=total, lines=tuple(lines),
+                  debtor=Debtor(email="klant@example.com"), tax_region="NL",
+                  tax=tuple(TaxPrice(rate, amount=amount) for rate, amount in vat.items()))
+    return order, {r: -v if credit else v for r, v in vat.items()}
+
+
+@st.composite
+def several_ledgers(draw: st.DrawFn) -> MappingSettings:
+    """Per rate, each income type on one of several ledgers."""
+    return MappingSettings(rules=tuple(
+        TaxRule(r.treatment, r.btw_code,
+                {income: draw(LEAN_LEDGER) for income in INCOME_TYPES})
+        for r in DEFAULT_RULES))
+
+
+@hypothesis_settings(max_examples=1000, deadline=None)
+@given(invoices(), several_ledgers())
+def test_vat_per_rate_is_the_invoice(invoice: tuple[Order, dict[Decimal, Decimal]],
+                                     mapping: MappingSettings) -> None:
+    order, stated = invoice
+    result = map_order(order, mapping)
+    assert isinstance(result, Booking)
+    rows = result.mutations[0].rows
+    assert sum((r.amount_incl for r in rows), Decimal(0)) == result.total
+    per_rate: dict[Decimal, Decimal] = defaultdict(Decimal)
+    for row in rows:
+        assert row.amount_vat == vat_of(row.amount_incl, row.btw_percentage)  # standard
+        assert row.amount_excl + row.amount_vat == row.amount_incl
+        per_rate[row.btw_percentage] += row.amount_vat
+    assert {r: v for r, v in per_rate.items() if v} == {r: v for r, v in stated.items() if v}
+    unsplit = map_order(replace(order, tax=()), mapping)  # the standard rows, one per ledger
+    assert isinstance(unsplit, Booking)
+    per_ledger: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
+    for row in rows:
+        per_ledger[(row.btw_code, row.ledger)] += row.amount_incl
+    for row in unsplit.mutations[0].rows:  # the split between ledgers absorbs a cent at most
+        assert abs(per_ledger.pop((row.btw_code, row.ledger), Decimal(0))
+                   - row.amount_incl) <= CENT
+    assert all(abs(v) <= CENT for v in per_ledger.values())
 
 
 # --- parsing: strings vs numbers --------------------------------------------------------------

@@ -77,3 +77,17 @@ def test_0004_keeps_users_as_admins_and_moves_the_previous_webhook_secret(
                                  "FROM shops")).one()
     assert back[0] == "before"
     engine.dispose()
+
+
+def test_0005_adds_and_removes_the_invoice_number(empty_database: str) -> None:
+    upgrade(empty_database, "0004")
+    engine = create_engine(empty_database)
+    columns = {c["name"] for c in inspect(engine).get_columns("bookings")}
+    assert "invoice_number" not in columns and "warnings" not in columns
+    upgrade(empty_database, "0005")
+    columns = {c["name"] for c in inspect(engine).get_columns("bookings")}
+    assert {"invoice_number", "warnings"} <= columns
+    downgrade(empty_database, "0004")
+    columns = {c["name"] for c in inspect(engine).get_columns("bookings")}
+    assert "invoice_number" not in columns and "warnings" not in columns
+    engine.dispose()

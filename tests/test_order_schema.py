@@ -338,6 +338,8 @@ def test_odd_payment_fields_do_not_stop_an_order(status: Any, payment: Any) -> N
         ({"tax_region": "de"}, "tax_region", "DE"),
         ({"tax_region": None}, "tax_region", ""),
         ({"tax_strategy": "reverse_charged_vat"}, "tax_strategy", "reverse_charged_vat"),
+        ({"payment_status": "Captured"}, "payment_status", "captured"),
+        ({"payment_status": None}, "payment_status", ""),
         ({"time": ""}, "time", None),
         ({"time": None}, "time", None),
         ({"archived": None}, "archived", False),

@@ -1,71 +1,62 @@
 """PURE: one Mijnwebwinkel order + the shop's settings → what to book in e-Boekhouden.
 
 No Flask, Redis, SQL or network here; everything is decided from the two arguments, so
-``tests/test_mapping.py`` can cover every rule with plain tables.
+``tests/core/test_mapping_*.py`` can cover every rule with plain tables.
 
 Rules (see docs/booking-rules.md for the reasoning):
 - Every VAT slice of every order line is placed by its tax treatment (domestic rate,
-  reverse charge, export, OSS destination + rate) and its income type (omzet,
-  verzendkosten, betaalkosten, korting) on one (BTW code, ledger) row; rows aggregate the
-  slices' ``amount_including_tax``.
+  reverse charge, export, OSS destination + rate) and its line type (app.core.line_types)
+  on one (BTW code, ledger, rate) bucket; buckets sum the slices' ``amount_including_tax``.
 - Cent-exact: the rows add up to ``price.total`` or the order fails; nothing is guessed.
-- Rounding rule, per row: VAT = incl × rate / (100 + rate), rounded half-up (away from
-  zero) to the cent; excl = incl − VAT. So excl + VAT = incl on every row.
+- The VAT per rate is the order's own (``price.tax``), every row on the standard relation
+  VAT = round(incl × rate / (100 + rate)) (app.core.vat).
 - Credit orders book as negative amounts under their own number.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-from collections import defaultdict
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
+from app.core.checks import check_order
+from app.core.line_types import MEANS_OF_PAYMENT, NO_VAT_CODE, SALES_LINE_TYPES, unmapped_message
 from app.core.mapping_settings import (
-    BETAALKOSTEN,
     BTW_CODE_RATES,
     EU_COUNTRIES,
     EXPORT,
     HOME_COUNTRY,
-    KORTING,
-    MODE_CASH,
-    OMZET,
+    MAX_INVOICE_NUMBER,
+    OSS_VAT,
     REVERSE_CHARGE,
-    VERZENDKOSTEN,
     MappingSettings,
     describe_treatment,
+    invoice_number,
     oss_key,
     rate_key,
     rate_text,
     validate,
 )
-from app.core.mutations import CENT, Mutation, MutationRow, Relation, Soort, money
+from app.core.mutations import CENT, Mutation, MutationRow, Relation, money
 from app.core.orders import (
-    LINE_DISCOUNT,
-    LINE_PAYMENT,
-    LINE_SHIPPING,
     TAX_STRATEGY_REVERSE_CHARGE,
     TAX_STRATEGY_ZERO_PERCENT,
-    Address,
     Order,
+    OrderLine,
+    TaxPrice,
 )
+from app.core.postings import mutations
+from app.core.relations import (
+    MAX_RELATION_CODE,
+    build_relation,
+    relation_code,
+)
+from app.core.vat import Bucket, allocate, oss_rows
 from app.errors import MappingError
 
+__all__ = ["MAX_RELATION_CODE", "Booking", "Skip", "build_relation", "is_credit", "map_order",
+           "relation_code", "treatment_for"]
+
 ZERO = Decimal("0")
-
-# e-Boekhouden's field lengths (NOTES.md §4.1, §6); longer values are refused, not cut.
-MAX_INVOICE_NUMBER = 50
-MAX_DESCRIPTION = 200
-MAX_RELATION_CODE = 15
-RELATION_LIMITS = {"name": 100, "contact": 150, "address": 150, "postcode": 50, "city": 50,
-                   "country": 50, "email": 150, "phone": 50, "vat_number": 50}
-RELATION_LABELS = {"name": "bedrijfsnaam/naam", "contact": "contactpersoon", "address": "adres",
-                   "postcode": "postcode", "city": "plaats", "country": "land",
-                   "email": "e-mailadres", "phone": "telefoonnummer", "vat_number": "btw-nummer"}
-
-INCOME_BY_LINE_TYPE = {LINE_SHIPPING: VERZENDKOSTEN, LINE_PAYMENT: BETAALKOSTEN,
-                       LINE_DISCOUNT: KORTING}
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +68,7 @@ class Booking:
     mutations: tuple[Mutation, ...]
     relation: Relation
     total: Decimal  # signed: negative for credit notes
+    invoice_number: str = ""  # Factuurnummer: the shop's format with the order number
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,34 +108,43 @@ def map_order(order: Order, settings: MappingSettings) -> Booking | Skip:
             f"Bestelling {order.number} is in {order.currency}; e-Boekhouden boekt alleen "
             "in euro. Boek deze bestelling met de hand."
         )
-    if len(order.number) > MAX_INVOICE_NUMBER:
+    number = invoice_number(settings.invoice_format, order.number)
+    if len(number) > MAX_INVOICE_NUMBER:
         raise MappingError(
-            f"Bestelnummer {order.number[:20]}… is langer dan {MAX_INVOICE_NUMBER} tekens "
-            "en past niet als factuurnummer in e-Boekhouden."
+            f"Factuurnummer {number[:20]}… voor bestelling {order.number[:20]} is langer "
+            f"dan {MAX_INVOICE_NUMBER} tekens en past niet als factuurnummer in "
+            "e-Boekhouden. Maak het factuurnummer bij Instellingen korter."
         )
-    if order.total == ZERO:
-        return Skip("zero_total", f"Bestelling {order.number} heeft een totaal van € 0,00.")
-
-    sign = Decimal(-1) if credit and order.total > ZERO else Decimal(1)
+    slices = [p.amount_including_tax for ln in order.lines for p in ln.prices]
+    if order.total == ZERO and not any(slices):
+        return Skip("zero_total", f"Bestelling {order.number} heeft een totaal van € 0,00 "
+                                  "en geen regels met een bedrag.")
     if not credit and order.total < ZERO:
         raise MappingError(
             f"Bestelling {order.number} heeft een negatief totaal (€ {money(order.total)}) "
             "maar is geen creditbestelling. Controleer de bestelling in Mijnwebwinkel."
         )
-    rows = tuple(_row(code, ledger, rate, sign * incl)
-                 for (code, ledger, rate), incl in _aggregate(order, settings).items()
-                 if incl != ZERO)
+    check_order(order)
+    first = next((s for s in slices if s), ZERO)
+    positive = order.total > ZERO or (order.total == ZERO and first is not None and first > 0)
+    sign = Decimal(-1) if credit and positive else Decimal(1)
+    rows = _rows(order, settings, sign)
     total = sign * order.total
-    if sum((r.amount_incl for r in rows), ZERO) != total:  # guarded in _aggregate already
+    if not rows:
+        return Skip("zero_total", f"Bestelling {order.number} heeft een totaal van € 0,00 en "
+                                  "haar regels heffen elkaar per grootboekrekening op; er is "
+                                  "niets te boeken.")
+    if sum((r.amount_incl for r in rows), ZERO) != total:  # guarded in _buckets already
         raise MappingError(f"Bestelling {order.number}: regels en totaal verschillen.")
 
     relation = build_relation(order, settings)
     return Booking(
         order_number=order.number,
         kind="credit" if credit else "order",
-        mutations=_mutations(order, settings, rows, relation.code, total, credit),
+        mutations=mutations(order, settings, rows, relation.code, total, credit, number),
         relation=relation,
         total=total,
+        invoice_number=number,
     )
 
 
@@ -159,11 +160,29 @@ def treatment_for(order: Order, rate: Decimal) -> str:
     return rate_key(rate)
 
 
-def _aggregate(
-    order: Order, settings: MappingSettings
-) -> dict[tuple[str, str, Decimal], Decimal]:
-    """Sum of ``amount_including_tax`` per (BTW code, ledger, rate), in first-seen order."""
-    sums: dict[tuple[str, str, Decimal], Decimal] = defaultdict(lambda: ZERO)
+def _rows(order: Order, settings: MappingSettings, sign: Decimal) -> tuple[MutationRow, ...]:
+    buckets, oss_ledgers = _buckets(order, settings, sign)
+    tax: dict[Decimal, Decimal] | None = None
+    if order.tax:
+        tax = {}
+        for price in order.tax:
+            tax[price.rate] = tax.get(price.rate, ZERO) + (price.amount or ZERO)
+    plain = [b for b in buckets if (b.code, b.ledger, b.rate) not in oss_ledgers]
+    foreign = [b for b in buckets if (b.code, b.ledger, b.rate) in oss_ledgers]
+    foreign_rates = {b.rate for b in foreign}
+    rows = allocate(order.number, plain, None if tax is None else
+                    {r: v for r, v in tax.items() if r not in foreign_rates})
+    if foreign:
+        rows += oss_rows(order.number, foreign, tax, oss_ledgers)
+    return rows
+
+
+def _buckets(order: Order, settings: MappingSettings, sign: Decimal
+             ) -> tuple[list[Bucket], dict[tuple[str, str, Decimal], str]]:
+    """Signed slices per (BTW code, ledger, rate) in first-seen order, and for OSS buckets
+    the ledger of the destination country's VAT."""
+    parts: dict[tuple[str, str, Decimal], list[Decimal]] = {}
+    oss_ledgers: dict[tuple[str, str, Decimal], str] = {}
     lines_total = ZERO
     for position, line in enumerate(order.lines, start=1):
         if not line.prices:
@@ -171,40 +190,11 @@ def _aggregate(
                 f"Orderregel {position} van bestelling {order.number} heeft geen prijs."
             )
         for price in line.prices:
-            incl = price.amount_including_tax
-            if incl is None:
-                raise MappingError(
-                    f"Orderregel {position} ({line.description or line.type}) van bestelling "
-                    f"{order.number} heeft geen bedrag inclusief btw; zonder dat bedrag "
-                    "rekenen we niet zelf."
-                )
-            if incl != incl.quantize(CENT):
-                raise MappingError(
-                    f"Orderregel {position} van bestelling {order.number} heeft een bedrag "
-                    f"inclusief btw met meer dan twee decimalen ({incl})."
-                )
-            treatment = treatment_for(order, price.rate)
-            rule = settings.rule(treatment)
-            if rule is None:
-                raise MappingError(_missing_rule_message(order, treatment, price.rate))
-            implied = BTW_CODE_RATES.get(rule.btw_code, ZERO)
-            if rule.btw_code not in BTW_CODE_RATES or (
-                implied is not None and implied != price.rate
-            ):
-                raise MappingError(
-                    f"Bij {describe_treatment(treatment)} staat BTW-code {rule.btw_code}, "
-                    f"maar bestelling {order.number} heeft een regel met "
-                    f"{rate_text(price.rate)}% btw. Kies bij Instellingen een BTW-code die "
-                    "bij dit tarief hoort."
-                )
-            income = INCOME_BY_LINE_TYPE.get(line.type, OMZET)
-            ledger = rule.ledger_for(income)
-            if not ledger:
-                raise MappingError(
-                    f"Bij {describe_treatment(treatment)} is geen grootboekrekening voor "
-                    f"{income} ingesteld. Vul die in bij Instellingen."
-                )
-            sums[(rule.btw_code, ledger, price.rate)] += incl
+            incl = _incl(order, position, line, price)
+            code, ledger, vat_ledger = _place(order, settings, position, line, price.rate)
+            parts.setdefault((code, ledger, price.rate), []).append(sign * incl)
+            if vat_ledger:
+                oss_ledgers[(code, ledger, price.rate)] = vat_ledger
             lines_total += incl
     if lines_total != order.total:
         raise MappingError(
@@ -212,7 +202,68 @@ def _aggregate(
             f"€ {money(lines_total)}, maar het ordertotaal is € {money(order.total)}. "
             "De bestelling wordt niet geboekt; controleer haar in Mijnwebwinkel."
         )
-    return sums
+    return [Bucket(c, ledger, r, tuple(p)) for (c, ledger, r), p in parts.items()], oss_ledgers
+
+
+def _incl(order: Order, position: int, line: OrderLine, price: TaxPrice) -> Decimal:
+    incl = price.amount_including_tax
+    if incl is None:
+        raise MappingError(
+            f"Orderregel {position} ({line.description or line.type}) van bestelling "
+            f"{order.number} heeft geen bedrag inclusief btw; zonder dat bedrag "
+            "rekenen we niet zelf."
+        )
+    if incl != incl.quantize(CENT):
+        raise MappingError(
+            f"Orderregel {position} van bestelling {order.number} heeft een bedrag "
+            f"inclusief btw met meer dan twee decimalen ({incl})."
+        )
+    return incl
+
+
+def _place(order: Order, settings: MappingSettings, position: int, line: OrderLine,
+           rate: Decimal) -> tuple[str, str, str]:
+    """(BTW code, ledger, OSS-VAT ledger or "") for one VAT slice of an order line."""
+    income = SALES_LINE_TYPES.get(line.type)
+    mapped = settings.line_type_ledgers.get(line.type, "")
+    if income is None and not mapped:
+        raise MappingError(unmapped_message(order.number, position, line.type))
+    if line.type in MEANS_OF_PAYMENT:
+        if rate != ZERO:
+            raise MappingError(
+                f"Orderregel {position} van bestelling {order.number} ('{line.type}') heeft "
+                f"{rate_text(rate)}% btw; een cadeaubon of tegoed boekt de koppeling alleen "
+                "zonder btw. Boek deze bestelling met de hand."
+            )
+        return NO_VAT_CODE, mapped, ""
+    treatment = treatment_for(order, rate)
+    rule = settings.rule(treatment)
+    if rule is None:
+        raise MappingError(_missing_rule_message(order, treatment, rate))
+    oss = treatment.startswith("oss:")
+    implied = BTW_CODE_RATES.get(rule.btw_code, ZERO)
+    if rule.btw_code not in BTW_CODE_RATES or (
+        implied != ZERO if oss else implied is not None and implied != rate
+    ):
+        raise MappingError(
+            f"Bij {describe_treatment(treatment)} staat BTW-code {rule.btw_code}, "
+            f"maar bestelling {order.number} heeft een regel met "
+            f"{rate_text(rate)}% btw. Kies bij Instellingen een BTW-code die "
+            "bij dit tarief hoort" + (" (voor OSS een 0%-code)." if oss else ".")
+        )
+    ledger = mapped or rule.ledger_for(income or "")
+    if not ledger:
+        raise MappingError(
+            f"Bij {describe_treatment(treatment)} is geen grootboekrekening voor "
+            f"{income} ingesteld. Vul die in bij Instellingen."
+        )
+    vat_ledger = rule.ledgers.get(OSS_VAT, "") if oss else ""
+    if oss and not vat_ledger:
+        raise MappingError(
+            f"Bij {describe_treatment(treatment)} is geen grootboekrekening voor de te "
+            "betalen OSS-btw ingesteld. Vul die in bij Instellingen."
+        )
+    return rule.btw_code, ledger, vat_ledger
 
 
 def _missing_rule_message(order: Order, treatment: str, rate: Decimal) -> str:
@@ -220,114 +271,12 @@ def _missing_rule_message(order: Order, treatment: str, rate: Decimal) -> str:
         country = treatment.split(":")[1]
         return (
             f"Bestelling {order.number} is een OSS-verkoop naar {country} tegen "
-            f"{rate_text(rate)}% btw, en daarvoor is geen BTW-code ingesteld. Voeg bij "
-            f"Instellingen een regel voor {country} {rate_text(rate)}% toe."
+            f"{rate_text(rate)}% btw, en daarvoor is nog niets ingesteld. e-Boekhouden kent "
+            f"geen OSS-code. Voeg bij Instellingen een regel voor {country} "
+            f"{rate_text(rate)}% toe (omzet op een OSS-omzetrekening met een 0%-code, de "
+            "btw op een balansrekening 'te betalen OSS-btw')."
         )
     return (
         f"Bestelling {order.number} heeft een regel met {describe_treatment(treatment)}, "
         "en daarvoor is geen BTW-code ingesteld. Voeg die regel toe bij Instellingen."
     )
-
-
-def _row(code: str, ledger: str, rate: Decimal, incl: Decimal) -> MutationRow:
-    vat = (incl * rate / (Decimal(100) + rate)).quantize(CENT, rounding=ROUND_HALF_UP)
-    vat = abs(vat) if vat == ZERO else vat  # credits: 0.00, never -0.00, on the wire
-    return MutationRow(
-        amount_incl=incl,
-        amount_excl=incl - vat,
-        amount_vat=vat,
-        btw_code=code,
-        btw_percentage=rate,
-        ledger=ledger,
-    )
-
-
-def _mutations(
-    order: Order,
-    settings: MappingSettings,
-    rows: tuple[MutationRow, ...],
-    relation_code: str,
-    total: Decimal,
-    credit: bool,
-) -> tuple[Mutation, ...]:
-    description = _description(order, credit)
-    if settings.booking_mode == MODE_CASH:
-        # Dated and placed on the payment's ledger once the money is in
-        # (app/core/payments.py: cash_booking); until then nothing is posted.
-        return (
-            Mutation(Soort.GELD_ONTVANGEN, order.date, settings.payment_ledger, order.number,
-                     description, rows, relation_code=relation_code),
-        )
-    # invoice and invoice_and_payment: the invoice now; in invoice_and_payment each
-    # payment follows when its money arrives (app/core/payments.py).
-    return (
-        Mutation(
-            Soort.FACTUUR_VERSTUURD, order.date, settings.debtors_ledger, order.number,
-            description, rows, relation_code=relation_code,
-            payment_term_days=settings.payment_term_days,
-        ),
-    )
-
-
-def _description(order: Order, credit: bool) -> str:
-    """Omschrijving: ours to write, so it is shortened to fit rather than refused."""
-    if credit and order.credited_order_number:
-        head = f"Creditnota {order.number} bij bestelling {order.credited_order_number}"
-    elif credit:
-        head = f"Creditnota {order.number}"
-    else:
-        head = f"Mijnwebwinkel bestelling {order.number}"
-    name = _invoice_address(order).company or _invoice_address(order).name
-    text = f"{head} - {name}" if name else head
-    return text if len(text) <= MAX_DESCRIPTION else text[: MAX_DESCRIPTION - 1] + "…"
-
-
-def _invoice_address(order: Order) -> Address:
-    """The invoice address, or the deprecated debtor-level fields live responses carry."""
-    debtor = order.debtor
-    if debtor.invoice is not None:
-        return debtor.invoice
-    return Address(name=debtor.name, company=debtor.company, phone=debtor.phone)
-
-
-def relation_code(prefix: str, identity: str) -> str:
-    """Deterministic, at most 15 characters, the same for the same customer e-mail."""
-    digest = hashlib.sha256(identity.strip().lower().encode()).digest()
-    body = base64.b32encode(digest).decode().rstrip("=")
-    return (prefix + body)[:MAX_RELATION_CODE]
-
-
-def build_relation(order: Order, settings: MappingSettings) -> Relation:
-    """The debtor for this order, from ``debtor.address.invoice``."""
-    address = _invoice_address(order)
-    email = order.debtor.email.strip()
-    identity = email or "|".join(filter(None, (address.name, address.zipcode, address.company)))
-    if not identity:
-        raise MappingError(
-            f"Bestelling {order.number} heeft geen e-mailadres en geen naam van de klant; "
-            "zonder klantgegevens kan geen debiteur worden aangemaakt."
-        )
-    prefix = settings.relation_prefix[: MAX_RELATION_CODE - 8]
-    company = address.company
-    relation = Relation(
-        code=relation_code(prefix, identity),
-        name=company or address.name or email,
-        bp="B" if company or order.business_model == "B2B" else "P",
-        contact=address.name if company else "",
-        address=" ".join(filter(None, (address.street, address.number))),
-        postcode=address.zipcode,
-        city=address.city,
-        country=address.country_code or order.shipping_country,
-        email=email,
-        phone=address.phone,
-        vat_number=address.taxnumber,
-    )
-    for field_name, limit in RELATION_LIMITS.items():
-        value = getattr(relation, field_name)
-        if len(value) > limit:
-            raise MappingError(
-                f"Het veld {RELATION_LABELS[field_name]} van de klant van bestelling "
-                f"{order.number} is {len(value)} tekens; e-Boekhouden staat er {limit} toe. "
-                "Pas de klantgegevens in Mijnwebwinkel aan."
-            )
-    return relation

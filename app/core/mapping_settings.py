@@ -12,12 +12,21 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
+# re-exported: the settings screen and the mapping read them from here
+from app.core.vat_codes import BTW_CODE_LABELS as BTW_CODE_LABELS
+from app.core.vat_codes import BTW_CODE_RATES as BTW_CODE_RATES
+from app.core.vat_codes import EU_COUNTRIES as EU_COUNTRIES
+from app.core.vat_codes import HOME_COUNTRY as HOME_COUNTRY
+
 # Income types: which ledger column of a tax rule an order line lands on.
 OMZET = "omzet"
 VERZENDKOSTEN = "verzendkosten"
 BETAALKOSTEN = "betaalkosten"
 KORTING = "korting"
 INCOME_TYPES = (OMZET, VERZENDKOSTEN, BETAALKOSTEN, KORTING)
+# OSS rules only: the balance-sheet ledger that carries the destination country's VAT.
+OSS_VAT = "oss_btw"
+OSS_VAT_LABEL = "te betalen OSS-btw"
 
 # Tax treatments that are not a plain domestic rate.
 REVERSE_CHARGE = "reverse_charge"
@@ -28,50 +37,31 @@ MODE_INVOICE_AND_PAYMENT = "invoice_and_payment"
 MODE_CASH = "cash"
 BOOKING_MODES = (MODE_INVOICE, MODE_INVOICE_AND_PAYMENT, MODE_CASH)
 
-# e-Boekhouden's sales BTW codes (NOTES.md §9) and the VAT rate each one implies; None
-# means "any rate" (deviating-rate codes, used for OSS). 0 covers the codes under which
-# the seller charges no Dutch VAT.
-BTW_CODE_RATES: dict[str, Decimal | None] = {
-    "HOOG_VERK_21": Decimal("21"),
-    "LAAG_VERK_9": Decimal("9"),
-    "LAAG_VERK": Decimal("9"),
-    "HOOG_VERK": Decimal("19"),
-    "GEEN": Decimal("0"),
-    "VERL_VERK": Decimal("0"),
-    "VERL_VERK_L9": Decimal("0"),
-    "BI_EU_VERK": Decimal("0"),
-    "BI_EU_VERK_D": Decimal("0"),
-    "BU_EU_VERK": Decimal("0"),
-    "AFST_VERK": Decimal("0"),
-    "AFW_VERK": None,
-    "AFW": None,
-}
-
-BTW_CODE_LABELS: dict[str, str] = {
-    "HOOG_VERK_21": "BTW hoog, verkopen 21%",
-    "LAAG_VERK_9": "BTW laag, verkopen 9%",
-    "LAAG_VERK": "BTW laag, verkopen (9%, voor 2019 6%)",
-    "HOOG_VERK": "BTW hoog, verkopen 19% (oud tarief)",
-    "GEEN": "Geen BTW",
-    "VERL_VERK": "BTW verlegd, verkopen 21%",
-    "VERL_VERK_L9": "BTW verlegd, verkopen 9%",
-    "BI_EU_VERK": "Leveringen binnen de EU (ICP), 0%",
-    "BI_EU_VERK_D": "Diensten binnen de EU, 0%",
-    "BU_EU_VERK": "Leveringen buiten de EU (export), 0%",
-    "AFST_VERK": "Afstandsverkopen binnen de EU, 0%",
-    "AFW_VERK": "Afwijkend BTW-tarief, verkopen (OSS)",
-    "AFW": "Afwijkend BTW-tarief",
-}
-
-EU_COUNTRIES = frozenset({
-    "AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU",
-    "IE", "IT", "LT", "LU", "LV", "MT", "NL", "PL", "PT", "RO", "SE", "SI", "SK",
-})
-HOME_COUNTRY = "NL"
-
-MAX_LEDGER_CODE = 10
+MAX_LEDGER_CODE = 10  # cMutatie.Rekening / TegenrekeningCode (NOTES.md §4)
 # "Betaalmethoden": a payment method mapped to this books no payment ("niet boeken").
-NOT_BOOKED = "-"  # cMutatie.Rekening / TegenrekeningCode (NOTES.md §4)
+NOT_BOOKED = "-"
+MAX_INVOICE_NUMBER = 50  # cMutatie.Factuurnummer (NOTES.md §4.1)
+NUMBER = "{number}"  # the order number's place in a shop's invoice-number format
+MAX_LINE_TYPE = 40
+
+
+def invoice_number(invoice_format: str, order_number: str) -> str:
+    """The Factuurnummer for an order: the shop's format with ``{number}`` filled in."""
+    return invoice_format.replace(NUMBER, order_number)
+
+
+def check_invoice_format(invoice_format: str) -> str | None:
+    """Why this invoice-number format cannot be used (Dutch), or None."""
+    if invoice_format.count(NUMBER) != 1:
+        return "Het factuurnummer moet precies één keer {number} bevatten."
+    rest = invoice_format.replace(NUMBER, "")
+    if "{" in rest or "}" in rest or not rest.isprintable() or rest != rest.strip():
+        return ("Gebruik rond {number} alleen letters, cijfers en leestekens, zonder "
+                "accolades of spaties aan begin en eind.")
+    if len(invoice_number(invoice_format, "9" * 10)) > MAX_INVOICE_NUMBER:
+        return (f"Het factuurnummer mag in e-Boekhouden {MAX_INVOICE_NUMBER} tekens zijn; "
+                "houd de tekst rond {number} korter.")
+    return None
 
 
 def rate_text(rate: Decimal) -> str:
@@ -145,6 +135,12 @@ class MappingSettings:
     # Payment method (e.g. "ideal", "cash") → ledger of the money received, or NOT_BOOKED.
     payment_ledgers: dict[str, str] = field(default_factory=dict)
     status_names: dict[int, str] = field(default_factory=dict, compare=False)
+    # Factuurnummer = this format with {number} filled in; the bare order number is what
+    # the incumbent books. Two shops on one administration need different formats.
+    invoice_format: str = NUMBER
+    # Order-line types that are not sales (gift cards, store credit, unknown types) are
+    # only booked when the shop names a ledger for them here.
+    line_type_ledgers: dict[str, str] = field(default_factory=dict)
 
     def rule(self, treatment: str) -> TaxRule | None:
         for rule in self.rules:
@@ -171,6 +167,8 @@ class MappingSettings:
             "relation_prefix": self.relation_prefix,
             "payment_ledgers": dict(sorted(self.payment_ledgers.items())),
             "status_names": {str(k): v for k, v in sorted(self.status_names.items())},
+            "invoice_format": self.invoice_format,
+            "line_type_ledgers": dict(sorted(self.line_type_ledgers.items())),
         }
 
     @classmethod
@@ -205,6 +203,11 @@ class MappingSettings:
             payment_ledgers={str(k).strip().lower(): str(v).strip()
                              for k, v in dict(data.get("payment_ledgers") or {}).items()
                              if str(k).strip() and str(v).strip()},
+            invoice_format=str(data.get("invoice_format") or NUMBER).strip(),
+            line_type_ledgers={
+                str(k).strip().lower(): str(v).strip()
+                for k, v in dict(data.get("line_type_ledgers") or {}).items()
+            },
         )
 
 
@@ -229,8 +232,14 @@ def validate(settings: MappingSettings, known_ledgers: set[str] | None = None) -
     for rule in settings.rules:
         label = describe_treatment(rule.treatment)
         prefix = f"rules.{rule.treatment}"
+        oss = rule.treatment.startswith("oss:")
         if rule.btw_code not in BTW_CODE_RATES:
             errors[f"{prefix}.btw_code"] = f"Onbekende BTW-code {rule.btw_code!r} bij {label}."
+        elif oss and BTW_CODE_RATES[rule.btw_code] != Decimal("0"):
+            errors[f"{prefix}.btw_code"] = (
+                f"e-Boekhouden heeft geen OSS-code; kies bij {label} een 0%-code (GEEN) en "
+                f"een grootboekrekening {OSS_VAT_LABEL} voor de buitenlandse btw."
+            )
         else:
             expected = _treatment_rate(rule.treatment)
             implied = BTW_CODE_RATES[rule.btw_code]
@@ -241,6 +250,9 @@ def validate(settings: MappingSettings, known_ledgers: set[str] | None = None) -
                 )
         for income in INCOME_TYPES:
             check_ledger(f"{prefix}.{income}", rule.ledger_for(income), f"{label} ({income})")
+        if oss:
+            check_ledger(f"{prefix}.{OSS_VAT}", rule.ledgers.get(OSS_VAT, ""),
+                         f"{label} ({OSS_VAT_LABEL})")
 
     check_ledger("debtors_ledger", settings.debtors_ledger, "debiteuren")
     if settings.booking_mode not in BOOKING_MODES:
@@ -254,17 +266,24 @@ def validate(settings: MappingSettings, known_ledgers: set[str] | None = None) -
         errors["bookable_statuses"] = "Kies minstens één orderstatus die geboekt wordt."
     if not 0 <= settings.payment_term_days <= 9999:
         errors["payment_term_days"] = "De betalingstermijn is een aantal dagen (0 tot 9999)."
+    problem = check_invoice_format(settings.invoice_format)
+    if problem:
+        errors["invoice_format"] = problem
+    for line_type, ledger in settings.line_type_ledgers.items():
+        if not line_type or len(line_type) > MAX_LINE_TYPE or not line_type.isprintable():
+            errors[f"line_types.{line_type}"] = f"Onbekende soort orderregel {line_type!r}."
+        else:
+            check_ledger(f"line_types.{line_type}", ledger, f"orderregels '{line_type}'")
     return errors
 
 
 def _treatment_rate(treatment: str) -> Decimal | None:
-    """The VAT rate a treatment's lines carry: fixed for domestic rates, 0 for reverse
-    charge and export, the destination rate for OSS (which needs a deviating-rate code
-    unless that rate is 0)."""
+    """The VAT rate a treatment's BTW code implies: fixed for domestic rates, 0 for
+    reverse charge, export and OSS (whose foreign VAT is booked on its own ledger)."""
     if treatment in (REVERSE_CHARGE, EXPORT):
         return Decimal("0")
     if treatment.startswith("rate:"):
         return Decimal(treatment.split(":", 1)[1])
     if treatment.startswith("oss:"):
-        return Decimal(treatment.split(":")[2])
+        return Decimal("0")  # the net revenue is booked at 0%, the VAT on its own ledger
     return None

@@ -7,7 +7,7 @@ Field names follow e-Boekhouden's own SOAP names where they cross the wire (see
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 
@@ -112,6 +112,7 @@ class Relation:
     email: str = ""
     phone: str = ""
     vat_number: str = ""
+    company: str = ""  # the order's company name, when it has one (``name`` then too)
 
     def to_wire(self, today: dt.date) -> dict[str, object]:
         return {
@@ -142,6 +143,10 @@ class ExistingRelation:
     code: str
     name: str = ""
     email: str = ""
+    vat_number: str = ""
+    # The whole cRelatie as GetRelaties returned it: UpdateRelatie replaces a relation, so
+    # an update sends every field back (NOTES.md §6).
+    fields: dict[str, object] = field(default_factory=dict, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,6 +158,9 @@ class BookedMutation:
     date: dt.date | None
     invoice_number: str
     total: Decimal = Decimal("0")
+    relation_code: str = ""
+    # (TegenrekeningCode, BTWCode, BedragInclBTW) per row, when e-Boekhouden returns them
+    rows: tuple[tuple[str, str, Decimal], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

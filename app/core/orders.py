@@ -11,8 +11,10 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-# Order-line types as seen in the spec, its examples and the changelog. The full enum is
-# undocumented (NOTES.md §6.3); anything else is booked as revenue at its own VAT rate.
+# Order-line types: the order lines' (article, custom, shipping, payment, discount; spec,
+# examples, changelog) and the payment lines' enum of the same spec (physical, digital,
+# shipping_fee, payment_fee, surcharge, discount, gift_card, store_credit, sales_tax).
+# The full enum of order lines is undocumented (NOTES.md §6.3); see app.core.line_types.
 LINE_ARTICLE = "article"
 LINE_CUSTOM = "custom"
 LINE_SHIPPING = "shipping"

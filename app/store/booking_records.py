@@ -24,6 +24,8 @@ class BookingRecord:
     mutation_number: int | None
     payment_mutation_number: int | None
     relation_code: str | None
+    invoice_number: str | None
+    warnings: str | None
     order_date: dt.datetime | None
     total: Decimal | None
     attempts: int
@@ -57,6 +59,7 @@ class Claim:
     token: str
     needs_check: bool  # a previous post may have reached e-Boekhouden
     attempts: int
+    invoice_number: str | None = None  # the Factuurnummer fixed at the first claim
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,10 +70,12 @@ class OrderFacts:
     kind: str = BookingKind.ORDER
     total: Decimal | None = None
     date: dt.date | None = None
+    invoice_number: str | None = None
 
     def values(self, shop_id: int, order_number: str) -> dict[str, Any]:
         return {
             "shop_id": shop_id, "order_number": order_number, "order_uuid": self.uuid or None,
             "kind": str(self.kind), "total": self.total,
+            "invoice_number": self.invoice_number or None,
             "order_date": dt.datetime.combine(self.date, dt.time()) if self.date else None,
         }

@@ -68,7 +68,8 @@ class BookingStore:
                       claimed_until=until, uncertain=False)
         booking_id = _insert_if_new(conn, values)
         if booking_id is not None:
-            return Claim(booking_id, token, needs_check=False, attempts=1)
+            return Claim(booking_id, token, needs_check=False, attempts=1,
+                         invoice_number=facts.invoice_number)
 
         row = _get(conn, shop_id, order_number)
         if row is None:  # the uuid is already recorded under another number: refuse loudly
@@ -79,6 +80,10 @@ class BookingStore:
             return State.POSTING
         # skipped, retrying, or a posting lease that expired (its worker died mid-post).
         needs_check = row.uncertain or row.state == State.POSTING
+        # A post that may have reached e-Boekhouden keeps its number (a changed format
+        # applies to new bookings only); one that surely did not takes today's format.
+        invoice_number = (row.invoice_number if needs_check and row.invoice_number
+                          else facts.invoice_number)
         swapped = conn.execute(update(bookings).where(
             bookings.c.id == row.id,
             bookings.c.state == str(row.state),
@@ -88,11 +93,12 @@ class BookingStore:
             state=str(State.POSTING), claim_token=token, claimed_until=until,
             uncertain=needs_check, attempts=bookings.c.attempts + 1,
             order_uuid=values["order_uuid"], kind=values["kind"], total=facts.total,
-            order_date=values["order_date"], updated_at=now,
+            order_date=values["order_date"], invoice_number=invoice_number, updated_at=now,
         ))
         if not swapped.rowcount:
             return State.POSTING  # someone else took it between our read and our write
-        return Claim(row.id, token, needs_check=needs_check, attempts=row.attempts + 1)
+        return Claim(row.id, token, needs_check=needs_check, attempts=row.attempts + 1,
+                     invoice_number=invoice_number)
 
     def record_unclaimed(self, shop_id: int, order_number: str, *, state: BookingState,
                          reason: str, facts: OrderFacts = NO_FACTS,
@@ -121,7 +127,8 @@ class BookingStore:
                     bookings.c.state == str(State.POSTING), bookings.c.claimed_until < now),
                 bookings.c.uncertain.is_(False),
             ).values(**{k: v for k, v in values.items()
-                        if k not in ("shop_id", "order_number")}, updated_at=now))
+                        if k not in ("shop_id", "order_number")
+                        and not (k == "invoice_number" and v is None)}, updated_at=now))
             # The same failure told again (another notification) is not a new attempt.
             repeat = before is not None and before.state == State.FAILED and \
                 before.reason == reason
@@ -139,7 +146,7 @@ class BookingStore:
 
     def mark_booked(self, booking_id: int, *, mutation_number: int,
                     payment_mutation_number: int | None, relation_code: str,
-                    rows: Iterable[BookedRow] = ()) -> None:
+                    rows: Iterable[BookedRow] = (), warnings: Iterable[str] = ()) -> None:
         """Booked is the truth once e-Boekhouden said so, whoever holds the lease. The
         rows booked (``rows``) and the attempt are stored in the same transaction."""
         now = utcnow()
@@ -147,6 +154,7 @@ class BookingStore:
             conn.execute(update(bookings).where(bookings.c.id == booking_id).values(
                 state=str(State.BOOKED), mutation_number=mutation_number,
                 payment_mutation_number=payment_mutation_number, relation_code=relation_code,
+                warnings="\n".join(warnings) or None,
                 claim_token=None, claimed_until=None, uncertain=False, error_code=None,
                 last_error=None, reason=None, booked_at=now, updated_at=now,
             ))

@@ -90,6 +90,12 @@ bookings = Table(
     Column("mutation_number", BigInteger, nullable=True),
     Column("payment_mutation_number", BigInteger, nullable=True),
     Column("relation_code", String(15), nullable=True),
+    # The Factuurnummer this order is (being) booked with: fixed at the first claim, so a
+    # changed invoice-number format applies to new bookings only; every look-up uses it.
+    Column("invoice_number", String(50), nullable=True),
+    # Dutch notes for a person on a booked order (e.g. a relation that kept another VAT
+    # number than this order carries); one per line.
+    Column("warnings", Text, nullable=True),
     Column("order_date", DateTime(timezone=False), nullable=True),
     Column("total", Numeric(14, 2), nullable=True),
     Column("attempts", Integer, nullable=False, default=0),

@@ -19,6 +19,8 @@ from app.core.mapping_settings import (
     MODE_INVOICE,
     MODE_INVOICE_AND_PAYMENT,
     NOT_BOOKED,
+    OSS_VAT,
+    OSS_VAT_LABEL,
     MappingSettings,
     describe_treatment,
     validate,
@@ -31,6 +33,7 @@ from app.store.shops import Shop
 from app.web.common import explain, html_error, services, shop_or_404
 from app.web.mapping_form import (
     OSS_COUNTRIES,
+    PAYMENT_LINE_TYPES,
     STANDARD_TREATMENTS,
     add_oss_rule,
     ordered_rules,
@@ -44,6 +47,7 @@ bp.register_error_handler(HTTPException, html_error)
 log = logging.getLogger(__name__)
 
 INCOME_LABELS = {income: income.capitalize() for income in INCOME_TYPES}
+INCOME_LABELS[OSS_VAT] = OSS_VAT_LABEL.capitalize()
 MODE_LABELS = {
     MODE_INVOICE: "Factuur (Factuur verstuurd); de betaling boekt u zelf",
     MODE_INVOICE_AND_PAYMENT: "Factuur én betaling (Factuur verstuurd + Factuurbetaling "
@@ -118,7 +122,8 @@ def _render(shop: Shop, mapping: MappingSettings, remote: Remote,
         income_labels=INCOME_LABELS, modes=[(m, MODE_LABELS[m]) for m in BOOKING_MODES],
         describe=describe_treatment, standard=STANDARD_TREATMENTS,
         oss_countries=OSS_COUNTRIES, NOT_BOOKED=NOT_BOOKED,
-        methods=_methods_with_settings(remote.methods, mapping), **extra,
+        methods=_methods_with_settings(remote.methods, mapping),
+        payment_line_types=PAYMENT_LINE_TYPES, **extra,
     ), status
 
 

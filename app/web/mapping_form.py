@@ -19,7 +19,9 @@ from app.core.mapping_settings import (
     EU_COUNTRIES,
     HOME_COUNTRY,
     INCOME_TYPES,
+    NUMBER,
     OMZET,
+    OSS_VAT,
     MappingSettings,
     TaxRule,
     oss_key,
@@ -27,8 +29,13 @@ from app.core.mapping_settings import (
 
 STANDARD_TREATMENTS = tuple(rule.treatment for rule in DEFAULT_RULES)
 OSS_COUNTRIES = tuple(sorted(EU_COUNTRIES - {HOME_COUNTRY}))
-OSS_BTW_CODE = "AFW_VERK"
+OSS_BTW_CODE = "GEEN"  # e-Boekhouden has no OSS code: net revenue at 0% (booking-rules.md)
 _OSS = re.compile(r"^oss:([A-Z]{2}):(\d{1,2}(?:\.\d{1,2})?)$")
+# Line types that are no revenue and get a ledger on this page (others: the settings JSON).
+# A select for gift_card also maps its spelling giftcard.
+PAYMENT_LINE_TYPES = {"gift_card": "Cadeaubonnen", "voucher": "Waardebonnen",
+                      "store_credit": "Tegoed"}
+ALIASES = {"gift_card": ("giftcard",)}
 TERM = "De betalingstermijn is een aantal dagen (0 tot 9999)."
 
 
@@ -69,8 +76,9 @@ def parse(form: Form, base: MappingSettings,
         if not _valid_treatment(treatment):
             continue
         prefix = f"rules.{treatment}"
+        incomes = (*INCOME_TYPES, OSS_VAT) if treatment.startswith("oss:") else INCOME_TYPES
         ledgers = {income: (form.get(f"{prefix}.{income}") or "").strip()
-                   for income in INCOME_TYPES}
+                   for income in incomes}
         code = (form.get(f"{prefix}.btw_code") or "").strip().upper()
         rules.append(TaxRule(treatment, code, ledgers))
     term_text = (form.get("payment_term_days") or "").strip()
@@ -86,6 +94,8 @@ def parse(form: Form, base: MappingSettings,
         booking_mode=(form.get("booking_mode") or "").strip(),
         payment_ledgers=_payment_ledgers(form, base),
         payment_term_days=term,
+        invoice_format=(form.get("invoice_format") or "").strip() or NUMBER,
+        line_type_ledgers=_line_type_ledgers(form, base.line_type_ledgers),
         bookable_statuses=_statuses(form.getlist("bookable_statuses"), known_statuses,
                                     "bookable_statuses", errors),
         credit_statuses=_statuses(form.getlist("credit_statuses"), known_statuses,
@@ -112,9 +122,23 @@ def _payment_ledgers(form: Form, base: MappingSettings) -> dict[str, str]:
     return ledgers
 
 
+def _line_type_ledgers(form: Form, base: dict[str, str]) -> dict[str, str]:
+    """The page's ledgers for gift cards, vouchers and store credit; types mapped in the
+    settings JSON (unknown types) are kept as they are."""
+    shown = {t for t in PAYMENT_LINE_TYPES} | {a for t in ALIASES for a in ALIASES[t]}
+    ledgers = {t: ledger for t, ledger in base.items() if t not in shown}
+    for line_type in PAYMENT_LINE_TYPES:
+        ledger = (form.get(f"line_types.{line_type}") or "").strip()
+        if ledger:
+            for name in (line_type, *ALIASES.get(line_type, ())):
+                ledgers[name] = ledger
+    return ledgers
+
+
 def add_oss_rule(settings: MappingSettings, country: str,
                  rate_text: str) -> tuple[MappingSettings, dict[str, str]]:
-    """A new OSS row (code AFW_VERK, the 21% row's ledgers), or why not."""
+    """A new OSS row (code GEEN, the 21% row's ledgers, an empty OSS-VAT ledger for the
+    user to choose), or why not."""
     country = country.strip().upper()
     if country not in OSS_COUNTRIES:
         return settings, {"oss_country": "Kies een EU-land (niet Nederland)."}
@@ -129,7 +153,7 @@ def add_oss_rule(settings: MappingSettings, country: str,
     if settings.rule(key) is not None:
         return settings, {"oss_rate": f"Er is al een regel voor {country} {rate.normalize():f}%."}
     model = settings.rule("rate:21") or DEFAULT_RULES[0]
-    ledgers = dict(model.ledgers) or {OMZET: ""}
+    ledgers = {**(dict(model.ledgers) or {OMZET: ""}), OSS_VAT: ""}
     rule = TaxRule(key, OSS_BTW_CODE, ledgers)
     return replace(settings, rules=ordered_rules((*settings.rules, rule))), {}
 

@@ -233,11 +233,18 @@ class Bookkeeping:
                 raise BusinessError(
                     FIELD_REQUIRED, f"Veld 'Factuurnummer' is verplicht bij '{soort}'."
                 )
+        # A sales invoice number is unique in the administration, whoever booked the first
+        # one (another shop, a hand-made invoice): NOTES.md §4.1, REST MUT_019 "Invoice
+        # number already exists". Payments reuse the number of the invoice they pay.
         if soort == "FactuurVerstuurd" and any(
-            m["Soort"] == soort and (m["Factuurnummer"] or "").casefold() == invoice.casefold()
+            m["Soort"] == soort
+            and (m["Factuurnummer"] or "").strip().casefold() == invoice.casefold()
             for m in admin.mutations
         ):
-            raise BusinessError(INVOICE_EXISTS, f"Factuurnummer '{invoice}' bestaat al.")
+            raise BusinessError(
+                INVOICE_EXISTS,
+                f"Factuurnummer '{invoice}' bestaat al (MUT_019: Invoice number already exists).",
+            )
         rows = mut.get("MutatieRegels") or []
         if not rows:
             raise BusinessError(FIELD_REQUIRED, "Een mutatie heeft minstens één regel nodig.")

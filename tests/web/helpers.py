@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import html as htmllib
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,7 +37,8 @@ EMAIL, PASSWORD = "beheer@example.nl", "een-lang-wachtwoord"
 
 
 CHART = [("1100", "Bank", "FIN"), ("1300", "Debiteuren", "DEB"), ("8000", "Omzet groep 1", "VW"),
-         ("8010", "Omzet groep 2", "VW"), ("8100", "Omzet verzendkosten", "VW")]
+         ("8010", "Omzet groep 2", "VW"), ("8100", "Omzet verzendkosten", "VW"),
+         ("1650", "Te betalen OSS-btw DE", "BAL")]
 
 
 STATUSES = [OrderStatus(1, "Nieuw"), OrderStatus(2, "Verzonden"), OrderStatus(3, "Betaald"),
@@ -184,8 +186,9 @@ def form_values(page: str) -> MultiDict[str, str]:
     for name, value in re.findall(
             r'<input type="checkbox" name="([^"]+)" value="([^"]+)"\s+checked', page):
         values.add(name, value)
-    term = re.search(r'name="payment_term_days"[^>]*value="([^"]*)"', page, re.S)
-    values.add("payment_term_days", term.group(1) if term else "")
+    for name in ("payment_term_days", "invoice_format"):
+        found = re.search(rf'name="{name}"[^>]*value="([^"]*)"', page, re.S)
+        values.add(name, htmllib.unescape(found.group(1)) if found else "")
     values.pop("csrf_token", None)
     return values
 

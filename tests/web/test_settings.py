@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html as htmllib
+import re
 from typing import Any
 
 import pytest
@@ -87,11 +88,19 @@ def test_oss_country_row_can_be_added_saved_and_removed(web: Web, client: FlaskC
     assert response.status_code == 200 and "OSS DE 19%" in page
     assert "nog niet opgeslagen" in page
     assert shop_of(web, shop_id).mapping.rule("oss:DE:19") is None
+    assert "e-Boekhouden kent geen OSS-code" in page and "te betalen OSS-btw" in page
     data = form_values(response.get_data(as_text=True))
     data.update({"action": "install", "csrf_token": csrf(client, "/")})
-    assert client.post(f"/koppelingen/{shop_id}/instellingen", data=data).status_code == 302
+    # the OSS-VAT ledger is the user's choice: without it, nothing is saved
+    refused = client.post(f"/koppelingen/{shop_id}/instellingen", data=data)
+    assert refused.status_code == 400
+    assert "te betalen OSS-btw" in text(refused)
+    data["rules.oss:DE:19.oss_btw"] = "1650"
+    saved = client.post(f"/koppelingen/{shop_id}/instellingen", data=data)
+    assert saved.status_code == 302, re.findall(r'id="error-([^"]*)">([^<]*)', text(saved))
     rule = shop_of(web, shop_id).mapping.rule("oss:DE:19")
-    assert rule is not None and rule.btw_code == "AFW_VERK"
+    assert rule is not None and rule.btw_code == "GEEN"  # not AFW_VERK: no OSS code exists
+    assert rule.ledgers["oss_btw"] == "1650"
     response = submit(client, shop_id, "remove:oss:DE:19")
     assert "OSS DE 19%" not in text(response)
 
@@ -157,3 +166,38 @@ class TestForm:
         assert remove_rule(settings, "oss:BE:5.5") == MappingSettings()
         assert remove_rule(settings, "rate:21") == settings
         assert [r.treatment for r in ordered_rules(settings.rules)][-1] == "oss:BE:5.5"
+
+
+def test_invoice_number_format_is_a_setting(web: Web, client: FlaskClient,
+                                            shop_id: int) -> None:
+    page = text(client.get(f"/koppelingen/{shop_id}/instellingen"))
+    assert "Factuurnummer in e-Boekhouden.nl" in page and "W1-{number}" in page
+    response = submit(client, shop_id, invoice_format="W1-{number}")
+    assert response.status_code == 302
+    assert shop_of(web, shop_id).mapping.invoice_format == "W1-{number}"
+    response = submit(client, shop_id, "save", invoice_format="W1-")
+    assert response.status_code == 400
+    assert "precies één keer {number}" in text(response)
+    assert shop_of(web, shop_id).mapping.invoice_format == "W1-{number}"
+    response = submit(client, shop_id, "save", invoice_format="")  # empty: the default
+    assert shop_of(web, shop_id).mapping.invoice_format == "{number}"
+
+
+def test_gift_cards_get_a_ledger_on_the_page(web: Web, client: FlaskClient,
+                                             shop_id: int) -> None:
+    page = text(client.get(f"/koppelingen/{shop_id}/instellingen"))
+    assert "Cadeaubonnen" in page and "geen omzet maar een schuld" in page
+    response = submit(client, shop_id, **{"line_types.gift_card": "1650"})
+    assert response.status_code == 302
+    assert shop_of(web, shop_id).mapping.line_type_ledgers == {"gift_card": "1650",
+                                                               "giftcard": "1650"}
+    page = text(client.get(f"/koppelingen/{shop_id}/instellingen"))
+    response = submit(client, shop_id, "save", **{"line_types.gift_card": ""})
+    assert shop_of(web, shop_id).mapping.line_type_ledgers == {}
+
+
+def test_form_keeps_line_types_mapped_elsewhere() -> None:
+    base = MappingSettings(line_type_ledgers={"deposit": "8090", "gift_card": "1650"})
+    form: MultiDict[str, str] = MultiDict({"line_types.voucher": "1651"})
+    settings, _ = parse(form, base)
+    assert settings.line_type_ledgers == {"deposit": "8090", "voucher": "1651"}

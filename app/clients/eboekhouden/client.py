@@ -144,6 +144,10 @@ class EBoekhoudenClient:
         result = self._call("AddRelatie", {"relation_code": relation.code}, oRel=relation_wire)
         return wire.number(result, "Rel_ID", "AddRelatie")
 
+    def update_relation(self, existing: ExistingRelation, changes: dict[str, str]) -> None:
+        relation = {**existing.fields, **changes, "ID": existing.id}
+        self._call("UpdateRelatie", {"relation_code": existing.code}, oRel=relation)
+
     def ledger_accounts(self) -> list[LedgerAccount]:
         result = self._call("GetGrootboekrekeningen", None, cFilter={"ID": 0})
         return wire.ledger_accounts(result)
@@ -259,7 +263,8 @@ class EBoekhoudenClient:
     def _check(
         self, operation: str, result: dict[str, Any], context: Mapping[str, str] | None
     ) -> None:
-        error = result.get("ErrorMsg") or {}
+        # UpdateRelatie's result *is* the cError; the other calls carry it in ErrorMsg.
+        error = result.get("ErrorMsg") or (result if "LastErrorCode" in result else {})
         code = (error.get("LastErrorCode") or "").strip()
         description = (error.get("LastErrorDescription") or "").strip()
         if code or description:

@@ -153,6 +153,12 @@ def _booked_mutation(item: dict[str, Any]) -> BookedMutation:
         date=date,
         invoice_number=item.get("Factuurnummer") or "",
         total=sum((Decimal(row.get("BedragInclBTW") or 0) for row in rows), Decimal("0")),
+        relation_code=(item.get("RelatieCode") or "").strip(),
+        rows=tuple(
+            ((row.get("TegenrekeningCode") or "").strip(), (row.get("BTWCode") or "").strip(),
+             Decimal(row.get("BedragInclBTW") or 0))
+            for row in rows
+        ),
     )
 
 
@@ -162,4 +168,6 @@ def _existing_relation(item: dict[str, Any]) -> ExistingRelation:
         code=item.get("Code") or "",
         name=item.get("Bedrijf") or "",
         email=item.get("Email") or "",
+        vat_number=(item.get("BTWNummer") or "").strip(),
+        fields=dict(item),
     )

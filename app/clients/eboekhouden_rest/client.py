@@ -137,15 +137,27 @@ class EBoekhoudenRestClient:
         wanted = code.strip().casefold()
         for item in self._list("/v1/relation", "get_relations", {"code": code}):
             if str(item.get("code") or "").strip().casefold() == wanted:
-                found = wire.existing_relation(item)
+                found = self._relation(int(item.get("id") or 0), item)
                 self._ids.put(RELATION, wanted, found.id)
                 return found
         return None
 
+    def _relation(self, relation_id: int, item: dict[str, Any],
+                  email: str = "") -> ExistingRelation:
+        """The whole relation (GET /v1/relation/{id}): list items carry only id, type and
+        code, and the pipeline compares name and VAT number before it books (a relation is
+        only looked up when our cache does not know it, or for a business customer)."""
+        if relation_id:
+            full = self._call("GET", f"/v1/relation/{relation_id}", "get_relation",
+                              idempotent=True)
+            if isinstance(full, dict):
+                item = {**item, **full}
+        return wire.existing_relation(item, email=email)
+
     def find_relations_by_email(self, email: str) -> list[ExistingRelation]:
         """GET /v1/relation?email= (list items carry only id, type and code)."""
         items = self._list("/v1/relation", "get_relations", {"email": email.strip()})
-        found = [wire.existing_relation(item, email=email.strip()) for item in items]
+        found = [self._relation(int(item.get("id") or 0), item, email.strip()) for item in items]
         for relation in found:
             self._ids.put(RELATION, relation.code.strip().casefold(), relation.id)
         return found
@@ -164,11 +176,12 @@ class EBoekhoudenRestClient:
         self._ids.put(RELATION, relation.code.strip().casefold(), int(number))
         return int(number)
 
-    def update_relation(self, relation_id: int, relation: Relation) -> None:
-        """PATCH /v1/relation/{id} with the relation's fields (not in the SOAP port)."""
-        self._call("PATCH", f"/v1/relation/{int(relation_id)}", "update_relation",
-                   body=wire.relation_body(relation), idempotent=True,
-                   context={"relation_code": relation.code})
+    def update_relation(self, existing: ExistingRelation, changes: dict[str, str]) -> None:
+        """PATCH /v1/relation/{id} with what changes (``changes`` in cRelatie's names, as
+        app.core.relations computes them for both adapters)."""
+        self._call("PATCH", f"/v1/relation/{int(existing.id)}", "update_relation",
+                   body=wire.relation_patch(existing, changes), idempotent=True,
+                   context={"relation_code": existing.code})
 
     def ledger_accounts(self) -> list[LedgerAccount]:
         accounts = [wire.ledger_account(item)

@@ -194,7 +194,22 @@ def existing_relation(item: Mapping[str, Any], *, email: str = "") -> ExistingRe
         code=str(item.get("code") or ""),
         name=str(item.get("name") or ""),
         email=str(item.get("emailAddress") or email),
+        vat_number=str(item.get("vatNumber") or ""),
     )
+
+
+# cRelatie's field names (app.core.relations speaks them for both adapters) → PatchRelation.
+PATCH_FIELDS = {"BTWNummer": "vatNumber", "Bedrijf": "name", "BP": "type"}
+
+
+def relation_patch(existing: ExistingRelation, changes: Mapping[str, str]) -> dict[str, Any]:
+    """PatchRelation JSON: the changed fields; ``name`` is required, so the current one
+    is sent when it does not change."""
+    body: dict[str, Any] = {"name": existing.name}
+    for key, value in changes.items():
+        if key in PATCH_FIELDS:
+            body[PATCH_FIELDS[key]] = value
+    return body
 
 
 def ledger_account(item: Mapping[str, Any]) -> LedgerAccount:

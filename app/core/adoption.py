@@ -1,0 +1,51 @@
+"""PURE: is a mutation e-Boekhouden already has under our Factuurnummer ours?
+
+When AddMutatie answers that the Factuurnummer exists, or the recovery look-up finds it,
+the order may have been booked by an earlier attempt whose answer was lost: then we adopt
+that mutation. But the number may also belong to another shop's order on the same
+administration, or to an invoice made by hand: adopting that one would record the order
+as booked while its revenue never reaches the books. So a mutation is ours only with the
+same Soort, the same relation code, the same total and, when e-Boekhouden returns rows,
+the same rows (ledger, BTW code, amount incl. VAT).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from decimal import Decimal
+
+from app.core.mutations import BookedMutation, Mutation, money
+
+
+def difference(booked: BookedMutation, mutation: Mutation, relation_codes: set[str]) -> str:
+    """Why ``booked`` is not ``mutation`` (Dutch), or "" when it is ours."""
+    if booked.soort != mutation.soort.value:
+        return f"het is een {booked.soort}, geen {mutation.soort.value}"
+    wanted = {code.casefold() for code in relation_codes if code}
+    if booked.relation_code.casefold() not in wanted:
+        shown = booked.relation_code or "geen relatie"
+        return f"ze staat op relatie {shown}, niet op {mutation.relation_code}"
+    if booked.total != mutation.total:
+        return f"het totaal is € {money(booked.total)}, niet € {money(mutation.total)}"
+    if booked.rows and _rows(booked.rows) != _rows(
+            tuple((r.ledger, r.btw_code, r.amount_incl) for r in mutation.rows)):
+        return "de boekingsregels (grootboekrekening, BTW-code of bedrag) verschillen"
+    return ""
+
+
+def _rows(rows: tuple[tuple[str, str, Decimal], ...]) -> Counter[tuple[str, str, Decimal]]:
+    return Counter((ledger.casefold(), code.upper(), amount) for ledger, code, amount in rows)
+
+
+def not_ours_message(order_number: str, booked: BookedMutation, reason: str) -> str:
+    """The Dutch reason a booking fails with: which mutation is in the way, what to do."""
+    day = booked.date.strftime("%d-%m-%Y") if booked.date else "onbekende datum"
+    return (
+        f"Factuurnummer {booked.invoice_number} bestaat al in e-Boekhouden (mutatie "
+        f"{booked.number}, {booked.soort} van {day}, € {money(booked.total)}), maar dat is "
+        f"niet de boeking van bestelling {order_number}: {reason}. De bestelling is niet "
+        "geboekt. Boeken twee webwinkels in deze administratie, geef elke webwinkel bij "
+        "Instellingen een eigen factuurnummer (bijvoorbeeld W1-{number}); is de bestaande "
+        "mutatie met de hand gemaakt, geef haar een ander factuurnummer of verwijder haar. "
+        "Probeer de bestelling daarna opnieuw."
+    )
