@@ -75,17 +75,22 @@ class RelationCache:
         self.redis.hdel(f"mww:relations:{shop_id}", wanted_code)
 
 
+def webhook_key(shop_id: int, webhook_id: str) -> str:
+    """Where a seen ``webhook-id`` is remembered (``app.queue.queue_notification`` sets
+    it in the same round trip as the enqueue)."""
+    return f"mww:webhook-id:{shop_id}:{webhook_id}"
+
+
 def first_sighting_of_webhook(redis: Redis, shop_id: int, webhook_id: str) -> bool:
     """True the first time a ``webhook-id`` is seen for this shop (remembered 73 hours)."""
-    return bool(redis.set(f"mww:webhook-id:{shop_id}:{webhook_id}", "1", nx=True,
-                          ex=WEBHOOK_ID_TTL))
+    return bool(redis.set(webhook_key(shop_id, webhook_id), "1", nx=True, ex=WEBHOOK_ID_TTL))
 
 
 def forget_webhook(redis: Redis, shop_id: int, webhook_id: str) -> None:
     """Undo ``first_sighting_of_webhook`` when the notification could not be queued."""
     # Redis is the thing failing: if this fails too, the reconciler covers the order.
     with contextlib.suppress(Exception):
-        redis.delete(f"mww:webhook-id:{shop_id}:{webhook_id}")
+        redis.delete(webhook_key(shop_id, webhook_id))
 
 
 class SessionStore:

@@ -13,10 +13,10 @@ from marshmallow import ValidationError
 from redis.exceptions import RedisError
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from app.fastpaths import first_sighting_of_webhook, forget_webhook
+from app.fastpaths import forget_webhook
 from app.intake import notifications
 from app.metrics import NOTIFICATIONS
-from app.queue import enqueue_booking
+from app.queue import queue_notification
 from app.services import Services
 
 bp = Blueprint("webhooks", __name__)
@@ -51,14 +51,12 @@ def receive_order_notification(shop_key: str) -> tuple[Any, int]:
         messages = err.messages if isinstance(err, ValidationError) else {"_": ["invalid JSON"]}
         return _refuse(400, "invalid_payload", error="invalid payload", messages=messages)
     webhook_id = request.headers["webhook-id"]
-    if not first_sighting_of_webhook(services.redis, shop.id, webhook_id):
-        NOTIFICATIONS.labels("duplicate").inc()
-        return jsonify(status="duplicate"), 202
-    try:
-        enqueue_booking(services.queue, shop.id, payload["order_number"], source="webhook")
+    try:  # one Redis round trip: dedupe the webhook-id and enqueue, atomically
+        outcome = queue_notification(services.queue, shop.id, webhook_id,
+                                     payload["order_number"])
     except RedisError:
         # Not queued: forget the id so the sender's retry is not taken for a duplicate.
         forget_webhook(services.redis, shop.id, webhook_id)
         return _refuse(503, "unavailable", error="queue unavailable, try again later")
-    NOTIFICATIONS.labels("queued").inc()
-    return jsonify(status="queued"), 202
+    NOTIFICATIONS.labels(outcome).inc()
+    return jsonify(status=outcome), 202
