@@ -22,10 +22,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import e2e, intake, reconcile
+from bench import e2e, intake, reconcile, workers
 from bench.stack import ROOT, services_unavailable
 
-BENCHMARKS = ("intake", "e2e", "reconcile")  # e2e includes the memory benchmark
+BENCHMARKS = ("intake", "e2e", "reconcile", "workers")  # e2e includes the memory one
 
 
 def machine() -> dict[str, str]:
@@ -105,7 +105,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only", default=",".join(BENCHMARKS),
-                        help="comma-separated subset of: intake, e2e (with memory), reconcile")
+                        help="comma-separated subset of: intake, e2e (with memory), "
+                             "reconcile, workers")
     parser.add_argument("--quick", action="store_true", help="small sizes (harness smoke test)")
     parser.add_argument("--intake-rounds", type=int, default=3)
     parser.add_argument("--e2e-orders", type=int, default=1000)
@@ -160,6 +161,14 @@ def main(argv: list[str] | None = None) -> int:
         began = time.monotonic()
         report["reconcile"] = reconcile.run(rec_config, log=_log)
         report["durations"]["reconcile"] = time.monotonic() - began
+    if "workers" in chosen:
+        print("bench: 5. worker efficiency", flush=True)
+        w_config = workers.WorkersConfig()
+        if args.quick:
+            w_config.orders, w_config.rounds, w_config.warmup = 60, 1, 30
+        began = time.monotonic()
+        report["workers"] = workers.run(w_config, log=_log)
+        report["durations"]["workers"] = time.monotonic() - began
     report["duration_s"] = time.monotonic() - started
     from bench.report import render
 

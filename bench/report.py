@@ -55,7 +55,7 @@ def render(report: dict[str, Any]) -> str:
     ])
     out += _summary(report)
     for key, section in (("intake", _intake), ("e2e", _e2e), ("reconcile", _reconcile),
-                         ("memory", _memory)):
+                         ("memory", _memory), ("workers", _workers)):
         if key in report:
             out += section(report[key])
         else:
@@ -64,14 +64,15 @@ def render(report: dict[str, Any]) -> str:
 
 
 _TITLES = {"intake": "1. Webhook intake", "e2e": "2. End to end",
-           "reconcile": "3. Reconciler", "memory": "4. Worker memory"}
+           "reconcile": "3. Reconciler", "memory": "4. Worker memory",
+           "workers": "5. Worker efficiency"}
 
 
 def _summary(r: dict[str, Any]) -> list[str]:
     rows = []
     if "intake" in r:
         i = r["intake"]
-        rows.append(["Intake throughput, real / bare", "≥ 0.50",
+        rows.append(["Intake throughput, real / bare", "≥ 0.60",
                      _n(i["saturation"]["rps_ratio"], 2), _met(i["target_throughput_met"])])
         rows.append(["Intake p99 at 100 req/s", "≤ 25 ms",
                      f"{_n(i['rate']['real']['p99_ms'])} ms", _met(i["target_p99_met"])])
@@ -92,6 +93,10 @@ def _summary(r: dict[str, Any]) -> list[str]:
                      "no growth beyond noise (< 2 %)",
                      f"{_n(mem['growth_ratio'], 3)}× ({_n(mem['growth_kib'])} KiB)",
                      _met(mem["growth_ratio"] < 1.02)])
+    if "workers" in r:
+        w = r["workers"]
+        rows.append(["Bookings/s per worker (non-forking) / floor", "≥ 0.50",
+                     _n(w["simple"]["ratio"], 2), _met(w["target_met"])])
     return ["## Targets at a glance", "", *_table(["Figure", "Target", "Measured", ""], rows)]
 
 
@@ -125,7 +130,7 @@ def _intake(i: dict[str, Any]) -> list[str]:
         ["Errors (non-2xx, refused)", _n(sat["real"]["errors"] + rate["real"]["errors"]),
          _n(sat["bare"]["errors"] + rate["bare"]["errors"]), ""],
     ])
-    out += [f"Targets: real ≥ 50 % of bare throughput — {_met(i['target_throughput_met'])} "
+    out += [f"Targets: real ≥ 60 % of bare throughput — {_met(i['target_throughput_met'])} "
             f"({_n(100 * sat['rps_ratio'], 0)} %); p99 ≤ 25 ms at 100 requests/s — "
             f"{_met(i['target_p99_met'])} ({_n(rate['real']['p99_ms'], 2)} ms).", ""]
     rss = i.get("web_rss")
@@ -140,25 +145,30 @@ def _intake(i: dict[str, Any]) -> list[str]:
         out += ["Where the difference goes: each step of the real endpoint timed on its own "
                 "in one process (µs per request, median of 3 × 1 000):", ""]
         out += _table(["Step", "µs / request"], [[k, _n(v, 0)] for k, v in costs.items()])
-    if not i["target_throughput_met"] and costs:
+    if costs:
         whole = costs.get("whole view (test client)", 0.0)
         bare = costs.get("bare view (test client)", 0.0)
-        enqueue = costs.get("enqueue (RQ)", 0.0)
-        dedupe = costs.get("dedupe (Redis SET NX)", 0.0)
+        redis_step = costs.get("dedupe + enqueue (one Lua call, job built included)", 0.0)
         extra = whole - bare
-        share = 100 * (enqueue + dedupe) / extra if extra > 0 else float("nan")
+        share = 100 * redis_step / extra if extra > 0 else float("nan")
         out += [
-            "**Why the throughput target is missed.** The bare view does no work at all, so "
-            "the ratio is the real view's cost against Flask's own overhead. Of the "
-            f"{_n(extra, 0)} µs the real view adds per request, {_n(share, 0)} % is Redis: "
-            "the `webhook-id` dedupe (`SET NX`) and, mostly, RQ's enqueue — `Job.fetch` to "
-            "avoid piling up a waiting job, then RQ's own two `MULTI/EXEC` pipelines and "
-            "its job serialisation: four round trips per notification, with the client "
-            "side of redis-py and RQ in pure Python on the same two cores as the server. "
-            "Signature check and payload validation are cheap. Reaching 50 % would need a "
-            "different intake (e.g. dedupe and push a tiny message in one Lua call or "
-            "pipeline, and let a worker turn it into RQ jobs), not a tweak. Latency at the "
-            "expected load (100 requests/s) is far inside its target.", ""]
+            "**One Redis round trip per notification.** The endpoint calls "
+            "`app.queue.queue_notification`: RQ builds the job in Python (its own "
+            "`to_dict`, so the hash is exactly what `Queue.enqueue` writes), and one Lua "
+            "script sets the `webhook-id` (`SET NX EX`), checks the job's status (a job "
+            "already queued is not piled up; a scheduled retry long overdue is taken out of "
+            "the scheduled registry and run), writes the job hash and pushes its id onto "
+            "RQ's queue — atomically, so a failed call leaves nothing behind and the id is "
+            "forgotten for the sender's retry. It replaced four round trips (`SET NX`, "
+            "`Job.fetch`, RQ's two pipelines). The workers still read RQ's queue unchanged. "
+            f"Of the {_n(extra, 0)} µs the real view adds per request over the bare view, "
+            f"{_n(share, 0)} % is now that call (job building included); the rest is "
+            "signature, schema, Flask's JSON answer and metrics.", ""]
+    if not i["target_throughput_met"]:
+        out += ["**Why the throughput target is missed.** The bare view does no work at "
+                "all, so the ratio is the real view's whole cost against Flask's own "
+                "overhead, with the load generator, gunicorn and redis-server sharing the "
+                "same two cores (see the machine's load above).", ""]
     return out
 
 
@@ -240,7 +250,7 @@ def _reconcile(c: dict[str, Any]) -> list[str]:
     out += [f"Target: pass ≤ 1.2 × listing — {_met(c['target_met'])}. Checking "
             f"{_n(c['orders_in_window'])} orders against the ledger costs one Redis "
             "`SMISMEMBER` and one SQL query per 500 numbers not in the booked set; nearly "
-            "all Redis round trips are the enqueues (`Job.fetch` plus RQ's two pipelines per "
+            "all Redis round trips are the enqueues (one Lua call per "
             "order), so they scale with the orders *not* booked, not with the window.", ""]
     share = 100 * c["own_work_s"] / c["listing_s"]
     out += ["The pass's own work (checking the ledger and Redis, enqueueing, the run "
@@ -289,3 +299,41 @@ def _memory(mem: dict[str, Any]) -> list[str]:
                 "machine (`python -m bench --memory-bookings 10000` runs the full count, "
                 "about 6 minutes more)."]
     return [*out, ""]
+
+
+def _workers(w: dict[str, Any]) -> list[str]:
+    c = w["config"]
+    out = [
+        "## 5. Worker efficiency", "",
+        "Both simulators with no added latency; one worker process at a time (the "
+        "Procfile's `worker` command, started and registered before its clock starts) "
+        f"drains {_n(c['orders'])} orders enqueued straight onto the queue, once with "
+        "`WORKER_MODE=simple` (jobs run in the worker process) and once with "
+        "`WORKER_MODE=fork` (RQ's HerokuWorker, a work horse forked per job). Floor "
+        "(baseline): the same calls a booking makes — GetOrder from Mijnwebwinkel, "
+        "AddMutatie to e-Boekhouden — in a loop by one process through the connector's "
+        f"own clients. {c['rounds']} round(s), alternating the order; medians.", "",
+    ]
+    rows = [["Floor: the calls alone, one process (baseline)", _n(w["floor"], 1), "1.00",
+             ", ".join(_n(x, 1) for x in w["rates"]["floor"])]]
+    for mode, label in (("simple", "Non-forking worker (`simple`)"),
+                        ("fork", "Fork per job (`fork`, HerokuWorker)")):
+        rows.append([label, _n(w[mode]["rate"], 1), _n(w[mode]["ratio"], 2),
+                     ", ".join(_n(x, 1) for x in w["rates"][mode])])
+    out += _table(["", "Orders/s (median)", "/ floor", "All rounds"], rows)
+    speedup = w["simple"]["rate"] / w["fork"]["rate"] if w["fork"]["rate"] else float("nan")
+    out += [f"Target: a worker ≥ 0.50 of the floor — {_met(w['target_met'])} "
+            f"({_n(w['simple']['ratio'], 2)}); the non-forking worker books "
+            f"{_n(speedup, 2)}× as many orders per second as the forking one.", "",
+            "**The choice: non-forking (`WORKER_MODE=simple`, the default).** A fork per "
+            "job buys crash isolation: a job that crashes the interpreter or leaks memory "
+            "takes only its horse. Here that isolation protects nothing the design does not "
+            "already protect: a worker that dies mid-job loses no booking (the ledger's "
+            "lease and the look-up by Factuurnummer before any repost, tested by "
+            "tests/test_jobs.py's SIGKILL test and the chaos suite's worker kills), the "
+            "platform restarts a dead process, and the worker's memory stays flat over "
+            "thousands of bookings (§4 measures the long-lived process that now runs the "
+            "jobs). SIGTERM behaves as HerokuWorker's: the running job gets 6 s, then "
+            "`ShutDownImminentException` is raised in it and RQ's Retry requeues it "
+            "(tests/test_worker.py). `WORKER_MODE=fork` stays available.", ""]
+    return out

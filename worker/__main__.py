@@ -1,12 +1,16 @@
-"""`python -m worker`: an RQ HerokuWorker (with its scheduler, needed for retries)."""
+"""`python -m worker`: an RQ worker (with its scheduler, needed for retries).
+
+``WORKER_MODE=simple`` (default) runs jobs in this process; ``fork`` runs RQ's
+HerokuWorker, a work horse per job. worker/workers.py says why.
+"""
 
 from __future__ import annotations
 
+import os
 import sys
 
 from redis import Redis
 from rq.serializers import JSONSerializer
-from rq.worker import HerokuWorker
 
 from app.config import Settings
 from app.errors import ConfigError
@@ -20,15 +24,22 @@ def main() -> int:
         print(f"worker: {err}", file=sys.stderr)
         return 2
     configure_logging(settings)
-    # Parse the WSDL once here: every forked work horse inherits it.
+    from worker.workers import worker_class
+
+    try:
+        worker_type = worker_class(os.environ.get("WORKER_MODE", "simple"))
+    except ValueError as err:
+        print(f"worker: {err}", file=sys.stderr)
+        return 2
+    # Parse the WSDL once here: every job (or forked work horse) reuses it.
     from app.clients.eboekhouden import preload_wsdl
     from worker.jobs import runtime_services
 
     preload_wsdl()
-    runtime_services()  # built once here; every forked job inherits it
+    runtime_services()  # built once here; every job (or forked horse) reuses it
     redis = Redis.from_url(settings.redis_url)
     queues = [q.strip() for q in sys.argv[1:]] or [settings.queue_name]
-    worker = HerokuWorker(queues, connection=redis, serializer=JSONSerializer)
+    worker = worker_type(queues, connection=redis, serializer=JSONSerializer)
     try:
         worker.work(with_scheduler=True)
     finally:
