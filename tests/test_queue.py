@@ -5,10 +5,16 @@ from __future__ import annotations
 
 import datetime as dt
 
+from rq import Retry
 from rq.job import Job, JobStatus
 from rq.serializers import JSONSerializer
 
-from app.config import BOOKING_RETRY_INTERVALS
+from app.config import (
+    BOOKING_FAILURE_TTL,
+    BOOKING_JOB_TIMEOUT,
+    BOOKING_RESULT_TTL,
+    BOOKING_RETRY_INTERVALS,
+)
 from app.fastpaths import webhook_key
 from app.queue import (
     BOOK_ORDER,
@@ -31,10 +37,13 @@ def test_the_script_writes_the_hash_and_queue_rq_itself_writes(world: World) -> 
     assert enqueue_booking(queue, world.shop.id, "7001", source="webhook")
     ours = _hash(world, booking_job_id(world.shop.id, "7001"))
     world.services.redis.flushdb()
-    from app.queue import booking_job
-
-    reference = booking_job(queue, world.shop.id, "7001", source="webhook")
-    queue.enqueue_job(reference)  # RQ's own path: the pipelines the script replaces
+    # RQ's own path, as app.queue did it before the script: the pipelines it replaces.
+    reference = queue.enqueue(
+        BOOK_ORDER, world.shop.id, "7001", job_id=booking_job_id(world.shop.id, "7001"),
+        retry=Retry(max=len(BOOKING_RETRY_INTERVALS), interval=list(BOOKING_RETRY_INTERVALS)),
+        job_timeout=BOOKING_JOB_TIMEOUT, result_ttl=BOOKING_RESULT_TTL,
+        failure_ttl=BOOKING_FAILURE_TTL, meta={"source": "webhook"},
+        description=f"book order 7001 of shop {world.shop.id} (webhook)")
     assert _hash(world, reference.id) == ours
     job = Job.fetch(reference.id, connection=world.services.redis, serializer=JSONSerializer)
     assert job.func_name == BOOK_ORDER and job.args == [world.shop.id, "7001"]
