@@ -21,6 +21,7 @@ from app.services import Services
 
 bp = Blueprint("webhooks", __name__)
 MAX_BODY = 64 * 1024
+_SCHEMA = notifications.NotificationSchema()  # built once: building one costs more than a load
 
 
 def _refuse(status: int, outcome: str, **body: Any) -> tuple[Any, int]:
@@ -46,7 +47,7 @@ def receive_order_notification(shop_key: str) -> tuple[Any, int]:
     except notifications.SignatureError:
         return _refuse(401, "bad_signature", error="missing or invalid signature")
     try:
-        payload = notifications.NotificationSchema().load(json.loads(body))
+        payload = _SCHEMA.load(json.loads(body))
     except (ValueError, ValidationError) as err:
         messages = err.messages if isinstance(err, ValidationError) else {"_": ["invalid JSON"]}
         return _refuse(400, "invalid_payload", error="invalid payload", messages=messages)
