@@ -23,7 +23,7 @@ from typing import Any
 from bench import load
 from bench.e2e import booked_count, measure_floor
 from bench.orders import BOOKABLE_KINDS, make_orders
-from bench.scale import _eb_calls
+from bench.scale import eb_calls_total
 from bench.stack import Stack
 
 
@@ -53,7 +53,7 @@ def run(config: BackfillConfig | None = None, log: Any = print) -> dict[str, Any
         stack.wait_for_workers(config.workers)
         services = stack.services()
         shop = services.load_shop(info.id)
-        base = _eb_calls(stack)
+        base = eb_calls_total(stack)
         log(f"  backfill: {config.orders} orders since {first_date}, AddMutatie round trip "
             f"{floor_ms:.1f} ms, {config.workers} workers")
         started = time.monotonic()
@@ -67,7 +67,7 @@ def run(config: BackfillConfig | None = None, log: Any = print) -> dict[str, Any
                                    f"{config.orders} booked after {config.timeout:.0f} s")
             time.sleep(0.5)
         wall = time.monotonic() - started
-        calls = _eb_calls(stack)
+        calls = eb_calls_total(stack)
         calls.subtract(base)
     ideal = config.orders * floor_ms / 1000 / config.workers
     total_calls = sum(v for v in calls.values() if v > 0)

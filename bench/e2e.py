@@ -30,6 +30,10 @@ from bench.orders import BOOKABLE_KINDS, make_orders
 from bench.stack import Stack, descendants, rss_kib
 
 OPERATIONS = ("OpenSession", "GetRelaties", "AddRelatie", "AddMutatie", "GetMutaties")
+# Hook for a second e-Boekhouden adapter (issue 16, REST): every count of e-Boekhouden
+# calls in bench/ goes through ``eb_calls`` here or ``bench.scale.eb_calls_total``; give
+# them the adapter (and its simulator's operation names), run e2e once per adapter, and
+# the report's calls-per-order table gains a column per adapter.
 
 
 @dataclass

@@ -161,7 +161,7 @@ def run(config: ScaleConfig | None = None, log: Any = print) -> dict[str, Any]:
                                       "final_status": order["status"]}))
             stack.add_orders(shop, [{**o, "status": STATUS_NEW} for o in orders])
         schedule.sort(key=lambda item: item[0])
-        base_eb = _eb_calls(stack)
+        base_eb = eb_calls_total(stack)
         stack.start_clock()
         samples = [_sample(stack)]
         driver = Driver(stack, schedule, config.duration)
@@ -181,7 +181,9 @@ def run(config: ScaleConfig | None = None, log: Any = print) -> dict[str, Any]:
     return result
 
 
-def _eb_calls(stack: Stack) -> Counter[str]:
+def eb_calls_total(stack: Stack) -> Counter[str]:
+    """e-Boekhouden calls by operation, over every administration in the simulator (the
+    adapter hook: see ``bench.e2e.OPERATIONS``)."""
     calls: Counter[str] = Counter()
     for admin in stack.eb_state()["administrations"].values():
         calls.update({op: int(n) for op, n in admin["calls"].items()})
@@ -246,7 +248,7 @@ def _figures(stack: Stack, config: ScaleConfig, expected: dict[Any, Any], driver
              elapsed: float) -> dict[str, Any]:
     failures, booked_at = check_invariants(stack, expected)
     lags = sorted(booked_at[k] - driver.changed[k] for k in booked_at if k in driver.changed)
-    eb = _eb_calls(stack)
+    eb = eb_calls_total(stack)
     eb.subtract(base_eb)
     mww = _mww_calls(stack)
     booked = len(booked_at)
