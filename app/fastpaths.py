@@ -24,6 +24,12 @@ def _built_key(shop_id: int) -> str:
     return f"mww:booked:{shop_id}:built"
 
 
+_ADD_IF_BUILT = """
+if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('SADD', KEYS[2], ARGV[1]) end
+return 0
+"""
+
+
 class BookedCache:
     def __init__(self, redis: Redis, load_booked: Callable[[int], list[str]]) -> None:
         self.redis = redis
@@ -40,6 +46,13 @@ class BookedCache:
         pipe.execute()
 
     def is_booked(self, shop_id: int, order_number: str) -> bool:
+        # One round trip when the set is built (every job asks this first).
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.exists(_built_key(shop_id))
+        pipe.sismember(_booked_key(shop_id), order_number)
+        built, member = pipe.execute()
+        if built:
+            return bool(member)
         self._ensure_built(shop_id)
         return bool(self.redis.sismember(_booked_key(shop_id), order_number))
 
@@ -54,8 +67,9 @@ class BookedCache:
 
     def mark_booked(self, shop_id: int, order_number: str) -> None:
         # Only add to a set that exists as a whole; otherwise the rebuild will include it.
-        if self.redis.exists(_built_key(shop_id)):
-            self.redis.sadd(_booked_key(shop_id), order_number)
+        # One round trip (a script: the check and the add are atomic).
+        self.redis.eval(_ADD_IF_BUILT, 2, _built_key(shop_id), _booked_key(shop_id),
+                        order_number)
 
 
 class RelationCache:
