@@ -12,6 +12,7 @@ notification endpoint's ``webhook-id`` dedupe rides in the same script.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import time
 import zlib
@@ -37,16 +38,24 @@ from app.fastpaths import webhook_key
 BOOK_ORDER = "worker.jobs.book_order_job"
 RECONCILE_SHOP = "worker.jobs.reconcile_shop_job"
 
-DUPLICATE, WAITING, QUEUED = 0, 1, 2  # the script's answers
+NO_TEMPLATE, DUPLICATE, WAITING, QUEUED = -1, 0, 1, 2  # the script's answers
+TEMPLATE_TTL = 30 * 24 * 3600  # refreshed whenever it is found missing
+PER_JOB = ("created_at", "enqueued_at", "data", "meta", "description")
 
 # KEYS: 1 webhook-id key ("" for none), 2 job hash, 3 queue list, 4 scheduled registry,
-#       5 RQ's set of queues. ARGV: 1 webhook-id TTL, 2 job id, 3 now (Unix seconds),
-#       4 grace seconds, 5… the job hash's field/value pairs.
+#       5 RQ's set of queues, 6 the template: the job hash's fields that are the same for
+#       every booking job (stored once in Redis, so each call sends only the rest).
+# ARGV: 1 webhook-id TTL, 2 job id, 3 now (Unix seconds), 4 grace seconds, 5… the job
+#       hash's per-job field/value pairs.
+# A missing template (Redis lost its data) answers -1 before anything is written; the
+# caller stores it and calls again.
 # A job already queued or deferred is not piled up; a scheduled retry is left alone unless
 # its time passed more than the grace ago (no scheduler is running it: its worker was
 # killed holding RQ's scheduler lock, and RQ only retries taking that lock every 10
 # minutes), then it is taken out of the registry and run now.
 _ENQUEUE_LUA = """
+local template = redis.call('HGETALL', KEYS[6])
+if #template == 0 then return -1 end
 if KEYS[1] ~= '' then
   if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then return 0 end
 end
@@ -58,6 +67,7 @@ if status == 'scheduled' then
   redis.call('ZREM', KEYS[4], ARGV[2])
 end
 redis.call('SADD', KEYS[5], KEYS[3])
+redis.call('HSET', KEYS[2], unpack(template))
 redis.call('HSET', KEYS[2], unpack(ARGV, 5))
 redis.call('RPUSH', KEYS[3], ARGV[2])
 return 2
@@ -91,27 +101,39 @@ def booking_job(queue: Queue, shop_id: int, order_number: str, *, source: str) -
     return job
 
 
-_templates: dict[tuple[str, tuple[int, ...]], dict[str, Any]] = {}
+_templates: dict[tuple[str, tuple[int, ...]], tuple[str, dict[str, Any]]] = {}
 
 
-def _job_hash(queue: Queue, shop_id: int, order_number: str, source: str) -> dict[str, Any]:
+def _template(queue: Queue) -> tuple[str, dict[str, Any]]:
+    """The fields of RQ's own booking job that do not depend on the order, and the Redis
+    key they are stored under (named by their content: another RQ version or retry
+    schedule makes another key)."""
+    key = (queue.name, tuple(BOOKING_RETRY_INTERVALS))
+    found = _templates.get(key)
+    if found is None:
+        whole = booking_job(queue, 0, "0", source="").to_dict()
+        static = {k: v for k, v in sorted(whole.items()) if k not in PER_JOB}
+        digest = hashlib.sha1(repr(static).encode(), usedforsecurity=False).hexdigest()
+        found = _templates[key] = (f"mww:rq-job-template:{digest}", static)
+    return found
+
+
+def booking_job_hash(queue: Queue, shop_id: int, order_number: str, source: str) -> dict[str, Any]:
     """``booking_job(...).to_dict()``, fast: RQ builds one job per queue (and retry
     schedule); every later hash copies it and replaces only what depends on the order and
     the time. tests/test_queue.py compares the result with RQ's own enqueue."""
-    key = (queue.name, tuple(BOOKING_RETRY_INTERVALS))
-    template = _templates.get(key)
-    if template is None:
-        template = _templates[key] = booking_job(queue, 0, "0", source="").to_dict()
+    return {**_template(queue)[1], **_per_job_fields(shop_id, order_number, source)}
+
+
+def _per_job_fields(shop_id: int, order_number: str, source: str) -> dict[str, Any]:
     stamp = utcformat(now())
-    fields = dict(template)
-    fields.update(
+    return dict(
         created_at=stamp, enqueued_at=stamp,
         data=zlib.compress(JSONSerializer.dumps((BOOK_ORDER, None, (shop_id, order_number),
                                                  {}))),
         meta=JSONSerializer.dumps({"source": source}),
         description=f"book order {order_number} of shop {shop_id} ({source})",
     )
-    return fields
 
 
 def _enqueue(queue: Queue, shop_id: int, order_number: str, source: str, webhook: str) -> int:
@@ -120,11 +142,19 @@ def _enqueue(queue: Queue, shop_id: int, order_number: str, source: str, webhook
         _script = cast(Script, queue.connection.register_script(_ENQUEUE_LUA))
     job_id = booking_job_id(shop_id, order_number)
     args: list[Any] = [WEBHOOK_ID_TTL, job_id, time.time(), SCHEDULER_GRACE_SECONDS]
-    for name, value in _job_hash(queue, shop_id, order_number, source).items():
+    for name, value in _per_job_fields(shop_id, order_number, source).items():
         args += (name, value)
+    template_key, static = _template(queue)
     keys = [webhook, Job.key_for(job_id), queue.key, queue.scheduled_job_registry.key,
-            queue.redis_queues_keys]
-    return int(_script(keys=keys, args=args, client=queue.connection))
+            queue.redis_queues_keys, template_key]
+    answer = int(_script(keys=keys, args=args, client=queue.connection))
+    if answer == NO_TEMPLATE:  # first call on this Redis, or it lost its data
+        pipe = queue.connection.pipeline()
+        pipe.hset(template_key, mapping=static)  # type: ignore[arg-type]
+        pipe.expire(template_key, TEMPLATE_TTL)
+        pipe.execute()
+        answer = int(_script(keys=keys, args=args, client=queue.connection))
+    return answer
 
 
 _script: Script | None = None

@@ -100,7 +100,7 @@ def step_costs(stack: Stack, n: int = 1000) -> dict[str, float]:
     import os
 
     from app.intake import notifications
-    from app.queue import booking_job, queue_notification
+    from app.queue import booking_job_hash, queue_notification
 
     shop = stack.shops[0]
     services = stack.services()
@@ -134,9 +134,8 @@ def step_costs(stack: Stack, n: int = 1000) -> dict[str, float]:
     steps = {
         "signature": lambda b, h: notifications.verify(b, h, (shop.webhook_secret,)),
         "payload": lambda b, h: schema.load(json.loads(b)),
-        "RQ job built in Python (no Redis)": lambda b, h: booking_job(
-            services.queue, shop.id, json.loads(b)["order_number"],
-            source="webhook").to_dict(),
+        "RQ job hash built in Python (template, no Redis)": lambda b, h: booking_job_hash(
+            services.queue, shop.id, json.loads(b)["order_number"], "webhook"),
         "dedupe + enqueue (one Lua call, job built included)": lambda b, h: queue_notification(
             services.queue, shop.id, h["webhook-id"], json.loads(b)["order_number"]),
         "whole view (test client)": lambda b, h: real_client.post(path, data=b, headers=h),

@@ -82,3 +82,12 @@ def test_queue_notification_dedupes_the_webhook_id_in_the_same_call(world: World
     assert queue_notification(queue, world.shop.id, "msg_2", "7004") == "queued"  # waiting
     assert queue.count == 1
     assert 0 < redis.ttl(webhook_key(world.shop.id, "msg_1")) <= 73 * 3600
+
+
+def test_a_lost_template_is_stored_again_and_the_call_goes_through(world: World) -> None:
+    queue, redis = world.services.queue, world.services.redis
+    assert enqueue_booking(queue, world.shop.id, "7005", source="webhook")
+    for key in redis.scan_iter("mww:rq-job-template:*"):
+        redis.delete(key)
+    assert queue_notification(queue, world.shop.id, "msg_9", "7006") == "queued"
+    assert queue.count == 2 and list(redis.scan_iter("mww:rq-job-template:*"))
