@@ -44,7 +44,15 @@ def render(report: dict[str, Any]) -> str:
     if report.get("note"):
         out += [f"> **Note.** {report['note']}", ""]
     if report.get("argv"):
-        out += ["Invoked as `python -m bench " + " ".join(report["argv"]) + "`.", ""]
+        shown, skip = [], False
+        for arg in report["argv"]:  # the sizes; not the note or where the output went
+            if skip:
+                skip = False
+            elif arg in ("--note", "--output", "--json"):
+                skip = True
+            else:
+                shown.append(arg)
+        out += ["Invoked as `python -m bench " + " ".join(shown) + "`.", ""]
     if report.get("quick"):
         out += ["> **Quick run** (`--quick`): reduced sizes, a smoke test of the harness; "
                 "these are not the figures to quote.", ""]
