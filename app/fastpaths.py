@@ -28,6 +28,12 @@ def _built_key(shop_id: int) -> str:
     return f"mww:booked:{shop_id}:built"
 
 
+_ADD_IF_BUILT = """
+if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('SADD', KEYS[2], ARGV[1]) end
+return 0
+"""
+
+
 class BookedCache:
     def __init__(self, redis: Redis, load_booked: Callable[[int], list[str]]) -> None:
         self.redis = redis
@@ -44,6 +50,13 @@ class BookedCache:
         pipe.execute()
 
     def is_booked(self, shop_id: int, order_number: str) -> bool:
+        # One round trip when the set is built (every job asks this first).
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.exists(_built_key(shop_id))
+        pipe.sismember(_booked_key(shop_id), order_number)
+        built, member = pipe.execute()
+        if built:
+            return bool(member)
         self._ensure_built(shop_id)
         return bool(self.redis.sismember(_booked_key(shop_id), order_number))
 
@@ -58,8 +71,9 @@ class BookedCache:
 
     def mark_booked(self, shop_id: int, order_number: str) -> None:
         # Only add to a set that exists as a whole; otherwise the rebuild will include it.
-        if self.redis.exists(_built_key(shop_id)):
-            self.redis.sadd(_booked_key(shop_id), order_number)
+        # One round trip (a script: the check and the add are atomic).
+        self.redis.eval(_ADD_IF_BUILT, 2, _built_key(shop_id), _booked_key(shop_id),
+                        order_number)
 
 
 class RelationCache:
@@ -79,17 +93,22 @@ class RelationCache:
         self.redis.hdel(f"mww:relations:{shop_id}", wanted_code)
 
 
+def webhook_key(shop_id: int, webhook_id: str) -> str:
+    """Where a seen ``webhook-id`` is remembered (``app.queue.queue_notification`` sets
+    it in the same round trip as the enqueue)."""
+    return f"mww:webhook-id:{shop_id}:{webhook_id}"
+
+
 def first_sighting_of_webhook(redis: Redis, shop_id: int, webhook_id: str) -> bool:
     """True the first time a ``webhook-id`` is seen for this shop (remembered 73 hours)."""
-    return bool(redis.set(f"mww:webhook-id:{shop_id}:{webhook_id}", "1", nx=True,
-                          ex=WEBHOOK_ID_TTL))
+    return bool(redis.set(webhook_key(shop_id, webhook_id), "1", nx=True, ex=WEBHOOK_ID_TTL))
 
 
 def forget_webhook(redis: Redis, shop_id: int, webhook_id: str) -> None:
     """Undo ``first_sighting_of_webhook`` when the notification could not be queued."""
     # Redis is the thing failing: if this fails too, the reconciler covers the order.
     with contextlib.suppress(Exception):
-        redis.delete(f"mww:webhook-id:{shop_id}:{webhook_id}")
+        redis.delete(webhook_key(shop_id, webhook_id))
 
 
 class SessionStore:

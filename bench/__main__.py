@@ -4,6 +4,7 @@
     python -m bench --only intake,reconcile
     python -m bench --memory-bookings 10000   # the issue's full memory run (+6 minutes)
     python -m bench --quick               # small sizes, a smoke test of the harness
+    python -m bench scale --shops 1000 --duration 3600 --compression 8   # the full day
 
 Needs what the chaos suite needs: PostgreSQL on 127.0.0.1:5432 (``BENCH_PG_ADMIN_URL``
 to change) and ``redis-server`` on PATH. Everything runs on loopback.
@@ -22,10 +23,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import e2e, intake, reconcile
+from bench import backfill, e2e, intake, reconcile, scale, workers
 from bench.stack import ROOT, services_unavailable
 
-BENCHMARKS = ("intake", "e2e", "reconcile")  # e2e includes the memory benchmark
+# e2e includes the memory benchmark
+BENCHMARKS = ("intake", "e2e", "reconcile", "workers", "scale", "backfill")
 
 
 def machine() -> dict[str, str]:
@@ -105,7 +107,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only", default=",".join(BENCHMARKS),
-                        help="comma-separated subset of: intake, e2e (with memory), reconcile")
+                        help="comma-separated subset of: intake, e2e (with memory), "
+                             "reconcile, workers, scale, backfill")
     parser.add_argument("--quick", action="store_true", help="small sizes (harness smoke test)")
     parser.add_argument("--intake-rounds", type=int, default=3)
     parser.add_argument("--e2e-orders", type=int, default=1000)
@@ -115,8 +118,25 @@ def main(argv: list[str] | None = None) -> int:
                         help="bookings before the late RSS sample (issue: 10000; "
                              "about 20/s here, so 10000 adds ~6 minutes)")
     parser.add_argument("--reconcile-orders", type=int, default=10_000)
+    parser.add_argument("--shops", type=int, default=100, help="scale: connected shops")
+    parser.add_argument("--duration", type=float, default=300.0,
+                        help="scale: real seconds of status changes")
+    parser.add_argument("--compression", type=float, default=12.0,
+                        help="scale: simulated seconds per real second (intervals divided)")
+    parser.add_argument("--orders-per-day", type=int, default=200,
+                        help="scale: status changes per shop per working day")
+    parser.add_argument("--backfill-orders", type=int, default=10_000)
+    parser.add_argument("--workers-orders", type=int, default=400,
+                        help="worker efficiency: orders per round and mode")
+    parser.add_argument("--workers-rounds", type=int, default=3)
+    parser.add_argument("--note", default="", help="a sentence for the report's header "
+                        "(e.g. that the machine was shared)")
     parser.add_argument("--output", default=str(ROOT / "docs" / "benchmarks.md"))
     parser.add_argument("--json", help="also write the raw figures to this file")
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["scale"]:  # `python -m bench scale --shops 1000 …`: its own report,
+        argv = ["--only", "scale",  # so the full one (docs/benchmarks.md) is not replaced
+                "--output", str(ROOT / "docs" / "benchmarks-scale.md"), *argv[1:]]
     args = parser.parse_args(argv)
     chosen = [b.strip() for b in args.only.split(",") if b.strip()]
     unknown = set(chosen) - set(BENCHMARKS)
@@ -131,7 +151,8 @@ def main(argv: list[str] | None = None) -> int:
 
     started = time.monotonic()
     report: dict[str, Any] = {"date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
-                              "machine": machine(), "quick": args.quick, "durations": {}}
+                              "machine": machine(), "quick": args.quick, "durations": {},
+                              "note": args.note, "argv": argv}
     print(f"bench: {report['date']} on {report['machine']['cpus']} CPUs "
           f"({report['machine']['cpu_model']}), load {report['machine']['load_at_start']}",
           flush=True)
@@ -160,6 +181,33 @@ def main(argv: list[str] | None = None) -> int:
         began = time.monotonic()
         report["reconcile"] = reconcile.run(rec_config, log=_log)
         report["durations"]["reconcile"] = time.monotonic() - began
+    if "workers" in chosen:
+        print("bench: 5. worker efficiency", flush=True)
+        w_config = workers.WorkersConfig(orders=args.workers_orders,
+                                         rounds=args.workers_rounds)
+        if args.quick:
+            w_config.orders, w_config.rounds, w_config.warmup = 60, 1, 30
+        began = time.monotonic()
+        report["workers"] = workers.run(w_config, log=_log)
+        report["durations"]["workers"] = time.monotonic() - began
+    if "scale" in chosen:
+        print("bench: 6. a simulated day of many shops", flush=True)
+        s_config = scale.ScaleConfig(shops=args.shops, duration=args.duration,
+                                     compression=args.compression,
+                                     orders_per_day=args.orders_per_day)
+        if args.quick:
+            s_config.shops, s_config.duration, s_config.compression = 20, 60.0, 30.0
+        began = time.monotonic()
+        report["scale"] = scale.run(s_config, log=_log)
+        report["durations"]["scale"] = time.monotonic() - began
+    if "backfill" in chosen:
+        print("bench: 7. backfill speed", flush=True)
+        b_config = backfill.BackfillConfig(orders=args.backfill_orders)
+        if args.quick:
+            b_config.orders, b_config.floor_samples = 500, 15
+        began = time.monotonic()
+        report["backfill"] = backfill.run(b_config, log=_log)
+        report["durations"]["backfill"] = time.monotonic() - began
     report["duration_s"] = time.monotonic() - started
     from bench.report import render
 

@@ -9,8 +9,8 @@ round trip through the same client against the same simulator, measured while id
 
 Memory: the workers' RSS after the warm-up bookings (about 100) and after
 ``memory_bookings`` (the e2e orders plus a burst enqueued straight onto the queue with
-the simulator's latency off). RQ forks a work horse per job, so the parent's RSS is what
-could grow; the horses' RSS is sampled too.
+the simulator's latency off). The default worker runs jobs in its own process, so its
+RSS is what could grow; with WORKER_MODE=fork the horses' RSS is sampled too.
 """
 
 from __future__ import annotations

@@ -20,6 +20,7 @@ from bench import load
 from bench.stack import Stack, signed_headers
 
 REAL, BARE = "real", "bare"
+THROUGHPUT_TARGET = 0.60  # issue 18 (was 0.50)
 
 
 @dataclass
@@ -98,9 +99,8 @@ def step_costs(stack: Stack, n: int = 1000) -> dict[str, float]:
     the difference between the two servers goes."""
     import os
 
-    from app.fastpaths import first_sighting_of_webhook
     from app.intake import notifications
-    from app.queue import enqueue_booking
+    from app.queue import booking_job_hash, queue_notification
 
     shop = stack.shops[0]
     services = stack.services()
@@ -130,13 +130,14 @@ def step_costs(stack: Stack, n: int = 1000) -> dict[str, float]:
             step(body, headers)
         return (time.perf_counter() - started) / n * 1e6
 
+    schema = notifications.NotificationSchema()  # as the endpoint: built once
     steps = {
         "signature": lambda b, h: notifications.verify(b, h, (shop.webhook_secret,)),
-        "payload": lambda b, h: notifications.NotificationSchema().load(json.loads(b)),
-        "dedupe (Redis SET NX)": lambda b, h: first_sighting_of_webhook(
-            services.redis, shop.id, h["webhook-id"]),
-        "enqueue (RQ)": lambda b, h: enqueue_booking(
-            services.queue, shop.id, json.loads(b)["order_number"], source="bench"),
+        "payload": lambda b, h: schema.load(json.loads(b)),
+        "RQ job hash built in Python (template, no Redis)": lambda b, h: booking_job_hash(
+            services.queue, shop.id, json.loads(b)["order_number"], "webhook"),
+        "dedupe + enqueue (one Lua call, job built included)": lambda b, h: queue_notification(
+            services.queue, shop.id, h["webhook-id"], json.loads(b)["order_number"]),
         "whole view (test client)": lambda b, h: real_client.post(path, data=b, headers=h),
         "bare view (test client)": lambda b, h: bare_client.post(path, data=b, headers=h),
     }
@@ -162,7 +163,7 @@ def summarise(results: dict[str, dict[str, list[load.LoadResult]]], config: Inta
         out[mode] = {"real": real, "bare": bare,
                      "rps_ratio": load.median(ratios),
                      "p99_ratio": real["p99_ms"] / bare["p99_ms"] if bare["p99_ms"] else None}
-    out["target_throughput_met"] = out["saturation"]["rps_ratio"] >= 0.5
+    out["target_throughput_met"] = out["saturation"]["rps_ratio"] >= THROUGHPUT_TARGET
     out["target_p99_met"] = out["rate"]["real"]["p99_ms"] <= 25.0
     return out
 

@@ -190,12 +190,12 @@ def test_queue_down_answers_503_and_the_retry_is_not_a_duplicate(
 
     import app.intake.webhooks
 
-    def broken(*args: object, **kwargs: object) -> bool:
+    def broken(*args: object, **kwargs: object) -> str:
         raise RedisConnectionError("down")
 
     body = json.dumps({"order_number": 31}).encode()
     headers = signed_headers(world.webhook_secret, body, msg_id="msg_retry")
-    monkeypatch.setattr(app.intake.webhooks, "enqueue_booking", broken)
+    monkeypatch.setattr(app.intake.webhooks, "queue_notification", broken)
     assert client.post(url(world), data=body, headers=headers).status_code == 503
     monkeypatch.undo()
     again = client.post(url(world), data=body, headers=headers)

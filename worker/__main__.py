@@ -1,4 +1,7 @@
-"""`python -m worker`: an RQ HerokuWorker (with its scheduler, needed for retries).
+"""`python -m worker`: an RQ worker (with its scheduler, needed for retries).
+
+``WORKER_MODE=simple`` (default) runs jobs in this process; ``fork`` runs RQ's
+HerokuWorker, a work horse per job. worker/workers.py says why.
 
 RQ's worker waits out a Redis outage only while it is idle (blocked in BLPOP); one that
 meets the outage anywhere else (a job finishing, a heartbeat, its maintenance) logs "found
@@ -10,6 +13,7 @@ end it.
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import sys
 import time
@@ -20,7 +24,6 @@ from redis import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from rq.serializers import JSONSerializer
-from rq.worker import HerokuWorker
 
 from app.config import REDIS_BACKOFF_MAX_SECONDS, Settings
 from app.errors import ConfigError
@@ -30,18 +33,22 @@ log = logging.getLogger("worker")
 REDIS_DOWN = (RedisConnectionError, RedisTimeoutError)
 
 
-class ConnectorWorker(HerokuWorker):
-    """HerokuWorker that remembers whether it was asked to stop (RQ does not say why
-    ``work()`` returned)."""
+class StopAware:
+    """Mixed into the worker class: remembers whether it was asked to stop (RQ does not
+    say why ``work()`` returned)."""
 
     stop_was_requested = False
 
     def request_stop(self, signum: Any, frame: Any) -> None:
         self.stop_was_requested = True
-        super().request_stop(signum, frame)
+        super().request_stop(signum, frame)  # type: ignore[misc]
 
 
-def serve(make_worker: Callable[[], ConnectorWorker], redis: Redis, *,
+def stop_aware(worker_type: type[Any]) -> type[Any]:
+    return type(f"StopAware{worker_type.__name__}", (StopAware, worker_type), {})
+
+
+def serve(make_worker: Callable[[], Any], redis: Redis, *,
           sleep: Callable[[float], None] = time.sleep) -> int:
     """Run workers until asked to stop; after a Redis outage start a fresh one."""
     stopping: list[bool] = []
@@ -86,17 +93,24 @@ def main() -> int:
         print(f"worker: {err}", file=sys.stderr)
         return 2
     configure_logging(settings)
-    # Parse the WSDL once here: every forked work horse inherits it.
+    from worker.workers import worker_class
+
+    try:
+        worker_type = stop_aware(worker_class(os.environ.get("WORKER_MODE", "simple")))
+    except ValueError as err:
+        print(f"worker: {err}", file=sys.stderr)
+        return 2
+    # Parse the WSDL once here: every job (or forked work horse) reuses it.
     from app.clients.eboekhouden import preload_wsdl
     from worker.jobs import runtime_services
 
     preload_wsdl()
-    runtime_services()  # built once here; every forked job inherits it
+    runtime_services()  # built once here; every job (or forked horse) reuses it
     redis = Redis.from_url(settings.redis_url)
     queues = [q.strip() for q in sys.argv[1:]] or [settings.queue_name]
     try:
-        return serve(lambda: ConnectorWorker(queues, connection=redis,
-                                             serializer=JSONSerializer), redis)
+        return serve(lambda: worker_type(queues, connection=redis,
+                                         serializer=JSONSerializer), redis)
     finally:
         runtime_services().close()  # CloseSession for any session this process opened
 

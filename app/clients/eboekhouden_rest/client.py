@@ -75,6 +75,7 @@ class EBoekhoudenRestClient:
             secrets=lambda: self._sessions.secrets(),
         )
         self._sessions = Sessions(self.http, Secret(api_token), source, session_store)
+        self._ledger_codes: dict[int, str] = {}  # ledger id → code, for find_mutations
 
     def __repr__(self) -> str:
         state = "open" if self._sessions.is_open else "closed"
@@ -130,8 +131,44 @@ class EBoekhoudenRestClient:
             raise ValueError("find_mutations needs an invoice number")
         wanted = invoice_number.strip().casefold()
         items = self._list("/v1/mutation", "get_mutations", {"invoiceNumber": invoice_number})
-        return [wire.booked_mutation(item) for item in items
+        return [self._booked_mutation(item) for item in items
                 if str(item.get("invoiceNumber") or "").strip().casefold() == wanted]
+
+    def _booked_mutation(self, item: dict[str, Any]) -> BookedMutation:
+        """The whole mutation (GET /v1/mutation/{id}), with relation and ledger ids turned
+        back into codes, so that app.core.adoption can tell our own mutation from another's
+        (list items carry no relation and no rows)."""
+        mutation_id = int(item.get("id") or 0)
+        if mutation_id:
+            full = self._call("GET", f"/v1/mutation/{mutation_id}", "get_mutation",
+                              idempotent=True)
+            if isinstance(full, dict):
+                item = {**item, **full}
+        relation_id = item.get("relationId")
+        relation_code = self._relation_code(int(relation_id)) if relation_id else ""
+        return wire.booked_mutation(item, relation_code=relation_code,
+                                    ledger_code=self._ledger_code)
+
+    def _relation_code(self, relation_id: int) -> str:
+        """GET /v1/relation/{id} → its code ("" when e-Boekhouden no longer knows it)."""
+        try:
+            found = self._call("GET", f"/v1/relation/{relation_id}", "get_relation",
+                               idempotent=True)
+        except UpstreamRejectedError as exc:
+            if exc.code != "http_404":
+                raise
+            return ""  # deleted: not on any relation of ours, so never adopted
+        code = str(found.get("code") or "").strip() if isinstance(found, dict) else ""
+        if code:
+            self._ids.put(RELATION, code.casefold(), relation_id)
+        return code
+
+    def _ledger_code(self, ledger_id: int) -> str:
+        """A ledger id → its code, from the chart of accounts (read once per lookup)."""
+        codes = self._ledger_codes
+        if ledger_id not in codes:
+            codes.update({a.id: a.code for a in self.ledger_accounts()})
+        return codes.get(ledger_id, "")
 
     def find_relation(self, code: str) -> ExistingRelation | None:
         wanted = code.strip().casefold()

@@ -175,15 +175,41 @@ def _date(value: Any) -> dt.date | None:
         return None
 
 
-def booked_mutation(item: Mapping[str, Any]) -> BookedMutation:
-    """A MutationListItem (``amount``: the mutation's total)."""
+def booked_mutation(
+    item: Mapping[str, Any],
+    *,
+    relation_code: str = "",
+    ledger_code: Callable[[int], str] | None = None,
+) -> BookedMutation:
+    """A Mutation (GET /v1/mutation/{id}) or MutationListItem, shaped like SOAP's: ``soort``
+    by name, ``relation_code`` (the caller translates ``relationId``), and per row the
+    ledger **code**, the VAT code and the amount incl. VAT. ``total`` is the rows' sum
+    incl. VAT when rows came, else the list item's ``amount``."""
     number = item.get("type")
+    in_ex = str(item.get("inExVat") or "IN").upper()
+    rows = []
+    for row in item.get("rows") or []:
+        if not isinstance(row, Mapping):
+            continue
+        code = str(row.get("vatCode") or "").strip()
+        amount = _decimal(row.get("amount"))
+        if in_ex != "IN":  # EX: amount excludes VAT
+            given = row.get("vatAmount")
+            vat = _decimal(given) if given is not None else expected_vat(code, amount, "EX")
+            amount += vat or Decimal(0)
+        ledger_id = row.get("ledgerId")
+        ledger = ledger_code(int(ledger_id)) if ledger_code and ledger_id else ""
+        rows.append((ledger.strip(), code, amount.quantize(CENT)))
+    total = (sum((amount for _, _, amount in rows), Decimal(0)) if rows
+             else _decimal(item.get("amount")))
     return BookedMutation(
         number=int(item.get("id") or 0),
         soort=SOORT_BY_TYPE.get(number, str(number or "")) if isinstance(number, int) else "",
         date=_date(item.get("date")),
         invoice_number=str(item.get("invoiceNumber") or ""),
-        total=_decimal(item.get("amount")),
+        total=total,
+        relation_code=relation_code.strip(),
+        rows=tuple(rows),
     )
 
 

@@ -1,0 +1,278 @@
+"""Benchmark 6 — a simulated day of many shops, time compressed.
+
+``shops`` connected shops, ``orders_per_day`` status changes per shop spread over a
+working day (``day_hours``), 5 % of them credit notes; no notifications, so every order
+is found by the fast poll (the worst case for lag). The Procfile's processes — 1 web,
+``workers`` workers, 1 clock — against both simulators on this machine, PostgreSQL and
+Redis. Time runs ``compression`` times faster than real: the status changes arrive that
+much faster, and the poll and hourly intervals are divided by it. ``duration`` real
+seconds cover ``duration × compression`` seconds of the working day (a full day at the
+issue's scale, 1 000 shops, needs a bigger machine; ``python -m bench scale --shops 1000
+--duration 3600 --compression 8`` runs it).
+
+Reported: every order booked once and cent-exact (the invariants the suite's
+tests/test_scale.py asserts on a small configuration), status change → booked lag p50 /
+p99 (real seconds, and × compression in simulated seconds), Mijnwebwinkel calls per shop
+per simulated hour, e-Boekhouden calls per order, Redis memory and PostgreSQL size per
+100 000 bookings, and the workers' memory over the run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import threading
+import time
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import text
+
+from bench import load
+from bench.orders import BOOKABLE_KINDS, SHOP_TZ, make_orders
+from bench.stack import Stack, descendants, rss_kib
+from sandbox.order_factory import STATUS_NEW
+
+START_NUMBER = 100_001
+
+
+@dataclass
+class ScaleConfig:
+    shops: int = 100
+    orders_per_day: int = 200
+    day_hours: float = 8.0
+    credit_share: float = 0.05
+    compression: float = 12.0
+    duration: float = 300.0  # real seconds of status changes
+    workers: int = 2
+    poll_seconds: float = 300.0  # uncompressed
+    hourly_seconds: float = 3600.0
+    drain_timeout: float = 900.0
+    seed: str = "scale"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def orders_per_shop(self) -> int:
+        simulated = self.duration * self.compression
+        return max(1, round(self.orders_per_day * simulated / (self.day_hours * 3600)))
+
+    @property
+    def poll_real(self) -> int:
+        return max(1, round(self.poll_seconds / self.compression))
+
+
+def _orders_for(config: ScaleConfig, index: int) -> list[dict[str, Any]]:
+    n = config.orders_per_shop
+    credits = round(n * config.credit_share)
+    old = dt.datetime.now(SHOP_TZ).replace(tzinfo=None, microsecond=0) - dt.timedelta(days=3)
+    orders = make_orders(n - credits, seed=f"{config.seed}-{index}", start_number=START_NUMBER,
+                         kinds=BOOKABLE_KINDS, status=3, changed_at=old)
+    if credits:
+        orders += make_orders(credits, seed=f"{config.seed}-c{index}",
+                              start_number=START_NUMBER + n, kinds=("credit",), changed_at=old)
+    return orders
+
+
+def expected_total(order: dict[str, Any]) -> tuple[tuple[str, ...], Decimal] | None:
+    """The mutation kinds and the total (credit notes negative) the default mapping books;
+    None when it books nothing."""
+    from app.core.mapping import Booking, map_order
+    from app.core.mapping_settings import MappingSettings
+    from app.core.order_schema import parse_order
+
+    decision = map_order(parse_order(order), MappingSettings())
+    if not isinstance(decision, Booking):
+        return None
+    total = Decimal(str(order["price"]["total"]))
+    if decision.kind == "credit":
+        total = -abs(total)
+    return tuple(m.soort.value for m in decision.mutations), total
+
+
+class Driver(threading.Thread):
+    """Changes each order's status at its moment (uniform over the run), recording when."""
+
+    def __init__(self, stack: Stack, schedule: list[tuple[float, int, dict[str, Any]]],
+                 duration: float) -> None:
+        super().__init__(name="scale-driver", daemon=True)
+        self.stack, self.schedule, self.duration = stack, schedule, duration
+        self.changed: dict[tuple[int, str], float] = {}
+        self.errors = 0
+
+    def run(self) -> None:
+        import requests
+
+        session = requests.Session()
+        start = time.time()
+        for offset, index, order in self.schedule:
+            delay = start + offset - time.time()
+            if delay > 0:
+                time.sleep(delay)
+            shop = self.stack.shops[index]
+            url = (f"{self.stack.mww_url}/_sandbox/shops/{shop.mww_token}/orders/"
+                   f"{order['number']}/status")
+            try:
+                session.post(url, json={"status": order["final_status"]},
+                             timeout=30).raise_for_status()
+                self.changed[(shop.id, str(order["number"]))] = time.time()
+            except Exception:
+                self.errors += 1
+
+
+def _sample(stack: Stack) -> dict[str, Any]:
+    services = stack.services()
+    with services.engine.connect() as conn:
+        booked = int(conn.execute(text(
+            "SELECT count(*) FROM bookings WHERE state = 'booked'")).scalar_one())
+        pg = int(conn.execute(text("SELECT pg_database_size(current_database())"))
+                 .scalar_one())
+    info = stack.redis().info("memory")
+    workers = [p for p in stack.workers() if p.alive()]
+    rss = sum(rss_kib(p.pid) + sum(rss_kib(c) for c in descendants(p.pid)) for p in workers)
+    return {"t": time.time(), "booked": booked, "pg_bytes": pg,
+            "redis_bytes": int(info["used_memory"]), "workers_kib": rss}
+
+
+def run(config: ScaleConfig | None = None, log: Any = print) -> dict[str, Any]:
+    config = config or ScaleConfig()
+    env = {"POLL_INTERVAL_SECONDS": str(config.poll_real),
+           "RECONCILE_INTERVAL_SECONDS": str(max(2, round(config.hourly_seconds
+                                                          / config.compression))),
+           "WORKER_MODE": "simple", **config.extra}
+    rng = random.Random(config.seed)
+    with Stack("bench-scale", workers=config.workers, clock=False, shops=config.shops,
+               latency=0.0, env=env) as stack:
+        log(f"  scale: {config.shops} shops × {config.orders_per_shop} orders over "
+            f"{config.duration:.0f} s (×{config.compression:g}: "
+            f"{config.duration * config.compression / 3600:.2f} simulated h), "
+            f"poll every {config.poll_real} s")
+        expected: dict[tuple[int, str], tuple[tuple[str, ...], Decimal]] = {}
+        schedule = []
+        for index, shop in enumerate(stack.shops):
+            orders = _orders_for(config, index)
+            for order in orders:
+                exp = expected_total(order)
+                if exp is not None:
+                    expected[(shop.id, str(order["number"]))] = exp
+                    schedule.append((rng.uniform(0, config.duration), index,
+                                     {"number": order["number"],
+                                      "final_status": order["status"]}))
+            stack.add_orders(shop, [{**o, "status": STATUS_NEW} for o in orders])
+        schedule.sort(key=lambda item: item[0])
+        base_eb = eb_calls_total(stack)
+        stack.start_clock()
+        samples = [_sample(stack)]
+        driver = Driver(stack, schedule, config.duration)
+        started = time.time()
+        driver.start()
+        deadline = started + config.duration + config.drain_timeout
+        while time.time() < deadline:
+            time.sleep(min(10.0, max(1.0, config.duration / 30)))
+            samples.append(_sample(stack))
+            if not driver.is_alive() and samples[-1]["booked"] >= len(expected):
+                break
+        driver.join(timeout=30)
+        elapsed = time.time() - started
+        samples.append(_sample(stack))
+        log(f"  scale: {samples[-1]['booked']} of {len(expected)} booked in {elapsed:.0f} s")
+        result = _figures(stack, config, expected, driver, samples, base_eb, elapsed)
+    return result
+
+
+def eb_calls_total(stack: Stack) -> Counter[str]:
+    """e-Boekhouden calls by operation, over every administration in the simulator (the
+    adapter hook: see ``bench.e2e.OPERATIONS``)."""
+    calls: Counter[str] = Counter()
+    for admin in stack.eb_state()["administrations"].values():
+        calls.update({op: int(n) for op, n in admin["calls"].items()})
+    return calls
+
+
+def _mww_calls(stack: Stack) -> Counter[str]:
+    import re
+
+    calls: Counter[str] = Counter()
+    for match in re.finditer(r'^mww_upstream_calls_total\{([^}]*)\} ([0-9.e+]+)$',
+                             stack.metrics_text(), re.M):
+        labels = dict(re.findall(r'(\w+)="([^"]*)"', match.group(1)))
+        if labels.get("system") == "mijnwebwinkel":
+            calls[labels.get("operation", "?")] += int(float(match.group(2)))
+    return calls
+
+
+def check_invariants(stack: Stack, expected: dict[tuple[int, str], tuple[tuple[str, ...],
+                                                                          Decimal]]
+                     ) -> tuple[list[str], dict[tuple[int, str], float]]:
+    """Every expected order booked exactly once (each mutation kind once), each mutation's
+    total equal to the order's to the cent, no other mutation; returns (violations,
+    booked_at per order as epoch seconds)."""
+    failures: list[str] = []
+    state = stack.eb_state()
+    mutations: dict[tuple[int, str], list[dict[str, Any]]] = defaultdict(list)
+    for shop in stack.shops:
+        for mutation in state["administrations"][shop.eb_username]["mutations"]:
+            mutations[(shop.id, str(mutation.get("Factuurnummer") or ""))].append(mutation)
+    with stack.services().engine.connect() as conn:
+        rows = {(r.shop_id, r.order_number): r for r in conn.execute(text(
+            "SELECT shop_id, order_number, state, mutation_number, booked_at FROM bookings"))}
+    booked_at: dict[tuple[int, str], float] = {}
+    for key, (soorts, total) in expected.items():
+        row, booked = rows.get(key), mutations.get(key, [])
+        if row is None or row.state != "booked":
+            failures.append(f"shop {key[0]} order {key[1]}: "
+                            f"{row.state if row else 'not in the ledger'}")
+            continue
+        if Counter(str(m["Soort"]) for m in booked) != Counter(soorts):
+            failures.append(f"shop {key[0]} order {key[1]}: {len(booked)} mutation(s), "
+                            f"expected {list(soorts)} once each")
+            continue
+        for mutation in booked:
+            amount = sum((Decimal(str(r["BedragInclBTW"])) for r in mutation["MutatieRegels"]),
+                         Decimal("0"))
+            if amount != total:
+                failures.append(f"shop {key[0]} order {key[1]}: {amount} booked, the order "
+                                f"{total}")
+        at = row.booked_at
+        if at.tzinfo is None:
+            at = at.replace(tzinfo=dt.UTC)
+        booked_at[key] = at.timestamp()
+    failures += [f"shop {k[0]} order {k[1]}: booked but not expected" for k in mutations
+                 if k not in expected]
+    return failures, booked_at
+
+
+def _figures(stack: Stack, config: ScaleConfig, expected: dict[Any, Any], driver: Driver,
+             samples: list[dict[str, Any]], base_eb: Counter[str],
+             elapsed: float) -> dict[str, Any]:
+    failures, booked_at = check_invariants(stack, expected)
+    lags = sorted(booked_at[k] - driver.changed[k] for k in booked_at if k in driver.changed)
+    eb = eb_calls_total(stack)
+    eb.subtract(base_eb)
+    mww = _mww_calls(stack)
+    booked = len(booked_at)
+    sim_hours = elapsed * config.compression / 3600
+    first, last = samples[0], samples[-1]
+    per_100k = 100_000 / booked if booked else float("nan")
+    busy = [s for s in samples if s["workers_kib"]]
+    return {
+        "config": {**config.__dict__, "orders_per_shop": config.orders_per_shop,
+                   "poll_real": config.poll_real},
+        "orders": len(expected), "booked": booked, "violations": failures[:20],
+        "violation_count": len(failures), "driver_errors": driver.errors,
+        "elapsed_s": elapsed, "simulated_hours": sim_hours,
+        "lag_s": {"p50": load.percentile(lags, 50) if lags else None,
+                  "p99": load.percentile(lags, 99) if lags else None,
+                  "max": lags[-1] if lags else None},
+        "mww_calls": dict(mww), "mww_per_shop_hour":
+            sum(mww.values()) / config.shops / sim_hours if sim_hours else None,
+        "eb_calls": {k: v for k, v in eb.items() if v},
+        "eb_per_order": sum(eb.values()) / booked if booked else None,
+        "redis_per_100k": (last["redis_bytes"] - first["redis_bytes"]) * per_100k,
+        "pg_per_100k": (last["pg_bytes"] - first["pg_bytes"]) * per_100k,
+        "samples": samples,
+        "workers_kib": {"first": busy[1]["workers_kib"] if len(busy) > 1 else None,
+                        "last": busy[-1]["workers_kib"] if busy else None,
+                        "max": max(s["workers_kib"] for s in busy) if busy else None},
+    }
