@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from sqlalchemy import delete
 
 from app.clients.eboekhouden_rest import EBoekhoudenRestClient, clear_caches
 from app.core.mapping_settings import MappingSettings
@@ -23,6 +24,7 @@ from app.errors import UpstreamUnavailableError
 from app.pipeline import book_order
 from app.services import real_bookkeeping_factory
 from app.store.bookings import BookingStore
+from app.store.db import bookings, transaction
 from app.store.shops import Credentials
 from sandbox.eboekhouden_rest import EBoekhoudenRestSimulator
 from sandbox.server import ServerThread
@@ -179,7 +181,10 @@ def test_crash_between_post_and_ledger_write_books_once(
     assert len(rw.mutations_for(5007)) == 1
 
 
-def test_duplicate_invoice_answer_is_resolved_by_lookup(rw: RestWorld) -> None:
+def test_someone_elses_mutation_with_our_invoice_number_is_never_adopted(
+        rw: RestWorld) -> None:
+    """A hand-made invoice holds the number: the order fails with a reason, not "booked"
+    (issue 13; tests/test_booking.py has the same test over SOAP)."""
     rw.add_order(5008)
     relation = rw.rest.add_relation(API_TOKEN, "HANDMATIG", "Klant met de hand")
     admin = rw.rest.books.administrations[API_TOKEN]
@@ -188,8 +193,33 @@ def test_duplicate_invoice_answer_is_resolved_by_lookup(rw: RestWorld) -> None:
         "type": 2, "date": "2026-11-02", "ledgerId": ids["1300"], "invoiceNumber": "5008",
         "inExVat": "IN", "relationId": relation,
         "rows": [{"ledgerId": ids["8010"], "vatCode": "HOOG_VERK_21", "amount": 12.10}]})
-    assert book_order(rw.services, rw.shop, "5008").status == "booked"
-    assert len(rw.mutations_for(5008)) == 1
+    outcome = book_order(rw.services, rw.shop, "5008")
+    assert outcome.status == "failed"
+    hand_made = rw.mutations_for(5008)[0]["id"]
+    for fragment in ("Factuurnummer 5008 bestaat al", f"mutatie {hand_made}",
+                     "niet de boeking van bestelling 5008", "relatie HANDMATIG",
+                     "eigen factuurnummer", "opnieuw"):
+        assert fragment in outcome.reason
+    row = booking_row(rw.world, 5008)
+    assert row.state == "failed" and row.error_code == "foreign_invoice"
+    assert row.mutation_number is None
+    assert len(rw.mutations_for(5008)) == 1  # only the hand-made one
+
+
+def test_our_own_mutation_is_adopted_when_the_ledger_forgot_it(rw: RestWorld) -> None:
+    """POST /v1/mutation says the number exists and it is this order's booking: adopt it
+    (relation, ledgers and rows come back from GET /v1/mutation/{id} as codes)."""
+    rw.add_order(5010)
+    assert book_order(rw.services, rw.shop, "5010").status == "booked"
+    first = rw.mutations_for(5010)[0]["id"]
+    with transaction(rw.services.engine) as conn:  # the ledger lost its row
+        conn.execute(delete(bookings).where(bookings.c.order_number == "5010"))
+    rw.services.redis.flushdb()
+    clear_caches()
+    assert book_order(rw.services, rw.shop, "5010").status == "booked"
+    assert [m["id"] for m in rw.mutations_for(5010)] == [first]
+    assert booking_row(rw.world, 5010).mutation_number == first
+    assert booking_row(rw.world, 5010).invoice_number == "5010"
 
 
 def test_e_boekhouden_down_then_recovered(rw: RestWorld) -> None:

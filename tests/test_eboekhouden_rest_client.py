@@ -16,6 +16,7 @@ import pytest
 from app.clients.eboekhouden_rest import EBoekhoudenRestClient, clear_caches
 from app.clients.eboekhouden_rest import errors as errs
 from app.clients.eboekhouden_rest import sessions as rest_sessions
+from app.core.adoption import difference
 from app.core.mutations import Mutation, MutationRow, Relation, Soort
 from app.errors import (
     BookkeepingAuthError,
@@ -139,6 +140,40 @@ def test_find_mutations_returns_only_that_invoice_with_soort_and_totals(client):
         client.find_mutations(" ")
 
 
+def test_found_mutations_compare_like_soap_ones(client, server):
+    """Relation and ledger ids come back as codes and the rows incl. VAT, so that
+    app.core.adoption adopts our own mutation after a lost answer (issue 13)."""
+    ours = invoice("1001", row(), row("10.90", "10.00", "0.90", "LAAG_VERK_9", "9", "8000"))
+    client.add_mutation(ours)
+    clear_caches()
+    fresh = make_client(server.url)  # knows no ids yet: translates them back over HTTP
+    try:
+        [found] = fresh.find_mutations("1001")
+    finally:
+        fresh.close()
+    assert found.relation_code == RELATION and found.total == D("131.90")
+    assert found.rows == (("8010", "HOOG_VERK_21", D("121.00")),
+                          ("8000", "LAAG_VERK_9", D("10.90")))
+    assert difference(found, ours, {RELATION}) == ""
+    assert difference(found, ours.with_relation("MWW-C9"), {"MWW-C9"}) != ""
+    other = invoice("1001", row("121.00", "100.00", "21.00", "HOOG_VERK_21", "21", "8000"),
+                    row("10.90", "10.00", "0.90", "LAAG_VERK_9", "9", "8000"))
+    assert "boekingsregels" in difference(found, other, {RELATION})
+
+
+def test_found_mutations_with_amounts_excl_vat_are_compared_incl_vat(client, sim):
+    relation = sim.relations(TOKEN)[0]["id"]
+    admin = sim.books.administrations[TOKEN]
+    ids = {g["code"]: g["id"] for g in admin.ledgers.values()}
+    sim.books.create_mutation(admin, {
+        "type": 2, "date": "2026-11-02", "ledgerId": ids["1300"], "invoiceNumber": "2001",
+        "inExVat": "EX", "relationId": relation,
+        "rows": [{"ledgerId": ids["8010"], "vatCode": "HOOG_VERK_21", "amount": 100.00}]})
+    [found] = client.find_mutations("2001")
+    assert (found.relation_code, found.total, found.rows) == (
+        RELATION, D("121.00"), (("8010", "HOOG_VERK_21", D("121.00")),))
+
+
 def test_relations_found_by_code_and_email_created_and_updated(client, sim):
     found = client.find_relation("mww-c1")
     assert found is not None and found.code == RELATION
@@ -153,8 +188,21 @@ def test_relations_found_by_code_and_email_created_and_updated(client, sim):
     with pytest.raises(RelationExistsError) as info:
         client.add_relation(rel)
     assert info.value.code == "REL_049" and "MWW-C2" in info.value.explanation
-    client.update_relation(new_id, Relation(code="MWW-C2", name="Piet Holding", bp="B"))
-    assert next(r for r in sim.relations(TOKEN) if r["id"] == new_id)["name"] == "Piet Holding"
+    existing = client.find_relation("mww-c2")
+    assert existing is not None and existing.id == new_id
+    # list items carry only id, type and code: the rest comes from GET /v1/relation/{id}
+    assert (existing.name, existing.email, existing.vat_number) == (
+        "Piet BV", "p@example.com", "NL001")
+    client.update_relation(existing, {"Bedrijf": "Piet Holding", "BTWNummer": "NL002",
+                                      "Plaats": "Zeist"})
+    stored = next(r for r in sim.relations(TOKEN) if r["id"] == new_id)
+    assert (stored["name"], stored["vatNumber"], stored["city"]) == (
+        "Piet Holding", "NL002", "Utrecht")  # only the fields PatchRelation maps
+    existing = client.find_relation("MWW-C2")
+    assert existing is not None and existing.name == "Piet Holding"
+    client.update_relation(existing, {"BTWNummer": "NL003"})  # name required: current one sent
+    stored = next(r for r in sim.relations(TOKEN) if r["id"] == new_id)
+    assert (stored["name"], stored["vatNumber"]) == ("Piet Holding", "NL003")
 
 
 def test_ledgers_administrations_and_vat_codes(client):
@@ -533,8 +581,8 @@ def test_metrics_see_every_call_and_a_broken_hook_is_harmless(server, caplog):
     c.close()
     assert [(op, outcome) for op, outcome, _ in seen] == [
         ("session", "ok"), ("get_ledgers", "ok"), ("get_relations", "ok"),
-        ("create_mutation", "ok"), ("create_mutation", "DuplicateInvoiceError"),
-        ("end_session", "ok")]
+        ("get_relation", "ok"), ("create_mutation", "ok"),
+        ("create_mutation", "DuplicateInvoiceError"), ("end_session", "ok")]
 
     def broken(*args: Any) -> None:
         raise RuntimeError("metrics down")
