@@ -33,8 +33,14 @@ def difference(booked: BookedMutation, mutation: Mutation, relation_codes: set[s
     return ""
 
 
+# Codes e-Boekhouden treats as one: the REST API knows LAAG_VERK only as LAAG_VERK_9 (9 %
+# since 2019), so a shop whose settings still say LAAG_VERK finds it back under that name.
+SAME_CODE = {"LAAG_VERK": "LAAG_VERK_9"}
+
+
 def _rows(rows: tuple[tuple[str, str, Decimal], ...]) -> Counter[tuple[str, str, Decimal]]:
-    return Counter((ledger.casefold(), code.upper(), amount) for ledger, code, amount in rows)
+    return Counter((ledger.casefold(), SAME_CODE.get(code.upper(), code.upper()), amount)
+                   for ledger, code, amount in rows)
 
 
 def not_ours_message(order_number: str, booked: BookedMutation, reason: str) -> str:

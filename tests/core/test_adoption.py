@@ -83,3 +83,11 @@ def test_relation_changes(found: ExistingRelation, changes: dict[str, str],
 def test_a_private_order_changes_nothing() -> None:
     private = Relation(code="MWWX", name="Jan", bp="P")
     assert relation_changes(ExistingRelation(1, "K1", "Iemand anders"), private) == ({}, [])
+
+
+def test_laag_verk_is_found_back_as_laag_verk_9() -> None:
+    """The REST API books the legacy LAAG_VERK as LAAG_VERK_9: still our own mutation."""
+    from app.core.adoption import _rows
+
+    assert _rows((("8000", "LAAG_VERK", D("10.90")),)) == _rows(
+        (("8000", "laag_verk_9", D("10.90")),))
