@@ -1,5 +1,11 @@
-"""The mapping table's orders (``tests/test_mapping.py`` checks the rows;
-``tests/test_eboekhouden_parity.py`` books each through SOAP and REST)."""
+"""The mapping table's orders, under the booking rules of docs/booking-rules.md
+(``tests/test_eboekhouden_parity.py`` books each through SOAP and REST and checks the
+rows; ``tests/core/test_mapping_*.py`` hold the same tables for the mapping alone).
+
+Orders follow the rules of issue 13: ``price.tax`` is the rate's own VAT (the factories
+compute it), unknown line types are mapped to a ledger, reverse charge carries the
+customer's EU VAT number, export a destination outside the EU, and OSS books the net
+revenue at 0% plus the destination's VAT on its own ledger."""
 
 from __future__ import annotations
 
@@ -13,16 +19,20 @@ from app.core.mapping_settings import (
     VERZENDKOSTEN,
     MappingSettings,
     TaxRule,
-    oss_key,
 )
-from tests.factories import line, rule, settings, split_line
+from tests.factories import (
+    DEVIATING_20,
+    b2b_eu,
+    export_to,
+    line,
+    oss,
+    rule,
+    settings,
+    split_line,
+)
 
 D = Decimal
 DEFAULT = MappingSettings()
-
-
-def oss(country: str, rate: int, code: str = "AFW_VERK", ledger: str = "8020") -> TaxRule:
-    return rule(oss_key(country, D(rate)), code, ledger)
 
 
 KORTING_8900 = settings(
@@ -35,8 +45,8 @@ INCUMBENT = settings(
     rule("rate:9", "LAAG_VERK", "8000"),
     rule("rate:21", "HOOG_VERK_21", "8010", "8000", "8000"),
 )
+# OSS: net revenue at 0% (GEEN) on 8020, the destination's VAT on 1620 (te betalen OSS-btw)
 OSS_DE = settings(oss("DE", 19), oss("DE", 7))
-OSS_FR = settings(oss("FR", 20, ledger="8000"))
 
 # (id, lines, order overrides, settings, expected invoice rows in first-seen order)
 ORDER_CASES: list[tuple[str, list[dict[str, Any]], dict[str, Any], MappingSettings, list[str]]] = [
@@ -113,11 +123,14 @@ ORDER_CASES: list[tuple[str, list[dict[str, Any]], dict[str, Any], MappingSettin
      [line("article", "12.10", 21), line("article", "10.90", 9), line("discount", "-10.90", 9)],
      {}, DEFAULT,
      ["HOOG_VERK_21 8010 12.10 10.00 2.10"]),
-    # --- other line types are revenue at their own rate
+    # --- other line types are revenue at their own rate once the shop maps them to a
+    # ledger (unmapped they are refused: tests/core/test_mapping_line_types.py)
     ("custom-and-unknown-types",
-     [line("custom", "12.10", 21), line("gift_wrap", "2.42", 21)], {}, DEFAULT,
+     [line("custom", "12.10", 21), line("gift_wrap", "2.42", 21)], {},
+     settings(line_type_ledgers={"gift_wrap": "8010"}),
      ["HOOG_VERK_21 8010 14.52 12.00 2.52"]),
-    ("unknown-type-at-9", [line("deposit", "1.09", 9)], {}, DEFAULT,
+    ("unknown-type-at-9", [line("deposit", "1.09", 9)], {},
+     settings(line_type_ledgers={"deposit": "8000"}),
      ["LAAG_VERK_9 8000 1.09 1.00 0.09"]),
     # --- 1-cent rounding traps: VAT per row, half-up, never per line
     ("3x0.10-at-21",
@@ -138,9 +151,10 @@ ORDER_CASES: list[tuple[str, list[dict[str, Any]], dict[str, Any], MappingSettin
      ["LAAG_VERK_9 8000 0.06 0.06 0.00"]),
     ("0.07-at-9", [line("article", "0.07", 9)], {}, DEFAULT,
      ["LAAG_VERK_9 8000 0.07 0.06 0.01"]),
-    ("exact-half-cent-rounds-up", [line("article", "0.03", 20)], {"tax_region": "FR"}, OSS_FR,
+    # (a deviating Dutch rate of 20%: AFW_VERK is no longer an OSS code)
+    ("exact-half-cent-rounds-up", [line("article", "0.03", 20)], {}, DEVIATING_20,
      ["AFW_VERK 8000 0.03 0.02 0.01"]),
-    ("exact-half-cent-0.09", [line("article", "0.09", 20)], {"tax_region": "FR"}, OSS_FR,
+    ("exact-half-cent-0.09", [line("article", "0.09", 20)], {}, DEVIATING_20,
      ["AFW_VERK 8000 0.09 0.07 0.02"]),
     ("large-amount", [line("article", "12345.67", 21)], {}, DEFAULT,
      ["HOOG_VERK_21 8010 12345.67 10203.03 2142.64"]),
@@ -150,28 +164,32 @@ ORDER_CASES: list[tuple[str, list[dict[str, Any]], dict[str, Any], MappingSettin
     ("incl-without-decimals", [line("article", "15", 21)], {}, DEFAULT,
      ["HOOG_VERK_21 8010 15.00 12.40 2.60"]),
     # --- tax treatments
+    # (reverse charge: a B2B customer in another EU country with a valid VAT number;
+    # export: a destination outside the EU; tests/core/test_mapping_treatments.py)
     ("reverse-charge",
-     [line("article", "100.00", 0), line("shipping", "5.00", 0)],
-     {"tax_strategy": "reverse_charged_vat", "tax_region": "BE", "business_model": "B2B"},
+     [line("article", "100.00", 0), line("shipping", "5.00", 0)], b2b_eu("BE"),
      DEFAULT, ["BI_EU_VERK 8000 105.00 105.00 0.00"]),
     ("reverse-charge-strategy-wins-over-oss",
-     [line("article", "100.00", 0)], {"tax_strategy": "reverse_charged_vat", "tax_region": "DE"},
+     [line("article", "100.00", 0)], b2b_eu("DE", "DE123456789"),
      OSS_DE, ["BI_EU_VERK 8000 100.00 100.00 0.00"]),
     ("reverse-charge-own-rule",
-     [line("article", "100.00", 0)], {"tax_strategy": "reverse_charged_vat"},
+     [line("article", "100.00", 0)], b2b_eu(),
      settings(rule(REVERSE_CHARGE, "VERL_VERK", "8100")), ["VERL_VERK 8100 100.00 100.00 0.00"]),
     ("export", [line("article", "100.00", 0), line("shipping", "25.00", 0)],
-     {"tax_strategy": "zero_percent", "tax_region": "US"}, DEFAULT,
+     export_to("US"), DEFAULT,
      ["BU_EU_VERK 8000 125.00 125.00 0.00"]),
-    ("export-own-ledger", [line("article", "100.00", 0)], {"tax_strategy": "zero_percent"},
+    ("export-own-ledger", [line("article", "100.00", 0)], export_to("CH"),
      settings(rule(EXPORT, "BU_EU_VERK", "8200")), ["BU_EU_VERK 8200 100.00 100.00 0.00"]),
+    # (OSS: the net revenue at 0% on the country's ledger, its VAT as a row of its own)
     ("oss-de-19", [line("article", "119.00", 19)], {"tax_region": "DE"}, OSS_DE,
-     ["AFW_VERK 8020 119.00 100.00 19.00"]),
+     ["GEEN 8020 100.00 100.00 0.00", "GEEN 1620 19.00 19.00 0.00"]),
     ("oss-de-19-and-7", [line("article", "119.00", 19), line("article", "10.70", 7)],
      {"tax_region": "de"}, OSS_DE,
-     ["AFW_VERK 8020 119.00 100.00 19.00", "AFW_VERK 8020 10.70 10.00 0.70"]),
+     ["GEEN 8020 100.00 100.00 0.00", "GEEN 1620 19.00 19.00 0.00",
+      "GEEN 8020 10.00 10.00 0.00", "GEEN 1620 0.70 0.70 0.00"]),
     ("oss-be-21-not-domestic", [line("article", "12.10", 21)], {"tax_region": "BE"},
-     settings(oss("BE", 21, ledger="8040")), ["AFW_VERK 8040 12.10 10.00 2.10"]),
+     settings(oss("BE", 21, ledger="8040")),
+     ["GEEN 8040 10.00 10.00 0.00", "GEEN 1620 2.10 2.10 0.00"]),
     ("oss-zero-rate-afst-verk", [line("article", "10.00", 0)], {"tax_region": "AT"},
      settings(oss("AT", 0, code="AFST_VERK", ledger="8000")),
      ["AFST_VERK 8000 10.00 10.00 0.00"]),
@@ -240,12 +258,12 @@ CREDIT_CASES: list[tuple[str, list[dict[str, Any]], dict[str, Any], MappingSetti
       line("article", "-0.10", 21, id="c")],
      {"status": 10}, DEFAULT, ["HOOG_VERK_21 8010 -0.30 -0.25 -0.05"]),
     ("exact-half-cent-rounds-away-from-zero", [line("article", "-0.03", 20)],
-     {"status": 10, "tax_region": "FR"}, OSS_FR, ["AFW_VERK 8000 -0.03 -0.02 -0.01"]),
+     {"status": 10}, DEVIATING_20, ["AFW_VERK 8000 -0.03 -0.02 -0.01"]),
     ("reverse-charge", [line("article", "100.00", 0)],
-     {"status": 10, "tax_strategy": "reverse_charged_vat"}, DEFAULT,
+     {"status": 10, **b2b_eu()}, DEFAULT,
      ["BI_EU_VERK 8000 -100.00 -100.00 0.00"]),
-    ("export", [line("article", "-100.00", 0)], {"status": 10, "tax_strategy": "zero_percent"},
+    ("export", [line("article", "-100.00", 0)], {"status": 10, **export_to()},
      DEFAULT, ["BU_EU_VERK 8000 -100.00 -100.00 0.00"]),
     ("oss", [line("article", "119.00", 19)], {"status": 10, "tax_region": "DE"}, OSS_DE,
-     ["AFW_VERK 8020 -119.00 -100.00 -19.00"]),
+     ["GEEN 8020 -100.00 -100.00 0.00", "GEEN 1620 -19.00 -19.00 0.00"]),
 ]

@@ -1,15 +1,17 @@
 """SOAP and REST book the same order the same way.
 
-Every order of the mapping table (``tests/test_mapping.py``: ORDER_CASES and
-CREDIT_CASES) is mapped once and posted twice: through the SOAP client to the SOAP
-simulator and through the REST client to the REST simulator, which computes each row's
-VAT itself. Both must hold the same rows (ledger, VAT rate, amount incl. VAT, VAT), the same
-VAT per rate and the same total, and ``find_mutations`` must give the same answer.
+Every order of the mapping table (``tests/mapping_cases.py``: ORDER_CASES and
+CREDIT_CASES) is mapped once, its rows checked against the table, and posted twice:
+through the SOAP client to the SOAP simulator and through the REST client to the REST
+simulator, which computes each row's VAT itself. Both must hold the same rows (ledger, VAT
+rate, amount incl. VAT, VAT), the same VAT per rate and the same total, and
+``find_mutations`` must give the same answer.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterator
 from decimal import Decimal
@@ -22,10 +24,13 @@ from app.clients.eboekhouden_rest import EBoekhoudenRestClient, clear_caches
 from app.clients.eboekhouden_rest.wire import rest_vat_code
 from app.core.mapping import Booking, map_order
 from app.core.mapping_settings import MODE_CASH, MODE_INVOICE_AND_PAYMENT, MappingSettings
+from app.core.mutations import Mutation, Soort
+from app.core.payment_facts import CAPTURE, SOURCE_LISTING, MoneyMovement, PaymentFacts
+from app.core.payments import cash_booking, plan_payments
 from sandbox.eboekhouden import SOAP_PATH, EBoekhoudenSimulator
 from sandbox.eboekhouden_rest import EBoekhoudenRestSimulator
 from sandbox.server import ServerThread
-from tests.factories import order
+from tests.factories import fmt, order
 from tests.mapping_cases import CREDIT_CASES, ORDER_CASES
 
 USER, CODE1, CODE2 = "parity", "parity-code-1", "PARITY-CODE-2"
@@ -75,20 +80,20 @@ def per_rate(rows: list[Row]) -> dict[Decimal, Decimal]:
     return dict(totals)
 
 
-CASES = [pytest.param(ls, ov, s, id=i) for i, ls, ov, s, _ in ORDER_CASES + CREDIT_CASES]
-CASES += [pytest.param(*ORDER_CASES[4][1:4], id=f"{ORDER_CASES[4][0]}-{mode}")
+CASES = [pytest.param(ls, ov, s, ex, id=i) for i, ls, ov, s, ex in ORDER_CASES + CREDIT_CASES]
+MODE_CASE = next(case for case in ORDER_CASES if case[0] == "articles-21-9-0")
+CASES += [pytest.param(*MODE_CASE[1:], id=f"{MODE_CASE[0]}-{mode}")
           for mode in (MODE_CASH, MODE_INVOICE_AND_PAYMENT)]
 
 
-@pytest.mark.parametrize(("lines", "overrides", "mapping"), CASES)
+@pytest.mark.parametrize(("lines", "overrides", "mapping", "expected"), CASES)
 def test_both_adapters_book_the_same_rows_vat_and_total(
-    request, soap, rest, lines, overrides, mapping: MappingSettings
+    request, soap, rest, lines, overrides, mapping: MappingSettings, expected: list[str]
 ):
-    if request.node.callspec.id.endswith(MODE_CASH):
-        mapping = dataclasses.replace(mapping, booking_mode=MODE_CASH, payment_ledger="1100")
-    elif request.node.callspec.id.endswith(MODE_INVOICE_AND_PAYMENT):
-        mapping = dataclasses.replace(mapping, booking_mode=MODE_INVOICE_AND_PAYMENT,
-                                      payment_ledger="1100")
+    mode = next((m for m in (MODE_CASH, MODE_INVOICE_AND_PAYMENT)
+                 if request.node.callspec.id.endswith(m)), None)
+    if mode:  # the money arrives on the iDEAL ledger ("Betaalmethoden")
+        mapping = dataclasses.replace(mapping, booking_mode=mode, payment_ledgers=PAID_BY)
     soap_sim, soap_url = soap
     rest_sim, rest_url = rest
     soap_sim.reset()
@@ -96,6 +101,9 @@ def test_both_adapters_book_the_same_rows_vat_and_total(
     clear_caches()
     booking = map_order(order(*lines, **overrides), mapping)
     assert isinstance(booking, Booking)
+    assert [fmt(r) for r in booking.mutations[0].rows] == expected
+    if mode:
+        booking = with_payment(booking, mapping)
     ledgers = {r.ledger for m in booking.mutations for r in m.rows}
     known = {a["Code"] for a in soap_sim.books.admin(USER).ledgers.values()}
     for code in sorted(ledgers - known):
@@ -128,6 +136,29 @@ def test_both_adapters_book_the_same_rows_vat_and_total(
     assert [(m.soort, m.invoice_number, m.total) for m in soap_found] == [
         (m.soort, m.invoice_number, m.total) for m in rest_found]
     assert soap_found[0].total == booking.total
+
+
+PAID_BY = {"ideal": "1100"}
+
+
+def with_payment(booking: Booking, mapping: MappingSettings) -> Booking:
+    """What reaches e-Boekhouden once the whole total is captured by iDEAL: in cash mode
+    one GeldOntvangen on the method's ledger, in invoice_and_payment the invoice and then
+    one FactuurbetalingOntvangen (app/core/payments.py)."""
+    capture = MoneyMovement("pay-1:mut-1", CAPTURE, booking.mutations[0].date
+                            + dt.timedelta(days=1), booking.total, "ideal")
+    facts = PaymentFacts((capture,), SOURCE_LISTING, ("ideal",))
+    if mapping.booking_mode == MODE_CASH:
+        cash = cash_booking(booking.mutations[0], booking.total, facts, mapping)
+        assert isinstance(cash, Mutation), cash
+        assert cash.soort == Soort.GELD_ONTVANGEN and cash.ledger == PAID_BY["ideal"]
+        return dataclasses.replace(booking, mutations=(cash,))
+    plan = plan_payments(booking.order_number, booking.total, booking.relation.code, facts,
+                         mapping)
+    assert plan.settled
+    paid = tuple(p.mutation for p in plan.payments if p.mutation is not None)
+    assert [m.soort for m in paid] == [Soort.FACTUURBETALING_ONTVANGEN]
+    return dataclasses.replace(booking, mutations=(*booking.mutations, *paid))
 
 
 def _vat_by_code(rows: Any, date: Any) -> dict[str, Decimal]:

@@ -305,6 +305,26 @@ def test_vat_per_rate_is_the_invoice(invoice: tuple[Order, dict[Decimal, Decimal
     assert all(abs(v) <= CENT for v in per_ledger.values())
 
 
+def test_credit_note_whose_rate_vat_rounds_to_zero_books_the_invoices_cent() -> None:
+    """Found by the property above: a credit note of 0.02 at 21% (an article of 2.57 and a
+    discount of -2.55, the shop rounding per line: 0.45 - 0.44 = 0.01). The rate's own VAT
+    rounds to 0.00, so the sign of the stated cent must follow the lines, not that VAT."""
+    lines = (OrderLine("discount", 1, "discount",
+                       (TaxPrice(Decimal(21), amount_including_tax=Decimal("-2.55")),)),
+             OrderLine("article", 1, "article",
+                       (TaxPrice(Decimal(21), amount_including_tax=Decimal("2.57")),)))
+    order = Order(number="1", uuid="u", date=dt.date(2025, 3, 14), status=10,
+                  total=Decimal("0.02"), lines=lines, debtor=Debtor(email="klant@example.com"),
+                  tax_region="NL", tax=(TaxPrice(Decimal(21), amount=Decimal("0.01")),))
+    result = map_order(order, MappingSettings())
+    assert isinstance(result, Booking)
+    rows = result.mutations[0].rows
+    assert sum((r.amount_incl for r in rows), Decimal(0)) == result.total == Decimal("-0.02")
+    assert sum((r.amount_vat for r in rows), Decimal(0)) == Decimal("-0.01")
+    for row in rows:
+        assert row.amount_vat == vat_of(row.amount_incl, row.btw_percentage)
+
+
 # --- parsing: strings vs numbers --------------------------------------------------------------
 
 amounts_6 = st.integers(-10**11, 10**11).map(lambda n: Decimal(n).scaleb(-6))

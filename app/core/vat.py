@@ -57,10 +57,12 @@ class Bucket:
         return standard_row(self.code, self.ledger, self.rate, self.amount)
 
 
-def stated_vat(tax: dict[Decimal, Decimal], lines_vat: dict[Decimal, Decimal]
+def stated_vat(tax: dict[Decimal, Decimal], lines_incl: dict[Decimal, Decimal]
                ) -> dict[Decimal, Decimal]:
-    """``price.tax`` per rate, signed like the lines' VAT (shops may send it unsigned)."""
-    return {rate: (-abs(vat) if lines_vat.get(rate, ZERO) < ZERO else abs(vat))
+    """``price.tax`` per rate, signed like the lines (shops may send it unsigned). The sign
+    is the rate's amount incl. VAT: its standard VAT may round to 0.00 (a credit note of
+    -0.02 at 21%) while the invoice, rounded per line, states a cent."""
+    return {rate: (-abs(vat) if lines_incl.get(rate, ZERO) < ZERO else abs(vat))
             for rate, vat in tax.items()}
 
 
@@ -74,9 +76,9 @@ def allocate(order_number: str, buckets: list[Bucket],
     per_rate: dict[Decimal, list[Bucket]] = defaultdict(list)
     for bucket in buckets:
         per_rate[bucket.rate].append(bucket)
-    lines_vat = {rate: vat_of(sum((b.amount for b in group), ZERO), rate)
-                 for rate, group in per_rate.items()}
-    target = stated_vat(tax, lines_vat)
+    lines_incl = {rate: sum((b.amount for b in group), ZERO) for rate, group in per_rate.items()}
+    lines_vat = {rate: vat_of(incl, rate) for rate, incl in lines_incl.items()}
+    target = stated_vat(tax, lines_incl)
     for rate, vat in target.items():
         if rate not in per_rate and vat != ZERO:
             raise MappingError(
@@ -238,7 +240,7 @@ def oss_rows(order_number: str, buckets: list[Bucket], tax: dict[Decimal, Decima
         lines_vat = vat_of(incl, rate)
         wanted = lines_vat
         if tax is not None:
-            wanted = stated_vat({rate: tax.get(rate, ZERO)}, {rate: lines_vat})[rate]
+            wanted = stated_vat({rate: tax.get(rate, ZERO)}, {rate: incl})[rate]
             lines = sum(len(b.parts) for b in group)
             _check_close(order_number, rate, lines, lines_vat, wanted)
         shares = [vat_of(b.amount, rate) for b in group]
