@@ -57,7 +57,8 @@ APP_VARS = ("APP_ENV", "DATABASE_URL", "REDIS_URL", "SECRET_KEY", "ENCRYPTION_KE
             "SOAP_OPERATION_TIMEOUT_SECONDS", "QUEUE_NAME", "POLL_INTERVAL_SECONDS",
             "RECONCILE_INTERVAL_SECONDS", "RECONCILE_LOOKBACK_HOURS",
             "RECONCILE_OVERLAP_MINUTES", "LOG_FORMAT",
-            "LOG_LEVEL", "PORT", "BIND_HOST", "WEB_CONCURRENCY", "PROMETHEUS_MULTIPROC_DIR",
+            "LOG_LEVEL", "METRICS_TOKEN", "PORT", "BIND_HOST", "WEB_CONCURRENCY",
+            "PROMETHEUS_MULTIPROC_DIR",
             "BOOKING_LEASE_SECONDS", "WEB_UPSTREAM_TIMEOUT_SECONDS", "WEB_THREADS")
 
 
@@ -367,6 +368,7 @@ class Stack:
         self.rest_port = free_port()
         self.rest_base = f"http://127.0.0.1:{self.rest_port}"
         self.secret_key = secrets.token_urlsafe(32)
+        self.metrics_token = secrets.token_urlsafe(24)  # /metrics needs it in production
         from cryptography.fernet import Fernet
 
         self.encryption_key = Fernet.generate_key().decode()
@@ -388,7 +390,8 @@ class Stack:
             "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
             "APP_ENV": "production", "DATABASE_URL": self.database_url,
             "REDIS_URL": self.redis_url, "SECRET_KEY": self.secret_key,
-            "ENCRYPTION_KEY": self.encryption_key, "PUBLIC_BASE_URL": self.web_url,
+            "METRICS_TOKEN": self.metrics_token, "ENCRYPTION_KEY": self.encryption_key,
+            "PUBLIC_BASE_URL": self.web_url,
             "PORT": str(self.web_port), "BIND_HOST": "127.0.0.1",
             "WEB_CONCURRENCY": str(self.web_concurrency),
             "PROMETHEUS_MULTIPROC_DIR": str(self.run_dir / "metrics"),
@@ -729,7 +732,10 @@ class Stack:
         return self._services
 
     def metrics_text(self) -> str:
-        return self._http.get(f"{self.web_url}/metrics", timeout=30).text
+        answer = self._http.get(f"{self.web_url}/metrics", timeout=30,
+                                headers={"Authorization": f"Bearer {self.metrics_token}"})
+        answer.raise_for_status()  # a refused scrape must not read as "no samples"
+        return answer.text
 
     def logs(self) -> dict[str, str]:
         return {name: proc.tail(20000) for name, proc in self.procs.items()}
