@@ -34,14 +34,15 @@ def stack() -> Iterator[Stack]:
     reason = services_unavailable()
     if reason:
         pytest.skip(f"needs PostgreSQL and redis-server: {reason}")
-    with Stack("w15b-stall", workers=0, clock=False, shops=1, web_concurrency=1,
+    with Stack("web-stall", workers=0, clock=False, shops=1, web_concurrency=1,
                env={"WEB_UPSTREAM_TIMEOUT_SECONDS": str(UPSTREAM_TIMEOUT),
                     "WEB_THREADS": "4",
                     # production marks the session cookie Secure: not sent over http
                     "APP_ENV": "development"}) as running:
+        from app.states import Role
         from app.web.users_cli import hash_password
 
-        running.services().store.users.create(EMAIL, hash_password(PASSWORD))
+        running.services().store.users.create(EMAIL, hash_password(PASSWORD), Role.ADMIN)
         yield running
 
 

@@ -287,6 +287,8 @@ def test_booking_appears_then_a_failed_one_is_fixed_and_retried(stack: Stack, pa
         page.fill("#oss_rate", rate)
         page.click("button:has-text('Land toevoegen')")
         expect(page.locator(f"tbody[data-treatment='oss:DE:{rate}']")).to_be_visible()
+        # The German VAT goes to a "te betalen OSS-btw" balance-sheet ledger (no OSS code).
+        page.select_option(f"select[name='rules.oss:DE:{rate}.oss_btw']", "1520")
     page.click("button.primary:has-text('Opslaan')")
     expect(page.locator(".notice.ok")).to_contain_text("De instellingen zijn opgeslagen")
 
