@@ -22,6 +22,7 @@ from app.core.mapping_settings import (
 )
 from tests.factories import (
     DEVIATING_20,
+    RowCase,
     b2b_eu,
     export_to,
     line,
@@ -48,8 +49,8 @@ INCUMBENT = settings(
 # OSS: net revenue at 0% (GEEN) on 8020, the destination's VAT on 1620 (te betalen OSS-btw)
 OSS_DE = settings(oss("DE", 19), oss("DE", 7))
 
-# (id, lines, order overrides, settings, expected invoice rows in first-seen order)
-ORDER_CASES: list[tuple[str, list[dict[str, Any]], dict[str, Any], MappingSettings, list[str]]] = [
+
+ROW_CASES: list[RowCase] = [
     # --- one VAT rate, the incumbent's defaults
     ("article-21", [line("article", "12.10", 21)], {}, DEFAULT,
      ["HOOG_VERK_21 8010 12.10 10.00 2.10"]),
@@ -123,51 +124,34 @@ ORDER_CASES: list[tuple[str, list[dict[str, Any]], dict[str, Any], MappingSettin
      [line("article", "12.10", 21), line("article", "10.90", 9), line("discount", "-10.90", 9)],
      {}, DEFAULT,
      ["HOOG_VERK_21 8010 12.10 10.00 2.10"]),
-    # --- other line types are revenue at their own rate once the shop maps them to a
-    # ledger (unmapped they are refused: tests/core/test_mapping_line_types.py)
-    ("custom-and-unknown-types",
+    # --- other line types are revenue at their own rate once the shop maps them
+    # (unknown types are refused unless mapped: test_mapping_line_types.py)
+    ("custom-and-mapped-unknown-type",
      [line("custom", "12.10", 21), line("gift_wrap", "2.42", 21)], {},
      settings(line_type_ledgers={"gift_wrap": "8010"}),
      ["HOOG_VERK_21 8010 14.52 12.00 2.52"]),
-    ("unknown-type-at-9", [line("deposit", "1.09", 9)], {},
+    ("mapped-unknown-type-at-9", [line("deposit", "1.09", 9)], {},
      settings(line_type_ledgers={"deposit": "8000"}),
      ["LAAG_VERK_9 8000 1.09 1.00 0.09"]),
-    # --- 1-cent rounding traps: VAT per row, half-up, never per line
-    ("3x0.10-at-21",
-     [line("article", "0.10", 21, id="a"), line("article", "0.10", 21, id="b"),
-      line("article", "0.10", 21, id="c")],
-     {}, DEFAULT, ["HOOG_VERK_21 8010 0.30 0.25 0.05"]),
-    ("10x0.99-at-21", [line("article", "0.99", 21, id=str(i)) for i in range(10)], {}, DEFAULT,
-     ["HOOG_VERK_21 8010 9.90 8.18 1.72"]),
-    ("0.01-at-9", [line("article", "0.01", 9)], {}, DEFAULT,
-     ["LAAG_VERK_9 8000 0.01 0.01 0.00"]),
-    ("0.01-at-21", [line("article", "0.01", 21)], {}, DEFAULT,
-     ["HOOG_VERK_21 8010 0.01 0.01 0.00"]),
-    ("0.05-at-21", [line("article", "0.05", 21)], {}, DEFAULT,
-     ["HOOG_VERK_21 8010 0.05 0.04 0.01"]),
-    ("0.02-at-21", [line("article", "0.02", 21)], {}, DEFAULT,
-     ["HOOG_VERK_21 8010 0.02 0.02 0.00"]),
-    ("0.06-at-9-just-below-half", [line("article", "0.06", 9)], {}, DEFAULT,
-     ["LAAG_VERK_9 8000 0.06 0.06 0.00"]),
-    ("0.07-at-9", [line("article", "0.07", 9)], {}, DEFAULT,
-     ["LAAG_VERK_9 8000 0.07 0.06 0.01"]),
-    # (a deviating Dutch rate of 20%: AFW_VERK is no longer an OSS code)
-    ("exact-half-cent-rounds-up", [line("article", "0.03", 20)], {}, DEVIATING_20,
-     ["AFW_VERK 8000 0.03 0.02 0.01"]),
-    ("exact-half-cent-0.09", [line("article", "0.09", 20)], {}, DEVIATING_20,
-     ["AFW_VERK 8000 0.09 0.07 0.02"]),
-    ("large-amount", [line("article", "12345.67", 21)], {}, DEFAULT,
-     ["HOOG_VERK_21 8010 12345.67 10203.03 2142.64"]),
-    ("incl-with-trailing-zero-decimals",
-     [line("article", "0.100", 21, id="a"), line("article", "0.100000", 21, id="b")], {}, DEFAULT,
-     ["HOOG_VERK_21 8010 0.20 0.17 0.03"]),
-    ("incl-without-decimals", [line("article", "15", 21)], {}, DEFAULT,
-     ["HOOG_VERK_21 8010 15.00 12.40 2.60"]),
+    # --- the incumbent's own screen ("Stap 2 van 2")
+    ("incumbent-0-verl-verk", [line("article", "10.00", 0)], {}, INCUMBENT,
+     ["VERL_VERK 8000 10.00 10.00 0.00"]),
+    ("incumbent-9-laag-verk", [line("article", "10.90", 9)], {}, INCUMBENT,
+     ["LAAG_VERK 8000 10.90 10.00 0.90"]),
+    ("incumbent-full-screen",
+     [line("article", "121.00", 21), line("shipping", "6.05", 21), line("payment", "0.35", 21),
+      line("article", "10.90", 9), line("shipping", "4.95", 9), line("article", "5.00", 0)],
+     {}, INCUMBENT,
+     ["HOOG_VERK_21 8010 121.00 100.00 21.00", "HOOG_VERK_21 8000 6.40 5.29 1.11",
+      "LAAG_VERK 8000 15.85 14.54 1.31", "VERL_VERK 8000 5.00 5.00 0.00"]),
+]
+
+
+TREATMENT_CASES: list[RowCase] = [
     # --- tax treatments
-    # (reverse charge: a B2B customer in another EU country with a valid VAT number;
-    # export: a destination outside the EU; tests/core/test_mapping_treatments.py)
     ("reverse-charge",
-     [line("article", "100.00", 0), line("shipping", "5.00", 0)], b2b_eu("BE"),
+     [line("article", "100.00", 0), line("shipping", "5.00", 0)],
+     b2b_eu("BE"),
      DEFAULT, ["BI_EU_VERK 8000 105.00 105.00 0.00"]),
     ("reverse-charge-strategy-wins-over-oss",
      [line("article", "100.00", 0)], b2b_eu("DE", "DE123456789"),
@@ -180,7 +164,6 @@ ORDER_CASES: list[tuple[str, list[dict[str, Any]], dict[str, Any], MappingSettin
      ["BU_EU_VERK 8000 125.00 125.00 0.00"]),
     ("export-own-ledger", [line("article", "100.00", 0)], export_to("CH"),
      settings(rule(EXPORT, "BU_EU_VERK", "8200")), ["BU_EU_VERK 8200 100.00 100.00 0.00"]),
-    # (OSS: the net revenue at 0% on the country's ledger, its VAT as a row of its own)
     ("oss-de-19", [line("article", "119.00", 19)], {"tax_region": "DE"}, OSS_DE,
      ["GEEN 8020 100.00 100.00 0.00", "GEEN 1620 19.00 19.00 0.00"]),
     ("oss-de-19-and-7", [line("article", "119.00", 19), line("article", "10.70", 7)],
@@ -199,17 +182,40 @@ ORDER_CASES: list[tuple[str, list[dict[str, Any]], dict[str, Any], MappingSettin
      ["HOOG_VERK_21 8010 12.10 10.00 2.10"]),
     ("region-outside-eu-regular-vat", [line("article", "12.10", 21)], {"tax_region": "NO"},
      DEFAULT, ["HOOG_VERK_21 8010 12.10 10.00 2.10"]),
-    # --- the incumbent's own screen ("Stap 2 van 2")
-    ("incumbent-0-verl-verk", [line("article", "10.00", 0)], {}, INCUMBENT,
-     ["VERL_VERK 8000 10.00 10.00 0.00"]),
-    ("incumbent-9-laag-verk", [line("article", "10.90", 9)], {}, INCUMBENT,
-     ["LAAG_VERK 8000 10.90 10.00 0.90"]),
-    ("incumbent-full-screen",
-     [line("article", "121.00", 21), line("shipping", "6.05", 21), line("payment", "0.35", 21),
-      line("article", "10.90", 9), line("shipping", "4.95", 9), line("article", "5.00", 0)],
-     {}, INCUMBENT,
-     ["HOOG_VERK_21 8010 121.00 100.00 21.00", "HOOG_VERK_21 8000 6.40 5.29 1.11",
-      "LAAG_VERK 8000 15.85 14.54 1.31", "VERL_VERK 8000 5.00 5.00 0.00"]),
+]
+
+
+ROUNDING_CASES: list[RowCase] = [
+    # --- 1-cent rounding traps: VAT per row, half-up (price.tax here is the rate's own VAT)
+    ("3x0.10-at-21",
+     [line("article", "0.10", 21, id="a"), line("article", "0.10", 21, id="b"),
+      line("article", "0.10", 21, id="c")],
+     {}, DEFAULT, ["HOOG_VERK_21 8010 0.30 0.25 0.05"]),
+    ("10x0.99-at-21", [line("article", "0.99", 21, id=str(i)) for i in range(10)], {}, DEFAULT,
+     ["HOOG_VERK_21 8010 9.90 8.18 1.72"]),
+    ("0.01-at-9", [line("article", "0.01", 9)], {}, DEFAULT,
+     ["LAAG_VERK_9 8000 0.01 0.01 0.00"]),
+    ("0.01-at-21", [line("article", "0.01", 21)], {}, DEFAULT,
+     ["HOOG_VERK_21 8010 0.01 0.01 0.00"]),
+    ("0.05-at-21", [line("article", "0.05", 21)], {}, DEFAULT,
+     ["HOOG_VERK_21 8010 0.05 0.04 0.01"]),
+    ("0.02-at-21", [line("article", "0.02", 21)], {}, DEFAULT,
+     ["HOOG_VERK_21 8010 0.02 0.02 0.00"]),
+    ("0.06-at-9-just-below-half", [line("article", "0.06", 9)], {}, DEFAULT,
+     ["LAAG_VERK_9 8000 0.06 0.06 0.00"]),
+    ("0.07-at-9", [line("article", "0.07", 9)], {}, DEFAULT,
+     ["LAAG_VERK_9 8000 0.07 0.06 0.01"]),
+    ("exact-half-cent-rounds-up", [line("article", "0.03", 20)], {}, DEVIATING_20,
+     ["AFW_VERK 8000 0.03 0.02 0.01"]),
+    ("exact-half-cent-0.09", [line("article", "0.09", 20)], {}, DEVIATING_20,
+     ["AFW_VERK 8000 0.09 0.07 0.02"]),
+    ("large-amount", [line("article", "12345.67", 21)], {}, DEFAULT,
+     ["HOOG_VERK_21 8010 12345.67 10203.03 2142.64"]),
+    ("incl-with-trailing-zero-decimals",
+     [line("article", "0.100", 21, id="a"), line("article", "0.100000", 21, id="b")], {}, DEFAULT,
+     ["HOOG_VERK_21 8010 0.20 0.17 0.03"]),
+    ("incl-without-decimals", [line("article", "15", 21)], {}, DEFAULT,
+     ["HOOG_VERK_21 8010 15.00 12.40 2.60"]),
 ]
 
 
@@ -267,3 +273,7 @@ CREDIT_CASES: list[tuple[str, list[dict[str, Any]], dict[str, Any], MappingSetti
     ("oss", [line("article", "119.00", 19)], {"status": 10, "tax_region": "DE"}, OSS_DE,
      ["GEEN 8020 -100.00 -100.00 0.00", "GEEN 1620 -19.00 -19.00 0.00"]),
 ]
+
+
+# Every invoice case once, for the tests that run them all (the adapters' parity test).
+ORDER_CASES = [*ROW_CASES, *TREATMENT_CASES, *ROUNDING_CASES]

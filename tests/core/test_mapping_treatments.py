@@ -29,7 +29,6 @@ from app.core.order_schema import parse_order
 from app.errors import MappingError
 from tests.factories import (
     DEFAULT,
-    OSS_DE,
     D,
     RowCase,
     b2b_eu,
@@ -46,43 +45,7 @@ from tests.factories import (
     rule,
     settings,
 )
-
-TREATMENT_CASES: list[RowCase] = [
-    # --- tax treatments
-    ("reverse-charge",
-     [line("article", "100.00", 0), line("shipping", "5.00", 0)],
-     b2b_eu("BE"),
-     DEFAULT, ["BI_EU_VERK 8000 105.00 105.00 0.00"]),
-    ("reverse-charge-strategy-wins-over-oss",
-     [line("article", "100.00", 0)], b2b_eu("DE", "DE123456789"),
-     OSS_DE, ["BI_EU_VERK 8000 100.00 100.00 0.00"]),
-    ("reverse-charge-own-rule",
-     [line("article", "100.00", 0)], b2b_eu(),
-     settings(rule(REVERSE_CHARGE, "VERL_VERK", "8100")), ["VERL_VERK 8100 100.00 100.00 0.00"]),
-    ("export", [line("article", "100.00", 0), line("shipping", "25.00", 0)],
-     export_to("US"), DEFAULT,
-     ["BU_EU_VERK 8000 125.00 125.00 0.00"]),
-    ("export-own-ledger", [line("article", "100.00", 0)], export_to("CH"),
-     settings(rule(EXPORT, "BU_EU_VERK", "8200")), ["BU_EU_VERK 8200 100.00 100.00 0.00"]),
-    ("oss-de-19", [line("article", "119.00", 19)], {"tax_region": "DE"}, OSS_DE,
-     ["GEEN 8020 100.00 100.00 0.00", "GEEN 1620 19.00 19.00 0.00"]),
-    ("oss-de-19-and-7", [line("article", "119.00", 19), line("article", "10.70", 7)],
-     {"tax_region": "de"}, OSS_DE,
-     ["GEEN 8020 100.00 100.00 0.00", "GEEN 1620 19.00 19.00 0.00",
-      "GEEN 8020 10.00 10.00 0.00", "GEEN 1620 0.70 0.70 0.00"]),
-    ("oss-be-21-not-domestic", [line("article", "12.10", 21)], {"tax_region": "BE"},
-     settings(oss("BE", 21, ledger="8040")),
-     ["GEEN 8040 10.00 10.00 0.00", "GEEN 1620 2.10 2.10 0.00"]),
-    ("oss-zero-rate-afst-verk", [line("article", "10.00", 0)], {"tax_region": "AT"},
-     settings(oss("AT", 0, code="AFST_VERK", ledger="8000")),
-     ["AFST_VERK 8000 10.00 10.00 0.00"]),
-    ("region-nl-is-domestic", [line("article", "12.10", 21)], {"tax_region": "NL"}, DEFAULT,
-     ["HOOG_VERK_21 8010 12.10 10.00 2.10"]),
-    ("region-empty-is-domestic", [line("article", "12.10", 21)], {"tax_region": ""}, DEFAULT,
-     ["HOOG_VERK_21 8010 12.10 10.00 2.10"]),
-    ("region-outside-eu-regular-vat", [line("article", "12.10", 21)], {"tax_region": "NO"},
-     DEFAULT, ["HOOG_VERK_21 8010 12.10 10.00 2.10"]),
-]
+from tests.mapping_cases import TREATMENT_CASES
 
 
 @pytest.mark.parametrize(("lines", "overrides", "mapping", "expected"), row_cases(TREATMENT_CASES))

@@ -17,11 +17,9 @@ from app.core.vat import vat_of
 from app.errors import MappingError
 from tests.factories import (
     DEFAULT,
-    DEVIATING_20,
     KORTING_8900,
     OWN_LEDGERS,
     D,
-    RowCase,
     booked,
     check_order_rows,
     line,
@@ -33,39 +31,7 @@ from tests.factories import (
     split_line,
     vat_per_rate,
 )
-
-ROUNDING_CASES: list[RowCase] = [
-    # --- 1-cent rounding traps: VAT per row, half-up (price.tax here is the rate's own VAT)
-    ("3x0.10-at-21",
-     [line("article", "0.10", 21, id="a"), line("article", "0.10", 21, id="b"),
-      line("article", "0.10", 21, id="c")],
-     {}, DEFAULT, ["HOOG_VERK_21 8010 0.30 0.25 0.05"]),
-    ("10x0.99-at-21", [line("article", "0.99", 21, id=str(i)) for i in range(10)], {}, DEFAULT,
-     ["HOOG_VERK_21 8010 9.90 8.18 1.72"]),
-    ("0.01-at-9", [line("article", "0.01", 9)], {}, DEFAULT,
-     ["LAAG_VERK_9 8000 0.01 0.01 0.00"]),
-    ("0.01-at-21", [line("article", "0.01", 21)], {}, DEFAULT,
-     ["HOOG_VERK_21 8010 0.01 0.01 0.00"]),
-    ("0.05-at-21", [line("article", "0.05", 21)], {}, DEFAULT,
-     ["HOOG_VERK_21 8010 0.05 0.04 0.01"]),
-    ("0.02-at-21", [line("article", "0.02", 21)], {}, DEFAULT,
-     ["HOOG_VERK_21 8010 0.02 0.02 0.00"]),
-    ("0.06-at-9-just-below-half", [line("article", "0.06", 9)], {}, DEFAULT,
-     ["LAAG_VERK_9 8000 0.06 0.06 0.00"]),
-    ("0.07-at-9", [line("article", "0.07", 9)], {}, DEFAULT,
-     ["LAAG_VERK_9 8000 0.07 0.06 0.01"]),
-    ("exact-half-cent-rounds-up", [line("article", "0.03", 20)], {}, DEVIATING_20,
-     ["AFW_VERK 8000 0.03 0.02 0.01"]),
-    ("exact-half-cent-0.09", [line("article", "0.09", 20)], {}, DEVIATING_20,
-     ["AFW_VERK 8000 0.09 0.07 0.02"]),
-    ("large-amount", [line("article", "12345.67", 21)], {}, DEFAULT,
-     ["HOOG_VERK_21 8010 12345.67 10203.03 2142.64"]),
-    ("incl-with-trailing-zero-decimals",
-     [line("article", "0.100", 21, id="a"), line("article", "0.100000", 21, id="b")], {}, DEFAULT,
-     ["HOOG_VERK_21 8010 0.20 0.17 0.03"]),
-    ("incl-without-decimals", [line("article", "15", 21)], {}, DEFAULT,
-     ["HOOG_VERK_21 8010 15.00 12.40 2.60"]),
-]
+from tests.mapping_cases import ROUNDING_CASES
 
 
 @pytest.mark.parametrize(("lines", "overrides", "mapping", "expected"), row_cases(ROUNDING_CASES))
