@@ -36,7 +36,6 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     from app import admin, cli, health, web
     from app.intake import webhooks
 
-    app.register_blueprint(webhooks.bp)
     app.register_blueprint(health.bp)
     # The pages: CSRF on every form (webhooks exempt), login required by default.
     web.init_app(app)
@@ -47,6 +46,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     def http_error(err: HTTPException) -> tuple[Any, int]:
         return jsonify(error=err.description or err.name), err.code or 500
 
+    webhooks.mount(app)  # outermost: the notification path never reaches Flask
     return app
 
 

@@ -16,6 +16,7 @@ from redis import Redis
 from redis.exceptions import RedisError
 
 from app.config import EBOEKHOUDEN_SESSION_TTL, WEBHOOK_ID_TTL
+from app.core.mutations import Relation
 
 log = logging.getLogger(__name__)
 
@@ -77,20 +78,38 @@ class BookedCache:
 
 
 class RelationCache:
-    """Relation codes known to exist in a shop's e-Boekhouden administration."""
+    """Relation codes known to exist in a shop's e-Boekhouden administration, by the code
+    an order's relation wants.
+
+    A business relation (VAT number or company name) is remembered with the details it was
+    last compared with (app/pipeline.py): an order carrying the same needs no look-up; one
+    carrying other details does. Stored as ``code`` or ``code<TAB>details``.
+    """
 
     def __init__(self, redis: Redis) -> None:
         self.redis = redis
 
-    def get(self, shop_id: int, wanted_code: str) -> str | None:
-        value = self.redis.hget(f"mww:relations:{shop_id}", wanted_code)
-        return value.decode() if isinstance(value, bytes) else value
+    def get(self, shop_id: int, relation: Relation) -> str | None:
+        value = self.redis.hget(f"mww:relations:{shop_id}", relation.code)
+        if value is None:
+            return None
+        code, _, seen = (value.decode() if isinstance(value, bytes) else value).partition("\t")
+        return code if seen == _details(relation) else None
 
-    def put(self, shop_id: int, wanted_code: str, actual_code: str) -> None:
-        self.redis.hset(f"mww:relations:{shop_id}", wanted_code, actual_code)
+    def put(self, shop_id: int, relation: Relation, actual_code: str) -> None:
+        details = _details(relation)
+        value = f"{actual_code}\t{details}" if details else actual_code
+        self.redis.hset(f"mww:relations:{shop_id}", relation.code, value)
 
     def forget(self, shop_id: int, wanted_code: str) -> None:
         self.redis.hdel(f"mww:relations:{shop_id}", wanted_code)
+
+
+def _details(relation: Relation) -> str:
+    """What a business relation is compared on ("" for a consumer: nothing to compare)."""
+    if not (relation.vat_number or relation.company):
+        return ""
+    return f"{relation.vat_number}|{relation.company}"
 
 
 def webhook_key(shop_id: int, webhook_id: str) -> str:

@@ -27,7 +27,7 @@ import logging
 from dataclasses import asdict, dataclass, replace
 
 from app.alerts import credentials_refused
-from app.clients import BookkeepingApi
+from app.clients import BookkeepingApi, ExistingRelation
 from app.core.adoption import difference, not_ours_message
 from app.core.mapping import Booking, Skip, map_order
 from app.core.mapping_settings import MODE_CASH, MODE_INVOICE_AND_PAYMENT
@@ -104,10 +104,14 @@ def book_order(services: Services, shop: Shop, order_number: str) -> Outcome:
             return cash
         decision = cash
 
+    # Set with the claim, before the invoice may reach e-Boekhouden: its payments are
+    # now owed, so a worker that dies after the invoice leaves the order for the reconciler.
+    payment_state = {MODE_INVOICE_AND_PAYMENT: OrderPayment.OPEN,
+                     MODE_CASH: OrderPayment.SETTLED}.get(mode)
     claim = services.store.bookings.claim(
         shop.id, order_number, OrderFacts(order.uuid, decision.kind, decision.total, order.date,
                                           invoice_number=decision.invoice_number),
-        lease_seconds=services.lease_seconds)
+        lease_seconds=services.lease_seconds, payment_state=payment_state)
     if claim == BookingState.BOOKED:
         services.booked.mark_booked(shop.id, order_number)
         outcome = Outcome("already_booked", order_number)
@@ -115,11 +119,6 @@ def book_order(services: Services, shop: Shop, order_number: str) -> Outcome:
         return Outcome("failed" if claim == BookingState.FAILED else "in_progress",
                        order_number)
     else:
-        # Before the invoice may reach e-Boekhouden: its payments are now owed, so a
-        # worker that dies after the invoice leaves the order for the reconciler.
-        payment_state = {MODE_INVOICE_AND_PAYMENT: OrderPayment.OPEN,
-                         MODE_CASH: OrderPayment.SETTLED}.get(mode)
-        services.store.payments.set_order_state(shop.id, order_number, payment_state)
         outcome = _post_claimed(services, shop, decision, claim)
     if mode == MODE_INVOICE_AND_PAYMENT and outcome.status in ("booked", "already_booked"):
         settled = settle(services, shop, order, decision)
@@ -176,9 +175,10 @@ def _post_claimed(services: Services, shop: Shop, booking: Booking,
             uncertain=posting.maybe_posted)
         raise
     services.store.bookings.mark_booked(
-        claim.booking_id, mutation_number=numbers[booking.mutations[0].soort],
+        claim.booking_id, shop_id=shop.id, mutation_number=numbers[booking.mutations[0].soort],
         payment_mutation_number=None, relation_code=relation_code,
-        rows=rows_of(booking.mutations, numbers), warnings=posting.warnings)
+        rows=rows_of(booking.mutations, numbers), warnings=posting.warnings,
+        first_attempt=claim.attempts == 1)
     services.booked.mark_booked(shop.id, booking.order_number)
     log.info("order booked", extra={"shop_id": shop.id, "order": booking.order_number,
                                     "mutation": numbers[booking.mutations[0].soort]})
@@ -207,9 +207,7 @@ class _Posting:
         for mutation in self.booking.mutations:
             if mutation.soort in numbers:
                 continue
-            if not self.maybe_posted:
-                self.services.store.bookings.mark_uncertain(self.claim)
-                self.maybe_posted = True
+            self.maybe_posted = True  # the claim is flagged uncertain already
             try:
                 numbers[mutation.soort] = self._add(mutation, relation_code)
             except DuplicateInvoiceError as err:
@@ -260,27 +258,27 @@ class _Posting:
         return found
 
     def _ensure_relation(self, relation: Relation) -> str:
-        """The code to book on: cached, else found by code, else by e-mail, else created.
-        An order with a VAT number or company name always looks the relation up, and fills
-        in what the relation lacks (UpdateRelatie); different values are kept, with a
-        warning on the booking."""
+        """The code to book on: cached, else found (by e-mail, which finds our own code
+        too; by code without one), else created. An order with a VAT number or company
+        name is compared with the relation once per set of details (the cache remembers
+        what it was checked with), filling in what the relation lacks (UpdateRelatie);
+        different values are kept, with a warning on the booking."""
         cache = self.services.relations
-        cached = None if relation.vat_number or relation.company else cache.get(
-            self.shop.id, relation.code)
+        cached = cache.get(self.shop.id, relation)
         if cached:
             return cached
-        existing = self.bk.find_relation(relation.code)
-        if existing is None and relation.email:
-            matches = self.bk.find_relations_by_email(relation.email)
-            existing = min(matches, key=lambda r: r.id) if matches else None
+        existing = self._find(relation)
         if existing is None:
             try:
                 self.bk.add_relation(relation)
             except RelationExistsError:
-                # Another worker created this customer a moment ago: use it if it is
-                # ours (same code); anything else is a real conflict for a person.
-                if self.bk.find_relation(relation.code) is None:
+                # Our code exists after all (made a moment ago by another worker, or its
+                # e-mail address was changed by hand): use it; anything else is a real
+                # conflict for a person.
+                existing = self.bk.find_relation(relation.code)
+                if existing is None:
                     raise
+        if existing is None:
             code = relation.code
         else:
             code = existing.code
@@ -288,5 +286,15 @@ class _Posting:
             self.warnings.extend(warnings)
             if changes:
                 self.bk.update_relation(existing, changes)
-        cache.put(self.shop.id, relation.code, code)
+        cache.put(self.shop.id, relation, code)
         return code
+
+    def _find(self, relation: Relation) -> ExistingRelation | None:
+        """One GetRelaties: by e-mail (ours first, else the oldest with that address), or
+        by code for a customer without one."""
+        if not relation.email:
+            return self.bk.find_relation(relation.code)
+        matches = self.bk.find_relations_by_email(relation.email)
+        ours = [r for r in matches if r.code.casefold() == relation.code.casefold()]
+        return (ours or sorted(matches, key=lambda r: r.id) or [None])[0]
+

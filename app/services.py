@@ -143,13 +143,14 @@ def redis_client(url: str) -> Redis:
 
 
 def build_services(settings: Settings, redis: Redis | None = None, *,
-                   upstream_timeout: float | None = None) -> Services:
+                   upstream_timeout: float | None = None, pre_ping: bool = True) -> Services:
     """``upstream_timeout``: the web passes its short one (``web_upstream_timeout``); the
-    workers and the clock keep the long ones of the booking jobs."""
+    workers and the clock keep the long ones of the booking jobs. ``pre_ping``: see
+    ``app.store.engine.make_engine`` (the workers turn it off)."""
     redis = redis or redis_client(settings.redis_url)
     return Services(
         settings=settings,
-        engine=engine_for(settings.database_url),
+        engine=engine_for(settings.database_url, pre_ping=pre_ping),
         redis=redis,
         vault=Vault(settings.encryption_key),
         queue=get_queue(redis, settings.queue_name),

@@ -10,6 +10,12 @@ seconds cover ``duration × compression`` seconds of the working day (a full day
 issue's scale, 1 000 shops, needs a bigger machine; ``python -m bench scale --shops 1000
 --duration 3600 --compression 8`` runs it).
 
+Customers, as on a day of a shop that has been connected for a while: the shop's
+returning customers (the sandbox's customer pools) already exist as relations in its
+administration and in the connector's relation cache, as earlier days left them; a share
+``first_time_share`` of the orders comes from customers never seen before (a new e-mail
+address), whose relation the connector must look up and create.
+
 Reported: every order booked once and cent-exact (the invariants the suite's
 tests/test_scale.py asserts on a small configuration), status change → booked lag p50 /
 p99 (real seconds, and × compression in simulated seconds), Mijnwebwinkel calls per shop
@@ -51,6 +57,7 @@ class ScaleConfig:
     hourly_seconds: float = 3600.0
     drain_timeout: float = 900.0
     seed: str = "scale"
+    first_time_share: float = 0.3  # orders from customers never seen before
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -72,7 +79,39 @@ def _orders_for(config: ScaleConfig, index: int) -> list[dict[str, Any]]:
     if credits:
         orders += make_orders(credits, seed=f"{config.seed}-c{index}",
                               start_number=START_NUMBER + n, kinds=("credit",), changed_at=old)
+    rng = random.Random(f"{config.seed}-customers-{index}")
+    for order in orders:
+        if rng.random() < config.first_time_share:
+            order["debtor"]["email"] = f"nieuw-{index}-{order['number']}@example.test"
+            order["first_time"] = True  # read here only; the simulator ignores it
     return orders
+
+
+def relation_of(order: dict[str, Any]) -> Any:
+    from app.core.mapping import Booking, map_order
+    from app.core.mapping_settings import MappingSettings
+    from app.core.order_schema import parse_order
+
+    decision = map_order(parse_order(order), MappingSettings())
+    return decision.relation if isinstance(decision, Booking) else None
+
+
+def seed_returning_customers(stack: Stack, shop: Any, orders: list[dict[str, Any]]) -> int:
+    """The relations of the shop's returning customers, as earlier days left them: in its
+    administration and in the connector's relation cache. Returns how many."""
+    relations = {r.code: r for r in (relation_of(o) for o in orders if not o.get("first_time"))
+                 if r is not None}
+    if not relations or shop.eb_api != "soap":
+        return 0
+    answer = stack._http.post(f"{stack.eb_base}/_sandbox/relations", timeout=120, json={
+        "username": shop.eb_username,
+        "relations": [{"code": r.code, "name": r.name, "email": r.email, "bp": r.bp}
+                      for r in relations.values()]})
+    answer.raise_for_status()
+    cache = stack.services().relations
+    for relation in relations.values():
+        cache.put(shop.id, relation, relation.code)
+    return len(relations)
 
 
 def expected_total(order: dict[str, Any]) -> tuple[tuple[str, ...], Decimal] | None:
@@ -150,8 +189,15 @@ def run(config: ScaleConfig | None = None, log: Any = print) -> dict[str, Any]:
             f"poll every {config.poll_real} s")
         expected: dict[tuple[int, str], tuple[tuple[str, ...], Decimal]] = {}
         schedule = []
+        first_time: set[str] = set()  # relation codes of first-time customers
+        returning = 0
         for index, shop in enumerate(stack.shops):
             orders = _orders_for(config, index)
+            returning += seed_returning_customers(stack, shop, orders)
+            first_time |= {f"{shop.id}:{r.code}" for r in (
+                relation_of(o) for o in orders if o.get("first_time")) if r is not None}
+            for order in orders:
+                order.pop("first_time", None)
             for order in orders:
                 exp = expected_total(order)
                 if exp is not None:
@@ -178,7 +224,31 @@ def run(config: ScaleConfig | None = None, log: Any = print) -> dict[str, Any]:
         samples.append(_sample(stack))
         log(f"  scale: {samples[-1]['booked']} of {len(expected)} booked in {elapsed:.0f} s")
         result = _figures(stack, config, expected, driver, samples, base_eb, elapsed)
+        result["customers"] = {"returning_seeded": returning, "first_time": len(first_time)}
+        result["redis_keys"] = redis_breakdown(stack)
     return result
+
+
+def redis_breakdown(stack: Stack) -> dict[str, dict[str, int]]:
+    """Keys and bytes (``MEMORY USAGE``) by what they are: RQ's finished jobs and their
+    results expire (``BOOKING_RESULT_TTL``); the connector's own keys are what stays."""
+    groups = {"rq:job:": "rq_jobs", "rq:results:": "rq_results", "mww:": "connector"}
+    redis = stack.redis()
+    out: dict[str, dict[str, int]] = {}
+    keys = list(redis.scan_iter(count=1000))
+    for start in range(0, len(keys), 1000):
+        chunk = keys[start:start + 1000]
+        pipe = redis.pipeline(transaction=False)
+        for key in chunk:
+            pipe.memory_usage(key)
+        for key, size in zip(chunk, pipe.execute(), strict=True):
+            name = key.decode() if isinstance(key, bytes) else key
+            group = next((g for prefix, g in groups.items() if name.startswith(prefix)),
+                         "rq_other")
+            entry = out.setdefault(group, {"keys": 0, "bytes": 0})
+            entry["keys"] += 1
+            entry["bytes"] += int(size or 0)
+    return out
 
 
 def eb_calls_total(stack: Stack) -> Counter[str]:

@@ -14,7 +14,7 @@ from app.logs import configure_logging
 from app.reconcile import run_pass
 from app.services import build_services
 from app.states import RunMode, RunOutcome
-from reconciler.schedule import run_clock
+from reconciler.schedule import run_clock, tick_for
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -33,7 +33,8 @@ def main(argv: list[str] | None = None) -> int:
         stopping = []
         signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
         with contextlib.suppress(KeyboardInterrupt):
-            run_clock(services, stop=lambda: bool(stopping))
+            run_clock(services, tick_seconds=tick_for(settings.poll_interval_seconds),
+                      stop=lambda: bool(stopping))
         return 0
     failed = False
     for shop in services.store.shops.booking():

@@ -22,7 +22,7 @@ from app.states import ShopStatus
 from app.store.bookings import Claim, OrderFacts
 from app.store.db import shops, transaction
 from app.store.shops import Credentials
-from reconciler.schedule import due_modes
+from reconciler.schedule import due_modes, tick_for
 from tests.helpers import MWW_TOKEN, World
 
 UTC = dt.UTC
@@ -241,3 +241,14 @@ def test_dst_night_orders_in_the_repeated_hour_are_found(world: World) -> None:
                       now=dt.datetime(2026, 10, 25, 1, 40, tzinfo=UTC))
     assert result.outcome == "ok"
     assert result.enqueued == 2
+
+
+@pytest.mark.parametrize(("poll", "tick"), [
+    (300, 5.0),   # production: the clock's own tick
+    (25, 2.5),    # a compressed poll (the scale benchmark): a tenth of it
+    (0, 5.0),     # no fast poll: the hourly pass on the normal tick
+    (0.5, 0.1),   # never a busy loop
+])
+def test_the_clock_ticks_at_most_a_tenth_of_the_poll_interval(poll: float,
+                                                              tick: float) -> None:
+    assert tick_for(poll) == tick

@@ -265,3 +265,15 @@ def test_a_chunked_body_within_the_limit_is_accepted(client: FlaskClient,
                            environ_overrides={"wsgi.input_terminated": True})
     assert response.status_code == 202, response.get_json()
     assert queued(world) == [booking_job_id(world.shop.id, "15")]
+
+
+def test_other_methods_and_paths_are_refused_in_json(client: FlaskClient, world: World) -> None:
+    """The endpoint is served before Flask (app/intake/webhooks.py): what Flask answered
+    for other methods and paths stays the same."""
+    response = client.get(url(world))
+    assert response.status_code == 405
+    assert response.headers["Allow"] == "POST"
+    assert response.get_json() == {"error": "Method Not Allowed"}
+    assert client.post(url(world) + "/extra", data=b"{}").status_code == 404
+    assert client.post("/webhooks/mijnwebwinkel/", data=b"{}").status_code == 404
+    assert queued(world) == []

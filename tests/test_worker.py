@@ -85,3 +85,35 @@ def test_sigterm_during_a_slow_job_requeues_it_within_the_grace(world: World) ->
     assert job.retries_left == len(BOOKING_RETRY_INTERVALS) - 1
     # The ledger still holds the claim: the lease and the look-up cover the repost.
     assert booking_row(world, 6201).state == "posting"
+
+
+def test_the_worker_renews_its_key_every_few_seconds_not_three_times_a_job() -> None:
+    """BookingWorker.heartbeat: RQ's heartbeats outside a pipeline are sent at most every
+    ``heartbeat_every`` seconds; those with their own timeout or pipeline always."""
+    import datetime as dt
+
+    import fakeredis
+    from rq import Queue
+
+    from worker.workers import BookingWorker
+
+    redis = fakeredis.FakeRedis()
+    worker = BookingWorker([Queue("q", connection=redis)], connection=redis)
+    sent: list[str] = []
+    real_pipeline = redis.pipeline
+
+    def counting_pipeline(*args: object, **kwargs: object) -> object:
+        sent.append("pipeline")
+        return real_pipeline(*args, **kwargs)  # type: ignore[arg-type]
+
+    redis.pipeline = counting_pipeline  # type: ignore[method-assign]
+    worker.heartbeat()
+    assert sent == ["pipeline"] and redis.ttl(worker.key) > 400
+    worker.heartbeat()
+    worker.heartbeat()
+    assert sent == ["pipeline"]  # within heartbeat_every: nothing sent
+    worker.heartbeat(timeout=900)  # an explicit timeout always goes out
+    assert redis.ttl(worker.key) > 800
+    worker.last_heartbeat -= dt.timedelta(seconds=worker.heartbeat_every + 1)
+    worker.heartbeat()
+    assert sent == ["pipeline", "pipeline"]

@@ -24,8 +24,9 @@ log = logging.getLogger(__name__)
 
 @cache
 def runtime_services() -> Services:
-    """Built once per process (the RQ work horse inherits it across jobs when possible)."""
-    return build_services(Settings.from_env())
+    """Built once per process (the RQ work horse inherits it across jobs when possible).
+    Jobs are retried, so the pool does not ping each connection first (make_engine)."""
+    return build_services(Settings.from_env(), pre_ping=False)
 
 
 def book_order_job(shop_id: int, order_number: str) -> dict[str, object]:

@@ -22,15 +22,33 @@ from types import FrameType
 from typing import Any
 
 from rq.exceptions import ShutDownImminentException
+from rq.utils import now
 from rq.worker import HerokuWorker, SimpleWorker, WorkerStatus
 
 MODES = ("simple", "fork")
 
 
 class BookingWorker(SimpleWorker):
-    """A non-forking worker that stops like HerokuWorker on SIGTERM."""
+    """A non-forking worker that stops like HerokuWorker on SIGTERM, and sends its own
+    heartbeat at most every ``heartbeat_every`` seconds."""
 
     imminent_shutdown_delay = HerokuWorker.imminent_shutdown_delay  # seconds (6)
+    # RQ renews the worker's key three times per job outside a pipeline (three round
+    # trips each: 9 of a job's 57 Redis commands); the key lives worker_ttl + 60 s
+    # (480 s), so one renewal every few seconds keeps it as alive. Heartbeats inside
+    # RQ's pipelines (job start and end, with their own timeouts) are never skipped.
+    heartbeat_every = 5.0
+
+    def heartbeat(self, timeout: int | None = None, pipeline: Any = None) -> None:
+        if pipeline is not None or timeout is not None:
+            super().heartbeat(timeout, pipeline=pipeline)
+            return
+        last = self.last_heartbeat
+        if last is not None and (now() - last).total_seconds() < self.heartbeat_every:
+            return
+        pipe = self.connection.pipeline()
+        super().heartbeat(pipeline=pipe)
+        pipe.execute()
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -43,6 +43,7 @@ NOT_BOOKED = "-"
 MAX_INVOICE_NUMBER = 50  # cMutatie.Factuurnummer (NOTES.md §4.1)
 NUMBER = "{number}"  # the order number's place in a shop's invoice-number format
 MAX_LINE_TYPE = 40
+MAX_RELATION_CODE = 15  # cRelatie.Code (NOTES.md §6)
 
 
 def invoice_number(invoice_format: str, order_number: str) -> str:
@@ -141,6 +142,10 @@ class MappingSettings:
     # Order-line types that are not sales (gift cards, store credit, unknown types) are
     # only booked when the shop names a ledger for them here.
     line_type_ledgers: dict[str, str] = field(default_factory=dict)
+    # "Verzameldebiteur": the relation code every consumer order is booked on (empty:
+    # each customer gets a relation of their own). Orders of businesses (a company name
+    # or VAT number) always get their own relation (app/core/relations.py).
+    collective_debtor: str = ""
 
     def rule(self, treatment: str) -> TaxRule | None:
         for rule in self.rules:
@@ -169,6 +174,7 @@ class MappingSettings:
             "status_names": {str(k): v for k, v in sorted(self.status_names.items())},
             "invoice_format": self.invoice_format,
             "line_type_ledgers": dict(sorted(self.line_type_ledgers.items())),
+            "collective_debtor": self.collective_debtor,
         }
 
     @classmethod
@@ -208,6 +214,7 @@ class MappingSettings:
                 str(k).strip().lower(): str(v).strip()
                 for k, v in dict(data.get("line_type_ledgers") or {}).items()
             },
+            collective_debtor=str(data.get("collective_debtor") or "").strip(),
         )
 
 
@@ -269,6 +276,12 @@ def validate(settings: MappingSettings, known_ledgers: set[str] | None = None) -
     problem = check_invoice_format(settings.invoice_format)
     if problem:
         errors["invoice_format"] = problem
+    debtor = settings.collective_debtor
+    if debtor and (len(debtor) > MAX_RELATION_CODE or not debtor.isprintable()
+                   or debtor != debtor.strip()):
+        errors["collective_debtor"] = (
+            f"Een relatiecode is hoogstens {MAX_RELATION_CODE} tekens, zonder spaties aan "
+            "begin of eind.")
     for line_type, ledger in settings.line_type_ledgers.items():
         if not line_type or len(line_type) > MAX_LINE_TYPE or not line_type.isprintable():
             errors[f"line_types.{line_type}"] = f"Onbekende soort orderregel {line_type!r}."

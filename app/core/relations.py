@@ -10,13 +10,13 @@ from __future__ import annotations
 import base64
 import hashlib
 
-from app.core.mapping_settings import MappingSettings
+from app.core.mapping_settings import MAX_RELATION_CODE, MappingSettings
 from app.core.mutations import ExistingRelation, Relation
 from app.core.orders import Address, Order
 from app.core.vat_numbers import normalise
 from app.errors import MappingError
 
-MAX_RELATION_CODE = 15
+COLLECTIVE_DEBTOR_NAME = "Particuliere klanten webwinkel"  # if we create it
 RELATION_LIMITS = {"name": 100, "contact": 150, "address": 150, "postcode": 50, "city": 50,
                    "country": 50, "email": 150, "phone": 50, "vat_number": 50}
 RELATION_LABELS = {"name": "bedrijfsnaam/naam", "contact": "contactpersoon", "address": "adres",
@@ -51,6 +51,12 @@ def build_relation(order: Order, settings: MappingSettings) -> Relation:
         )
     prefix = settings.relation_prefix[: MAX_RELATION_CODE - 8]
     company = address.company
+    taxnumber = normalise(address.taxnumber)
+    if settings.collective_debtor and not (company or taxnumber
+                                           or order.business_model == "B2B"):
+        # A consumer on the shop's collective debtor: one relation for all of them, so no
+        # personal details on it; the invoice number and description name the order.
+        return Relation(code=settings.collective_debtor, name=COLLECTIVE_DEBTOR_NAME, bp="P")
     relation = Relation(
         code=relation_code(prefix, identity),
         name=company or address.name or email,
@@ -62,7 +68,7 @@ def build_relation(order: Order, settings: MappingSettings) -> Relation:
         country=address.country_code or order.shipping_country,
         email=email,
         phone=address.phone,
-        vat_number=normalise(address.taxnumber),
+        vat_number=taxnumber,
         company=company,
     )
     for field_name, limit in RELATION_LIMITS.items():

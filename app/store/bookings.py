@@ -7,7 +7,9 @@ says what each means). POSTING is a lease: claim_token until claimed_until.
 
 A ``posting`` row whose lease expired, or any row flagged ``uncertain``, may already be
 in e-Boekhouden (the worker died, or the answer was lost); the next claim says
-``needs_check`` and the pipeline looks it up by Factuurnummer before posting again.
+``needs_check`` and the pipeline looks it up by Factuurnummer before posting again. A
+claim is flagged ``uncertain`` from the start (it is taken to post), so a job costs two
+commits: the claim and its outcome. A failure that surely posted nothing clears the flag.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, func, select, update
 
-from app.states import BookingState
+from app.states import BookingState, OrderPayment
 from app.store.booking_records import BookingRecord, Claim, OrderFacts, record
 from app.store.db import bookings, insert_for, transaction, utcnow
 from app.store.history import BookedRow, insert_attempt, insert_rows
@@ -51,21 +53,25 @@ class BookingStore:
     # --- the pipeline's steps ---------------------------------------------------------
 
     def claim(self, shop_id: int, order_number: str, facts: OrderFacts, *,
-              lease_seconds: int) -> Claim | BookingState:
+              lease_seconds: int, payment_state: OrderPayment | None = None
+              ) -> Claim | BookingState:
         """Take the right to post this order, atomically. Returns a ``Claim``, or the
         state that refuses it: BOOKED, FAILED (waits for a person), POSTING (another
-        worker holds a live lease)."""
+        worker holds a live lease). A claim also sets the order's ``payment_state``
+        (app/store/payments.py): its payments are owed from the moment the invoice may
+        reach e-Boekhouden."""
         with transaction(self.engine) as conn:
-            return self._claim(conn, shop_id, order_number, facts, lease_seconds)
+            return self._claim(conn, shop_id, order_number, facts, lease_seconds,
+                               str(payment_state) if payment_state else None)
 
     def _claim(self, conn: Connection, shop_id: int, order_number: str, facts: OrderFacts,
-               lease_seconds: int) -> Claim | BookingState:
+               lease_seconds: int, payment_state: str | None) -> Claim | BookingState:
         now = utcnow()
         token = str(uuidlib.uuid4())
         until = now + dt.timedelta(seconds=lease_seconds)
         values = facts.values(shop_id, order_number)
         values.update(state=str(State.POSTING), attempts=1, claim_token=token,
-                      claimed_until=until, uncertain=False)
+                      claimed_until=until, uncertain=True, payment_state=payment_state)
         booking_id = _insert_if_new(conn, values)
         if booking_id is not None:
             return Claim(booking_id, token, needs_check=False, attempts=1,
@@ -91,7 +97,7 @@ class BookingStore:
              else bookings.c.claim_token == row.claim_token),
         ).values(
             state=str(State.POSTING), claim_token=token, claimed_until=until,
-            uncertain=needs_check, attempts=bookings.c.attempts + 1,
+            uncertain=True, payment_state=payment_state, attempts=bookings.c.attempts + 1,
             order_uuid=values["order_uuid"], kind=values["kind"], total=facts.total,
             order_date=values["order_date"], invoice_number=invoice_number, updated_at=now,
         ))
@@ -137,18 +143,13 @@ class BookingStore:
                     insert_attempt(conn, booking_id, state, error_code=error_code,
                                    error_text=last_error, reason=reason)
 
-    def mark_uncertain(self, claim: Claim) -> None:
-        """Set before AddMutatie: if we die now, the next claim must look first."""
-        with transaction(self.engine) as conn:
-            conn.execute(update(bookings).where(
-                bookings.c.id == claim.booking_id, bookings.c.claim_token == claim.token,
-            ).values(uncertain=True, updated_at=utcnow()))
-
-    def mark_booked(self, booking_id: int, *, mutation_number: int,
+    def mark_booked(self, booking_id: int, *, shop_id: int, mutation_number: int,
                     payment_mutation_number: int | None, relation_code: str,
-                    rows: Iterable[BookedRow] = (), warnings: Iterable[str] = ()) -> None:
+                    rows: Iterable[BookedRow] = (), warnings: Iterable[str] = (),
+                    first_attempt: bool = False) -> None:
         """Booked is the truth once e-Boekhouden said so, whoever holds the lease. The
-        rows booked (``rows``) and the attempt are stored in the same transaction."""
+        rows booked (``rows``) and the attempt are stored in the same transaction.
+        ``first_attempt``: the claim was the order's first, so no rows exist yet."""
         now = utcnow()
         with transaction(self.engine) as conn:
             conn.execute(update(bookings).where(bookings.c.id == booking_id).values(
@@ -158,16 +159,18 @@ class BookingStore:
                 claim_token=None, claimed_until=None, uncertain=False, error_code=None,
                 last_error=None, reason=None, booked_at=now, updated_at=now,
             ))
-            insert_rows(conn, booking_id, rows)
+            insert_rows(conn, booking_id, rows, shop_id=shop_id, replace=not first_attempt)
             insert_attempt(conn, booking_id, State.BOOKED)
 
     def mark_retrying(self, claim: Claim, *, error: str, reason: str,
                       uncertain: bool) -> None:
+        """``uncertain``: this attempt may have reached e-Boekhouden. The row stays
+        uncertain if an earlier one may have (the claim needed a check)."""
         with transaction(self.engine) as conn:
             conn.execute(update(bookings).where(
                 bookings.c.id == claim.booking_id, bookings.c.claim_token == claim.token,
             ).values(state=str(State.RETRYING), last_error=error, reason=reason,
-                     uncertain=bookings.c.uncertain | uncertain, claim_token=None,
+                     uncertain=claim.needs_check or uncertain, claim_token=None,
                      claimed_until=None, updated_at=utcnow()))
             insert_attempt(conn, claim.booking_id, State.RETRYING, error_text=error,
                            reason=reason)

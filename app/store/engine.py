@@ -27,7 +27,12 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
     cursor.close()
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, *, pre_ping: bool = True) -> Engine:
+    """``pre_ping``: test each pooled connection before use (one round trip), so a page
+    after a database restart works at once. The workers book without it (two commits and
+    three checkouts a job: it was 7 % of a job, docs/benchmarks.md §5): a job that meets
+    a connection the restart broke fails, SQLAlchemy drops the pool's old connections,
+    and RQ's retry books the order 10 seconds later (docs/resilience.md)."""
     if url.startswith("sqlite"):
         path = url.split(":///", 1)[-1]
         if path and path != ":memory:":
@@ -35,18 +40,18 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"timeout": 10})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+    return create_engine(url, pool_pre_ping=pre_ping, pool_size=5, max_overflow=5)
 
 
 @cache
-def engine_for(url: str) -> Engine:
-    """One engine (and pool) per URL per process.
+def engine_for(url: str, *, pre_ping: bool = True) -> Engine:
+    """One engine (and pool) per URL (and ``pre_ping``) per process.
 
     A forked child (RQ's work horse) must not share its parent's pooled connections:
     ``dispose(close=False)`` in the child leaves them to the parent (SQLAlchemy's recipe
     for fork). The hook is registered here, with the engine it looks after.
     """
-    engine = make_engine(url)
+    engine = make_engine(url, pre_ping=pre_ping)
     os.register_at_fork(after_in_child=lambda: engine.dispose(close=False))
     return engine
 
@@ -56,6 +61,14 @@ def transaction(engine: Engine) -> Iterator[Connection]:
     """The only way the store writes: one transaction, committed on success."""
     with engine.begin() as conn:
         yield conn
+
+
+@contextmanager
+def single_read(engine: Engine) -> Iterator[Connection]:
+    """For one SELECT on a hot path (a job's shop, a notification's shop): no BEGIN and
+    ROLLBACK around it, two fewer round trips. Not for reads that need one snapshot."""
+    with engine.connect() as conn:
+        yield conn.execution_options(isolation_level="AUTOCOMMIT")
 
 
 def aware(value: dt.datetime | None) -> dt.datetime | None:

@@ -86,18 +86,21 @@ def rows_of(mutations: Sequence[Mutation], numbers: dict[str, int]) -> list[Book
     ]
 
 
-def insert_rows(conn: Connection, booking_id: int, rows: Iterable[BookedRow]) -> None:
-    """Replace the booking's rows (a booking is booked once; a re-mark replaces)."""
-    values = [{"booking_id": booking_id, "soort": r.soort, "date": r.date, "ledger": r.ledger,
-               "btw_code": r.btw_code, "excl": r.excl, "vat": r.vat, "incl": r.incl,
-               "invoice_number": r.invoice_number, "mutation_number": r.mutation_number}
+def insert_rows(conn: Connection, booking_id: int, rows: Iterable[BookedRow], *,
+                shop_id: int, replace: bool = True) -> None:
+    """Replace the booking's rows (a booking is booked once; a re-mark replaces).
+    ``replace=False``: the booking cannot have rows yet (its first claim), so there is
+    nothing to delete first."""
+    values = [{"booking_id": booking_id, "shop_id": shop_id, "soort": r.soort,
+               "date": r.date, "ledger": r.ledger, "btw_code": r.btw_code, "excl": r.excl,
+               "vat": r.vat, "incl": r.incl, "invoice_number": r.invoice_number,
+               "mutation_number": r.mutation_number}
               for r in rows]
     if not values:
         return
-    conn.execute(booked_rows.delete().where(booked_rows.c.booking_id == booking_id))
-    shop_id = conn.execute(select(bookings.c.shop_id).where(
-        bookings.c.id == booking_id)).scalar_one()
-    conn.execute(insert(booked_rows), [{**v, "shop_id": shop_id} for v in values])
+    if replace:
+        conn.execute(booked_rows.delete().where(booked_rows.c.booking_id == booking_id))
+    conn.execute(insert(booked_rows), values)
 
 
 def insert_attempt(conn: Connection, booking_id: int, outcome: BookingState, *,

@@ -1,9 +1,9 @@
 """The web interface for shop owners and bookkeepers: server-rendered Dutch pages.
 
 ``init_app`` wires everything: the page blueprints, CSRF protection on every form (the
-webhook endpoint is exempt: it is authenticated by its signature), "login required" for
-every page but the login page, static files, the webhook and the health endpoints, and
-security headers on every page.
+webhook endpoint never reaches Flask: app/intake/webhooks.py), "login required" for
+every page but the login page, static files and the health endpoints, and security
+headers on every page.
 """
 
 from __future__ import annotations
@@ -54,8 +54,6 @@ def init_app(app: Flask) -> None:
 
     app.before_request(auth.require_login)  # before CSRF: no session → login page first
     csrf.init_app(app)
-    if "webhooks" in app.blueprints:
-        csrf.exempt(app.blueprints["webhooks"])
     for blueprint in (auth.bp, shops.bp, mapping.bp, overview.bp, control.bp, alerts.bp):
         app.register_blueprint(blueprint)
     filters.init_app(app)
@@ -78,8 +76,8 @@ def _csrf_error(err: CSRFError) -> tuple[str, int]:
 
 def _backend_down(err: Exception) -> tuple[Any, int]:
     """Redis or the database does not answer: 503 with what to do, never a 500. Nothing
-    was changed (a view that changes state rolls back what it cannot finish). The webhook
-    and health endpoints answer JSON, for machines."""
+    was changed (a view that changes state rolls back what it cannot finish). The health
+    endpoints answer JSON, for machines."""
     redis = isinstance(err, RedisError)
     log.warning("%s unavailable on %s: %s", "Redis" if redis else "database",
                 request.path, err)

@@ -12,10 +12,11 @@ from app.store.users import User
 
 MAX_ID = 2**31 - 1  # ids in URLs beyond the database's integer range are simply not found
 
-# Reachable without a session: the login page, static files, the webhook endpoint
-# (authenticated by its signature) and the operational endpoints /healthz and /metrics.
+# Reachable without a session: the login page, static files and the operational endpoints
+# /healthz and /metrics. (The webhook endpoint, authenticated by its signature, is served
+# before Flask: app/intake/webhooks.py.)
 PUBLIC_ENDPOINTS = frozenset({"auth.login", "static"})
-PUBLIC_BLUEPRINTS = frozenset({"webhooks", "health"})
+PUBLIC_BLUEPRINTS = frozenset({"health"})
 
 
 def services() -> Services:

@@ -8,8 +8,9 @@ SOAP surface (what the connector's real client talks to):
 
 Control surface (tests in other processes, chaos runs, the sandbox), under ``/_sandbox/``:
 ``GET state``, ``POST faults`` (body for ``Faults.configure``), ``POST administrations``
-``{username, code1, code2[, name]}``, ``POST reset``, ``POST clock {"advance": seconds}``,
-``POST sessions/expire {"username"?}``.
+``{username, code1, code2[, name]}``, ``POST relations`` ``{username, relations: [{code,
+name, email, bp}]}`` (seeded as AddRelatie would store them), ``POST reset``,
+``POST clock {"advance": seconds}``, ``POST sessions/expire {"username"?}``.
 
 Faults (``sandbox.faults``) are taken once per SOAP request, after the operation is known:
 ``latency`` (sleep ``seconds``, then answer), ``http_status`` (``status``, default 503, an
@@ -299,6 +300,11 @@ class EBoekhoudenSimulator:
                     body["username"], body["code1"], body["code2"], name=body.get("name", "")
                 )
                 return _json({"username": body["username"]}, 201)
+            if name == "relations":  # seed relations: {username, relations: [{code, …}]}
+                ids = [self.add_relation(body["username"], r["code"], r.get("name", ""),
+                                         email=r.get("email", ""), bp=r.get("bp", "B"))
+                       for r in body["relations"]]
+                return _json({"ids": ids}, 201)
             if name == "reset":
                 self.reset()
                 return _json({"reset": True})
@@ -309,6 +315,8 @@ class EBoekhoudenSimulator:
                 return _json({"expired": self.expire_sessions(body.get("username"))})
         except (ValueError, KeyError, TypeError) as exc:
             return _json({"error": f"bad request: {exc}"}, 400)
+        except BusinessError as exc:  # a seeded relation that exists already
+            return _json({"error": str(exc)}, 409)
         return _json({"error": "not found"}, 404)
 
 

@@ -118,3 +118,36 @@ def test_relation_to_wire() -> None:
     assert wire["Bedrijf"] == "Jansen BV"
     assert wire["BP"] == "B"
     assert wire["Email"] == "klant@example.com"
+
+
+# --- the collective debtor (verzameldebiteur) ---------------------------------------------
+
+COLLECTIVE = settings(collective_debtor="PARTICULIER")
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "collective"),
+    [
+        ("consumer", {}, True),
+        ("consumer-abroad", {"country_code": "BE"}, True),
+        ("company-name", {"company": "Voorbeeld BV"}, False),
+        ("vat-number", {"company": "Voorbeeld BV", "taxnumber": "NL123456789B01"}, False),
+    ],
+)
+def test_collective_debtor_is_for_consumers_only(name: str, data: dict[str, Any],
+                                                 collective: bool) -> None:
+    relation = build_relation(order(debtor=debtor(**data)), COLLECTIVE)
+    if collective:
+        assert (relation.code, relation.bp, relation.email, relation.address) == (
+            "PARTICULIER", "P", "", "")
+    else:
+        assert relation.code.startswith("MWW") and relation.bp == "B"
+
+
+def test_a_b2b_shop_order_keeps_its_own_relation_on_a_collective_debtor() -> None:
+    relation = build_relation(order(business_model="B2B"), COLLECTIVE)
+    assert relation.code != "PARTICULIER"
+
+
+def test_without_a_collective_debtor_every_consumer_has_a_relation() -> None:
+    assert build_relation(order(), DEFAULT).code == relation_code("MWW", "klant@example.com")

@@ -122,6 +122,10 @@ VALIDATE_CASES: list[tuple[str, MappingSettings, set[str] | None, dict[str, str]
      {"payment_term_days": "De betalingstermijn is een aantal dagen (0 tot 9999)."}),
     ("term-too-long", settings(payment_term_days=10000), None,
      {"payment_term_days": "De betalingstermijn is een aantal dagen (0 tot 9999)."}),
+    ("collective-debtor", settings(collective_debtor="PARTICULIER"), None, {}),
+    ("collective-debtor-too-long", settings(collective_debtor="P" * 16), None,
+     {"collective_debtor": "Een relatiecode is hoogstens 15 tekens, zonder spaties aan "
+                           "begin of eind."}),
 ]
 
 
@@ -152,6 +156,7 @@ ROUNDTRIP = [
              bookable_statuses={3}, credit_statuses={10, 11}, payment_term_days=30,
              relation_prefix="SHOP", status_names={2: "Verzonden", 3: "Betaald"}),
     settings(booking_mode=MODE_CASH, payment_ledger="1000", bookable_statuses=set()),
+    settings(collective_debtor="PARTICULIER"),
 ]
 
 
@@ -251,6 +256,7 @@ def test_new_settings_roundtrip_and_defaults() -> None:
     assert MappingSettings.from_json(json.loads(json.dumps(mapping.to_json()))) == mapping
     old = MappingSettings.from_json({"debtors_ledger": "1300"})  # stored before these fields
     assert old.invoice_format == "{number}"
+    assert old.collective_debtor == ""
     assert old.line_type_ledgers == {}
     normalised = MappingSettings.from_json({"invoice_format": " W1-{number} ",
                                             "line_type_ledgers": {" Gift_Card ": " 1650 "}})

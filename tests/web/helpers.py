@@ -186,7 +186,7 @@ def form_values(page: str) -> MultiDict[str, str]:
     for name, value in re.findall(
             r'<input type="checkbox" name="([^"]+)" value="([^"]+)"\s+checked', page):
         values.add(name, value)
-    for name in ("payment_term_days", "invoice_format"):
+    for name in ("payment_term_days", "invoice_format", "collective_debtor"):
         found = re.search(rf'name="{name}"[^>]*value="([^"]*)"', page, re.S)
         values.add(name, htmllib.unescape(found.group(1)) if found else "")
     values.pop("csrf_token", None)

@@ -35,7 +35,7 @@ def booked(store: Store, shop_id: int, number: str, mutation: int) -> None:
         shop_id, number, OrderFacts(total=Decimal("12.10"), date=dt.date(2025, 3, 14)),
         lease_seconds=60)
     assert isinstance(claim, Claim)
-    store.bookings.mark_booked(claim.booking_id, mutation_number=mutation,
+    store.bookings.mark_booked(claim.booking_id, shop_id=shop_id, mutation_number=mutation,
                                payment_mutation_number=None, relation_code="MWW1")
 
 

@@ -29,7 +29,7 @@ def invoiced(store: Store, shop_id: int, number: str, mutation: int) -> int:
         shop_id, number, OrderFacts(total=Decimal("60.50"), date=dt.date(2026, 11, 2)),
         lease_seconds=60)
     assert isinstance(claim, Claim)
-    store.bookings.mark_booked(claim.booking_id, mutation_number=mutation,
+    store.bookings.mark_booked(claim.booking_id, shop_id=shop_id, mutation_number=mutation,
                                payment_mutation_number=None, relation_code="MWW1")
     return claim.booking_id
 

@@ -183,6 +183,21 @@ def test_invoice_number_format_is_a_setting(web: Web, client: FlaskClient,
     assert shop_of(web, shop_id).mapping.invoice_format == "{number}"
 
 
+def test_the_collective_debtor_is_a_setting(web: Web, client: FlaskClient,
+                                           shop_id: int) -> None:
+    page = text(client.get(f"/koppelingen/{shop_id}/instellingen"))
+    assert "Verzameldebiteur voor particulieren" in page
+    response = submit(client, shop_id, collective_debtor="PARTICULIER")
+    assert response.status_code == 302
+    assert shop_of(web, shop_id).mapping.collective_debtor == "PARTICULIER"
+    response = submit(client, shop_id, "save", collective_debtor="P" * 16)
+    assert response.status_code == 400
+    assert "hoogstens 15 tekens" in text(response)
+    assert shop_of(web, shop_id).mapping.collective_debtor == "PARTICULIER"
+    submit(client, shop_id, "save", collective_debtor="")  # empty: a relation per customer
+    assert shop_of(web, shop_id).mapping.collective_debtor == ""
+
+
 def test_gift_cards_get_a_ledger_on_the_page(web: Web, client: FlaskClient,
                                              shop_id: int) -> None:
     page = text(client.get(f"/koppelingen/{shop_id}/instellingen"))

@@ -11,8 +11,6 @@
 from __future__ import annotations
 
 import functools
-import os
-import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -25,6 +23,7 @@ from requests.adapters import HTTPAdapter, Retry
 from zeep.wsdl import Document
 
 from app.clients.eboekhouden import errors as errs
+from app.clients.sessions import ProcessSession
 from app.errors import (
     RateLimitedError,
     UpstreamError,
@@ -75,25 +74,16 @@ class _Transport(zeep.Transport):
         raise _HttpStatusError(response.status_code, response.headers.get("Retry-After"))
 
 
-_http_lock = threading.Lock()
-_http: tuple[int, requests.Session] | None = None
+def _configure(session: requests.Session) -> None:
+    # Only connection *establishment* is retried: a request that may have reached the
+    # server never is.
+    retry = Retry(total=2, connect=2, read=0, status=0, other=0, redirect=0, backoff_factor=0.1)
+    adapter = HTTPAdapter(max_retries=retry)
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
 
 
-def _http_session() -> requests.Session:
-    """One requests.Session per process (recreated after a fork). Only connection
-    *establishment* is retried: a request that may have reached the server never is."""
-    global _http
-    with _http_lock:
-        if _http is None or _http[0] != os.getpid():
-            session = requests.Session()
-            retry = Retry(
-                total=2, connect=2, read=0, status=0, other=0, redirect=0, backoff_factor=0.1
-            )
-            adapter = HTTPAdapter(max_retries=retry)
-            session.mount("https://", adapter)
-            session.mount("http://", adapter)
-            _http = (os.getpid(), session)
-        return _http[1]
+_http_session = ProcessSession(_configure).get  # one per process (again after a fork)
 
 
 @functools.cache

@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
@@ -28,6 +26,7 @@ import requests
 from requests.adapters import HTTPAdapter, Retry
 
 from app.clients.eboekhouden_rest import errors as errs
+from app.clients.sessions import ProcessSession
 from app.errors import (
     BookkeepingAuthError,
     RateLimitedError,
@@ -46,27 +45,19 @@ _BAD_URL = (
     requests.exceptions.InvalidURL,
 )
 
-_http_lock = threading.Lock()
-_http: tuple[int, requests.Session] | None = None
+def _configure(session: requests.Session) -> None:
+    # respect_retry_after_header=False: urllib3 would otherwise retry a 429/503 carrying
+    # Retry-After itself and end in a RetryError; ``Transport`` decides.
+    retry = Retry(
+        total=2, connect=2, read=0, status=0, other=0, redirect=0, backoff_factor=0.1,
+        respect_retry_after_header=False, raise_on_status=False,
+    )
+    adapter = HTTPAdapter(max_retries=retry)
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
 
 
-def http_session() -> requests.Session:
-    """One requests.Session per process (recreated after a fork)."""
-    global _http
-    with _http_lock:
-        if _http is None or _http[0] != os.getpid():
-            session = requests.Session()
-            # respect_retry_after_header=False: urllib3 would otherwise retry a 429/503
-            # carrying Retry-After itself and end in a RetryError; ``Transport`` decides.
-            retry = Retry(
-                total=2, connect=2, read=0, status=0, other=0, redirect=0, backoff_factor=0.1,
-                respect_retry_after_header=False, raise_on_status=False,
-            )
-            adapter = HTTPAdapter(max_retries=retry)
-            session.mount("https://", adapter)
-            session.mount("http://", adapter)
-            _http = (os.getpid(), session)
-        return _http[1]
+http_session = ProcessSession(_configure).get  # one per process (again after a fork)
 
 
 class Secret:

@@ -10,14 +10,14 @@ are never chained: only a redacted copy of their text survives.
 from __future__ import annotations
 
 import logging
-import os
 import random
 import re
-import threading
 from collections.abc import Callable
 
 import requests
 from requests.adapters import HTTPAdapter
+
+from app.clients.sessions import ProcessSession
 
 API_VERSION = "1"
 RETRY_AFTER_CAP = 60.0  # seconds; a longer Retry-After is cut to this
@@ -52,26 +52,20 @@ def install_log_filter() -> None:
             logger.addFilter(_RedactingFilter())
 
 
-_session: tuple[int, requests.Session] | None = None
-_session_lock = threading.Lock()
+def _configure(session: requests.Session) -> None:
+    # Retries are ours (with backoff and error mapping), not urllib3's.
+    adapter = HTTPAdapter(pool_connections=4, pool_maxsize=16, max_retries=0)
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    session.headers.update({"Accept": "application/json", "User-Agent": "mww-eboekhouden/0.1"})
+
+
+_SESSION = ProcessSession(_configure)
 
 
 def shared_session() -> requests.Session:
-    """The process-wide session (connection pooling); a forked child makes its own (the
-    session remembers the pid that made it, so no fork hook is needed)."""
-    global _session
-    with _session_lock:
-        if _session is None or _session[0] != os.getpid():
-            session = requests.Session()
-            # Retries are ours (with backoff and error mapping), not urllib3's.
-            adapter = HTTPAdapter(pool_connections=4, pool_maxsize=16, max_retries=0)
-            session.mount("https://", adapter)
-            session.mount("http://", adapter)
-            session.headers.update(
-                {"Accept": "application/json", "User-Agent": "mww-eboekhouden/0.1"}
-            )
-            _session = (os.getpid(), session)
-        return _session[1]
+    """The process-wide session (connection pooling); a forked child makes its own."""
+    return _SESSION.get()
 
 
 class Transient:
