@@ -4,7 +4,7 @@
     python -m bench --only intake,reconcile
     python -m bench --memory-bookings 10000   # the full memory run (+6 minutes)
     python -m bench --quick               # small sizes, a smoke test of the harness
-    python -m bench scale --shops 1000 --duration 3600 --compression 8   # the full day
+    python -m bench scale --shops 1000 --duration 1800 --compression 1   # 1 000 shops
 
 Needs what the chaos suite needs: PostgreSQL on 127.0.0.1:5432 (``BENCH_PG_ADMIN_URL``
 to change) and ``redis-server`` on PATH. Everything runs on loopback.
@@ -119,10 +119,12 @@ def main(argv: list[str] | None = None) -> int:
                              "about 20/s here, so 10000 adds ~6 minutes)")
     parser.add_argument("--reconcile-orders", type=int, default=10_000)
     parser.add_argument("--shops", type=int, default=100, help="scale: connected shops")
-    parser.add_argument("--duration", type=float, default=300.0,
+    parser.add_argument("--duration", type=float, default=450.0,
                         help="scale: real seconds of status changes")
-    parser.add_argument("--compression", type=float, default=12.0,
+    parser.add_argument("--compression", type=float, default=4.0,
                         help="scale: simulated seconds per real second (intervals divided)")
+    parser.add_argument("--first-time-share", type=float, default=0.3,
+                        help="scale: share of orders from customers never seen before")
     parser.add_argument("--orders-per-day", type=int, default=200,
                         help="scale: status changes per shop per working day")
     parser.add_argument("--backfill-orders", type=int, default=10_000)
@@ -194,7 +196,8 @@ def main(argv: list[str] | None = None) -> int:
         print("bench: 6. a simulated day of many shops", flush=True)
         s_config = scale.ScaleConfig(shops=args.shops, duration=args.duration,
                                      compression=args.compression,
-                                     orders_per_day=args.orders_per_day)
+                                     orders_per_day=args.orders_per_day,
+                                     first_time_share=args.first_time_share)
         if args.quick:
             s_config.shops, s_config.duration, s_config.compression = 20, 60.0, 30.0
         began = time.monotonic()

@@ -382,7 +382,26 @@ def _workers(w: dict[str, Any]) -> list[str]:
     speedup = w["simple"]["rate"] / w["fork"]["rate"] if w["fork"]["rate"] else float("nan")
     out += [f"Target: a worker ≥ 0.50 of the floor — {_met(w['target_met'])} "
             f"({_n(w['simple']['ratio'], 2)}); the non-forking worker books "
-            f"{_n(speedup, 2)}× as many orders per second as the forking one.", "",
+            f"{_n(speedup, 2)}× as many orders per second as the forking one.", ""]
+    steps = w.get("steps_ms") or {}
+    if steps:
+        floor_ms = 1000 / w["floor"] if w["floor"] else None
+        job_ms = 1000 / w["simple"]["rate"] if w["simple"]["rate"] else None
+        out += ["Where a job's time goes beyond the floor's calls: each part timed on its "
+                "own in one process (ms per job, median of 3 × 300), next to the floor's "
+                "time per order and the non-forking worker's time per job:", ""]
+        out += _table(["", "ms / job"], [
+            ["Floor: GetOrder + AddMutatie (baseline)", _n(floor_ms, 2)],
+            *[[name, _n(ms, 2)] for name, ms in steps.items()],
+            ["Non-forking worker, whole job", _n(job_ms, 2)],
+        ])
+        out += ["Cut so far: the booking is claimed and marked in two commits (was four); "
+                "the workers' pool does not ping each connection before use; requests reads "
+                "the environment once per session, not per call; `BookingWorker` skips "
+                "RQ's redundant Redis round trips (its heartbeat and suspension check at "
+                "most every few seconds, no repeated state write): 9 of a job's round trips "
+                "became 6; redis-py packs and parses in C (hiredis).", ""]
+    out += [
             "**The choice: non-forking (`WORKER_MODE=simple`, the default).** A fork per "
             "job buys crash isolation: a job that crashes the interpreter or leaks memory "
             "takes only its horse. Here that isolation protects nothing the design does not "
@@ -417,10 +436,11 @@ def _scale(sc: dict[str, Any]) -> list[str]:
         f"{_n(3600 / comp, 0)} s. No notifications: every order is found by the poll, the "
         "worst case for lag. 1 web, 1 clock and "
         f"{c['workers']} non-forking workers (the Procfile's commands), both simulators "
-        "with no added latency, PostgreSQL and Redis, all on this machine. The issue's "
-        "full configuration (1 000 shops, a whole day) does not fit this machine in a "
-        "`make bench`; `python -m bench scale --shops 1000 --duration 3600 "
-        "--compression 8` runs it.", "",
+        "with no added latency, PostgreSQL and Redis, all on this machine. 1 000 shops: "
+        "`python -m bench scale --shops 1000 --duration 1800 --compression 1` "
+        "(docs/benchmarks-scale.md); a compressed day of 1 000 shops needs more cores than "
+        "this machine has (the whole system, simulators included, books about 30 orders a "
+        "second here, and a day of 1 000 shops is 7 a second uncompressed).", "",
     ]
     eb = sc["eb_calls"]
     customers = sc.get("customers") or {}
@@ -477,7 +497,7 @@ def _scale(sc: dict[str, Any]) -> list[str]:
                         _mib(p["workers_kib"] * 1024)] for p in picks])
     out += [
         "Reading the figures. Lag is bounded by the poll interval plus the clock's tick "
-        "(a tenth of the poll interval, at most 5 s) plus the time to drain what the poll "
+        "(a sixtieth of the poll interval, at most 5 s) plus the time to drain what the poll "
         "found; compressed, each job's fixed cost weighs "
         f"{comp:g}× more in simulated seconds than it would in a real day. e-Boekhouden "
         "calls per order include each first-time customer's relation look-up (one "

@@ -105,6 +105,72 @@ def floor(stack: Stack, numbers: list[str]) -> float:
     return rate
 
 
+def noop_job(shop_id: int, order_number: str) -> dict[str, object]:
+    """A job that does nothing: what RQ and the worker cost on their own."""
+    return {"status": "booked", "order_number": order_number}
+
+
+def step_costs(stack: Stack, n: int = 300) -> dict[str, float]:
+    """Milliseconds per job of the parts a booking adds to the floor's calls, each timed
+    on its own in this process (median of 3 × ``n``): RQ and the worker class (a no-op
+    job through ``BookingWorker``), the shop's row, and the ledger's claim and booked
+    mark (two commits, the workers' pool settings)."""
+    import datetime as dt
+    from decimal import Decimal
+
+    from rq import Queue
+    from rq.serializers import JSONSerializer
+
+    from app.store import Store
+    from app.store.bookings import Claim, OrderFacts
+    from app.store.engine import engine_for
+    from app.store.history import BookedRow
+    from worker.workers import BookingWorker
+
+    services = stack.services()
+    shop = stack.shops[0]
+    store = Store(engine_for(stack.env["DATABASE_URL"], pre_ping=False), services.vault)
+    redis = stack.redis()
+    counter = iter(range(10**9))
+
+    def rq_noop() -> float:
+        queue = Queue("bench-noop", connection=redis, serializer=JSONSerializer)
+        for i in range(n):
+            queue.enqueue(noop_job, shop.id, str(i), result_ttl=3600)
+        worker = BookingWorker([queue], connection=redis, serializer=JSONSerializer)
+        started = time.perf_counter()
+        worker.work(burst=True, logging_level="WARNING")
+        return (time.perf_counter() - started) / n * 1000
+
+    def timed(step: Any) -> float:
+        started = time.perf_counter()
+        for _ in range(n):
+            step()
+        return (time.perf_counter() - started) / n * 1000
+
+    row = BookedRow(soort="FactuurVerstuurd", date=dt.date(2026, 1, 5), ledger="8010",
+                    btw_code="HOOG_VERK_21", excl=Decimal("10.00"), vat=Decimal("2.10"),
+                    incl=Decimal("12.10"), invoice_number="x", mutation_number=1)
+
+    def ledger() -> None:
+        number = str(9_000_000 + next(counter))
+        claim = store.bookings.claim(
+            shop.id, number, OrderFacts(f"bench-{number}", "sale", Decimal("12.10"),
+                                        dt.date(2026, 1, 5), invoice_number=number),
+            lease_seconds=60)
+        assert isinstance(claim, Claim)
+        store.bookings.mark_booked(claim.booking_id, shop_id=shop.id, mutation_number=1,
+                                   payment_mutation_number=None, relation_code="R",
+                                   rows=[row, row], first_attempt=True)
+
+    steps = {"RQ and the worker: a no-op job": rq_noop,
+             "the shop's row (decrypted)": lambda: timed(lambda: store.shops.get(shop.id)),
+             "the ledger: claim, then booked with its rows (2 commits)": lambda: timed(ledger)}
+    for step in steps.values():  # warm
+        step()
+    return {name: load.median([step() for _ in range(3)]) for name, step in steps.items()}
+
+
 def run(config: WorkersConfig | None = None, log: Any = print) -> dict[str, Any]:
     config = config or WorkersConfig()
     rates: dict[str, list[float]] = {"floor": [], **{m: [] for m in MODES}}
@@ -130,8 +196,12 @@ def run(config: WorkersConfig | None = None, log: Any = print) -> dict[str, Any]
                     rate = drain(stack, target, batch, f"worker.{target}.{round_no}")
                 rates[target].append(rate)
                 log(f"  workers round {round_no + 1} {target:<6}: {rate:6.1f} orders/s")
+        steps = step_costs(stack)
+        for name, ms in steps.items():
+            log(f"  workers step: {name}: {ms:.2f} ms")
     floor_rate = load.median(rates["floor"])
-    out: dict[str, Any] = {"config": config.__dict__, "rates": rates, "floor": floor_rate}
+    out: dict[str, Any] = {"config": config.__dict__, "rates": rates, "floor": floor_rate,
+                           "steps_ms": steps}
     for mode in MODES:
         ratios = [r / f for r, f in zip(rates[mode], rates["floor"], strict=True)]
         out[mode] = {"rate": load.median(rates[mode]), "ratio": load.median(ratios)}

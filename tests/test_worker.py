@@ -117,3 +117,29 @@ def test_the_worker_renews_its_key_every_few_seconds_not_three_times_a_job() -> 
     worker.last_heartbeat -= dt.timedelta(seconds=worker.heartbeat_every + 1)
     worker.heartbeat()
     assert sent == ["pipeline", "pipeline"]
+
+
+def test_the_worker_skips_redundant_state_writes_and_checks_suspension_once_a_second(
+        ) -> None:
+    import fakeredis
+    from rq import Queue
+    from rq.exceptions import StopRequested
+    from rq.suspension import suspend
+
+    from worker.workers import BookingWorker
+
+    redis = fakeredis.FakeRedis()
+    worker = BookingWorker([Queue("q", connection=redis)], connection=redis)
+    worker.set_state("idle")
+    assert redis.hget(worker.key, "state") == b"idle"
+    redis.hset(worker.key, "state", "marker")
+    worker.set_state("idle")  # unchanged: not written again
+    assert redis.hget(worker.key, "state") == b"marker"
+    worker.set_state("busy")
+    assert redis.hget(worker.key, "state") == b"busy"
+    worker.check_for_suspension(burst=True)  # not suspended: checked, goes on
+    suspend(redis)
+    worker.check_for_suspension(burst=True)  # within the second: not asked again
+    worker._suspension_checked -= worker.suspension_check_every
+    with pytest.raises(StopRequested):  # suspended in burst mode: RQ stops the worker
+        worker.check_for_suspension(burst=True)

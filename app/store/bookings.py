@@ -23,7 +23,7 @@ from sqlalchemy import Connection, Engine, and_, func, select, update
 
 from app.states import BookingState, OrderPayment
 from app.store.booking_records import BookingRecord, Claim, OrderFacts, record
-from app.store.db import bookings, insert_for, transaction, utcnow
+from app.store.db import bookings, insert_for, single_statement, transaction, utcnow
 from app.store.history import BookedRow, insert_attempt, insert_rows
 
 State = BookingState
@@ -60,23 +60,27 @@ class BookingStore:
         worker holds a live lease). A claim also sets the order's ``payment_state``
         (app/store/payments.py): its payments are owed from the moment the invoice may
         reach e-Boekhouden."""
-        with transaction(self.engine) as conn:
-            return self._claim(conn, shop_id, order_number, facts, lease_seconds,
-                               str(payment_state) if payment_state else None)
-
-    def _claim(self, conn: Connection, shop_id: int, order_number: str, facts: OrderFacts,
-               lease_seconds: int, payment_state: str | None) -> Claim | BookingState:
         now = utcnow()
         token = str(uuidlib.uuid4())
         until = now + dt.timedelta(seconds=lease_seconds)
         values = facts.values(shop_id, order_number)
         values.update(state=str(State.POSTING), attempts=1, claim_token=token,
-                      claimed_until=until, uncertain=True, payment_state=payment_state)
-        booking_id = _insert_if_new(conn, values)
+                      claimed_until=until, uncertain=True,
+                      payment_state=str(payment_state) if payment_state else None)
+        # An order's first claim (nearly every one) is this one statement, atomic on its
+        # own: no BEGIN and COMMIT around it.
+        with single_statement(self.engine) as conn:
+            booking_id = _insert_if_new(conn, values)
         if booking_id is not None:
             return Claim(booking_id, token, needs_check=False, attempts=1,
                          invoice_number=facts.invoice_number)
+        with transaction(self.engine) as conn:
+            return self._reclaim(conn, shop_id, order_number, facts, values)
 
+    def _reclaim(self, conn: Connection, shop_id: int, order_number: str, facts: OrderFacts,
+                 values: dict[str, Any]) -> Claim | BookingState:
+        """The order is recorded already: take it over if nobody holds it."""
+        now, token, until = utcnow(), values["claim_token"], values["claimed_until"]
         row = _get(conn, shop_id, order_number)
         if row is None:  # the uuid is already recorded under another number: refuse loudly
             raise LookupError(f"order uuid {facts.uuid} is booked under another order number")
@@ -97,7 +101,8 @@ class BookingStore:
              else bookings.c.claim_token == row.claim_token),
         ).values(
             state=str(State.POSTING), claim_token=token, claimed_until=until,
-            uncertain=True, payment_state=payment_state, attempts=bookings.c.attempts + 1,
+            uncertain=True, payment_state=values["payment_state"],
+            attempts=bookings.c.attempts + 1,
             order_uuid=values["order_uuid"], kind=values["kind"], total=facts.total,
             order_date=values["order_date"], invoice_number=invoice_number, updated_at=now,
         ))

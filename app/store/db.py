@@ -33,13 +33,13 @@ from app.store.engine import (
     insert_for,
     make_engine,
     new_id,
-    single_read,
+    single_statement,
     transaction,
     utcnow,
 )
 
 __all__ = ["aware", "engine_for", "insert_for", "make_engine", "metadata", "new_id",
-           "single_read", "transaction", "utcnow"]
+           "single_statement", "transaction", "utcnow"]
 
 metadata = MetaData(
     naming_convention={

@@ -64,9 +64,10 @@ def transaction(engine: Engine) -> Iterator[Connection]:
 
 
 @contextmanager
-def single_read(engine: Engine) -> Iterator[Connection]:
-    """For one SELECT on a hot path (a job's shop, a notification's shop): no BEGIN and
-    ROLLBACK around it, two fewer round trips. Not for reads that need one snapshot."""
+def single_statement(engine: Engine) -> Iterator[Connection]:
+    """For one statement on a hot path (a job's shop, a notification's shop, an order's
+    first claim): atomic on its own, so no BEGIN and COMMIT or ROLLBACK around it, two
+    fewer round trips. Not for several statements that belong together."""
     with engine.connect() as conn:
         yield conn.execution_options(isolation_level="AUTOCOMMIT")
 

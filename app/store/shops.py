@@ -20,7 +20,7 @@ from app.config import WEBHOOK_SECRET_GRACE
 from app.core.mapping_settings import MappingSettings
 from app.crypto import Vault
 from app.states import ShopStatus
-from app.store.db import aware, new_id, shop_owners, shops, single_read, transaction, utcnow
+from app.store.db import aware, new_id, shop_owners, shops, single_statement, transaction, utcnow
 
 SECRET_GRACE = dt.timedelta(seconds=WEBHOOK_SECRET_GRACE)
 # e-Boekhouden's SOAP API refuses shorter usernames (the incumbent's manual says so too).
@@ -108,12 +108,12 @@ class ShopStore:
         )
 
     def get(self, shop_id: int) -> Shop | None:
-        with single_read(self.engine) as conn:
+        with single_statement(self.engine) as conn:
             row = conn.execute(select(shops).where(shops.c.id == shop_id)).first()
         return self._shop(row) if row else None
 
     def get_by_webhook_key(self, webhook_key: str) -> Shop | None:
-        with single_read(self.engine) as conn:
+        with single_statement(self.engine) as conn:
             row = conn.execute(select(shops).where(shops.c.webhook_key == webhook_key)).first()
         return self._shop(row) if row else None
 
