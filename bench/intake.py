@@ -138,7 +138,8 @@ def step_costs(stack: Stack, n: int = 1000) -> dict[str, float]:
             services.queue, shop.id, json.loads(b)["order_number"], "webhook"),
         "dedupe + enqueue (one Lua call, job built included)": lambda b, h: queue_notification(
             services.queue, shop.id, h["webhook-id"], json.loads(b)["order_number"]),
-        "whole view (test client)": lambda b, h: real_client.post(path, data=b, headers=h),
+        "whole endpoint (test client)": lambda b, h: real_client.post(path, data=b,
+                                                                     headers=h),
         "bare view (test client)": lambda b, h: bare_client.post(path, data=b, headers=h),
     }
     for step in steps.values():  # warm
