@@ -24,14 +24,17 @@ INSTANCE_DIR = PROJECT_ROOT / "instance"
 HOUR = 3600
 DAY = 24 * HOUR
 BOOKING_JOB_TIMEOUT = 300          # one booking job (a few API calls) may run this long
-BOOKING_RESULT_TTL = HOUR          # RQ keeps a finished booking job's result
+# RQ keeps a finished job with its result this long (the ledger and the runs table keep
+# the truth). About 6 KiB of Redis each: at 1 000 shops (25 000 bookings and 12 000 poll
+# passes an hour) ten minutes is ~35 MiB, an hour was ~215 MiB (docs/benchmarks.md §6).
+BOOKING_RESULT_TTL = 10 * 60
 BOOKING_FAILURE_TTL = 7 * DAY      # and a failed one, for the dashboard
 # Transient failures are retried over about 1.5 hours; after that the row stays
 # "retrying" and the hourly pass re-enqueues it, so nothing is ever dropped.
 BOOKING_RETRY_INTERVALS = (10, 30, 60, 180, 600, 1800, 3600)
 SCHEDULER_GRACE_SECONDS = 60       # a scheduled retry this late has no scheduler left
 RECONCILE_JOB_TIMEOUT = 15 * 60    # one reconcile pass job
-RECONCILE_RESULT_TTL = HOUR
+RECONCILE_RESULT_TTL = 10 * 60
 RECONCILE_FAILURE_TTL = DAY
 RECONCILE_LOCK_SECONDS = 15 * 60   # a shop's pass lock; expires if its holder dies
 CLOCK_TICK_SECONDS = 5.0           # how often the clock looks at its schedule

@@ -479,6 +479,9 @@ def _scale(sc: dict[str, Any]) -> list[str]:
          + ", ".join(f"{k} {_n(v)}" for k, v in eb.items()) + ")"],
         ["… the booking's own calls (all but the relation calls)",
          _n(_booking_calls_per_order(sc), 3)],
+        ["… of which sessions: OpenSession per shop over the run (a session is kept while "
+         "it is used; its cost per order falls as the day goes on)",
+         _n(eb.get("OpenSession", 0) / c["shops"], 2)],
         ["Relation calls per first-time customer (GetRelaties, AddRelatie, UpdateRelatie)",
          _n(relation / first_time, 2) if first_time else "–"],
         ["Redis memory growth per 100 000 bookings (MiB)", _mib(sc["redis_per_100k"])],
@@ -513,10 +516,10 @@ def _scale(sc: dict[str, Any]) -> list[str]:
         "GetRelaties, by e-mail) and AddRelatie: work a returning customer does not cost "
         "(one AddMutatie), and that a shop with a verzameldebiteur for consumers "
         "(docs/booking-rules.md) does not pay for consumers either. Redis keeps each "
-        "finished booking job for `BOOKING_RESULT_TTL` (1 hour, not compressed here), so "
-        "the growth per booking is that of a run shorter than the TTL: in steady "
-        "operation Redis holds about an hour of jobs, and what stays per booking is the "
-        "connector's own keys.", ""]
+        "finished job for `BOOKING_RESULT_TTL` (10 minutes, not compressed here), so its "
+        "memory levels off once the run is longer than that: in steady operation Redis "
+        "holds about ten minutes of jobs, and what stays per booking is the connector's "
+        "own keys.", ""]
     return out
 
 
