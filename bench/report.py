@@ -228,7 +228,9 @@ def _e2e(e: dict[str, Any]) -> list[str]:
         "## 2. End to end", "",
         "The whole system as deployed: gunicorn (Procfile `web`), 2 RQ workers (Procfile "
         "`worker`, non-forking: `WORKER_MODE=simple`), the clock, PostgreSQL, Redis, both "
-        "simulators, every e-Boekhouden call delayed 50 ms. A warm-up batch books the "
+        "simulators, every e-Boekhouden call delayed 50 ms (the clock schedules no "
+        "passes here: every order is booked from its notification; §3 measures the "
+        "passes). A warm-up batch books the "
         "shop's customers once (relations, session; its calls are not counted: "
         f"{_fmt_calls(e['warmup_calls'])}). Then {_n(e['orders'])} signed notifications "
         f"arrive at a steady {e['rate']:g}/s — a sustainable load, so latency rather than "
