@@ -17,13 +17,15 @@ from __future__ import annotations
 import datetime as dt
 import uuid as uuidlib
 from collections.abc import Iterable
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, func, select, update
+from sqlalchemy import Connection, Engine, and_, bindparam, func, select, update
 
 from app.states import BookingState, OrderPayment
 from app.store.booking_records import BookingRecord, Claim, OrderFacts, record
-from app.store.db import bookings, insert_for, single_statement, transaction, utcnow
+from app.store.db import bookings, single_statement, transaction, utcnow
+from app.store.engine import insert_for_dialect
 from app.store.history import BookedRow, insert_attempt, insert_rows
 
 State = BookingState
@@ -35,9 +37,25 @@ RETRY_REQUESTED = "Opnieuw aangeboden."  # the reason of a row a person asked to
 def _insert_if_new(conn: Connection, values: dict[str, Any]) -> int | None:
     """INSERT … ON CONFLICT DO NOTHING RETURNING id: the new row's id, or None if the
     order is already recorded. (``rowcount`` is not reliable here across drivers.)"""
-    statement = (insert_for(conn, bookings).values(**values).on_conflict_do_nothing()
-                 .returning(bookings.c.id))
-    return conn.execute(statement).scalar()
+    return conn.execute(_insert_if_new_statement(conn.dialect.name), values).scalar()
+
+
+@cache
+def _insert_if_new_statement(dialect: str) -> Any:
+    """Built once per database kind; the values go as parameters (every booking job runs
+    this: building the statement each time cost more than sending it)."""
+    return insert_for_dialect(dialect, bookings).on_conflict_do_nothing().returning(
+        bookings.c.id)
+
+
+# Booked: the row's new values, as parameters of a statement built once (see above).
+_MARK_BOOKED = update(bookings).where(bookings.c.id == bindparam("b_id")).values(
+    state=str(State.BOOKED), mutation_number=bindparam("b_mutation"),
+    payment_mutation_number=bindparam("b_payment_mutation"),
+    relation_code=bindparam("b_relation"), warnings=bindparam("b_warnings"),
+    claim_token=None, claimed_until=None, uncertain=False, error_code=None,
+    last_error=None, reason=None, booked_at=bindparam("b_now"),
+    updated_at=bindparam("b_now"))
 
 
 def _get(conn: Connection, shop_id: int, order_number: str) -> BookingRecord | None:
@@ -155,15 +173,11 @@ class BookingStore:
         """Booked is the truth once e-Boekhouden said so, whoever holds the lease. The
         rows booked (``rows``) and the attempt are stored in the same transaction.
         ``first_attempt``: the claim was the order's first, so no rows exist yet."""
-        now = utcnow()
         with transaction(self.engine) as conn:
-            conn.execute(update(bookings).where(bookings.c.id == booking_id).values(
-                state=str(State.BOOKED), mutation_number=mutation_number,
-                payment_mutation_number=payment_mutation_number, relation_code=relation_code,
-                warnings="\n".join(warnings) or None,
-                claim_token=None, claimed_until=None, uncertain=False, error_code=None,
-                last_error=None, reason=None, booked_at=now, updated_at=now,
-            ))
+            conn.execute(_MARK_BOOKED, {
+                "b_id": booking_id, "b_mutation": mutation_number,
+                "b_payment_mutation": payment_mutation_number, "b_relation": relation_code,
+                "b_warnings": "\n".join(warnings) or None, "b_now": utcnow()})
             insert_rows(conn, booking_id, rows, shop_id=shop_id, replace=not first_attempt)
             insert_attempt(conn, booking_id, State.BOOKED)
 

@@ -81,7 +81,11 @@ def aware(value: dt.datetime | None) -> dt.datetime | None:
 
 def insert_for(conn: Connection, table: Table) -> Any:
     """INSERT that can say ON CONFLICT DO NOTHING on both supported databases."""
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    return insert_for_dialect(conn.dialect.name, table)
+
+
+def insert_for_dialect(name: str, table: Table) -> Any:
+    dialect = postgresql if name == "postgresql" else sqlite
     return dialect.insert(table)
 
 

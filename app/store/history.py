@@ -103,12 +103,15 @@ def insert_rows(conn: Connection, booking_id: int, rows: Iterable[BookedRow], *,
     conn.execute(insert(booked_rows), values)
 
 
+_INSERT_ATTEMPT = insert(booking_attempts)  # built once; each attempt's values are parameters
+
+
 def insert_attempt(conn: Connection, booking_id: int, outcome: BookingState, *,
                    error_code: str | None = None, error_text: str | None = None,
                    reason: str | None = None) -> None:
-    conn.execute(insert(booking_attempts).values(
-        booking_id=booking_id, at=utcnow(), outcome=str(outcome), error_code=error_code,
-        error_text=error_text, reason=reason))
+    conn.execute(_INSERT_ATTEMPT, {
+        "booking_id": booking_id, "at": utcnow(), "outcome": str(outcome),
+        "error_code": error_code, "error_text": error_text, "reason": reason})
 
 
 def _booked_row(r: object) -> BookedRow:
