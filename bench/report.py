@@ -406,7 +406,8 @@ def _workers(w: dict[str, Any]) -> list[str]:
             *[[name, _n(ms, 2)] for name, ms in steps.items()],
             ["Non-forking worker, whole job", _n(job_ms, 2)],
         ])
-        out += ["Cut so far: the booking is claimed and marked in two commits (was four); "
+        out += ["Cut so far: the booking is claimed and marked in two commits (was four), "
+                "with statements built once and their values sent as parameters; "
                 "the workers' pool does not ping each connection before use; requests reads "
                 "the environment once per session, not per call; `BookingWorker` skips "
                 "RQ's redundant Redis round trips (its heartbeat and suspension check at "
@@ -419,9 +420,9 @@ def _workers(w: dict[str, Any]) -> list[str]:
             "already protect: a worker that dies mid-job loses no booking (the ledger's "
             "lease and the look-up by Factuurnummer before any repost, tested by "
             "tests/test_jobs.py's SIGKILL test and the chaos suite's worker kills), the "
-            "platform restarts a dead process, and the worker's memory stays flat over "
-            "thousands of bookings (§4 measures the long-lived process that now runs the "
-            "jobs). SIGTERM behaves as HerokuWorker's: the running job gets 6 s, then "
+            "platform restarts a dead process (and restarts every dyno daily), and §4 "
+            "measures the memory of the long-lived process that now runs the jobs. "
+            "SIGTERM behaves as HerokuWorker's: the running job gets 6 s, then "
             "`ShutDownImminentException` is raised in it and RQ's Retry requeues it "
             "(tests/test_worker.py). `WORKER_MODE=fork` stays available.", ""]
     return out
