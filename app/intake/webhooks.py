@@ -21,6 +21,7 @@ from marshmallow import ValidationError
 from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.wsgi import get_input_stream
 
 from app.errors import ConfigError
@@ -40,10 +41,7 @@ Answer = tuple[int, str, dict[str, Any]]  # status, counter outcome, JSON body
 StartResponse = Callable[..., Any]
 WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
-_REASONS = {202: "202 Accepted", 400: "400 Bad Request", 401: "401 Unauthorized",
-            404: "404 Not Found", 405: "405 Method Not Allowed",
-            413: "413 Content Too Large", 415: "415 Unsupported Media Type",
-            500: "500 Internal Server Error", 503: "503 Service Unavailable"}
+
 
 
 def mount(app: Flask) -> None:
@@ -73,7 +71,7 @@ class WebhookIntake:
             headers.append(("Allow", "POST"))
         if self.app.extensions["settings"].is_production:  # served over HTTPS only
             headers.append(HSTS)
-        start_response(_REASONS[status], headers)
+        start_response(f"{status} {HTTP_STATUS_CODES[status]}", headers)
         return [data]
 
     def _answer(self, environ: dict[str, Any], shop_key: str) -> Answer:
