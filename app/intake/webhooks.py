@@ -42,8 +42,6 @@ StartResponse = Callable[..., Any]
 WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
 
-
-
 def mount(app: Flask) -> None:
     """Serve the webhook path before Flask sees the request."""
     app.wsgi_app = WebhookIntake(app, app.wsgi_app)  # type: ignore[method-assign]
