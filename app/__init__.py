@@ -65,5 +65,6 @@ class _LazyServices:
             with self._lock:
                 if self._services is None:
                     self._services = build_services(
-                        self._settings, upstream_timeout=self._settings.web_upstream_timeout)
+                        self._settings, upstream_timeout=self._settings.web_upstream_timeout
+                    )
         return getattr(self._services, name)

@@ -32,8 +32,9 @@ from app.web.common import html_error, require_admin
 
 BLUEPRINT = "rq_dashboard"
 STATE_CHANGING_GETS = frozenset({"rq_dashboard.requeue_all"})
-INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)(?![^>]*text/template)[^>]*>(.*?)</script>",
-                           re.DOTALL | re.IGNORECASE)
+INLINE_SCRIPT = re.compile(
+    r"<script(?![^>]*\bsrc=)(?![^>]*text/template)[^>]*>(.*?)</script>", re.DOTALL | re.IGNORECASE
+)
 STYLE_ATTRIBUTE = re.compile(r'\sstyle="([^"]*)"', re.IGNORECASE)
 
 
@@ -106,6 +107,8 @@ def _csp(html: str) -> str:
     style_src = " ".join(["'self'", *(["'unsafe-hashes'", *styles] if styles else [])])
     # 'unsafe-eval': its underscore.js templates compile with new Function(); they come
     # from its own page, never from job data (which arrives escaped, see as_text).
-    return (f"default-src 'self'; script-src 'self' 'unsafe-eval' {' '.join(scripts)}; "
-            f"style-src {style_src}; img-src 'self' data:; form-action 'self'; "
-            "frame-ancestors 'none'; base-uri 'none'; object-src 'none'").replace("  ", " ")
+    return (
+        f"default-src 'self'; script-src 'self' 'unsafe-eval' {' '.join(scripts)}; "
+        f"style-src {style_src}; img-src 'self' data:; form-action 'self'; "
+        "frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+    ).replace("  ", " ")

@@ -52,9 +52,14 @@ def smtp_config(settings: Settings) -> SmtpConfig | None:
     if url.scheme not in ("smtp", "smtps") or not url.hostname:
         raise ValueError("SMTP_URL must look like smtp://host:port or smtps://user:pass@host")
     tls = "ssl" if url.scheme == "smtps" else ("starttls" if "starttls=1" in url.query else "")
-    return SmtpConfig(url.hostname, url.port or (465 if tls == "ssl" else 25), tls,
-                      unquote(url.username or ""), unquote(url.password or ""),
-                      settings.alert_from)
+    return SmtpConfig(
+        url.hostname,
+        url.port or (465 if tls == "ssl" else 25),
+        tls,
+        unquote(url.username or ""),
+        unquote(url.password or ""),
+        settings.alert_from,
+    )
 
 
 def send_mail(config: SmtpConfig, recipients: list[str], subject: str, body: str) -> int:
@@ -62,8 +67,9 @@ def send_mail(config: SmtpConfig, recipients: list[str], subject: str, body: str
     context = ssl.create_default_context()
     smtp: smtplib.SMTP
     if config.tls == "ssl":
-        smtp = smtplib.SMTP_SSL(config.host, config.port, timeout=SMTP_TIMEOUT_SECONDS,
-                                context=context)
+        smtp = smtplib.SMTP_SSL(
+            config.host, config.port, timeout=SMTP_TIMEOUT_SECONDS, context=context
+        )
     else:
         smtp = smtplib.SMTP(config.host, config.port, timeout=SMTP_TIMEOUT_SECONDS)
     with smtp:
@@ -103,23 +109,36 @@ def send_digest(services: Services, shop: Shop, now: dt.datetime | None = None) 
     if not recipients:
         return 0  # nothing marked: whoever opts in later still hears of these
     base = services.settings.public_base_url
-    lines = ["Goedendag,", "",
-             f"Sinds het vorige overzicht zijn {len(failures)} boekingen van "
-             f"'{shop.name}' mislukt. Ze wachten op u: pas zo nodig de instellingen aan "
-             "en kies daarna 'Opnieuw proberen'.", ""]
+    lines = [
+        "Goedendag,",
+        "",
+        f"Sinds het vorige overzicht zijn {len(failures)} boekingen van "
+        f"'{shop.name}' mislukt. Ze wachten op u: pas zo nodig de instellingen aan "
+        "en kies daarna 'Opnieuw proberen'.",
+        "",
+    ]
     for failure in failures[:DIGEST_MAX_LISTED]:
-        lines.append(f"- Bestelling {failure.order_number} ({_local(failure.at)}): "
-                     f"{failure.reason or 'mislukt'}")
+        lines.append(
+            f"- Bestelling {failure.order_number} ({_local(failure.at)}): "
+            f"{failure.reason or 'mislukt'}"
+        )
         lines.append(f"  {base}/koppelingen/{shop.id}/boekingen/{failure.booking_id}")
     if len(failures) > DIGEST_MAX_LISTED:
         lines.append(f"… en nog {len(failures) - DIGEST_MAX_LISTED} andere.")
-    lines += ["", f"Alle mislukte boekingen: {base}/koppelingen/{shop.id}?status=mislukt",
-              "", "U krijgt deze mail omdat u dit heeft gekozen onder 'Meldingen'.",
-              f"Afmelden: {base}/meldingen"]
-    sent = send_mail(config, recipients, f"[{shop.name}] {len(failures)} mislukte "
-                     f"boeking{'en' if len(failures) != 1 else ''}", "\n".join(lines))
-    services.store.alerts.set_mark(shop.id, DIGEST, reported_upto=failures[-1].id,
-                                   sent_at=now)
+    lines += [
+        "",
+        f"Alle mislukte boekingen: {base}/koppelingen/{shop.id}?status=mislukt",
+        "",
+        "U krijgt deze mail omdat u dit heeft gekozen onder 'Meldingen'.",
+        f"Afmelden: {base}/meldingen",
+    ]
+    sent = send_mail(
+        config,
+        recipients,
+        f"[{shop.name}] {len(failures)} mislukte boeking{'en' if len(failures) != 1 else ''}",
+        "\n".join(lines),
+    )
+    services.store.alerts.set_mark(shop.id, DIGEST, reported_upto=failures[-1].id, sent_at=now)
     log.info("alert digest sent", extra={"shop_id": shop.id, "mails": sent})
     return sent
 
@@ -131,13 +150,13 @@ def digest_all(services: Services) -> int:
         try:
             sent += send_digest(services, shop)
         except (OSError, smtplib.SMTPException, ValueError) as err:  # ValueError: SMTP_URL
-            log.error("alert digest not sent: %s", type(err).__name__,
-                      extra={"shop_id": shop.id})
+            log.error("alert digest not sent: %s", type(err).__name__, extra={"shop_id": shop.id})
     return sent
 
 
-def credentials_refused(services: Services, shop: Shop, err: UpstreamRejectedError,
-                        now: dt.datetime | None = None) -> int:
+def credentials_refused(
+    services: Services, shop: Shop, err: UpstreamRejectedError, now: dt.datetime | None = None
+) -> int:
     """At once, when a system refuses the shop's credentials. Never raises."""
     if not isinstance(err, ShopAuthError | BookkeepingAuthError):
         return 0
@@ -154,20 +173,29 @@ def credentials_refused(services: Services, shop: Shop, err: UpstreamRejectedErr
             return 0
         system = "Mijnwebwinkel" if isinstance(err, ShopAuthError) else "e-Boekhouden.nl"
         base = services.settings.public_base_url
-        body = "\n".join([
-            "Goedendag,", "",
-            f"{system} weigert de inloggegevens van de koppeling '{shop.name}'. Zolang dat zo "
-            "is, worden bestellingen niet geboekt.", "",
-            f"Wat {system} meldt: {err.explanation}", "",
-            f"Vul de juiste gegevens in: {base}/koppelingen/{shop.id}/gegevens",
-            "Daarna boekt de koppeling de gemiste bestellingen vanzelf alsnog.", "",
-            "U krijgt deze mail omdat u dit heeft gekozen onder 'Meldingen'.",
-            f"Afmelden: {base}/meldingen"])
-        sent = send_mail(config, recipients,
-                         f"[{shop.name}] {system} weigert de inloggegevens", body)
+        body = "\n".join(
+            [
+                "Goedendag,",
+                "",
+                f"{system} weigert de inloggegevens van de koppeling '{shop.name}'. Zolang dat zo "
+                "is, worden bestellingen niet geboekt.",
+                "",
+                f"Wat {system} meldt: {err.explanation}",
+                "",
+                f"Vul de juiste gegevens in: {base}/koppelingen/{shop.id}/gegevens",
+                "Daarna boekt de koppeling de gemiste bestellingen vanzelf alsnog.",
+                "",
+                "U krijgt deze mail omdat u dit heeft gekozen onder 'Meldingen'.",
+                f"Afmelden: {base}/meldingen",
+            ]
+        )
+        sent = send_mail(
+            config, recipients, f"[{shop.name}] {system} weigert de inloggegevens", body
+        )
         services.store.alerts.set_mark(shop.id, CREDENTIALS, reported_upto=0, sent_at=now)
         return sent
     except (OSError, smtplib.SMTPException, ValueError) as mail_err:
-        log.error("credentials alert not sent: %s", type(mail_err).__name__,
-                  extra={"shop_id": shop.id})
+        log.error(
+            "credentials alert not sent: %s", type(mail_err).__name__, extra={"shop_id": shop.id}
+        )
         return 0

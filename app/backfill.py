@@ -74,8 +74,7 @@ def preview(services: Services, shop: Shop, since: dt.date) -> Preview:
     until = today_local()
     result = Preview(since, until)
     statuses = shop.mapping.bookable_statuses | shop.mapping.credit_statuses
-    orders = [o for o in services.shop_api(shop).iter_orders_placed(since, until)
-              if not o.is_test]
+    orders = [o for o in services.shop_api(shop).iter_orders_placed(since, until) if not o.is_test]
     result.listed = len(orders)
     candidates = [o for o in orders if o.status in statuses]
     result.not_bookable = len(orders) - len(candidates)
@@ -118,12 +117,26 @@ def start(services: Services, shop: Shop, since: dt.date) -> bool:
     if current and not current["finished"] and current["state"] != FAILED:
         return False
     services.redis.delete(_key(shop.id), _key(shop.id) + ":numbers")
-    _save(services, shop.id, state=QUEUED, since=since.isoformat(), seen=0, queued=0,
-          started_at=utcnow().isoformat(), error="")
+    _save(
+        services,
+        shop.id,
+        state=QUEUED,
+        since=since.isoformat(),
+        seen=0,
+        queued=0,
+        started_at=utcnow().isoformat(),
+        error="",
+    )
     services.queue.enqueue(
-        BACKFILL_SHOP, shop.id, since.isoformat(), job_id=f"backfill-{shop.id}",
-        job_timeout=RECONCILE_JOB_TIMEOUT, result_ttl=BACKFILL_PROGRESS_TTL,
-        failure_ttl=RECONCILE_FAILURE_TTL, description=f"backfill of shop {shop.id}")
+        BACKFILL_SHOP,
+        shop.id,
+        since.isoformat(),
+        job_id=f"backfill-{shop.id}",
+        job_timeout=RECONCILE_JOB_TIMEOUT,
+        result_ttl=BACKFILL_PROGRESS_TTL,
+        failure_ttl=RECONCILE_FAILURE_TTL,
+        description=f"backfill of shop {shop.id}",
+    )
     return True
 
 
@@ -143,9 +156,11 @@ def run(services: Services, shop: Shop, since: dt.date) -> PassResult:
     if result.outcome == RunOutcome.OK:
         _save(services, shop.id, state=DONE, seen=result.seen)
     else:
-        reason = result.error or ("Er liep al een controle voor deze winkel; probeer het "
-                                  "over een paar minuten opnieuw."
-                                  if result.outcome == RunOutcome.LOCKED else "onbekend")
+        reason = result.error or (
+            "Er liep al een controle voor deze winkel; probeer het over een paar minuten opnieuw."
+            if result.outcome == RunOutcome.LOCKED
+            else "onbekend"
+        )
         _save(services, shop.id, state=FAILED, error=reason)
     return result
 
@@ -164,20 +179,31 @@ def progress(services: Services, shop_id: int) -> dict[str, Any] | None:
     if not raw:
         return None
     data: dict[str, Any] = json.loads(raw)
-    numbers = [n.decode() if isinstance(n, bytes) else str(n)
-               for n in services.redis.lrange(_key(shop_id) + ":numbers", 0, -1)]
+    numbers = [
+        n.decode() if isinstance(n, bytes) else str(n)
+        for n in services.redis.lrange(_key(shop_id) + ":numbers", 0, -1)
+    ]
     states = services.store.bookings.states_of(shop_id, numbers)
     booked = sum(1 for s in states.values() if s == BookingState.BOOKED)
     failed = sum(1 for s in states.values() if s == BookingState.FAILED)
     skipped = sum(1 for s in states.values() if s == BookingState.SKIPPED)
     total = int(data.get("total") or 0)
-    data.update(booked=booked, failed=failed, skipped=skipped, total=total,
-                done=booked + failed + skipped,
-                since_label=dt.date.fromisoformat(data["since"]).strftime("%d-%m-%Y"))
+    data.update(
+        booked=booked,
+        failed=failed,
+        skipped=skipped,
+        total=total,
+        done=booked + failed + skipped,
+        since_label=dt.date.fromisoformat(data["since"]).strftime("%d-%m-%Y"),
+    )
     data["finished"] = data.get("state") == FAILED or (
-        data.get("state") == DONE and booked + failed + skipped >= total)
-    data["percent"] = 100 if data["finished"] else (
-        int(100 * (booked + failed + skipped) / total) if total else 0)
+        data.get("state") == DONE and booked + failed + skipped >= total
+    )
+    data["percent"] = (
+        100
+        if data["finished"]
+        else (int(100 * (booked + failed + skipped) / total) if total else 0)
+    )
     return data
 
 
@@ -195,4 +221,3 @@ def parse_since(text: str) -> dt.date:
             raise ValueError("Kies een datum na 1 januari 2000.")
         return day
     raise ValueError("Vul een datum in als jjjj-mm-dd, bijvoorbeeld 2026-10-01.")
-

@@ -73,8 +73,9 @@ def load_mapping(path: str | None) -> MappingSettings:
 
 @click.command("preview")
 @click.argument("order_file")
-@click.option("--mapping", "mapping_file", help="Mapping settings JSON (default: the "
-              "incumbent's defaults).")
+@click.option(
+    "--mapping", "mapping_file", help="Mapping settings JSON (default: the incumbent's defaults)."
+)
 def preview_command(order_file: str, mapping_file: str | None) -> None:
     """Print what ORDER_FILE (Mijnwebwinkel order JSON) would book, without booking."""
     mapping = load_mapping(mapping_file)
@@ -110,8 +111,13 @@ def book_command(shop_id: int, order_number: str) -> None:
     try:
         outcome = book_order(services, shop, order_number.strip())
     except ConnectorError as err:
-        click.echo(json.dumps({"status": "retrying", "order_number": order_number,
-                               "reason": err.explanation}, ensure_ascii=False, indent=2))
+        click.echo(
+            json.dumps(
+                {"status": "retrying", "order_number": order_number, "reason": err.explanation},
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
         sys.exit(1)
     click.echo(json.dumps(outcome.as_dict(), ensure_ascii=False, indent=2))
     sys.exit(0 if outcome.status in ("booked", "already_booked", "skipped") else 1)
@@ -121,25 +127,45 @@ def book_command(shop_id: int, order_number: str) -> None:
 @with_appcontext
 @click.option("--name", required=True)
 @click.option("--mww-token", required=True, help="Mijnwebwinkel API token of the shop.")
-@click.option("--eb-api-token", default="",
-              help="e-Boekhouden API token: books through the REST API (recommended).")
+@click.option(
+    "--eb-api-token",
+    default="",
+    help="e-Boekhouden API token: books through the REST API (recommended).",
+)
 @click.option("--eb-username", default="", help="SOAP username (without --eb-api-token).")
 @click.option("--eb-code1", default="", help="SOAP security code 1.")
 @click.option("--eb-code2", default="", help="SOAP security code 2.")
 @click.option("--mapping", "mapping_file")
 @click.option("--owner", "owner_email", help="E-mail of the user who owns the shop.")
 @click.option("--inactive", is_flag=True, help="Register as draft (not booking yet).")
-@click.option("--invoice-format", help="Factuurnummer of its bookings, e.g. 'W1-{number}' "
-              "(default: the bare order number). Give each shop on one e-Boekhouden "
-              "administration its own.")
-def shops_add(name: str, mww_token: str, eb_api_token: str, eb_username: str, eb_code1: str,
-              eb_code2: str, mapping_file: str | None, owner_email: str | None,
-              inactive: bool, invoice_format: str | None) -> None:
+@click.option(
+    "--invoice-format",
+    help="Factuurnummer of its bookings, e.g. 'W1-{number}' "
+    "(default: the bare order number). Give each shop on one e-Boekhouden "
+    "administration its own.",
+)
+def shops_add(
+    name: str,
+    mww_token: str,
+    eb_api_token: str,
+    eb_username: str,
+    eb_code1: str,
+    eb_code2: str,
+    mapping_file: str | None,
+    owner_email: str | None,
+    inactive: bool,
+    invoice_format: str | None,
+) -> None:
     """Register a shop after testing both connections live (credentials stored
     encrypted); prints its webhook URL and secret. e-Boekhouden: --eb-api-token (REST),
     or --eb-username with --eb-code1 and --eb-code2 (SOAP)."""
-    values = {"--name": name, "--mww-token": mww_token, "--eb-username": eb_username,
-              "--eb-code1": eb_code1, "--eb-code2": eb_code2}
+    values = {
+        "--name": name,
+        "--mww-token": mww_token,
+        "--eb-username": eb_username,
+        "--eb-code1": eb_code1,
+        "--eb-code2": eb_code2,
+    }
     values = {option: value.strip() for option, value in values.items()}
     token = eb_api_token.strip()
     soap_options = ("--eb-username", "--eb-code1", "--eb-code2")
@@ -165,23 +191,38 @@ def shops_add(name: str, mww_token: str, eb_api_token: str, eb_username: str, eb
         owner = services.store.users.get_by_email(owner_email)
         if owner is None:
             fail(f"no user {owner_email.strip().lower()[:60]}", 1)
-    creds = Credentials(values["--mww-token"], values["--eb-username"],
-                        values["--eb-code1"], values["--eb-code2"], token)
+    creds = Credentials(
+        values["--mww-token"],
+        values["--eb-username"],
+        values["--eb-code1"],
+        values["--eb-code2"],
+        token,
+    )
     problems = verify_connections(services, creds)
     if problems:  # the systems' own (Dutch) explanations
         fail("; ".join(f"{system}: {text}" for system, text in problems.items()), 1)
     shop_id, secret = services.store.shops.register(
-        name=values["--name"], credentials=creds, mapping=mapping,
+        name=values["--name"],
+        credentials=creds,
+        mapping=mapping,
         status=ShopStatus.DRAFT if inactive else ShopStatus.ACTIVE,
-        owner_id=owner.id if owner else None)
+        owner_id=owner.id if owner else None,
+    )
     shop = services.load_shop(shop_id)
     assert shop is not None
-    click.echo(json.dumps({
-        "id": shop_id, "name": shop.name, "status": str(shop.status),
-        "invoice_format": shop.mapping.invoice_format,
-        "webhook_url": webhook_url(services.settings.public_base_url, shop.webhook_key),
-        "webhook_secret": secret,
-    }, indent=2))
+    click.echo(
+        json.dumps(
+            {
+                "id": shop_id,
+                "name": shop.name,
+                "status": str(shop.status),
+                "invoice_format": shop.mapping.invoice_format,
+                "webhook_url": webhook_url(services.settings.public_base_url, shop.webhook_key),
+                "webhook_secret": secret,
+            },
+            indent=2,
+        )
+    )
 
 
 @shops_cli.command("list")
@@ -211,16 +252,34 @@ def _iso(value: str | None, name: str) -> dt.datetime | None:
 @click.command("reconcile")
 @with_appcontext
 @click.option("--shop", "shop_id", type=SHOP_ID, help="Only this shop (default: all active).")
-@click.option("--since", help="Start of the window (ISO 8601). On a shop that was never "
-              "reconciled, backfills by order date.")
+@click.option(
+    "--since",
+    help="Start of the window (ISO 8601). On a shop that was never "
+    "reconciled, backfills by order date.",
+)
 @click.option("--until", help="End of the window (ISO 8601, default now).")
 @click.option("--dry-run", is_flag=True, help="List what would be enqueued; change nothing.")
-@click.option("--progress/--no-progress", "show_progress", default=None,
-              help="Progress bar on stderr (default: with --since on a terminal).")
-@click.option("--wait", type=int, default=0, metavar="SECONDS",
-              help="Then follow the workers booking what was queued, up to SECONDS.")
-def reconcile_command(shop_id: int | None, since: str | None, until: str | None,
-                      dry_run: bool, show_progress: bool | None, wait: int) -> None:
+@click.option(
+    "--progress/--no-progress",
+    "show_progress",
+    default=None,
+    help="Progress bar on stderr (default: with --since on a terminal).",
+)
+@click.option(
+    "--wait",
+    type=int,
+    default=0,
+    metavar="SECONDS",
+    help="Then follow the workers booking what was queued, up to SECONDS.",
+)
+def reconcile_command(
+    shop_id: int | None,
+    since: str | None,
+    until: str | None,
+    dry_run: bool,
+    show_progress: bool | None,
+    wait: int,
+) -> None:
     """Run one reconcile pass now and print its run record (JSON, one line per shop)."""
     services = current_app.extensions["services"]
     start, end = _iso(since, "since"), _iso(until, "until")
@@ -238,12 +297,21 @@ def reconcile_command(shop_id: int | None, since: str | None, until: str | None,
     failed = False
     for shop in shops:
         backfill = start is not None and shop.watermark is None
-        enabled = show_progress if show_progress is not None else (
-            start is not None and sys.stderr.isatty())
+        enabled = (
+            show_progress
+            if show_progress is not None
+            else (start is not None and sys.stderr.isatty())
+        )
         with pass_progress(shop.name, enabled=enabled and not dry_run) as bar:
-            result = run_pass(services, shop,
-                              mode=RunMode.BACKFILL if backfill else RunMode.MANUAL,
-                              since=start, until=end, dry_run=dry_run, progress=bar)
+            result = run_pass(
+                services,
+                shop,
+                mode=RunMode.BACKFILL if backfill else RunMode.MANUAL,
+                since=start,
+                until=end,
+                dry_run=dry_run,
+                progress=bar,
+            )
             if bar is not None and wait > 0:
                 bar.follow(services, shop.id, timeout=wait)
         click.echo(json.dumps(result.as_dict(), default=str, ensure_ascii=False))

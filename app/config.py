@@ -23,49 +23,54 @@ INSTANCE_DIR = PROJECT_ROOT / "instance"
 # Environment-tunable ones are Settings fields below; these are fixed by design.
 HOUR = 3600
 DAY = 24 * HOUR
-BOOKING_JOB_TIMEOUT = 300          # one booking job (a few API calls) may run this long
+BOOKING_JOB_TIMEOUT = 300  # one booking job (a few API calls) may run this long
 # RQ keeps a finished job with its result this long (the ledger and the runs table keep
 # the truth). About 6 KiB of Redis each: at 1 000 shops (25 000 bookings and 12 000 poll
 # passes an hour) ten minutes is ~35 MiB, an hour was ~215 MiB (docs/benchmarks.md §6).
 BOOKING_RESULT_TTL = 10 * 60
-BOOKING_FAILURE_TTL = 7 * DAY      # and a failed one, for the dashboard
+BOOKING_FAILURE_TTL = 7 * DAY  # and a failed one, for the dashboard
 # Transient failures are retried over about 1.5 hours; after that the row stays
 # "retrying" and the hourly pass re-enqueues it, so nothing is ever dropped.
 BOOKING_RETRY_INTERVALS = (10, 30, 60, 180, 600, 1800, 3600)
-SCHEDULER_GRACE_SECONDS = 60       # a scheduled retry this late has no scheduler left
-RECONCILE_JOB_TIMEOUT = 15 * 60    # one reconcile pass job
+SCHEDULER_GRACE_SECONDS = 60  # a scheduled retry this late has no scheduler left
+RECONCILE_JOB_TIMEOUT = 15 * 60  # one reconcile pass job
 RECONCILE_RESULT_TTL = 10 * 60
 RECONCILE_FAILURE_TTL = DAY
-RECONCILE_LOCK_SECONDS = 15 * 60   # a shop's pass lock; expires if its holder dies
-CLOCK_TICK_SECONDS = 5.0           # how often the clock looks at its schedule
-REDIS_BACKOFF_MAX_SECONDS = 30.0   # clock and worker: wait at most this long between tries
-REDIS_SOCKET_TIMEOUT = 5.0         # web, clock, jobs: a Redis that does not answer is down
-WEBHOOK_ID_TTL = 73 * HOUR         # Standard Webhooks senders retry for up to ~3 days
+RECONCILE_LOCK_SECONDS = 15 * 60  # a shop's pass lock; expires if its holder dies
+CLOCK_TICK_SECONDS = 5.0  # how often the clock looks at its schedule
+REDIS_BACKOFF_MAX_SECONDS = 30.0  # clock and worker: wait at most this long between tries
+REDIS_SOCKET_TIMEOUT = 5.0  # web, clock, jobs: a Redis that does not answer is down
+WEBHOOK_ID_TTL = 73 * HOUR  # Standard Webhooks senders retry for up to ~3 days
 EBOEKHOUDEN_SESSION_TTL = 20 * 60  # a shared SOAP session id is reused this long
-WEBHOOK_SHOP_CACHE_SECONDS = 5.0   # a disabled/rotated shop shows at the webhook this late
-WEBHOOK_SECRET_GRACE = DAY         # a rotated webhook secret keeps working this long
-LOGIN_FAILURE_WINDOW = 15 * 60     # wrong logins are counted per account this long
-LOGIN_FREE_FAILURES = 5            # per account; then each try waits 2, 4, 8 … seconds
-LOGIN_MAX_DELAY = 60               # never more than this: slow an attacker, not lock out
-LOGIN_RATE_WINDOW = 60             # login attempts are counted per client address and
-LOGIN_RATE_PER_ADDRESS = 10        # globally per this many seconds; beyond these limits
-LOGIN_RATE_GLOBAL = 60             # the answer is 429 at once, without hashing anything
-SESSION_IDLE_TIMEOUT = 12 * HOUR   # a session ends after this long without a request
-MIN_SECRET_KEY_LENGTH = 32         # SECRET_KEY in production: at least this many characters
-DEFAULT_LEASE_SECONDS = 300        # a booking claim older than this counts as dead
-BACKFILL_PROGRESS_TTL = 7 * DAY    # a backfill's progress stays readable this long
-ALERT_DIGEST_INTERVAL = HOUR       # a shop's failure digest is mailed at most this often
-SMTP_TIMEOUT_SECONDS = 10          # one alert mail's SMTP conversation
+WEBHOOK_SHOP_CACHE_SECONDS = 5.0  # a disabled/rotated shop shows at the webhook this late
+WEBHOOK_SECRET_GRACE = DAY  # a rotated webhook secret keeps working this long
+LOGIN_FAILURE_WINDOW = 15 * 60  # wrong logins are counted per account this long
+LOGIN_FREE_FAILURES = 5  # per account; then each try waits 2, 4, 8 … seconds
+LOGIN_MAX_DELAY = 60  # never more than this: slow an attacker, not lock out
+LOGIN_RATE_WINDOW = 60  # login attempts are counted per client address and
+LOGIN_RATE_PER_ADDRESS = 10  # globally per this many seconds; beyond these limits
+LOGIN_RATE_GLOBAL = 60  # the answer is 429 at once, without hashing anything
+SESSION_IDLE_TIMEOUT = 12 * HOUR  # a session ends after this long without a request
+MIN_SECRET_KEY_LENGTH = 32  # SECRET_KEY in production: at least this many characters
+DEFAULT_LEASE_SECONDS = 300  # a booking claim older than this counts as dead
+BACKFILL_PROGRESS_TTL = 7 * DAY  # a backfill's progress stays readable this long
+ALERT_DIGEST_INTERVAL = HOUR  # a shop's failure digest is mailed at most this often
+SMTP_TIMEOUT_SECONDS = 10  # one alert mail's SMTP conversation
 
-REQUIRED_IN_PRODUCTION = ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "ENCRYPTION_KEY",
-                          "PUBLIC_BASE_URL")
+REQUIRED_IN_PRODUCTION = (
+    "DATABASE_URL",
+    "REDIS_URL",
+    "SECRET_KEY",
+    "ENCRYPTION_KEY",
+    "PUBLIC_BASE_URL",
+)
 
 
 def _normalise_database_url(url: str) -> str:
     """Heroku-style ``postgres://`` → SQLAlchemy's psycopg 3 dialect."""
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+            return "postgresql+psycopg://" + url[len(prefix) :]
     return url
 
 
@@ -122,9 +127,7 @@ class Settings:
         if app_env == "production":
             missing = [name for name in REQUIRED_IN_PRODUCTION if not env.get(name)]
             if missing:
-                raise ConfigError(
-                    "Missing required environment variables: " + ", ".join(missing)
-                )
+                raise ConfigError("Missing required environment variables: " + ", ".join(missing))
         defaults = cls()
 
         def text(name: str, default: str) -> str:
@@ -156,8 +159,10 @@ class Settings:
             soap_operation_timeout=float(
                 number("SOAP_OPERATION_TIMEOUT_SECONDS", defaults.soap_operation_timeout, float)
             ),
-            web_upstream_timeout=max(0.5, float(
-                number("WEB_UPSTREAM_TIMEOUT_SECONDS", defaults.web_upstream_timeout, float))),
+            web_upstream_timeout=max(
+                0.5,
+                float(number("WEB_UPSTREAM_TIMEOUT_SECONDS", defaults.web_upstream_timeout, float)),
+            ),
             queue_name=text("QUEUE_NAME", defaults.queue_name),
             poll_interval_seconds=int(
                 number("POLL_INTERVAL_SECONDS", defaults.poll_interval_seconds)
@@ -198,4 +203,5 @@ def _check_secret_key(key: str) -> None:
         raise ConfigError(
             f"SECRET_KEY must be at least {MIN_SECRET_KEY_LENGTH} random characters in "
             "production; generate one with "
-            "`python -c 'import secrets; print(secrets.token_hex(32))'`")
+            "`python -c 'import secrets; print(secrets.token_hex(32))'`"
+        )

@@ -14,12 +14,20 @@ from app.store.shops import Credentials, Shop
 log = logging.getLogger(__name__)
 
 
-def verify_connections(services: Services, credentials: Credentials, *,
-                       page_timeout: float | None = None) -> dict[str, str]:
+def verify_connections(
+    services: Services, credentials: Credentials, *, page_timeout: float | None = None
+) -> dict[str, str]:
     """Both connections, live; the Dutch problem per system (``mww``, ``eb``), if any.
     ``page_timeout``: a page asks, with clients that wait at most that long."""
-    probe = Shop(id=0, name="", status=ShopStatus.DRAFT, webhook_key="",
-                       credentials=credentials, webhook_secrets=(), mapping=MappingSettings())
+    probe = Shop(
+        id=0,
+        name="",
+        status=ShopStatus.DRAFT,
+        webhook_key="",
+        credentials=credentials,
+        webhook_secrets=(),
+        mapping=MappingSettings(),
+    )
     errors: dict[str, str] = {}
     try:
         services.shop_api_factory(probe).store()
@@ -49,8 +57,6 @@ def explain(err: ConnectorError, timeout: float | None) -> str:
     if timeout is not None and isinstance(err, UpstreamUnavailableError):
         name = SYSTEM_NAMES.get(err.system, err.system)
         if err.code == "timeout":
-            return (f"{name} reageerde niet binnen "
-                    f"{timeout:g} seconden. Probeer het "
-                    "later opnieuw.")
+            return f"{name} reageerde niet binnen {timeout:g} seconden. Probeer het later opnieuw."
         return f"{name} is nu niet bereikbaar. Probeer het later opnieuw."
     return err.explanation

@@ -20,17 +20,21 @@ class Vault:
     def __init__(self, keys: str) -> None:
         parts = [k.strip() for k in keys.split(",") if k.strip()]
         if not parts:
-            raise ConfigError("ENCRYPTION_KEY is not set; generate one with "
-                              "`python -c 'from cryptography.fernet import Fernet; "
-                              "print(Fernet.generate_key().decode())'`")
+            raise ConfigError(
+                "ENCRYPTION_KEY is not set; generate one with "
+                "`python -c 'from cryptography.fernet import Fernet; "
+                "print(Fernet.generate_key().decode())'`"
+            )
         fernets = []
         for number, key in enumerate(parts, 1):
             try:
                 fernets.append(Fernet(key.encode()))
             except ValueError:
                 which = f"key {number} of {len(parts)}" if len(parts) > 1 else "the key"
-                raise ConfigError(f"ENCRYPTION_KEY: {which} is not a valid Fernet key "
-                                  "(32 url-safe base64-encoded bytes)") from None
+                raise ConfigError(
+                    f"ENCRYPTION_KEY: {which} is not a valid Fernet key "
+                    "(32 url-safe base64-encoded bytes)"
+                ) from None
         self._primary = fernets[0]
         self._fernet = MultiFernet(fernets)
 

@@ -73,8 +73,7 @@ class BookedCache:
     def mark_booked(self, shop_id: int, order_number: str) -> None:
         # Only add to a set that exists as a whole; otherwise the rebuild will include it.
         # One round trip (a script: the check and the add are atomic).
-        self.redis.eval(_ADD_IF_BUILT, 2, _built_key(shop_id), _booked_key(shop_id),
-                        order_number)
+        self.redis.eval(_ADD_IF_BUILT, 2, _built_key(shop_id), _booked_key(shop_id), order_number)
 
 
 class RelationCache:
@@ -196,7 +195,10 @@ class RestIds:
             if key is not None:
                 self.redis.hdel(self.key, f"{kind}:{key}")
                 return
-            fields = [f for f in self.redis.hkeys(self.key)
-                      if (f.decode() if isinstance(f, bytes) else f).startswith(f"{kind}:")]
+            fields = [
+                f
+                for f in self.redis.hkeys(self.key)
+                if (f.decode() if isinstance(f, bytes) else f).startswith(f"{kind}:")
+            ]
             if fields:
                 self.redis.hdel(self.key, *fields)

@@ -40,7 +40,8 @@ def _metrics_refusal() -> tuple[Any, int] | None:
         return None
     scheme, _, given = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() == "bearer" and hmac.compare_digest(
-            given.strip().encode(), settings.metrics_token.encode()):
+        given.strip().encode(), settings.metrics_token.encode()
+    ):
         return None
     response = jsonify(error="bearer token required")
     response.headers["WWW-Authenticate"] = 'Bearer realm="metrics"'
@@ -56,9 +57,11 @@ def metrics() -> Any:
     services = current_app.extensions["services"]
     try:  # read at scrape time: the queue lives in Redis, not in any one process
         depth = services.queue.count
-        body += (b"# HELP mww_queue_depth Jobs waiting in the booking queue.\n"
-                 b"# TYPE mww_queue_depth gauge\n"
-                 + f'mww_queue_depth{{queue="{services.queue.name}"}} {depth}\n'.encode())
+        body += (
+            b"# HELP mww_queue_depth Jobs waiting in the booking queue.\n"
+            b"# TYPE mww_queue_depth gauge\n"
+            + f'mww_queue_depth{{queue="{services.queue.name}"}} {depth}\n'.encode()
+        )
     except Exception:  # Redis down: /healthz says so; metrics still answer
         pass
     return Response(body, mimetype="text/plain; version=0.0.4")

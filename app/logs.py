@@ -22,7 +22,8 @@ from app.config import Settings
 
 CONTEXT_KEYS = ("shop_id", "order", "job_id", "mutation", "run_id", "mode")
 _context: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
-    "log_context", default=None)
+    "log_context", default=None
+)
 
 
 @contextmanager

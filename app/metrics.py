@@ -25,26 +25,37 @@ from prometheus_client import (
 )
 
 NOTIFICATIONS = Counter(
-    "mww_notifications_total", "Order notifications received, by outcome.", ["outcome"])
+    "mww_notifications_total", "Order notifications received, by outcome.", ["outcome"]
+)
 BOOKINGS = Counter("mww_bookings_total", "Booking job outcomes.", ["outcome"])
 JOB_SECONDS = Histogram(
-    "mww_booking_job_seconds", "Duration of one booking job.",
-    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300))
+    "mww_booking_job_seconds",
+    "Duration of one booking job.",
+    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300),
+)
 UPSTREAM_CALLS = Counter(
-    "mww_upstream_calls_total", "Calls to Mijnwebwinkel and e-Boekhouden.",
-    ["system", "operation", "outcome"])
+    "mww_upstream_calls_total",
+    "Calls to Mijnwebwinkel and e-Boekhouden.",
+    ["system", "operation", "outcome"],
+)
 UPSTREAM_SECONDS = Histogram(
-    "mww_upstream_call_seconds", "Duration of calls to external systems.",
-    ["system", "operation"], buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30))
+    "mww_upstream_call_seconds",
+    "Duration of calls to external systems.",
+    ["system", "operation"],
+    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+)
 RECONCILE_PASSES = Counter(
-    "mww_reconcile_passes_total", "Reconciler passes, by mode and outcome.",
-    ["mode", "outcome"])
+    "mww_reconcile_passes_total", "Reconciler passes, by mode and outcome.", ["mode", "outcome"]
+)
 RECONCILE_SECONDS = Histogram(
-    "mww_reconcile_pass_seconds", "Duration of one reconciler pass.", ["mode"],
-    buckets=(0.1, 0.5, 1, 5, 10, 30, 60, 300, 900))
+    "mww_reconcile_pass_seconds",
+    "Duration of one reconciler pass.",
+    ["mode"],
+    buckets=(0.1, 0.5, 1, 5, 10, 30, 60, 300, 900),
+)
 RECONCILE_ORDERS = Counter(
-    "mww_reconcile_orders_total", "Orders seen by the reconciler, by what it did.",
-    ["action"])
+    "mww_reconcile_orders_total", "Orders seen by the reconciler, by what it did.", ["action"]
+)
 
 
 def upstream_recorder(system: str):  # type: ignore[no-untyped-def]

@@ -37,9 +37,12 @@ def release() -> int:
     try:
         Vault(Settings.from_env().encryption_key)  # also: every production variable is set
     except ConfigError as err:
-        hint = ("" if "ENCRYPTION_KEY" not in str(err) or "generate" in str(err) else
-                ". Make one with: python -c 'from cryptography.fernet import Fernet; "
-                "print(Fernet.generate_key().decode())' and set it as ENCRYPTION_KEY")
+        hint = (
+            ""
+            if "ENCRYPTION_KEY" not in str(err) or "generate" in str(err)
+            else ". Make one with: python -c 'from cryptography.fernet import Fernet; "
+            "print(Fernet.generate_key().decode())' and set it as ENCRYPTION_KEY"
+        )
         print(f"release: {err}{hint}", file=sys.stderr)
         return 2
     upgrade()

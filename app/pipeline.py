@@ -74,20 +74,23 @@ class Outcome:
 def book_order(services: Services, shop: Shop, order_number: str) -> Outcome:
     mode = shop.mapping.booking_mode
     if services.booked.is_booked(shop.id, order_number) and (
-            mode != MODE_INVOICE_AND_PAYMENT
-            or services.store.payments.is_settled(shop.id, order_number)):
+        mode != MODE_INVOICE_AND_PAYMENT
+        or services.store.payments.is_settled(shop.id, order_number)
+    ):
         return Outcome("already_booked", order_number)
     if order_number.upper().startswith("T-"):  # test orders: never booked, never fetched
         reason = f"Bestelling {order_number} is een testbestelling."
-        services.store.bookings.record_unclaimed(shop.id, order_number,
-                                                 state=BookingState.SKIPPED, reason=reason)
+        services.store.bookings.record_unclaimed(
+            shop.id, order_number, state=BookingState.SKIPPED, reason=reason
+        )
         return Outcome("skipped", order_number, reason=reason)
     try:
         order = services.shop_api(shop).get_order(order_number)
         decision = map_order(order, shop.mapping)
     except OrderNotFoundError as err:
-        log.warning("order not found in Mijnwebwinkel", extra={"shop_id": shop.id,
-                                                               "order": order_number})
+        log.warning(
+            "order not found in Mijnwebwinkel", extra={"shop_id": shop.id, "order": order_number}
+        )
         return Outcome("not_found", order_number, reason=err.explanation)
     except OrderDataError as err:
         return _fail_unbookable(services, shop, order_number, err, None)
@@ -95,8 +98,12 @@ def book_order(services: Services, shop: Shop, order_number: str) -> Outcome:
         return _fail_unbookable(services, shop, order_number, err, order)
     if isinstance(decision, Skip):
         services.store.bookings.record_unclaimed(
-            shop.id, order_number, state=BookingState.SKIPPED, reason=decision.reason,
-            facts=OrderFacts(order.uuid, total=order.total, date=order.date))
+            shop.id,
+            order_number,
+            state=BookingState.SKIPPED,
+            reason=decision.reason,
+            facts=OrderFacts(order.uuid, total=order.total, date=order.date),
+        )
         return Outcome("skipped", order_number, reason=decision.reason)
     if mode == MODE_CASH:  # only paid orders, on the payment date and ledger
         cash = _cash_decision(services, shop, order, decision)
@@ -106,29 +113,44 @@ def book_order(services: Services, shop: Shop, order_number: str) -> Outcome:
 
     # Set with the claim, before the invoice may reach e-Boekhouden: its payments are
     # now owed, so a worker that dies after the invoice leaves the order for the reconciler.
-    payment_state = {MODE_INVOICE_AND_PAYMENT: OrderPayment.OPEN,
-                     MODE_CASH: OrderPayment.SETTLED}.get(mode)
+    payment_state = {
+        MODE_INVOICE_AND_PAYMENT: OrderPayment.OPEN,
+        MODE_CASH: OrderPayment.SETTLED,
+    }.get(mode)
     claim = services.store.bookings.claim(
-        shop.id, order_number, OrderFacts(order.uuid, decision.kind, decision.total, order.date,
-                                          invoice_number=decision.invoice_number),
-        lease_seconds=services.lease_seconds, payment_state=payment_state)
+        shop.id,
+        order_number,
+        OrderFacts(
+            order.uuid,
+            decision.kind,
+            decision.total,
+            order.date,
+            invoice_number=decision.invoice_number,
+        ),
+        lease_seconds=services.lease_seconds,
+        payment_state=payment_state,
+    )
     if claim == BookingState.BOOKED:
         services.booked.mark_booked(shop.id, order_number)
         outcome = Outcome("already_booked", order_number)
     elif not isinstance(claim, Claim):
-        return Outcome("failed" if claim == BookingState.FAILED else "in_progress",
-                       order_number)
+        return Outcome("failed" if claim == BookingState.FAILED else "in_progress", order_number)
     else:
         outcome = _post_claimed(services, shop, decision, claim)
     if mode == MODE_INVOICE_AND_PAYMENT and outcome.status in ("booked", "already_booked"):
         settled = settle(services, shop, order, decision)
-        outcome = replace(outcome, payment_state=str(settled.state),
-                          payments_booked=settled.booked, reason=settled.reason)
+        outcome = replace(
+            outcome,
+            payment_state=str(settled.state),
+            payments_booked=settled.booked,
+            reason=settled.reason,
+        )
     return outcome
 
 
-def _cash_decision(services: Services, shop: Shop, order: Order,
-                   booking: Booking) -> Booking | Outcome:
+def _cash_decision(
+    services: Services, shop: Shop, order: Order, booking: Booking
+) -> Booking | Outcome:
     """Cash mode: the GeldOntvangen once the money is in, or why not yet."""
     facts = payment_facts(services, shop, order, credit=booking.kind == "credit")
     result = cash_booking(booking.mutations[0], booking.total, facts, shop.mapping)
@@ -136,66 +158,108 @@ def _cash_decision(services: Services, shop: Shop, order: Order,
         return replace(booking, mutations=(result,))
     waiting = isinstance(result, Waiting)
     services.store.bookings.record_unclaimed(
-        shop.id, order.number, state=BookingState.SKIPPED if waiting else BookingState.FAILED,
-        reason=result.reason, error_code=None if waiting else "payment_method",
-        facts=OrderFacts(order.uuid, booking.kind, booking.total, order.date))
+        shop.id,
+        order.number,
+        state=BookingState.SKIPPED if waiting else BookingState.FAILED,
+        reason=result.reason,
+        error_code=None if waiting else "payment_method",
+        facts=OrderFacts(order.uuid, booking.kind, booking.total, order.date),
+    )
     services.store.payments.set_order_state(
-        shop.id, order.number, OrderPayment.OPEN if waiting else OrderPayment.HELD)
-    return Outcome("waiting_for_payment" if waiting else "failed", order.number,
-                   reason=result.reason, payment_state=str(
-                       OrderPayment.OPEN if waiting else OrderPayment.HELD))
+        shop.id, order.number, OrderPayment.OPEN if waiting else OrderPayment.HELD
+    )
+    return Outcome(
+        "waiting_for_payment" if waiting else "failed",
+        order.number,
+        reason=result.reason,
+        payment_state=str(OrderPayment.OPEN if waiting else OrderPayment.HELD),
+    )
 
 
-def _fail_unbookable(services: Services, shop: Shop, order_number: str,
-                     err: OrderDataError | MappingError, order: Order | None) -> Outcome:
+def _fail_unbookable(
+    services: Services,
+    shop: Shop,
+    order_number: str,
+    err: OrderDataError | MappingError,
+    order: Order | None,
+) -> Outcome:
     """The order cannot be booked as it stands: record why, for a person to act on."""
     facts = OrderFacts(order.uuid, total=order.total, date=order.date) if order else OrderFacts()
     services.store.bookings.record_unclaimed(
-        shop.id, order_number, state=BookingState.FAILED, reason=err.explanation,
-        error_code="order_data" if order is None else "mapping", last_error=str(err),
-        facts=facts)
+        shop.id,
+        order_number,
+        state=BookingState.FAILED,
+        reason=err.explanation,
+        error_code="order_data" if order is None else "mapping",
+        last_error=str(err),
+        facts=facts,
+    )
     return Outcome("failed", order_number, reason=err.explanation)
 
 
-def _post_claimed(services: Services, shop: Shop, booking: Booking,
-                  claim: Claim) -> Outcome:
+def _post_claimed(services: Services, shop: Shop, booking: Booking, claim: Claim) -> Outcome:
     bookkeeping = services.bookkeeping(shop)
     posting = _Posting(services, shop, bookkeeping, booking, claim)
     try:
         numbers, relation_code = posting.run()
     except UpstreamRejectedError as err:
-        services.store.bookings.mark_failed(claim, error_code=err.code, error=str(err),
-                                            reason=err.explanation)
+        services.store.bookings.mark_failed(
+            claim, error_code=err.code, error=str(err), reason=err.explanation
+        )
         credentials_refused(services, shop, err)  # mails at once (if opted in)
         return Outcome("failed", booking.order_number, reason=err.explanation)
     except UpstreamUnavailableError as err:
         services.store.bookings.mark_retrying(
-            claim, error=str(err),
+            claim,
+            error=str(err),
             reason=f"{err.explanation} We proberen het automatisch opnieuw.",
-            uncertain=posting.maybe_posted)
+            uncertain=posting.maybe_posted,
+        )
         raise
     services.store.bookings.mark_booked(
-        claim.booking_id, shop_id=shop.id, mutation_number=numbers[booking.mutations[0].soort],
-        payment_mutation_number=None, relation_code=relation_code,
-        rows=rows_of(booking.mutations, numbers), warnings=posting.warnings,
-        first_attempt=claim.attempts == 1)
+        claim.booking_id,
+        shop_id=shop.id,
+        mutation_number=numbers[booking.mutations[0].soort],
+        payment_mutation_number=None,
+        relation_code=relation_code,
+        rows=rows_of(booking.mutations, numbers),
+        warnings=posting.warnings,
+        first_attempt=claim.attempts == 1,
+    )
     services.booked.mark_booked(shop.id, booking.order_number)
-    log.info("order booked", extra={"shop_id": shop.id, "order": booking.order_number,
-                                    "mutation": numbers[booking.mutations[0].soort]})
+    log.info(
+        "order booked",
+        extra={
+            "shop_id": shop.id,
+            "order": booking.order_number,
+            "mutation": numbers[booking.mutations[0].soort],
+        },
+    )
     return Outcome("booked", booking.order_number, numbers[booking.mutations[0].soort])
 
 
 class _Posting:
     """The e-Boekhouden half of one claimed booking."""
 
-    def __init__(self, services: Services, shop: Shop, bookkeeping: BookkeepingApi,
-                 booking: Booking, claim: Claim) -> None:
+    def __init__(
+        self,
+        services: Services,
+        shop: Shop,
+        bookkeeping: BookkeepingApi,
+        booking: Booking,
+        claim: Claim,
+    ) -> None:
         self.services, self.shop, self.bk = services, shop, bookkeeping
         # The Factuurnummer fixed at the first claim (a changed format applies to new
         # bookings only); bookings claimed before it was recorded used the bare number.
         self.invoice_number = claim.invoice_number or booking.invoice_number
-        self.booking = replace(booking, invoice_number=self.invoice_number, mutations=tuple(
-            replace(m, invoice_number=self.invoice_number) for m in booking.mutations))
+        self.booking = replace(
+            booking,
+            invoice_number=self.invoice_number,
+            mutations=tuple(
+                replace(m, invoice_number=self.invoice_number) for m in booking.mutations
+            ),
+        )
         self.claim = claim
         self.maybe_posted = False  # True once an AddMutatie may have reached the server
         self.warnings: list[str] = []  # Dutch notes recorded on the booking
@@ -214,13 +278,17 @@ class _Posting:
                 found = self._already_there(relation_code)
                 if mutation.soort not in found:
                     raise DuplicateInvoiceError(
-                        str(err), system=err.system, operation=err.operation, code=err.code,
+                        str(err),
+                        system=err.system,
+                        operation=err.operation,
+                        code=err.code,
                         explanation=(
                             f"Factuurnummer {self.invoice_number} bestaat al in e-Boekhouden, "
                             "maar niet als boeking van deze bestelling. De bestelling is niet "
                             "geboekt; geef deze webwinkel bij Instellingen een eigen "
                             "factuurnummer (bijvoorbeeld W1-{number}) en probeer haar opnieuw."
-                        )) from err
+                        ),
+                    ) from err
                 numbers[mutation.soort] = found[mutation.soort]
         return numbers, relation_code
 
@@ -245,15 +313,21 @@ class _Posting:
             if booked.invoice_number.strip().casefold() != self.invoice_number.casefold():
                 continue
             mutation = ours.get(booked.soort)
-            reason = (difference(booked, mutation, codes) if mutation is not None
-                      else f"het is een {booked.soort}")
+            reason = (
+                difference(booked, mutation, codes)
+                if mutation is not None
+                else f"het is een {booked.soort}"
+            )
             if reason:
                 message = not_ours_message(self.booking.order_number, booked, reason)
                 raise ForeignInvoiceError(
                     f"mutation {booked.number} carries Factuurnummer {self.invoice_number} "
                     f"but is not order {self.booking.order_number}'s: {reason}",
-                    system="eboekhouden", operation="GetMutaties", code="foreign_invoice",
-                    explanation=message)
+                    system="eboekhouden",
+                    operation="GetMutaties",
+                    code="foreign_invoice",
+                    explanation=message,
+                )
             found.setdefault(booked.soort, booked.number)
         return found
 
@@ -297,4 +371,3 @@ class _Posting:
         matches = self.bk.find_relations_by_email(relation.email)
         ours = [r for r in matches if r.code.casefold() == relation.code.casefold()]
         return (ours or sorted(matches, key=lambda r: r.id) or [None])[0]
-

@@ -88,7 +88,8 @@ def booking_job_id(shop_id: int, order_number: str) -> str:
 def booking_job(queue: Queue, shop_id: int, order_number: str, *, source: str) -> Job:
     """The job ``Queue.enqueue`` would create and save, built without touching Redis."""
     job = queue.create_job(
-        BOOK_ORDER, args=(shop_id, order_number),
+        BOOK_ORDER,
+        args=(shop_id, order_number),
         job_id=booking_job_id(shop_id, order_number),
         retry=Retry(max=len(BOOKING_RETRY_INTERVALS), interval=list(BOOKING_RETRY_INTERVALS)),
         timeout=BOOKING_JOB_TIMEOUT,
@@ -130,9 +131,9 @@ def booking_job_hash(queue: Queue, shop_id: int, order_number: str, source: str)
 def _per_job_fields(shop_id: int, order_number: str, source: str) -> dict[str, Any]:
     stamp = utcformat(now())
     return dict(
-        created_at=stamp, enqueued_at=stamp,
-        data=zlib.compress(JSONSerializer.dumps((BOOK_ORDER, None, (shop_id, order_number),
-                                                 {}))),
+        created_at=stamp,
+        enqueued_at=stamp,
+        data=zlib.compress(JSONSerializer.dumps((BOOK_ORDER, None, (shop_id, order_number), {}))),
         meta=JSONSerializer.dumps({"source": source}),
         description=f"book order {order_number} of shop {shop_id} ({source})",
     )
@@ -147,8 +148,14 @@ def _enqueue(queue: Queue, shop_id: int, order_number: str, source: str, webhook
     for name, value in _per_job_fields(shop_id, order_number, source).items():
         args += (name, value)
     template_key, static = _template(queue)
-    keys = [webhook, Job.key_for(job_id), queue.key, queue.scheduled_job_registry.key,
-            queue.redis_queues_keys, template_key]
+    keys = [
+        webhook,
+        Job.key_for(job_id),
+        queue.key,
+        queue.scheduled_job_registry.key,
+        queue.redis_queues_keys,
+        template_key,
+    ]
     answer = int(_script(keys=keys, args=args, client=queue.connection))
     if answer == NO_TEMPLATE:  # first call on this Redis, or it lost its data
         pipe = queue.connection.pipeline()
@@ -176,6 +183,5 @@ def queue_notification(queue: Queue, shop_id: int, webhook_id: str, order_number
     was lost (then the job is queued and the id remembered: the caller forgets the id,
     and the sender's retry finds the job waiting).
     """
-    answer = _enqueue(queue, shop_id, order_number, "webhook",
-                      webhook_key(shop_id, webhook_id))
+    answer = _enqueue(queue, shop_id, order_number, "webhook", webhook_key(shop_id, webhook_id))
     return "duplicate" if answer == DUPLICATE else "queued"

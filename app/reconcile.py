@@ -72,8 +72,7 @@ class PassResult:
 
     @property
     def counts(self) -> RunCounts:
-        return RunCounts(self.seen, self.already_booked, self.enqueued, self.skipped,
-                         self.errors)
+        return RunCounts(self.seen, self.already_booked, self.enqueued, self.skipped, self.errors)
 
     def as_dict(self) -> dict[str, object]:
         data = asdict(self)
@@ -98,8 +97,9 @@ def local_window(start: dt.datetime, end: dt.datetime) -> tuple[dt.datetime, dt.
     return naive_start, local_end.replace(tzinfo=None)
 
 
-def window_for(services: Services, shop: Shop, mode: str, now: dt.datetime,
-               since: dt.datetime | None) -> dt.datetime:
+def window_for(
+    services: Services, shop: Shop, mode: str, now: dt.datetime, since: dt.datetime | None
+) -> dt.datetime:
     settings = services.settings
     overlap = dt.timedelta(minutes=settings.reconcile_overlap_minutes)
     if since is not None:
@@ -113,15 +113,23 @@ def window_for(services: Services, shop: Shop, mode: str, now: dt.datetime,
     return start
 
 
-def run_pass(services: Services, shop: Shop, *, mode: RunMode,
-             since: dt.datetime | None = None, until: dt.datetime | None = None,
-             dry_run: bool = False, now: dt.datetime | None = None,
-             progress: Progress | None = None) -> PassResult:
+def run_pass(
+    services: Services,
+    shop: Shop,
+    *,
+    mode: RunMode,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+    dry_run: bool = False,
+    now: dt.datetime | None = None,
+    progress: Progress | None = None,
+) -> PassResult:
     """Reconcile one shop once; never raises for upstream failures (see ``outcome``)."""
     now = now or utcnow()
     result = PassResult(shop.id, mode)
-    lock = services.redis.lock(f"mww:reconcile:{shop.id}", timeout=RECONCILE_LOCK_SECONDS,
-                               blocking=False)
+    lock = services.redis.lock(
+        f"mww:reconcile:{shop.id}", timeout=RECONCILE_LOCK_SECONDS, blocking=False
+    )
     if not lock.acquire():
         result.outcome = RunOutcome.LOCKED
         return result
@@ -130,10 +138,12 @@ def run_pass(services: Services, shop: Shop, *, mode: RunMode,
         result.window_start = window_for(services, shop, mode, now, since)
         result.window_end = until or now
         if not dry_run:
-            result.run_id = services.store.runs.start(shop.id, mode, result.window_start,
-                                                      result.window_end)
-        _reconcile(services, shop, result, backfill=mode == BACKFILL, dry_run=dry_run,
-                   progress=progress)
+            result.run_id = services.store.runs.start(
+                shop.id, mode, result.window_start, result.window_end
+            )
+        _reconcile(
+            services, shop, result, backfill=mode == BACKFILL, dry_run=dry_run, progress=progress
+        )
         result.outcome = RunOutcome.DRY_RUN if dry_run else RunOutcome.OK
     except ShopAuthError as err:
         result.outcome, result.error, result.errors = RunOutcome.FAILED, err.explanation, 1
@@ -158,13 +168,19 @@ def _finish(services: Services, shop: Shop, result: PassResult, dry_run: bool) -
         return
     advances = result.mode in (POLL, HOURLY, MANUAL) and result.outcome == RunOutcome.OK
     services.store.runs.finish(
-        result.run_id, outcome=result.outcome, counts=result.counts, error=result.error,
-        duration_ms=result.duration_ms, shop=shop,
-        watermark=result.window_end if advances else None)
+        result.run_id,
+        outcome=result.outcome,
+        counts=result.counts,
+        error=result.error,
+        duration_ms=result.duration_ms,
+        shop=shop,
+        watermark=result.window_end if advances else None,
+    )
 
 
-def _list_orders(services: Services, shop: Shop, result: PassResult,
-                 backfill: bool) -> list[OrderSummary]:
+def _list_orders(
+    services: Services, shop: Shop, result: PassResult, backfill: bool
+) -> list[OrderSummary]:
     api = services.shop_api(shop)
     assert result.window_start is not None and result.window_end is not None
     found: dict[str, OrderSummary] = {}
@@ -182,21 +198,29 @@ def _list_orders(services: Services, shop: Shop, result: PassResult,
     return list(found.values())
 
 
-def _awaiting_money(services: Services, shop: Shop, result: PassResult,
-                    changed: list[str]) -> list[str]:
+def _awaiting_money(
+    services: Services, shop: Shop, result: PassResult, changed: list[str]
+) -> list[str]:
     """Booked orders whose money is not settled yet (invoice_and_payment: payments to
     book; cash: orders waiting to be paid), placed within PAYMENT_LOOKBACK_DAYS. The fast
     poll looks only among the orders that changed; the hourly pass at all of them.
     Settled orders are never in this list, so they cost no call."""
     if shop.mapping.booking_mode == MODE_INVOICE or result.window_end is None:
         return []
-    since = (result.window_end - dt.timedelta(days=services.settings.payment_lookback_days))
+    since = result.window_end - dt.timedelta(days=services.settings.payment_lookback_days)
     among = changed if result.mode == POLL else None
     return services.store.payments.outstanding(shop.id, since.date(), among=among)
 
 
-def _reconcile(services: Services, shop: Shop, result: PassResult, *,
-               backfill: bool, dry_run: bool, progress: Progress | None = None) -> None:
+def _reconcile(
+    services: Services,
+    shop: Shop,
+    result: PassResult,
+    *,
+    backfill: bool,
+    dry_run: bool,
+    progress: Progress | None = None,
+) -> None:
     orders = _list_orders(services, shop, result, backfill)
     result.seen = len(orders)
     statuses = shop.mapping.bookable_statuses | shop.mapping.credit_statuses
@@ -208,12 +232,15 @@ def _reconcile(services: Services, shop: Shop, result: PassResult, *,
     states = services.store.bookings.states_of(shop.id, unsure)
     # Rows no job is working on: retries RQ gave up on, and claims whose worker died.
     stuck = services.store.bookings.stuck(shop.id, utcnow())
-    done = {n for n, state in states.items()
-            if state in (BookingState.BOOKED, BookingState.FAILED)}
-    result.already_booked = len(booked) + sum(
-        1 for n in done if states[n] == BookingState.BOOKED)
-    to_enqueue = list(dict.fromkeys([n for n in unsure if n not in done] + stuck
-                                    + _awaiting_money(services, shop, result, candidates)))
+    done = {n for n, state in states.items() if state in (BookingState.BOOKED, BookingState.FAILED)}
+    result.already_booked = len(booked) + sum(1 for n in done if states[n] == BookingState.BOOKED)
+    to_enqueue = list(
+        dict.fromkeys(
+            [n for n in unsure if n not in done]
+            + stuck
+            + _awaiting_money(services, shop, result, candidates)
+        )
+    )
     if dry_run:
         result.would_enqueue = to_enqueue
         return

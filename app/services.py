@@ -66,8 +66,12 @@ class Services:
     def bookkeeping(self, shop: Shop) -> BookkeepingApi:
         """One client (one e-Boekhouden session) per shop and credentials per process."""
         creds = shop.credentials
-        key = (shop.id, creds.eb_api, creds.eb_username,
-               hash((creds.eb_code1, creds.eb_code2, creds.eb_api_token)))
+        key = (
+            shop.id,
+            creds.eb_api,
+            creds.eb_username,
+            hash((creds.eb_code1, creds.eb_code2, creds.eb_api_token)),
+        )
         with self._lock:
             client = self._bookkeepers.get(key)
             if client is None:
@@ -89,14 +93,18 @@ def real_shop_api_factory(settings: Settings, timeout: float | None = None) -> S
 
     def make(shop: Shop) -> ShopApi:
         return MijnwebwinkelClient.from_settings(
-            settings, shop.credentials.mww_token, metrics=upstream_recorder("mijnwebwinkel"),
-            **short)
+            settings,
+            shop.credentials.mww_token,
+            metrics=upstream_recorder("mijnwebwinkel"),
+            **short,
+        )
 
     return make
 
 
-def real_bookkeeping_factory(settings: Settings, redis: Redis | None = None,
-                             timeout: float | None = None) -> BookkeepingFactory:
+def real_bookkeeping_factory(
+    settings: Settings, redis: Redis | None = None, timeout: float | None = None
+) -> BookkeepingFactory:
     """The shop's adapter: REST when it has an API token, else SOAP. The pipeline does not
     know which one it talks to. ``timeout`` (the web's): short calls, no REST retries."""
     from app.clients.eboekhouden import EBoekhoudenClient
@@ -106,18 +114,24 @@ def real_bookkeeping_factory(settings: Settings, redis: Redis | None = None,
         creds = shop.credentials
         if creds.eb_api == "rest":
             return EBoekhoudenRestClient(
-                creds.eb_api_token, url=settings.eboekhouden_rest_url,
-                source=settings.eboekhouden_source, timeout=timeout or settings.http_timeout,
+                creds.eb_api_token,
+                url=settings.eboekhouden_rest_url,
+                source=settings.eboekhouden_source,
+                timeout=timeout or settings.http_timeout,
                 operation_timeout=timeout or settings.soap_operation_timeout,
                 retries=0 if timeout else 2,
                 metrics=upstream_recorder("eboekhouden"),
-                session_store=(SessionStore(redis, shop.id, _token_key(creds.eb_api_token))
-                               if redis else None),
+                session_store=(
+                    SessionStore(redis, shop.id, _token_key(creds.eb_api_token)) if redis else None
+                ),
                 id_cache=RestIds(redis, shop.id, _token_key(creds.eb_api_token)) if redis else None,
             )
         return EBoekhoudenClient(
-            creds.eb_username, creds.eb_code1, creds.eb_code2,
-            url=settings.eboekhouden_soap_url, source=settings.eboekhouden_source,
+            creds.eb_username,
+            creds.eb_code1,
+            creds.eb_code2,
+            url=settings.eboekhouden_soap_url,
+            source=settings.eboekhouden_source,
             timeout=timeout or settings.http_timeout,
             operation_timeout=timeout or settings.soap_operation_timeout,
             metrics=upstream_recorder("eboekhouden"),
@@ -137,13 +151,21 @@ def redis_client(url: str) -> Redis:
     within ``REDIS_SOCKET_TIMEOUT`` is down, and two quick retries (a pooled connection
     that a Redis restart closed) instead of redis-py's default ten with backoff, so an
     outage costs a page or the health check well under a second."""
-    return Redis.from_url(url, socket_connect_timeout=REDIS_SOCKET_TIMEOUT,
-                          socket_timeout=REDIS_SOCKET_TIMEOUT,
-                          retry=Retry(ExponentialBackoff(cap=0.2, base=0.02), 2))
+    return Redis.from_url(
+        url,
+        socket_connect_timeout=REDIS_SOCKET_TIMEOUT,
+        socket_timeout=REDIS_SOCKET_TIMEOUT,
+        retry=Retry(ExponentialBackoff(cap=0.2, base=0.02), 2),
+    )
 
 
-def build_services(settings: Settings, redis: Redis | None = None, *,
-                   upstream_timeout: float | None = None, pre_ping: bool = True) -> Services:
+def build_services(
+    settings: Settings,
+    redis: Redis | None = None,
+    *,
+    upstream_timeout: float | None = None,
+    pre_ping: bool = True,
+) -> Services:
     """``upstream_timeout``: the web passes its short one (``web_upstream_timeout``); the
     workers and the clock keep the long ones of the booking jobs. ``pre_ping``: see
     ``app.store.engine.make_engine`` (the workers turn it off)."""

@@ -62,13 +62,23 @@ def settle(services: Services, shop: Shop, order: Order, booking: Booking) -> Se
     facts = payment_facts(services, shop, order, credit=booking.kind == "credit")
     record = services.store.bookings.get(shop.id, booking.order_number)
     relation_code = (record.relation_code if record else None) or booking.relation.code
-    plan = plan_payments(booking.order_number, booking.total, relation_code, facts,
-                         shop.mapping)
-    rows = [PaymentRow(p.key, p.kind, p.method, p.date, p.amount, p.ledger,
-                       PLAN_STATES.get(p.state, PaymentState.PENDING), p.reason)
-            for p in plan.payments]
+    plan = plan_payments(booking.order_number, booking.total, relation_code, facts, shop.mapping)
+    rows = [
+        PaymentRow(
+            p.key,
+            p.kind,
+            p.method,
+            p.date,
+            p.amount,
+            p.ledger,
+            PLAN_STATES.get(p.state, PaymentState.PENDING),
+            p.reason,
+        )
+        for p in plan.payments
+    ]
     records = services.store.payments.record_plan(
-        shop.id, booking.order_number, rows, _order_state(records=None, plan_open=True))
+        shop.id, booking.order_number, rows, _order_state(records=None, plan_open=True)
+    )
     mutations = {p.key: p.mutation for p in plan.payments if p.mutation is not None}
     posted = 0
     bookkeeping: BookkeepingApi | None = None
@@ -87,10 +97,20 @@ def settle(services: Services, shop: Shop, order: Order, booking: Booking) -> Se
         records = services.store.payments.for_order(shop.id, booking.order_number)
         state = _order_state(records, plan_open=plan.outstanding > 0)
         services.store.payments.set_order_state(shop.id, booking.order_number, state)
-    reasons = [r.reason for r in records
-               if r.state in (PaymentState.HELD, PaymentState.FAILED) and r.reason]
-    log.info("payments settled", extra={"shop_id": shop.id, "order": booking.order_number,
-                                        "payment_state": str(state), "posted": posted})
+    reasons = [
+        r.reason
+        for r in records
+        if r.state in (PaymentState.HELD, PaymentState.FAILED) and r.reason
+    ]
+    log.info(
+        "payments settled",
+        extra={
+            "shop_id": shop.id,
+            "order": booking.order_number,
+            "payment_state": str(state),
+            "posted": posted,
+        },
+    )
     return Settlement(state, posted, reasons[0] if reasons else "")
 
 
@@ -102,8 +122,14 @@ def _order_state(records: list[PaymentRecord] | None, plan_open: bool) -> OrderP
     return OrderPayment.SETTLED
 
 
-def _post(services: Services, bookkeeping: BookkeepingApi, row: PaymentRecord,
-          claim: PaymentClaim, mutation: Mutation, records: list[PaymentRecord]) -> bool:
+def _post(
+    services: Services,
+    bookkeeping: BookkeepingApi,
+    row: PaymentRecord,
+    claim: PaymentClaim,
+    mutation: Mutation,
+    records: list[PaymentRecord],
+) -> bool:
     """Post one claimed payment (after a look-up when it may be there already)."""
     store = services.store.payments
     maybe_posted = False
@@ -119,28 +145,38 @@ def _post(services: Services, bookkeeping: BookkeepingApi, row: PaymentRecord,
                 if found is None:
                     raise
         store.mark_booked(claim, found)
-        log.info("payment booked", extra={"order": row.order_number, "mutation": found,
-                                          "payment": row.payment_key})
+        log.info(
+            "payment booked",
+            extra={"order": row.order_number, "mutation": found, "payment": row.payment_key},
+        )
         return True
     except UpstreamRejectedError as err:
         store.mark_failed(claim, error_code=err.code, error=str(err), reason=err.explanation)
         return False
     except UpstreamUnavailableError as err:
-        store.mark_retrying(claim, error=str(err), uncertain=maybe_posted,
-                            reason=f"{err.explanation} We proberen het automatisch opnieuw.")
+        store.mark_retrying(
+            claim,
+            error=str(err),
+            uncertain=maybe_posted,
+            reason=f"{err.explanation} We proberen het automatisch opnieuw.",
+        )
         raise
 
 
-def _already_there(bookkeeping: BookkeepingApi, row: PaymentRecord,
-                   records: list[PaymentRecord]) -> int | None:
+def _already_there(
+    bookkeeping: BookkeepingApi, row: PaymentRecord, records: list[PaymentRecord]
+) -> int | None:
     """The mutation number of this payment if e-Boekhouden has it: a
     FactuurbetalingOntvangen under the invoice number with this amount and date that no
     other payment row of the order already owns."""
     taken = {r.mutation_number for r in records if r.mutation_number and r.id != row.id}
     for booked in bookkeeping.find_mutations(row.order_number):
-        if (booked.soort == Soort.FACTUURBETALING_ONTVANGEN
-                and booked.invoice_number == row.order_number
-                and booked.total == row.amount and booked.date == row.payment_date
-                and booked.number not in taken):
+        if (
+            booked.soort == Soort.FACTUURBETALING_ONTVANGEN
+            and booked.invoice_number == row.order_number
+            and booked.total == row.amount
+            and booked.date == row.payment_date
+            and booked.number not in taken
+        ):
             return booked.number
     return None

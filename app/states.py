@@ -11,22 +11,22 @@ from enum import StrEnum
 class BookingState(StrEnum):
     """Where one order stands in the ledger of bookings (see app/store/bookings.py)."""
 
-    SKIPPED = "skipped"    # deliberately not booked (test order, status, zero total)
-    POSTING = "posting"    # a worker holds a lease and may be posting now
+    SKIPPED = "skipped"  # deliberately not booked (test order, status, zero total)
+    POSTING = "posting"  # a worker holds a lease and may be posting now
     RETRYING = "retrying"  # a transient error; RQ retries, the reconciler re-enqueues
-    BOOKED = "booked"      # e-Boekhouden accepted it; final
-    FAILED = "failed"      # a permanent error; waits for a person ("Opnieuw proberen")
+    BOOKED = "booked"  # e-Boekhouden accepted it; final
+    FAILED = "failed"  # a permanent error; waits for a person ("Opnieuw proberen")
 
 
 class BookingKind(StrEnum):
-    ORDER = "order"    # a sale: FactuurVerstuurd (or GeldOntvangen)
+    ORDER = "order"  # a sale: FactuurVerstuurd (or GeldOntvangen)
     CREDIT = "credit"  # a credit order: the same, negative
 
 
 class ShopStatus(StrEnum):
-    DRAFT = "draft"              # registered, not yet installed ("Stap 2 van 2")
-    ACTIVE = "active"            # books orders
-    DISABLED = "disabled"        # switched off by hand
+    DRAFT = "draft"  # registered, not yet installed ("Stap 2 van 2")
+    ACTIVE = "active"  # books orders
+    DISABLED = "disabled"  # switched off by hand
     AUTH_FAILED = "auth_failed"  # Mijnwebwinkel refused the token; a person must act
 
     @property
@@ -39,10 +39,10 @@ BOOKING_SHOP_STATUSES = (ShopStatus.ACTIVE, ShopStatus.AUTH_FAILED)
 
 
 class RunMode(StrEnum):
-    POLL = "poll"          # the fast poll (every few minutes)
-    HOURLY = "hourly"      # the hourly pass with a 24 h look-back
+    POLL = "poll"  # the fast poll (every few minutes)
+    HOURLY = "hourly"  # the hourly pass with a 24 h look-back
     BACKFILL = "backfill"  # by order date, from a date a person chose
-    MANUAL = "manual"      # `flask reconcile` on a shop that has a watermark
+    MANUAL = "manual"  # `flask reconcile` on a shop that has a watermark
 
 
 class RunOutcome(StrEnum):
@@ -61,19 +61,19 @@ class Role(StrEnum):
 class PaymentState(StrEnum):
     """One payment (capture or refund) of one order (see app/store/payments.py)."""
 
-    HELD = "held"              # cannot be placed (method without a ledger): a person acts
+    HELD = "held"  # cannot be placed (method without a ledger): a person acts
     NOT_BOOKED = "not_booked"  # its method is set to "niet boeken" (gift cards, …)
-    PENDING = "pending"        # to be posted; nobody holds it
-    POSTING = "posting"        # a worker holds a lease and may be posting now
-    RETRYING = "retrying"      # a transient error; the next attempt looks it up first
-    BOOKED = "booked"          # e-Boekhouden accepted it; final
-    FAILED = "failed"          # e-Boekhouden refused it; waits for a person
+    PENDING = "pending"  # to be posted; nobody holds it
+    POSTING = "posting"  # a worker holds a lease and may be posting now
+    RETRYING = "retrying"  # a transient error; the next attempt looks it up first
+    BOOKED = "booked"  # e-Boekhouden accepted it; final
+    FAILED = "failed"  # e-Boekhouden refused it; waits for a person
 
 
 class OrderPayment(StrEnum):
     """Where an order's money stands (``bookings.payment_state``); NULL: not tracked
     (mode "invoice", or nothing booked)."""
 
-    OPEN = "open"        # wacht op betaling: not all money received (or refunded) yet
-    HELD = "held"        # money arrived but a payment is held back or failed
+    OPEN = "open"  # wacht op betaling: not all money received (or refunded) yet
+    HELD = "held"  # money arrived but a payment is held back or failed
     SETTLED = "settled"  # every payment booked (or deliberately not booked)

@@ -32,13 +32,18 @@ class PassProgress:
     def __call__(self, result: PassResult, numbers: list[str], done: int) -> None:
         if done == 0:
             self.numbers = list(numbers)
-            self.progress.update(self.listing, total=result.seen, completed=result.seen,
-                                 description=f"bekeken: {result.seen} bestellingen")
+            self.progress.update(
+                self.listing,
+                total=result.seen,
+                completed=result.seen,
+                description=f"bekeken: {result.seen} bestellingen",
+            )
             self.progress.update(self.queue, total=len(numbers), visible=True)
         self.progress.update(self.queue, completed=done)
 
-    def follow(self, services: Services, shop_id: int, timeout: float,
-               poll: float = 2.0) -> dict[str, int]:
+    def follow(
+        self, services: Services, shop_id: int, timeout: float, poll: float = 2.0
+    ) -> dict[str, int]:
         """Until every queued order is booked, failed or skipped (or ``timeout``)."""
         task = self.progress.add_task("geboekt", total=len(self.numbers))
         deadline = time.monotonic() + timeout
@@ -47,8 +52,11 @@ class PassProgress:
             states = services.store.bookings.states_of(shop_id, self.numbers)
             counts = {str(s): sum(1 for v in states.values() if v == s) for s in DONE_STATES}
             finished = sum(counts.values())
-            self.progress.update(task, completed=finished, description=(
-                f"geboekt {counts['booked']}, mislukt {counts['failed']}"))
+            self.progress.update(
+                task,
+                completed=finished,
+                description=(f"geboekt {counts['booked']}, mislukt {counts['failed']}"),
+            )
             if finished >= len(self.numbers) or time.monotonic() > deadline:
                 return counts
             time.sleep(poll)
@@ -60,7 +68,6 @@ def pass_progress(shop_name: str, *, enabled: bool) -> Iterator[PassProgress | N
         yield None
         return
     console = Console(stderr=True)
-    columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
-               MofNCompleteColumn())
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
     with Progress(*columns, console=console, transient=False) as progress:
         yield PassProgress(progress, shop_name)

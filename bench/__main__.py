@@ -72,8 +72,9 @@ def _versions() -> dict[str, str]:
     import subprocess
 
     try:
-        text_ = subprocess.run(["redis-server", "--version"], capture_output=True, text=True,
-                               timeout=10).stdout
+        text_ = subprocess.run(
+            ["redis-server", "--version"], capture_output=True, text=True, timeout=10
+        ).stdout
         out["redis"] = text_.split("v=")[1].split()[0] if "v=" in text_ else text_.strip()
     except (OSError, IndexError, subprocess.SubprocessError):
         pass
@@ -104,41 +105,77 @@ def _commit() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--only", default=",".join(BENCHMARKS),
-                        help="comma-separated subset of: intake, e2e (with memory), "
-                             "reconcile, workers, scale, backfill")
+    parser = argparse.ArgumentParser(
+        prog="python -m bench",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--only",
+        default=",".join(BENCHMARKS),
+        help="comma-separated subset of: intake, e2e (with memory), "
+        "reconcile, workers, scale, backfill",
+    )
     parser.add_argument("--quick", action="store_true", help="small sizes (harness smoke test)")
     parser.add_argument("--intake-rounds", type=int, default=3)
     parser.add_argument("--e2e-orders", type=int, default=1000)
-    parser.add_argument("--e2e-rate", type=float, default=6.0,
-                        help="notifications per second in the end-to-end run")
-    parser.add_argument("--memory-bookings", type=int, default=3000,
-                        help="bookings before the late RSS sample (issue: 10000; "
-                             "about 20/s here, so 10000 adds ~6 minutes)")
+    parser.add_argument(
+        "--e2e-rate", type=float, default=6.0, help="notifications per second in the end-to-end run"
+    )
+    parser.add_argument(
+        "--memory-bookings",
+        type=int,
+        default=3000,
+        help="bookings before the late RSS sample (issue: 10000; "
+        "about 20/s here, so 10000 adds ~6 minutes)",
+    )
     parser.add_argument("--reconcile-orders", type=int, default=10_000)
     parser.add_argument("--shops", type=int, default=100, help="scale: connected shops")
-    parser.add_argument("--duration", type=float, default=450.0,
-                        help="scale: real seconds of status changes")
-    parser.add_argument("--compression", type=float, default=4.0,
-                        help="scale: simulated seconds per real second (intervals divided)")
-    parser.add_argument("--first-time-share", type=float, default=0.3,
-                        help="scale: share of orders from customers never seen before")
-    parser.add_argument("--orders-per-day", type=int, default=200,
-                        help="scale: status changes per shop per working day")
+    parser.add_argument(
+        "--duration", type=float, default=450.0, help="scale: real seconds of status changes"
+    )
+    parser.add_argument(
+        "--compression",
+        type=float,
+        default=4.0,
+        help="scale: simulated seconds per real second (intervals divided)",
+    )
+    parser.add_argument(
+        "--first-time-share",
+        type=float,
+        default=0.3,
+        help="scale: share of orders from customers never seen before",
+    )
+    parser.add_argument(
+        "--orders-per-day",
+        type=int,
+        default=200,
+        help="scale: status changes per shop per working day",
+    )
     parser.add_argument("--backfill-orders", type=int, default=10_000)
-    parser.add_argument("--workers-orders", type=int, default=400,
-                        help="worker efficiency: orders per round and mode")
+    parser.add_argument(
+        "--workers-orders",
+        type=int,
+        default=400,
+        help="worker efficiency: orders per round and mode",
+    )
     parser.add_argument("--workers-rounds", type=int, default=3)
-    parser.add_argument("--note", default="", help="a sentence for the report's header "
-                        "(e.g. that the machine was shared)")
+    parser.add_argument(
+        "--note",
+        default="",
+        help="a sentence for the report's header (e.g. that the machine was shared)",
+    )
     parser.add_argument("--output", default=str(ROOT / "docs" / "benchmarks.md"))
     parser.add_argument("--json", help="also write the raw figures to this file")
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["scale"]:  # `python -m bench scale --shops 1000 …`: its own report,
-        argv = ["--only", "scale",  # so the full one (docs/benchmarks.md) is not replaced
-                "--output", str(ROOT / "docs" / "benchmarks-scale.md"), *argv[1:]]
+        argv = [
+            "--only",
+            "scale",  # so the full one (docs/benchmarks.md) is not replaced
+            "--output",
+            str(ROOT / "docs" / "benchmarks-scale.md"),
+            *argv[1:],
+        ]
     args = parser.parse_args(argv)
     chosen = [b.strip() for b in args.only.split(",") if b.strip()]
     unknown = set(chosen) - set(BENCHMARKS)
@@ -152,12 +189,19 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
     started = time.monotonic()
-    report: dict[str, Any] = {"date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
-                              "machine": machine(), "quick": args.quick, "durations": {},
-                              "note": args.note, "argv": argv}
-    print(f"bench: {report['date']} on {report['machine']['cpus']} CPUs "
-          f"({report['machine']['cpu_model']}), load {report['machine']['load_at_start']}",
-          flush=True)
+    report: dict[str, Any] = {
+        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "machine": machine(),
+        "quick": args.quick,
+        "durations": {},
+        "note": args.note,
+        "argv": argv,
+    }
+    print(
+        f"bench: {report['date']} on {report['machine']['cpus']} CPUs "
+        f"({report['machine']['cpu_model']}), load {report['machine']['load_at_start']}",
+        flush=True,
+    )
     if "intake" in chosen:
         print("bench: 1. webhook intake", flush=True)
         config = intake.IntakeConfig(rounds=args.intake_rounds)
@@ -167,8 +211,9 @@ def main(argv: list[str] | None = None) -> int:
         report["durations"]["intake"] = time.monotonic() - started
     if "e2e" in chosen:
         print("bench: 2. end to end, and 4. memory", flush=True)
-        e2e_config = e2e.E2EConfig(orders=args.e2e_orders, rate=args.e2e_rate,
-                                   memory_bookings=args.memory_bookings)
+        e2e_config = e2e.E2EConfig(
+            orders=args.e2e_orders, rate=args.e2e_rate, memory_bookings=args.memory_bookings
+        )
         if args.quick:
             e2e_config.orders, e2e_config.warmup, e2e_config.memory_bookings = 60, 30, 200
             e2e_config.floor_samples = 10
@@ -185,8 +230,7 @@ def main(argv: list[str] | None = None) -> int:
         report["durations"]["reconcile"] = time.monotonic() - began
     if "workers" in chosen:
         print("bench: 5. worker efficiency", flush=True)
-        w_config = workers.WorkersConfig(orders=args.workers_orders,
-                                         rounds=args.workers_rounds)
+        w_config = workers.WorkersConfig(orders=args.workers_orders, rounds=args.workers_rounds)
         if args.quick:
             w_config.orders, w_config.rounds, w_config.warmup = 60, 1, 30
         began = time.monotonic()
@@ -194,10 +238,13 @@ def main(argv: list[str] | None = None) -> int:
         report["durations"]["workers"] = time.monotonic() - began
     if "scale" in chosen:
         print("bench: 6. a simulated day of many shops", flush=True)
-        s_config = scale.ScaleConfig(shops=args.shops, duration=args.duration,
-                                     compression=args.compression,
-                                     orders_per_day=args.orders_per_day,
-                                     first_time_share=args.first_time_share)
+        s_config = scale.ScaleConfig(
+            shops=args.shops,
+            duration=args.duration,
+            compression=args.compression,
+            orders_per_day=args.orders_per_day,
+            first_time_share=args.first_time_share,
+        )
         if args.quick:
             s_config.shops, s_config.duration, s_config.compression = 20, 60.0, 30.0
         began = time.monotonic()

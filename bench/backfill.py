@@ -42,8 +42,9 @@ def run(config: BackfillConfig | None = None, log: Any = print) -> dict[str, Any
     config = config or BackfillConfig()
     with Stack("bench-backfill", workers=0, clock=False, web=False, shops=1) as stack:
         info = stack.shops[0]
-        orders = make_orders(config.orders, seed="backfill", start_number=2_000_001,
-                             kinds=BOOKABLE_KINDS, status=3)
+        orders = make_orders(
+            config.orders, seed="backfill", start_number=2_000_001, kinds=BOOKABLE_KINDS, status=3
+        )
         stack.add_orders(info, orders)
         first_date = min(dt.date.fromisoformat(o["date"]) for o in orders)
         stack.faults("eb", {"latency": config.latency})
@@ -54,8 +55,10 @@ def run(config: BackfillConfig | None = None, log: Any = print) -> dict[str, Any
         services = stack.services()
         shop = services.load_shop(info.id)
         base = eb_calls_total(stack)
-        log(f"  backfill: {config.orders} orders since {first_date}, AddMutatie round trip "
-            f"{floor_ms:.1f} ms, {config.workers} workers")
+        log(
+            f"  backfill: {config.orders} orders since {first_date}, AddMutatie round trip "
+            f"{floor_ms:.1f} ms, {config.workers} workers"
+        )
         started = time.monotonic()
         since = dt.datetime.combine(first_date, dt.time(), tzinfo=dt.UTC)
         result = run_pass(services, shop, mode=BACKFILL, since=since)
@@ -63,8 +66,10 @@ def run(config: BackfillConfig | None = None, log: Any = print) -> dict[str, Any
         deadline = started + config.timeout
         while booked_count(stack, info.id) < config.orders:
             if time.monotonic() > deadline:
-                raise TimeoutError(f"backfill: {booked_count(stack, info.id)} of "
-                                   f"{config.orders} booked after {config.timeout:.0f} s")
+                raise TimeoutError(
+                    f"backfill: {booked_count(stack, info.id)} of "
+                    f"{config.orders} booked after {config.timeout:.0f} s"
+                )
             time.sleep(0.5)
         wall = time.monotonic() - started
         calls = eb_calls_total(stack)
@@ -73,9 +78,17 @@ def run(config: BackfillConfig | None = None, log: Any = print) -> dict[str, Any
     total_calls = sum(v for v in calls.values() if v > 0)
     ideal_calls = total_calls * floor_ms / 1000 / config.workers
     log(f"  backfill: {wall:.1f} s (ideal {ideal:.1f} s, {wall / ideal:.2f}×)")
-    return {"config": config.__dict__, "first_date": first_date.isoformat(),
-            "enqueued": result.enqueued, "listing_s": listed, "wall_s": wall,
-            "floor_ms": floor_ms, "ideal_s": ideal, "ratio": wall / ideal,
-            "eb_calls": {k: v for k, v in calls.items() if v > 0},
-            "ideal_calls_s": ideal_calls, "ratio_calls": wall / ideal_calls,
-            "target_met": wall / ideal <= 1.3}
+    return {
+        "config": config.__dict__,
+        "first_date": first_date.isoformat(),
+        "enqueued": result.enqueued,
+        "listing_s": listed,
+        "wall_s": wall,
+        "floor_ms": floor_ms,
+        "ideal_s": ideal,
+        "ratio": wall / ideal,
+        "eb_calls": {k: v for k, v in calls.items() if v > 0},
+        "ideal_calls_s": ideal_calls,
+        "ratio_calls": wall / ideal_calls,
+        "target_met": wall / ideal <= 1.3,
+    }

@@ -30,8 +30,14 @@ from bench.orders import BOOKABLE_KINDS, make_orders
 from bench.stack import Stack, descendants, rss_kib
 
 OPERATIONS = ("OpenSession", "GetRelaties", "AddRelatie", "AddMutatie", "GetMutaties")
-REST_OPERATIONS = ("session", "get_ledgers", "get_relations", "create_relation",
-                   "create_mutation", "get_mutations")
+REST_OPERATIONS = (
+    "session",
+    "get_ledgers",
+    "get_relations",
+    "create_relation",
+    "create_mutation",
+    "get_mutations",
+)
 
 
 @dataclass
@@ -48,9 +54,12 @@ class E2EConfig:
 
 def booked_count(stack: Stack, shop_id: int) -> int:
     with stack.services().engine.connect() as conn:
-        return int(conn.execute(text(
-            "SELECT count(*) FROM bookings WHERE shop_id = :s AND state = 'booked'"),
-            {"s": shop_id}).scalar_one())
+        return int(
+            conn.execute(
+                text("SELECT count(*) FROM bookings WHERE shop_id = :s AND state = 'booked'"),
+                {"s": shop_id},
+            ).scalar_one()
+        )
 
 
 def wait_booked(stack: Stack, shop_id: int, count: int, timeout: float) -> float:
@@ -59,8 +68,9 @@ def wait_booked(stack: Stack, shop_id: int, count: int, timeout: float) -> float
     deadline = started + timeout
     while booked_count(stack, shop_id) < count:
         if time.monotonic() > deadline:
-            raise TimeoutError(f"only {booked_count(stack, shop_id)} of {count} booked "
-                               f"after {timeout:.0f}s")
+            raise TimeoutError(
+                f"only {booked_count(stack, shop_id)} of {count} booked after {timeout:.0f}s"
+            )
         time.sleep(0.25)
     return time.monotonic() - started
 
@@ -69,10 +79,11 @@ def worker_rss(stack: Stack) -> dict[str, int]:
     """KiB: the worker parents (sum) and their RQ schedulers (long-lived children in the
     worker's process group; a work horse has a group of its own and is not counted)."""
     parents = [(i, p) for i, p in enumerate(stack.workers()) if p.alive()]
-    schedulers = [c for i, p in parents for c in descendants(p.pid)
-                  if c not in stack.horse_pids(i)]
-    return {"parents_kib": sum(rss_kib(p.pid) for _, p in parents),
-            "children_kib": sum(rss_kib(c) for c in schedulers)}
+    schedulers = [c for i, p in parents for c in descendants(p.pid) if c not in stack.horse_pids(i)]
+    return {
+        "parents_kib": sum(rss_kib(p.pid) for _, p in parents),
+        "children_kib": sum(rss_kib(c) for c in schedulers),
+    }
 
 
 def horse_rss(stack: Stack, seconds: float = 2.0) -> int:
@@ -101,16 +112,25 @@ def measure_floor(stack: Stack, samples: int) -> list[float]:
     from app.core.mapping_settings import MappingSettings
     from app.core.order_schema import parse_order
 
-    answer = stack._http.post(f"{stack.eb_base}/_sandbox/administrations", timeout=30,
-                              json={"username": "floor-admin", "code1": "floor-code-1",
-                                    "code2": "FLOOR-0002"})
+    answer = stack._http.post(
+        f"{stack.eb_base}/_sandbox/administrations",
+        timeout=30,
+        json={"username": "floor-admin", "code1": "floor-code-1", "code2": "FLOOR-0002"},
+    )
     answer.raise_for_status()
-    client = EBoekhoudenClient("floor-admin", "floor-code-1", "FLOOR-0002",
-                               url=stack.eb_soap_url, timeout=10, operation_timeout=30)
+    client = EBoekhoudenClient(
+        "floor-admin",
+        "floor-code-1",
+        "FLOOR-0002",
+        url=stack.eb_soap_url,
+        timeout=10,
+        operation_timeout=30,
+    )
     known: set[str] = set()
     times = []
-    for order in make_orders(samples, seed="floor", start_number=900_001, kinds=("domestic",),
-                             status=3):
+    for order in make_orders(
+        samples, seed="floor", start_number=900_001, kinds=("domestic",), status=3
+    ):
         booking = map_order(parse_order(order), MappingSettings())
         assert isinstance(booking, Booking)
         if booking.relation.code not in known:
@@ -167,8 +187,13 @@ def split_returning(config: E2EConfig) -> tuple[list[str], list[str], list[dict[
     """Warm-up and measured order numbers, and all orders: the warm-up is the first
     ``warmup`` orders plus the first order of every other customer, so every measured
     order is from a returning customer (its relation already exists)."""
-    pool = make_orders(config.warmup + config.orders + 200, seed="e2e", start_number=10_001,
-                       kinds=BOOKABLE_KINDS, status=3)
+    pool = make_orders(
+        config.warmup + config.orders + 200,
+        seed="e2e",
+        start_number=10_001,
+        kinds=BOOKABLE_KINDS,
+        status=3,
+    )
     warm, measured, known = [], [], set()
     for index, order in enumerate(pool):
         code = relation_code(order)
@@ -190,8 +215,14 @@ NOTIFICATIONS_ONLY = {"POLL_INTERVAL_SECONDS": "0", "RECONCILE_INTERVAL_SECONDS"
 def run(config: E2EConfig | None = None, log: Any = print) -> dict[str, Any]:
     config = config or E2EConfig()
     out: dict[str, Any] = {"config": config.__dict__}
-    with Stack("bench-e2e", workers=config.workers, shops=1, latency=config.latency,
-               clock=True, env=NOTIFICATIONS_ONLY) as stack:
+    with Stack(
+        "bench-e2e",
+        workers=config.workers,
+        shops=1,
+        latency=config.latency,
+        clock=True,
+        env=NOTIFICATIONS_ONLY,
+    ) as stack:
         shop = stack.shops[0]
         warm, measured, orders = split_returning(config)
         stack.add_orders(shop, orders)
@@ -214,28 +245,40 @@ def run(config: E2EConfig | None = None, log: Any = print) -> dict[str, Any]:
         elapsed = time.monotonic() - t0
         after = eb_calls(stack, shop.eb_username)
         with stack.services().engine.connect() as conn:
-            rows = conn.execute(text(
-                "SELECT order_number, booked_at FROM bookings WHERE shop_id = :s "
-                "AND state = 'booked'"), {"s": shop.id}).all()
+            rows = conn.execute(
+                text(
+                    "SELECT order_number, booked_at FROM bookings WHERE shop_id = :s "
+                    "AND state = 'booked'"
+                ),
+                {"s": shop.id},
+            ).all()
         booked_at = {r.order_number: r.booked_at.timestamp() for r in rows}
         latencies = [(booked_at[n] - sent[n]) * 1000 for n in measured]
         calls = {op: after.get(op, 0) - before.get(op, 0) for op in OPERATIONS}
         per_order = {op: calls[op] / len(measured) for op in OPERATIONS}
         p50 = load.percentile(latencies, 50)
         out["e2e"] = {
-            "orders": len(measured), "rate": config.rate, "elapsed_s": elapsed,
-            "p50_ms": p50, "p95_ms": load.percentile(latencies, 95),
-            "p99_ms": load.percentile(latencies, 99), "max_ms": max(latencies),
-            "floor_p50_ms": load.median(floor), "floor_samples": len(floor),
+            "orders": len(measured),
+            "rate": config.rate,
+            "elapsed_s": elapsed,
+            "p50_ms": p50,
+            "p95_ms": load.percentile(latencies, 95),
+            "p99_ms": load.percentile(latencies, 99),
+            "max_ms": max(latencies),
+            "floor_p50_ms": load.median(floor),
+            "floor_samples": len(floor),
             "p50_over_floor": p50 / load.median(floor),
-            "calls": calls, "calls_per_order": per_order,
+            "calls": calls,
+            "calls_per_order": per_order,
             "calls_per_order_total": sum(per_order.values()),
             "warmup_calls": before,
         }
         out["e2e"]["target_calls_met"] = out["e2e"]["calls_per_order_total"] <= 1.1
         out["e2e"]["target_p50_met"] = out["e2e"]["p50_over_floor"] <= 3.0
-        log(f"  e2e: p50 {p50:.0f} ms, p95 {out['e2e']['p95_ms']:.0f} ms, "
-            f"calls/order {out['e2e']['calls_per_order_total']:.3f} {calls}")
+        log(
+            f"  e2e: p50 {p50:.0f} ms, p95 {out['e2e']['p95_ms']:.0f} ms, "
+            f"calls/order {out['e2e']['calls_per_order_total']:.3f} {calls}"
+        )
 
         out["memory"] = memory_phase(stack, config, rss_early, horse_early, log)
     out["e2e_rest"] = run_rest(config, log)
@@ -246,10 +289,21 @@ def run_rest(config: E2EConfig, log: Any = print) -> dict[str, Any]:
     """The same returning-customer run with the shop on e-Boekhouden's REST API: latency
     and REST calls per order (ledger and relation ids are cached in Redis, the session
     token too, so a forked job should need one POST /v1/mutation)."""
-    rest_config = E2EConfig(orders=min(config.orders, config.rest_orders),
-                            warmup=config.warmup, rate=config.rate, latency=config.latency)
-    with Stack("bench-e2e-rest", workers=config.workers, shops=1, latency=config.latency,
-               clock=True, eb_apis="rest", env=NOTIFICATIONS_ONLY) as stack:
+    rest_config = E2EConfig(
+        orders=min(config.orders, config.rest_orders),
+        warmup=config.warmup,
+        rate=config.rate,
+        latency=config.latency,
+    )
+    with Stack(
+        "bench-e2e-rest",
+        workers=config.workers,
+        shops=1,
+        latency=config.latency,
+        clock=True,
+        eb_apis="rest",
+        env=NOTIFICATIONS_ONLY,
+    ) as stack:
         shop = stack.shops[0]
         warm, measured, orders = split_returning(rest_config)
         stack.add_orders(shop, orders)
@@ -262,20 +316,32 @@ def run_rest(config: E2EConfig, log: Any = print) -> dict[str, Any]:
         wait_booked(stack, shop.id, len(warm) + len(measured), timeout=300)
         after = stack.eb_admin(shop)["calls"]
         with stack.services().engine.connect() as conn:
-            rows = conn.execute(text(
-                "SELECT order_number, booked_at FROM bookings WHERE shop_id = :s "
-                "AND state = 'booked'"), {"s": shop.id}).all()
+            rows = conn.execute(
+                text(
+                    "SELECT order_number, booked_at FROM bookings WHERE shop_id = :s "
+                    "AND state = 'booked'"
+                ),
+                {"s": shop.id},
+            ).all()
     booked_at = {r.order_number: r.booked_at.timestamp() for r in rows}
     latencies = [(booked_at[n] - sent[n]) * 1000 for n in measured]
     calls = {op: int(after.get(op, 0)) - int(before.get(op, 0)) for op in REST_OPERATIONS}
     per_order = {op: calls[op] / len(measured) for op in REST_OPERATIONS}
-    result = {"orders": len(measured), "rate": config.rate, "calls": calls,
-              "calls_per_order": per_order, "calls_per_order_total": sum(per_order.values()),
-              "warmup_calls": {op: int(n) for op, n in before.items()},
-              "p50_ms": load.percentile(latencies, 50), "p95_ms": load.percentile(latencies, 95)}
+    result = {
+        "orders": len(measured),
+        "rate": config.rate,
+        "calls": calls,
+        "calls_per_order": per_order,
+        "calls_per_order_total": sum(per_order.values()),
+        "warmup_calls": {op: int(n) for op, n in before.items()},
+        "p50_ms": load.percentile(latencies, 50),
+        "p95_ms": load.percentile(latencies, 95),
+    }
     result["target_calls_met"] = result["calls_per_order_total"] <= 1.1
-    log(f"  e2e REST: p50 {result['p50_ms']:.0f} ms, calls/order "
-        f"{result['calls_per_order_total']:.3f} {calls}")
+    log(
+        f"  e2e REST: p50 {result['p50_ms']:.0f} ms, calls/order "
+        f"{result['calls_per_order_total']:.3f} {calls}"
+    )
     return result
 
 
@@ -285,16 +351,20 @@ def horse_rss_during(stack: Stack, shop: Any, seconds: float) -> int:
 
     services = stack.services()
     with services.engine.connect() as conn:
-        numbers = list(conn.execute(text(
-            "SELECT order_number FROM bookings WHERE shop_id = :s LIMIT 40"),
-            {"s": shop.id}).scalars())
+        numbers = list(
+            conn.execute(
+                text("SELECT order_number FROM bookings WHERE shop_id = :s LIMIT 40"),
+                {"s": shop.id},
+            ).scalars()
+        )
     for number in numbers:
         enqueue_booking(services.queue, shop.id, number, source="bench")
     return horse_rss(stack, seconds)
 
 
-def memory_phase(stack: Stack, config: E2EConfig, rss_early: dict[str, int],
-                 horse_early: int, log: Any) -> dict[str, Any]:
+def memory_phase(
+    stack: Stack, config: E2EConfig, rss_early: dict[str, int], horse_early: int, log: Any
+) -> dict[str, Any]:
     from app.queue import enqueue_booking
 
     shop = stack.shops[0]
@@ -305,14 +375,15 @@ def memory_phase(stack: Stack, config: E2EConfig, rss_early: dict[str, int],
     if extra:
         stack.faults("eb", {"latency": 0.0})
         log(f"  memory: {extra} more bookings (queue burst, no simulated latency)")
-        orders = make_orders(extra, seed="memory", start_number=200_001,
-                             kinds=BOOKABLE_KINDS, status=3)
+        orders = make_orders(
+            extra, seed="memory", start_number=200_001, kinds=BOOKABLE_KINDS, status=3
+        )
         stack.add_orders(shop, orders)
         services = stack.services()
         started = time.monotonic()
         step = max(500, extra // 6)
         for chunk in range(0, extra, step):
-            for order in orders[chunk:chunk + step]:
+            for order in orders[chunk : chunk + step]:
                 enqueue_booking(services.queue, shop.id, str(order["number"]), source="bench")
             wait_booked(stack, shop.id, done + min(extra, chunk + step), timeout=900)
             samples.append({"booked": done + min(extra, chunk + step), **worker_rss(stack)})
@@ -323,11 +394,18 @@ def memory_phase(stack: Stack, config: E2EConfig, rss_early: dict[str, int],
     horse_late = horse_rss_during(stack, shop, 1.0)
     first, last = samples[0], samples[-1]
     growth = last["parents_kib"] - first["parents_kib"]
-    return {"samples": samples, "bookings": last["booked"], "burst_rate": rate,
-            "early_parents_kib": first["parents_kib"], "late_parents_kib": last["parents_kib"],
-            "growth_kib": growth, "growth_ratio": last["parents_kib"] / first["parents_kib"],
-            "horse_early_kib": horse_early, "horse_late_kib": horse_late,
-            "at": dt.datetime.now(dt.UTC).isoformat()}
+    return {
+        "samples": samples,
+        "bookings": last["booked"],
+        "burst_rate": rate,
+        "early_parents_kib": first["parents_kib"],
+        "late_parents_kib": last["parents_kib"],
+        "growth_kib": growth,
+        "growth_ratio": last["parents_kib"] / first["parents_kib"],
+        "horse_early_kib": horse_early,
+        "horse_late_kib": horse_late,
+        "at": dt.datetime.now(dt.UTC).isoformat(),
+    }
 
 
 if __name__ == "__main__":

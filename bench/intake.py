@@ -39,18 +39,29 @@ def _requests(stack: Stack, count: int, start_number: int) -> list[bytes]:
     out = []
     for i in range(count):
         body = json.dumps({"order_number": str(start_number + i)}).encode()
-        out.append(load.http_post("127.0.0.1", stack.web_port, path, body,
-                                  signed_headers(shop.webhook_secret, body)))
+        out.append(
+            load.http_post(
+                "127.0.0.1", stack.web_port, path, body, signed_headers(shop.webhook_secret, body)
+            )
+        )
     return out
 
 
 def run(config: IntakeConfig | None = None, log: Any = print) -> dict[str, Any]:
     config = config or IntakeConfig()
     results: dict[str, dict[str, list[load.LoadResult]]] = {
-        REAL: {"saturation": [], "rate": []}, BARE: {"saturation": [], "rate": []}}
-    with Stack("bench-intake", workers=0, clock=False, simulators=False, shops=1,
-               web_concurrency=config.web_concurrency,
-               extra_web={BARE: "bench.bare_app:create_app()"}) as stack:
+        REAL: {"saturation": [], "rate": []},
+        BARE: {"saturation": [], "rate": []},
+    }
+    with Stack(
+        "bench-intake",
+        workers=0,
+        clock=False,
+        simulators=False,
+        shops=1,
+        web_concurrency=config.web_concurrency,
+        extra_web={BARE: "bench.bare_app:create_app()"},
+    ) as stack:
         ports = {REAL: stack.web_port, BARE: stack.extra_ports[BARE]}
         number = 100_000
         # Warm both (imports, first connections, the shop cache).
@@ -61,28 +72,40 @@ def run(config: IntakeConfig | None = None, log: Any = print) -> dict[str, Any]:
         for round_no in range(config.rounds):
             order = (BARE, REAL) if round_no % 2 == 0 else (REAL, BARE)
             for mode in ("saturation", "rate"):
-                count = (int(config.rate * config.rate_seconds) + 10 if mode == "rate"
-                         else int(6000 * config.saturation_seconds))
+                count = (
+                    int(config.rate * config.rate_seconds) + 10
+                    if mode == "rate"
+                    else int(6000 * config.saturation_seconds)
+                )
                 batch = _requests(stack, count, number)  # the same bytes for both targets
                 number += count
                 for target in order:
                     result = load.run(
-                        ports[target], batch, concurrency=config.concurrency,
-                        duration=(config.rate_seconds if mode == "rate"
-                                  else config.saturation_seconds),
-                        rate=config.rate if mode == "rate" else None)
+                        ports[target],
+                        batch,
+                        concurrency=config.concurrency,
+                        duration=(
+                            config.rate_seconds if mode == "rate" else config.saturation_seconds
+                        ),
+                        rate=config.rate if mode == "rate" else None,
+                    )
                     results[target][mode].append(result)
-                    log(f"  intake round {round_no + 1} {mode:<10} {target}: "
+                    log(
+                        f"  intake round {round_no + 1} {mode:<10} {target}: "
                         f"{result.rps:7.1f} req/s  p50 {result.pct(50):6.2f} ms  "
-                        f"p99 {result.pct(99):6.2f} ms  errors {result.errors}")
+                        f"p99 {result.pct(99):6.2f} ms  errors {result.errors}"
+                    )
         queued = stack.redis().llen("rq:queue:bookings")
         rss_end = web_rss(stack)
         costs = step_costs(stack)
     out = summarise(results, config, queued)
     out["step_costs_us"] = costs
     served = sum(r.sent for mode in results[REAL].values() for r in mode)
-    out["web_rss"] = {"after_warmup_kib": rss_warm, "after_kib": rss_end,
-                      "requests_after_warmup": served}
+    out["web_rss"] = {
+        "after_warmup_kib": rss_warm,
+        "after_kib": rss_end,
+        "requests_after_warmup": served,
+    }
     return out
 
 
@@ -135,11 +158,12 @@ def step_costs(stack: Stack, n: int = 1000) -> dict[str, float]:
         "signature": lambda b, h: notifications.verify(b, h, (shop.webhook_secret,)),
         "payload": lambda b, h: schema.load(json.loads(b)),
         "RQ job hash built in Python (template, no Redis)": lambda b, h: booking_job_hash(
-            services.queue, shop.id, json.loads(b)["order_number"], "webhook"),
+            services.queue, shop.id, json.loads(b)["order_number"], "webhook"
+        ),
         "dedupe + enqueue (one Lua call, job built included)": lambda b, h: queue_notification(
-            services.queue, shop.id, h["webhook-id"], json.loads(b)["order_number"]),
-        "whole endpoint (test client)": lambda b, h: real_client.post(path, data=b,
-                                                                     headers=h),
+            services.queue, shop.id, h["webhook-id"], json.loads(b)["order_number"]
+        ),
+        "whole endpoint (test client)": lambda b, h: real_client.post(path, data=b, headers=h),
         "bare view (test client)": lambda b, h: bare_client.post(path, data=b, headers=h),
     }
     for step in steps.values():  # warm
@@ -147,23 +171,32 @@ def step_costs(stack: Stack, n: int = 1000) -> dict[str, float]:
     return {name: load.median([timed(step) for _ in range(3)]) for name, step in steps.items()}
 
 
-def summarise(results: dict[str, dict[str, list[load.LoadResult]]], config: IntakeConfig,
-              queued: int) -> dict[str, Any]:
+def summarise(
+    results: dict[str, dict[str, list[load.LoadResult]]], config: IntakeConfig, queued: int
+) -> dict[str, Any]:
     def figures(runs: list[load.LoadResult]) -> dict[str, float]:
-        return {"rps": load.median([r.rps for r in runs]),
-                "p50_ms": load.median([r.pct(50) for r in runs]),
-                "p99_ms": load.median([r.pct(99) for r in runs]),
-                "errors": sum(r.errors for r in runs),
-                "sent": sum(r.sent for r in runs)}
+        return {
+            "rps": load.median([r.rps for r in runs]),
+            "p50_ms": load.median([r.pct(50) for r in runs]),
+            "p99_ms": load.median([r.pct(99) for r in runs]),
+            "errors": sum(r.errors for r in runs),
+            "sent": sum(r.sent for r in runs),
+        }
 
     out: dict[str, Any] = {"config": config.__dict__, "queued_jobs": queued}
     for mode in ("saturation", "rate"):
         real, bare = figures(results[REAL][mode]), figures(results[BARE][mode])
-        ratios = [r.rps / b.rps for r, b in zip(results[REAL][mode], results[BARE][mode],
-                                                strict=True) if b.rps]
-        out[mode] = {"real": real, "bare": bare,
-                     "rps_ratio": load.median(ratios),
-                     "p99_ratio": real["p99_ms"] / bare["p99_ms"] if bare["p99_ms"] else None}
+        ratios = [
+            r.rps / b.rps
+            for r, b in zip(results[REAL][mode], results[BARE][mode], strict=True)
+            if b.rps
+        ]
+        out[mode] = {
+            "real": real,
+            "bare": bare,
+            "rps_ratio": load.median(ratios),
+            "p99_ratio": real["p99_ms"] / bare["p99_ms"] if bare["p99_ms"] else None,
+        }
     out["target_throughput_met"] = out["saturation"]["rps_ratio"] >= THROUGHPUT_TARGET
     out["target_p99_met"] = out["rate"]["real"]["p99_ms"] <= 25.0
     return out

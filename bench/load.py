@@ -19,8 +19,12 @@ from dataclasses import dataclass, field
 
 def http_post(host: str, port: int, path: str, body: bytes, headers: dict[str, str]) -> bytes:
     """One HTTP/1.1 POST as bytes, ``Connection: close``."""
-    lines = [f"POST {path} HTTP/1.1", f"Host: {host}:{port}", "Connection: close",
-             f"Content-Length: {len(body)}"]
+    lines = [
+        f"POST {path} HTTP/1.1",
+        f"Host: {host}:{port}",
+        "Connection: close",
+        f"Content-Length: {len(body)}",
+    ]
     lines += [f"{k}: {v}" for k, v in headers.items()]
     return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
 
@@ -64,8 +68,15 @@ def median(values: list[float]) -> float:
     return statistics.median(values) if values else float("nan")
 
 
-def run(port: int, requests: list[bytes], *, concurrency: int, duration: float,
-        rate: float | None = None, timeout: float = 10.0) -> LoadResult:
+def run(
+    port: int,
+    requests: list[bytes],
+    *,
+    concurrency: int,
+    duration: float,
+    rate: float | None = None,
+    timeout: float = 10.0,
+) -> LoadResult:
     """Send ``requests`` (each used once, in order) to 127.0.0.1:``port`` from
     ``concurrency`` threads until all are sent or ``duration`` seconds have passed."""
     result = LoadResult()

@@ -18,17 +18,23 @@ def shop_now() -> dt.datetime:
     return dt.datetime.now(SHOP_TZ).replace(tzinfo=None, microsecond=0)
 
 
-def make_orders(n: int, *, seed: int | str, start_number: int,
-                kinds: tuple[str, ...] | list[str] | None = None,
-                status: int | None = None,
-                changed_at: dt.datetime | None = None) -> list[dict[str, Any]]:
+def make_orders(
+    n: int,
+    *,
+    seed: int | str,
+    start_number: int,
+    kinds: tuple[str, ...] | list[str] | None = None,
+    status: int | None = None,
+    changed_at: dt.datetime | None = None,
+) -> list[dict[str, Any]]:
     """``n`` orders numbered from ``start_number``, placed in the past, status changed at
     ``changed_at`` (default now, shop-local). ``status`` forces the status of every
     non-credit order (credits keep their credit status)."""
     changed = changed_at or shop_now()
     start = changed - dt.timedelta(minutes=605 * n + 60)
-    orders = order_factory.make_orders(n, seed, start_number=start_number, start=start,
-                                       kinds=list(kinds) if kinds else None)
+    orders = order_factory.make_orders(
+        n, seed, start_number=start_number, start=start, kinds=list(kinds) if kinds else None
+    )
     for order in orders:
         if status is not None and order["status"] not in order_factory.CREDIT_STATUSES:
             order["status"] = status

@@ -90,7 +90,7 @@ class Counts:
         self.mww_mark, self.eb_mark = len(self.mww.calls), Counter(self.eb.calls)
 
     def since(self) -> tuple[Counter[str], Counter[str]]:
-        mww = Counter(op for op, _ in self.mww.calls[self.mww_mark:])
+        mww = Counter(op for op, _ in self.mww.calls[self.mww_mark :])
         eb = Counter(self.eb.calls) - self.eb_mark
         return mww, eb
 
@@ -104,22 +104,40 @@ def run(config: PaymentsConfig) -> list[tuple[str, float, Counter[str], Counter[
         url = f"sqlite:///{Path(tmp) / 'bench.db'}"
         upgrade(url)
         redis = fakeredis.FakeRedis()
-        settings = Settings(database_url=url, secret_key="bench", encryption_key=generate_key(),
-                            mijnwebwinkel_api_url=mww_http.url,
-                            eboekhouden_soap_url=f"{eb_http.url}/soap.asmx")
+        settings = Settings(
+            database_url=url,
+            secret_key="bench",
+            encryption_key=generate_key(),
+            mijnwebwinkel_api_url=mww_http.url,
+            eboekhouden_soap_url=f"{eb_http.url}/soap.asmx",
+        )
         services = Services(
-            settings=settings, engine=db.engine_for(url), redis=redis,
-            vault=Vault(settings.encryption_key), queue=get_queue(redis, "bookings"),
+            settings=settings,
+            engine=db.engine_for(url),
+            redis=redis,
+            vault=Vault(settings.encryption_key),
+            queue=get_queue(redis, "bookings"),
             shop_api_factory=lambda shop: MijnwebwinkelClient(
-                shop.credentials.mww_token, base_url=mww_http.url, timeout=10),
+                shop.credentials.mww_token, base_url=mww_http.url, timeout=10
+            ),
             bookkeeping_factory=lambda shop: EBoekhoudenClient(
-                USER, CODE1, CODE2, url=settings.eboekhouden_soap_url, timeout=10,
-                operation_timeout=10, session_store=SessionStore(redis, shop.id, USER)))
+                USER,
+                CODE1,
+                CODE2,
+                url=settings.eboekhouden_soap_url,
+                timeout=10,
+                operation_timeout=10,
+                session_store=SessionStore(redis, shop.id, USER),
+            ),
+        )
         shop_id, _ = services.store.shops.register(
-            name="Bench", status=ShopStatus.ACTIVE, credentials=Credentials(TOKEN, USER, CODE1,
-                                                                            CODE2))
-        services.store.shops.save_mapping(shop_id, MappingSettings(
-            booking_mode=MODE_INVOICE_AND_PAYMENT, payment_ledgers=LEDGERS))
+            name="Bench",
+            status=ShopStatus.ACTIVE,
+            credentials=Credentials(TOKEN, USER, CODE1, CODE2),
+        )
+        services.store.shops.save_mapping(
+            shop_id, MappingSettings(booking_mode=MODE_INVOICE_AND_PAYMENT, payment_ledgers=LEDGERS)
+        )
         shop = services.load_shop(shop_id)
         assert shop is not None
         sim_shop = mww.shop(TOKEN)
@@ -129,9 +147,11 @@ def run(config: PaymentsConfig) -> list[tuple[str, float, Counter[str], Counter[
             number = 10_001 + index
             order = make_order(number, status=2, date=today - dt.timedelta(days=5))
             settled = index < config.orders * config.settled_share
-            order["payment"] = {"gateway_name": "mollie" if settled else "basic",
-                                "method_name": "ideal" if settled else "in_arrears",
-                                "status": {"id": 1 if settled else 5, "text": "x"}}
+            order["payment"] = {
+                "gateway_name": "mollie" if settled else "basic",
+                "method_name": "ideal" if settled else "in_arrears",
+                "status": {"id": 1 if settled else 5, "text": "x"},
+            }
             order["payment_status"] = "captured" if settled else "pending"
             sim_shop.add_order(order)
             sim_shop.set_status(number, 2)
@@ -148,31 +168,43 @@ def run(config: PaymentsConfig) -> list[tuple[str, float, Counter[str], Counter[
 
         def drain() -> None:  # the enqueued jobs, run here by RQ's own worker
             worker.jobs.runtime_services = lambda: services  # type: ignore[assignment]
-            SimpleWorker([services.queue], connection=redis,
-                         serializer=JSONSerializer).work(burst=True)
+            SimpleWorker([services.queue], connection=redis, serializer=JSONSerializer).work(
+                burst=True
+            )
 
-        step(f"1. first booking of {config.orders} orders",
-             lambda: [book_order(services, shop, n) for n in numbers])
-        step("2. hourly pass, nothing new", lambda: (run_pass(services, shop, mode=HOURLY),
-                                                     drain()))
+        step(
+            f"1. first booking of {config.orders} orders",
+            lambda: [book_order(services, shop, n) for n in numbers],
+        )
+        step(
+            "2. hourly pass, nothing new", lambda: (run_pass(services, shop, mode=HOURLY), drain())
+        )
         paid = unpaid[: int(len(unpaid) * config.paid_share)]
         for number in paid:
             sim_shop.pay(number, "capture", at=dt.datetime.combine(today, dt.time(10)))
-        step(f"3. hourly pass after {len(paid)} captures",
-             lambda: (run_pass(services, shop, mode=HOURLY), drain()))
-        step(f"4. {config.orders} notifications again (fast path)",
-             lambda: [book_order(services, shop, n) for n in numbers])
+        step(
+            f"3. hourly pass after {len(paid)} captures",
+            lambda: (run_pass(services, shop, mode=HOURLY), drain()),
+        )
+        step(
+            f"4. {config.orders} notifications again (fast path)",
+            lambda: [book_order(services, shop, n) for n in numbers],
+        )
         services.close()
     return results
 
 
-def report(config: PaymentsConfig, results: list[tuple[str, float, Counter[str],
-                                                           Counter[str]]]) -> str:
+def report(
+    config: PaymentsConfig, results: list[tuple[str, float, Counter[str], Counter[str]]]
+) -> str:
     open_orders = config.orders - int(config.orders * config.settled_share)
-    lines = [f"{config.orders} orders: {config.orders - open_orders} paid at checkout, "
-             f"{open_orders} op rekening; {config.paid_share:.0%} of those paid before step 3.",
-             "", "| step | seconds | Mijnwebwinkel calls | e-Boekhouden calls |",
-             "| --- | ---: | --- | --- |"]
+    lines = [
+        f"{config.orders} orders: {config.orders - open_orders} paid at checkout, "
+        f"{open_orders} op rekening; {config.paid_share:.0%} of those paid before step 3.",
+        "",
+        "| step | seconds | Mijnwebwinkel calls | e-Boekhouden calls |",
+        "| --- | ---: | --- | --- |",
+    ]
     for name, seconds, mww, eb in results:
         lines.append(f"| {name} | {seconds:.1f} | {_calls(mww)} | {_calls(eb)} |")
     return "\n".join(lines)

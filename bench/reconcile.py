@@ -106,14 +106,27 @@ def seed_ledger(stack: Stack, shop_id: int, orders: list[dict[str, Any]]) -> Non
     from app.store.db import bookings, utcnow
 
     now = utcnow()
-    rows = [{"shop_id": shop_id, "order_number": str(o["number"]), "order_uuid": o["uuid"],
-             "kind": "order", "state": "booked", "mutation_number": 50_000 + i,
-             "relation_code": "BENCH", "total": Decimal(o["price"]["total"]), "attempts": 1,
-             "uncertain": False, "created_at": now, "updated_at": now, "booked_at": now}
-            for i, o in enumerate(orders)]
+    rows = [
+        {
+            "shop_id": shop_id,
+            "order_number": str(o["number"]),
+            "order_uuid": o["uuid"],
+            "kind": "order",
+            "state": "booked",
+            "mutation_number": 50_000 + i,
+            "relation_code": "BENCH",
+            "total": Decimal(o["price"]["total"]),
+            "attempts": 1,
+            "uncertain": False,
+            "created_at": now,
+            "updated_at": now,
+            "booked_at": now,
+        }
+        for i, o in enumerate(orders)
+    ]
     with stack.services().engine.begin() as conn:
         for start in range(0, len(rows), 2000):
-            conn.execute(bookings.insert(), rows[start:start + 2000])
+            conn.execute(bookings.insert(), rows[start : start + 2000])
 
 
 def run(config: ReconcileConfig | None = None, log: Any = print) -> dict[str, Any]:
@@ -122,13 +135,20 @@ def run(config: ReconcileConfig | None = None, log: Any = print) -> dict[str, An
     config = config or ReconcileConfig()
     with Stack("bench-reconcile", workers=0, clock=False, web=False, shops=1) as stack:
         info = stack.shops[0]
-        changed = (dt.datetime.now(dt.UTC) - dt.timedelta(minutes=30))
+        changed = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=30)
         from zoneinfo import ZoneInfo
 
         local_changed = changed.astimezone(ZoneInfo("Europe/Amsterdam")).replace(
-            tzinfo=None, microsecond=0)
-        orders = make_orders(config.orders, seed="reconcile", start_number=1_000_001,
-                             kinds=BOOKABLE_KINDS, status=3, changed_at=local_changed)
+            tzinfo=None, microsecond=0
+        )
+        orders = make_orders(
+            config.orders,
+            seed="reconcile",
+            start_number=1_000_001,
+            kinds=BOOKABLE_KINDS,
+            status=3,
+            changed_at=local_changed,
+        )
         stack.add_orders(info, orders)
         booked = int(config.orders * config.booked_share)
         seed_ledger(stack, info.id, orders[:booked])
@@ -168,8 +188,10 @@ def run(config: ReconcileConfig | None = None, log: Any = print) -> dict[str, An
 
         cold_time, cold, _ = one_pass()
         cold_trips = {"sql": counter.sql, "commits": counter.commits, "redis": counter.redis}
-        log(f"  reconcile: cold pass {cold_time:.2f}s, seen {cold.seen}, enqueued "
-            f"{cold.enqueued}, round trips {cold_trips}")
+        log(
+            f"  reconcile: cold pass {cold_time:.2f}s, seen {cold.seen}, enqueued "
+            f"{cold.enqueued}, round trips {cold_trips}"
+        )
         passes, listings, trips = [], [], []
         for round_no in range(config.rounds):
             window = (cold.window_start, cold.window_end)
@@ -178,27 +200,39 @@ def run(config: ReconcileConfig | None = None, log: Any = print) -> dict[str, An
                 if what == "list":
                     took, count = listing(*window)
                     listings.append(took)
-                    log(f"  reconcile round {round_no + 1}: listing only {took:.2f}s "
-                        f"({count} orders)")
+                    log(
+                        f"  reconcile round {round_no + 1}: listing only {took:.2f}s "
+                        f"({count} orders)"
+                    )
                 else:
                     took, result, _ = one_pass()
                     passes.append(took)
-                    trips.append({"sql": counter.sql, "commits": counter.commits,
-                                  "redis": counter.redis})
-                    log(f"  reconcile round {round_no + 1}: pass {took:.2f}s (seen "
+                    trips.append(
+                        {"sql": counter.sql, "commits": counter.commits, "redis": counter.redis}
+                    )
+                    log(
+                        f"  reconcile round {round_no + 1}: pass {took:.2f}s (seen "
                         f"{result.seen}, already booked {result.already_booked}, enqueued "
-                        f"{result.enqueued}) round trips {trips[-1]}")
+                        f"{result.enqueued}) round trips {trips[-1]}"
+                    )
         ratios = [p / b for p, b in zip(passes, listings, strict=True)]
         out = {
-            "config": config.__dict__, "orders_in_window": cold.seen,
-            "already_booked": cold.already_booked, "enqueued": cold.enqueued,
+            "config": config.__dict__,
+            "orders_in_window": cold.seen,
+            "already_booked": cold.already_booked,
+            "enqueued": cold.enqueued,
             "pages": -(-cold.seen // 100),
-            "cold_pass_s": cold_time, "cold_round_trips": cold_trips,
-            "pass_s": load.median(passes), "listing_s": load.median(listings),
-            "ratio": load.median(ratios), "passes": passes, "listings": listings,
+            "cold_pass_s": cold_time,
+            "cold_round_trips": cold_trips,
+            "pass_s": load.median(passes),
+            "listing_s": load.median(listings),
+            "ratio": load.median(ratios),
+            "passes": passes,
+            "listings": listings,
             "round_trips": trips[-1] if trips else {},
             "cold_ratio": cold_time / load.median(listings),
-            "cold_own_work_s": own_work[0], "own_work_s": load.median(own_work[1:]),
+            "cold_own_work_s": own_work[0],
+            "own_work_s": load.median(own_work[1:]),
         }
         out["target_met"] = out["ratio"] <= 1.2
         return out

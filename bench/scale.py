@@ -74,11 +74,22 @@ def _orders_for(config: ScaleConfig, index: int) -> list[dict[str, Any]]:
     n = config.orders_per_shop
     credits = round(n * config.credit_share)
     old = dt.datetime.now(SHOP_TZ).replace(tzinfo=None, microsecond=0) - dt.timedelta(days=3)
-    orders = make_orders(n - credits, seed=f"{config.seed}-{index}", start_number=START_NUMBER,
-                         kinds=BOOKABLE_KINDS, status=3, changed_at=old)
+    orders = make_orders(
+        n - credits,
+        seed=f"{config.seed}-{index}",
+        start_number=START_NUMBER,
+        kinds=BOOKABLE_KINDS,
+        status=3,
+        changed_at=old,
+    )
     if credits:
-        orders += make_orders(credits, seed=f"{config.seed}-c{index}",
-                              start_number=START_NUMBER + n, kinds=("credit",), changed_at=old)
+        orders += make_orders(
+            credits,
+            seed=f"{config.seed}-c{index}",
+            start_number=START_NUMBER + n,
+            kinds=("credit",),
+            changed_at=old,
+        )
     rng = random.Random(f"{config.seed}-customers-{index}")
     for order in orders:
         if rng.random() < config.first_time_share:
@@ -99,14 +110,24 @@ def relation_of(order: dict[str, Any]) -> Any:
 def seed_returning_customers(stack: Stack, shop: Any, orders: list[dict[str, Any]]) -> int:
     """The relations of the shop's returning customers, as earlier days left them: in its
     administration and in the connector's relation cache. Returns how many."""
-    relations = {r.code: r for r in (relation_of(o) for o in orders if not o.get("first_time"))
-                 if r is not None}
+    relations = {
+        r.code: r
+        for r in (relation_of(o) for o in orders if not o.get("first_time"))
+        if r is not None
+    }
     if not relations or shop.eb_api != "soap":
         return 0
-    answer = stack._http.post(f"{stack.eb_base}/_sandbox/relations", timeout=120, json={
-        "username": shop.eb_username,
-        "relations": [{"code": r.code, "name": r.name, "email": r.email, "bp": r.bp}
-                      for r in relations.values()]})
+    answer = stack._http.post(
+        f"{stack.eb_base}/_sandbox/relations",
+        timeout=120,
+        json={
+            "username": shop.eb_username,
+            "relations": [
+                {"code": r.code, "name": r.name, "email": r.email, "bp": r.bp}
+                for r in relations.values()
+            ],
+        },
+    )
     answer.raise_for_status()
     cache = stack.services().relations
     for relation in relations.values():
@@ -133,8 +154,9 @@ def expected_total(order: dict[str, Any]) -> tuple[tuple[str, ...], Decimal] | N
 class Driver(threading.Thread):
     """Changes each order's status at its moment (uniform over the run), recording when."""
 
-    def __init__(self, stack: Stack, schedule: list[tuple[float, int, dict[str, Any]]],
-                 duration: float) -> None:
+    def __init__(
+        self, stack: Stack, schedule: list[tuple[float, int, dict[str, Any]]], duration: float
+    ) -> None:
         super().__init__(name="scale-driver", daemon=True)
         self.stack, self.schedule, self.duration = stack, schedule, duration
         self.changed: dict[tuple[int, str], float] = {}
@@ -150,11 +172,14 @@ class Driver(threading.Thread):
             if delay > 0:
                 time.sleep(delay)
             shop = self.stack.shops[index]
-            url = (f"{self.stack.mww_url}/_sandbox/shops/{shop.mww_token}/orders/"
-                   f"{order['number']}/status")
+            url = (
+                f"{self.stack.mww_url}/_sandbox/shops/{shop.mww_token}/orders/"
+                f"{order['number']}/status"
+            )
             try:
-                session.post(url, json={"status": order["final_status"]},
-                             timeout=30).raise_for_status()
+                session.post(
+                    url, json={"status": order["final_status"]}, timeout=30
+                ).raise_for_status()
                 self.changed[(shop.id, str(order["number"]))] = time.time()
             except Exception:
                 self.errors += 1
@@ -163,30 +188,42 @@ class Driver(threading.Thread):
 def _sample(stack: Stack) -> dict[str, Any]:
     services = stack.services()
     with services.engine.connect() as conn:
-        booked = int(conn.execute(text(
-            "SELECT count(*) FROM bookings WHERE state = 'booked'")).scalar_one())
-        pg = int(conn.execute(text("SELECT pg_database_size(current_database())"))
-                 .scalar_one())
+        booked = int(
+            conn.execute(text("SELECT count(*) FROM bookings WHERE state = 'booked'")).scalar_one()
+        )
+        pg = int(conn.execute(text("SELECT pg_database_size(current_database())")).scalar_one())
     info = stack.redis().info("memory")
     workers = [p for p in stack.workers() if p.alive()]
     rss = sum(rss_kib(p.pid) + sum(rss_kib(c) for c in descendants(p.pid)) for p in workers)
-    return {"t": time.time(), "booked": booked, "pg_bytes": pg,
-            "redis_bytes": int(info["used_memory"]), "workers_kib": rss}
+    return {
+        "t": time.time(),
+        "booked": booked,
+        "pg_bytes": pg,
+        "redis_bytes": int(info["used_memory"]),
+        "workers_kib": rss,
+    }
 
 
 def run(config: ScaleConfig | None = None, log: Any = print) -> dict[str, Any]:
     config = config or ScaleConfig()
-    env = {"POLL_INTERVAL_SECONDS": str(config.poll_real),
-           "RECONCILE_INTERVAL_SECONDS": str(max(2, round(config.hourly_seconds
-                                                          / config.compression))),
-           "WORKER_MODE": "simple", **config.extra}
+    env = {
+        "POLL_INTERVAL_SECONDS": str(config.poll_real),
+        "RECONCILE_INTERVAL_SECONDS": str(
+            max(2, round(config.hourly_seconds / config.compression))
+        ),
+        "WORKER_MODE": "simple",
+        **config.extra,
+    }
     rng = random.Random(config.seed)
-    with Stack("bench-scale", workers=config.workers, clock=False, shops=config.shops,
-               latency=0.0, env=env) as stack:
-        log(f"  scale: {config.shops} shops × {config.orders_per_shop} orders over "
+    with Stack(
+        "bench-scale", workers=config.workers, clock=False, shops=config.shops, latency=0.0, env=env
+    ) as stack:
+        log(
+            f"  scale: {config.shops} shops × {config.orders_per_shop} orders over "
             f"{config.duration:.0f} s (×{config.compression:g}: "
             f"{config.duration * config.compression / 3600:.2f} simulated h), "
-            f"poll every {config.poll_real} s")
+            f"poll every {config.poll_real} s"
+        )
         expected: dict[tuple[int, str], tuple[tuple[str, ...], Decimal]] = {}
         schedule = []
         first_time: set[str] = set()  # relation codes of first-time customers
@@ -194,17 +231,24 @@ def run(config: ScaleConfig | None = None, log: Any = print) -> dict[str, Any]:
         for index, shop in enumerate(stack.shops):
             orders = _orders_for(config, index)
             returning += seed_returning_customers(stack, shop, orders)
-            first_time |= {f"{shop.id}:{r.code}" for r in (
-                relation_of(o) for o in orders if o.get("first_time")) if r is not None}
+            first_time |= {
+                f"{shop.id}:{r.code}"
+                for r in (relation_of(o) for o in orders if o.get("first_time"))
+                if r is not None
+            }
             for order in orders:
                 order.pop("first_time", None)
             for order in orders:
                 exp = expected_total(order)
                 if exp is not None:
                     expected[(shop.id, str(order["number"]))] = exp
-                    schedule.append((rng.uniform(0, config.duration), index,
-                                     {"number": order["number"],
-                                      "final_status": order["status"]}))
+                    schedule.append(
+                        (
+                            rng.uniform(0, config.duration),
+                            index,
+                            {"number": order["number"], "final_status": order["status"]},
+                        )
+                    )
             stack.add_orders(shop, [{**o, "status": STATUS_NEW} for o in orders])
         schedule.sort(key=lambda item: item[0])
         base_eb = eb_calls_total(stack)
@@ -237,14 +281,13 @@ def redis_breakdown(stack: Stack) -> dict[str, dict[str, int]]:
     out: dict[str, dict[str, int]] = {}
     keys = list(redis.scan_iter(count=1000))
     for start in range(0, len(keys), 1000):
-        chunk = keys[start:start + 1000]
+        chunk = keys[start : start + 1000]
         pipe = redis.pipeline(transaction=False)
         for key in chunk:
             pipe.memory_usage(key)
         for key, size in zip(chunk, pipe.execute(), strict=True):
             name = key.decode() if isinstance(key, bytes) else key
-            group = next((g for prefix, g in groups.items() if name.startswith(prefix)),
-                         "rq_other")
+            group = next((g for prefix, g in groups.items() if name.startswith(prefix)), "rq_other")
             entry = out.setdefault(group, {"keys": 0, "bytes": 0})
             entry["keys"] += 1
             entry["bytes"] += int(size or 0)
@@ -264,17 +307,18 @@ def _mww_calls(stack: Stack) -> Counter[str]:
     import re
 
     calls: Counter[str] = Counter()
-    for match in re.finditer(r'^mww_upstream_calls_total\{([^}]*)\} ([0-9.e+]+)$',
-                             stack.metrics_text(), re.M):
+    for match in re.finditer(
+        r"^mww_upstream_calls_total\{([^}]*)\} ([0-9.e+]+)$", stack.metrics_text(), re.M
+    ):
         labels = dict(re.findall(r'(\w+)="([^"]*)"', match.group(1)))
         if labels.get("system") == "mijnwebwinkel":
             calls[labels.get("operation", "?")] += int(float(match.group(2)))
     return calls
 
 
-def check_invariants(stack: Stack, expected: dict[tuple[int, str], tuple[tuple[str, ...],
-                                                                          Decimal]]
-                     ) -> tuple[list[str], dict[tuple[int, str], float]]:
+def check_invariants(
+    stack: Stack, expected: dict[tuple[int, str], tuple[tuple[str, ...], Decimal]]
+) -> tuple[list[str], dict[tuple[int, str], float]]:
     """Every expected order booked exactly once (each mutation kind once), each mutation's
     total equal to the order's to the cent, no other mutation; returns (violations,
     booked_at per order as epoch seconds)."""
@@ -285,37 +329,53 @@ def check_invariants(stack: Stack, expected: dict[tuple[int, str], tuple[tuple[s
         for mutation in state["administrations"][shop.eb_username]["mutations"]:
             mutations[(shop.id, str(mutation.get("Factuurnummer") or ""))].append(mutation)
     with stack.services().engine.connect() as conn:
-        rows = {(r.shop_id, r.order_number): r for r in conn.execute(text(
-            "SELECT shop_id, order_number, state, mutation_number, booked_at FROM bookings"))}
+        rows = {
+            (r.shop_id, r.order_number): r
+            for r in conn.execute(
+                text(
+                    "SELECT shop_id, order_number, state, mutation_number, booked_at FROM bookings"
+                )
+            )
+        }
     booked_at: dict[tuple[int, str], float] = {}
     for key, (soorts, total) in expected.items():
         row, booked = rows.get(key), mutations.get(key, [])
         if row is None or row.state != "booked":
-            failures.append(f"shop {key[0]} order {key[1]}: "
-                            f"{row.state if row else 'not in the ledger'}")
+            failures.append(
+                f"shop {key[0]} order {key[1]}: {row.state if row else 'not in the ledger'}"
+            )
             continue
         if Counter(str(m["Soort"]) for m in booked) != Counter(soorts):
-            failures.append(f"shop {key[0]} order {key[1]}: {len(booked)} mutation(s), "
-                            f"expected {list(soorts)} once each")
+            failures.append(
+                f"shop {key[0]} order {key[1]}: {len(booked)} mutation(s), "
+                f"expected {list(soorts)} once each"
+            )
             continue
         for mutation in booked:
-            amount = sum((Decimal(str(r["BedragInclBTW"])) for r in mutation["MutatieRegels"]),
-                         Decimal("0"))
+            amount = sum(
+                (Decimal(str(r["BedragInclBTW"])) for r in mutation["MutatieRegels"]), Decimal("0")
+            )
             if amount != total:
-                failures.append(f"shop {key[0]} order {key[1]}: {amount} booked, the order "
-                                f"{total}")
+                failures.append(f"shop {key[0]} order {key[1]}: {amount} booked, the order {total}")
         at = row.booked_at
         if at.tzinfo is None:
             at = at.replace(tzinfo=dt.UTC)
         booked_at[key] = at.timestamp()
-    failures += [f"shop {k[0]} order {k[1]}: booked but not expected" for k in mutations
-                 if k not in expected]
+    failures += [
+        f"shop {k[0]} order {k[1]}: booked but not expected" for k in mutations if k not in expected
+    ]
     return failures, booked_at
 
 
-def _figures(stack: Stack, config: ScaleConfig, expected: dict[Any, Any], driver: Driver,
-             samples: list[dict[str, Any]], base_eb: Counter[str],
-             elapsed: float) -> dict[str, Any]:
+def _figures(
+    stack: Stack,
+    config: ScaleConfig,
+    expected: dict[Any, Any],
+    driver: Driver,
+    samples: list[dict[str, Any]],
+    base_eb: Counter[str],
+    elapsed: float,
+) -> dict[str, Any]:
     failures, booked_at = check_invariants(stack, expected)
     lags = sorted(booked_at[k] - driver.changed[k] for k in booked_at if k in driver.changed)
     eb = eb_calls_total(stack)
@@ -327,22 +387,33 @@ def _figures(stack: Stack, config: ScaleConfig, expected: dict[Any, Any], driver
     per_100k = 100_000 / booked if booked else float("nan")
     busy = [s for s in samples if s["workers_kib"]]
     return {
-        "config": {**config.__dict__, "orders_per_shop": config.orders_per_shop,
-                   "poll_real": config.poll_real},
-        "orders": len(expected), "booked": booked, "violations": failures[:20],
-        "violation_count": len(failures), "driver_errors": driver.errors,
-        "elapsed_s": elapsed, "simulated_hours": sim_hours,
-        "lag_s": {"p50": load.percentile(lags, 50) if lags else None,
-                  "p99": load.percentile(lags, 99) if lags else None,
-                  "max": lags[-1] if lags else None},
-        "mww_calls": dict(mww), "mww_per_shop_hour":
-            sum(mww.values()) / config.shops / sim_hours if sim_hours else None,
+        "config": {
+            **config.__dict__,
+            "orders_per_shop": config.orders_per_shop,
+            "poll_real": config.poll_real,
+        },
+        "orders": len(expected),
+        "booked": booked,
+        "violations": failures[:20],
+        "violation_count": len(failures),
+        "driver_errors": driver.errors,
+        "elapsed_s": elapsed,
+        "simulated_hours": sim_hours,
+        "lag_s": {
+            "p50": load.percentile(lags, 50) if lags else None,
+            "p99": load.percentile(lags, 99) if lags else None,
+            "max": lags[-1] if lags else None,
+        },
+        "mww_calls": dict(mww),
+        "mww_per_shop_hour": sum(mww.values()) / config.shops / sim_hours if sim_hours else None,
         "eb_calls": {k: v for k, v in eb.items() if v},
         "eb_per_order": sum(eb.values()) / booked if booked else None,
         "redis_per_100k": (last["redis_bytes"] - first["redis_bytes"]) * per_100k,
         "pg_per_100k": (last["pg_bytes"] - first["pg_bytes"]) * per_100k,
         "samples": samples,
-        "workers_kib": {"first": busy[1]["workers_kib"] if len(busy) > 1 else None,
-                        "last": busy[-1]["workers_kib"] if busy else None,
-                        "max": max(s["workers_kib"] for s in busy) if busy else None},
+        "workers_kib": {
+            "first": busy[1]["workers_kib"] if len(busy) > 1 else None,
+            "last": busy[-1]["workers_kib"] if busy else None,
+            "max": max(s["workers_kib"] for s in busy) if busy else None,
+        },
     }

@@ -47,19 +47,42 @@ from typing import Any
 import requests
 
 ROOT = Path(__file__).resolve().parent.parent
-PG_ADMIN_URL = (os.environ.get("BENCH_PG_ADMIN_URL") or os.environ.get("TEST_PG_ADMIN_URL")
-                or "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+PG_ADMIN_URL = (
+    os.environ.get("BENCH_PG_ADMIN_URL")
+    or os.environ.get("TEST_PG_ADMIN_URL")
+    or "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
 # Variables the processes read (app/config.py, gunicorn); never inherited from our caller.
-APP_VARS = ("APP_ENV", "DATABASE_URL", "REDIS_URL", "SECRET_KEY", "ENCRYPTION_KEY",
-            "PUBLIC_BASE_URL", "MIJNWEBWINKEL_API_URL", "MIJNWEBWINKEL_PARTNER_TOKEN",
-            "EBOEKHOUDEN_SOAP_URL", "EBOEKHOUDEN_REST_URL", "EBOEKHOUDEN_SOURCE",
-            "HTTP_TIMEOUT_SECONDS",
-            "SOAP_OPERATION_TIMEOUT_SECONDS", "QUEUE_NAME", "POLL_INTERVAL_SECONDS",
-            "RECONCILE_INTERVAL_SECONDS", "RECONCILE_LOOKBACK_HOURS",
-            "RECONCILE_OVERLAP_MINUTES", "LOG_FORMAT",
-            "LOG_LEVEL", "METRICS_TOKEN", "PORT", "BIND_HOST", "WEB_CONCURRENCY",
-            "PROMETHEUS_MULTIPROC_DIR",
-            "BOOKING_LEASE_SECONDS", "WEB_UPSTREAM_TIMEOUT_SECONDS", "WEB_THREADS")
+APP_VARS = (
+    "APP_ENV",
+    "DATABASE_URL",
+    "REDIS_URL",
+    "SECRET_KEY",
+    "ENCRYPTION_KEY",
+    "PUBLIC_BASE_URL",
+    "MIJNWEBWINKEL_API_URL",
+    "MIJNWEBWINKEL_PARTNER_TOKEN",
+    "EBOEKHOUDEN_SOAP_URL",
+    "EBOEKHOUDEN_REST_URL",
+    "EBOEKHOUDEN_SOURCE",
+    "HTTP_TIMEOUT_SECONDS",
+    "SOAP_OPERATION_TIMEOUT_SECONDS",
+    "QUEUE_NAME",
+    "POLL_INTERVAL_SECONDS",
+    "RECONCILE_INTERVAL_SECONDS",
+    "RECONCILE_LOOKBACK_HOURS",
+    "RECONCILE_OVERLAP_MINUTES",
+    "LOG_FORMAT",
+    "LOG_LEVEL",
+    "METRICS_TOKEN",
+    "PORT",
+    "BIND_HOST",
+    "WEB_CONCURRENCY",
+    "PROMETHEUS_MULTIPROC_DIR",
+    "BOOKING_LEASE_SECONDS",
+    "WEB_UPSTREAM_TIMEOUT_SECONDS",
+    "WEB_THREADS",
+)
 
 
 # --- small helpers ------------------------------------------------------------------
@@ -77,8 +100,7 @@ def port_open(port: int) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
-def wait_until(check: Callable[[], Any], timeout: float, what: str,
-               interval: float = 0.1) -> Any:
+def wait_until(check: Callable[[], Any], timeout: float, what: str, interval: float = 0.1) -> Any:
     deadline = time.monotonic() + timeout
     last: BaseException | None = None
     while time.monotonic() < deadline:
@@ -89,8 +111,10 @@ def wait_until(check: Callable[[], Any], timeout: float, what: str,
         except (requests.RequestException, OSError) as err:
             last = err
         time.sleep(interval)
-    raise TimeoutError(f"timed out after {timeout:.0f}s waiting for {what}"
-                       + (f" (last error: {last})" if last else ""))
+    raise TimeoutError(
+        f"timed out after {timeout:.0f}s waiting for {what}"
+        + (f" (last error: {last})" if last else "")
+    )
 
 
 def redis_server_binary() -> str | None:
@@ -119,8 +143,13 @@ def fresh_database(name: str) -> str:
 
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                          "WHERE datname = :name AND pid <> pg_backend_pid()"), {"name": name})
+        conn.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = :name AND pid <> pg_backend_pid()"
+            ),
+            {"name": name},
+        )
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     admin.dispose()
@@ -132,22 +161,31 @@ def drop_database(name: str) -> None:
 
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                          "WHERE datname = :name AND pid <> pg_backend_pid()"), {"name": name})
+        conn.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = :name AND pid <> pg_backend_pid()"
+            ),
+            {"name": name},
+        )
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
     admin.dispose()
 
 
-def signed_headers(secret: str, body: bytes, *, msg_id: str | None = None,
-                   at: dt.datetime | None = None) -> dict[str, str]:
+def signed_headers(
+    secret: str, body: bytes, *, msg_id: str | None = None, at: dt.datetime | None = None
+) -> dict[str, str]:
     """Standard Webhooks headers for ``body`` (the notification contract)."""
     from standardwebhooks.webhooks import Webhook
 
     msg_id = msg_id or f"msg_{uuid.uuid4().hex}"
     at = at or dt.datetime.now(dt.UTC)
-    return {"webhook-id": msg_id, "webhook-timestamp": str(int(at.timestamp())),
-            "webhook-signature": Webhook(secret).sign(msg_id, at, body.decode()),
-            "Content-Type": "application/json"}
+    return {
+        "webhook-id": msg_id,
+        "webhook-timestamp": str(int(at.timestamp())),
+        "webhook-signature": Webhook(secret).sign(msg_id, at, body.decode()),
+        "Content-Type": "application/json",
+    }
 
 
 def _proc_table() -> dict[int, tuple[int, int, str]]:
@@ -160,7 +198,7 @@ def _proc_table() -> dict[int, tuple[int, int, str]]:
             stat = Path(f"/proc/{entry}/stat").read_text()
         except OSError:
             continue
-        fields = stat[stat.rfind(")") + 2:].split()
+        fields = stat[stat.rfind(")") + 2 :].split()
         table[int(entry)] = (int(fields[1]), int(fields[2]), fields[0])
     return table
 
@@ -168,8 +206,11 @@ def _proc_table() -> dict[int, tuple[int, int, str]]:
 def living_in_groups(pgids: Iterable[int]) -> set[int]:
     """Processes (not zombies) in any of these process groups."""
     wanted = set(pgids)
-    return {pid for pid, (_, pgid, state) in _proc_table().items()
-            if pgid in wanted and state not in ("Z", "X")}
+    return {
+        pid
+        for pid, (_, pgid, state) in _proc_table().items()
+        if pgid in wanted and state not in ("Z", "X")
+    }
 
 
 def descendants(pid: int) -> list[int]:
@@ -221,8 +262,9 @@ def _die_with_parent() -> None:  # runs in the child between fork and exec
 class Proc:
     """One command in its own session (process group), output to a log file."""
 
-    def __init__(self, name: str, argv: list[str], env: dict[str, str], log_path: Path,
-                 role: str) -> None:
+    def __init__(
+        self, name: str, argv: list[str], env: dict[str, str], log_path: Path, role: str
+    ) -> None:
         self.name, self.argv, self.env, self.log_path, self.role = name, argv, env, log_path, role
         self.popen: subprocess.Popen[bytes] | None = None
         self.pgids: set[int] = set()
@@ -239,10 +281,16 @@ class Proc:
         with self.log_path.open("ab") as log:
             log.write(f"\n--- start {self.name}: {' '.join(self.argv)}\n".encode())
             log.flush()
-            self.popen = subprocess.Popen(self.argv, cwd=ROOT, env=self.env, stdout=log,
-                                          stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                          start_new_session=True,
-                                          preexec_fn=_die_with_parent)
+            self.popen = subprocess.Popen(
+                self.argv,
+                cwd=ROOT,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+                preexec_fn=_die_with_parent,
+            )
         self.pgids.add(self.popen.pid)
         self.starts += 1
         self.expected_down = False
@@ -314,11 +362,17 @@ class ShopInfo:
 
 
 # SOAP operation → the REST simulator's operation, for faults aimed at "eb".
-REST_OPERATIONS = {"AddMutatie": "create_mutation", "GetMutaties": "get_mutations",
-                   "AddRelatie": "create_relation", "GetRelaties": "get_relations",
-                   "UpdateRelatie": "update_relation", "OpenSession": "session",
-                   "CloseSession": "end_session", "GetGrootboekrekeningen": "get_ledgers",
-                   "GetAdministraties": "get_administrations"}
+REST_OPERATIONS = {
+    "AddMutatie": "create_mutation",
+    "GetMutaties": "get_mutations",
+    "AddRelatie": "create_relation",
+    "GetRelaties": "get_relations",
+    "UpdateRelatie": "update_relation",
+    "OpenSession": "session",
+    "CloseSession": "end_session",
+    "GetGrootboekrekeningen": "get_ledgers",
+    "GetAdministraties": "get_administrations",
+}
 
 _LIVE: list[Stack] = []
 
@@ -335,11 +389,23 @@ atexit.register(_stop_all_at_exit)
 class Stack:
     """The system under test. See the module docstring."""
 
-    def __init__(self, name: str, *, workers: int = 2, web: bool = True, clock: bool = True,
-                 simulators: bool = True, shops: int = 1, latency: float = 0.0,
-                 web_concurrency: int = 2, env: dict[str, str] | None = None,
-                 supervise: bool = False, extra_web: dict[str, str] | None = None,
-                 keep_logs: bool = False, eb_apis: str = "soap") -> None:
+    def __init__(
+        self,
+        name: str,
+        *,
+        workers: int = 2,
+        web: bool = True,
+        clock: bool = True,
+        simulators: bool = True,
+        shops: int = 1,
+        latency: float = 0.0,
+        web_concurrency: int = 2,
+        env: dict[str, str] | None = None,
+        supervise: bool = False,
+        extra_web: dict[str, str] | None = None,
+        keep_logs: bool = False,
+        eb_apis: str = "soap",
+    ) -> None:
         """``extra_web``: more gunicorn servers, name → ``module:factory()`` app spec,
         started with the same Procfile command and config (the intake baseline)."""
         self.name = name
@@ -386,19 +452,28 @@ class Stack:
     @property
     def env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if k not in APP_VARS}
-        env.update({
-            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
-            "APP_ENV": "production", "DATABASE_URL": self.database_url,
-            "REDIS_URL": self.redis_url, "SECRET_KEY": self.secret_key,
-            "METRICS_TOKEN": self.metrics_token, "ENCRYPTION_KEY": self.encryption_key,
-            "PUBLIC_BASE_URL": self.web_url,
-            "PORT": str(self.web_port), "BIND_HOST": "127.0.0.1",
-            "WEB_CONCURRENCY": str(self.web_concurrency),
-            "PROMETHEUS_MULTIPROC_DIR": str(self.run_dir / "metrics"),
-            "MIJNWEBWINKEL_API_URL": self.mww_url, "EBOEKHOUDEN_SOAP_URL": self.eb_soap_url,
-            "EBOEKHOUDEN_REST_URL": self.rest_base,
-            "PYTHONUNBUFFERED": "1", "PYTHONDONTWRITEBYTECODE": "1", "LOG_FORMAT": "json",
-        })
+        env.update(
+            {
+                "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+                "APP_ENV": "production",
+                "DATABASE_URL": self.database_url,
+                "REDIS_URL": self.redis_url,
+                "SECRET_KEY": self.secret_key,
+                "METRICS_TOKEN": self.metrics_token,
+                "ENCRYPTION_KEY": self.encryption_key,
+                "PUBLIC_BASE_URL": self.web_url,
+                "PORT": str(self.web_port),
+                "BIND_HOST": "127.0.0.1",
+                "WEB_CONCURRENCY": str(self.web_concurrency),
+                "PROMETHEUS_MULTIPROC_DIR": str(self.run_dir / "metrics"),
+                "MIJNWEBWINKEL_API_URL": self.mww_url,
+                "EBOEKHOUDEN_SOAP_URL": self.eb_soap_url,
+                "EBOEKHOUDEN_REST_URL": self.rest_base,
+                "PYTHONUNBUFFERED": "1",
+                "PYTHONDONTWRITEBYTECODE": "1",
+                "LOG_FORMAT": "json",
+            }
+        )
         env.update(self.extra_env)
         return env
 
@@ -449,8 +524,9 @@ class Stack:
         if self.n_workers:
             self.wait_for_workers(self.n_workers)
         if self.supervise:
-            self._supervisor = threading.Thread(target=self._supervise, name="stack-supervisor",
-                                                daemon=True)
+            self._supervisor = threading.Thread(
+                target=self._supervise, name="stack-supervisor", daemon=True
+            )
             self._supervisor.start()
 
     def stop(self) -> list[int]:
@@ -458,8 +534,10 @@ class Stack:
         self._stopping.set()
         if self._supervisor is not None and self._supervisor is not threading.current_thread():
             self._supervisor.join(timeout=5)
-        order = sorted(self.procs.values(), key=lambda p: ("clock", "worker", "web", "sims",
-                                                            "redis").index(p.role))
+        order = sorted(
+            self.procs.values(),
+            key=lambda p: ("clock", "worker", "web", "sims", "redis").index(p.role),
+        )
         for proc in order:
             with contextlib.suppress(Exception):
                 proc.stop()
@@ -485,8 +563,9 @@ class Stack:
             shutil.rmtree(self.run_dir, ignore_errors=True)
         return left
 
-    def _spawn(self, name: str, argv: list[str], role: str,
-               env: dict[str, str] | None = None) -> Proc:
+    def _spawn(
+        self, name: str, argv: list[str], role: str, env: dict[str, str] | None = None
+    ) -> Proc:
         proc = Proc(name, argv, env or self.env, self.run_dir / f"{name}.log", role)
         self.procs[name] = proc
         return proc.start()
@@ -507,9 +586,23 @@ class Stack:
             raise RuntimeError("redis-server is not on PATH")
         data = self.run_dir / "redis"
         data.mkdir(exist_ok=True)
-        proc = self._spawn("redis", [binary, "--port", str(self.redis_port), "--bind",
-                                     "127.0.0.1", "--dir", str(data), "--save", "",
-                                     "--appendonly", "no"], "redis")
+        proc = self._spawn(
+            "redis",
+            [
+                binary,
+                "--port",
+                str(self.redis_port),
+                "--bind",
+                "127.0.0.1",
+                "--dir",
+                str(data),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
+            "redis",
+        )
         self._wait_port(proc, self.redis_port, 20)
         return proc
 
@@ -532,11 +625,17 @@ class Stack:
         for index in range(self.n_shops):
             n = index + 1
             rest = self.eb_apis == "rest" or (self.eb_apis == "mixed" and index % 2 == 1)
-            self.shops.append(ShopInfo(
-                id=0, name=f"Winkel {n}", mww_token=f"tok-{n}-{secrets.token_hex(8)}",
-                eb_username=f"boekhouder{n}", eb_code1=secrets.token_hex(10),
-                eb_code2=f"{secrets.token_hex(4).upper()}-{secrets.token_hex(2).upper()}",
-                eb_api_token=f"api{n}-{secrets.token_hex(16)}" if rest else ""))
+            self.shops.append(
+                ShopInfo(
+                    id=0,
+                    name=f"Winkel {n}",
+                    mww_token=f"tok-{n}-{secrets.token_hex(8)}",
+                    eb_username=f"boekhouder{n}",
+                    eb_code1=secrets.token_hex(10),
+                    eb_code2=f"{secrets.token_hex(4).upper()}-{secrets.token_hex(2).upper()}",
+                    eb_api_token=f"api{n}-{secrets.token_hex(16)}" if rest else "",
+                )
+            )
         self._register_shops()
 
     def _register_shops(self) -> None:
@@ -548,10 +647,12 @@ class Stack:
         engine = engine_for(self.database_url)
         store = ShopStore(engine, Vault(self.encryption_key))
         for shop in self.shops:
-            creds = Credentials(shop.mww_token, shop.eb_username, shop.eb_code1, shop.eb_code2,
-                                shop.eb_api_token)
+            creds = Credentials(
+                shop.mww_token, shop.eb_username, shop.eb_code1, shop.eb_code2, shop.eb_api_token
+            )
             shop.id, shop.webhook_secret = store.register(
-                name=shop.name, credentials=creds, status=ShopStatus.ACTIVE)
+                name=shop.name, credentials=creds, status=ShopStatus.ACTIVE
+            )
             loaded = store.get(shop.id)
             assert loaded is not None
             shop.webhook_key = loaded.webhook_key
@@ -559,12 +660,26 @@ class Stack:
         engine.dispose()
 
     def _start_simulators(self) -> None:
-        argv = [sys.executable, "-m", "sandbox", "--mww-port", str(self.mww_port),
-                "--eb-port", str(self.eb_port), "--eb-rest-port", str(self.rest_port),
-                "--latency", str(self.latency)]
+        argv = [
+            sys.executable,
+            "-m",
+            "sandbox",
+            "--mww-port",
+            str(self.mww_port),
+            "--eb-port",
+            str(self.eb_port),
+            "--eb-rest-port",
+            str(self.rest_port),
+            "--latency",
+            str(self.latency),
+        ]
         for shop in self.shops:
-            argv += ["--shop", f"{shop.mww_token}:{shop.name}",
-                     "--admin", f"{shop.eb_username}:{shop.eb_code1}:{shop.eb_code2}"]
+            argv += [
+                "--shop",
+                f"{shop.mww_token}:{shop.name}",
+                "--admin",
+                f"{shop.eb_username}:{shop.eb_code1}:{shop.eb_code2}",
+            ]
             if shop.eb_api_token:
                 argv += ["--eb-token", shop.eb_api_token]
         proc = self._spawn("sims", argv, "sims")
@@ -574,13 +689,17 @@ class Stack:
     def add_orders(self, shop: ShopInfo, orders: list[dict[str, Any]]) -> None:
         """Store orders (spec shape) in the Mijnwebwinkel simulator, in chunks."""
         for start in range(0, len(orders), 500):
-            answer = self._http.post(f"{self.mww_url}/_sandbox/shops/{shop.mww_token}/orders",
-                                     json={"orders": orders[start:start + 500]}, timeout=120)
+            answer = self._http.post(
+                f"{self.mww_url}/_sandbox/shops/{shop.mww_token}/orders",
+                json={"orders": orders[start : start + 500]},
+                timeout=120,
+            )
             answer.raise_for_status()
 
     def sim_orders(self, shop: ShopInfo) -> list[dict[str, Any]]:
-        answer = self._http.get(f"{self.mww_url}/_sandbox/shops/{shop.mww_token}/orders",
-                                timeout=120)
+        answer = self._http.get(
+            f"{self.mww_url}/_sandbox/shops/{shop.mww_token}/orders", timeout=120
+        )
         answer.raise_for_status()
         return list(answer.json())
 
@@ -595,8 +714,9 @@ class Stack:
         answer.raise_for_status()
         return dict(answer.json())
 
-    def eb_admin(self, shop: ShopInfo, soap: dict[str, Any] | None = None,
-                 rest: dict[str, Any] | None = None) -> dict[str, Any]:
+    def eb_admin(
+        self, shop: ShopInfo, soap: dict[str, Any] | None = None, rest: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
         """One shop's administration, whichever simulator holds it: ``calls`` by
         operation and ``mutations`` in SOAP's field names (``Soort``, ``MutatieNr``,
         ``Factuurnummer``, ``MutatieRegels[].BedragInclBTW``). Pass states to reuse them."""
@@ -607,12 +727,22 @@ class Stack:
         from sandbox.eboekhouden_rest import token_id
 
         admin = (rest or self.rest_state())["administrations"][token_id(shop.eb_api_token)]
-        mutations = [{
-            "Soort": SOORT_BY_TYPE[m["type"]], "MutatieNr": m["id"],
-            "Factuurnummer": m.get("invoiceNumber") or "",
-            "MutatieRegels": [{"BedragInclBTW": str(row["amount"] + (
-                row["vatAmount"] if m["inExVat"] == "EX" else 0))} for row in m["rows"]],
-        } for m in admin["mutations"]]
+        mutations = [
+            {
+                "Soort": SOORT_BY_TYPE[m["type"]],
+                "MutatieNr": m["id"],
+                "Factuurnummer": m.get("invoiceNumber") or "",
+                "MutatieRegels": [
+                    {
+                        "BedragInclBTW": str(
+                            row["amount"] + (row["vatAmount"] if m["inExVat"] == "EX" else 0)
+                        )
+                    }
+                    for row in m["rows"]
+                ],
+            }
+            for m in admin["mutations"]
+        ]
         return {"calls": admin["calls"], "mutations": mutations}
 
     def faults(self, system: str, spec: dict[str, Any]) -> dict[str, Any]:
@@ -621,11 +751,18 @@ class Stack:
         for REST); the SOAP one's snapshot is returned."""
         base = self.mww_url if system == "mww" else self.eb_base
         if system == "eb" and self.with_simulators:
-            rest_spec = {**spec, "add": [
-                {**f, "operation": REST_OPERATIONS.get(f["operation"], f["operation"])}
-                if f.get("operation") else dict(f) for f in spec.get("add", [])]}
-            self._http.post(f"{self.rest_base}/_sandbox/faults", json=rest_spec,
-                            timeout=30).raise_for_status()
+            rest_spec = {
+                **spec,
+                "add": [
+                    {**f, "operation": REST_OPERATIONS.get(f["operation"], f["operation"])}
+                    if f.get("operation")
+                    else dict(f)
+                    for f in spec.get("add", [])
+                ],
+            }
+            self._http.post(
+                f"{self.rest_base}/_sandbox/faults", json=rest_spec, timeout=30
+            ).raise_for_status()
         answer = self._http.post(f"{base}/_sandbox/faults", json=spec, timeout=30)
         answer.raise_for_status()
         return dict(answer.json())
@@ -658,8 +795,11 @@ class Stack:
         proc = self._spawn(key, argv, "web", env)
         self._wait_port(proc, port, 60)
         if app_spec is None:
-            wait_until(lambda: self._http.get(f"{self.web_url}/healthz", timeout=5)
-                       .status_code == 200, 30, "/healthz")
+            wait_until(
+                lambda: self._http.get(f"{self.web_url}/healthz", timeout=5).status_code == 200,
+                30,
+                "/healthz",
+            )
         return proc
 
     def url_of(self, key: str) -> str:
@@ -699,28 +839,44 @@ class Stack:
         own (the RQ scheduler, also a child, stays in the worker's group)."""
         proc = self.procs[f"worker.{index + 1}"]
         table = _proc_table()
-        return [pid for pid in proc.family()
-                if pid in table and table[pid][1] == pid and table[pid][0] == proc.pid]
+        return [
+            pid
+            for pid in proc.family()
+            if pid in table and table[pid][1] == pid and table[pid][0] == proc.pid
+        ]
 
     def _supervise(self) -> None:
         """Like a dyno manager: a process that died unexpectedly is started again."""
         while not self._stopping.wait(0.5):
             for proc in list(self.procs.values()):
-                if proc.role in ("worker", "clock", "web") and not proc.expected_down \
-                        and not proc.alive() and not self._stopping.is_set():
+                if (
+                    proc.role in ("worker", "clock", "web")
+                    and not proc.expected_down
+                    and not proc.alive()
+                    and not self._stopping.is_set()
+                ):
                     proc.start()
                     self.counters["unexpected_restarts"] += 1
-                    self.counters[f"restarted:{proc.name}"] = \
+                    self.counters[f"restarted:{proc.name}"] = (
                         self.counters.get(f"restarted:{proc.name}", 0) + 1
+                    )
 
     # -- talking to the system ----------------------------------------------------------
 
-    def notify(self, shop: ShopInfo, number: str, *, session: requests.Session | None = None,
-               msg_id: str | None = None, timeout: float = 10.0) -> requests.Response:
+    def notify(
+        self,
+        shop: ShopInfo,
+        number: str,
+        *,
+        session: requests.Session | None = None,
+        msg_id: str | None = None,
+        timeout: float = 10.0,
+    ) -> requests.Response:
         body = json.dumps({"order_number": number}).encode()
         headers = signed_headers(shop.webhook_secret, body, msg_id=msg_id)
-        return (session or self._http).post(shop.webhook_url, data=body, headers=headers,
-                                             timeout=timeout)
+        return (session or self._http).post(
+            shop.webhook_url, data=body, headers=headers, timeout=timeout
+        )
 
     def services(self) -> Any:
         """``app.services.Services`` in this process, configured like the processes."""
@@ -732,8 +888,11 @@ class Stack:
         return self._services
 
     def metrics_text(self) -> str:
-        answer = self._http.get(f"{self.web_url}/metrics", timeout=30,
-                                headers={"Authorization": f"Bearer {self.metrics_token}"})
+        answer = self._http.get(
+            f"{self.web_url}/metrics",
+            timeout=30,
+            headers={"Authorization": f"Bearer {self.metrics_token}"},
+        )
         answer.raise_for_status()  # a refused scrape must not read as "no samples"
         return answer.text
 

@@ -36,8 +36,9 @@ def _start_worker(stack: Stack, mode: str, name: str) -> Any:
 
     argv = shlex.split(stack.procfile()["worker"])
     proc = stack._spawn(name, argv, "worker", {**stack.env, "WORKER_MODE": mode})
-    wait_until(lambda: len(Worker.all(connection=stack.redis())) >= 1, 60, f"{mode} worker",
-               interval=0.1)
+    wait_until(
+        lambda: len(Worker.all(connection=stack.redis())) >= 1, 60, f"{mode} worker", interval=0.1
+    )
     return proc
 
 
@@ -45,8 +46,7 @@ def _stop_worker(stack: Stack, proc: Any) -> None:
     from rq import Worker
 
     proc.stop()
-    wait_until(lambda: not Worker.all(connection=stack.redis()), 30, "worker gone",
-               interval=0.1)
+    wait_until(lambda: not Worker.all(connection=stack.redis()), 30, "worker gone", interval=0.1)
 
 
 def drain(stack: Stack, mode: str, numbers: list[str], name: str) -> float:
@@ -77,12 +77,20 @@ def floor(stack: Stack, numbers: list[str]) -> float:
 
     services = stack.services()
     shop = services.load_shop(stack.shops[0].id)
-    answer = stack._http.post(f"{stack.eb_base}/_sandbox/administrations", timeout=30,
-                              json={"username": "floor-admin", "code1": "floor-code-1",
-                                    "code2": "FLOOR-0002"})
+    answer = stack._http.post(
+        f"{stack.eb_base}/_sandbox/administrations",
+        timeout=30,
+        json={"username": "floor-admin", "code1": "floor-code-1", "code2": "FLOOR-0002"},
+    )
     answer.raise_for_status()
-    eb = EBoekhoudenClient("floor-admin", "floor-code-1", "FLOOR-0002",
-                           url=stack.eb_soap_url, timeout=10, operation_timeout=30)
+    eb = EBoekhoudenClient(
+        "floor-admin",
+        "floor-code-1",
+        "FLOOR-0002",
+        url=stack.eb_soap_url,
+        timeout=10,
+        operation_timeout=30,
+    )
     mww = services.shop_api(shop)
     # Relations first, outside the timing: a returning customer costs no relation call.
     mutations = []
@@ -98,8 +106,7 @@ def floor(stack: Stack, numbers: list[str]) -> float:
     for number in numbers:
         booking = map_order(mww.get_order(number), MappingSettings())
         assert isinstance(booking, Booking)
-        mutations.append(eb.add_mutation(
-            booking.mutations[0].with_relation(booking.relation.code)))
+        mutations.append(eb.add_mutation(booking.mutations[0].with_relation(booking.relation.code)))
     rate = len(numbers) / (time.monotonic() - started)
     eb.close()
     return rate
@@ -148,24 +155,48 @@ def step_costs(stack: Stack, n: int = 300) -> dict[str, float]:
             step()
         return (time.perf_counter() - started) / n * 1000
 
-    row = BookedRow(soort="FactuurVerstuurd", date=dt.date(2026, 1, 5), ledger="8010",
-                    btw_code="HOOG_VERK_21", excl=Decimal("10.00"), vat=Decimal("2.10"),
-                    incl=Decimal("12.10"), invoice_number="x", mutation_number=1)
+    row = BookedRow(
+        soort="FactuurVerstuurd",
+        date=dt.date(2026, 1, 5),
+        ledger="8010",
+        btw_code="HOOG_VERK_21",
+        excl=Decimal("10.00"),
+        vat=Decimal("2.10"),
+        incl=Decimal("12.10"),
+        invoice_number="x",
+        mutation_number=1,
+    )
 
     def ledger() -> None:
         number = str(9_000_000 + next(counter))
         claim = store.bookings.claim(
-            shop.id, number, OrderFacts(f"bench-{number}", "sale", Decimal("12.10"),
-                                        dt.date(2026, 1, 5), invoice_number=number),
-            lease_seconds=60)
+            shop.id,
+            number,
+            OrderFacts(
+                f"bench-{number}",
+                "sale",
+                Decimal("12.10"),
+                dt.date(2026, 1, 5),
+                invoice_number=number,
+            ),
+            lease_seconds=60,
+        )
         assert isinstance(claim, Claim)
-        store.bookings.mark_booked(claim.booking_id, shop_id=shop.id, mutation_number=1,
-                                   payment_mutation_number=None, relation_code="R",
-                                   rows=[row, row], first_attempt=True)
+        store.bookings.mark_booked(
+            claim.booking_id,
+            shop_id=shop.id,
+            mutation_number=1,
+            payment_mutation_number=None,
+            relation_code="R",
+            rows=[row, row],
+            first_attempt=True,
+        )
 
-    steps = {"RQ and the worker: a no-op job": rq_noop,
-             "the shop's row (decrypted)": lambda: timed(lambda: store.shops.get(shop.id)),
-             "the ledger: claim, then booked with its rows (2 commits)": lambda: timed(ledger)}
+    steps = {
+        "RQ and the worker: a no-op job": rq_noop,
+        "the shop's row (decrypted)": lambda: timed(lambda: store.shops.get(shop.id)),
+        "the ledger: claim, then booked with its rows (2 commits)": lambda: timed(ledger),
+    }
     for step in steps.values():  # warm
         step()
     return {name: load.median([step() for _ in range(3)]) for name, step in steps.items()}
@@ -178,18 +209,19 @@ def run(config: WorkersConfig | None = None, log: Any = print) -> dict[str, Any]
         shop = stack.shops[0]
         number = 300_001
         total = config.warmup + config.rounds * (len(MODES) + 1) * config.orders
-        orders = make_orders(total, seed="workers", start_number=number, kinds=("domestic",),
-                             status=3)
+        orders = make_orders(
+            total, seed="workers", start_number=number, kinds=("domestic",), status=3
+        )
         stack.add_orders(shop, orders)
         numbers = [str(o["number"]) for o in orders]
         # Warm-up: the shop's customers become known relations (as in steady operation).
-        warm, rest = numbers[:config.warmup], numbers[config.warmup:]
+        warm, rest = numbers[: config.warmup], numbers[config.warmup :]
         drain(stack, "simple", warm, "worker.warm")
         log(f"  workers: warm-up booked {booked_count(stack, shop.id)}")
         for round_no in range(config.rounds):
             order = ("floor", *MODES) if round_no % 2 == 0 else (*reversed(MODES), "floor")
             for target in order:
-                batch, rest = rest[:config.orders], rest[config.orders:]
+                batch, rest = rest[: config.orders], rest[config.orders :]
                 if target == "floor":
                     rate = floor(stack, batch)
                 else:
@@ -200,8 +232,12 @@ def run(config: WorkersConfig | None = None, log: Any = print) -> dict[str, Any]
         for name, ms in steps.items():
             log(f"  workers step: {name}: {ms:.2f} ms")
     floor_rate = load.median(rates["floor"])
-    out: dict[str, Any] = {"config": config.__dict__, "rates": rates, "floor": floor_rate,
-                           "steps_ms": steps}
+    out: dict[str, Any] = {
+        "config": config.__dict__,
+        "rates": rates,
+        "floor": floor_rate,
+        "steps_ms": steps,
+    }
     for mode in MODES:
         ratios = [r / f for r, f in zip(rates[mode], rates["floor"], strict=True)]
         out[mode] = {"rate": load.median(rates[mode]), "ratio": load.median(ratios)}

@@ -19,8 +19,11 @@ from reconciler.schedule import run_clock, tick_for
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m reconciler")
-    parser.add_argument("--loop", action="store_true",
-                        help="run the clock: enqueue hourly and fast-poll passes forever")
+    parser.add_argument(
+        "--loop",
+        action="store_true",
+        help="run the clock: enqueue hourly and fast-poll passes forever",
+    )
     args = parser.parse_args(argv)
     try:
         settings = Settings.from_env()
@@ -33,8 +36,11 @@ def main(argv: list[str] | None = None) -> int:
         stopping = []
         signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
         with contextlib.suppress(KeyboardInterrupt):
-            run_clock(services, tick_seconds=tick_for(settings.poll_interval_seconds),
-                      stop=lambda: bool(stopping))
+            run_clock(
+                services,
+                tick_seconds=tick_for(settings.poll_interval_seconds),
+                stop=lambda: bool(stopping),
+            )
         return 0
     failed = False
     for shop in services.store.shops.booking():

@@ -34,8 +34,10 @@ def due_modes(services: Services, now: float) -> list[RunMode]:
     """The modes whose slot starts now and that this clock won (SET NX per slot)."""
     settings = services.settings
     modes = []
-    for mode, interval in ((RunMode.HOURLY, settings.reconcile_interval_seconds),
-                           (RunMode.POLL, settings.poll_interval_seconds)):
+    for mode, interval in (
+        (RunMode.HOURLY, settings.reconcile_interval_seconds),
+        (RunMode.POLL, settings.poll_interval_seconds),
+    ):
         if interval <= 0:
             continue
         slot = int(now // interval)
@@ -49,9 +51,15 @@ def enqueue_passes(services: Services, mode: RunMode) -> int:
     shops = services.store.shops.booking()
     for shop in shops:
         services.queue.enqueue(
-            RECONCILE_SHOP, shop.id, str(mode), job_id=f"reconcile-{shop.id}-{mode}",
-            job_timeout=RECONCILE_JOB_TIMEOUT, result_ttl=RECONCILE_RESULT_TTL,
-            failure_ttl=RECONCILE_FAILURE_TTL, description=f"{mode} reconcile of shop {shop.id}")
+            RECONCILE_SHOP,
+            shop.id,
+            str(mode),
+            job_id=f"reconcile-{shop.id}-{mode}",
+            job_timeout=RECONCILE_JOB_TIMEOUT,
+            result_ttl=RECONCILE_RESULT_TTL,
+            failure_ttl=RECONCILE_FAILURE_TTL,
+            description=f"{mode} reconcile of shop {shop.id}",
+        )
     log.info("reconcile passes enqueued", extra={"mode": str(mode)})
     return len(shops)
 
@@ -59,6 +67,8 @@ def enqueue_passes(services: Services, mode: RunMode) -> int:
 # Redis or the database away for a while: wait and try again, never exit (under honcho
 # one process exiting stops them all).
 TRANSIENT = (RedisConnectionError, RedisTimeoutError, OperationalError)
+
+
 def tick_for(poll_interval_seconds: float) -> float:
     """How often the clock looks at its schedule: every ``CLOCK_TICK_SECONDS`` (5 s, a
     sixtieth of the default 5-minute poll), or a sixtieth of a shorter poll interval, so
@@ -74,20 +84,30 @@ def alert_due(services: Services, now: float) -> bool:
     if not services.settings.smtp_url or not services.settings.alert_from:
         return False
     slot = int(now // ALERT_DIGEST_INTERVAL)
-    return bool(services.redis.set(f"mww:clock:alerts:{slot}", "1", nx=True,
-                                   ex=2 * ALERT_DIGEST_INTERVAL))
+    return bool(
+        services.redis.set(f"mww:clock:alerts:{slot}", "1", nx=True, ex=2 * ALERT_DIGEST_INTERVAL)
+    )
 
 
 def enqueue_alert_digest(services: Services) -> None:
-    services.queue.enqueue(ALERT_DIGEST, job_id="alert-digest",
-                           job_timeout=RECONCILE_JOB_TIMEOUT, result_ttl=RECONCILE_RESULT_TTL,
-                           failure_ttl=RECONCILE_FAILURE_TTL, description="alert digest")
+    services.queue.enqueue(
+        ALERT_DIGEST,
+        job_id="alert-digest",
+        job_timeout=RECONCILE_JOB_TIMEOUT,
+        result_ttl=RECONCILE_RESULT_TTL,
+        failure_ttl=RECONCILE_FAILURE_TTL,
+        description="alert digest",
+    )
 
 
-def run_clock(services: Services, *, tick_seconds: float = CLOCK_TICK_SECONDS,
-              stop: Callable[[], bool] = lambda: False,
-              sleep: Callable[[float], None] = time.sleep,
-              max_backoff: float = REDIS_BACKOFF_MAX_SECONDS) -> None:
+def run_clock(
+    services: Services,
+    *,
+    tick_seconds: float = CLOCK_TICK_SECONDS,
+    stop: Callable[[], bool] = lambda: False,
+    sleep: Callable[[float], None] = time.sleep,
+    max_backoff: float = REDIS_BACKOFF_MAX_SECONDS,
+) -> None:
     """Tick until ``stop()``. An outage is logged once per try, with backoff (the tick
     doubling up to ``max_backoff``); a slot missed meanwhile is taken by the next tick
     that is still inside it, and the hourly pass covers anything missed altogether."""
@@ -105,9 +125,12 @@ def run_clock(services: Services, *, tick_seconds: float = CLOCK_TICK_SECONDS,
                 enqueue_alert_digest(services)
         except TRANSIENT as err:
             delay = min(max(delay * 2, 1.0), max_backoff)
-            log.warning("clock: %s unavailable (%s); next try in %.0f s",
-                        "database" if isinstance(err, OperationalError) else "Redis",
-                        err, delay)
+            log.warning(
+                "clock: %s unavailable (%s); next try in %.0f s",
+                "database" if isinstance(err, OperationalError) else "Redis",
+                err,
+                delay,
+            )
         else:
             if delay != tick_seconds:
                 log.info("clock: Redis and database answer again")
@@ -118,7 +141,10 @@ def run_clock(services: Services, *, tick_seconds: float = CLOCK_TICK_SECONDS,
 
 
 def _release_slot(services: Services, mode: RunMode, now: float) -> None:
-    interval = (services.settings.reconcile_interval_seconds if mode == RunMode.HOURLY
-                else services.settings.poll_interval_seconds)
+    interval = (
+        services.settings.reconcile_interval_seconds
+        if mode == RunMode.HOURLY
+        else services.settings.poll_interval_seconds
+    )
     with contextlib.suppress(*TRANSIENT):
         services.redis.delete(f"mww:clock:{mode}:{int(now // interval)}")

@@ -26,8 +26,7 @@ class Sink:
         path = self.directory / f"{stamp}-{self.count:04d}.eml"
         path.write_bytes(envelope.content)
         message = message_from_bytes(envelope.content)
-        print(f"mail to {', '.join(envelope.rcpt_tos)}: {message['Subject']} ({path})",
-              flush=True)
+        print(f"mail to {', '.join(envelope.rcpt_tos)}: {message['Subject']} ({path})", flush=True)
         return "250 Message accepted for delivery"
 
 

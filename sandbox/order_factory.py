@@ -443,8 +443,13 @@ def _stamp(rng: random.Random, when: dt.datetime, status: int) -> dict[str, str]
 
 
 # Fields every generated order carries as a Dutch EUR store sends them.
-ORDER_DEFAULTS = {"archived": False, "finished": True, "taxed": "include", "locale": "nl_NL",
-                  "currency": "EUR"}
+ORDER_DEFAULTS = {
+    "archived": False,
+    "finished": True,
+    "taxed": "include",
+    "locale": "nl_NL",
+    "currency": "EUR",
+}
 
 
 def make_order(

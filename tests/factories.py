@@ -216,7 +216,8 @@ def map_amounts(data: Any, convert: Any) -> Any:
     if isinstance(data, dict):
         return {
             key: convert(value)
-            if key in AMOUNT_KEYS and isinstance(value, str | int | float | Decimal)
+            if key in AMOUNT_KEYS
+            and isinstance(value, str | int | float | Decimal)
             and not isinstance(value, bool)
             else map_amounts(value, convert)
             for key, value in data.items()
@@ -315,8 +316,12 @@ def row_cases(cases: list[RowCase]) -> list[Any]:
     return [pytest.param(ls, ov, s, ex, id=i) for i, ls, ov, s, ex in cases]
 
 
-def check_order_rows(lines: list[dict[str, Any]], overrides: dict[str, Any],
-                     mapping: MappingSettings, expected: list[str]) -> None:
+def check_order_rows(
+    lines: list[dict[str, Any]],
+    overrides: dict[str, Any],
+    mapping: MappingSettings,
+    expected: list[str],
+) -> None:
     parsed = order(*lines, **overrides)
     result = booked(map_order(parsed, mapping))
     assert rows(result) == expected
@@ -325,8 +330,9 @@ def check_order_rows(lines: list[dict[str, Any]], overrides: dict[str, Any],
     assert len(result.mutations) == 1
 
 
-def oss(country: str, rate: int, code: str = "GEEN", ledger: str = "8020",
-        vat_ledger: str = "1620") -> TaxRule:
+def oss(
+    country: str, rate: int, code: str = "GEEN", ledger: str = "8020", vat_ledger: str = "1620"
+) -> TaxRule:
     """An OSS row as the settings page documents it: net revenue at 0% on ``ledger``, the
     destination country's VAT on the balance-sheet ledger ``vat_ledger``."""
     found = rule(oss_key(country, D(rate)), code, ledger)
@@ -357,16 +363,22 @@ DEVIATING_20 = settings(rule("rate:20", "AFW_VERK", "8000"))  # a deviating rate
 
 def b2b_eu(country: str = "BE", taxnumber: str = "BE0123456789") -> dict[str, Any]:
     """Order fields of an intra-EU B2B sale with reverse-charged VAT."""
-    return {"tax_strategy": "reverse_charged_vat", "tax_region": country,
-            "business_model": "B2B",
-            "debtor": debtor(company="Klant BV", taxnumber=taxnumber, country_code=country),
-            "shipping": [{"country": {"isocode": country}}]}
+    return {
+        "tax_strategy": "reverse_charged_vat",
+        "tax_region": country,
+        "business_model": "B2B",
+        "debtor": debtor(company="Klant BV", taxnumber=taxnumber, country_code=country),
+        "shipping": [{"country": {"isocode": country}}],
+    }
 
 
 def export_to(country: str = "US") -> dict[str, Any]:
     """Order fields of a sale across the EU border (0%, export)."""
-    return {"tax_strategy": "zero_percent", "tax_region": country,
-            "shipping": [{"country": {"isocode": country}}]}
+    return {
+        "tax_strategy": "zero_percent",
+        "tax_region": country,
+        "shipping": [{"country": {"isocode": country}}],
+    }
 
 
 def vat_per_rate(result: Booking | Skip) -> dict[Decimal, Decimal]:

@@ -35,7 +35,8 @@ from sandbox.order_factory import make_order
 from sandbox.server import ServerThread
 
 PG_ADMIN_URL = os.environ.get(
-    "TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+    "TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
 
 
 # Parallel checkouts on one machine set TEST_DB_SUFFIX (and TEST_REDIS_URL) to keep apart.
@@ -84,9 +85,13 @@ def fresh_pg_database(name: str) -> str:
     name += DB_SUFFIX
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(text(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-            "WHERE datname = :name AND pid <> pg_backend_pid()"), {"name": name})
+        conn.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = :name AND pid <> pg_backend_pid()"
+            ),
+            {"name": name},
+        )
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     admin.dispose()
@@ -153,10 +158,12 @@ class World:
     def sim_shop(self) -> Any:
         return self.mww.shop(MWW_TOKEN)
 
-    def add_order(self, number: int, *, kind: str = "domestic", status: int = 3,
-                  **kw: Any) -> dict[str, Any]:
-        order = make_order(number, kind=kind, status=status,
-                           date=kw.pop("date", dt.date(2026, 11, 2)), **kw)
+    def add_order(
+        self, number: int, *, kind: str = "domestic", status: int = 3, **kw: Any
+    ) -> dict[str, Any]:
+        order = make_order(
+            number, kind=kind, status=status, date=kw.pop("date", dt.date(2026, 11, 2)), **kw
+        )
         return self.sim_shop.add_order(order)
 
     def mutations(self) -> list[dict[str, Any]]:
@@ -182,34 +189,55 @@ def make_world(backend: Backend, mww_server: Any, eb_server: Any) -> Iterator[Wo
     eb.faults.clear()
     eb.reset()
     settings = Settings(
-        database_url=backend.database_url, redis_url="redis://unused", secret_key="test",
-        encryption_key=generate_key(), public_base_url="http://connector.test",
+        database_url=backend.database_url,
+        redis_url="redis://unused",
+        secret_key="test",
+        encryption_key=generate_key(),
+        public_base_url="http://connector.test",
         mijnwebwinkel_api_url=mww_thread.url,
         eboekhouden_soap_url=f"{eb_thread.url}/soap.asmx",
-        http_timeout=2.0, soap_operation_timeout=2.0,
+        http_timeout=2.0,
+        soap_operation_timeout=2.0,
     )
     redis = backend.redis
 
     def shop_api(shop: Shop) -> MijnwebwinkelClient:
-        return MijnwebwinkelClient(shop.credentials.mww_token, base_url=mww_thread.url,
-                                   timeout=2.0, max_retries=2, backoff=0.01)
+        return MijnwebwinkelClient(
+            shop.credentials.mww_token,
+            base_url=mww_thread.url,
+            timeout=2.0,
+            max_retries=2,
+            backoff=0.01,
+        )
 
     def bookkeeping(shop: Shop) -> EBoekhoudenClient:
         creds = shop.credentials
-        return EBoekhoudenClient(creds.eb_username, creds.eb_code1, creds.eb_code2,
-                                 url=settings.eboekhouden_soap_url, timeout=2.0,
-                                 operation_timeout=2.0,
-                                 session_store=SessionStore(redis, shop.id, creds.eb_username))
+        return EBoekhoudenClient(
+            creds.eb_username,
+            creds.eb_code1,
+            creds.eb_code2,
+            url=settings.eboekhouden_soap_url,
+            timeout=2.0,
+            operation_timeout=2.0,
+            session_store=SessionStore(redis, shop.id, creds.eb_username),
+        )
 
     from app.crypto import Vault
 
-    services = Services(settings=settings, engine=db.engine_for(backend.database_url),
-                        redis=redis, vault=Vault(settings.encryption_key),
-                        queue=get_queue(redis, settings.queue_name),
-                        shop_api_factory=shop_api, bookkeeping_factory=bookkeeping)
+    services = Services(
+        settings=settings,
+        engine=db.engine_for(backend.database_url),
+        redis=redis,
+        vault=Vault(settings.encryption_key),
+        queue=get_queue(redis, settings.queue_name),
+        shop_api_factory=shop_api,
+        bookkeeping_factory=bookkeeping,
+    )
     shop_id, secret = services.store.shops.register(
-        name="Testwinkel", status=ShopStatus.ACTIVE,
-        credentials=Credentials(MWW_TOKEN, EB_USER, EB_CODE1, EB_CODE2))
+        name="Testwinkel",
+        status=ShopStatus.ACTIVE,
+        credentials=Credentials(MWW_TOKEN, EB_USER, EB_CODE1, EB_CODE2),
+    )
     shop = services.load_shop(shop_id)
     assert shop is not None
     yield World(services, settings, mww, eb, mww_thread.url, eb_thread.url, shop, secret)
@@ -226,15 +254,18 @@ def expire_lease(world: World, number: int | str) -> None:
     row = booking_row(world, number)
     past = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)
 
-
     with transaction(world.services.engine) as conn:
-        conn.execute(update(bookings).where(bookings.c.id == row.id)
-                     .values(claimed_until=past))
+        conn.execute(update(bookings).where(bookings.c.id == row.id).values(claimed_until=past))
 
 
-def signed_headers(secret: str, body: bytes, *, msg_id: str | None = None,
-                   at: dt.datetime | None = None,
-                   extra_sigs: tuple[str, ...] = ()) -> dict[str, str]:
+def signed_headers(
+    secret: str,
+    body: bytes,
+    *,
+    msg_id: str | None = None,
+    at: dt.datetime | None = None,
+    extra_sigs: tuple[str, ...] = (),
+) -> dict[str, str]:
     msg_id = msg_id or f"msg_{uuid.uuid4().hex}"
     at = at or dt.datetime.now(dt.UTC)
     signature = Webhook(secret).sign(msg_id, at, body.decode())
@@ -272,9 +303,22 @@ class OwnRedis:
         import time
 
         self.proc = subprocess.Popen(
-            [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", str(self.directory)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            [
+                self.binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.directory),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             try:
@@ -324,6 +368,8 @@ def descendants(pid: int) -> set[int]:
             found.add(child)
             todo.append(child)
     return found
+
+
 def warm_up_bookkeeping(world: World, tries: int = 4) -> None:
     """The e-Boekhouden simulator builds its XML schema on its first SOAP request, which
     can outlast the tests' 2-second timeout on a busy machine: make that request first."""

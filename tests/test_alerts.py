@@ -25,22 +25,28 @@ def mail(embedded_world: World) -> Iterator[tuple[World, Inbox]]:
     with smtp_server() as (inbox, url):
         world = embedded_world
         world.services.settings = dataclasses.replace(
-            world.services.settings, smtp_url=url, alert_from="koppeling@example.nl")
+            world.services.settings, smtp_url=url, alert_from="koppeling@example.nl"
+        )
         users = world.services.store.users
         yes, no = users.create(OPTED_IN, "x"), users.create(NOT_OPTED_IN, "x")
         for owner in (yes, no):
             users.add_owner(world.shop.id, owner)
         world.services.store.alerts.save_prefs(
-            yes, [AlertPref(world.shop.id, digest=True, credentials=True)])
+            yes, [AlertPref(world.shop.id, digest=True, credentials=True)]
+        )
         stranger = users.create(STRANGER, "x")
         world.services.store.alerts.save_prefs(
-            stranger, [AlertPref(None, digest=True, credentials=True)])
+            stranger, [AlertPref(None, digest=True, credentials=True)]
+        )
         yield world, inbox
 
 
 def _body(message) -> str:  # type: ignore[no-untyped-def]
-    return message.get_content() if hasattr(message, "get_content") else \
-        message.get_payload(decode=True).decode()
+    return (
+        message.get_content()
+        if hasattr(message, "get_content")
+        else message.get_payload(decode=True).decode()
+    )
 
 
 def _assert_no_secrets(world: World, text: str) -> None:
@@ -77,8 +83,7 @@ def test_a_failed_booking_reaches_the_opted_in_user_only(mail: tuple[World, Inbo
 
 def test_no_mail_without_opt_in_or_without_smtp(mail: tuple[World, Inbox]) -> None:
     world, inbox = mail
-    world.services.store.alerts.save_prefs(
-        world.services.store.users.get_by_email(OPTED_IN).id, [])  # type: ignore[union-attr]
+    world.services.store.alerts.save_prefs(world.services.store.users.get_by_email(OPTED_IN).id, [])  # type: ignore[union-attr]
     world.add_order(7003, kind="oss")
     book_order(world.services, world.shop, "7003")
     assert digest_all(world.services) == 0
@@ -105,8 +110,9 @@ def test_refused_credentials_mail_at_once(mail: tuple[World, Inbox]) -> None:
     assert len(inbox.to(OPTED_IN)) == 1
 
 
-def test_the_clock_enqueues_the_digest_job_once_an_hour(mail: tuple[World, Inbox],
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_clock_enqueues_the_digest_job_once_an_hour(
+    mail: tuple[World, Inbox], monkeypatch: pytest.MonkeyPatch
+) -> None:
     from rq import SimpleWorker
     from rq.serializers import JSONSerializer
 
@@ -127,7 +133,8 @@ def test_the_clock_enqueues_the_digest_job_once_an_hour(mail: tuple[World, Inbox
     world.add_order(7006, kind="oss")
     book_order(world.services, world.shop, "7006")
     enqueue_alert_digest(world.services)
-    SimpleWorker([world.services.queue], connection=world.services.redis,
-                 serializer=JSONSerializer).work(burst=True)
+    SimpleWorker(
+        [world.services.queue], connection=world.services.redis, serializer=JSONSerializer
+    ).work(burst=True)
     [message] = inbox.to(OPTED_IN)
     assert "7006" in message.get_payload(decode=True).decode()

@@ -112,7 +112,8 @@ def test_commit_then_drop_books_once(world: World) -> None:
 
 
 def test_crash_between_add_mutatie_and_ledger_write_books_once(
-        world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
     world.add_order(5007)
 
     class WorkerDied(BaseException):
@@ -133,25 +134,44 @@ def test_crash_between_add_mutatie_and_ledger_write_books_once(
     assert len(world.mutations_for(5007)) == 1
 
 
-HAND_ROW = {"BedragInvoer": Decimal("12.10"), "BedragExclBTW": Decimal("10.00"),
-            "BedragBTW": Decimal("2.10"), "BedragInclBTW": Decimal("12.10"),
-            "BTWCode": "HOOG_VERK_21", "BTWPercentage": Decimal("21"),
-            "TegenrekeningCode": "8010", "KostenplaatsID": 0}
+HAND_ROW = {
+    "BedragInvoer": Decimal("12.10"),
+    "BedragExclBTW": Decimal("10.00"),
+    "BedragBTW": Decimal("2.10"),
+    "BedragInclBTW": Decimal("12.10"),
+    "BTWCode": "HOOG_VERK_21",
+    "BTWPercentage": Decimal("21"),
+    "TegenrekeningCode": "8010",
+    "KostenplaatsID": 0,
+}
 
 
 def test_someone_elses_mutation_with_our_invoice_number_is_never_adopted(world: World) -> None:
     """A hand-made invoice holds the number: the order fails with a reason, not "booked"."""
     world.add_order(5008)
     world.eb.add_relation(EB_USER, "HANDMATIG", "Klant met de hand")
-    world.eb.book(EB_USER, {"Soort": "FactuurVerstuurd", "Datum": dt.date(2026, 11, 2),
-                            "Rekening": "1300", "RelatieCode": "HANDMATIG",
-                            "Factuurnummer": "5008", "MutatieRegels": [HAND_ROW]})
+    world.eb.book(
+        EB_USER,
+        {
+            "Soort": "FactuurVerstuurd",
+            "Datum": dt.date(2026, 11, 2),
+            "Rekening": "1300",
+            "RelatieCode": "HANDMATIG",
+            "Factuurnummer": "5008",
+            "MutatieRegels": [HAND_ROW],
+        },
+    )
     outcome = book_order(world.services, world.shop, "5008")
     assert outcome.status == "failed"
     hand_made = world.mutations_for(5008)[0]["MutatieNr"]
-    for fragment in ("Factuurnummer 5008 bestaat al", f"mutatie {hand_made}",
-                     "niet de boeking van bestelling 5008", "relatie HANDMATIG",
-                     "eigen factuurnummer", "opnieuw"):
+    for fragment in (
+        "Factuurnummer 5008 bestaat al",
+        f"mutatie {hand_made}",
+        "niet de boeking van bestelling 5008",
+        "relatie HANDMATIG",
+        "eigen factuurnummer",
+        "opnieuw",
+    ):
         assert fragment in outcome.reason
     row = booking_row(world, 5008)
     assert row.state == "failed" and row.error_code == "foreign_invoice"
@@ -198,9 +218,24 @@ def test_redis_flushed_between_bookings_books_nothing_twice(world: World) -> Non
 def test_permanent_error_fails_once_with_readable_reason(world: World) -> None:
     world.add_order(5030, kind="domestic")
     mapping = MappingSettings(debtors_ledger="1399")  # not in the chart
-    shop = world.shop.__class__(**{**{f: getattr(world.shop, f) for f in (
-        "id", "name", "status", "webhook_key", "credentials", "webhook_secrets",
-        "watermark", "status_error")}, "mapping": mapping})
+    shop = world.shop.__class__(
+        **{
+            **{
+                f: getattr(world.shop, f)
+                for f in (
+                    "id",
+                    "name",
+                    "status",
+                    "webhook_key",
+                    "credentials",
+                    "webhook_secrets",
+                    "watermark",
+                    "status_error",
+                )
+            },
+            "mapping": mapping,
+        }
+    )
     outcome = book_order(world.services, shop, "5030")
     assert outcome.status == "failed"
     row = booking_row(world, 5030)
@@ -218,8 +253,9 @@ def test_credit_order_books_a_negative_mutation(world: World) -> None:
     book_order(world.services, world.shop, "5040")
     from sandbox.order_factory import make_order
 
-    credit = world.sim_shop.add_order(make_order(5041, kind="credit", credited=original,
-                                                 date=dt.date(2026, 11, 3)))
+    credit = world.sim_shop.add_order(
+        make_order(5041, kind="credit", credited=original, date=dt.date(2026, 11, 3))
+    )
     assert book_order(world.services, world.shop, "5041").status == "booked"
     [mutation] = world.mutations_for(5041)
     total = sum(Decimal(r["BedragInclBTW"]) for r in mutation["MutatieRegels"])

@@ -73,16 +73,18 @@ def switch_to_rest(world: World, rest_url: str) -> None:
     world.services.bookkeeping_factory = real_bookkeeping_factory(settings, world.services.redis)
     creds = world.shop.credentials
     world.services.store.shops.update_connection(
-        world.shop.id, name=world.shop.name,
-        credentials=Credentials(creds.mww_token, creds.eb_username, creds.eb_code1,
-                                creds.eb_code2, API_TOKEN))
+        world.shop.id,
+        name=world.shop.name,
+        credentials=Credentials(
+            creds.mww_token, creds.eb_username, creds.eb_code1, creds.eb_code2, API_TOKEN
+        ),
+    )
     world.reload_shop()
     assert world.shop.credentials.eb_api == "rest"
 
 
 @pytest.fixture
-def rw(backend: Backend, mww_server: Any, eb_server: Any, rest_server: Any
-       ) -> Iterator[RestWorld]:
+def rw(backend: Backend, mww_server: Any, eb_server: Any, rest_server: Any) -> Iterator[RestWorld]:
     rest, thread = rest_server
     rest.reset()
     clear_caches()
@@ -162,7 +164,8 @@ def test_commit_then_drop_books_once(rw: RestWorld) -> None:
 
 
 def test_crash_between_post_and_ledger_write_books_once(
-        rw: RestWorld, monkeypatch: pytest.MonkeyPatch) -> None:
+    rw: RestWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
     rw.add_order(5007)
 
     class WorkerDied(BaseException):
@@ -181,24 +184,36 @@ def test_crash_between_post_and_ledger_write_books_once(
     assert len(rw.mutations_for(5007)) == 1
 
 
-def test_someone_elses_mutation_with_our_invoice_number_is_never_adopted(
-        rw: RestWorld) -> None:
+def test_someone_elses_mutation_with_our_invoice_number_is_never_adopted(rw: RestWorld) -> None:
     """A hand-made invoice holds the number: the order fails with a reason, not "booked"
     (issue 13; tests/test_booking.py has the same test over SOAP)."""
     rw.add_order(5008)
     relation = rw.rest.add_relation(API_TOKEN, "HANDMATIG", "Klant met de hand")
     admin = rw.rest.books.administrations[API_TOKEN]
     ids = {g["code"]: g["id"] for g in admin.ledgers.values()}
-    rw.rest.books.create_mutation(admin, {
-        "type": 2, "date": "2026-11-02", "ledgerId": ids["1300"], "invoiceNumber": "5008",
-        "inExVat": "IN", "relationId": relation,
-        "rows": [{"ledgerId": ids["8010"], "vatCode": "HOOG_VERK_21", "amount": 12.10}]})
+    rw.rest.books.create_mutation(
+        admin,
+        {
+            "type": 2,
+            "date": "2026-11-02",
+            "ledgerId": ids["1300"],
+            "invoiceNumber": "5008",
+            "inExVat": "IN",
+            "relationId": relation,
+            "rows": [{"ledgerId": ids["8010"], "vatCode": "HOOG_VERK_21", "amount": 12.10}],
+        },
+    )
     outcome = book_order(rw.services, rw.shop, "5008")
     assert outcome.status == "failed"
     hand_made = rw.mutations_for(5008)[0]["id"]
-    for fragment in ("Factuurnummer 5008 bestaat al", f"mutatie {hand_made}",
-                     "niet de boeking van bestelling 5008", "relatie HANDMATIG",
-                     "eigen factuurnummer", "opnieuw"):
+    for fragment in (
+        "Factuurnummer 5008 bestaat al",
+        f"mutatie {hand_made}",
+        "niet de boeking van bestelling 5008",
+        "relatie HANDMATIG",
+        "eigen factuurnummer",
+        "opnieuw",
+    ):
         assert fragment in outcome.reason
     row = booking_row(rw.world, 5008)
     assert row.state == "failed" and row.error_code == "foreign_invoice"
@@ -249,8 +264,9 @@ def test_credit_order_books_a_negative_mutation(rw: RestWorld) -> None:
 
     original = rw.add_order(5040)
     book_order(rw.services, rw.shop, "5040")
-    credit = rw.world.sim_shop.add_order(make_order(5041, kind="credit", credited=original,
-                                                    date=dt.date(2026, 11, 3)))
+    credit = rw.world.sim_shop.add_order(
+        make_order(5041, kind="credit", credited=original, date=dt.date(2026, 11, 3))
+    )
     assert book_order(rw.services, rw.shop, "5041").status == "booked"
     [mutation] = rw.mutations_for(5041)
     total = sum(r["amount"] for r in mutation["rows"])
@@ -288,7 +304,8 @@ def test_a_relation_deleted_by_hand_is_created_again(rw: RestWorld) -> None:
 
 
 def test_switching_a_live_shop_from_soap_to_rest_books_nothing_twice(
-        backend: Backend, mww_server: Any, eb_server: Any, rest_server: Any) -> None:
+    backend: Backend, mww_server: Any, eb_server: Any, rest_server: Any
+) -> None:
     rest, thread = rest_server
     rest.reset()
     clear_caches()
@@ -318,11 +335,31 @@ def test_shops_add_with_an_api_token_books_through_rest(rw: RestWorld) -> None:
     runner = create_app(services=rw.services).test_cli_runner()
     refused = runner.invoke(args=["shops", "add", "--name", "X", "--mww-token", "t"])
     assert refused.exit_code == 2 and "--eb-api-token" in refused.output
-    wrong = runner.invoke(args=["shops", "add", "--name", "X", "--mww-token",
-                                rw.shop.credentials.mww_token, "--eb-api-token", "wrong-token"])
+    wrong = runner.invoke(
+        args=[
+            "shops",
+            "add",
+            "--name",
+            "X",
+            "--mww-token",
+            rw.shop.credentials.mww_token,
+            "--eb-api-token",
+            "wrong-token",
+        ]
+    )
     assert wrong.exit_code == 1 and "eb:" in wrong.output  # checked live, not saved
-    added = runner.invoke(args=["shops", "add", "--name", "REST-winkel", "--mww-token",
-                                rw.shop.credentials.mww_token, "--eb-api-token", API_TOKEN])
+    added = runner.invoke(
+        args=[
+            "shops",
+            "add",
+            "--name",
+            "REST-winkel",
+            "--mww-token",
+            rw.shop.credentials.mww_token,
+            "--eb-api-token",
+            API_TOKEN,
+        ]
+    )
     assert added.exit_code == 0, added.output
     shop = rw.services.load_shop(json.loads(added.output)["id"])
     assert shop is not None and shop.credentials.eb_api == "rest"

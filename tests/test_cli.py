@@ -19,9 +19,14 @@ PAYLOADS = ROOT / "tests" / "payloads" / "mijnwebwinkel"
 
 
 def flask(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "flask", "--app", "app", *args], cwd=ROOT,
-                          capture_output=True, text=True, timeout=60,
-                          env={**os.environ, "APP_ENV": "development", **(env or {})})
+    return subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "app", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "APP_ENV": "development", **(env or {})},
+    )
 
 
 def write(tmp_path: Path, name: str, data: object) -> str:
@@ -42,20 +47,35 @@ def test_preview_prints_the_mutation_with_e_boekhouden_field_names(tmp_path: Pat
     rows = mutation["MutatieRegels"]
     assert {r["BTWCode"] for r in rows} == {"HOOG_VERK_21", "LAAG_VERK_9"}
     assert sum(float(r["BedragInclBTW"]) for r in rows) == pytest.approx(47.45)
-    assert all(r["BedragInclBTW"].count(".") == 1 and len(r["BedragInclBTW"].split(".")[1]) == 2
-               for r in rows)
+    assert all(
+        r["BedragInclBTW"].count(".") == 1 and len(r["BedragInclBTW"].split(".")[1]) == 2
+        for r in rows
+    )
     assert preview["relation"]["Code"].startswith("MWW") and preview["relation"]["BP"] == "B"
 
 
 def test_preview_with_a_mapping_file(tmp_path: Path) -> None:
     order = json.loads((PAYLOADS / "order.live-shape.sdk-test.json").read_text())
     order["credited_order_number"] = None
-    mapping = {"rules": [{"treatment": "rate:21", "btw_code": "HOOG_VERK_21",
-                          "ledgers": {"omzet": "8020", "verzendkosten": "8000",
-                                      "betaalkosten": "8000", "korting": "8020"}}],
-               "booking_mode": "cash", "payment_ledger": "1100"}
-    result = flask("preview", write(tmp_path, "o.json", order), "--mapping",
-                   write(tmp_path, "m.json", mapping))
+    mapping = {
+        "rules": [
+            {
+                "treatment": "rate:21",
+                "btw_code": "HOOG_VERK_21",
+                "ledgers": {
+                    "omzet": "8020",
+                    "verzendkosten": "8000",
+                    "betaalkosten": "8000",
+                    "korting": "8020",
+                },
+            }
+        ],
+        "booking_mode": "cash",
+        "payment_ledger": "1100",
+    }
+    result = flask(
+        "preview", write(tmp_path, "o.json", order), "--mapping", write(tmp_path, "m.json", mapping)
+    )
     assert result.returncode == 0, result.stderr
     [mutation] = json.loads(result.stdout)["mutations"]
     assert (mutation["Soort"], mutation["Rekening"]) == ("GeldOntvangen", "1100")
@@ -71,14 +91,28 @@ def test_preview_of_a_skipped_order(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("content", "fragment"),
-    [("{not json", "not valid JSON"),
-     (json.dumps({"number": 1}), "uuid"),
-     (json.dumps({"number": 1, "uuid": "u", "date": "2026-01-01", "status": 3,
-                  "debtor": {}, "price": {"total": "1e400"}}), "price.total")],
+    [
+        ("{not json", "not valid JSON"),
+        (json.dumps({"number": 1}), "uuid"),
+        (
+            json.dumps(
+                {
+                    "number": 1,
+                    "uuid": "u",
+                    "date": "2026-01-01",
+                    "status": 3,
+                    "debtor": {},
+                    "price": {"total": "1e400"},
+                }
+            ),
+            "price.total",
+        ),
+    ],
     ids=["bad-json", "missing-field", "bad-amount"],
 )
-def test_preview_invalid_input_exits_2_with_one_line(tmp_path: Path, content: str,
-                                                      fragment: str) -> None:
+def test_preview_invalid_input_exits_2_with_one_line(
+    tmp_path: Path, content: str, fragment: str
+) -> None:
     result = flask("preview", write(tmp_path, "order.json", content))
     assert result.returncode == 2
     assert result.stdout == ""
@@ -89,10 +123,10 @@ def test_preview_invalid_input_exits_2_with_one_line(tmp_path: Path, content: st
 def test_preview_missing_file_and_bad_mapping(tmp_path: Path) -> None:
     missing = flask("preview", str(tmp_path / "nope.json"))
     assert missing.returncode == 2 and "cannot read" in missing.stderr
-    order = write(tmp_path, "o.json", json.loads((PAYLOADS / "order.spec-example.json")
-                                                 .read_text()))
-    bad = flask("preview", order, "--mapping", write(tmp_path, "m.json",
-                                                     {"booking_mode": "bogus"}))
+    order = write(
+        tmp_path, "o.json", json.loads((PAYLOADS / "order.spec-example.json").read_text())
+    )
+    bad = flask("preview", order, "--mapping", write(tmp_path, "m.json", {"booking_mode": "bogus"}))
     assert bad.returncode == 2 and "booking_mode" in bad.stderr
 
 
@@ -110,9 +144,22 @@ def test_shops_add_list_and_book(warm: World) -> None:
     world = warm
     app = create_app(services=world.services)
     runner = app.test_cli_runner()
-    added = runner.invoke(args=["shops", "add", "--name", "Tweede winkel", "--mww-token",
-                                MWW_TOKEN, "--eb-username", EB_USER, "--eb-code1", EB_CODE1,
-                                "--eb-code2", EB_CODE2])
+    added = runner.invoke(
+        args=[
+            "shops",
+            "add",
+            "--name",
+            "Tweede winkel",
+            "--mww-token",
+            MWW_TOKEN,
+            "--eb-username",
+            EB_USER,
+            "--eb-code1",
+            EB_CODE1,
+            "--eb-code2",
+            EB_CODE2,
+        ]
+    )
     assert added.exit_code == 0, added.output
     shop = json.loads(added.output)
     assert shop["webhook_secret"].startswith("whsec_")
@@ -131,8 +178,20 @@ def test_shops_add_list_and_book(warm: World) -> None:
 
 def test_shops_add_with_an_invoice_format(world: World) -> None:
     runner = create_app(services=world.services).test_cli_runner()
-    base = ["shops", "add", "--name", "W2", "--mww-token", MWW_TOKEN, "--eb-username",
-            EB_USER, "--eb-code1", EB_CODE1, "--eb-code2", EB_CODE2]
+    base = [
+        "shops",
+        "add",
+        "--name",
+        "W2",
+        "--mww-token",
+        MWW_TOKEN,
+        "--eb-username",
+        EB_USER,
+        "--eb-code1",
+        EB_CODE1,
+        "--eb-code2",
+        EB_CODE2,
+    ]
     added = runner.invoke(args=[*base, "--invoice-format", "W2-{number}"])
     assert added.exit_code == 0, added.output
     shop = json.loads(added.output)
@@ -148,8 +207,22 @@ def test_shops_add_with_an_invoice_format(world: World) -> None:
 
 def test_shops_add_refuses_a_short_username(world: World) -> None:
     runner = create_app(services=world.services).test_cli_runner()
-    result = runner.invoke(args=["shops", "add", "--name", "X", "--mww-token", "t",
-                                 "--eb-username", "kort", "--eb-code1", "a", "--eb-code2", "b"])
+    result = runner.invoke(
+        args=[
+            "shops",
+            "add",
+            "--name",
+            "X",
+            "--mww-token",
+            "t",
+            "--eb-username",
+            "kort",
+            "--eb-code1",
+            "a",
+            "--eb-code2",
+            "b",
+        ]
+    )
     assert result.exit_code == 2 and "6 characters" in result.output
 
 
@@ -160,8 +233,9 @@ def one_line_error(result: object) -> str:
 
 
 def test_preview_with_a_json_list_as_mapping_or_order(tmp_path: Path) -> None:
-    order = write(tmp_path, "o.json", json.loads((PAYLOADS / "order.spec-example.json")
-                                                 .read_text()))
+    order = write(
+        tmp_path, "o.json", json.loads((PAYLOADS / "order.spec-example.json").read_text())
+    )
     listed = flask("preview", order, "--mapping", write(tmp_path, "m.json", [1, 2]))
     assert listed.returncode == 2 and "JSON object" in one_line_error(listed)
     listed = flask("preview", write(tmp_path, "l.json", [{"number": 1}]))
@@ -177,8 +251,17 @@ def test_book_and_reconcile_refuse_bad_input_in_one_line(world: World) -> None:
         assert result.exit_code == 2 and "--shop" in one_line_error(result)
         result = runner.invoke(args=["reconcile", "--shop", huge])
         assert result.exit_code == 2
-    backwards = runner.invoke(args=["reconcile", "--shop", str(world.shop.id),
-                                    "--since", "2026-02-01", "--until", "2026-01-01"])
+    backwards = runner.invoke(
+        args=[
+            "reconcile",
+            "--shop",
+            str(world.shop.id),
+            "--since",
+            "2026-02-01",
+            "--until",
+            "2026-01-01",
+        ]
+    )
     assert backwards.exit_code == 2 and "--until must be later" in one_line_error(backwards)
 
 
@@ -186,8 +269,13 @@ def test_shops_add_refuses_empty_fields_and_checks_both_connections(warm: World)
     world = warm
     runner = create_app(services=world.services).test_cli_runner()
     before = len(world.services.store.shops.all())
-    good = {"--name": "Derde winkel", "--mww-token": MWW_TOKEN, "--eb-username": EB_USER,
-            "--eb-code1": EB_CODE1, "--eb-code2": EB_CODE2}
+    good = {
+        "--name": "Derde winkel",
+        "--mww-token": MWW_TOKEN,
+        "--eb-username": EB_USER,
+        "--eb-code1": EB_CODE1,
+        "--eb-code2": EB_CODE2,
+    }
 
     def add(**changes: str) -> object:
         values = {**good, **changes}
@@ -211,19 +299,24 @@ def test_shops_add_refuses_empty_fields_and_checks_both_connections(warm: World)
     assert owner and world.services.store.users.shop_ids(owner.id) == {shop_id}
 
 
-@pytest.mark.parametrize(("email", "password", "fragment"), [
-    ("a@b.nl", " " * 10, "at least 10"),
-    ("a@b.nl", "\t" + " " * 12 + "\t", "at least 10"),
-    ("a" * 250 + "@example.nl", "x" * 12, "not an e-mail"),
-    ("a@b", "x" * 12, "not an e-mail"),
-    ("a b@example.nl", "x" * 12, "not an e-mail"),
-    ("<script>@example.nl", "x" * 12, "not an e-mail"),
-])
+@pytest.mark.parametrize(
+    ("email", "password", "fragment"),
+    [
+        ("a@b.nl", " " * 10, "at least 10"),
+        ("a@b.nl", "\t" + " " * 12 + "\t", "at least 10"),
+        ("a" * 250 + "@example.nl", "x" * 12, "not an e-mail"),
+        ("a@b", "x" * 12, "not an e-mail"),
+        ("a b@example.nl", "x" * 12, "not an e-mail"),
+        ("<script>@example.nl", "x" * 12, "not an e-mail"),
+    ],
+)
 def test_users_create_refuses_blank_passwords_and_bad_addresses(
-        world: World, email: str, password: str, fragment: str) -> None:
+    world: World, email: str, password: str, fragment: str
+) -> None:
     runner = create_app(services=world.services).test_cli_runner()
-    result = runner.invoke(args=["users", "create", email, "--password-stdin"],
-                           input=password + "\n")
+    result = runner.invoke(
+        args=["users", "create", email, "--password-stdin"], input=password + "\n"
+    )
     assert result.exit_code == 2 and fragment in one_line_error(result)
     assert world.services.store.users.all() == []
 
@@ -232,12 +325,16 @@ def test_users_create_takes_no_password_on_the_command_line(world: World) -> Non
     runner = create_app(services=world.services).test_cli_runner()
     result = runner.invoke(args=["users", "create", "a@b.nl", "--password", "x" * 12])
     assert result.exit_code == 2 and "No such option" in result.output
-    shop = runner.invoke(args=["users", "create", "a@b.nl", "--shop", str(world.shop.id),
-                               "--password-stdin"], input="x" * 12 + "\n")
+    shop = runner.invoke(
+        args=["users", "create", "a@b.nl", "--shop", str(world.shop.id), "--password-stdin"],
+        input="x" * 12 + "\n",
+    )
     assert shop.exit_code == 0, shop.output
     user = world.services.store.users.get_by_email("a@b.nl")
     assert user and not user.is_admin
     assert world.services.store.users.shop_ids(user.id) == {world.shop.id}
-    missing = runner.invoke(args=["users", "create", "c@d.nl", "--shop", "424242",
-                                  "--password-stdin"], input="x" * 12 + "\n")
+    missing = runner.invoke(
+        args=["users", "create", "c@d.nl", "--shop", "424242", "--password-stdin"],
+        input="x" * 12 + "\n",
+    )
     assert missing.exit_code == 1 and "no shop with id 424242" in missing.output

@@ -48,12 +48,26 @@ from tests.helpers import (
 ROOT = Path(__file__).resolve().parent.parent
 STOP_LIMIT_SECONDS = 30  # Heroku (and our Dokku instructions): SIGKILL after 30 s
 # The buildpack's own lists (lib/package_manager.sh, lib/python_version.sh).
-PACKAGE_MANAGER_FILES = {"requirements.txt": "pip", "Pipfile.lock": "pipenv",
-                         "Pipfile": "pipenv", "poetry.lock": "poetry", "uv.lock": "uv"}
+PACKAGE_MANAGER_FILES = {
+    "requirements.txt": "pip",
+    "Pipfile.lock": "pipenv",
+    "Pipfile": "pipenv",
+    "poetry.lock": "poetry",
+    "uv.lock": "uv",
+}
 PYTHON_VERSION_RE = re.compile(r"^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*))?$")
 SUPPORTED_MINORS = range(10, 15)  # OLDEST/NEWEST_SUPPORTED_PYTHON_3_MINOR_VERSION
-DEV_ONLY = {"pytest", "ruff", "mypy", "fakeredis", "hypothesis", "playwright",
-            "import-linter", "uv", "openapi-schema-validator"}
+DEV_ONLY = {
+    "pytest",
+    "ruff",
+    "mypy",
+    "fakeredis",
+    "hypothesis",
+    "playwright",
+    "import-linter",
+    "uv",
+    "openapi-schema-validator",
+}
 # Set by the add-ons app.json declares, not by hand.
 FROM_ADDONS = {"DATABASE_URL": "heroku-postgresql", "REDIS_URL": "heroku-redis"}
 
@@ -63,8 +77,9 @@ FROM_ADDONS = {"DATABASE_URL": "heroku-postgresql", "REDIS_URL": "heroku-redis"}
 
 def package_manager(build_dir: Path) -> str:
     """lib/package_manager.sh: exactly one package manager file, else the build stops."""
-    found = sorted({manager for name, manager in PACKAGE_MANAGER_FILES.items()
-                    if (build_dir / name).is_file()})
+    found = sorted(
+        {manager for name, manager in PACKAGE_MANAGER_FILES.items() if (build_dir / name).is_file()}
+    )
     assert len(found) == 1, f"the buildpack needs exactly one package manager, found {found}"
     return found[0]
 
@@ -73,8 +88,10 @@ def requested_python(build_dir: Path) -> str:
     """lib/python_version.sh: runtime.txt would win (and is refused with uv); then
     .python-version, one version of form N.N or N.N.N, comments and blank lines ignored."""
     assert not (build_dir / "runtime.txt").exists(), "runtime.txt overrides .python-version"
-    lines = [line.strip() for line in (build_dir / ".python-version").read_text(
-        encoding="utf-8").splitlines()]
+    lines = [
+        line.strip()
+        for line in (build_dir / ".python-version").read_text(encoding="utf-8").splitlines()
+    ]
     versions = [line for line in lines if line and not line.startswith("#")]
     assert len(versions) == 1, versions
     match = PYTHON_VERSION_RE.match(versions[0])
@@ -101,17 +118,23 @@ def test_a_clean_checkout_passes_the_buildpacks_detection() -> None:
     version = requested_python(ROOT)
     assert version == "3.11"  # major.minor: the buildpack takes the newest 3.11 patch release
     assert tuple(int(part) for part in version.split(".")[:2]) == sys.version_info[:2], (
-        "the suite runs on the version the platform will run")
-    requires = SpecifierSet(tomllib.loads((ROOT / "pyproject.toml").read_text())["project"][
-        "requires-python"])
+        "the suite runs on the version the platform will run"
+    )
+    requires = SpecifierSet(
+        tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["requires-python"]
+    )
     assert "3.11.0" in requires and "3.11.99" in requires
     assert "3.10.99" not in requires and "3.12.0" not in requires
     if shutil.which("git") and (ROOT / ".git").exists():
-        tracked = subprocess.run(["git", "ls-files", "requirements.txt", ".python-version",
-                                  "Procfile", "app.json"], cwd=ROOT, capture_output=True,
-                                 text=True).stdout.split()
+        tracked = subprocess.run(
+            ["git", "ls-files", "requirements.txt", ".python-version", "Procfile", "app.json"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+        ).stdout.split()
         assert sorted(tracked) == sorted(
-            ["requirements.txt", ".python-version", "Procfile", "app.json"]), tracked
+            ["requirements.txt", ".python-version", "Procfile", "app.json"]
+        ), tracked
 
 
 def test_the_lock_files_pin_everything_and_agree() -> None:
@@ -126,8 +149,11 @@ def test_the_lock_files_pin_everything_and_agree() -> None:
     for line in project["dependency-groups"]["dev"]:
         assert canonicalize_name(Requirement(line).name) in development
     assert "optional-dependencies" not in project["project"]  # one place for dev tools
-    differing = {name: (version, development.get(name)) for name, version in
-                 production.items() if development.get(name) != version}
+    differing = {
+        name: (version, development.get(name))
+        for name, version in production.items()
+        if development.get(name) != version
+    }
     assert not differing, f"development would not run production's versions: {differing}"
     assert not DEV_ONLY & set(production), "dev tools in the production install"
 
@@ -136,8 +162,7 @@ def test_app_json_describes_every_setting_and_works_on_a_fresh_app() -> None:
     manifest = json.loads((ROOT / "app.json").read_text())
     env = manifest["env"]
     read = set(re.findall(r'"([A-Z][A-Z0-9_]{2,})"', inspect.getsource(Settings.from_env)))
-    read |= set(REQUIRED_IN_PRODUCTION) | {"APP_ENV", "WEB_CONCURRENCY",
-                                           "PROMETHEUS_MULTIPROC_DIR"}
+    read |= set(REQUIRED_IN_PRODUCTION) | {"APP_ENV", "WEB_CONCURRENCY", "PROMETHEUS_MULTIPROC_DIR"}
     addons = " ".join(a["plan"] if isinstance(a, dict) else a for a in manifest["addons"])
     for name in sorted(read):
         if name in FROM_ADDONS:
@@ -150,14 +175,16 @@ def test_app_json_describes_every_setting_and_works_on_a_fresh_app() -> None:
             assert spec.get("required", True) is True, f"{name} must be required"
         elif "value" not in spec and "generator" not in spec:
             assert spec.get("required") is False, (
-                f"{name}: app.json variables are required unless marked otherwise")
+                f"{name}: app.json variables are required unless marked otherwise"
+            )
     assert env["SECRET_KEY"].get("generator") == "secret"
     key = env["ENCRYPTION_KEY"]
     assert "value" not in key and "generator" not in key  # not a Fernet key if generated
     assert "Fernet.generate_key()" in key["description"]
     assert env["APP_ENV"]["value"] == "production"
-    procfile = dict(line.split(":", 1) for line in (ROOT / "Procfile").read_text().splitlines()
-                    if ":" in line)
+    procfile = dict(
+        line.split(":", 1) for line in (ROOT / "Procfile").read_text().splitlines() if ":" in line
+    )
     assert set(manifest["formation"]) == set(procfile) - {"release"}
     assert all(f["quantity"] >= 1 for f in manifest["formation"].values())
     assert manifest["buildpacks"] == [{"url": "heroku/python"}]
@@ -178,24 +205,45 @@ print(failed)
 
 
 def production_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "ENCRYPTION_KEY",
-                        "PUBLIC_BASE_URL", "VIRTUAL_ENV", "PYTHONPATH")}
-    env.update(APP_ENV="production", DATABASE_URL="postgres://nobody@127.0.0.1:1/none",
-               REDIS_URL="redis://127.0.0.1:1/0", SECRET_KEY=secrets.token_hex(32),
-               PUBLIC_BASE_URL="https://connector.example.nl")
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k
+        not in (
+            "DATABASE_URL",
+            "REDIS_URL",
+            "SECRET_KEY",
+            "ENCRYPTION_KEY",
+            "PUBLIC_BASE_URL",
+            "VIRTUAL_ENV",
+            "PYTHONPATH",
+        )
+    }
+    env.update(
+        APP_ENV="production",
+        DATABASE_URL="postgres://nobody@127.0.0.1:1/none",
+        REDIS_URL="redis://127.0.0.1:1/0",
+        SECRET_KEY=secrets.token_hex(32),
+        PUBLIC_BASE_URL="https://connector.example.nl",
+    )
     env.update(extra)
     return env
 
 
 @pytest.mark.parametrize("key", [None, "", "a-random-secret-not-a-fernet-key"])
 def test_the_release_phase_refuses_to_start_without_a_usable_encryption_key(
-        key: str | None) -> None:
+    key: str | None,
+) -> None:
     env = production_env() if key is None else production_env(ENCRYPTION_KEY=key)
     release = procfile_commands(ROOT)["release"]
-    result = subprocess.run(["bash", "-c", release], cwd=ROOT, env={
-        **env, "PATH": f"{Path(sys.executable).parent}:{env['PATH']}"},
-        capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        ["bash", "-c", release],
+        cwd=ROOT,
+        env={**env, "PATH": f"{Path(sys.executable).parent}:{env['PATH']}"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode != 0
     assert "ENCRYPTION_KEY" in result.stderr
     assert "Fernet.generate_key()" in result.stderr  # says how to make one
@@ -231,13 +279,19 @@ class Dyno:
     """One Procfile process as the platform runs it: ``bash -c`` in its own process group,
     stopped with SIGTERM to every process in it."""
 
-    def __init__(self, name: str, command: str, cwd: Path, env: dict[str, str],
-                 log_path: Path) -> None:
+    def __init__(
+        self, name: str, command: str, cwd: Path, env: dict[str, str], log_path: Path
+    ) -> None:
         self.name, self.log_path = name, log_path
         with log_path.open("ab") as log:
-            self.process = subprocess.Popen(["bash", "-c", command], cwd=cwd, env=env,
-                                            stdout=log, stderr=subprocess.STDOUT,
-                                            start_new_session=True)
+            self.process = subprocess.Popen(
+                ["bash", "-c", command],
+                cwd=cwd,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
@@ -261,11 +315,14 @@ class Dyno:
             for pid in alive(family):
                 os.kill(pid, signal.SIGKILL)
             self.process.wait(timeout=10)
-            raise AssertionError(f"{self.name} still running {STOP_LIMIT_SECONDS} s after "
-                                 f"SIGTERM:\n{self.log()[-3000:]}")
+            raise AssertionError(
+                f"{self.name} still running {STOP_LIMIT_SECONDS} s after "
+                f"SIGTERM:\n{self.log()[-3000:]}"
+            )
         self.process.wait(timeout=5)
         assert self.process.returncode == 0, (
-            f"{self.name} exited {self.process.returncode}:\n{self.log()[-3000:]}")
+            f"{self.name} exited {self.process.returncode}:\n{self.log()[-3000:]}"
+        )
         return took
 
     def kill(self) -> None:
@@ -275,12 +332,13 @@ class Dyno:
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not (PG_AVAILABLE and REDIS_AVAILABLE),
-                    reason="needs the local PostgreSQL and Redis")
-@pytest.mark.skipif(not (shutil.which("git") and (ROOT / ".git").exists()),
-                    reason="needs a git checkout to clone")
-def test_a_clean_clone_deploys_and_every_process_stops_within_30_seconds(
-        tmp_path: Path) -> None:
+@pytest.mark.skipif(
+    not (PG_AVAILABLE and REDIS_AVAILABLE), reason="needs the local PostgreSQL and Redis"
+)
+@pytest.mark.skipif(
+    not (shutil.which("git") and (ROOT / ".git").exists()), reason="needs a git checkout to clone"
+)
+def test_a_clean_clone_deploys_and_every_process_stops_within_30_seconds(tmp_path: Path) -> None:
     from cryptography.fernet import Fernet
     from redis import Redis
     from rq import Retry, Worker
@@ -293,24 +351,48 @@ def test_a_clean_clone_deploys_and_every_process_stops_within_30_seconds(
 
     # The push: committed HEAD only.
     app_dir = tmp_path / "app"
-    subprocess.run(["git", "clone", "--quiet", "--no-hardlinks", str(ROOT), str(app_dir)],
-                   check=True, timeout=120)
+    subprocess.run(
+        ["git", "clone", "--quiet", "--no-hardlinks", str(ROOT), str(app_dir)],
+        check=True,
+        timeout=120,
+    )
     assert package_manager(app_dir) == "pip"
     assert requested_python(app_dir) == f"{sys.version_info[0]}.{sys.version_info[1]}"
 
     # The build: a fresh environment with the production lock and nothing else.
     fresh = tmp_path / "python"
     subprocess.run([sys.executable, "-m", "venv", str(fresh)], check=True, timeout=120)
-    install_env = {k: v for k, v in os.environ.items()
-                   if k not in ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME")}
+    install_env = {
+        k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME")
+    }
     install = subprocess.run(
-        [str(fresh / "bin" / "python"), "-m", "pip", "install", "-r", "requirements.txt",
-         "--exists-action=w", "--no-input", "--progress-bar", "off", "--quiet"],
-        cwd=app_dir, env=install_env, capture_output=True, text=True, timeout=900)
+        [
+            str(fresh / "bin" / "python"),
+            "-m",
+            "pip",
+            "install",
+            "-r",
+            "requirements.txt",
+            "--exists-action=w",
+            "--no-input",
+            "--progress-bar",
+            "off",
+            "--quiet",
+        ],
+        cwd=app_dir,
+        env=install_env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert install.returncode == 0, install.stderr[-3000:]
-    listed = subprocess.run([str(fresh / "bin" / "python"), "-m", "pip", "list",
-                             "--format=json"], capture_output=True, text=True, check=True,
-                            env=install_env)
+    listed = subprocess.run(
+        [str(fresh / "bin" / "python"), "-m", "pip", "list", "--format=json"],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=install_env,
+    )
     installed = {canonicalize_name(p["name"]): p["version"] for p in json.loads(listed.stdout)}
     assert not DEV_ONLY & set(installed), "dev packages in the production environment"
     for name, version in locked_pins(app_dir / "requirements.txt").items():
@@ -319,26 +401,40 @@ def test_a_clean_clone_deploys_and_every_process_stops_within_30_seconds(
 
     # Every module imports with the production packages alone (no dev package hides a
     # missing dependency, as six once did for rq-dashboard).
-    imports = subprocess.run([str(fresh / "bin" / "python"), "-c", IMPORT_EVERYTHING],
-                             cwd=app_dir, env=install_env, capture_output=True, text=True,
-                             timeout=180)
+    imports = subprocess.run(
+        [str(fresh / "bin" / "python"), "-c", IMPORT_EVERYTHING],
+        cwd=app_dir,
+        env=install_env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert imports.returncode == 0 and imports.stdout.strip() == "[]", (
-        imports.stdout[-3000:] + imports.stderr[-3000:])
+        imports.stdout[-3000:] + imports.stderr[-3000:]
+    )
 
     # The dynos' environment: config vars only, the fresh environment first on PATH.
     database_url = fresh_pg_database("mww_connector_deploy")
     redis_url = os.environ.get("TEST_REDIS_DEPLOY_URL") or os.environ.get(
-        "TEST_REDIS_PROCFILE_URL", "redis://127.0.0.1:6379/13")
+        "TEST_REDIS_PROCFILE_URL", "redis://127.0.0.1:6379/13"
+    )
     redis = Redis.from_url(redis_url)
     redis.flushdb()
     port = free_port()
-    env = {"PATH": f"{fresh / 'bin'}:/usr/local/bin:/usr/bin:/bin",
-           "HOME": str(tmp_path), "LANG": "C.UTF-8", "APP_ENV": "production",
-           "DATABASE_URL": database_url.replace("postgresql+psycopg://", "postgres://"),
-           "REDIS_URL": redis_url, "SECRET_KEY": secrets.token_hex(32),
-           "ENCRYPTION_KEY": Fernet.generate_key().decode(),
-           "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}", "PORT": str(port),
-           "WEB_CONCURRENCY": "2", "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "prometheus")}
+    env = {
+        "PATH": f"{fresh / 'bin'}:/usr/local/bin:/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "LANG": "C.UTF-8",
+        "APP_ENV": "production",
+        "DATABASE_URL": database_url.replace("postgresql+psycopg://", "postgres://"),
+        "REDIS_URL": redis_url,
+        "SECRET_KEY": secrets.token_hex(32),
+        "ENCRYPTION_KEY": Fernet.generate_key().decode(),
+        "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
+        "PORT": str(port),
+        "WEB_CONCURRENCY": "2",
+        "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "prometheus"),
+    }
     commands = procfile_commands(app_dir)
     assert set(commands) == {"release", "web", "worker", "clock"}
     logs = tmp_path / "logs"
@@ -353,16 +449,27 @@ def test_a_clean_clone_deploys_and_every_process_stops_within_30_seconds(
     try:
         # release: refuses without ENCRYPTION_KEY, then migrates (twice: idempotent).
         no_key = {k: v for k, v in env.items() if k != "ENCRYPTION_KEY"}
-        refused = subprocess.run(["bash", "-c", commands["release"]], cwd=app_dir,
-                                 env=no_key, capture_output=True, text=True, timeout=120)
+        refused = subprocess.run(
+            ["bash", "-c", commands["release"]],
+            cwd=app_dir,
+            env=no_key,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert refused.returncode != 0 and "ENCRYPTION_KEY" in refused.stderr
         engine = create_engine(database_url)
         with engine.connect() as conn:
-            assert not conn.execute(text(
-                "SELECT to_regclass('public.alembic_version')")).scalar()
+            assert not conn.execute(text("SELECT to_regclass('public.alembic_version')")).scalar()
         for _ in range(2):
-            release = subprocess.run(["bash", "-c", commands["release"]], cwd=app_dir,
-                                     env=env, capture_output=True, text=True, timeout=180)
+            release = subprocess.run(
+                ["bash", "-c", commands["release"]],
+                cwd=app_dir,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=180,
+            )
             assert release.returncode == 0, release.stderr[-3000:]
         with engine.connect() as conn:
             assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
@@ -370,27 +477,37 @@ def test_a_clean_clone_deploys_and_every_process_stops_within_30_seconds(
 
         # web: /healthz answers 200, then a clean stop.
         web = start("web")
-        wait_until(lambda: not web.running() or requests.get(
-            f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200, 90, "/healthz")
+        wait_until(
+            lambda: (
+                not web.running()
+                or requests.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200
+            ),
+            90,
+            "/healthz",
+        )
         assert web.running(), web.log()[-3000:]
         assert web.stop() <= STOP_LIMIT_SECONDS
 
         # worker: SIGTERM while a job runs and another waits; neither is lost.
         queue = get_queue(redis, "bookings")
         worker = start("worker")
-        wait_until(lambda: len(Worker.all(connection=redis)) == 1 or not worker.running(),
-                   90, "the worker to register")
+        wait_until(
+            lambda: len(Worker.all(connection=redis)) == 1 or not worker.running(),
+            90,
+            "the worker to register",
+        )
         assert worker.running(), worker.log()[-3000:]
-        policy = {"retry": Retry(max=len(BOOKING_RETRY_INTERVALS),
-                                 interval=BOOKING_RETRY_INTERVALS),
-                  "job_timeout": 300, "failure_ttl": 7 * 24 * 3600}  # as app.queue's
+        policy = {
+            "retry": Retry(max=len(BOOKING_RETRY_INTERVALS), interval=BOOKING_RETRY_INTERVALS),
+            "job_timeout": 300,
+            "failure_ttl": 7 * 24 * 3600,
+        }  # as app.queue's
         running = queue.enqueue("time.sleep", 12, job_id="deploy-running", **policy)
         waiting = queue.enqueue("time.sleep", 0, job_id="deploy-waiting", **policy)
 
         def status(job: Job) -> JobStatus | None:
             try:
-                return Job.fetch(job.id, connection=redis,
-                                 serializer=JSONSerializer).get_status()
+                return Job.fetch(job.id, connection=redis, serializer=JSONSerializer).get_status()
             except NoSuchJobError:  # between RQ's writes of a job; a lost one times out below
                 return None
 
@@ -405,14 +522,20 @@ def test_a_clean_clone_deploys_and_every_process_stops_within_30_seconds(
 
         # The next worker (a restarted dyno) runs both to completion.
         again = start("worker")
-        wait_until(lambda: status(running) == status(waiting) == JobStatus.FINISHED, 120,
-                   f"both jobs to finish after the restart ({logs / 'worker.log'})")
+        wait_until(
+            lambda: status(running) == status(waiting) == JobStatus.FINISHED,
+            120,
+            f"both jobs to finish after the restart ({logs / 'worker.log'})",
+        )
         assert again.stop() <= STOP_LIMIT_SECONDS
 
         # clock: runs its loop (claims its first time slot in Redis), stops cleanly.
         clock = start("clock")
-        wait_until(lambda: not clock.running() or bool(redis.keys("mww:clock:*")), 90,
-                   "the clock's first tick")
+        wait_until(
+            lambda: not clock.running() or bool(redis.keys("mww:clock:*")),
+            90,
+            "the clock's first tick",
+        )
         time.sleep(1)
         assert clock.running(), clock.log()[-3000:]
         assert clock.stop() <= STOP_LIMIT_SECONDS

@@ -56,21 +56,26 @@ def rest() -> Iterator[tuple[EBoekhoudenRestSimulator, str]]:
 
 def post(client: Any, booking: Booking) -> list[int]:
     client.add_relation(booking.relation)
-    numbers = [client.add_mutation(m.with_relation(booking.relation.code))
-               for m in booking.mutations]
+    numbers = [
+        client.add_mutation(m.with_relation(booking.relation.code)) for m in booking.mutations
+    ]
     return numbers
 
 
 def soap_rows(mutation: dict[str, Any]) -> list[Row]:
-    return [(r["TegenrekeningCode"], Decimal(r["BTWPercentage"]), r["BedragInclBTW"],
-             r["BedragBTW"]) for r in mutation["MutatieRegels"]]
+    return [
+        (r["TegenrekeningCode"], Decimal(r["BTWPercentage"]), r["BedragInclBTW"], r["BedragBTW"])
+        for r in mutation["MutatieRegels"]
+    ]
 
 
 def rest_rows(mutation: dict[str, Any], rates: list[Decimal]) -> list[Row]:
     """REST rows carry no rate (the code implies it; AFW_VERK takes our VAT amount): the
     rate is the posted row's."""
-    return [(r["ledgerCode"], rate, r["amount"], r["vatAmount"])
-            for r, rate in zip(mutation["rows"], rates, strict=True)]
+    return [
+        (r["ledgerCode"], rate, r["amount"], r["vatAmount"])
+        for r, rate in zip(mutation["rows"], rates, strict=True)
+    ]
 
 
 def per_rate(rows: list[Row]) -> dict[Decimal, Decimal]:
@@ -82,16 +87,20 @@ def per_rate(rows: list[Row]) -> dict[Decimal, Decimal]:
 
 CASES = [pytest.param(ls, ov, s, ex, id=i) for i, ls, ov, s, ex in ORDER_CASES + CREDIT_CASES]
 MODE_CASE = next(case for case in ORDER_CASES if case[0] == "articles-21-9-0")
-CASES += [pytest.param(*MODE_CASE[1:], id=f"{MODE_CASE[0]}-{mode}")
-          for mode in (MODE_CASH, MODE_INVOICE_AND_PAYMENT)]
+CASES += [
+    pytest.param(*MODE_CASE[1:], id=f"{MODE_CASE[0]}-{mode}")
+    for mode in (MODE_CASH, MODE_INVOICE_AND_PAYMENT)
+]
 
 
 @pytest.mark.parametrize(("lines", "overrides", "mapping", "expected"), CASES)
 def test_both_adapters_book_the_same_rows_vat_and_total(
     request, soap, rest, lines, overrides, mapping: MappingSettings, expected: list[str]
 ):
-    mode = next((m for m in (MODE_CASH, MODE_INVOICE_AND_PAYMENT)
-                 if request.node.callspec.id.endswith(m)), None)
+    mode = next(
+        (m for m in (MODE_CASH, MODE_INVOICE_AND_PAYMENT) if request.node.callspec.id.endswith(m)),
+        None,
+    )
     if mode:  # the money arrives on the iDEAL ledger ("Betaalmethoden")
         mapping = dataclasses.replace(mapping, booking_mode=mode, payment_ledgers=PAID_BY)
     soap_sim, soap_url = soap
@@ -124,17 +133,21 @@ def test_both_adapters_book_the_same_rows_vat_and_total(
         left = soap_rows(ours)
         right = rest_rows(theirs, [r.btw_percentage for r in mutation.rows])
         assert [r["vatCode"] for r in theirs["rows"]] == [
-            rest_vat_code(r.btw_code, mutation.date) for r in mutation.rows]
+            rest_vat_code(r.btw_code, mutation.date) for r in mutation.rows
+        ]
         assert left == right
         assert per_rate(right) == per_rate(left)
         assert sum(r[2] for r in right) == sum(r[2] for r in left) == mutation.total
         assert [(r.ledger, r.amount_incl, r.amount_vat) for r in mutation.rows] == [
-            (ledger, incl, vat) for ledger, _, incl, vat in right]
+            (ledger, incl, vat) for ledger, _, incl, vat in right
+        ]
         assert theirs["vat"] == [
             {"vatCode": code, "amount": amount}
-            for code, amount in _vat_by_code(mutation.rows, mutation.date).items()]
+            for code, amount in _vat_by_code(mutation.rows, mutation.date).items()
+        ]
     assert [(m.soort, m.invoice_number, m.total) for m in soap_found] == [
-        (m.soort, m.invoice_number, m.total) for m in rest_found]
+        (m.soort, m.invoice_number, m.total) for m in rest_found
+    ]
     assert soap_found[0].total == booking.total
 
 
@@ -145,16 +158,20 @@ def with_payment(booking: Booking, mapping: MappingSettings) -> Booking:
     """What reaches e-Boekhouden once the whole total is captured by iDEAL: in cash mode
     one GeldOntvangen on the method's ledger, in invoice_and_payment the invoice and then
     one FactuurbetalingOntvangen (app/core/payments.py)."""
-    capture = MoneyMovement("pay-1:mut-1", CAPTURE, booking.mutations[0].date
-                            + dt.timedelta(days=1), booking.total, "ideal")
+    capture = MoneyMovement(
+        "pay-1:mut-1",
+        CAPTURE,
+        booking.mutations[0].date + dt.timedelta(days=1),
+        booking.total,
+        "ideal",
+    )
     facts = PaymentFacts((capture,), SOURCE_LISTING, ("ideal",))
     if mapping.booking_mode == MODE_CASH:
         cash = cash_booking(booking.mutations[0], booking.total, facts, mapping)
         assert isinstance(cash, Mutation), cash
         assert cash.soort == Soort.GELD_ONTVANGEN and cash.ledger == PAID_BY["ideal"]
         return dataclasses.replace(booking, mutations=(cash,))
-    plan = plan_payments(booking.order_number, booking.total, booking.relation.code, facts,
-                         mapping)
+    plan = plan_payments(booking.order_number, booking.total, booking.relation.code, facts, mapping)
     assert plan.settled
     paid = tuple(p.mutation for p in plan.payments if p.mutation is not None)
     assert [m.soort for m in paid] == [Soort.FACTUURBETALING_ONTVANGEN]

@@ -73,30 +73,50 @@ def make_client(url: str, token: str = TOKEN, **kw: Any) -> EBoekhoudenRestClien
 
 
 @pytest.fixture
-def client(server: ServerThread, observed: list[tuple[str, str]]
-           ) -> Iterator[EBoekhoudenRestClient]:
+def client(
+    server: ServerThread, observed: list[tuple[str, str]]
+) -> Iterator[EBoekhoudenRestClient]:
     c = make_client(server.url, metrics=lambda op, outcome, s: observed.append((op, outcome)))
     yield c
     c.close()
 
 
-def row(incl: str = "121.00", excl: str = "100.00", vat: str = "21.00", code: str = "HOOG_VERK_21",
-        rate: str = "21", ledger: str = "8010") -> MutationRow:
+def row(
+    incl: str = "121.00",
+    excl: str = "100.00",
+    vat: str = "21.00",
+    code: str = "HOOG_VERK_21",
+    rate: str = "21",
+    ledger: str = "8010",
+) -> MutationRow:
     return MutationRow(D(incl), D(excl), D(vat), code, D(rate), ledger)
 
 
 def invoice(number: str = "1001", *rows: MutationRow, **kw: Any) -> Mutation:
-    fields: dict[str, Any] = {"soort": Soort.FACTUUR_VERSTUURD, "date": DAY, "ledger": "1300",
-                              "invoice_number": number, "description": f"Bestelling {number}",
-                              "rows": rows or (row(),), "relation_code": RELATION,
-                              "payment_term_days": 14}
+    fields: dict[str, Any] = {
+        "soort": Soort.FACTUUR_VERSTUURD,
+        "date": DAY,
+        "ledger": "1300",
+        "invoice_number": number,
+        "description": f"Bestelling {number}",
+        "rows": rows or (row(),),
+        "relation_code": RELATION,
+        "payment_term_days": 14,
+    }
     fields.update(kw)
     return Mutation(**fields)
 
 
 def payment(number: str = "1001", total: str = "121.00") -> Mutation:
-    return Mutation(Soort.FACTUURBETALING_ONTVANGEN, DAY, "1100", number, f"Betaling {number}",
-                    (row(total, total, "0.00", "GEEN", "0", "1300"),), relation_code=RELATION)
+    return Mutation(
+        Soort.FACTUURBETALING_ONTVANGEN,
+        DAY,
+        "1100",
+        number,
+        f"Betaling {number}",
+        (row(total, total, "0.00", "GEEN", "0", "1300"),),
+        relation_code=RELATION,
+    )
 
 
 # -- the port ------------------------------------------------------------------------
@@ -109,9 +129,12 @@ def test_add_mutation_books_every_row_and_returns_the_id(client, sim):
     assert stored["id"] == number and stored["type"] == 2 and stored["date"] == "2026-11-02"
     assert stored["ledgerCode"] == "1300" and stored["termOfPayment"] == 14
     assert stored["relationId"] == sim.relations(TOKEN)[0]["id"]
-    assert [(r["ledgerCode"], r["vatCode"], r["amount"], r["vatAmount"]) for r in stored["rows"]] \
-        == [("8010", "HOOG_VERK_21", D("121.00"), D("21.00")),
-            ("8000", "LAAG_VERK_9", D("10.90"), D("0.90"))]
+    assert [
+        (r["ledgerCode"], r["vatCode"], r["amount"], r["vatAmount"]) for r in stored["rows"]
+    ] == [
+        ("8010", "HOOG_VERK_21", D("121.00"), D("21.00")),
+        ("8000", "LAAG_VERK_9", D("10.90"), D("0.90")),
+    ]
     assert "vatAmount" not in json.dumps(stored["rows"][0]["vatCode"])
     assert stored["inExVat"] == "IN" and stored["invoiceNumber"] == "1001"
 
@@ -134,7 +157,8 @@ def test_find_mutations_returns_only_that_invoice_with_soort_and_totals(client):
     found = client.find_mutations("1001")
     assert [(m.soort, m.invoice_number, m.total, m.date) for m in found] == [
         ("FactuurVerstuurd", "1001", D("121.00"), DAY),
-        ("FactuurbetalingOntvangen", "1001", D("121.00"), DAY)]
+        ("FactuurbetalingOntvangen", "1001", D("121.00"), DAY),
+    ]
     assert client.find_mutations("9999") == []
     with pytest.raises(ValueError):
         client.find_mutations(" ")
@@ -152,12 +176,17 @@ def test_found_mutations_compare_like_soap_ones(client, server):
     finally:
         fresh.close()
     assert found.relation_code == RELATION and found.total == D("131.90")
-    assert found.rows == (("8010", "HOOG_VERK_21", D("121.00")),
-                          ("8000", "LAAG_VERK_9", D("10.90")))
+    assert found.rows == (
+        ("8010", "HOOG_VERK_21", D("121.00")),
+        ("8000", "LAAG_VERK_9", D("10.90")),
+    )
     assert difference(found, ours, {RELATION}) == ""
     assert difference(found, ours.with_relation("MWW-C9"), {"MWW-C9"}) != ""
-    other = invoice("1001", row("121.00", "100.00", "21.00", "HOOG_VERK_21", "21", "8000"),
-                    row("10.90", "10.00", "0.90", "LAAG_VERK_9", "9", "8000"))
+    other = invoice(
+        "1001",
+        row("121.00", "100.00", "21.00", "HOOG_VERK_21", "21", "8000"),
+        row("10.90", "10.00", "0.90", "LAAG_VERK_9", "9", "8000"),
+    )
     assert "boekingsregels" in difference(found, other, {RELATION})
 
 
@@ -165,13 +194,24 @@ def test_found_mutations_with_amounts_excl_vat_are_compared_incl_vat(client, sim
     relation = sim.relations(TOKEN)[0]["id"]
     admin = sim.books.administrations[TOKEN]
     ids = {g["code"]: g["id"] for g in admin.ledgers.values()}
-    sim.books.create_mutation(admin, {
-        "type": 2, "date": "2026-11-02", "ledgerId": ids["1300"], "invoiceNumber": "2001",
-        "inExVat": "EX", "relationId": relation,
-        "rows": [{"ledgerId": ids["8010"], "vatCode": "HOOG_VERK_21", "amount": 100.00}]})
+    sim.books.create_mutation(
+        admin,
+        {
+            "type": 2,
+            "date": "2026-11-02",
+            "ledgerId": ids["1300"],
+            "invoiceNumber": "2001",
+            "inExVat": "EX",
+            "relationId": relation,
+            "rows": [{"ledgerId": ids["8010"], "vatCode": "HOOG_VERK_21", "amount": 100.00}],
+        },
+    )
     [found] = client.find_mutations("2001")
     assert (found.relation_code, found.total, found.rows) == (
-        RELATION, D("121.00"), (("8010", "HOOG_VERK_21", D("121.00")),))
+        RELATION,
+        D("121.00"),
+        (("8010", "HOOG_VERK_21", D("121.00")),),
+    )
 
 
 def test_relations_found_by_code_and_email_created_and_updated(client, sim):
@@ -179,12 +219,24 @@ def test_relations_found_by_code_and_email_created_and_updated(client, sim):
     assert found is not None and found.code == RELATION
     assert client.find_relation("nobody") is None
     assert [r.code for r in client.find_relations_by_email("jan@example.com")] == [RELATION]
-    rel = Relation(code="MWW-C2", name="Piet BV", bp="B", contact="Piet", email="p@example.com",
-                   city="Utrecht", country="NL", vat_number="NL001")
+    rel = Relation(
+        code="MWW-C2",
+        name="Piet BV",
+        bp="B",
+        contact="Piet",
+        email="p@example.com",
+        city="Utrecht",
+        country="NL",
+        vat_number="NL001",
+    )
     new_id = client.add_relation(rel)
     stored = next(r for r in sim.relations(TOKEN) if r["id"] == new_id)
     assert (stored["type"], stored["name"], stored["emailAddress"], stored["vatNumber"]) == (
-        "B", "Piet BV", "p@example.com", "NL001")
+        "B",
+        "Piet BV",
+        "p@example.com",
+        "NL001",
+    )
     with pytest.raises(RelationExistsError) as info:
         client.add_relation(rel)
     assert info.value.code == "REL_049" and "MWW-C2" in info.value.explanation
@@ -192,12 +244,19 @@ def test_relations_found_by_code_and_email_created_and_updated(client, sim):
     assert existing is not None and existing.id == new_id
     # list items carry only id, type and code: the rest comes from GET /v1/relation/{id}
     assert (existing.name, existing.email, existing.vat_number) == (
-        "Piet BV", "p@example.com", "NL001")
-    client.update_relation(existing, {"Bedrijf": "Piet Holding", "BTWNummer": "NL002",
-                                      "Plaats": "Zeist"})
+        "Piet BV",
+        "p@example.com",
+        "NL001",
+    )
+    client.update_relation(
+        existing, {"Bedrijf": "Piet Holding", "BTWNummer": "NL002", "Plaats": "Zeist"}
+    )
     stored = next(r for r in sim.relations(TOKEN) if r["id"] == new_id)
     assert (stored["name"], stored["vatNumber"], stored["city"]) == (
-        "Piet Holding", "NL002", "Utrecht")  # only the fields PatchRelation maps
+        "Piet Holding",
+        "NL002",
+        "Utrecht",
+    )  # only the fields PatchRelation maps
     existing = client.find_relation("MWW-C2")
     assert existing is not None and existing.name == "Piet Holding"
     client.update_relation(existing, {"BTWNummer": "NL003"})  # name required: current one sent
@@ -394,9 +453,16 @@ def test_reads_give_up_after_the_retries(client, sim):
     assert info.value.code == "http_502" and sim.calls["get_ledgers"] == 3
 
 
-@pytest.mark.parametrize(("kind", "code", "stored"), [
-    ("http_status", "http_503", 0), ("soap_fault", "http_500", 0), ("timeout", "timeout", 1),
-    ("drop", "connection", 0), ("commit_then_drop", "connection", 1)])
+@pytest.mark.parametrize(
+    ("kind", "code", "stored"),
+    [
+        ("http_status", "http_503", 0),
+        ("soap_fault", "http_500", 0),
+        ("timeout", "timeout", 1),
+        ("drop", "connection", 0),
+        ("commit_then_drop", "connection", 1),
+    ],
+)
 def test_a_mutation_that_may_have_arrived_is_never_sent_twice(client, sim, kind, code, stored):
     client.add_mutation(invoice("1000"))
     sim.faults.add(kind, operation="create_mutation", seconds=2.5)
@@ -443,13 +509,22 @@ class Stub:
 
 
 def error_body(code: str, status: int = 400, title: str = "Something is wrong.") -> dict[str, Any]:
-    return {"type": "validation", "code": code, "title": title, "status": status,
-            "propertyName": "field", "traceId": "t-1"}
+    return {
+        "type": "validation",
+        "code": code,
+        "title": title,
+        "status": status,
+        "propertyName": "field",
+        "traceId": "t-1",
+    }
 
 
 def seed_ids(c: EBoekhoudenRestClient) -> None:
-    for kind, key, value in (("ledger", "1300", 1), ("ledger", "8010", 2),
-                             ("relation", RELATION.casefold(), 7)):
+    for kind, key, value in (
+        ("ledger", "1300", 1),
+        ("ledger", "8010", 2),
+        ("relation", RELATION.casefold(), 7),
+    ):
         c._ids.put(kind, key, value)
 
 
@@ -466,9 +541,28 @@ SESSION_CODES = [c for c in errs.ERROR_CODES if c.startswith("API_SESSION")]
 
 def test_the_table_covers_every_code_the_connector_can_meet():
     assert set(MUTATION_CODES) == {
-        "MUT_002", "MUT_003", "MUT_007", "MUT_012", "MUT_013", "MUT_016", "MUT_017", "MUT_018",
-        "MUT_019", "MUT_100", "MUT_101", "MUT_104", "MUT_106", "MUT_109", "MUT_112", "MUT_113",
-        "MUT_115", "MUT_120", "MUTA_001", "MUTA_004", "MUTA_005"}
+        "MUT_002",
+        "MUT_003",
+        "MUT_007",
+        "MUT_012",
+        "MUT_013",
+        "MUT_016",
+        "MUT_017",
+        "MUT_018",
+        "MUT_019",
+        "MUT_100",
+        "MUT_101",
+        "MUT_104",
+        "MUT_106",
+        "MUT_109",
+        "MUT_112",
+        "MUT_113",
+        "MUT_115",
+        "MUT_120",
+        "MUTA_001",
+        "MUTA_004",
+        "MUTA_005",
+    }
     assert set(SESSION_CODES) == {f"API_SESSION_00{n}" for n in range(1, 5)}
     assert "REL_049" in RELATION_CODES and len(RELATION_CODES) == 15
 
@@ -483,8 +577,11 @@ def test_every_mutation_code_maps_to_its_type_with_a_dutch_explanation(switch, s
     err = info.value
     assert type(err) is errs.ERROR_CODES[code].exception and err.code == code
     assert not err.retryable and "{" not in err.explanation
-    expected = {"MUT_019": DuplicateInvoiceError, "MUT_013": UnknownRelationError,
-                "MUT_113": UnknownRelationError}.get(code, UpstreamRejectedError)
+    expected = {
+        "MUT_019": DuplicateInvoiceError,
+        "MUT_013": UnknownRelationError,
+        "MUT_113": UnknownRelationError,
+    }.get(code, UpstreamRejectedError)
     assert type(err) is expected
 
 
@@ -499,10 +596,17 @@ def test_every_relation_code_maps_to_its_type(switch, stub, code):
         assert f"Text of {code}." in info.value.explanation  # e-Boekhouden's text is shown
 
 
-@pytest.mark.parametrize(("code", "expected"), [
-    ("API_SESSION_001", UpstreamRejectedError), ("API_SESSION_002", UpstreamRejectedError),
-    ("API_SESSION_003", BookkeepingAuthError), ("API_SESSION_004", BookkeepingAuthError),
-    ("SOMETHING_NEW", BookkeepingAuthError), ("", BookkeepingAuthError)])
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [
+        ("API_SESSION_001", UpstreamRejectedError),
+        ("API_SESSION_002", UpstreamRejectedError),
+        ("API_SESSION_003", BookkeepingAuthError),
+        ("API_SESSION_004", BookkeepingAuthError),
+        ("SOMETHING_NEW", BookkeepingAuthError),
+        ("", BookkeepingAuthError),
+    ],
+)
 def test_session_codes_on_login(switch, stub, code, expected):
     stub.session = (400 if code != "API_SESSION_004" else 401, error_body(code))
     with pytest.raises(UpstreamError) as info:
@@ -516,17 +620,28 @@ def test_api_session_004_on_a_data_call_reopens_the_session(switch, stub):
         make_client(switch.url).ledger_accounts()
 
 
-@pytest.mark.parametrize(("status", "body", "expected", "code"), [
-    (400, error_body("XYZ_123", title="Nieuwe fout."), UpstreamRejectedError, "XYZ_123"),
-    (400, {"type": "validation", "title": "Bad.", "errors": ["rows: wrong"]},
-     UpstreamRejectedError, "http_400"),
-    (403, {"type": "security", "title": "Forbidden", "status": 403}, BookkeepingAuthError,
-     "http_403"),
-    (404, b"", UpstreamRejectedError, "http_404"),
-    (409, b"<html>conflict</html>", UpstreamRejectedError, "http_409"),
-    (500, b"oops", UpstreamUnavailableError, "http_500"),
-    (200, b"not json", UpstreamUnavailableError, "bad_response"),
-])
+@pytest.mark.parametrize(
+    ("status", "body", "expected", "code"),
+    [
+        (400, error_body("XYZ_123", title="Nieuwe fout."), UpstreamRejectedError, "XYZ_123"),
+        (
+            400,
+            {"type": "validation", "title": "Bad.", "errors": ["rows: wrong"]},
+            UpstreamRejectedError,
+            "http_400",
+        ),
+        (
+            403,
+            {"type": "security", "title": "Forbidden", "status": 403},
+            BookkeepingAuthError,
+            "http_403",
+        ),
+        (404, b"", UpstreamRejectedError, "http_404"),
+        (409, b"<html>conflict</html>", UpstreamRejectedError, "http_409"),
+        (500, b"oops", UpstreamUnavailableError, "http_500"),
+        (200, b"not json", UpstreamUnavailableError, "bad_response"),
+    ],
+)
 def test_other_answers(switch, stub, status, body, expected, code):
     stub.answer = (status, body)
     with pytest.raises(UpstreamError) as info:
@@ -539,8 +654,16 @@ def test_other_answers(switch, stub, status, body, expected, code):
 
 
 def test_a_created_mutation_without_id_is_uncertain(switch, stub):
-    stub.answer = (200, {"items": [{"id": 1, "code": "1300"}, {"id": 2, "code": "8010"},
-                                   {"id": 7, "code": RELATION}]})
+    stub.answer = (
+        200,
+        {
+            "items": [
+                {"id": 1, "code": "1300"},
+                {"id": 2, "code": "8010"},
+                {"id": 7, "code": RELATION},
+            ]
+        },
+    )
     c = make_client(switch.url)
     seed_ids(c)
     stub.answer = (201, {})
@@ -580,9 +703,14 @@ def test_metrics_see_every_call_and_a_broken_hook_is_harmless(server, caplog):
         c.add_mutation(invoice("1001"))
     c.close()
     assert [(op, outcome) for op, outcome, _ in seen] == [
-        ("session", "ok"), ("get_ledgers", "ok"), ("get_relations", "ok"),
-        ("get_relation", "ok"), ("create_mutation", "ok"),
-        ("create_mutation", "DuplicateInvoiceError"), ("end_session", "ok")]
+        ("session", "ok"),
+        ("get_ledgers", "ok"),
+        ("get_relations", "ok"),
+        ("get_relation", "ok"),
+        ("create_mutation", "ok"),
+        ("create_mutation", "DuplicateInvoiceError"),
+        ("end_session", "ok"),
+    ]
 
     def broken(*args: Any) -> None:
         raise RuntimeError("metrics down")

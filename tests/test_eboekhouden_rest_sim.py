@@ -42,9 +42,14 @@ class Api:
         self.auth = {"Authorization": f"Bearer {body['token']}"}
 
     def call(self, method: str, path: str, body: Any = None, **query: Any) -> tuple[int, Any]:
-        response = self.http.open(path, method=method, headers=self.auth, query_string=query,
-                                  data=None if body is None else json.dumps(body),
-                                  content_type="application/json")
+        response = self.http.open(
+            path,
+            method=method,
+            headers=self.auth,
+            query_string=query,
+            data=None if body is None else json.dumps(body),
+            content_type="application/json",
+        )
         data = response.get_data()
         return response.status_code, json.loads(data) if data else None
 
@@ -70,8 +75,12 @@ def api(sim: EBoekhoudenRestSimulator) -> Api:
 
 def mutation(api: Api, **changes: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
-        "type": 2, "date": "2026-11-02", "ledgerId": api.ledger("1300"), "invoiceNumber": "1001",
-        "inExVat": "IN", "relationId": api.relation() if "relationId" not in changes else None,
+        "type": 2,
+        "date": "2026-11-02",
+        "ledgerId": api.ledger("1300"),
+        "invoiceNumber": "1001",
+        "inExVat": "IN",
+        "relationId": api.relation() if "relationId" not in changes else None,
         "termOfPayment": 14,
         "rows": [{"ledgerId": api.ledger("8010"), "vatCode": "HOOG_VERK_21", "amount": 121.00}],
     }
@@ -82,29 +91,51 @@ def mutation(api: Api, **changes: Any) -> dict[str, Any]:
 # -- schemas -------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("schema", [schemas.SESSION_REQUEST, schemas.CREATE_MUTATION,
-                                    schemas.CREATE_RELATION, schemas.PATCH_RELATION])
+@pytest.mark.parametrize(
+    "schema",
+    [
+        schemas.SESSION_REQUEST,
+        schemas.CREATE_MUTATION,
+        schemas.CREATE_RELATION,
+        schemas.PATCH_RELATION,
+    ],
+)
 def test_the_schemas_are_valid_json_schema(schema):
     jsonschema.Draft202012Validator.check_schema(schema)
 
 
-VALID = {"type": 2, "date": "2026-11-02", "ledgerId": 1, "inExVat": "IN", "invoiceNumber": "1",
-         "rows": [{"ledgerId": 2, "vatCode": "GEEN", "amount": 1.5}]}
+VALID = {
+    "type": 2,
+    "date": "2026-11-02",
+    "ledgerId": 1,
+    "inExVat": "IN",
+    "invoiceNumber": "1",
+    "rows": [{"ledgerId": 2, "vatCode": "GEEN", "amount": 1.5}],
+}
 
 
-@pytest.mark.parametrize(("change", "code"), [
-    ({}, None),
-    ({"date": None}, "MUT_003"), ({"date": "02-11-2026"}, "MUT_003"),
-    ({"ledgerId": None}, "MUTA_001"), ({"ledgerId": "1"}, "MUTA_001"),
-    ({"inExVat": None}, "MUTA_005"), ({"inExVat": "INCL"}, "MUT_017"),
-    ({"invoiceNumber": "x" * 51}, "MUT_018"),
-    ({"rows": []}, "MUT_100"), ({"rows": None}, "MUT_100"),
-    ({"rows": [VALID["rows"][0]] * 101}, "MUT_101"),
-    ({"rows": [{"ledgerId": 2, "vatCode": "HOOG_VERK", "amount": 1}]}, "MUT_109"),
-    ({"rows": [{"ledgerId": 2, "vatCode": "GEEN"}]}, ""),
-    ({"rows": [{"ledgerId": 2, "vatCode": "GEEN", "amount": "1.00"}]}, ""),
-    ({"type": 8}, ""), ({"type": "2"}, ""), ({"unknown": 1}, ""),
-])
+@pytest.mark.parametrize(
+    ("change", "code"),
+    [
+        ({}, None),
+        ({"date": None}, "MUT_003"),
+        ({"date": "02-11-2026"}, "MUT_003"),
+        ({"ledgerId": None}, "MUTA_001"),
+        ({"ledgerId": "1"}, "MUTA_001"),
+        ({"inExVat": None}, "MUTA_005"),
+        ({"inExVat": "INCL"}, "MUT_017"),
+        ({"invoiceNumber": "x" * 51}, "MUT_018"),
+        ({"rows": []}, "MUT_100"),
+        ({"rows": None}, "MUT_100"),
+        ({"rows": [VALID["rows"][0]] * 101}, "MUT_101"),
+        ({"rows": [{"ledgerId": 2, "vatCode": "HOOG_VERK", "amount": 1}]}, "MUT_109"),
+        ({"rows": [{"ledgerId": 2, "vatCode": "GEEN"}]}, ""),
+        ({"rows": [{"ledgerId": 2, "vatCode": "GEEN", "amount": "1.00"}]}, ""),
+        ({"type": 8}, ""),
+        ({"type": "2"}, ""),
+        ({"unknown": 1}, ""),
+    ],
+)
 def test_mutation_schema_agrees_with_jsonschema_and_carries_codes(change, code):
     body = {k: v for k, v in {**VALID, **change}.items() if v is not None}
     ours = schemas.validate(schemas.CREATE_MUTATION, body)
@@ -114,14 +145,17 @@ def test_mutation_schema_agrees_with_jsonschema_and_carries_codes(change, code):
         assert next((v.code for v in ours if v.code), "") == code
 
 
-@pytest.mark.parametrize(("body", "code"), [
-    ({"accessToken": TOKEN, "source": "Tests"}, None),
-    ({"source": "Tests"}, "API_SESSION_003"),
-    ({"accessToken": "", "source": "x"}, "API_SESSION_003"),
-    ({"accessToken": TOKEN}, "API_SESSION_001"),
-    ({"accessToken": TOKEN, "source": "far too long source"}, "API_SESSION_002"),
-    ({"accessToken": TOKEN, "source": "bad-chars!"}, "API_SESSION_002"),
-])
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        ({"accessToken": TOKEN, "source": "Tests"}, None),
+        ({"source": "Tests"}, "API_SESSION_003"),
+        ({"accessToken": "", "source": "x"}, "API_SESSION_003"),
+        ({"accessToken": TOKEN}, "API_SESSION_001"),
+        ({"accessToken": TOKEN, "source": "far too long source"}, "API_SESSION_002"),
+        ({"accessToken": TOKEN, "source": "bad-chars!"}, "API_SESSION_002"),
+    ],
+)
 def test_session_request_codes(sim, body, code):
     api = Api(sim)
     status, answer = api.post("/v1/session", body)
@@ -131,17 +165,26 @@ def test_session_request_codes(sim, body, code):
         assert (status, answer["code"], answer["type"]) == (400, code, "validation")
 
 
-@pytest.mark.parametrize(("change", "code"), [
-    ({"type": "X"}, "REL_001"), ({"name": ""}, "REL_002"), ({"name": "x" * 101}, "REL_003"),
-    ({"code": "x" * 16}, "REL_006"), ({"contact": "x" * 151}, "REL_009"),
-    ({"emailAddress": "not-an-email"}, "REL_023"), ({"vatNumber": "x" * 51}, "REL_035"),
-    ({"postalCode": "x" * 51}, "REL_012"), ({"city": "x" * 51}, "REL_013"),
-])
+@pytest.mark.parametrize(
+    ("change", "code"),
+    [
+        ({"type": "X"}, "REL_001"),
+        ({"name": ""}, "REL_002"),
+        ({"name": "x" * 101}, "REL_003"),
+        ({"code": "x" * 16}, "REL_006"),
+        ({"contact": "x" * 151}, "REL_009"),
+        ({"emailAddress": "not-an-email"}, "REL_023"),
+        ({"vatNumber": "x" * 51}, "REL_035"),
+        ({"postalCode": "x" * 51}, "REL_012"),
+        ({"city": "x" * 51}, "REL_013"),
+    ],
+)
 def test_relation_schema_codes(api, change, code):
     status, body = api.post("/v1/relation", {"name": "Jan", "code": "C9", **change})
     assert (status, body.get("code")) == (400, code)
-    assert not list(jsonschema.Draft202012Validator(schemas.CREATE_RELATION).iter_errors(
-        {"name": "Jan"}))
+    assert not list(
+        jsonschema.Draft202012Validator(schemas.CREATE_RELATION).iter_errors({"name": "Jan"})
+    )
 
 
 # -- business rules ------------------------------------------------------------------
@@ -152,24 +195,30 @@ def test_a_valid_mutation_is_stored_with_the_vat_e_boekhouden_computes(api, sim)
     assert status == 201 and body["id"]
     status, stored = api.call("GET", f"/v1/mutation/{body['id']}")
     assert stored["rows"][0]["vatAmount"] == 21.0 and stored["vat"] == [
-        {"vatCode": "HOOG_VERK_21", "amount": 21.0}]
+        {"vatCode": "HOOG_VERK_21", "amount": 21.0}
+    ]
     status, listed = api.call("GET", "/v1/mutation", invoiceNumber="1001")
     assert listed["count"] == 1 and listed["items"][0]["amount"] == 121.0
 
 
-@pytest.mark.parametrize(("change", "code"), [
-    ({"invoiceNumber": None}, "MUT_002"),
-    ({"relationId": None}, "MUT_012"),
-    ({"relationId": 999999}, "MUT_013"),
-    ({"ledgerId": 999999}, "MUT_007"),
-    ({"type": 5, "termOfPayment": 14}, "MUT_016"),
-    ({"rows": [{"ledgerId": 999999, "vatCode": "GEEN", "amount": 1}]}, "MUT_104"),
-    ({"rows": [{"vatCode": "GEEN", "amount": 1}]}, "MUTA_004"),
-    ({"rows": [{"ledgerId": "BANK", "vatCode": "GEEN", "amount": 1}]}, "MUT_106"),
-    ({"rows": [{"ledgerId": "OMZET", "vatCode": "HOOG_INK_21", "amount": 1}]}, "MUT_109"),
-    ({"rows": [{"ledgerId": "OMZET", "vatCode": "GEEN", "amount": 1, "relationId": 9}]},
-     "MUT_113"),
-])
+@pytest.mark.parametrize(
+    ("change", "code"),
+    [
+        ({"invoiceNumber": None}, "MUT_002"),
+        ({"relationId": None}, "MUT_012"),
+        ({"relationId": 999999}, "MUT_013"),
+        ({"ledgerId": 999999}, "MUT_007"),
+        ({"type": 5, "termOfPayment": 14}, "MUT_016"),
+        ({"rows": [{"ledgerId": 999999, "vatCode": "GEEN", "amount": 1}]}, "MUT_104"),
+        ({"rows": [{"vatCode": "GEEN", "amount": 1}]}, "MUTA_004"),
+        ({"rows": [{"ledgerId": "BANK", "vatCode": "GEEN", "amount": 1}]}, "MUT_106"),
+        ({"rows": [{"ledgerId": "OMZET", "vatCode": "HOOG_INK_21", "amount": 1}]}, "MUT_109"),
+        (
+            {"rows": [{"ledgerId": "OMZET", "vatCode": "GEEN", "amount": 1, "relationId": 9}]},
+            "MUT_113",
+        ),
+    ],
+)
 def test_business_rules_answer_their_codes(api, change, code):
     ids = {"BANK": api.ledger("1100"), "OMZET": api.ledger("8000")}
     for row in change.get("rows", []):
@@ -185,9 +234,15 @@ def test_invoice_numbers_are_unique_and_payments_need_their_invoice(api):
     assert (status, answer["code"]) == (400, "MUT_019")
     relation = api.relation("C3")
     pay_row = {"ledgerId": api.ledger("1300"), "vatCode": "GEEN", "amount": 121.0}
-    payment = {"type": 3, "date": "2026-11-02", "ledgerId": api.ledger("1100"),
-               "invoiceNumber": "1001", "inExVat": "IN", "relationId": relation,
-               "rows": [pay_row]}
+    payment = {
+        "type": 3,
+        "date": "2026-11-02",
+        "ledgerId": api.ledger("1100"),
+        "invoiceNumber": "1001",
+        "inExVat": "IN",
+        "relationId": relation,
+        "rows": [pay_row],
+    }
     assert api.post("/v1/mutation", payment)[1]["code"] == "MUT_120"
     payment["rows"] = [{**pay_row, "invoiceNumber": "4040"}]
     assert api.post("/v1/mutation", payment)[1]["code"] == "MUT_115"
@@ -200,20 +255,29 @@ def test_vat_amount_only_with_afw_codes(api):
     rows = [{"ledgerId": omzet, "vatCode": "AFW_VERK", "amount": 119.0, "vatAmount": 19.0}]
     assert api.post("/v1/mutation", mutation(api, rows=rows))[0] == 201
     rows = [{"ledgerId": omzet, "vatCode": "HOOG_VERK_21", "amount": 121.0, "vatAmount": 21.0}]
-    status, body = api.post("/v1/mutation", mutation(api, invoiceNumber="1002", rows=rows,
-                                                     relationId=api.relation("C2")))
+    status, body = api.post(
+        "/v1/mutation",
+        mutation(api, invoiceNumber="1002", rows=rows, relationId=api.relation("C2")),
+    )
     assert status == 400 and "AFW" in body["title"]
 
 
-@pytest.mark.parametrize(("code", "amount", "in_ex", "given", "vat"), [
-    ("HOOG_VERK_21", "121.00", "IN", None, "21.00"),
-    ("HOOG_VERK_21", "100.00", "EX", None, "21.00"),
-    ("LAAG_VERK_9", "10.90", "IN", None, "0.90"), ("LAAG_VERK_9", "0.06", "IN", None, "0.00"),
-    ("LAAG_VERK_9", "0.07", "IN", None, "0.01"), ("HOOG_VERK_21", "-12.10", "IN", None, "-2.10"),
-    ("HOOG_VERK_21", "0.01", "IN", None, "0.00"), ("GEEN", "50.00", "IN", None, "0.00"),
-    ("AFW_VERK", "119.00", "IN", "19.00", "19.00"), ("AFW_VERK", "119.00", "IN", None, "0"),
-    ("BI_EU_VERK", "100.00", "IN", None, "0.00"),
-])
+@pytest.mark.parametrize(
+    ("code", "amount", "in_ex", "given", "vat"),
+    [
+        ("HOOG_VERK_21", "121.00", "IN", None, "21.00"),
+        ("HOOG_VERK_21", "100.00", "EX", None, "21.00"),
+        ("LAAG_VERK_9", "10.90", "IN", None, "0.90"),
+        ("LAAG_VERK_9", "0.06", "IN", None, "0.00"),
+        ("LAAG_VERK_9", "0.07", "IN", None, "0.01"),
+        ("HOOG_VERK_21", "-12.10", "IN", None, "-2.10"),
+        ("HOOG_VERK_21", "0.01", "IN", None, "0.00"),
+        ("GEEN", "50.00", "IN", None, "0.00"),
+        ("AFW_VERK", "119.00", "IN", "19.00", "19.00"),
+        ("AFW_VERK", "119.00", "IN", None, "0"),
+        ("BI_EU_VERK", "100.00", "IN", None, "0.00"),
+    ],
+)
 def test_vat_per_row(code, amount, in_ex, given, vat):
     assert vat_for(code, D(amount), in_ex, None if given is None else D(given)) == D(vat)
 
@@ -269,10 +333,15 @@ def test_control_endpoints_and_faults(api, sim):
 def test_every_code_the_simulator_can_answer_is_in_the_client_table():
     source = "\n".join(p.read_text() for p in SIM_DIR.glob("*.py"))
     emitted = set(re.findall(r'"((?:MUTA?|REL|API_SESSION)_\d{3})"', source))
-    sent = set(wire.relation_body(Relation("C", "N", "B", "c", "a", "p", "c", "NL", "e@x.nl",
-                                           "0", "NL1")))
-    unsent = {code for prop, codes in schemas.CREATE_RELATION["x-codes"].items()
-              if prop not in sent for code in codes.values()}
+    sent = set(
+        wire.relation_body(Relation("C", "N", "B", "c", "a", "p", "c", "NL", "e@x.nl", "0", "NL1"))
+    )
+    unsent = {
+        code
+        for prop, codes in schemas.CREATE_RELATION["x-codes"].items()
+        if prop not in sent
+        for code in codes.values()
+    }
     assert emitted and unsent and not unsent & set(client_errors.ERROR_CODES)
     missing = emitted - unsent - set(client_errors.ERROR_CODES)
     assert not missing

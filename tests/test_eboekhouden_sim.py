@@ -408,9 +408,16 @@ def test_business_rules(sim, changes, code):
     [
         {"Factuurnummer": "F-0"},
         {"Factuurnummer": " f-0 "},
-        {"Factuurnummer": "F-0", "RelatieCode": "36", "row": {
-            "BedragInvoer": Decimal("24.20"), "BedragExclBTW": Decimal("20.00"),
-            "BedragBTW": Decimal("4.20"), "BedragInclBTW": Decimal("24.20")}},
+        {
+            "Factuurnummer": "F-0",
+            "RelatieCode": "36",
+            "row": {
+                "BedragInvoer": Decimal("24.20"),
+                "BedragExclBTW": Decimal("20.00"),
+                "BedragBTW": Decimal("4.20"),
+                "BedragInclBTW": Decimal("24.20"),
+            },
+        },
     ],
     ids=["same", "case-and-spaces", "other-amount"],
 )

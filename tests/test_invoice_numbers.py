@@ -34,8 +34,10 @@ def second_shop(world: World) -> Shop:
     """Another webshop (its own Mijnwebwinkel token) on the same e-Boekhouden login."""
     world.mww.add_shop(SECOND_TOKEN, name="Tweede winkel")
     shop_id, _ = world.services.store.shops.register(
-        name="Tweede winkel", status=ShopStatus.ACTIVE,
-        credentials=Credentials(SECOND_TOKEN, EB_USER, EB_CODE1, EB_CODE2))
+        name="Tweede winkel",
+        status=ShopStatus.ACTIVE,
+        credentials=Credentials(SECOND_TOKEN, EB_USER, EB_CODE1, EB_CODE2),
+    )
     shop = world.services.load_shop(shop_id)
     assert shop is not None
     return shop
@@ -46,7 +48,8 @@ def test_two_shops_on_one_administration_book_order_7001_twice(world: World) -> 
     second = with_format(world, second_shop(world), "W2-{number}")
     world.add_order(7001)
     world.mww.shop(SECOND_TOKEN).add_order(
-        make_order(7001, kind="domestic", seed="tweede", date=dt.date(2026, 11, 2)))
+        make_order(7001, kind="domestic", seed="tweede", date=dt.date(2026, 11, 2))
+    )
 
     assert book_order(world.services, first, "7001").status == "booked"
     assert book_order(world.services, second, "7001").status == "booked"
@@ -63,7 +66,8 @@ def test_two_shops_with_the_bare_number_collide_and_the_second_fails(world: Worl
     second = second_shop(world)
     world.add_order(7001)
     world.mww.shop(SECOND_TOKEN).add_order(
-        make_order(7001, kind="mixed_rates", seed="tweede", date=dt.date(2026, 11, 2)))
+        make_order(7001, kind="mixed_rates", seed="tweede", date=dt.date(2026, 11, 2))
+    )
     assert book_order(world.services, world.shop, "7001").status == "booked"
     outcome = book_order(world.services, second, "7001")
     assert outcome.status == "failed"
@@ -76,19 +80,36 @@ def test_hand_made_invoice_with_our_number_fails_the_order_with_a_reason(world: 
     shop = with_format(world, world.shop, "W1-{number}")
     world.add_order(7002)
     world.eb.add_relation(EB_USER, "HANDMATIG", "Klant met de hand")
-    world.eb.book(EB_USER, {
-        "Soort": "FactuurVerstuurd", "Datum": dt.date(2026, 11, 1), "Rekening": "1300",
-        "RelatieCode": "HANDMATIG", "Factuurnummer": "W1-7002",
-        "MutatieRegels": [{
-            "BedragInvoer": Decimal("99.99"), "BedragExclBTW": Decimal("82.64"),
-            "BedragBTW": Decimal("17.35"), "BedragInclBTW": Decimal("99.99"),
-            "BTWCode": "HOOG_VERK_21", "BTWPercentage": Decimal("21"),
-            "TegenrekeningCode": "8010", "KostenplaatsID": 0}],
-    })
+    world.eb.book(
+        EB_USER,
+        {
+            "Soort": "FactuurVerstuurd",
+            "Datum": dt.date(2026, 11, 1),
+            "Rekening": "1300",
+            "RelatieCode": "HANDMATIG",
+            "Factuurnummer": "W1-7002",
+            "MutatieRegels": [
+                {
+                    "BedragInvoer": Decimal("99.99"),
+                    "BedragExclBTW": Decimal("82.64"),
+                    "BedragBTW": Decimal("17.35"),
+                    "BedragInclBTW": Decimal("99.99"),
+                    "BTWCode": "HOOG_VERK_21",
+                    "BTWPercentage": Decimal("21"),
+                    "TegenrekeningCode": "8010",
+                    "KostenplaatsID": 0,
+                }
+            ],
+        },
+    )
     outcome = book_order(world.services, shop, "7002")
     assert outcome.status == "failed"
-    for fragment in ("Factuurnummer W1-7002 bestaat al", "€ 99.99",
-                     "niet de boeking van bestelling 7002", "De bestelling is niet geboekt"):
+    for fragment in (
+        "Factuurnummer W1-7002 bestaat al",
+        "€ 99.99",
+        "niet de boeking van bestelling 7002",
+        "De bestelling is niet geboekt",
+    ):
         assert fragment in outcome.reason
     row = booking_row(world, 7002)
     assert row.state == "failed" and row.mutation_number is None
@@ -116,8 +137,7 @@ def test_existing_relation_without_vat_number_is_updated_before_booking(world: W
     order = _b2b_order(world, 7003)
     invoice = order["debtor"]["address"]["invoice"]  # type: ignore[index]
     # made by hand, with the company's name but without its VAT number
-    world.eb.add_relation(EB_USER, "KLANT7003", invoice["company"],
-                          email=order["debtor"]["email"])  # type: ignore[index]
+    world.eb.add_relation(EB_USER, "KLANT7003", invoice["company"], email=order["debtor"]["email"])  # type: ignore[index]
     assert book_order(world.services, world.shop, "7003").status == "booked"
     relation = next(r for r in world.eb.relations(EB_USER) if r["Code"] == "KLANT7003")
     assert relation["BTWNummer"] == invoice["taxnumber"].replace(" ", "").upper()
@@ -129,10 +149,8 @@ def test_existing_relation_without_vat_number_is_updated_before_booking(world: W
 
 def test_a_different_vat_number_is_kept_with_a_warning(world: World) -> None:
     order = _b2b_order(world, 7004)
-    world.eb.add_relation(EB_USER, "KLANT7004", "Ander Bedrijf BV",
-                          email=order["debtor"]["email"])  # type: ignore[index]
-    stored = next(r for r in world.eb.books.admin(EB_USER).relations
-                  if r["Code"] == "KLANT7004")
+    world.eb.add_relation(EB_USER, "KLANT7004", "Ander Bedrijf BV", email=order["debtor"]["email"])  # type: ignore[index]
+    stored = next(r for r in world.eb.books.admin(EB_USER).relations if r["Code"] == "KLANT7004")
     stored["BTWNummer"] = "DE999999999"
     assert book_order(world.services, world.shop, "7004").status == "booked"
     relation = next(r for r in world.eb.relations(EB_USER) if r["Code"] == "KLANT7004")

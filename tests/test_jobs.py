@@ -32,8 +32,9 @@ def run_jobs(world: World, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-
     monkeypatch.setattr(worker.jobs, "runtime_services", lambda: world.services)
 
     def run() -> None:
-        SimpleWorker([world.services.queue], connection=world.services.redis,
-                     serializer=JSONSerializer).work(burst=True)
+        SimpleWorker(
+            [world.services.queue], connection=world.services.redis, serializer=JSONSerializer
+        ).work(burst=True)
 
     return run
 
@@ -43,8 +44,10 @@ def test_notification_to_booking_through_the_queue(world: World, run_jobs) -> No
     app = create_app(services=world.services)
     body = json.dumps({"order_number": 6001}).encode()
     response = app.test_client().post(
-        f"/webhooks/mijnwebwinkel/{world.shop.webhook_key}", data=body,
-        headers=signed_headers(world.webhook_secret, body))
+        f"/webhooks/mijnwebwinkel/{world.shop.webhook_key}",
+        data=body,
+        headers=signed_headers(world.webhook_secret, body),
+    )
     assert response.status_code == 202
     run_jobs()
     assert booking_row(world, 6001).state == "booked"
@@ -62,8 +65,11 @@ def test_webhook_and_reconciler_enqueue_of_one_order_book_once(world: World, run
     assert len(world.mutations_for(6002)) == 1
 
 
-def test_transient_failures_are_retried_until_booked(world: World, run_jobs,  # type: ignore[no-untyped-def]
-                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_transient_failures_are_retried_until_booked(
+    world: World,
+    run_jobs,  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.setattr("app.queue.BOOKING_RETRY_INTERVALS", [0, 0, 0, 0])
     world.add_order(6003)
     world.eb.faults.add("http_status", operation="AddMutatie", times=2, status=503)
@@ -74,8 +80,11 @@ def test_transient_failures_are_retried_until_booked(world: World, run_jobs,  # 
     assert world.eb.calls["AddMutatie"] == 3
 
 
-def test_permanent_error_is_recorded_once_and_not_retried(world: World, run_jobs,  # type: ignore[no-untyped-def]
-                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_permanent_error_is_recorded_once_and_not_retried(
+    world: World,
+    run_jobs,  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.setattr("app.queue.BOOKING_RETRY_INTERVALS", [0, 0, 0, 0])
     world.add_order(6004)
     world.eb.faults.add("soap_fault", operation="AddMutatie", times=5, code="Client")
@@ -115,8 +124,12 @@ def test_worker_killed_between_add_mutatie_and_ledger_write(world: World) -> Non
         "MIJNWEBWINKEL_API_URL": world.mww_url,
         "EBOEKHOUDEN_SOAP_URL": world.settings.eboekhouden_soap_url,
     }
-    process = subprocess.run([sys.executable, "-c", KILLER, str(world.shop.id), "6005"],
-                             env=env, capture_output=True, timeout=60)
+    process = subprocess.run(
+        [sys.executable, "-c", KILLER, str(world.shop.id), "6005"],
+        env=env,
+        capture_output=True,
+        timeout=60,
+    )
     assert process.returncode == -9, process.stderr.decode()[-2000:]
     assert len(world.mutations_for(6005)) == 1
     assert booking_row(world, 6005).state == "posting"
@@ -141,10 +154,13 @@ def test_the_same_notification_twenty_times_at_once_books_once(world: World, run
     def send() -> None:
         client = app.test_client()
         barrier.wait()
-        statuses.append(client.post(f"/webhooks/mijnwebwinkel/{world.shop.webhook_key}",
-                                    data=body,
-                                    headers=signed_headers(world.webhook_secret, body)
-                                    ).status_code)
+        statuses.append(
+            client.post(
+                f"/webhooks/mijnwebwinkel/{world.shop.webhook_key}",
+                data=body,
+                headers=signed_headers(world.webhook_secret, body),
+            ).status_code
+        )
 
     threads = [threading.Thread(target=send) for _ in range(20)]
     for thread in threads:

@@ -11,11 +11,19 @@ from app.migrate import downgrade, upgrade
 from app.store import db
 from tests.helpers import PG_AVAILABLE, fresh_pg_database
 
-TABLES = {"shops", "bookings", "payments", "reconcile_runs", "users", "shop_owners",
-          "alembic_version", "booked_rows", "booking_attempts", "alert_prefs", "alert_marks"}
-
-
-
+TABLES = {
+    "shops",
+    "bookings",
+    "payments",
+    "reconcile_runs",
+    "users",
+    "shop_owners",
+    "alembic_version",
+    "booked_rows",
+    "booking_attempts",
+    "alert_prefs",
+    "alert_marks",
+}
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -49,7 +57,8 @@ def test_migrations_match_the_table_definitions(empty_database: str) -> None:
 
 
 def test_0004_keeps_users_as_admins_and_moves_the_previous_webhook_secret(
-        empty_database: str) -> None:
+    empty_database: str,
+) -> None:
     import datetime as dt
 
     from sqlalchemy import text
@@ -58,13 +67,22 @@ def test_0004_keeps_users_as_admins_and_moves_the_previous_webhook_secret(
     engine = create_engine(empty_database)
     until = dt.datetime(2030, 1, 2, 3, 4, 5, tzinfo=dt.UTC)
     with engine.begin() as conn:
-        conn.execute(text(
-            "INSERT INTO shops (id, name, webhook_key, status, credentials, webhook_secret, "
-            "previous_webhook_secret, previous_secret_expires_at, mapping, created_at, "
-            "updated_at) VALUES (1, 'w', 'k', 'active', 'c', 'now', 'before', :until, '{}', "
-            ":until, :until)"), {"until": until})
-        conn.execute(text("INSERT INTO users (id, email, password_hash, created_at) "
-                          "VALUES (1, 'a@b.nl', 'h', :until)"), {"until": until})
+        conn.execute(
+            text(
+                "INSERT INTO shops (id, name, webhook_key, status, credentials, webhook_secret, "
+                "previous_webhook_secret, previous_secret_expires_at, mapping, created_at, "
+                "updated_at) VALUES (1, 'w', 'k', 'active', 'c', 'now', 'before', :until, '{}', "
+                ":until, :until)"
+            ),
+            {"until": until},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO users (id, email, password_hash, created_at) "
+                "VALUES (1, 'a@b.nl', 'h', :until)"
+            ),
+            {"until": until},
+        )
     upgrade(empty_database, "0004")
     with engine.connect() as conn:
         role = conn.execute(text("SELECT role, disabled, session_version FROM users")).one()
@@ -73,8 +91,9 @@ def test_0004_keeps_users_as_admins_and_moves_the_previous_webhook_secret(
     assert retired == [{"secret": "before", "until": until.isoformat()}]
     downgrade(empty_database, "0001")
     with engine.connect() as conn:
-        back = conn.execute(text("SELECT previous_webhook_secret, previous_secret_expires_at "
-                                 "FROM shops")).one()
+        back = conn.execute(
+            text("SELECT previous_webhook_secret, previous_secret_expires_at FROM shops")
+        ).one()
     assert back[0] == "before"
     engine.dispose()
 

@@ -535,11 +535,15 @@ def test_an_unreadable_listed_order_is_skipped_and_logged(
 
 
 def test_the_payments_listing_is_served_as_the_spec_defines_it_and_parsed(
-        sim: MijnwebwinkelSimulator, client: MijnwebwinkelClient, url: str) -> None:
+    sim: MijnwebwinkelSimulator, client: MijnwebwinkelClient, url: str
+) -> None:
     shop = sim.shop(TOKEN)
     order = make_order(4001, status=2, date=dt.date(2026, 3, 2))
-    order["payment"] = {"gateway_name": "basic", "method_name": "in_arrears",
-                        "status": {"id": 5, "text": "Pending"}}
+    order["payment"] = {
+        "gateway_name": "basic",
+        "method_name": "in_arrears",
+        "status": {"id": 5, "text": "Pending"},
+    }
     order["payment_status"] = "pending"
     shop.add_order(order)
     total = int(Decimal(str(order["price"]["total"])) * 100)
@@ -548,9 +552,11 @@ def test_the_payments_listing_is_served_as_the_spec_defines_it_and_parsed(
     shop.pay(4001, "capture", amount=1000, at=dt.datetime(2026, 3, 5, 9, 0))
     shop.pay(4001, "capture", amount=total - 1000, at=dt.datetime(2026, 3, 9, 23, 30))
     shop.pay(4001, "refund", amount=500, at=dt.datetime(2026, 3, 12, 10, 0))
-    raw = requests.get(f"{url}/v1/orders/4001/payments",
-                       params={"token": TOKEN, "partner_token": PARTNER, "embed": "mutations"},
-                       timeout=5).json()
+    raw = requests.get(
+        f"{url}/v1/orders/4001/payments",
+        params={"token": TOKEN, "partner_token": PARTNER, "embed": "mutations"},
+        timeout=5,
+    ).json()
     validate_response("order_payments", raw)
     facts = client.order_payments("4001")
     assert facts is not None and facts.methods == ("ideal", "in_arrears")
@@ -565,8 +571,10 @@ def test_the_payments_listing_is_served_as_the_spec_defines_it_and_parsed(
 
 
 def test_no_payments_listing_means_none_and_the_fallback(
-        sim: MijnwebwinkelSimulator, client: MijnwebwinkelClient,
-        make_client: Callable[..., MijnwebwinkelClient]) -> None:
+    sim: MijnwebwinkelSimulator,
+    client: MijnwebwinkelClient,
+    make_client: Callable[..., MijnwebwinkelClient],
+) -> None:
     sim.shop(TOKEN).add_order(make_order(4002, status=3))
     sim.faults.add("http_status", operation="order_payments", status=404)
     assert client.order_payments("4002") is None
@@ -575,13 +583,17 @@ def test_no_payments_listing_means_none_and_the_fallback(
         make_client(max_retries=0).order_payments("4002")  # transient: no fallback
 
 
-def test_the_shops_payment_methods(sim: MijnwebwinkelSimulator, client: MijnwebwinkelClient,
-                                   url: str) -> None:
+def test_the_shops_payment_methods(
+    sim: MijnwebwinkelSimulator, client: MijnwebwinkelClient, url: str
+) -> None:
     for number, method in ((4003, "ideal"), (4004, "cash"), (4005, "ideal")):
         order = make_order(number)
         order["payment"] = {"gateway_name": "basic", "method_name": method, "status": {"id": 1}}
         sim.shop(TOKEN).add_order(order)
     assert sorted(client.payment_methods()) == [("cash", "cash"), ("ideal", "ideal")]
-    raw = requests.get(f"{url}/v1/payment/stores/me/gateways",
-                       params={"token": TOKEN, "partner_token": PARTNER}, timeout=5).json()
+    raw = requests.get(
+        f"{url}/v1/payment/stores/me/gateways",
+        params={"token": TOKEN, "partner_token": PARTNER},
+        timeout=5,
+    ).json()
     validate_response("payment_methods", raw)

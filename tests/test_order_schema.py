@@ -94,7 +94,10 @@ def test_spec_example_parses() -> None:
     invoice = order.debtor.invoice
     assert invoice is not None
     assert (invoice.name, invoice.company, invoice.street, invoice.number) == (
-        "Truus voorbeeldig", "Voorbeeldig BV", "Molenstraat", "62",
+        "Truus voorbeeldig",
+        "Voorbeeldig BV",
+        "Molenstraat",
+        "62",
     )
     assert (invoice.zipcode, invoice.city, invoice.country_code) == ("5341GE", "Oss", "NL")
     assert order.debtor.email == "support@mijnwebwinkel.nl"
@@ -196,8 +199,10 @@ def test_price_tax_missing() -> None:
                 {"amount": 0.192571, "rate": 9, "amount_including_tax": 0.21},
                 {"amount": 0.652972, "rate": 21, "amount_including_tax": 0.79},
             ],
-            (TaxPrice(D("9"), D("0.192571"), D("0.21")),
-             TaxPrice(D("21"), D("0.652972"), D("0.79"))),
+            (
+                TaxPrice(D("9"), D("0.192571"), D("0.21")),
+                TaxPrice(D("21"), D("0.652972"), D("0.79")),
+            ),
         ),
         ({"rate": "21"}, (TaxPrice(D("21")),)),
         ({"rate": "21", "amount": None, "amount_including_tax": None}, (TaxPrice(D("21")),)),
@@ -262,8 +267,17 @@ def test_float_noise_beyond_six_decimals_is_refused() -> None:
         "NL",
         [1],
     ],
-    ids=["country-empty-list", "empty", "null", "object", "no-country", "country-null",
-         "no-isocode", "string", "not-objects"],
+    ids=[
+        "country-empty-list",
+        "empty",
+        "null",
+        "object",
+        "no-country",
+        "country-null",
+        "no-isocode",
+        "string",
+        "not-objects",
+    ],
 )
 def test_shipping_country_edge_cases(shipping: Any) -> None:
     assert load_order(order_json(shipping=shipping)).shipping_country == ""
@@ -314,14 +328,24 @@ def test_live_extras_are_ignored() -> None:
     loaded = load_order(data)
     # The deprecated payment fields are read (the payments fallback); the rest is ignored.
     assert (loaded.payment_status, loaded.payment_status_id, loaded.payment_method) == (
-        "captured", 1, "ideal")
-    assert replace(loaded, payment_status="", payment_status_id=None,
-                   payment_method="") == load_order(order_json())
+        "captured",
+        1,
+        "ideal",
+    )
+    assert replace(
+        loaded, payment_status="", payment_status_id=None, payment_method=""
+    ) == load_order(order_json())
 
 
-@pytest.mark.parametrize("status, payment", [
-    ({"id": 1, "text": "captured"}, None), (None, {"status": "odd"}), (None, []),
-    ("", {"method_name": None, "status": {"id": "x"}})])
+@pytest.mark.parametrize(
+    "status, payment",
+    [
+        ({"id": 1, "text": "captured"}, None),
+        (None, {"status": "odd"}),
+        (None, []),
+        ("", {"method_name": None, "status": {"id": "x"}}),
+    ],
+)
 def test_odd_payment_fields_do_not_stop_an_order(status: Any, payment: Any) -> None:
     loaded = load_order(order_json(payment_status=status, payment=payment))
     assert loaded.payment_status_id is None
@@ -366,8 +390,15 @@ def test_field_normalisation(overrides: dict[str, Any], attribute: str, expected
 
 @pytest.mark.parametrize(
     ("key", "expected"),
-    [("currency", "EUR"), ("business_model", "B2C"), ("tax_strategy", ""), ("tax_region", ""),
-     ("time", None), ("archived", False), ("orderlines", ())],
+    [
+        ("currency", "EUR"),
+        ("business_model", "B2C"),
+        ("tax_strategy", ""),
+        ("tax_region", ""),
+        ("time", None),
+        ("archived", False),
+        ("orderlines", ()),
+    ],
 )
 def test_optional_fields_default(key: str, expected: Any) -> None:
     attribute = {"orderlines": "lines"}.get(key, key)
@@ -378,8 +409,10 @@ def test_optional_fields_default(key: str, expected: Any) -> None:
     ("overrides", "expected"),
     [
         ({}, ("article", 1, "", None)),
-        ({"type": "SHIPPING", "quantity": 2, "description": " Verzending ", "id": "x"},
-         ("shipping", 2, "Verzending", "x")),
+        (
+            {"type": "SHIPPING", "quantity": 2, "description": " Verzending ", "id": "x"},
+            ("shipping", 2, "Verzending", "x"),
+        ),
         ({"type": "", "quantity": None, "description": None, "id": ""}, ("article", 1, "", None)),
         ({"type": "gift_wrap"}, ("gift_wrap", 1, "", None)),
         ({"quantity": "3"}, ("article", 3, "", None)),
@@ -395,8 +428,10 @@ def test_orderline_defaults(overrides: dict[str, Any], expected: tuple[Any, ...]
 
 @pytest.mark.parametrize(
     "split",
-    [split_line("discount", ("-10.00", 21), ("-5.00", 9)),
-     split_line("payment", ("0.21", 9), ("0.79", 21))],
+    [
+        split_line("discount", ("-10.00", 21), ("-5.00", 9)),
+        split_line("payment", ("0.21", 9), ("0.79", 21)),
+    ],
     ids=["discount", "payment"],
 )
 def test_split_lines_keep_every_rate(split: dict[str, Any]) -> None:
@@ -412,8 +447,16 @@ ANN = {"email": "a@example.com", "name": "Ann", "company": "Ann BV", "phone": "0
 
 
 def test_debtor_invoice_address() -> None:
-    data = order_json(debtor=debtor("  Jan@Example.com ", company="Jan BV", taxnumber="NL123B01",
-                                    country_code="be", number=62, phone=None))
+    data = order_json(
+        debtor=debtor(
+            "  Jan@Example.com ",
+            company="Jan BV",
+            taxnumber="NL123B01",
+            country_code="be",
+            number=62,
+            phone=None,
+        )
+    )
     parsed = load_order(data).debtor
     assert parsed.email == "Jan@Example.com"
     assert parsed.invoice is not None
@@ -425,8 +468,12 @@ def test_debtor_invoice_address() -> None:
 
 
 def test_debtor_delivery_address() -> None:
-    data = order_json(debtor={"email": "x@example.com",
-                              "address": {"invoice": None, "delivery": {"name": "Piet"}}})
+    data = order_json(
+        debtor={
+            "email": "x@example.com",
+            "address": {"invoice": None, "delivery": {"name": "Piet"}},
+        }
+    )
     parsed = load_order(data).debtor
     assert parsed.invoice is None
     assert parsed.delivery is not None
@@ -477,20 +524,35 @@ INVALID: list[Any] = [
     ("missing-price", without(BASE, "price"), "price"),
     ("price-not-object", with_value(BASE, "price", "13.10"), "price._schema"),
     ("bad-tax", with_value(BASE, "price.tax", "2.10"), "price.tax"),
-    ("bad-tax-item", with_value(BASE, "price.tax", [{"amount": "x", "rate": 21}]),
-     "price.tax.amount"),
+    (
+        "bad-tax-item",
+        with_value(BASE, "price.tax", [{"amount": "x", "rate": 21}]),
+        "price.tax.amount",
+    ),
     ("tax-without-rate", with_value(BASE, "price.tax", {"amount": "2.10"}), "price.tax.rate"),
-    ("bad-line-incl", with_value(BASE, "orderlines.0.price.amount_including_tax", "12,10"),
-     "orderlines.0.price.amount_including_tax"),
-    ("bool-line-incl", with_value(BASE, "orderlines.0.price.amount_including_tax", False),
-     "orderlines.0.price.amount_including_tax"),
-    ("7-decimals-line-amount", with_value(BASE, "orderlines.0.price.amount", "10.0000001"),
-     "orderlines.0.price.amount"),
+    (
+        "bad-line-incl",
+        with_value(BASE, "orderlines.0.price.amount_including_tax", "12,10"),
+        "orderlines.0.price.amount_including_tax",
+    ),
+    (
+        "bool-line-incl",
+        with_value(BASE, "orderlines.0.price.amount_including_tax", False),
+        "orderlines.0.price.amount_including_tax",
+    ),
+    (
+        "7-decimals-line-amount",
+        with_value(BASE, "orderlines.0.price.amount", "10.0000001"),
+        "orderlines.0.price.amount",
+    ),
     ("bool-rate", with_value(BASE, "orderlines.0.price.rate", True), "orderlines.0.price.rate"),
     ("missing-rate", without(BASE, "orderlines.0.price.rate"), "orderlines.0.price.rate"),
     ("null-rate", with_value(BASE, "orderlines.0.price.rate", None), "orderlines.0.price.rate"),
-    ("bad-split-item", with_value(BASE, "orderlines.1.price.1.amount_including_tax", "x"),
-     "orderlines.1.price.amount_including_tax"),
+    (
+        "bad-split-item",
+        with_value(BASE, "orderlines.1.price.1.amount_including_tax", "x"),
+        "orderlines.1.price.amount_including_tax",
+    ),
     ("split-not-objects", with_value(BASE, "orderlines.1.price", [1, 2]), "orderlines.1.price"),
     ("line-price-string", with_value(BASE, "orderlines.0.price", "12.10"), "orderlines.0.price"),
     ("line-price-null", with_value(BASE, "orderlines.0.price", None), "orderlines.0.price"),
@@ -518,12 +580,21 @@ INVALID: list[Any] = [
     ("missing-debtor", without(BASE, "debtor"), "debtor"),
     ("debtor-not-object", with_value(BASE, "debtor", "x"), "debtor._schema"),
     ("bad-email", with_value(BASE, "debtor.email", ["x"]), "debtor.email"),
-    ("bad-invoice", with_value(BASE, "debtor.address.invoice", "x"),
-     "debtor.address.invoice._schema"),
-    ("bad-address-field", with_value(BASE, "debtor.address.invoice.city", {"x": 1}),
-     "debtor.address.invoice.city"),
-    ("bad-changed-date", with_value(BASE, "status_changed_date", "gisteren"),
-     "status_changed_date"),
+    (
+        "bad-invoice",
+        with_value(BASE, "debtor.address.invoice", "x"),
+        "debtor.address.invoice._schema",
+    ),
+    (
+        "bad-address-field",
+        with_value(BASE, "debtor.address.invoice.city", {"x": 1}),
+        "debtor.address.invoice.city",
+    ),
+    (
+        "bad-changed-date",
+        with_value(BASE, "status_changed_date", "gisteren"),
+        "status_changed_date",
+    ),
     ("bad-currency", with_value(BASE, "currency", 978.5), "currency"),
 ]
 
@@ -547,8 +618,11 @@ def test_parse_order_raises_order_data_error(data: Any, path: str) -> None:
     assert named in error_paths(excinfo.value.__cause__.messages)
 
 
-@pytest.mark.parametrize("data", [[], [order_json()], "order", None, 27, True, 1.5],
-                         ids=["list", "list-of-order", "string", "null", "int", "bool", "float"])
+@pytest.mark.parametrize(
+    "data",
+    [[], [order_json()], "order", None, 27, True, 1.5],
+    ids=["list", "list-of-order", "string", "null", "int", "bool", "float"],
+)
 def test_non_object_order(data: Any) -> None:
     with pytest.raises(ValidationError) as excinfo:
         load_order(data)
@@ -577,8 +651,12 @@ def test_json_roundtrip_of_factory_order() -> None:
         ({"number": 27, "uuid": "u", "status": 2}, ("27", "u", 2, None)),
         ({"number": "T-5", "status": "3", "surprise": 1}, ("T-5", "", 3, None)),
         (
-            {"number": "9", "status": 6, "status_changed_date": "2025-01-02",
-             "status_changed_time": "03:04:05"},
+            {
+                "number": "9",
+                "status": 6,
+                "status_changed_date": "2025-01-02",
+                "status_changed_time": "03:04:05",
+            },
             ("9", "", 6, dt.datetime(2025, 1, 2, 3, 4, 5)),
         ),
     ],
@@ -594,8 +672,9 @@ def test_order_summary_invalid(data: Any) -> None:
         parse_order_summary(data)
 
 
-@pytest.mark.parametrize(("number", "is_test"), [("T-1", True), ("t-1", True), ("1", False),
-                                                  ("1T-", False)])
+@pytest.mark.parametrize(
+    ("number", "is_test"), [("T-1", True), ("t-1", True), ("1", False), ("1T-", False)]
+)
 def test_is_test_marker(number: str, is_test: bool) -> None:
     assert load_order(order_json(number=number)).is_test is is_test
     assert parse_order_summary({"number": number, "status": 2}).is_test is is_test

@@ -28,23 +28,26 @@ from tests.helpers import World, booking_row
 
 TODAY = dt.date.today()
 ORDER_DAY = TODAY - dt.timedelta(days=10)
-LEDGERS = {"in_arrears": "1100", "ideal": "1010", "cash": "1000",
-           "webshop_giftcard": NOT_BOOKED}
+LEDGERS = {"in_arrears": "1100", "ideal": "1010", "cash": "1000", "webshop_giftcard": NOT_BOOKED}
 
 
 def use_mode(world: World, mode: str, ledgers: dict[str, str] | None = None) -> None:
-    mapping = MappingSettings(booking_mode=mode, payment_ledgers=dict(
-        LEDGERS if ledgers is None else ledgers))
+    mapping = MappingSettings(
+        booking_mode=mode, payment_ledgers=dict(LEDGERS if ledgers is None else ledgers)
+    )
     world.services.store.shops.save_mapping(world.shop.id, mapping)
     world.reload_shop()
 
 
-def order_with(world: World, number: int, method: str, *, paid: bool,
-               status: int = 2, **kw: Any) -> dict[str, Any]:
+def order_with(
+    world: World, number: int, method: str, *, paid: bool, status: int = 2, **kw: Any
+) -> dict[str, Any]:
     order = world.add_order(number, status=status, date=kw.pop("date", ORDER_DAY), **kw)
-    order["payment"] = {"gateway_name": "basic", "method_name": method,
-                        "status": {"id": 1 if paid else 5,
-                                   "text": "Successful" if paid else "Pending"}}
+    order["payment"] = {
+        "gateway_name": "basic",
+        "method_name": method,
+        "status": {"id": 1 if paid else 5, "text": "Successful" if paid else "Pending"},
+    }
     order["payment_status"] = "captured" if paid else "pending"
     return order
 
@@ -68,12 +71,14 @@ def calls(world: World, operation: str) -> int:
 
 def run_jobs(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(worker.jobs, "runtime_services", lambda: world.services)
-    SimpleWorker([world.services.queue], connection=world.services.redis,
-                 serializer=JSONSerializer).work(burst=True)
+    SimpleWorker(
+        [world.services.queue], connection=world.services.redis, serializer=JSONSerializer
+    ).work(burst=True)
 
 
 def test_shipped_unpaid_is_invoiced_and_its_payment_booked_once_when_it_arrives(
-        world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The issue's end-to-end case: "op rekening", paid three days after it was invoiced."""
     use_mode(world, MODE_INVOICE_AND_PAYMENT)
     order = order_with(world, 8001, "in_arrears", paid=False)
@@ -111,11 +116,20 @@ def test_shipped_unpaid_is_invoiced_and_its_payment_booked_once_when_it_arrives(
 
 def test_paid_at_checkout_books_invoice_and_payment_on_the_capture_date(world: World) -> None:
     use_mode(world, MODE_INVOICE_AND_PAYMENT)
-    order_with(world, 8002, "ideal", paid=True, status=3,
-               date=dt.datetime.combine(ORDER_DAY, dt.time(23, 30)))
+    order_with(
+        world,
+        8002,
+        "ideal",
+        paid=True,
+        status=3,
+        date=dt.datetime.combine(ORDER_DAY, dt.time(23, 30)),
+    )
     outcome = book_order(world.services, world.shop, "8002")
     assert (outcome.status, outcome.payment_state, outcome.payments_booked) == (
-        "booked", "settled", 1)
+        "booked",
+        "settled",
+        1,
+    )
     [payment] = payments_of(world, 8002)
     # 23:30 in Amsterdam is 22:30 UTC: still the order's day in the shop.
     assert (datum(payment), payment["Rekening"]) == (ORDER_DAY, "1010")
@@ -129,13 +143,18 @@ def test_partial_captures_are_booked_one_by_one_until_settled(world: World) -> N
     world.sim_shop.pay(8003, "capture", amount=1000, at=at(ORDER_DAY + dt.timedelta(days=1)))
     outcome = book_order(world.services, world.shop, "8003")
     assert (outcome.status, outcome.payment_state) == ("already_booked", "open")
-    world.sim_shop.pay(8003, "capture", amount=total - 1000,
-                       at=at(ORDER_DAY + dt.timedelta(days=5)))
+    world.sim_shop.pay(
+        8003, "capture", amount=total - 1000, at=at(ORDER_DAY + dt.timedelta(days=5))
+    )
     assert book_order(world.services, world.shop, "8003").payment_state == "settled"
-    dates = [(datum(p), Decimal(p["MutatieRegels"][0]["BedragInclBTW"]))
-             for p in payments_of(world, 8003)]
-    assert dates == [(ORDER_DAY + dt.timedelta(days=1), Decimal("10.00")),
-                     (ORDER_DAY + dt.timedelta(days=5), Decimal(total - 1000) / 100)]
+    dates = [
+        (datum(p), Decimal(p["MutatieRegels"][0]["BedragInclBTW"]))
+        for p in payments_of(world, 8003)
+    ]
+    assert dates == [
+        (ORDER_DAY + dt.timedelta(days=1), Decimal("10.00")),
+        (ORDER_DAY + dt.timedelta(days=5), Decimal(total - 1000) / 100),
+    ]
 
 
 def test_failed_payment_attempts_book_nothing(world: World) -> None:
@@ -201,7 +220,8 @@ def test_a_refund_on_a_credit_order_is_a_payment_out_on_the_refund_date(world: W
 
 @pytest.mark.parametrize("method, ledger", [("cash", "1000"), ("in_arrears", "1100")])
 def test_cash_mode_books_only_paid_orders_on_the_payment_date(
-        world: World, method: str, ledger: str) -> None:
+    world: World, method: str, ledger: str
+) -> None:
     use_mode(world, MODE_CASH)
     order_with(world, 8020, method, paid=False)
     outcome = book_order(world.services, world.shop, "8020")
@@ -212,7 +232,10 @@ def test_cash_mode_books_only_paid_orders_on_the_payment_date(
     assert book_order(world.services, world.shop, "8020").status == "booked"
     [mutation] = world.mutations_for(8020)
     assert (mutation["Soort"], datum(mutation), mutation["Rekening"]) == (
-        "GeldOntvangen", paid_on, ledger)
+        "GeldOntvangen",
+        paid_on,
+        ledger,
+    )
 
 
 def test_a_lost_answer_on_a_payment_is_found_by_look_up_not_posted_twice(world: World) -> None:
@@ -236,7 +259,8 @@ def test_a_lost_answer_on_a_payment_is_found_by_look_up_not_posted_twice(world: 
 
 
 def test_a_worker_killed_between_invoice_and_payment_leaves_it_to_the_reconciler(
-        world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
     use_mode(world, MODE_INVOICE_AND_PAYMENT)
     order_with(world, 8031, "ideal", paid=True, status=3)
 
@@ -264,8 +288,9 @@ def test_a_worker_killed_between_invoice_and_payment_leaves_it_to_the_reconciler
 
 
 def test_a_failed_invoice_waits_for_a_person_not_for_money(world: World) -> None:
-    mapping = MappingSettings(booking_mode=MODE_INVOICE_AND_PAYMENT, debtors_ledger="1399",
-                              payment_ledgers=dict(LEDGERS))  # 1399: not in the chart
+    mapping = MappingSettings(
+        booking_mode=MODE_INVOICE_AND_PAYMENT, debtors_ledger="1399", payment_ledgers=dict(LEDGERS)
+    )  # 1399: not in the chart
     world.services.store.shops.save_mapping(world.shop.id, mapping)
     order_with(world, 8040, "ideal", paid=True, status=3)
     assert book_order(world.services, world.reload_shop(), "8040").status == "failed"

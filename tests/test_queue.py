@@ -39,11 +39,17 @@ def test_the_script_writes_the_hash_and_queue_rq_itself_writes(world: World) -> 
     world.services.redis.flushdb()
     # RQ's own path, as app.queue did it before the script: the pipelines it replaces.
     reference = queue.enqueue(
-        BOOK_ORDER, world.shop.id, "7001", job_id=booking_job_id(world.shop.id, "7001"),
+        BOOK_ORDER,
+        world.shop.id,
+        "7001",
+        job_id=booking_job_id(world.shop.id, "7001"),
         retry=Retry(max=len(BOOKING_RETRY_INTERVALS), interval=list(BOOKING_RETRY_INTERVALS)),
-        job_timeout=BOOKING_JOB_TIMEOUT, result_ttl=BOOKING_RESULT_TTL,
-        failure_ttl=BOOKING_FAILURE_TTL, meta={"source": "webhook"},
-        description=f"book order 7001 of shop {world.shop.id} (webhook)")
+        job_timeout=BOOKING_JOB_TIMEOUT,
+        result_ttl=BOOKING_RESULT_TTL,
+        failure_ttl=BOOKING_FAILURE_TTL,
+        meta={"source": "webhook"},
+        description=f"book order 7001 of shop {world.shop.id} (webhook)",
+    )
     assert _hash(world, reference.id) == ours
     job = Job.fetch(reference.id, connection=world.services.redis, serializer=JSONSerializer)
     assert job.func_name == BOOK_ORDER and job.args == [world.shop.id, "7001"]

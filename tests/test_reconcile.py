@@ -35,8 +35,9 @@ def paid_now(world: World, number: int, *, status: int = 3, **kw: Any) -> None:
 
 def run_jobs(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(worker.jobs, "runtime_services", lambda: world.services)
-    SimpleWorker([world.services.queue], connection=world.services.redis,
-                 serializer=JSONSerializer).work(burst=True)
+    SimpleWorker(
+        [world.services.queue], connection=world.services.redis, serializer=JSONSerializer
+    ).work(burst=True)
 
 
 def list_calls(world: World) -> list[dict[str, str]]:
@@ -44,7 +45,8 @@ def list_calls(world: World) -> list[dict[str, str]]:
 
 
 def test_orders_missed_by_notifications_are_booked_by_the_next_pass(
-        world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
     for number in (7001, 7002, 7003):
         paid_now(world, number)
     paid_now(world, 7004, status=1)  # not paid: seen, not enqueued
@@ -60,7 +62,8 @@ def test_orders_missed_by_notifications_are_booked_by_the_next_pass(
 
 
 def test_webhook_poll_and_hourly_racing_book_each_order_once(
-        world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
     numbers = list(range(7100, 7110))
     for number in numbers:
         paid_now(world, number)
@@ -78,7 +81,8 @@ def test_webhook_poll_and_hourly_racing_book_each_order_once(
 
 
 def test_paging_over_several_pages_with_status_changes_during_the_pass(
-        world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
     world.sim_shop.generate(250, seed=3, kinds=["domestic", "mixed_rates"])
     now = dt.datetime.now(UTC)
     numbers = sorted(int(n) for n in world.sim_shop.orders)
@@ -95,8 +99,9 @@ def test_paging_over_several_pages_with_status_changes_during_the_pass(
         def __getattr__(self, name: str) -> Any:
             return getattr(self.api, name)
 
-        def iter_orders_changed(self, start: dt.datetime, end: dt.datetime
-                                ) -> Iterator[OrderSummary]:
+        def iter_orders_changed(
+            self, start: dt.datetime, end: dt.datetime
+        ) -> Iterator[OrderSummary]:
             for position, summary in enumerate(self.api.iter_orders_changed(start, end)):
                 if position == 100:
                     for number in numbers[:3]:
@@ -114,7 +119,8 @@ def test_paging_over_several_pages_with_status_changes_during_the_pass(
 
 
 def test_a_failed_pass_leaves_the_watermark_and_the_next_catches_up(
-        world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
     first = run_pass(world.services, world.shop, mode=POLL)
     watermark = world.reload_shop().watermark
     assert first.outcome == "ok" and watermark is not None
@@ -131,8 +137,7 @@ def test_a_failed_pass_leaves_the_watermark_and_the_next_catches_up(
 
 def test_rate_limited_listing_backs_off_and_completes(world: World) -> None:
     paid_now(world, 7301)
-    world.mww.faults.add("http_status", operation="list_orders", times=1, status=429,
-                         retry_after=1)
+    world.mww.faults.add("http_status", operation="list_orders", times=1, status=429, retry_after=1)
     result = run_pass(world.services, world.shop, mode=POLL)
     assert result.outcome == "ok" and result.enqueued == 1
     assert len(list_calls(world)) == 2
@@ -141,8 +146,10 @@ def test_rate_limited_listing_backs_off_and_completes(world: World) -> None:
 def test_revoked_token_is_reported_and_other_shops_go_on(world: World) -> None:
     world.mww.add_shop("second-shop-token", name="Tweede")
     other_id, _ = world.services.store.shops.register(
-        name="Tweede", status=ShopStatus.ACTIVE,
-        credentials=Credentials("second-shop-token", "winkelier", "c1", "c2"))
+        name="Tweede",
+        status=ShopStatus.ACTIVE,
+        credentials=Credentials("second-shop-token", "winkelier", "c1", "c2"),
+    )
     world.mww.revoke(MWW_TOKEN)
     app = create_app(services=world.services)
     result = app.test_cli_runner().invoke(args=["reconcile"])
@@ -176,8 +183,9 @@ def test_two_clocks_enqueue_each_slot_once(world: World) -> None:
 def test_dry_run_lists_and_changes_nothing(world: World) -> None:
     paid_now(world, 7401)
     app = create_app(services=world.services)
-    result = app.test_cli_runner().invoke(args=["reconcile", "--shop", str(world.shop.id),
-                                                "--dry-run"])
+    result = app.test_cli_runner().invoke(
+        args=["reconcile", "--shop", str(world.shop.id), "--dry-run"]
+    )
     record = json.loads(result.output)
     assert record["outcome"] == "dry_run" and record["would_enqueue"] == ["7401"]
     assert list(world.services.queue.get_job_ids()) == []
@@ -189,8 +197,9 @@ def test_since_on_a_first_connection_backfills_by_order_date(world: World) -> No
     world.add_order(7502, date=dt.date(2026, 6, 2), status=2)
     world.add_order(7503, date=dt.date(2025, 1, 1))
     app = create_app(services=world.services)
-    result = app.test_cli_runner().invoke(args=["reconcile", "--shop", str(world.shop.id),
-                                                "--since", "2026-05-01"])
+    result = app.test_cli_runner().invoke(
+        args=["reconcile", "--shop", str(world.shop.id), "--since", "2026-05-01"]
+    )
     record = json.loads(result.output)
     assert record["mode"] == "backfill" and record["enqueued"] == 2
     statuses = sorted(int(args["status_id"]) for args in list_calls(world))
@@ -219,37 +228,49 @@ def test_a_stuck_retrying_row_is_re_enqueued_whatever_the_window(world: World) -
         ("2026-03-29T00:30:00", "2026-03-29T01:30:00", "2026-03-29 01:30", "2026-03-29 03:30"),
     ],
 )
-def test_local_window_covers_dst_changes(start: str, end: str, local_start: str,
-                                         local_end: str) -> None:
-    got = local_window(dt.datetime.fromisoformat(start).replace(tzinfo=UTC),
-                       dt.datetime.fromisoformat(end).replace(tzinfo=UTC))
+def test_local_window_covers_dst_changes(
+    start: str, end: str, local_start: str, local_end: str
+) -> None:
+    got = local_window(
+        dt.datetime.fromisoformat(start).replace(tzinfo=UTC),
+        dt.datetime.fromisoformat(end).replace(tzinfo=UTC),
+    )
     assert got == (dt.datetime.fromisoformat(local_start), dt.datetime.fromisoformat(local_end))
 
 
 def test_dst_night_orders_in_the_repeated_hour_are_found(world: World) -> None:
     """Both 02:30s of 25 October 2026 (CEST, then CET) fall in one pass."""
-    first = dt.datetime(2026, 10, 25, 0, 30, tzinfo=UTC)   # 02:30 CEST
+    first = dt.datetime(2026, 10, 25, 0, 30, tzinfo=UTC)  # 02:30 CEST
     second = dt.datetime(2026, 10, 25, 1, 30, tzinfo=UTC)  # 02:30 CET
     world.add_order(7701)
     world.add_order(7702)
     world.sim_shop.set_status(7701, 3, at=first)
     world.sim_shop.set_status(7702, 3, at=second)
     with transaction(world.services.engine) as conn:
-        conn.execute(shops.update().where(shops.c.id == world.shop.id)
-                     .values(watermark=dt.datetime(2026, 10, 25, 0, 40, tzinfo=UTC)))
-    result = run_pass(world.services, world.reload_shop(), mode=POLL,
-                      now=dt.datetime(2026, 10, 25, 1, 40, tzinfo=UTC))
+        conn.execute(
+            shops.update()
+            .where(shops.c.id == world.shop.id)
+            .values(watermark=dt.datetime(2026, 10, 25, 0, 40, tzinfo=UTC))
+        )
+    result = run_pass(
+        world.services,
+        world.reload_shop(),
+        mode=POLL,
+        now=dt.datetime(2026, 10, 25, 1, 40, tzinfo=UTC),
+    )
     assert result.outcome == "ok"
     assert result.enqueued == 2
 
 
-@pytest.mark.parametrize(("poll", "tick"), [
-    (300, 5.0),   # production: the clock's own tick
-    (900, 5.0),   # a slower poll does not slow the clock
-    (75, 1.25),   # a compressed poll (the scale benchmark): a sixtieth of it
-    (0, 5.0),     # no fast poll: the hourly pass on the normal tick
-    (3, 0.1),     # never a busy loop
-])
-def test_the_clock_ticks_at_most_a_sixtieth_of_the_poll_interval(poll: float,
-                                                                 tick: float) -> None:
+@pytest.mark.parametrize(
+    ("poll", "tick"),
+    [
+        (300, 5.0),  # production: the clock's own tick
+        (900, 5.0),  # a slower poll does not slow the clock
+        (75, 1.25),  # a compressed poll (the scale benchmark): a sixtieth of it
+        (0, 5.0),  # no fast poll: the hourly pass on the normal tick
+        (3, 0.1),  # never a busy loop
+    ],
+)
+def test_the_clock_ticks_at_most_a_sixtieth_of_the_poll_interval(poll: float, tick: float) -> None:
     assert tick_for(poll) == tick

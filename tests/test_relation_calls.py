@@ -32,7 +32,8 @@ def book(world: World, number: int) -> None:
 def test_a_new_customer_costs_one_look_up_and_the_relation(world: World) -> None:
     world.add_order(7101, email="nieuw@example.nl")
     assert calls_while(world, lambda: book(world, 7101)) == Counter(
-        GetRelaties=1, AddRelatie=1, AddMutatie=1)
+        GetRelaties=1, AddRelatie=1, AddMutatie=1
+    )
     world.add_order(7102, email="nieuw@example.nl")
     assert calls_while(world, lambda: book(world, 7102)) == Counter(AddMutatie=1)
 
@@ -70,17 +71,23 @@ def test_a_business_is_compared_once_per_set_of_details(world: World) -> None:
 
 
 def test_consumers_on_the_collective_debtor_cost_one_call_each(world: World) -> None:
-    world.shop = replace(world.shop, mapping=replace(world.shop.mapping,
-                                                     collective_debtor="PARTICULIER"))
+    world.shop = replace(
+        world.shop, mapping=replace(world.shop.mapping, collective_debtor="PARTICULIER")
+    )
     for number in range(7110, 7114):
         world.add_order(number, email=f"klant{number}@example.nl")
     assert calls_while(world, lambda: book(world, 7110)) == Counter(
-        GetRelaties=1, AddRelatie=1, AddMutatie=1)
+        GetRelaties=1, AddRelatie=1, AddMutatie=1
+    )
     assert calls_while(world, lambda: [book(world, n) for n in range(7111, 7114)]) == Counter(
-        AddMutatie=3)
+        AddMutatie=3
+    )
     [relation] = world.eb.relations(EB_USER)
     assert (relation["Code"], relation["Bedrijf"], relation["Email"]) == (
-        "PARTICULIER", COLLECTIVE_DEBTOR_NAME, "")
+        "PARTICULIER",
+        COLLECTIVE_DEBTOR_NAME,
+        "",
+    )
     assert {m["RelatieCode"] for m in world.mutations()} == {"PARTICULIER"}
     # A business keeps its own relation.
     world.add_order(7115, kind="reverse_charge")

@@ -36,31 +36,45 @@ def wait_for(check, timeout: float, what: str) -> None:  # type: ignore[no-untyp
 
 
 def test_clock_survives_a_redis_restart_and_enqueues_again(
-        tmp_path: Path, embedded_backend: Backend, caplog: pytest.LogCaptureFixture) -> None:
+    tmp_path: Path, embedded_backend: Backend, caplog: pytest.LogCaptureFixture
+) -> None:
     redis = OwnRedis(tmp_path).start()
-    settings = Settings(database_url=embedded_backend.database_url, redis_url=redis.url,
-                        encryption_key=generate_key(), poll_interval_seconds=1,
-                        reconcile_interval_seconds=0)
+    settings = Settings(
+        database_url=embedded_backend.database_url,
+        redis_url=redis.url,
+        encryption_key=generate_key(),
+        poll_interval_seconds=1,
+        reconcile_interval_seconds=0,
+    )
     services = build_services(settings)
     shop_id, _ = services.store.shops.register(
-        name="Klokwinkel", status=ShopStatus.ACTIVE,
-        credentials=Credentials("tok-klok", "klok", "c1", "c2"))
+        name="Klokwinkel",
+        status=ShopStatus.ACTIVE,
+        credentials=Credentials("tok-klok", "klok", "c1", "c2"),
+    )
     job_id = f"reconcile-{shop_id}-poll"
     stopping = threading.Event()
-    clock = threading.Thread(target=run_clock, args=(services,),
-                             kwargs={"tick_seconds": 0.2, "stop": stopping.is_set,
-                                     "max_backoff": 0.5}, daemon=True)
+    clock = threading.Thread(
+        target=run_clock,
+        args=(services,),
+        kwargs={"tick_seconds": 0.2, "stop": stopping.is_set, "max_backoff": 0.5},
+        daemon=True,
+    )
     try:
         clock.start()
-        wait_for(lambda: Job.exists(job_id, connection=redis.client()), 10,
-                 "the clock's first poll pass")
+        wait_for(
+            lambda: Job.exists(job_id, connection=redis.client()), 10, "the clock's first poll pass"
+        )
         redis.kill()
         time.sleep(1.5)  # several ticks against a Redis that is not there
         assert clock.is_alive(), "the clock died when Redis went away"
         redis.start()  # empty: the queue and the slot keys are gone
         assert not Job.exists(job_id, connection=redis.client())
-        wait_for(lambda: Job.exists(job_id, connection=redis.client()), 10,
-                 "a poll pass enqueued after the restart")
+        wait_for(
+            lambda: Job.exists(job_id, connection=redis.client()),
+            10,
+            "a poll pass enqueued after the restart",
+        )
         assert clock.is_alive()
         assert any("Redis unavailable" in r.getMessage() for r in caplog.records)
     finally:
@@ -73,31 +87,49 @@ def test_clock_survives_a_redis_restart_and_enqueues_again(
 
 
 def test_worker_process_survives_a_redis_restart_in_the_middle_of_a_job(
-        tmp_path: Path, sqlite_url: str) -> None:
+    tmp_path: Path, sqlite_url: str
+) -> None:
     redis = OwnRedis(tmp_path).start()
     env = {k: v for k, v in os.environ.items() if k not in ("APP_ENV", "DATABASE_URL")}
-    env.update(REDIS_URL=redis.url, DATABASE_URL=sqlite_url, PYTHONPATH=str(ROOT),
-               ENCRYPTION_KEY=generate_key(), LOG_LEVEL="INFO")
+    env.update(
+        REDIS_URL=redis.url,
+        DATABASE_URL=sqlite_url,
+        PYTHONPATH=str(ROOT),
+        ENCRYPTION_KEY=generate_key(),
+        LOG_LEVEL="INFO",
+    )
     log_path = tmp_path / "worker.log"
     with log_path.open("wb") as log:
-        worker = subprocess.Popen([sys.executable, "-m", "worker"], cwd=ROOT, env=env,
-                                  stdout=log, stderr=subprocess.STDOUT)
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "worker"],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     try:
         queue = Queue("bookings", connection=redis.client(), serializer=JSONSerializer)
         # A job that is running when Redis goes away: RQ's own loop then quits.
         slow = queue.enqueue("time.sleep", 2)
-        wait_for(lambda: slow.get_status(refresh=True) == JobStatus.STARTED, 30,
-                 "the worker to start the slow job")
+        wait_for(
+            lambda: slow.get_status(refresh=True) == JobStatus.STARTED,
+            30,
+            "the worker to start the slow job",
+        )
         redis.kill()
         time.sleep(3)  # the job ends while Redis is away
         redis.start()
         time.sleep(2)
         assert worker.poll() is None, (
-            "the worker exited after a Redis restart:\n" + log_path.read_text()[-3000:])
+            "the worker exited after a Redis restart:\n" + log_path.read_text()[-3000:]
+        )
         queue = Queue("bookings", connection=redis.client(), serializer=JSONSerializer)
         job = queue.enqueue("builtins.len", "abc")
-        wait_for(lambda: job.get_status(refresh=True) == JobStatus.FINISHED, 40,
-                 "a job enqueued after the restart to be done")
+        wait_for(
+            lambda: job.get_status(refresh=True) == JobStatus.FINISHED,
+            40,
+            "a job enqueued after the restart to be done",
+        )
         assert job.return_value() == 3
         assert worker.poll() is None
     finally:

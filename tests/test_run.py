@@ -30,10 +30,17 @@ from tests.helpers import (
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.slow
-SKIP_DIRS = {".venv", ".git", "instance", "test-artifacts", ".pytest_cache", ".ruff_cache",
-             ".mypy_cache", ".hypothesis", "__pycache__"}
-
-
+SKIP_DIRS = {
+    ".venv",
+    ".git",
+    "instance",
+    "test-artifacts",
+    ".pytest_cache",
+    ".ruff_cache",
+    ".mypy_cache",
+    ".hypothesis",
+    "__pycache__",
+}
 
 
 def clean_copy(target: Path) -> Path:
@@ -44,10 +51,6 @@ def clean_copy(target: Path) -> Path:
     return target
 
 
-
-
-
-
 def alive(pids: set[int]) -> set[int]:
     living = set()
     for pid in pids:
@@ -55,8 +58,11 @@ def alive(pids: set[int]) -> set[int]:
             os.kill(pid, 0)
         except ProcessLookupError:
             continue
-        state = Path(f"/proc/{pid}/stat").read_text().split()[2] if Path(
-            f"/proc/{pid}/stat").exists() else "X"
+        state = (
+            Path(f"/proc/{pid}/stat").read_text().split()[2]
+            if Path(f"/proc/{pid}/stat").exists()
+            else "X"
+        )
         if state != "Z":
             living.add(pid)
     return living
@@ -66,8 +72,11 @@ def login(session: requests.Session, base: str, email: str, password: str) -> No
     page = session.get(f"{base}/login", timeout=10).text
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
     assert token, "login form has a CSRF token"
-    answer = session.post(f"{base}/login", data={"csrf_token": token.group(1), "email": email,
-                                                 "password": password, "next": "/"}, timeout=10)
+    answer = session.post(
+        f"{base}/login",
+        data={"csrf_token": token.group(1), "email": email, "password": password, "next": "/"},
+        timeout=10,
+    )
     assert answer.status_code == 200 and "Uitloggen" in answer.text
 
 
@@ -75,15 +84,27 @@ def login(session: requests.Session, base: str, email: str, password: str) -> No
 def sandbox_run(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], Path, int, Path]]:
     copy = clean_copy(tmp_path / "repo")
     port = free_port()
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("DATABASE_URL", "REDIS_URL", "PROMETHEUS_MULTIPROC_DIR", "PORT")}
-    env.update(PORT=str(port), SANDBOX_ORDER_INTERVAL="1", POLL_INTERVAL_SECONDS="5",
-               PYTHONDONTWRITEBYTECODE="1")
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DATABASE_URL", "REDIS_URL", "PROMETHEUS_MULTIPROC_DIR", "PORT")
+    }
+    env.update(
+        PORT=str(port),
+        SANDBOX_ORDER_INTERVAL="1",
+        POLL_INTERVAL_SECONDS="5",
+        PYTHONDONTWRITEBYTECODE="1",
+    )
     log_path = tmp_path / "run.log"
     with log_path.open("wb") as log:
-        process = subprocess.Popen([sys.executable, "-m", "sandbox.run"], cwd=copy, env=env,
-                                   stdout=log, stderr=subprocess.STDOUT,
-                                   start_new_session=True)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "sandbox.run"],
+            cwd=copy,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         try:
             yield process, copy, port, log_path
         finally:
@@ -94,23 +115,30 @@ def sandbox_run(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], Path,
 def test_make_run_from_a_clean_copy_books_sandbox_orders(sandbox_run) -> None:  # type: ignore[no-untyped-def]
     process, copy, port, log_path = sandbox_run
     base = f"http://127.0.0.1:{port}"
-    wait_until(lambda: requests.get(f"{base}/healthz", timeout=2).status_code == 200, 90,
-               f"/healthz (log: {log_path.read_text()[-3000:]})")
-    env = dict(line.split("=", 1) for line in (copy / ".env").read_text().splitlines()
-               if "=" in line and not line.startswith("#"))
+    wait_until(
+        lambda: requests.get(f"{base}/healthz", timeout=2).status_code == 200,
+        90,
+        f"/healthz (log: {log_path.read_text()[-3000:]})",
+    )
+    env = dict(
+        line.split("=", 1)
+        for line in (copy / ".env").read_text().splitlines()
+        if "=" in line and not line.startswith("#")
+    )
     session = requests.Session()
     login(session, base, env["SANDBOX_ADMIN_EMAIL"], env["SANDBOX_ADMIN_PASSWORD"])
 
     def booked_count() -> int:
         page = session.get(f"{base}/koppelingen/1", timeout=10).text
-        found = re.search(r'id="count-geboekt".*?<span class="number">(\d+)</span>', page,
-                          re.S)
+        found = re.search(r'id="count-geboekt".*?<span class="number">(\d+)</span>', page, re.S)
         return int(found.group(1)) if found else 0
 
     wait_until(lambda: booked_count() >= 2, 90, "sandbox orders to be booked")
     assert session.get(f"{base}/admin/rq/", timeout=10).status_code == 200
-    assert requests.get(f"{base}/admin/rq/", timeout=10, allow_redirects=False
-                        ).status_code in (302, 303)  # not without login
+    assert requests.get(f"{base}/admin/rq/", timeout=10, allow_redirects=False).status_code in (
+        302,
+        303,
+    )  # not without login
     metrics = requests.get(f"{base}/metrics", timeout=10).text
     assert 'mww_bookings_total{outcome="booked"}' in metrics  # from the worker processes
 
@@ -125,41 +153,76 @@ def test_make_run_from_a_clean_copy_books_sandbox_orders(sandbox_run) -> None:  
     # make run starts a local SMTP sink for the alert mails and says where they go.
     assert "Mail:        alert mails go to a local sink, smtp://127.0.0.1:" in log
     assert "mail sink: smtp://127.0.0.1:" in log
-    for name in ("SANDBOX_SHOP_TOKEN", "SANDBOX_EB_CODE1", "SANDBOX_EB_CODE2",
-                 "SANDBOX_EB_API_TOKEN", "SECRET_KEY", "ENCRYPTION_KEY"):
+    for name in (
+        "SANDBOX_SHOP_TOKEN",
+        "SANDBOX_EB_CODE1",
+        "SANDBOX_EB_CODE2",
+        "SANDBOX_EB_API_TOKEN",
+        "SECRET_KEY",
+        "ENCRYPTION_KEY",
+    ):
         assert env[name] not in log, f"{name} leaked into the logs"
     assert "whsec_" not in log
 
 
-@pytest.mark.skipif(not (PG_AVAILABLE and REDIS_AVAILABLE),
-                    reason="needs the local PostgreSQL and Redis")
+@pytest.mark.skipif(
+    not (PG_AVAILABLE and REDIS_AVAILABLE), reason="needs the local PostgreSQL and Redis"
+)
 def test_production_procfile_boots_every_process(tmp_path: Path) -> None:
     from cryptography.fernet import Fernet
 
     database_url = fresh_pg_database("mww_connector_procfile")
     port = free_port()
-    env = {**os.environ, "APP_ENV": "production", "DATABASE_URL": database_url,
-           "REDIS_URL": os.environ.get("TEST_REDIS_PROCFILE_URL", "redis://127.0.0.1:6379/14"),
-           "SECRET_KEY": secrets.token_hex(32),
-           "ENCRYPTION_KEY": Fernet.generate_key().decode(),
-           "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}", "PORT": str(port),
-           "WEB_CONCURRENCY": "2", "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
+    env = {
+        **os.environ,
+        "APP_ENV": "production",
+        "DATABASE_URL": database_url,
+        "REDIS_URL": os.environ.get("TEST_REDIS_PROCFILE_URL", "redis://127.0.0.1:6379/14"),
+        "SECRET_KEY": secrets.token_hex(32),
+        "ENCRYPTION_KEY": Fernet.generate_key().decode(),
+        "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
+        "PORT": str(port),
+        "WEB_CONCURRENCY": "2",
+        "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
+    }
     for _ in range(2):  # the release step is idempotent
-        release = subprocess.run([sys.executable, "-m", "app.migrate"], cwd=ROOT, env=env,
-                                 capture_output=True, timeout=120)
+        release = subprocess.run(
+            [sys.executable, "-m", "app.migrate"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            timeout=120,
+        )
         assert release.returncode == 0, release.stderr.decode()[-2000:]
     honcho = Path(sys.executable).parent / "honcho"
     log_path = tmp_path / "honcho.log"
     no_env_file = tmp_path / "empty.env"  # not the developer's .env from `make run`
     no_env_file.write_text("")
     with log_path.open("wb") as log:
-        process = subprocess.Popen([str(honcho), "start", "-f", "Procfile", "-e",
-                                    str(no_env_file), "web", "worker", "clock"],
-                                   cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                   start_new_session=True)
+        process = subprocess.Popen(
+            [
+                str(honcho),
+                "start",
+                "-f",
+                "Procfile",
+                "-e",
+                str(no_env_file),
+                "web",
+                "worker",
+                "clock",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     try:
-        wait_until(lambda: requests.get(f"http://127.0.0.1:{port}/healthz",
-                                        timeout=2).status_code == 200, 60, "/healthz")
+        wait_until(
+            lambda: requests.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200,
+            60,
+            "/healthz",
+        )
         time.sleep(3)
         assert process.poll() is None, log_path.read_text()[-3000:]
         text = log_path.read_text()
@@ -173,12 +236,20 @@ def test_production_procfile_boots_every_process(tmp_path: Path) -> None:
 
 
 def test_missing_production_settings_stop_the_process_with_one_message() -> None:
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "ENCRYPTION_KEY",
-                        "PUBLIC_BASE_URL")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "ENCRYPTION_KEY", "PUBLIC_BASE_URL")
+    }
     env["APP_ENV"] = "production"
-    result = subprocess.run([sys.executable, "-m", "worker"], cwd=ROOT, env=env,
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "worker"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 2
     assert result.stderr.strip().count("\n") == 0
     for name in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "ENCRYPTION_KEY"):

@@ -24,8 +24,15 @@ def test_a_compressed_day_of_50_shops_books_every_order_once_to_the_cent() -> No
         pytest.skip(f"needs PostgreSQL and redis-server: {reason}")
     # 50 shops × 9 orders (2 of them credit notes: 20 % here, so every shop has some),
     # over 45 s compressed 30× (22 simulated minutes), the poll every 10 s.
-    config = ScaleConfig(shops=50, orders_per_day=200, compression=30, duration=45,
-                         credit_share=0.2, drain_timeout=120, seed="suite")
+    config = ScaleConfig(
+        shops=50,
+        orders_per_day=200,
+        compression=30,
+        duration=45,
+        credit_share=0.2,
+        drain_timeout=120,
+        seed="suite",
+    )
     result = run(config, log=lambda _: None)
     assert result["driver_errors"] == 0
     assert result["violations"] == [], f"{result['violation_count']} violation(s)"

@@ -20,16 +20,23 @@ from app.services import Services
 from app.store.db import shops, transaction
 from tests.helpers import World, signed_headers
 
-PROD = {"APP_ENV": "production", "DATABASE_URL": "postgresql://db/x",
-        "REDIS_URL": "redis://r:6379/0", "ENCRYPTION_KEY": generate_key(),
-        "PUBLIC_BASE_URL": "https://koppeling.example.nl"}
+PROD = {
+    "APP_ENV": "production",
+    "DATABASE_URL": "postgresql://db/x",
+    "REDIS_URL": "redis://r:6379/0",
+    "ENCRYPTION_KEY": generate_key(),
+    "PUBLIC_BASE_URL": "https://koppeling.example.nl",
+}
 
 
 def notify(world: World, secret: str, number: int) -> int:
     client = create_app(services=world.services).test_client()
     body = json.dumps({"order_number": number}).encode()
-    return client.post(f"/webhooks/mijnwebwinkel/{world.shop.webhook_key}", data=body,
-                       headers=signed_headers(secret, body)).status_code
+    return client.post(
+        f"/webhooks/mijnwebwinkel/{world.shop.webhook_key}",
+        data=body,
+        headers=signed_headers(secret, body),
+    ).status_code
 
 
 def test_two_rotations_in_a_row_keep_every_secret_of_the_grace_period(world: World) -> None:
@@ -49,19 +56,22 @@ def test_a_secret_stops_working_when_its_own_grace_period_ends(world: World) -> 
     second = store.rotate_webhook_secret(world.shop.id)
     third = store.rotate_webhook_secret(world.shop.id)
     with transaction(world.services.engine) as conn:  # the first one's grace is over
-        retired = conn.execute(select(shops.c.retired_webhook_secrets)
-                               .where(shops.c.id == world.shop.id)).scalar_one()
+        retired = conn.execute(
+            select(shops.c.retired_webhook_secrets).where(shops.c.id == world.shop.id)
+        ).scalar_one()
         retired[-1]["until"] = (dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)).isoformat()
-        conn.execute(update(shops).where(shops.c.id == world.shop.id)
-                     .values(retired_webhook_secrets=retired))
+        conn.execute(
+            update(shops).where(shops.c.id == world.shop.id).values(retired_webhook_secrets=retired)
+        )
     world.services.webhook_shops.forget()
     assert world.reload_shop().webhook_secrets == (third, second)
     assert notify(world, first, 1) == 401
     assert notify(world, second, 2) == 202
     store.rotate_webhook_secret(world.shop.id)  # expired ones are dropped from storage
     with world.services.engine.connect() as conn:
-        kept = conn.execute(select(shops.c.retired_webhook_secrets)
-                            .where(shops.c.id == world.shop.id)).scalar_one()
+        kept = conn.execute(
+            select(shops.c.retired_webhook_secrets).where(shops.c.id == world.shop.id)
+        ).scalar_one()
     assert len(kept) == 2
 
 
@@ -125,8 +135,9 @@ def test_production_sends_hsts(world: World) -> None:
 def test_metrics_need_the_bearer_token(world: World) -> None:
     token = secrets.token_urlsafe(24)
     settings = dataclasses.replace(world.settings, metrics_token=token)
-    client = create_app(settings, dataclasses.replace(world.services,
-                                                      settings=settings)).test_client()
+    client = create_app(
+        settings, dataclasses.replace(world.services, settings=settings)
+    ).test_client()
     assert client.get("/metrics").status_code == 401
     assert client.get("/metrics", headers={"Authorization": "Bearer wrong"}).status_code == 401
     ok = client.get("/metrics", headers={"Authorization": f"Bearer {token}"})
@@ -142,13 +153,16 @@ def test_a_dropped_key_gives_a_clear_page_and_a_retryable_webhook_answer(world: 
 
     services = with_key(world, generate_key())  # the key the secrets were stored with is gone
     app = create_app(services=services)
-    services.store.users.create("beheer@example.nl", hash_password("een-lang-wachtwoord"),
-                                Role.ADMIN)
+    services.store.users.create(
+        "beheer@example.nl", hash_password("een-lang-wachtwoord"), Role.ADMIN
+    )
     client = app.test_client()
     html = client.get("/login").get_data(as_text=True)
     token = html.split('name="csrf_token" value="')[1].split('"')[0]
-    client.post("/login", data={"email": "beheer@example.nl", "csrf_token": token,
-                                "password": "een-lang-wachtwoord"})
+    client.post(
+        "/login",
+        data={"email": "beheer@example.nl", "csrf_token": token, "password": "een-lang-wachtwoord"},
+    )
     page = client.get(f"/koppelingen/{world.shop.id}/webhook")
     assert page.status_code == 500 and "keys rotate" in page.get_data(as_text=True)
     assert notify_with(services, world, 1) == 503
@@ -157,5 +171,8 @@ def test_a_dropped_key_gives_a_clear_page_and_a_retryable_webhook_answer(world: 
 def notify_with(services: Services, world: World, number: int) -> int:
     client = create_app(services=services).test_client()
     body = json.dumps({"order_number": number}).encode()
-    return client.post(f"/webhooks/mijnwebwinkel/{world.shop.webhook_key}", data=body,
-                       headers=signed_headers(world.webhook_secret, body)).status_code
+    return client.post(
+        f"/webhooks/mijnwebwinkel/{world.shop.webhook_key}",
+        data=body,
+        headers=signed_headers(world.webhook_secret, body),
+    ).status_code

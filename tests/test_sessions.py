@@ -21,12 +21,19 @@ from app.clients.sessions import ProcessSession
         ({"NETRC": "/root/.netrc"}, True, True),
     ],
 )
-def test_a_session_reads_the_environment_once(monkeypatch: pytest.MonkeyPatch,
-                                              environment: dict[str, str], trust_env: bool,
-                                              verify: object) -> None:
+def test_a_session_reads_the_environment_once(
+    monkeypatch: pytest.MonkeyPatch, environment: dict[str, str], trust_env: bool, verify: object
+) -> None:
     for name in list(os.environ):
-        if name.upper() in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY", "NETRC",
-                            "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
+        if name.upper() in (
+            "HTTP_PROXY",
+            "HTTPS_PROXY",
+            "ALL_PROXY",
+            "NO_PROXY",
+            "NETRC",
+            "REQUESTS_CA_BUNDLE",
+            "CURL_CA_BUNDLE",
+        ):
             monkeypatch.delenv(name)
     for name, value in environment.items():
         monkeypatch.setenv(name, value)

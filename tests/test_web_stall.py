@@ -34,11 +34,19 @@ def stack() -> Iterator[Stack]:
     reason = services_unavailable()
     if reason:
         pytest.skip(f"needs PostgreSQL and redis-server: {reason}")
-    with Stack("web-stall", workers=0, clock=False, shops=1, web_concurrency=1,
-               env={"WEB_UPSTREAM_TIMEOUT_SECONDS": str(UPSTREAM_TIMEOUT),
-                    "WEB_THREADS": "4",
-                    # production marks the session cookie Secure: not sent over http
-                    "APP_ENV": "development"}) as running:
+    with Stack(
+        "web-stall",
+        workers=0,
+        clock=False,
+        shops=1,
+        web_concurrency=1,
+        env={
+            "WEB_UPSTREAM_TIMEOUT_SECONDS": str(UPSTREAM_TIMEOUT),
+            "WEB_THREADS": "4",
+            # production marks the session cookie Secure: not sent over http
+            "APP_ENV": "development",
+        },
+    ) as running:
         from app.states import Role
         from app.web.users_cli import hash_password
 
@@ -51,9 +59,12 @@ def logged_in(stack: Stack) -> requests.Session:
     page = session.get(f"{stack.web_url}/login", timeout=30).text
     token = re.search(r'name="csrf_token" value="([^"]+)"', page)
     assert token
-    answer = session.post(f"{stack.web_url}/login", timeout=30, allow_redirects=False,
-                          data={"email": EMAIL, "password": PASSWORD,
-                                "csrf_token": token.group(1)})
+    answer = session.post(
+        f"{stack.web_url}/login",
+        timeout=30,
+        allow_redirects=False,
+        data={"email": EMAIL, "password": PASSWORD, "csrf_token": token.group(1)},
+    )
     assert answer.status_code == 302, answer.text[:500]
     return session
 
@@ -65,15 +76,18 @@ def text(response: requests.Response) -> str:
 def test_a_stalled_mijnwebwinkel_blocks_neither_healthz_nor_the_preview(stack: Stack) -> None:
     session = logged_in(stack)
     shop = stack.shops[0]
-    stack.faults("mww", {"clear": True, "add": [
-        {"kind": "latency", "seconds": STALL, "times": None}]})
+    stack.faults(
+        "mww", {"clear": True, "add": [{"kind": "latency", "seconds": STALL, "times": None}]}
+    )
     preview: dict[str, Any] = {}
 
     def ask_preview() -> None:
         started = time.monotonic()
         preview["response"] = session.get(
             f"{stack.web_url}/koppelingen/{shop.id}/voorbeeld",
-            params={"bestelling": "1001"}, timeout=60)
+            params={"bestelling": "1001"},
+            timeout=60,
+        )
         preview["seconds"] = time.monotonic() - started
 
     try:
@@ -92,26 +106,28 @@ def test_a_stalled_mijnwebwinkel_blocks_neither_healthz_nor_the_preview(stack: S
     assert health_seconds < 1.5, f"/healthz took {health_seconds:.1f}s behind a stalled preview"
     response = preview["response"]
     assert response.status_code == 200
-    assert "Mijnwebwinkel reageerde niet binnen 2 seconden. Probeer het later opnieuw." \
-        in text(response)
+    assert "Mijnwebwinkel reageerde niet binnen 2 seconden. Probeer het later opnieuw." in text(
+        response
+    )
     assert preview["seconds"] < UPSTREAM_TIMEOUT + 4, preview["seconds"]
 
 
 def test_e_boekhouden_latency_makes_the_settings_page_say_so_in_time(stack: Stack) -> None:
     session = logged_in(stack)
     shop = stack.shops[0]
-    stack.faults("eb", {"clear": True, "add": [
-        {"kind": "latency", "seconds": STALL, "times": None}]})
+    stack.faults(
+        "eb", {"clear": True, "add": [{"kind": "latency", "seconds": STALL, "times": None}]}
+    )
     try:
         started = time.monotonic()
-        response = session.get(f"{stack.web_url}/koppelingen/{shop.id}/instellingen",
-                               timeout=60)
+        response = session.get(f"{stack.web_url}/koppelingen/{shop.id}/instellingen", timeout=60)
         seconds = time.monotonic() - started
     finally:
         stack.faults("eb", {"clear": True})
     assert response.status_code == 200
-    assert "e-Boekhouden.nl reageerde niet binnen 2 seconden. Probeer het later opnieuw." \
-        in text(response)
+    assert "e-Boekhouden.nl reageerde niet binnen 2 seconden. Probeer het later opnieuw." in text(
+        response
+    )
     assert seconds < 2 * UPSTREAM_TIMEOUT + 4, seconds  # well under gunicorn's 30 s
 
 
@@ -122,7 +138,7 @@ def test_a_chunked_notification_over_64_kib_is_413_through_gunicorn(stack: Stack
 
     def chunks() -> Iterator[bytes]:  # a generator: requests sends it chunked
         for start in range(0, len(body), 8192):
-            yield body[start:start + 8192]
+            yield body[start : start + 8192]
 
     answer = requests.post(shop.webhook_url, data=chunks(), headers=headers, timeout=30)
     assert answer.status_code == 413, answer.text

@@ -29,8 +29,9 @@ def url(world: World, key: str | None = None) -> str:
 
 def post(client: FlaskClient, world: World, payload: Any, **kw: Any) -> Any:
     body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
-    headers = kw.pop("headers", None) or signed_headers(kw.pop("secret", world.webhook_secret),
-                                                        body, **kw)
+    headers = kw.pop("headers", None) or signed_headers(
+        kw.pop("secret", world.webhook_secret), body, **kw
+    )
     return client.post(url(world), data=body, headers=headers)
 
 
@@ -39,8 +40,7 @@ def queued(world: World) -> list[str]:
 
 
 @pytest.mark.parametrize("number", [1001, "1001", " 1001 "])
-def test_a_signed_notification_is_queued(client: FlaskClient, world: World,
-                                         number: object) -> None:
+def test_a_signed_notification_is_queued(client: FlaskClient, world: World, number: object) -> None:
     response = post(client, world, {"order_number": number, "other": "ignored"})
     assert response.status_code == 202
     assert response.get_json() == {"status": "queued"}
@@ -61,7 +61,8 @@ def test_the_same_webhook_id_twice_is_a_duplicate(client: FlaskClient, world: Wo
 
 
 def test_a_second_notification_for_a_queued_order_does_not_pile_up(
-        client: FlaskClient, world: World) -> None:
+    client: FlaskClient, world: World
+) -> None:
     for _ in range(3):
         assert post(client, world, {"order_number": 8}).status_code == 202
     assert queued(world) == [booking_job_id(world.shop.id, "8")]
@@ -78,10 +79,10 @@ REFUSALS = [
 ]
 
 
-@pytest.mark.parametrize(("body", "status"), [pytest.param(b, s, id=i)
-                                              for i, b, _, s in REFUSALS])
-def test_invalid_payloads_are_400_with_messages(client: FlaskClient, world: World,
-                                                body: bytes, status: int) -> None:
+@pytest.mark.parametrize(("body", "status"), [pytest.param(b, s, id=i) for i, b, _, s in REFUSALS])
+def test_invalid_payloads_are_400_with_messages(
+    client: FlaskClient, world: World, body: bytes, status: int
+) -> None:
     response = post(client, world, body)
     assert response.status_code == status
     assert response.get_json()["error"] == "invalid payload"
@@ -93,8 +94,9 @@ def _old(minutes: int) -> dt.datetime:
     return dt.datetime.now(dt.UTC) + dt.timedelta(minutes=minutes)
 
 
-@pytest.mark.parametrize("kind", ["missing", "wrong-secret", "too-old", "too-new", "garbled",
-                                  "tampered-body"])
+@pytest.mark.parametrize(
+    "kind", ["missing", "wrong-secret", "too-old", "too-new", "garbled", "tampered-body"]
+)
 def test_bad_signatures_are_401(client: FlaskClient, world: World, kind: str) -> None:
     body = json.dumps({"order_number": 9}).encode()
     if kind == "missing":
@@ -102,8 +104,9 @@ def test_bad_signatures_are_401(client: FlaskClient, world: World, kind: str) ->
     elif kind == "wrong-secret":
         headers = signed_headers(new_webhook_secret(), body)
     elif kind in ("too-old", "too-new"):
-        headers = signed_headers(world.webhook_secret, body,
-                                 at=_old(-6 if kind == "too-old" else 6))
+        headers = signed_headers(
+            world.webhook_secret, body, at=_old(-6 if kind == "too-old" else 6)
+        )
     elif kind == "garbled":
         headers = {**signed_headers(world.webhook_secret, body), "webhook-signature": "v1"}
     else:
@@ -116,8 +119,7 @@ def test_bad_signatures_are_401(client: FlaskClient, world: World, kind: str) ->
 
 def test_several_signatures_any_valid_one_counts(client: FlaskClient, world: World) -> None:
     body = json.dumps({"order_number": 11}).encode()
-    headers = signed_headers(world.webhook_secret, body,
-                             extra_sigs=("v1,bm90IGEgc2lnbmF0dXJl",))
+    headers = signed_headers(world.webhook_secret, body, extra_sigs=("v1,bm90IGEgc2lnbmF0dXJl",))
     assert client.post(url(world), data=body, headers=headers).status_code == 202
 
 
@@ -148,8 +150,7 @@ def test_rotated_secret_old_one_works_during_grace(client: FlaskClient, world: W
     world.services.webhook_shops.forget()
     assert post(client, world, {"order_number": 14}, secret=new_secret).status_code == 202
     assert post(client, world, {"order_number": 15}).status_code == 202  # old one
-    assert post(client, world, {"order_number": 16},
-                secret=new_webhook_secret()).status_code == 401
+    assert post(client, world, {"order_number": 16}, secret=new_webhook_secret()).status_code == 401
 
 
 def test_refusals_write_nothing_but_counters(client: FlaskClient, world: World) -> None:
@@ -174,18 +175,23 @@ def test_healthz_names_what_is_down(world: World) -> None:
 
     from app.services import Services
 
-    broken = Services(settings=world.settings, engine=world.services.engine,
-                      redis=redislib.Redis(port=1, socket_connect_timeout=0.2),
-                      vault=world.services.vault, queue=world.services.queue,
-                      shop_api_factory=world.services.shop_api_factory,
-                      bookkeeping_factory=world.services.bookkeeping_factory)
+    broken = Services(
+        settings=world.settings,
+        engine=world.services.engine,
+        redis=redislib.Redis(port=1, socket_connect_timeout=0.2),
+        vault=world.services.vault,
+        queue=world.services.queue,
+        shop_api_factory=world.services.shop_api_factory,
+        bookkeeping_factory=world.services.bookkeeping_factory,
+    )
     response = create_app(services=broken).test_client().get("/healthz")
     assert response.status_code == 503
     assert list(response.get_json()["failing"]) == ["redis"]
 
 
 def test_queue_down_answers_503_and_the_retry_is_not_a_duplicate(
-        client: FlaskClient, world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    client: FlaskClient, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from redis.exceptions import ConnectionError as RedisConnectionError
 
     import app.intake.webhooks
@@ -211,14 +217,20 @@ def test_redis_down_at_the_webhook_id_check_answers_503(world: World) -> None:
     from app.services import Services
 
     down = redislib.Redis(port=1, socket_connect_timeout=0.2)
-    broken = Services(settings=world.settings, engine=world.services.engine, redis=down,
-                      vault=world.services.vault, queue=get_queue(down, "bookings"),
-                      shop_api_factory=world.services.shop_api_factory,
-                      bookkeeping_factory=world.services.bookkeeping_factory)
+    broken = Services(
+        settings=world.settings,
+        engine=world.services.engine,
+        redis=down,
+        vault=world.services.vault,
+        queue=get_queue(down, "bookings"),
+        shop_api_factory=world.services.shop_api_factory,
+        bookkeeping_factory=world.services.bookkeeping_factory,
+    )
     client = create_app(services=broken).test_client()
     body = json.dumps({"order_number": 41}).encode()
-    response = client.post(url(world), data=body,
-                           headers=signed_headers(world.webhook_secret, body))
+    response = client.post(
+        url(world), data=body, headers=signed_headers(world.webhook_secret, body)
+    )
     assert response.status_code == 503
     assert response.get_json() == {"error": "queue unavailable, try again later"}
 
@@ -234,8 +246,7 @@ def test_deeply_nested_json_is_400_not_500(client: FlaskClient, world: World) ->
 
 
 @pytest.mark.parametrize("size", [64 * 1024 + 1, 200_000])
-def test_a_chunked_body_over_the_limit_is_413(client: FlaskClient, world: World,
-                                               size: int) -> None:
+def test_a_chunked_body_over_the_limit_is_413(client: FlaskClient, world: World, size: int) -> None:
     """A body without Content-Length (chunked; the server has removed the chunking and
     says so with wsgi.input_terminated, as gunicorn does) must not be cut at the limit
     and then fail the signature check."""
@@ -244,25 +255,28 @@ def test_a_chunked_body_over_the_limit_is_413(client: FlaskClient, world: World,
     head = json.dumps({"order_number": 14, "pad": ""}).encode()[:-2]
     big = head + b"x" * (size - len(head) - 2) + b'"}'
     assert len(big) == size
-    response = client.post(url(world), input_stream=io.BytesIO(big),
-                           headers={**signed_headers(world.webhook_secret, big),
-                                    "Transfer-Encoding": "chunked"},
-                           environ_overrides={"wsgi.input_terminated": True})
+    response = client.post(
+        url(world),
+        input_stream=io.BytesIO(big),
+        headers={**signed_headers(world.webhook_secret, big), "Transfer-Encoding": "chunked"},
+        environ_overrides={"wsgi.input_terminated": True},
+    )
     assert response.status_code == 413
     assert queued(world) == []
 
 
-def test_a_chunked_body_within_the_limit_is_accepted(client: FlaskClient,
-                                                     world: World) -> None:
+def test_a_chunked_body_within_the_limit_is_accepted(client: FlaskClient, world: World) -> None:
     import io
 
     head = json.dumps({"order_number": 15, "pad": ""}).encode()[:-2]
     body = head + b"x" * (64 * 1024 - len(head) - 2) + b'"}'
     assert len(body) == 64 * 1024
-    response = client.post(url(world), input_stream=io.BytesIO(body),
-                           headers={**signed_headers(world.webhook_secret, body),
-                                    "Transfer-Encoding": "chunked"},
-                           environ_overrides={"wsgi.input_terminated": True})
+    response = client.post(
+        url(world),
+        input_stream=io.BytesIO(body),
+        headers={**signed_headers(world.webhook_secret, body), "Transfer-Encoding": "chunked"},
+        environ_overrides={"wsgi.input_terminated": True},
+    )
     assert response.status_code == 202, response.get_json()
     assert queued(world) == [booking_job_id(world.shop.id, "15")]
 

@@ -18,8 +18,9 @@ from app.config import BOOKING_RETRY_INTERVALS
 from app.queue import booking_job_id, enqueue_booking
 from tests.helpers import SERVICES_AVAILABLE, World, booking_row
 
-pytestmark = pytest.mark.skipif(not SERVICES_AVAILABLE,
-                                reason="needs the local PostgreSQL and Redis")
+pytestmark = pytest.mark.skipif(
+    not SERVICES_AVAILABLE, reason="needs the local PostgreSQL and Redis"
+)
 
 
 def _start_worker(world: World) -> subprocess.Popen[bytes]:
@@ -36,8 +37,12 @@ def _start_worker(world: World) -> subprocess.Popen[bytes]:
         "QUEUE_NAME": world.settings.queue_name,
         "WORKER_MODE": "simple",
     }
-    process = subprocess.Popen([sys.executable, "-m", "worker"], env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "worker"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     from rq import Worker
 
     deadline = time.monotonic() + 60
@@ -78,8 +83,11 @@ def test_sigterm_during_a_slow_job_requeues_it_within_the_grace(world: World) ->
     finally:
         if process.poll() is None:
             process.kill()
-    job = Job.fetch(booking_job_id(world.shop.id, "6201"), connection=world.services.redis,
-                    serializer=JSONSerializer)
+    job = Job.fetch(
+        booking_job_id(world.shop.id, "6201"),
+        connection=world.services.redis,
+        serializer=JSONSerializer,
+    )
     # Interrupted, not lost: RQ's Retry has it again (scheduled, or queued at once).
     assert job.get_status() in (JobStatus.SCHEDULED, JobStatus.QUEUED)
     assert job.retries_left == len(BOOKING_RETRY_INTERVALS) - 1
@@ -119,8 +127,7 @@ def test_the_worker_renews_its_key_every_few_seconds_not_three_times_a_job() -> 
     assert sent == ["pipeline", "pipeline"]
 
 
-def test_the_worker_skips_redundant_state_writes_and_checks_suspension_once_a_second(
-        ) -> None:
+def test_the_worker_skips_redundant_state_writes_and_checks_suspension_once_a_second() -> None:
     import fakeredis
     from rq import Queue
     from rq.exceptions import StopRequested

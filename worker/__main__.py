@@ -48,8 +48,9 @@ def stop_aware(worker_type: type[Any]) -> type[Any]:
     return type(f"StopAware{worker_type.__name__}", (StopAware, worker_type), {})
 
 
-def serve(make_worker: Callable[[], Any], redis: Redis, *,
-          sleep: Callable[[float], None] = time.sleep) -> int:
+def serve(
+    make_worker: Callable[[], Any], redis: Redis, *, sleep: Callable[[float], None] = time.sleep
+) -> int:
     """Run workers until asked to stop; after a Redis outage start a fresh one."""
     stopping: list[bool] = []
     while True:
@@ -68,8 +69,9 @@ def serve(make_worker: Callable[[], Any], redis: Redis, *,
         log.warning("Redis answers again: starting a new worker")
 
 
-def wait_for_redis(redis: Redis, stopping: list[bool], *,
-                   sleep: Callable[[float], None] = time.sleep) -> bool:
+def wait_for_redis(
+    redis: Redis, stopping: list[bool], *, sleep: Callable[[float], None] = time.sleep
+) -> bool:
     """Ping with backoff (1 s doubling to REDIS_BACKOFF_MAX_SECONDS); False if asked to
     stop first."""
     delay = 1.0
@@ -109,8 +111,9 @@ def main() -> int:
     redis = Redis.from_url(settings.redis_url)
     queues = [q.strip() for q in sys.argv[1:]] or [settings.queue_name]
     try:
-        return serve(lambda: worker_type(queues, connection=redis,
-                                         serializer=JSONSerializer), redis)
+        return serve(
+            lambda: worker_type(queues, connection=redis, serializer=JSONSerializer), redis
+        )
     finally:
         runtime_services().close()  # CloseSession for any session this process opened
 

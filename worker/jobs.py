@@ -59,7 +59,7 @@ def reconcile_shop_job(shop_id: int, mode: str) -> dict[str, object]:
 
 
 def backfill_shop_job(shop_id: int, since: str) -> dict[str, object]:
-    """"Bestellingen vanaf [datum] boeken": a BACKFILL pass that reports its progress."""
+    """ "Bestellingen vanaf [datum] boeken": a BACKFILL pass that reports its progress."""
     import datetime as dt
 
     from app.backfill import run as run_backfill

@@ -79,12 +79,14 @@ class BookingWorker(SimpleWorker):
         # The job runs in this (main) thread: a signal to ourselves interrupts it there.
         signal.signal(signal.SIGRTMIN, self._raise_imminent)
         pid = os.getpid()
-        self._imminent = threading.Timer(self.imminent_shutdown_delay,
-                                         os.kill, (pid, signal.SIGRTMIN))
+        self._imminent = threading.Timer(
+            self.imminent_shutdown_delay, os.kill, (pid, signal.SIGRTMIN)
+        )
         self._imminent.daemon = True
         self._imminent.start()
-        self.log.warning("Imminent shutdown: the running job has %d s to finish",
-                         self.imminent_shutdown_delay)
+        self.log.warning(
+            "Imminent shutdown: the running job has %d s to finish", self.imminent_shutdown_delay
+        )
 
     def _raise_imminent(self, signum: int, frame: FrameType | None) -> None:
         if self.get_state() != WorkerStatus.BUSY:

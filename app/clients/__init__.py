@@ -31,9 +31,7 @@ class ShopApi(Protocol):
         """The full order. Raises OrderNotFoundError, ShopAuthError, OrderDataError."""
         ...
 
-    def iter_orders_changed(
-        self, start: dt.datetime, end: dt.datetime
-    ) -> Iterator[OrderSummary]:
+    def iter_orders_changed(self, start: dt.datetime, end: dt.datetime) -> Iterator[OrderSummary]:
         """Orders whose status changed in [start, end] (shop-local naive times), all pages,
         deduplicated by uuid."""
         ...
@@ -44,9 +42,7 @@ class ShopApi(Protocol):
         """Orders placed in [start, end] with this status, all pages (backfill)."""
         ...
 
-    def iter_orders_placed(
-        self, start: dt.date, end: dt.date
-    ) -> Iterator[Order | OrderSummary]:
+    def iter_orders_placed(self, start: dt.date, end: dt.date) -> Iterator[Order | OrderSummary]:
         """Every order placed in [start, end], any status, all pages, as full orders (an
         order that does not parse comes as its summary): the period report's one pass."""
         ...

@@ -28,7 +28,8 @@ def difference(booked: BookedMutation, mutation: Mutation, relation_codes: set[s
     if booked.total != mutation.total:
         return f"het totaal is € {money(booked.total)}, niet € {money(mutation.total)}"
     if booked.rows and _rows(booked.rows) != _rows(
-            tuple((r.ledger, r.btw_code, r.amount_incl) for r in mutation.rows)):
+        tuple((r.ledger, r.btw_code, r.amount_incl) for r in mutation.rows)
+    ):
         return "de boekingsregels (grootboekrekening, BTW-code of bedrag) verschillen"
     return ""
 
@@ -39,8 +40,10 @@ SAME_CODE = {"LAAG_VERK": "LAAG_VERK_9"}
 
 
 def _rows(rows: tuple[tuple[str, str, Decimal], ...]) -> Counter[tuple[str, str, Decimal]]:
-    return Counter((ledger.casefold(), SAME_CODE.get(code.upper(), code.upper()), amount)
-                   for ledger, code, amount in rows)
+    return Counter(
+        (ledger.casefold(), SAME_CODE.get(code.upper(), code.upper()), amount)
+        for ledger, code, amount in rows
+    )
 
 
 def not_ours_message(order_number: str, booked: BookedMutation, reason: str) -> str:

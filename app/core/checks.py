@@ -46,8 +46,10 @@ def _check_reverse_charge(order: Order) -> None:
     number = invoice_address(order).taxnumber
     reason = problem(number)
     if reason is None and normalise(number).startswith(HOME_COUNTRY):
-        reason = (f"btw-nummer {normalise(number)} is Nederlands; btw verleggen binnen de "
-                  "EU kan alleen naar een klant in een ander EU-land")
+        reason = (
+            f"btw-nummer {normalise(number)} is Nederlands; btw verleggen binnen de "
+            "EU kan alleen naar een klant in een ander EU-land"
+        )
     if reason is not None:
         raise MappingError(
             f"Bestelling {order.number} is een zakelijke EU-verkoop met verlegde btw (0%), "

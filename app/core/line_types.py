@@ -26,7 +26,9 @@ SALES_LINE_TYPES: dict[str, str] = {
 # Not revenue: booked, when mapped, without VAT (code GEEN) on the shop's ledger.
 MEANS_OF_PAYMENT = frozenset({"gift_card", "giftcard", "voucher", "store_credit"})
 LINE_TYPE_LABELS = {
-    "gift_card": "cadeaubon", "giftcard": "cadeaubon", "voucher": "waardebon",
+    "gift_card": "cadeaubon",
+    "giftcard": "cadeaubon",
+    "voucher": "waardebon",
     "store_credit": "tegoed",
 }
 NO_VAT_CODE = "GEEN"

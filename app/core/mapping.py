@@ -53,8 +53,16 @@ from app.core.relations import (
 from app.core.vat import Bucket, allocate, oss_rows
 from app.errors import MappingError
 
-__all__ = ["MAX_RELATION_CODE", "Booking", "Skip", "build_relation", "is_credit", "map_order",
-           "relation_code", "treatment_for"]
+__all__ = [
+    "MAX_RELATION_CODE",
+    "Booking",
+    "Skip",
+    "build_relation",
+    "is_credit",
+    "map_order",
+    "relation_code",
+    "treatment_for",
+]
 
 ZERO = Decimal("0")
 
@@ -101,8 +109,9 @@ def map_order(order: Order, settings: MappingSettings) -> Booking | Skip:
     problems = {k: v for k, v in validate(settings).items() if not k.startswith("rules.")}
     if problems:
         field_name, message = next(iter(problems.items()))
-        raise MappingError(f"De instellingen van deze koppeling zijn niet compleet "
-                           f"({field_name}): {message}")
+        raise MappingError(
+            f"De instellingen van deze koppeling zijn niet compleet ({field_name}): {message}"
+        )
     if order.currency != "EUR":
         raise MappingError(
             f"Bestelling {order.number} is in {order.currency}; e-Boekhouden boekt alleen "
@@ -117,8 +126,10 @@ def map_order(order: Order, settings: MappingSettings) -> Booking | Skip:
         )
     slices = [p.amount_including_tax for ln in order.lines for p in ln.prices]
     if order.total == ZERO and not any(slices):
-        return Skip("zero_total", f"Bestelling {order.number} heeft een totaal van € 0,00 "
-                                  "en geen regels met een bedrag.")
+        return Skip(
+            "zero_total",
+            f"Bestelling {order.number} heeft een totaal van € 0,00 en geen regels met een bedrag.",
+        )
     if not credit and order.total < ZERO:
         raise MappingError(
             f"Bestelling {order.number} heeft een negatief totaal (€ {money(order.total)}) "
@@ -131,9 +142,12 @@ def map_order(order: Order, settings: MappingSettings) -> Booking | Skip:
     rows = _rows(order, settings, sign)
     total = sign * order.total
     if not rows:
-        return Skip("zero_total", f"Bestelling {order.number} heeft een totaal van € 0,00 en "
-                                  "haar regels heffen elkaar per grootboekrekening op; er is "
-                                  "niets te boeken.")
+        return Skip(
+            "zero_total",
+            f"Bestelling {order.number} heeft een totaal van € 0,00 en "
+            "haar regels heffen elkaar per grootboekrekening op; er is "
+            "niets te boeken.",
+        )
     if sum((r.amount_incl for r in rows), ZERO) != total:  # guarded in _buckets already
         raise MappingError(f"Bestelling {order.number}: regels en totaal verschillen.")
 
@@ -170,15 +184,19 @@ def _rows(order: Order, settings: MappingSettings, sign: Decimal) -> tuple[Mutat
     plain = [b for b in buckets if (b.code, b.ledger, b.rate) not in oss_ledgers]
     foreign = [b for b in buckets if (b.code, b.ledger, b.rate) in oss_ledgers]
     foreign_rates = {b.rate for b in foreign}
-    rows = allocate(order.number, plain, None if tax is None else
-                    {r: v for r, v in tax.items() if r not in foreign_rates})
+    rows = allocate(
+        order.number,
+        plain,
+        None if tax is None else {r: v for r, v in tax.items() if r not in foreign_rates},
+    )
     if foreign:
         rows += oss_rows(order.number, foreign, tax, oss_ledgers)
     return rows
 
 
-def _buckets(order: Order, settings: MappingSettings, sign: Decimal
-             ) -> tuple[list[Bucket], dict[tuple[str, str, Decimal], str]]:
+def _buckets(
+    order: Order, settings: MappingSettings, sign: Decimal
+) -> tuple[list[Bucket], dict[tuple[str, str, Decimal], str]]:
     """Signed slices per (BTW code, ledger, rate) in first-seen order, and for OSS buckets
     the ledger of the destination country's VAT."""
     parts: dict[tuple[str, str, Decimal], list[Decimal]] = {}
@@ -221,8 +239,9 @@ def _incl(order: Order, position: int, line: OrderLine, price: TaxPrice) -> Deci
     return incl
 
 
-def _place(order: Order, settings: MappingSettings, position: int, line: OrderLine,
-           rate: Decimal) -> tuple[str, str, str]:
+def _place(
+    order: Order, settings: MappingSettings, position: int, line: OrderLine, rate: Decimal
+) -> tuple[str, str, str]:
     """(BTW code, ledger, OSS-VAT ledger or "") for one VAT slice of an order line."""
     income = SALES_LINE_TYPES.get(line.type)
     mapped = settings.line_type_ledgers.get(line.type, "")

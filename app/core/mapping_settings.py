@@ -57,11 +57,15 @@ def check_invoice_format(invoice_format: str) -> str | None:
         return "Het factuurnummer moet precies één keer {number} bevatten."
     rest = invoice_format.replace(NUMBER, "")
     if "{" in rest or "}" in rest or not rest.isprintable() or rest != rest.strip():
-        return ("Gebruik rond {number} alleen letters, cijfers en leestekens, zonder "
-                "accolades of spaties aan begin en eind.")
+        return (
+            "Gebruik rond {number} alleen letters, cijfers en leestekens, zonder "
+            "accolades of spaties aan begin en eind."
+        )
     if len(invoice_number(invoice_format, "9" * 10)) > MAX_INVOICE_NUMBER:
-        return (f"Het factuurnummer mag in e-Boekhouden {MAX_INVOICE_NUMBER} tekens zijn; "
-                "houd de tekst rond {number} korter.")
+        return (
+            f"Het factuurnummer mag in e-Boekhouden {MAX_INVOICE_NUMBER} tekens zijn; "
+            "houd de tekst rond {number} korter."
+        )
     return None
 
 
@@ -206,9 +210,11 @@ class MappingSettings:
             payment_ledger=str(data.get("payment_ledger") or "").strip(),
             relation_prefix=str(data.get("relation_prefix", default.relation_prefix)),
             status_names={int(k): str(v) for k, v in dict(data.get("status_names", {})).items()},
-            payment_ledgers={str(k).strip().lower(): str(v).strip()
-                             for k, v in dict(data.get("payment_ledgers") or {}).items()
-                             if str(k).strip() and str(v).strip()},
+            payment_ledgers={
+                str(k).strip().lower(): str(v).strip()
+                for k, v in dict(data.get("payment_ledgers") or {}).items()
+                if str(k).strip() and str(v).strip()
+            },
             invoice_format=str(data.get("invoice_format") or NUMBER).strip(),
             line_type_ledgers={
                 str(k).strip().lower(): str(v).strip()
@@ -252,14 +258,14 @@ def validate(settings: MappingSettings, known_ledgers: set[str] | None = None) -
             implied = BTW_CODE_RATES[rule.btw_code]
             if expected is not None and implied is not None and implied != expected:
                 errors[f"{prefix}.btw_code"] = (
-                    f"BTW-code {rule.btw_code} hoort bij {rate_text(implied)}%, "
-                    f"niet bij {label}."
+                    f"BTW-code {rule.btw_code} hoort bij {rate_text(implied)}%, niet bij {label}."
                 )
         for income in INCOME_TYPES:
             check_ledger(f"{prefix}.{income}", rule.ledger_for(income), f"{label} ({income})")
         if oss:
-            check_ledger(f"{prefix}.{OSS_VAT}", rule.ledgers.get(OSS_VAT, ""),
-                         f"{label} ({OSS_VAT_LABEL})")
+            check_ledger(
+                f"{prefix}.{OSS_VAT}", rule.ledgers.get(OSS_VAT, ""), f"{label} ({OSS_VAT_LABEL})"
+            )
 
     check_ledger("debtors_ledger", settings.debtors_ledger, "debiteuren")
     if settings.booking_mode not in BOOKING_MODES:
@@ -277,11 +283,13 @@ def validate(settings: MappingSettings, known_ledgers: set[str] | None = None) -
     if problem:
         errors["invoice_format"] = problem
     debtor = settings.collective_debtor
-    if debtor and (len(debtor) > MAX_RELATION_CODE or not debtor.isprintable()
-                   or debtor != debtor.strip()):
+    if debtor and (
+        len(debtor) > MAX_RELATION_CODE or not debtor.isprintable() or debtor != debtor.strip()
+    ):
         errors["collective_debtor"] = (
             f"Een relatiecode is hoogstens {MAX_RELATION_CODE} tekens, zonder spaties aan "
-            "begin of eind.")
+            "begin of eind."
+        )
     for line_type, ledger in settings.line_type_ledgers.items():
         if not line_type or len(line_type) > MAX_LINE_TYPE or not line_type.isprintable():
             errors[f"line_types.{line_type}"] = f"Onbekende soort orderregel {line_type!r}."

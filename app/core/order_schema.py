@@ -208,7 +208,6 @@ class OrderSchema(Schema):
         )
 
 
-
 class OrderSummarySchema(Schema):
     """Lenient: only what the reconciler needs, so one odd order cannot stop a pass."""
 

@@ -24,12 +24,22 @@ CAPTURE, REFUND = "capture", "refund"
 SOURCE_LISTING, SOURCE_ORDER = "listing", "order"
 
 METHOD_LABELS = {
-    "ideal": "iDEAL", "bancontact": "Bancontact", "creditcard": "creditcard",
-    "paypal": "PayPal", "bank_transfer": "bankoverschrijving", "in_arrears": "op rekening",
-    "cash": "contant", "pickup": "betalen bij afhalen", "card": "pin",
-    "webshop_giftcard": "cadeaubon (webwinkel)", "podium_giftcard": "cadeaubon (Podium)",
-    "klarna_paylater": "Klarna achteraf betalen", "afterpay": "AfterPay",
-    "invoice": "factuur", "rembours": "rembours", "advance": "vooruitbetaling",
+    "ideal": "iDEAL",
+    "bancontact": "Bancontact",
+    "creditcard": "creditcard",
+    "paypal": "PayPal",
+    "bank_transfer": "bankoverschrijving",
+    "in_arrears": "op rekening",
+    "cash": "contant",
+    "pickup": "betalen bij afhalen",
+    "card": "pin",
+    "webshop_giftcard": "cadeaubon (webwinkel)",
+    "podium_giftcard": "cadeaubon (Podium)",
+    "klarna_paylater": "Klarna achteraf betalen",
+    "afterpay": "AfterPay",
+    "invoice": "factuur",
+    "rembours": "rembours",
+    "advance": "vooruitbetaling",
 }
 
 
@@ -61,8 +71,7 @@ class PaymentFacts:
     methods: tuple[str, ...] = ()  # every method seen, also of pending or failed payments
 
     def of_kind(self, kind: str) -> list[MoneyMovement]:
-        return sorted((m for m in self.movements if m.kind == kind),
-                      key=lambda m: (m.date, m.key))
+        return sorted((m for m in self.movements if m.kind == kind), key=lambda m: (m.date, m.key))
 
 
 def parse_payments(data: Any) -> PaymentFacts:

@@ -42,6 +42,7 @@ MAX_DESCRIPTION = 200
 # Payment-state strings of one planned payment.
 POST, HELD, NOT_BOOKED_STATE = "post", "held", "not_booked"
 
+
 @dataclass(frozen=True, slots=True)
 class PlannedPayment:
     """One payment of one order, as the ledger of payments records it."""
@@ -84,8 +85,13 @@ class Held:
 # --- invoice and payment ----------------------------------------------------------------
 
 
-def plan_payments(order_number: str, total: Decimal, relation_code: str, facts: PaymentFacts,
-                  settings: MappingSettings) -> PaymentPlan:
+def plan_payments(
+    order_number: str,
+    total: Decimal,
+    relation_code: str,
+    facts: PaymentFacts,
+    settings: MappingSettings,
+) -> PaymentPlan:
     """The payments of a booked invoice (``total`` > 0) or credit note (``total`` < 0)."""
     credit = total < ZERO
     wanted = abs(total)
@@ -94,55 +100,96 @@ def plan_payments(order_number: str, total: Decimal, relation_code: str, facts: 
     for move in facts.of_kind(REFUND if credit else CAPTURE):
         sign = Decimal(-1) if credit else Decimal(1)
         if covered + move.amount > wanted:
-            planned.append(PlannedPayment(
-                move.key, move.kind, move.date, sign * move.amount, move.method, "", HELD,
-                reason=_too_much(order_number, move, wanted, credit)))
+            planned.append(
+                PlannedPayment(
+                    move.key,
+                    move.kind,
+                    move.date,
+                    sign * move.amount,
+                    move.method,
+                    "",
+                    HELD,
+                    reason=_too_much(order_number, move, wanted, credit),
+                )
+            )
             continue
         covered += move.amount
         planned.append(_planned(order_number, relation_code, move, sign, settings))
     return PaymentPlan(tuple(planned), wanted - covered)
 
 
-def _planned(order_number: str, relation_code: str, move: MoneyMovement, sign: Decimal,
-             settings: MappingSettings) -> PlannedPayment:
+def _planned(
+    order_number: str,
+    relation_code: str,
+    move: MoneyMovement,
+    sign: Decimal,
+    settings: MappingSettings,
+) -> PlannedPayment:
     amount = sign * move.amount
     ledger = settings.payment_ledgers.get(move.method, "")
     if ledger == NOT_BOOKED:
-        return PlannedPayment(move.key, move.kind, move.date, amount, move.method, "",
-                              NOT_BOOKED_STATE, reason=(
-                                  f"Betaalmethode {method_label(move.method)} staat op "
-                                  "'niet boeken'."))
+        return PlannedPayment(
+            move.key,
+            move.kind,
+            move.date,
+            amount,
+            move.method,
+            "",
+            NOT_BOOKED_STATE,
+            reason=(f"Betaalmethode {method_label(move.method)} staat op 'niet boeken'."),
+        )
     if not ledger:
-        return PlannedPayment(move.key, move.kind, move.date, amount, move.method, "", HELD,
-                              reason=unmapped_reason(order_number, move.method))
+        return PlannedPayment(
+            move.key,
+            move.kind,
+            move.date,
+            amount,
+            move.method,
+            "",
+            HELD,
+            reason=unmapped_reason(order_number, move.method),
+        )
     what = "Terugbetaling creditnota" if sign < ZERO else "Betaling bestelling"
     description = f"{what} {order_number} ({method_label(move.method)})"[:MAX_DESCRIPTION]
     row = MutationRow(amount, amount, ZERO, "GEEN", ZERO, settings.debtors_ledger)
-    mutation = Mutation(Soort.FACTUURBETALING_ONTVANGEN, move.date, ledger, order_number,
-                        description, (row,), relation_code=relation_code)
-    return PlannedPayment(move.key, move.kind, move.date, amount, move.method, ledger, POST,
-                          mutation=mutation)
+    mutation = Mutation(
+        Soort.FACTUURBETALING_ONTVANGEN,
+        move.date,
+        ledger,
+        order_number,
+        description,
+        (row,),
+        relation_code=relation_code,
+    )
+    return PlannedPayment(
+        move.key, move.kind, move.date, amount, move.method, ledger, POST, mutation=mutation
+    )
 
 
 def unmapped_reason(order_number: str, method: str) -> str:
-    return (f"De betaling van bestelling {order_number} is gedaan met "
-            f"{method_label(method)}, en die betaalmethode heeft geen grootboekrekening. "
-            "Kies bij Instellingen → Betaalmethoden een rekening (bank, tussenrekening "
-            "van de betaalprovider, kas) of 'niet boeken'.")
+    return (
+        f"De betaling van bestelling {order_number} is gedaan met "
+        f"{method_label(method)}, en die betaalmethode heeft geen grootboekrekening. "
+        "Kies bij Instellingen → Betaalmethoden een rekening (bank, tussenrekening "
+        "van de betaalprovider, kas) of 'niet boeken'."
+    )
 
 
 def _too_much(order_number: str, move: MoneyMovement, wanted: Decimal, credit: bool) -> str:
     what = "terugbetaald" if credit else "ontvangen"
-    return (f"Bij bestelling {order_number} is meer {what} dan € {money(wanted)}; "
-            f"de {move.kind} van € {money(move.amount)} op {move.date:%d-%m-%Y} wordt niet "
-            "geboekt. Boek het verschil met de hand.")
+    return (
+        f"Bij bestelling {order_number} is meer {what} dan € {money(wanted)}; "
+        f"de {move.kind} van € {money(move.amount)} op {move.date:%d-%m-%Y} wordt niet "
+        "geboekt. Boek het verschil met de hand."
+    )
 
 
 # --- cash -------------------------------------------------------------------------------
 
 
-def cash_booking(mutation: Mutation, total: Decimal, facts: PaymentFacts,
-                 settings: MappingSettings) -> Mutation | Waiting | Held:
+def cash_booking(
+    mutation: Mutation, total: Decimal, facts: PaymentFacts, settings: MappingSettings
+) -> Mutation | Waiting | Held:
     """The GeldOntvangen of a mapped order, dated and placed on the money's ledger; or
     why it waits or is held."""
     credit = total < ZERO
@@ -158,21 +205,27 @@ def cash_booking(mutation: Mutation, total: Decimal, facts: PaymentFacts,
     if covered < wanted:
         what = "terugbetaald" if credit else "betaald"
         part = "nog niet" if covered == ZERO else f"pas voor € {money(covered)}"
-        return Waiting(f"Bestelling {number} is {part} {what}; zonder factuur wordt ze "
-                       "geboekt zodra het geld binnen is (wacht op betaling).")
+        return Waiting(
+            f"Bestelling {number} is {part} {what}; zonder factuur wordt ze "
+            "geboekt zodra het geld binnen is (wacht op betaling)."
+        )
     ledgers = set()
     for move in used:
         ledger = settings.payment_ledgers.get(move.method, "")
         if not ledger:
             return Held(unmapped_reason(number, move.method))
         if ledger == NOT_BOOKED:
-            return Held(f"Bestelling {number} is betaald met {method_label(move.method)}, "
-                        "dat op 'niet boeken' staat; zonder factuur zou de omzet dan "
-                        "ontbreken. Kies bij Instellingen → Betaalmethoden een rekening, "
-                        "of boek met factuur en betaling.")
+            return Held(
+                f"Bestelling {number} is betaald met {method_label(move.method)}, "
+                "dat op 'niet boeken' staat; zonder factuur zou de omzet dan "
+                "ontbreken. Kies bij Instellingen → Betaalmethoden een rekening, "
+                "of boek met factuur en betaling."
+            )
         ledgers.add(ledger)
     if len(ledgers) > 1:
-        return Held(f"Bestelling {number} is betaald op meer dan één rekening "
-                    f"({', '.join(sorted(ledgers))}); één kasboeking kan dat niet. Boek "
-                    "met factuur en betaling, of boek deze bestelling met de hand.")
+        return Held(
+            f"Bestelling {number} is betaald op meer dan één rekening "
+            f"({', '.join(sorted(ledgers))}); één kasboeking kan dat niet. Boek "
+            "met factuur en betaling, of boek deze bestelling met de hand."
+        )
     return replace(mutation, date=used[-1].date, ledger=ledgers.pop())

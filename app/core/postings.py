@@ -33,15 +33,27 @@ def mutations(
     description = description_of(order, credit)
     if settings.booking_mode == MODE_CASH:
         return (
-            Mutation(Soort.GELD_ONTVANGEN, order.date, settings.payment_ledger, number,
-                     description, rows, relation_code=relation_code),
+            Mutation(
+                Soort.GELD_ONTVANGEN,
+                order.date,
+                settings.payment_ledger,
+                number,
+                description,
+                rows,
+                relation_code=relation_code,
+            ),
         )
     # An order "op rekening" in invoice_and_payment is not paid yet: it keeps its term.
     paid = order.payment_status == "captured" or order.status in PAID_STATUSES
     return (
         Mutation(
-            Soort.FACTUUR_VERSTUURD, order.date, settings.debtors_ledger, number,
-            description, rows, relation_code=relation_code,
+            Soort.FACTUUR_VERSTUURD,
+            order.date,
+            settings.debtors_ledger,
+            number,
+            description,
+            rows,
+            relation_code=relation_code,
             payment_term_days=None if credit or paid else settings.payment_term_days,
         ),
     )

@@ -25,6 +25,7 @@ def _wire(value: Any) -> Any:
 
 def preview_json(booking: Booking) -> dict[str, Any]:
     """The booking with e-Boekhouden's own field names; amounts as 2-decimal strings."""
+
     def mutation(m: Mutation) -> dict[str, Any]:
         wire = _wire(m.to_wire())
         for row in wire["MutatieRegels"]:  # a percentage, not an amount
@@ -37,8 +38,10 @@ def preview_json(booking: Booking) -> dict[str, Any]:
             wire.pop(key, None)
         return dict(wire)
 
-    return {"mutations": [mutation(m) for m in booking.mutations],
-            "relation": relation(booking.relation)}
+    return {
+        "mutations": [mutation(m) for m in booking.mutations],
+        "relation": relation(booking.relation),
+    }
 
 
 def _percentage(text: str) -> str:

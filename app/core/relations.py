@@ -17,11 +17,28 @@ from app.core.vat_numbers import normalise
 from app.errors import MappingError
 
 COLLECTIVE_DEBTOR_NAME = "Particuliere klanten webwinkel"  # if we create it
-RELATION_LIMITS = {"name": 100, "contact": 150, "address": 150, "postcode": 50, "city": 50,
-                   "country": 50, "email": 150, "phone": 50, "vat_number": 50}
-RELATION_LABELS = {"name": "bedrijfsnaam/naam", "contact": "contactpersoon", "address": "adres",
-                   "postcode": "postcode", "city": "plaats", "country": "land",
-                   "email": "e-mailadres", "phone": "telefoonnummer", "vat_number": "btw-nummer"}
+RELATION_LIMITS = {
+    "name": 100,
+    "contact": 150,
+    "address": 150,
+    "postcode": 50,
+    "city": 50,
+    "country": 50,
+    "email": 150,
+    "phone": 50,
+    "vat_number": 50,
+}
+RELATION_LABELS = {
+    "name": "bedrijfsnaam/naam",
+    "contact": "contactpersoon",
+    "address": "adres",
+    "postcode": "postcode",
+    "city": "plaats",
+    "country": "land",
+    "email": "e-mailadres",
+    "phone": "telefoonnummer",
+    "vat_number": "btw-nummer",
+}
 
 
 def invoice_address(order: Order) -> Address:
@@ -52,8 +69,7 @@ def build_relation(order: Order, settings: MappingSettings) -> Relation:
     prefix = settings.relation_prefix[: MAX_RELATION_CODE - 8]
     company = address.company
     taxnumber = normalise(address.taxnumber)
-    if settings.collective_debtor and not (company or taxnumber
-                                           or order.business_model == "B2B"):
+    if settings.collective_debtor and not (company or taxnumber or order.business_model == "B2B"):
         # A consumer on the shop's collective debtor: one relation for all of them, so no
         # personal details on it; the invoice number and description name the order.
         return Relation(code=settings.collective_debtor, name=COLLECTIVE_DEBTOR_NAME, bp="P")
@@ -82,8 +98,9 @@ def build_relation(order: Order, settings: MappingSettings) -> Relation:
     return relation
 
 
-def relation_changes(existing: ExistingRelation, relation: Relation
-                     ) -> tuple[dict[str, str], list[str]]:
+def relation_changes(
+    existing: ExistingRelation, relation: Relation
+) -> tuple[dict[str, str], list[str]]:
     """What to update on a relation that already exists in e-Boekhouden (cRelatie field
     names), and Dutch warnings for values that differ: the VAT number and company name
     this order carries are filled in where the relation has none; a different non-empty

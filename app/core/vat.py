@@ -36,8 +36,14 @@ def vat_of(incl: Decimal, rate: Decimal) -> Decimal:
 
 def standard_row(code: str, ledger: str, rate: Decimal, incl: Decimal) -> MutationRow:
     vat = vat_of(incl, rate)
-    return MutationRow(amount_incl=incl, amount_excl=incl - vat, amount_vat=vat,
-                       btw_code=code, btw_percentage=rate, ledger=ledger)
+    return MutationRow(
+        amount_incl=incl,
+        amount_excl=incl - vat,
+        amount_vat=vat,
+        btw_code=code,
+        btw_percentage=rate,
+        ledger=ledger,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,17 +63,21 @@ class Bucket:
         return standard_row(self.code, self.ledger, self.rate, self.amount)
 
 
-def stated_vat(tax: dict[Decimal, Decimal], lines_incl: dict[Decimal, Decimal]
-               ) -> dict[Decimal, Decimal]:
+def stated_vat(
+    tax: dict[Decimal, Decimal], lines_incl: dict[Decimal, Decimal]
+) -> dict[Decimal, Decimal]:
     """``price.tax`` per rate, signed like the lines (shops may send it unsigned). The sign
     is the rate's amount incl. VAT: its standard VAT may round to 0.00 (a credit note of
     -0.02 at 21%) while the invoice, rounded per line, states a cent."""
-    return {rate: (-abs(vat) if lines_incl.get(rate, ZERO) < ZERO else abs(vat))
-            for rate, vat in tax.items()}
+    return {
+        rate: (-abs(vat) if lines_incl.get(rate, ZERO) < ZERO else abs(vat))
+        for rate, vat in tax.items()
+    }
 
 
-def allocate(order_number: str, buckets: list[Bucket],
-             tax: dict[Decimal, Decimal] | None) -> tuple[MutationRow, ...]:
+def allocate(
+    order_number: str, buckets: list[Bucket], tax: dict[Decimal, Decimal] | None
+) -> tuple[MutationRow, ...]:
     """The rows for ``buckets``, their VAT per rate equal to ``tax`` (rate → VAT, as the
     order states it). ``None`` (the order states no VAT per rate) books the standard
     rows. Raises ``MappingError`` when the order's VAT cannot be the lines' VAT."""
@@ -100,12 +110,14 @@ def allocate(order_number: str, buckets: list[Bucket],
             )
         for bucket, pieces in zip(group, split, strict=True):
             placed[id(bucket)] = pieces
-    return tuple(piece.row() for bucket in buckets for piece in placed[id(bucket)]
-                 if piece.amount != ZERO)
+    return tuple(
+        piece.row() for bucket in buckets for piece in placed[id(bucket)] if piece.amount != ZERO
+    )
 
 
-def _check_close(order_number: str, rate: Decimal, lines: int, lines_vat: Decimal,
-                 wanted: Decimal) -> None:
+def _check_close(
+    order_number: str, rate: Decimal, lines: int, lines_vat: Decimal, wanted: Decimal
+) -> None:
     """The order's VAT for a rate may differ from its lines' by one cent per line."""
     if abs(wanted - lines_vat) > lines * CENT:
         raise MappingError(
@@ -174,8 +186,9 @@ def _split_within(group: list[Bucket], wanted: Decimal) -> list[list[Bucket]] | 
             return pieces
         if not _split_at_line(pieces, CENT if missing > ZERO else -CENT):
             break
-    per_line = [[Bucket(b.code, b.ledger, b.rate, (part,)) for part in b.parts if part]
-                for b in group]
+    per_line = [
+        [Bucket(b.code, b.ledger, b.rate, (part,)) for part in b.parts if part] for b in group
+    ]
     if sum((_vat(p) for p in per_line), ZERO) == wanted:
         return per_line  # the shop rounded per line: one row per order line
     return pieces if _split_off_cents(pieces, wanted) else None
@@ -191,12 +204,14 @@ def _split_at_line(pieces: list[list[Bucket]], step: Decimal) -> bool:
     for rows in pieces:
         for index, row in enumerate(rows):
             for position, part in enumerate(row.parts):
-                rest = row.parts[:position] + row.parts[position + 1:]
+                rest = row.parts[:position] + row.parts[position + 1 :]
                 if part == ZERO or sum(rest, ZERO) == ZERO or _gain(row, part) != step:
                     continue
-                halves = [Bucket(row.code, row.ledger, row.rate, rest),
-                          Bucket(row.code, row.ledger, row.rate, (part,))]
-                rows[index:index + 1] = halves[::-1] if position == 0 else halves
+                halves = [
+                    Bucket(row.code, row.ledger, row.rate, rest),
+                    Bucket(row.code, row.ledger, row.rate, (part,)),
+                ]
+                rows[index : index + 1] = halves[::-1] if position == 0 else halves
                 return True
     return False
 
@@ -218,7 +233,7 @@ def _split_off_cents(pieces: list[list[Bucket]], wanted: Decimal) -> bool:
                     rest = amount - part * count
                     total = base + vat_of(rest, row.rate) + vat_of(part, row.rate) * count
                     if total == wanted:
-                        rows[index:index + 1] = [
+                        rows[index : index + 1] = [
                             Bucket(row.code, row.ledger, row.rate, (rest,)),
                             *[Bucket(row.code, row.ledger, row.rate, (part,))] * count,
                         ]
@@ -226,8 +241,12 @@ def _split_off_cents(pieces: list[list[Bucket]], wanted: Decimal) -> bool:
     return False
 
 
-def oss_rows(order_number: str, buckets: list[Bucket], tax: dict[Decimal, Decimal] | None,
-             vat_ledgers: dict[tuple[str, str, Decimal], str]) -> tuple[MutationRow, ...]:
+def oss_rows(
+    order_number: str,
+    buckets: list[Bucket],
+    tax: dict[Decimal, Decimal] | None,
+    vat_ledgers: dict[tuple[str, str, Decimal], str],
+) -> tuple[MutationRow, ...]:
     """OSS (e-Boekhouden has no OSS code): per rate, the net revenue on the country's OSS
     revenue ledger at 0% and the destination country's VAT as its own 0% row on the
     "te betalen OSS-btw" ledger. The VAT is the order's own per rate."""
@@ -248,8 +267,7 @@ def oss_rows(order_number: str, buckets: list[Bucket], tax: dict[Decimal, Decima
         shares[largest] += wanted - sum(shares, ZERO)
         for bucket, share in zip(group, shares, strict=True):
             if bucket.amount - share != ZERO:
-                rows.append(standard_row(bucket.code, bucket.ledger, ZERO,
-                                         bucket.amount - share))
+                rows.append(standard_row(bucket.code, bucket.ledger, ZERO, bucket.amount - share))
         ledger = vat_ledgers[(group[0].code, group[0].ledger, rate)]
         if wanted != ZERO:
             rows.append(standard_row("GEEN", ledger, ZERO, wanted))

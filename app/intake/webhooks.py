@@ -54,7 +54,7 @@ class WebhookIntake:
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path: str = environ.get("PATH_INFO", "")
-        shop_key = path[len(PREFIX):] if path.startswith(PREFIX) else ""
+        shop_key = path[len(PREFIX) :] if path.startswith(PREFIX) else ""
         if not shop_key or "/" in shop_key:
             return self.pages(environ, start_response)
         if environ.get("REQUEST_METHOD") != "POST":
@@ -85,8 +85,11 @@ class WebhookIntake:
             return 503, "unavailable", {"error": "database unavailable, try again later"}
         except ConfigError as err:
             log.error("stored secret cannot be decrypted: %s", err)
-            return 503, "unavailable", {
-                "error": "stored secret cannot be decrypted, try again later"}
+            return (
+                503,
+                "unavailable",
+                {"error": "stored secret cannot be decrypted, try again later"},
+            )
         except Exception:
             log.exception("webhook failed")
             return 500, "error", {"error": "internal error"}
@@ -106,8 +109,10 @@ class WebhookIntake:
             return 413, "too_large", {"error": f"body larger than {MAX_BODY} bytes"}
         if not _is_json(environ.get("CONTENT_TYPE", "")):
             return 415, "not_json", {"error": "Content-Type must be application/json"}
-        headers = {name: environ.get("HTTP_" + name.upper().replace("-", "_"), "")
-                   for name in ("webhook-id", "webhook-timestamp", "webhook-signature")}
+        headers = {
+            name: environ.get("HTTP_" + name.upper().replace("-", "_"), "")
+            for name in ("webhook-id", "webhook-timestamp", "webhook-signature")
+        }
         try:
             notifications.verify(raw, headers, shop.webhook_secrets)
         except notifications.SignatureError:
@@ -115,12 +120,12 @@ class WebhookIntake:
         try:
             payload = _SCHEMA.load(json.loads(raw))
         except (ValueError, RecursionError, ValidationError) as err:  # deep nesting too
-            messages = err.messages if isinstance(err, ValidationError) else {
-                "_": ["invalid JSON"]}
+            messages = err.messages if isinstance(err, ValidationError) else {"_": ["invalid JSON"]}
             return 400, "invalid_payload", {"error": "invalid payload", "messages": messages}
         # One Redis round trip: dedupe the webhook-id and enqueue, atomically.
-        outcome = queue_notification(services.queue, shop.id, headers["webhook-id"],
-                                     payload["order_number"])
+        outcome = queue_notification(
+            services.queue, shop.id, headers["webhook-id"], payload["order_number"]
+        )
         return 202, outcome, {"status": outcome}
 
     def _count(self, outcome: str) -> None:
@@ -134,4 +139,5 @@ def _is_json(content_type: str) -> bool:
     """Werkzeug's ``Request.is_json``: application/json or application/*+json."""
     mimetype = content_type.split(";", 1)[0].strip().lower()
     return mimetype == "application/json" or (
-        mimetype.startswith("application/") and mimetype.endswith("+json"))
+        mimetype.startswith("application/") and mimetype.endswith("+json")
+    )

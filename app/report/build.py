@@ -19,12 +19,23 @@ ZERO = Decimal("0.00")
 SALES, CREDITS, PAYMENTS = "verkopen", "creditnota's", "betalingen"
 SECTIONS = (SALES, CREDITS, PAYMENTS)
 PAYMENT_SOORTEN = frozenset({str(Soort.FACTUURBETALING_ONTVANGEN)})
-DEFAULT_STATUS_NAMES = {1: "Nieuw", 2: "Verzonden", 3: "Betaald", 4: "Geannuleerd",
-                        5: "Wacht op betaling", 6: "Afgehaald", 10: "Gecrediteerd",
-                        11: "Creditering afgerond"}
-STATE_NAMES = {BookingState.FAILED: "mislukt", BookingState.RETRYING: "wacht op nieuwe poging",
-               BookingState.POSTING: "wordt geboekt", BookingState.SKIPPED: "overgeslagen",
-               BookingState.BOOKED: "geboekt"}
+DEFAULT_STATUS_NAMES = {
+    1: "Nieuw",
+    2: "Verzonden",
+    3: "Betaald",
+    4: "Geannuleerd",
+    5: "Wacht op betaling",
+    6: "Afgehaald",
+    10: "Gecrediteerd",
+    11: "Creditering afgerond",
+}
+STATE_NAMES = {
+    BookingState.FAILED: "mislukt",
+    BookingState.RETRYING: "wacht op nieuwe poging",
+    BookingState.POSTING: "wordt geboekt",
+    BookingState.SKIPPED: "overgeslagen",
+    BookingState.BOOKED: "geboekt",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,26 +96,38 @@ class Report:
 
     def total(self, section: str) -> Total:
         lines = self.section_lines(section)
-        return Total(f"Totaal {section}", _distinct(lines),
-                     sum((line.excl for line in lines), ZERO),
-                     sum((line.vat for line in lines), ZERO),
-                     sum((line.incl for line in lines), ZERO))
+        return Total(
+            f"Totaal {section}",
+            _distinct(lines),
+            sum((line.excl for line in lines), ZERO),
+            sum((line.vat for line in lines), ZERO),
+            sum((line.incl for line in lines), ZERO),
+        )
 
     def by_vat_code(self, section: str) -> dict[str, Total]:
         """Per BTW code (all ledgers together): what a VAT return needs."""
         grouped: dict[str, list[Line]] = defaultdict(list)
         for line in self.section_lines(section):
             grouped[line.btw_code].append(line)
-        return {code: Total(code, _distinct(lines),
-                            sum((x.excl for x in lines), ZERO),
-                            sum((x.vat for x in lines), ZERO),
-                            sum((x.incl for x in lines), ZERO))
-                for code, lines in sorted(grouped.items())}
+        return {
+            code: Total(
+                code,
+                _distinct(lines),
+                sum((x.excl for x in lines), ZERO),
+                sum((x.vat for x in lines), ZERO),
+                sum((x.incl for x in lines), ZERO),
+            )
+            for code, lines in sorted(grouped.items())
+        }
 
     @property
     def in_order(self) -> bool:
-        return not (any(f.needs_action for f in self.not_booked) or self.changed
-                    or self.doubles or self.not_in_shop)
+        return not (
+            any(f.needs_action for f in self.not_booked)
+            or self.changed
+            or self.doubles
+            or self.not_in_shop
+        )
 
 
 def section_of(row: PeriodRow) -> str:
@@ -118,12 +141,19 @@ def aggregate(rows: list[PeriodRow]) -> list[Line]:
     groups: dict[tuple[str, str, str], list[PeriodRow]] = defaultdict(list)
     for row in rows:
         groups[(section_of(row), row.row.btw_code, row.row.ledger)].append(row)
-    lines = [Line(section, code, ledger, len({r.booking_id for r in members}),
-                  sum((r.row.excl for r in members), ZERO),
-                  sum((r.row.vat for r in members), ZERO),
-                  sum((r.row.incl for r in members), ZERO),
-                  frozenset(r.booking_id for r in members))
-             for (section, code, ledger), members in groups.items()]
+    lines = [
+        Line(
+            section,
+            code,
+            ledger,
+            len({r.booking_id for r in members}),
+            sum((r.row.excl for r in members), ZERO),
+            sum((r.row.vat for r in members), ZERO),
+            sum((r.row.incl for r in members), ZERO),
+            frozenset(r.booking_id for r in members),
+        )
+        for (section, code, ledger), members in groups.items()
+    ]
     order = {name: i for i, name in enumerate(SECTIONS)}
     return sorted(lines, key=lambda x: (order[x.section], x.btw_code, x.ledger))
 
@@ -132,12 +162,18 @@ def doubles(rows: list[PeriodRow]) -> list[Finding]:
     """Invoice numbers booked as more than one mutation of the same kind."""
     seen: dict[tuple[str, str], set[tuple[int, int | None]]] = defaultdict(set)
     for row in rows:
-        seen[(row.row.invoice_number, row.row.soort)].add(
-            (row.booking_id, row.row.mutation_number))
-    return [Finding(number, "", "dubbel geboekt",
-                    f"{len(found)} mutaties {soort}: "
-                    + ", ".join(str(m or "?") for _, m in sorted(found, key=str)))
-            for (number, soort), found in sorted(seen.items()) if len(found) > 1]
+        seen[(row.row.invoice_number, row.row.soort)].add((row.booking_id, row.row.mutation_number))
+    return [
+        Finding(
+            number,
+            "",
+            "dubbel geboekt",
+            f"{len(found)} mutaties {soort}: "
+            + ", ".join(str(m or "?") for _, m in sorted(found, key=str)),
+        )
+        for (number, soort), found in sorted(seen.items())
+        if len(found) > 1
+    ]
 
 
 def build_report(services: Services, shop: Shop, period: Period) -> Report:
@@ -145,8 +181,11 @@ def build_report(services: Services, shop: Shop, period: Period) -> Report:
     read (the caller says so in Dutch)."""
     rows = services.store.history.period_rows(shop.id, period.start, period.end)
     report = Report(shop.id, shop.name, period, aggregate(rows), doubles=doubles(rows))
-    listed = [o for o in services.shop_api(shop).iter_orders_placed(period.start, period.end)
-              if not o.is_test]
+    listed = [
+        o
+        for o in services.shop_api(shop).iter_orders_placed(period.start, period.end)
+        if not o.is_test
+    ]
     report.shop_orders = len(listed)
     booked_incl: dict[str, Decimal] = defaultdict(lambda: ZERO)
     for row in rows:
@@ -156,14 +195,27 @@ def build_report(services: Services, shop: Shop, period: Period) -> Report:
     compare(report, shop, listed, states, booked_incl)
     listed_numbers = {o.number for o in listed}
     report.not_in_shop = [
-        Finding(number, "", "geboekt", "Geboekt in deze periode, maar niet gevonden onder de "
-                "bestellingen van de winkel in deze periode (andere besteldatum?).", total)
-        for number, total in sorted(booked_incl.items()) if number not in listed_numbers]
+        Finding(
+            number,
+            "",
+            "geboekt",
+            "Geboekt in deze periode, maar niet gevonden onder de "
+            "bestellingen van de winkel in deze periode (andere besteldatum?).",
+            total,
+        )
+        for number, total in sorted(booked_incl.items())
+        if number not in listed_numbers
+    ]
     return report
 
 
-def compare(report: Report, shop: Shop, listed: list[Order | OrderSummary],
-            states: dict[str, OrderState], booked_incl: dict[str, Decimal]) -> None:
+def compare(
+    report: Report,
+    shop: Shop,
+    listed: list[Order | OrderSummary],
+    states: dict[str, OrderState],
+    booked_incl: dict[str, Decimal],
+) -> None:
     names = {**DEFAULT_STATUS_NAMES, **shop.mapping.status_names}
     bookable = shop.mapping.bookable_statuses | shop.mapping.credit_statuses
     for order in sorted(listed, key=lambda o: (len(o.number), o.number)):
@@ -173,22 +225,46 @@ def compare(report: Report, shop: Shop, listed: list[Order | OrderSummary],
         if state is not None and state.state == BookingState.BOOKED:
             booked = booked_incl.get(order.number, state.total)
             if order.status not in bookable:
-                report.changed.append(Finding(
-                    order.number, status, "geboekt",
-                    f"Geboekt, maar de status is nu '{status}'.", booked, current))
+                report.changed.append(
+                    Finding(
+                        order.number,
+                        status,
+                        "geboekt",
+                        f"Geboekt, maar de status is nu '{status}'.",
+                        booked,
+                        current,
+                    )
+                )
             elif current is not None and booked is not None and current != booked:
-                report.changed.append(Finding(
-                    order.number, status, "geboekt",
-                    "Het totaal van de bestelling is na het boeken gewijzigd.", booked,
-                    current))
+                report.changed.append(
+                    Finding(
+                        order.number,
+                        status,
+                        "geboekt",
+                        "Het totaal van de bestelling is na het boeken gewijzigd.",
+                        booked,
+                        current,
+                    )
+                )
             continue
         if order.status not in bookable:
             reason = f"Status '{status}' wordt niet geboekt."
             ours = STATE_NAMES.get(state.state, str(state.state)) if state else "niet aangeboden"
         elif state is None:
-            reason, ours = "Nog niet aangeboden; de volgende controle pakt hem op.", \
-                "niet aangeboden"
+            reason, ours = (
+                "Nog niet aangeboden; de volgende controle pakt hem op.",
+                "niet aangeboden",
+            )
         else:
             reason, ours = state.reason or "", STATE_NAMES.get(state.state, str(state.state))
-        report.not_booked.append(Finding(order.number, status, ours, reason, None, current,
-                                         needs_action=order.status in bookable))
+        report.not_booked.append(
+            Finding(
+                order.number,
+                status,
+                ours,
+                reason,
+                None,
+                current,
+                needs_action=order.status in bookable,
+            )
+        )

@@ -18,12 +18,25 @@ from app.report.period import PeriodError, parse_period
 @click.command("report")
 @with_appcontext
 @click.option("--shop", "shop_id", type=int, required=True)
-@click.option("--period", "period_text", required=True,
-              help="2026-Q3, 2026-10 or 2026-10-01..2026-10-15 (Europe/Amsterdam dates).")
-@click.option("--format", "fmt", type=click.Choice(["table", "csv", "xlsx", "json"]),
-              default="table", show_default=True)
-@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True),
-              help="Write to this file (required for xlsx on a terminal).")
+@click.option(
+    "--period",
+    "period_text",
+    required=True,
+    help="2026-Q3, 2026-10 or 2026-10-01..2026-10-15 (Europe/Amsterdam dates).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "csv", "xlsx", "json"]),
+    default="table",
+    show_default=True,
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, writable=True),
+    help="Write to this file (required for xlsx on a terminal).",
+)
 def report_command(shop_id: int, period_text: str, fmt: str, output: str | None) -> None:
     """The period's bookings per VAT code and ledger, reconciled with the shop's orders."""
     try:

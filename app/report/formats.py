@@ -12,10 +12,13 @@ from typing import Any
 from app.report.build import SECTIONS, Finding, Report
 
 HEADER = ("Onderdeel", "BTW-code", "Grootboek", "Aantal", "Excl. btw", "Btw", "Incl. btw")
-FINDINGS = (("not_booked", "Niet geboekt"), ("changed", "Gewijzigd na boeken"),
-            ("doubles", "Dubbel geboekt"), ("not_in_shop", "Geboekt, niet in de winkel"))
-FINDING_HEADER = ("Bestelling", "Status winkel", "Status koppeling", "Reden", "Geboekt",
-                  "Nu")
+FINDINGS = (
+    ("not_booked", "Niet geboekt"),
+    ("changed", "Gewijzigd na boeken"),
+    ("doubles", "Dubbel geboekt"),
+    ("not_in_shop", "Geboekt, niet in de winkel"),
+)
+FINDING_HEADER = ("Bestelling", "Status winkel", "Status koppeling", "Reden", "Geboekt", "Nu")
 
 
 def nl(value: Decimal | None) -> str:
@@ -28,8 +31,17 @@ def table_rows(report: Report) -> list[tuple[Any, ...]]:
     out: list[tuple[Any, ...]] = []
     for section in SECTIONS:
         for line in report.section_lines(section):
-            out.append((section, safe(line.btw_code), safe(line.ledger), line.orders, line.excl,
-                        line.vat, line.incl))
+            out.append(
+                (
+                    section,
+                    safe(line.btw_code),
+                    safe(line.ledger),
+                    line.orders,
+                    line.excl,
+                    line.vat,
+                    line.incl,
+                )
+            )
         total = report.total(section)
         out.append((total.label, "", "", total.orders, total.excl, total.vat, total.incl))
     return out
@@ -49,24 +61,56 @@ def to_json(report: Report) -> str:
         return None if value is None else f"{value:.2f}"
 
     data: dict[str, Any] = {
-        "shop_id": report.shop_id, "shop": report.shop_name,
-        "period": {"key": report.period.key, "start": report.period.start.isoformat(),
-                   "end": report.period.end.isoformat()},
-        "lines": [{"section": x.section, "btw_code": x.btw_code, "ledger": x.ledger,
-                   "orders": x.orders, "excl": money(x.excl), "vat": money(x.vat),
-                   "incl": money(x.incl)} for x in report.lines],
-        "totals": {s: {"orders": t.orders, "excl": money(t.excl), "vat": money(t.vat),
-                       "incl": money(t.incl)}
-                   for s in SECTIONS for t in [report.total(s)]},
-        "by_vat_code": {s: {code: {"excl": money(t.excl), "vat": money(t.vat),
-                                   "incl": money(t.incl)}
-                            for code, t in report.by_vat_code(s).items()} for s in SECTIONS},
+        "shop_id": report.shop_id,
+        "shop": report.shop_name,
+        "period": {
+            "key": report.period.key,
+            "start": report.period.start.isoformat(),
+            "end": report.period.end.isoformat(),
+        },
+        "lines": [
+            {
+                "section": x.section,
+                "btw_code": x.btw_code,
+                "ledger": x.ledger,
+                "orders": x.orders,
+                "excl": money(x.excl),
+                "vat": money(x.vat),
+                "incl": money(x.incl),
+            }
+            for x in report.lines
+        ],
+        "totals": {
+            s: {
+                "orders": t.orders,
+                "excl": money(t.excl),
+                "vat": money(t.vat),
+                "incl": money(t.incl),
+            }
+            for s in SECTIONS
+            for t in [report.total(s)]
+        },
+        "by_vat_code": {
+            s: {
+                code: {"excl": money(t.excl), "vat": money(t.vat), "incl": money(t.incl)}
+                for code, t in report.by_vat_code(s).items()
+            }
+            for s in SECTIONS
+        },
         "shop_orders": report.shop_orders,
     }
     for key, _ in FINDINGS:
-        data[key] = [{"number": f.number, "status": f.status, "state": f.state,
-                      "reason": f.reason, "booked": money(f.booked),
-                      "current": money(f.current)} for f in getattr(report, key)]
+        data[key] = [
+            {
+                "number": f.number,
+                "status": f.status,
+                "state": f.state,
+                "reason": f.reason,
+                "booked": money(f.booked),
+                "current": money(f.current),
+            }
+            for f in getattr(report, key)
+        ]
     return json.dumps(data, ensure_ascii=False, indent=2)
 
 
@@ -124,13 +168,18 @@ def to_xlsx(report: Report) -> bytes:
 def to_table(report: Report) -> str:
     """Plain text for a terminal."""
     widths = (18, 10, 10, 7, 13, 12, 13)
-    lines = [f"Aansluiting {report.shop_name} — {report.period.label} "
-             f"({report.period.start} t/m {report.period.end})", ""]
+    lines = [
+        f"Aansluiting {report.shop_name} — {report.period.label} "
+        f"({report.period.start} t/m {report.period.end})",
+        "",
+    ]
 
     def fmt(row: tuple[Any, ...]) -> str:
         cells = [str(v) if not isinstance(v, Decimal) else nl(v) for v in row]
-        return "  ".join(c.ljust(w) if i < 3 else c.rjust(w)
-                         for i, (c, w) in enumerate(zip(cells, widths, strict=True)))
+        return "  ".join(
+            c.ljust(w) if i < 3 else c.rjust(w)
+            for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+        )
 
     lines.append(fmt(HEADER))
     for row in table_rows(report):

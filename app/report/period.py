@@ -9,8 +9,20 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-MONTHS = ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus",
-          "september", "oktober", "november", "december")
+MONTHS = (
+    "januari",
+    "februari",
+    "maart",
+    "april",
+    "mei",
+    "juni",
+    "juli",
+    "augustus",
+    "september",
+    "oktober",
+    "november",
+    "december",
+)
 MAX_DAYS = 366 * 2
 
 
@@ -56,8 +68,9 @@ def _date(text: str) -> dt.date:
 def parse_period(text: str) -> Period:
     value = (text or "").strip().upper()
     if not value:
-        raise PeriodError("Kies een periode, bijvoorbeeld 2026-Q3, 2026-10 of "
-                          "2026-10-01..2026-10-15.")
+        raise PeriodError(
+            "Kies een periode, bijvoorbeeld 2026-Q3, 2026-10 of 2026-10-01..2026-10-15."
+        )
     if match := re.fullmatch(r"(\d{4})-Q([1-4])", value):
         year, quarter = int(match[1]), int(match[2])
         first = 3 * quarter - 2
@@ -75,11 +88,14 @@ def parse_period(text: str) -> Period:
     elif re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
         start = end = _date(value)
     else:
-        raise PeriodError(f"'{text}' is geen periode. Gebruik 2026-Q3 (kwartaal), 2026-10 "
-                          "(maand) of 2026-10-01..2026-10-15 (van t/m).")
+        raise PeriodError(
+            f"'{text}' is geen periode. Gebruik 2026-Q3 (kwartaal), 2026-10 "
+            "(maand) of 2026-10-01..2026-10-15 (van t/m)."
+        )
     if end < start:
         raise PeriodError(f"'{text}': de einddatum ligt vóór de begindatum.")
     if (end - start).days > MAX_DAYS:
         raise PeriodError(f"'{text}': een periode is hoogstens twee jaar.")
-    return Period(start, end, f"{start.isoformat()}..{end.isoformat()}"
-                  if start != end else start.isoformat())
+    return Period(
+        start, end, f"{start.isoformat()}..{end.isoformat()}" if start != end else start.isoformat()
+    )

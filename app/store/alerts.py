@@ -44,15 +44,25 @@ class AlertStore:
     def prefs(self, user_id: int) -> dict[int | None, AlertPref]:
         query = select(alert_prefs).where(alert_prefs.c.user_id == user_id)
         with self.engine.connect() as conn:
-            return {r.shop_id: AlertPref(r.shop_id, bool(r.digest), bool(r.credentials))
-                    for r in conn.execute(query)}
+            return {
+                r.shop_id: AlertPref(r.shop_id, bool(r.digest), bool(r.credentials))
+                for r in conn.execute(query)
+            }
 
     def save_prefs(self, user_id: int, prefs: list[AlertPref]) -> None:
         """Replace the user's preferences; rows with nothing on are not kept."""
         with transaction(self.engine) as conn:
             conn.execute(delete(alert_prefs).where(alert_prefs.c.user_id == user_id))
-            rows = [{"user_id": user_id, "shop_id": p.shop_id, "digest": p.digest,
-                     "credentials": p.credentials} for p in prefs if p.digest or p.credentials]
+            rows = [
+                {
+                    "user_id": user_id,
+                    "shop_id": p.shop_id,
+                    "digest": p.digest,
+                    "credentials": p.credentials,
+                }
+                for p in prefs
+                if p.digest or p.credentials
+            ]
             if rows:
                 conn.execute(insert(alert_prefs), rows)
 
@@ -61,34 +71,47 @@ class AlertStore:
         all shops) and may see it: its owners and the administrators, none disabled."""
         column = alert_prefs.c.digest if kind == DIGEST else alert_prefs.c.credentials
         owns = select(shop_owners.c.user_id).where(shop_owners.c.shop_id == shop_id)
-        query = (select(users.c.email).distinct()
-                 .join(alert_prefs, alert_prefs.c.user_id == users.c.id)
-                 .where(column.is_(True), or_(alert_prefs.c.shop_id.is_(None),
-                                              alert_prefs.c.shop_id == shop_id),
-                        users.c.disabled.is_(False),
-                        or_(users.c.role == str(Role.ADMIN), users.c.id.in_(owns)))
-                 .order_by(users.c.email))
+        query = (
+            select(users.c.email)
+            .distinct()
+            .join(alert_prefs, alert_prefs.c.user_id == users.c.id)
+            .where(
+                column.is_(True),
+                or_(alert_prefs.c.shop_id.is_(None), alert_prefs.c.shop_id == shop_id),
+                users.c.disabled.is_(False),
+                or_(users.c.role == str(Role.ADMIN), users.c.id.in_(owns)),
+            )
+            .order_by(users.c.email)
+        )
         with self.engine.connect() as conn:
             return list(conn.execute(query).scalars())
 
     # --- marks ------------------------------------------------------------------------
 
     def mark(self, shop_id: int, kind: str) -> Mark:
-        query = select(alert_marks).where(alert_marks.c.shop_id == shop_id,
-                                          alert_marks.c.kind == kind)
+        query = select(alert_marks).where(
+            alert_marks.c.shop_id == shop_id, alert_marks.c.kind == kind
+        )
         with self.engine.connect() as conn:
             row = conn.execute(query).first()
         if row is None:
             return Mark(None, 0)
         return Mark(aware(row.sent_at), int(row.reported_upto or 0))
 
-    def set_mark(self, shop_id: int, kind: str, *, reported_upto: int,
-                 sent_at: dt.datetime | None = None) -> None:
+    def set_mark(
+        self, shop_id: int, kind: str, *, reported_upto: int, sent_at: dt.datetime | None = None
+    ) -> None:
         sent_at = sent_at or utcnow()
         where = and_(alert_marks.c.shop_id == shop_id, alert_marks.c.kind == kind)
         with transaction(self.engine) as conn:
-            done = conn.execute(update(alert_marks).where(where).values(
-                sent_at=sent_at, reported_upto=reported_upto))
+            done = conn.execute(
+                update(alert_marks)
+                .where(where)
+                .values(sent_at=sent_at, reported_upto=reported_upto)
+            )
             if not done.rowcount:
-                conn.execute(insert(alert_marks).values(
-                    shop_id=shop_id, kind=kind, sent_at=sent_at, reported_upto=reported_upto))
+                conn.execute(
+                    insert(alert_marks).values(
+                        shop_id=shop_id, kind=kind, sent_at=sent_at, reported_upto=reported_upto
+                    )
+                )

@@ -74,8 +74,11 @@ class OrderFacts:
 
     def values(self, shop_id: int, order_number: str) -> dict[str, Any]:
         return {
-            "shop_id": shop_id, "order_number": order_number, "order_uuid": self.uuid or None,
-            "kind": str(self.kind), "total": self.total,
+            "shop_id": shop_id,
+            "order_number": order_number,
+            "order_uuid": self.uuid or None,
+            "kind": str(self.kind),
+            "total": self.total,
             "invoice_number": self.invoice_number or None,
             "order_date": dt.datetime.combine(self.date, dt.time()) if self.date else None,
         }

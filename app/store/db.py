@@ -38,8 +38,17 @@ from app.store.engine import (
     utcnow,
 )
 
-__all__ = ["aware", "engine_for", "insert_for", "make_engine", "metadata", "new_id",
-           "single_statement", "transaction", "utcnow"]
+__all__ = [
+    "aware",
+    "engine_for",
+    "insert_for",
+    "make_engine",
+    "metadata",
+    "new_id",
+    "single_statement",
+    "transaction",
+    "utcnow",
+]
 
 metadata = MetaData(
     naming_convention={
@@ -71,8 +80,7 @@ shops = Table(
     Column("watermark", DateTime(timezone=True), nullable=True),  # last good pass end (UTC)
     Column("status_error", Text, nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False, default=utcnow),
-    Column("updated_at", DateTime(timezone=True), nullable=False, default=utcnow,
-           onupdate=utcnow),
+    Column("updated_at", DateTime(timezone=True), nullable=False, default=utcnow, onupdate=utcnow),
 )
 
 bookings = Table(
@@ -106,8 +114,7 @@ bookings = Table(
     # True when a post may have reached e-Boekhouden without us seeing the answer.
     Column("uncertain", Boolean, nullable=False, default=False),
     Column("created_at", DateTime(timezone=True), nullable=False, default=utcnow),
-    Column("updated_at", DateTime(timezone=True), nullable=False, default=utcnow,
-           onupdate=utcnow),
+    Column("updated_at", DateTime(timezone=True), nullable=False, default=utcnow, onupdate=utcnow),
     Column("booked_at", DateTime(timezone=True), nullable=True),
     # app.states.OrderPayment: where the order's money stands (migration 0003).
     Column("payment_state", String(10), nullable=True),
@@ -140,11 +147,9 @@ payments = Table(
     Column("claimed_until", DateTime(timezone=True), nullable=True),
     Column("uncertain", Boolean, nullable=False, default=False),
     Column("created_at", DateTime(timezone=True), nullable=False, default=utcnow),
-    Column("updated_at", DateTime(timezone=True), nullable=False, default=utcnow,
-           onupdate=utcnow),
+    Column("updated_at", DateTime(timezone=True), nullable=False, default=utcnow, onupdate=utcnow),
     Column("booked_at", DateTime(timezone=True), nullable=True),
-    UniqueConstraint("shop_id", "order_number", "payment_key",
-                     name="uq_payments_shop_order_key"),
+    UniqueConstraint("shop_id", "order_number", "payment_key", name="uq_payments_shop_order_key"),
 )
 
 reconcile_runs = Table(
@@ -197,8 +202,7 @@ booked_rows = Table(
     "booked_rows",
     metadata,
     Column("id", Integer, primary_key=True),
-    Column("booking_id", Integer, ForeignKey("bookings.id", ondelete="CASCADE"),
-           nullable=False),
+    Column("booking_id", Integer, ForeignKey("bookings.id", ondelete="CASCADE"), nullable=False),
     Column("shop_id", Integer, ForeignKey("shops.id", ondelete="CASCADE"), nullable=False),
     Column("mutation_number", BigInteger, nullable=True),
     Column("soort", String(40), nullable=False),  # app.core.mutations.Soort
@@ -218,8 +222,7 @@ booking_attempts = Table(
     "booking_attempts",
     metadata,
     Column("id", Integer, primary_key=True),
-    Column("booking_id", Integer, ForeignKey("bookings.id", ondelete="CASCADE"),
-           nullable=False),
+    Column("booking_id", Integer, ForeignKey("bookings.id", ondelete="CASCADE"), nullable=False),
     Column("at", DateTime(timezone=True), nullable=False, default=utcnow),
     Column("outcome", String(10), nullable=False),
     Column("error_code", String(64), nullable=True),

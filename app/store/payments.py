@@ -32,7 +32,8 @@ IN_LIST_CHUNK = 500
 # person, not for money): "wacht op betaling", and what the passes check.
 _AWAITING = and_(
     bookings.c.payment_state.in_([str(OrderPayment.OPEN), str(OrderPayment.HELD)]),
-    bookings.c.state != str(BookingState.FAILED))
+    bookings.c.state != str(BookingState.FAILED),
+)
 OPEN_FOR_POSTING = (State.PENDING, State.RETRYING, State.POSTING)
 
 
@@ -81,13 +82,22 @@ def _record(row: Any) -> PaymentRecord:
     data = row._mapping
     day = data["payment_date"]
     return PaymentRecord(
-        id=data["id"], order_number=data["order_number"], payment_key=data["payment_key"],
-        kind=data["kind"], method=data["method"],
+        id=data["id"],
+        order_number=data["order_number"],
+        payment_key=data["payment_key"],
+        kind=data["kind"],
+        method=data["method"],
         payment_date=day.date() if isinstance(day, dt.datetime) else day,
-        amount=Decimal(data["amount"]), ledger=data["ledger"], state=State(data["state"]),
-        mutation_number=data["mutation_number"], attempts=data["attempts"],
-        reason=data["reason"], last_error=data["last_error"], uncertain=bool(data["uncertain"]),
-        updated_at=aware(data["updated_at"]))
+        amount=Decimal(data["amount"]),
+        ledger=data["ledger"],
+        state=State(data["state"]),
+        mutation_number=data["mutation_number"],
+        attempts=data["attempts"],
+        reason=data["reason"],
+        last_error=data["last_error"],
+        uncertain=bool(data["uncertain"]),
+        updated_at=aware(data["updated_at"]),
+    )
 
 
 class PaymentStore:
@@ -96,8 +106,9 @@ class PaymentStore:
 
     # --- the plan ----------------------------------------------------------------------
 
-    def record_plan(self, shop_id: int, order_number: str, rows: Iterable[PaymentRow],
-                    order_state: OrderPayment) -> list[PaymentRecord]:
+    def record_plan(
+        self, shop_id: int, order_number: str, rows: Iterable[PaymentRow], order_state: OrderPayment
+    ) -> list[PaymentRecord]:
         """Insert payments not seen before; re-plan the ones not yet posted (a held
         payment whose method now has a ledger becomes PENDING); set the order's payment
         state. Booked, posting and failed rows are left alone. Returns all the order's
@@ -105,39 +116,70 @@ class PaymentStore:
         now = utcnow()
         with transaction(self.engine) as conn:
             for row in rows:
-                values = {"shop_id": shop_id, "order_number": order_number,
-                          "payment_key": row.key, "kind": row.kind, "method": row.method,
-                          "payment_date": row.date, "amount": row.amount,
-                          "ledger": row.ledger or None, "state": str(row.state),
-                          "reason": row.reason or None, "attempts": 0, "uncertain": False,
-                          "created_at": now, "updated_at": now}
+                values = {
+                    "shop_id": shop_id,
+                    "order_number": order_number,
+                    "payment_key": row.key,
+                    "kind": row.kind,
+                    "method": row.method,
+                    "payment_date": row.date,
+                    "amount": row.amount,
+                    "ledger": row.ledger or None,
+                    "state": str(row.state),
+                    "reason": row.reason or None,
+                    "attempts": 0,
+                    "uncertain": False,
+                    "created_at": now,
+                    "updated_at": now,
+                }
                 # RETURNING, not rowcount: rowcount is not reliable here across drivers.
-                statement = (insert_for(conn, payments).values(**values)
-                             .on_conflict_do_nothing().returning(payments.c.id))
+                statement = (
+                    insert_for(conn, payments)
+                    .values(**values)
+                    .on_conflict_do_nothing()
+                    .returning(payments.c.id)
+                )
                 if conn.execute(statement).scalar() is not None:
                     continue
-                conn.execute(update(payments).where(
-                    payments.c.shop_id == shop_id, payments.c.order_number == order_number,
-                    payments.c.payment_key == row.key,
-                    payments.c.state.in_([str(State.HELD), str(State.NOT_BOOKED),
-                                          str(State.PENDING)]),
-                ).values(ledger=row.ledger or None, state=str(row.state),
-                         reason=row.reason or None, payment_date=row.date, amount=row.amount,
-                         method=row.method, updated_at=now))
+                conn.execute(
+                    update(payments)
+                    .where(
+                        payments.c.shop_id == shop_id,
+                        payments.c.order_number == order_number,
+                        payments.c.payment_key == row.key,
+                        payments.c.state.in_(
+                            [str(State.HELD), str(State.NOT_BOOKED), str(State.PENDING)]
+                        ),
+                    )
+                    .values(
+                        ledger=row.ledger or None,
+                        state=str(row.state),
+                        reason=row.reason or None,
+                        payment_date=row.date,
+                        amount=row.amount,
+                        method=row.method,
+                        updated_at=now,
+                    )
+                )
             self._set_order_state(conn, shop_id, order_number, order_state)
             return self._for_order(conn, shop_id, order_number)
 
-    def set_order_state(self, shop_id: int, order_number: str,
-                        state: OrderPayment | None) -> None:
+    def set_order_state(self, shop_id: int, order_number: str, state: OrderPayment | None) -> None:
         with transaction(self.engine) as conn:
             self._set_order_state(conn, shop_id, order_number, state)
 
     @staticmethod
-    def _set_order_state(conn: Any, shop_id: int, order_number: str,
-                         state: OrderPayment | None) -> None:
-        conn.execute(update(bookings).where(
-            bookings.c.shop_id == shop_id, bookings.c.order_number == order_number,
-        ).values(payment_state=str(state) if state else None))
+    def _set_order_state(
+        conn: Any, shop_id: int, order_number: str, state: OrderPayment | None
+    ) -> None:
+        conn.execute(
+            update(bookings)
+            .where(
+                bookings.c.shop_id == shop_id,
+                bookings.c.order_number == order_number,
+            )
+            .values(payment_state=str(state) if state else None)
+        )
 
     # --- claims ------------------------------------------------------------------------
 
@@ -157,13 +199,26 @@ class PaymentStore:
             if state == State.POSTING and until and until > now:
                 return State.POSTING
             needs_check = bool(row.uncertain) or state == State.POSTING
-            swapped = conn.execute(update(payments).where(
-                payments.c.id == payment_id, payments.c.state == row.state,
-                (payments.c.claim_token.is_(None) if row.claim_token is None
-                 else payments.c.claim_token == row.claim_token),
-            ).values(state=str(State.POSTING), claim_token=token,
-                     claimed_until=now + dt.timedelta(seconds=lease_seconds),
-                     uncertain=needs_check, attempts=payments.c.attempts + 1, updated_at=now))
+            swapped = conn.execute(
+                update(payments)
+                .where(
+                    payments.c.id == payment_id,
+                    payments.c.state == row.state,
+                    (
+                        payments.c.claim_token.is_(None)
+                        if row.claim_token is None
+                        else payments.c.claim_token == row.claim_token
+                    ),
+                )
+                .values(
+                    state=str(State.POSTING),
+                    claim_token=token,
+                    claimed_until=now + dt.timedelta(seconds=lease_seconds),
+                    uncertain=needs_check,
+                    attempts=payments.c.attempts + 1,
+                    updated_at=now,
+                )
+            )
             if not swapped.rowcount:
                 return State.POSTING
             return PaymentClaim(payment_id, token, needs_check, row.attempts + 1)
@@ -174,38 +229,69 @@ class PaymentStore:
 
     def mark_booked(self, claim: PaymentClaim, mutation_number: int) -> None:
         now = utcnow()
-        self._update(claim, state=str(State.BOOKED), mutation_number=mutation_number,
-                     uncertain=False, claim_token=None, claimed_until=None, booked_at=now,
-                     reason=None, error_code=None)
+        self._update(
+            claim,
+            state=str(State.BOOKED),
+            mutation_number=mutation_number,
+            uncertain=False,
+            claim_token=None,
+            claimed_until=None,
+            booked_at=now,
+            reason=None,
+            error_code=None,
+        )
 
-    def mark_retrying(self, claim: PaymentClaim, *, error: str, reason: str,
-                      uncertain: bool) -> None:
-        values: dict[str, Any] = {"state": str(State.RETRYING), "last_error": error,
-                                  "reason": reason, "claim_token": None,
-                                  "claimed_until": None}
+    def mark_retrying(
+        self, claim: PaymentClaim, *, error: str, reason: str, uncertain: bool
+    ) -> None:
+        values: dict[str, Any] = {
+            "state": str(State.RETRYING),
+            "last_error": error,
+            "reason": reason,
+            "claim_token": None,
+            "claimed_until": None,
+        }
         if uncertain:
             values["uncertain"] = True
         self._update(claim, **values)
 
-    def mark_failed(self, claim: PaymentClaim, *, error_code: str, error: str,
-                    reason: str) -> None:
-        self._update(claim, state=str(State.FAILED), error_code=error_code, last_error=error,
-                     reason=reason, claim_token=None, claimed_until=None)
+    def mark_failed(self, claim: PaymentClaim, *, error_code: str, error: str, reason: str) -> None:
+        self._update(
+            claim,
+            state=str(State.FAILED),
+            error_code=error_code,
+            last_error=error,
+            reason=reason,
+            claim_token=None,
+            claimed_until=None,
+        )
 
     def retry_failed(self, shop_id: int, order_number: str) -> int:
-        """"Opnieuw proberen": failed payments of this order go back to PENDING."""
+        """ "Opnieuw proberen": failed payments of this order go back to PENDING."""
         with transaction(self.engine) as conn:
-            return int(conn.execute(update(payments).where(
-                payments.c.shop_id == shop_id, payments.c.order_number == order_number,
-                payments.c.state == str(State.FAILED),
-            ).values(state=str(State.PENDING), updated_at=utcnow())).rowcount)
+            return int(
+                conn.execute(
+                    update(payments)
+                    .where(
+                        payments.c.shop_id == shop_id,
+                        payments.c.order_number == order_number,
+                        payments.c.state == str(State.FAILED),
+                    )
+                    .values(state=str(State.PENDING), updated_at=utcnow())
+                ).rowcount
+            )
 
     def _update(self, claim: PaymentClaim, **values: Any) -> None:
         values["updated_at"] = utcnow()
         with transaction(self.engine) as conn:
-            conn.execute(update(payments).where(
-                payments.c.id == claim.payment_id, payments.c.claim_token == claim.token,
-            ).values(**values))
+            conn.execute(
+                update(payments)
+                .where(
+                    payments.c.id == claim.payment_id,
+                    payments.c.claim_token == claim.token,
+                )
+                .values(**values)
+            )
 
     # --- reading -----------------------------------------------------------------------
 
@@ -215,48 +301,67 @@ class PaymentStore:
 
     @staticmethod
     def _for_order(conn: Any, shop_id: int, order_number: str) -> list[PaymentRecord]:
-        query = select(payments).where(
-            payments.c.shop_id == shop_id, payments.c.order_number == order_number,
-        ).order_by(payments.c.payment_date, payments.c.id)
+        query = (
+            select(payments)
+            .where(
+                payments.c.shop_id == shop_id,
+                payments.c.order_number == order_number,
+            )
+            .order_by(payments.c.payment_date, payments.c.id)
+        )
         return [_record(row) for row in conn.execute(query)]
 
     def methods_seen(self, shop_id: int) -> list[str]:
         """Every payment method seen on this shop's orders."""
-        query = (select(payments.c.method).where(payments.c.shop_id == shop_id,
-                                                 payments.c.method != "")
-                 .distinct().order_by(payments.c.method))
+        query = (
+            select(payments.c.method)
+            .where(payments.c.shop_id == shop_id, payments.c.method != "")
+            .distinct()
+            .order_by(payments.c.method)
+        )
         with self.engine.connect() as conn:
             return list(conn.execute(query).scalars())
 
     def count_awaiting(self, shop_id: int) -> int:
         """Orders waiting for money or with a payment held back ("wacht op betaling")."""
-        query = select(func.count()).select_from(bookings).where(
-            bookings.c.shop_id == shop_id, _AWAITING)
+        query = (
+            select(func.count())
+            .select_from(bookings)
+            .where(bookings.c.shop_id == shop_id, _AWAITING)
+        )
         with self.engine.connect() as conn:
             return int(conn.execute(query).scalar_one())
 
     def is_settled(self, shop_id: int, order_number: str) -> bool:
         """True when nothing is left to do for this order's money (one indexed read)."""
         with self.engine.connect() as conn:
-            state = conn.execute(select(bookings.c.payment_state).where(
-                bookings.c.shop_id == shop_id,
-                bookings.c.order_number == order_number)).scalar()
+            state = conn.execute(
+                select(bookings.c.payment_state).where(
+                    bookings.c.shop_id == shop_id, bookings.c.order_number == order_number
+                )
+            ).scalar()
         return state == str(OrderPayment.SETTLED)
 
-    def outstanding(self, shop_id: int, since: dt.date,
-                    among: Iterable[str] | None = None) -> list[str]:
+    def outstanding(
+        self, shop_id: int, since: dt.date, among: Iterable[str] | None = None
+    ) -> list[str]:
         """Orders (placed on or after ``since``) whose money is not settled: waiting for
         a capture, or with a payment held back or still to be posted. ``among`` limits
         the answer to these numbers (the fast poll: orders that changed)."""
-        where = [bookings.c.shop_id == shop_id, _AWAITING,
-                 and_(bookings.c.order_date.is_not(None),
-                      bookings.c.order_date >= dt.datetime.combine(since, dt.time()))]
+        where = [
+            bookings.c.shop_id == shop_id,
+            _AWAITING,
+            and_(
+                bookings.c.order_date.is_not(None),
+                bookings.c.order_date >= dt.datetime.combine(since, dt.time()),
+            ),
+        ]
         query = select(bookings.c.order_number).where(*where).order_by(bookings.c.order_date)
         with self.engine.connect() as conn:
             if among is None:
                 return list(conn.execute(query).scalars())
             numbers, found = list(dict.fromkeys(among)), list[str]()
             for start in range(0, len(numbers), IN_LIST_CHUNK):
-                chunk = numbers[start:start + IN_LIST_CHUNK]
+                chunk = numbers[start : start + IN_LIST_CHUNK]
                 found += conn.execute(query.where(bookings.c.order_number.in_(chunk))).scalars()
             return found

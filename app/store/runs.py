@@ -55,39 +55,71 @@ class RunStore:
     def __init__(self, engine: Engine, shops: ShopStore) -> None:
         self.engine, self.shops = engine, shops
 
-    def start(self, shop_id: int, mode: RunMode, window_start: dt.datetime | None,
-              window_end: dt.datetime | None) -> int:
+    def start(
+        self,
+        shop_id: int,
+        mode: RunMode,
+        window_start: dt.datetime | None,
+        window_end: dt.datetime | None,
+    ) -> int:
         with transaction(self.engine) as conn:
-            result = conn.execute(reconcile_runs.insert().values(
-                shop_id=shop_id, mode=str(mode), window_start=window_start,
-                window_end=window_end, started_at=utcnow(), outcome=str(RunOutcome.RUNNING)))
+            result = conn.execute(
+                reconcile_runs.insert().values(
+                    shop_id=shop_id,
+                    mode=str(mode),
+                    window_start=window_start,
+                    window_end=window_end,
+                    started_at=utcnow(),
+                    outcome=str(RunOutcome.RUNNING),
+                )
+            )
             return new_id(result)
 
-    def finish(self, run_id: int, *, outcome: RunOutcome, counts: RunCounts,
-               error: str | None, duration_ms: int, shop: Shop | None = None,
-               watermark: dt.datetime | None = None) -> None:
+    def finish(
+        self,
+        run_id: int,
+        *,
+        outcome: RunOutcome,
+        counts: RunCounts,
+        error: str | None,
+        duration_ms: int,
+        shop: Shop | None = None,
+        watermark: dt.datetime | None = None,
+    ) -> None:
         """Record the pass's end; with ``watermark``, also advance ``shop``'s watermark
         in the same transaction (the next pass starts there)."""
         with transaction(self.engine) as conn:
-            conn.execute(update(reconcile_runs).where(reconcile_runs.c.id == run_id).values(
-                outcome=str(outcome), seen=counts.seen, already_booked=counts.already_booked,
-                enqueued=counts.enqueued, skipped=counts.skipped, errors=counts.errors,
-                error=error, duration_ms=duration_ms, finished_at=utcnow()))
+            conn.execute(
+                update(reconcile_runs)
+                .where(reconcile_runs.c.id == run_id)
+                .values(
+                    outcome=str(outcome),
+                    seen=counts.seen,
+                    already_booked=counts.already_booked,
+                    enqueued=counts.enqueued,
+                    skipped=counts.skipped,
+                    errors=counts.errors,
+                    error=error,
+                    duration_ms=duration_ms,
+                    finished_at=utcnow(),
+                )
+            )
             if shop is not None and watermark is not None:
                 self.shops.advance_watermark(conn, shop, watermark)
 
     def last(self, shop_id: int) -> Run | None:
         with self.engine.connect() as conn:
-            row = conn.execute(select(reconcile_runs)
-                               .where(reconcile_runs.c.shop_id == shop_id)
-                               .order_by(reconcile_runs.c.id.desc()).limit(1)).first()
+            row = conn.execute(
+                select(reconcile_runs)
+                .where(reconcile_runs.c.shop_id == shop_id)
+                .order_by(reconcile_runs.c.id.desc())
+                .limit(1)
+            ).first()
         return _run(row) if row else None
 
     def last_by_shop(self) -> dict[int, Run]:
         """The latest run of every shop (the shops list)."""
         latest = select(func.max(reconcile_runs.c.id)).group_by(reconcile_runs.c.shop_id)
         with self.engine.connect() as conn:
-            rows = conn.execute(select(reconcile_runs)
-                                .where(reconcile_runs.c.id.in_(latest))).all()
+            rows = conn.execute(select(reconcile_runs).where(reconcile_runs.c.id.in_(latest))).all()
         return {row.shop_id: _run(row) for row in rows}
-

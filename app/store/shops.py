@@ -43,16 +43,25 @@ class Credentials:
         return "rest" if self.eb_api_token else "soap"
 
     def to_json(self) -> dict[str, str]:
-        data = {"mww_token": self.mww_token, "eb_username": self.eb_username,
-                "eb_code1": self.eb_code1, "eb_code2": self.eb_code2}
+        data = {
+            "mww_token": self.mww_token,
+            "eb_username": self.eb_username,
+            "eb_code1": self.eb_code1,
+            "eb_code2": self.eb_code2,
+        }
         if self.eb_api_token:
             data["eb_api_token"] = self.eb_api_token
         return data
 
     @classmethod
     def from_json(cls, data: dict[str, str]) -> Credentials:
-        return cls(data["mww_token"], data.get("eb_username", ""), data.get("eb_code1", ""),
-                   data.get("eb_code2", ""), data.get("eb_api_token", ""))
+        return cls(
+            data["mww_token"],
+            data.get("eb_username", ""),
+            data.get("eb_code1", ""),
+            data.get("eb_code2", ""),
+            data.get("eb_api_token", ""),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,12 +107,15 @@ class ShopStore:
         secrets_ += [self.vault.decrypt(entry["secret"]) for entry in retired]
         grace_until = max((_until(entry) for entry in retired), default=None)
         return Shop(
-            id=row.id, name=row.name, status=ShopStatus(row.status),
+            id=row.id,
+            name=row.name,
+            status=ShopStatus(row.status),
             webhook_key=row.webhook_key,
             credentials=Credentials.from_json(self.vault.decrypt_json(row.credentials)),
             webhook_secrets=tuple(secrets_),
             mapping=MappingSettings.from_json(row.mapping or {}),
-            watermark=aware(row.watermark), status_error=row.status_error,
+            watermark=aware(row.watermark),
+            status_error=row.status_error,
             secret_grace_until=grace_until,
         )
 
@@ -131,52 +143,72 @@ class ShopStore:
 
     # --- writing ----------------------------------------------------------------------
 
-    def register(self, *, name: str, credentials: Credentials,
-                 mapping: MappingSettings | None = None,
-                 status: ShopStatus = ShopStatus.DRAFT,
-                 owner_id: int | None = None) -> tuple[int, str]:
+    def register(
+        self,
+        *,
+        name: str,
+        credentials: Credentials,
+        mapping: MappingSettings | None = None,
+        status: ShopStatus = ShopStatus.DRAFT,
+        owner_id: int | None = None,
+    ) -> tuple[int, str]:
         """Store a new shop (owned by ``owner_id``, when given); returns its id and its
         webhook secret."""
         secret = new_webhook_secret()
         with transaction(self.engine) as conn:
-            result = conn.execute(shops.insert().values(
-                name=name, webhook_key=new_webhook_key(),
-                credentials=self.vault.encrypt_json(credentials.to_json()),
-                webhook_secret=self.vault.encrypt(secret),
-                mapping=(mapping or MappingSettings()).to_json(), status=str(status),
-            ))
+            result = conn.execute(
+                shops.insert().values(
+                    name=name,
+                    webhook_key=new_webhook_key(),
+                    credentials=self.vault.encrypt_json(credentials.to_json()),
+                    webhook_secret=self.vault.encrypt(secret),
+                    mapping=(mapping or MappingSettings()).to_json(),
+                    status=str(status),
+                )
+            )
             shop_id = new_id(result)
             if owner_id is not None:
                 conn.execute(shop_owners.insert().values(user_id=owner_id, shop_id=shop_id))
             return shop_id, secret
 
     def _update(self, conn: Connection, shop_id: int, **values: Any) -> None:
-        conn.execute(update(shops).where(shops.c.id == shop_id)
-                     .values(**values, updated_at=utcnow()))
+        conn.execute(
+            update(shops).where(shops.c.id == shop_id).values(**values, updated_at=utcnow())
+        )
 
-    def update_connection(self, shop_id: int, *, name: str,
-                          credentials: Credentials) -> None:
+    def update_connection(self, shop_id: int, *, name: str, credentials: Credentials) -> None:
         """New name and (checked) credentials. A shop refused by Mijnwebwinkel becomes
         active again: a person fixed what the reconciler found."""
         with transaction(self.engine) as conn:
-            self._update(conn, shop_id, name=name,
-                         credentials=self.vault.encrypt_json(credentials.to_json()))
-            conn.execute(update(shops).where(
-                shops.c.id == shop_id, shops.c.status == str(ShopStatus.AUTH_FAILED),
-            ).values(status=str(ShopStatus.ACTIVE), status_error=None))
+            self._update(
+                conn, shop_id, name=name, credentials=self.vault.encrypt_json(credentials.to_json())
+            )
+            conn.execute(
+                update(shops)
+                .where(
+                    shops.c.id == shop_id,
+                    shops.c.status == str(ShopStatus.AUTH_FAILED),
+                )
+                .values(status=str(ShopStatus.ACTIVE), status_error=None)
+            )
 
-    def save_mapping(self, shop_id: int, mapping: MappingSettings, *,
-                     install: bool = False) -> bool:
+    def save_mapping(
+        self, shop_id: int, mapping: MappingSettings, *, install: bool = False
+    ) -> bool:
         """Save the settings; ``install`` also activates a draft or disabled shop.
         Returns whether the shop was activated now."""
         with transaction(self.engine) as conn:
             self._update(conn, shop_id, mapping=mapping.to_json())
             if not install:
                 return False
-            result = conn.execute(update(shops).where(
-                shops.c.id == shop_id,
-                shops.c.status.in_([str(ShopStatus.DRAFT), str(ShopStatus.DISABLED)]),
-            ).values(status=str(ShopStatus.ACTIVE), status_error=None))
+            result = conn.execute(
+                update(shops)
+                .where(
+                    shops.c.id == shop_id,
+                    shops.c.status.in_([str(ShopStatus.DRAFT), str(ShopStatus.DISABLED)]),
+                )
+                .values(status=str(ShopStatus.ACTIVE), status_error=None)
+            )
             return bool(result.rowcount)
 
     def set_status(self, shop_id: int, status: ShopStatus) -> None:
@@ -186,8 +218,9 @@ class ShopStore:
     def mark_auth_failed(self, shop_id: int, explanation: str) -> None:
         """Mijnwebwinkel refused the shop's token: a person must act (the pages say so)."""
         with transaction(self.engine) as conn:
-            self._update(conn, shop_id, status=str(ShopStatus.AUTH_FAILED),
-                         status_error=explanation)
+            self._update(
+                conn, shop_id, status=str(ShopStatus.AUTH_FAILED), status_error=explanation
+            )
 
     def advance_watermark(self, conn: Connection, shop: Shop, end: dt.datetime) -> None:
         """After a good pass (in the caller's transaction): the next pass starts from
@@ -205,15 +238,21 @@ class ShopStore:
         secret = new_webhook_secret()
         now = utcnow()
         with transaction(self.engine) as conn:
-            row = conn.execute(select(shops.c.webhook_secret, shops.c.retired_webhook_secrets)
-                               .where(shops.c.id == shop_id).with_for_update()).first()
+            row = conn.execute(
+                select(shops.c.webhook_secret, shops.c.retired_webhook_secrets)
+                .where(shops.c.id == shop_id)
+                .with_for_update()
+            ).first()
             if row is None:
                 raise LookupError(f"no shop {shop_id}")
-            retired = [{"secret": row.webhook_secret,
-                        "until": (now + SECRET_GRACE).isoformat()}]
+            retired = [{"secret": row.webhook_secret, "until": (now + SECRET_GRACE).isoformat()}]
             retired += _valid_retired(row.retired_webhook_secrets, now)
-            self._update(conn, shop_id, webhook_secret=self.vault.encrypt(secret),
-                         retired_webhook_secrets=retired)
+            self._update(
+                conn,
+                shop_id,
+                webhook_secret=self.vault.encrypt(secret),
+                retired_webhook_secrets=retired,
+            )
         return secret
 
     def reencrypt_all(self) -> tuple[int, int]:
@@ -225,8 +264,9 @@ class ShopStore:
             ids = [row.id for row in conn.execute(select(shops.c.id).order_by(shops.c.id))]
         for shop_id in ids:
             with transaction(self.engine) as conn:
-                row = conn.execute(select(shops).where(shops.c.id == shop_id)
-                                   .with_for_update()).first()
+                row = conn.execute(
+                    select(shops).where(shops.c.id == shop_id).with_for_update()
+                ).first()
                 if row is None:
                     continue
                 values: dict[str, Any] = {}
@@ -241,7 +281,8 @@ class ShopStore:
                 stale = [e for e in retired if not self.vault.is_current(e["secret"])]
                 if stale:
                     values["retired_webhook_secrets"] = [
-                        {**e, "secret": self.vault.rotate(e["secret"])} for e in retired]
+                        {**e, "secret": self.vault.rotate(e["secret"])} for e in retired
+                    ]
                 changed += len(stale)
                 current += len(retired) - len(stale)
                 if values:
@@ -253,7 +294,6 @@ def _until(entry: dict[str, str]) -> dt.datetime:
     return dt.datetime.fromisoformat(entry["until"])
 
 
-def _valid_retired(retired: list[dict[str, str]] | None,
-                   now: dt.datetime) -> list[dict[str, str]]:
+def _valid_retired(retired: list[dict[str, str]] | None, now: dt.datetime) -> list[dict[str, str]]:
     """The retired secrets whose grace period has not ended, newest first."""
     return [entry for entry in retired or [] if _until(entry) > now]

@@ -33,8 +33,15 @@ class User:
 
 
 def _user(row: Any) -> User:
-    return User(row.id, row.email, row.password_hash, aware(row.created_at),
-                Role(row.role), bool(row.disabled), int(row.session_version))
+    return User(
+        row.id,
+        row.email,
+        row.password_hash,
+        aware(row.created_at),
+        Role(row.role),
+        bool(row.disabled),
+        int(row.session_version),
+    )
 
 
 def normalise_email(email: str) -> str:
@@ -45,11 +52,21 @@ class UserStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
-    def create(self, email: str, password_hash: str, role: Role = Role.OWNER,
-               shop_ids: tuple[int, ...] = ()) -> int:
+    def create(
+        self,
+        email: str,
+        password_hash: str,
+        role: Role = Role.OWNER,
+        shop_ids: tuple[int, ...] = (),
+    ) -> int:
         with transaction(self.engine) as conn:
-            user_id = new_id(conn.execute(users.insert().values(
-                email=normalise_email(email), password_hash=password_hash, role=str(role))))
+            user_id = new_id(
+                conn.execute(
+                    users.insert().values(
+                        email=normalise_email(email), password_hash=password_hash, role=str(role)
+                    )
+                )
+            )
             for shop_id in shop_ids:
                 conn.execute(shop_owners.insert().values(user_id=user_id, shop_id=shop_id))
             return user_id
@@ -61,26 +78,33 @@ class UserStore:
 
     def get_by_email(self, email: str) -> User | None:
         with self.engine.connect() as conn:
-            row = conn.execute(select(users)
-                               .where(users.c.email == normalise_email(email))).first()
+            row = conn.execute(select(users).where(users.c.email == normalise_email(email))).first()
         return _user(row) if row else None
 
     def set_password(self, user_id: int, password_hash: str) -> None:
         """A new password ends every session of the user."""
         with transaction(self.engine) as conn:
-            conn.execute(update(users).where(users.c.id == user_id).values(
-                password_hash=password_hash,
-                session_version=users.c.session_version + 1))
+            conn.execute(
+                update(users)
+                .where(users.c.id == user_id)
+                .values(password_hash=password_hash, session_version=users.c.session_version + 1)
+            )
 
     def end_sessions(self, user_id: int) -> None:
         with transaction(self.engine) as conn:
-            conn.execute(update(users).where(users.c.id == user_id)
-                         .values(session_version=users.c.session_version + 1))
+            conn.execute(
+                update(users)
+                .where(users.c.id == user_id)
+                .values(session_version=users.c.session_version + 1)
+            )
 
     def set_disabled(self, user_id: int, disabled: bool) -> None:
         with transaction(self.engine) as conn:
-            conn.execute(update(users).where(users.c.id == user_id).values(
-                disabled=disabled, session_version=users.c.session_version + 1))
+            conn.execute(
+                update(users)
+                .where(users.c.id == user_id)
+                .values(disabled=disabled, session_version=users.c.session_version + 1)
+            )
 
     def set_role(self, user_id: int, role: Role) -> None:
         with transaction(self.engine) as conn:
@@ -99,34 +123,55 @@ class UserStore:
     def add_owner(self, shop_id: int, user_id: int) -> None:
         """Link the user to the shop (nothing happens when already linked)."""
         with transaction(self.engine) as conn:
-            conn.execute(insert_for(conn, shop_owners)
-                         .values(user_id=user_id, shop_id=shop_id).on_conflict_do_nothing())
+            conn.execute(
+                insert_for(conn, shop_owners)
+                .values(user_id=user_id, shop_id=shop_id)
+                .on_conflict_do_nothing()
+            )
 
     def remove_owner(self, shop_id: int, user_id: int) -> None:
         with transaction(self.engine) as conn:
-            conn.execute(delete(shop_owners).where(shop_owners.c.shop_id == shop_id,
-                                                   shop_owners.c.user_id == user_id))
+            conn.execute(
+                delete(shop_owners).where(
+                    shop_owners.c.shop_id == shop_id, shop_owners.c.user_id == user_id
+                )
+            )
 
     def owns(self, user_id: int, shop_id: int) -> bool:
         with self.engine.connect() as conn:
-            return conn.execute(select(shop_owners.c.user_id).where(
-                shop_owners.c.user_id == user_id, shop_owners.c.shop_id == shop_id,
-            )).first() is not None
+            return (
+                conn.execute(
+                    select(shop_owners.c.user_id).where(
+                        shop_owners.c.user_id == user_id,
+                        shop_owners.c.shop_id == shop_id,
+                    )
+                ).first()
+                is not None
+            )
 
     def existing_shop_ids(self, shop_ids: Iterable[int]) -> set[int]:
         """Which of ``shop_ids`` are shops (to link a new user to)."""
         with self.engine.connect() as conn:
-            return {row.id for row in conn.execute(
-                select(shops.c.id).where(shops.c.id.in_(list(shop_ids))))}
+            return {
+                row.id
+                for row in conn.execute(select(shops.c.id).where(shops.c.id.in_(list(shop_ids))))
+            }
 
     def shop_ids(self, user_id: int) -> set[int]:
         with self.engine.connect() as conn:
-            return {row.shop_id for row in conn.execute(
-                select(shop_owners.c.shop_id).where(shop_owners.c.user_id == user_id))}
+            return {
+                row.shop_id
+                for row in conn.execute(
+                    select(shop_owners.c.shop_id).where(shop_owners.c.user_id == user_id)
+                )
+            }
 
     def owners(self, shop_id: int) -> list[User]:
         with self.engine.connect() as conn:
-            rows = conn.execute(select(users).join(shop_owners)
-                                .where(shop_owners.c.shop_id == shop_id)
-                                .order_by(users.c.email)).all()
+            rows = conn.execute(
+                select(users)
+                .join(shop_owners)
+                .where(shop_owners.c.shop_id == shop_id)
+                .order_by(users.c.email)
+            ).all()
         return [_user(row) for row in rows]

@@ -35,6 +35,7 @@ class IdConverter(IntegerConverter):
         kwargs.setdefault("max", MAX_ID)
         super().__init__(map, *args, **kwargs)
 
+
 def init_app(app: Flask) -> None:
     if not app.secret_key:
         if app.extensions["settings"].is_production:  # Settings refuses this already
@@ -68,9 +69,10 @@ def init_app(app: Flask) -> None:
 def _csrf_error(err: CSRFError) -> tuple[str, int]:
     log.info("form refused: %s", err.description)
     return render_template(
-        "error.html", title="Formulier verlopen",
+        "error.html",
+        title="Formulier verlopen",
         message="Het formulier is verlopen of ongeldig (beveiligingscontrole). Ga terug, "
-                "laad de pagina opnieuw en probeer het nog een keer.",
+        "laad de pagina opnieuw en probeer het nog een keer.",
     ), 400
 
 
@@ -79,16 +81,17 @@ def _backend_down(err: Exception) -> tuple[Any, int]:
     was changed (a view that changes state rolls back what it cannot finish). The health
     endpoints answer JSON, for machines."""
     redis = isinstance(err, RedisError)
-    log.warning("%s unavailable on %s: %s", "Redis" if redis else "database",
-                request.path, err)
+    log.warning("%s unavailable on %s: %s", "Redis" if redis else "database", request.path, err)
     if request.blueprint in PUBLIC_BLUEPRINTS:
-        return jsonify(error=f"{'queue' if redis else 'database'} unavailable, "
-                             "try again later"), 503
+        return jsonify(
+            error=f"{'queue' if redis else 'database'} unavailable, try again later"
+        ), 503
     what = "De wachtrij (Redis)" if redis else "De database"
     return render_template(
-        "error.html", title="Tijdelijk niet beschikbaar",
+        "error.html",
+        title="Tijdelijk niet beschikbaar",
         message=f"{what} is even niet bereikbaar. Er is niets gewijzigd; probeer het over "
-                "een paar minuten opnieuw.",
+        "een paar minuten opnieuw.",
     ), 503
 
 
@@ -99,17 +102,19 @@ def _undecryptable(err: ConfigError) -> Any:
     if request.blueprint in PUBLIC_BLUEPRINTS:
         return jsonify(error="stored secret cannot be decrypted, try again later"), 503
     return render_template(
-        "error.html", title="Gegevens niet leesbaar",
+        "error.html",
+        title="Gegevens niet leesbaar",
         message="De opgeslagen gegevens kunnen niet worden ontsleuteld: ENCRYPTION_KEY mist de "
-                "sleutel waarmee ze zijn versleuteld. Zet de vorige sleutel achter de nieuwe "
-                "terug en voer `flask --app app keys rotate` uit.",
+        "sleutel waarmee ze zijn versleuteld. Zet de vorige sleutel achter de nieuwe "
+        "terug en voer `flask --app app keys rotate` uit.",
     ), 500
 
 
 def _security_headers(response: Response) -> Response:
     if current_app.extensions["settings"].is_production:  # served over HTTPS only
-        response.headers.setdefault("Strict-Transport-Security",
-                                    "max-age=31536000; includeSubDomains")
+        response.headers.setdefault(
+            "Strict-Transport-Security", "max-age=31536000; includeSubDomains"
+        )
     if request.blueprint in PUBLIC_BLUEPRINTS:
         return response
     headers = response.headers

@@ -1,4 +1,4 @@
-""""Meldingen": each user chooses which alert mails they get (per shop, or for all)."""
+""" "Meldingen": each user chooses which alert mails they get (per shop, or for all)."""
 
 from __future__ import annotations
 
@@ -25,21 +25,28 @@ def edit() -> Any:
     except ValueError:
         enabled = False
     prefs = store.alerts.prefs(g.user.id)
-    return render_template("alerts.html", shops=visible_shops(), prefs=prefs,
-                           enabled=enabled, all_key=ALL)
+    return render_template(
+        "alerts.html", shops=visible_shops(), prefs=prefs, enabled=enabled, all_key=ALL
+    )
 
 
 @bp.post("/meldingen")
 def save() -> Any:
     store = services().store
     known = {shop.id for shop in visible_shops()}
-    prefs = [AlertPref(None, f"digest-{ALL}" in request.form,
-                       f"credentials-{ALL}" in request.form)]
+    prefs = [AlertPref(None, f"digest-{ALL}" in request.form, f"credentials-{ALL}" in request.form)]
     for shop_id in sorted(known):
-        prefs.append(AlertPref(shop_id, f"digest-{shop_id}" in request.form,
-                               f"credentials-{shop_id}" in request.form))
+        prefs.append(
+            AlertPref(
+                shop_id,
+                f"digest-{shop_id}" in request.form,
+                f"credentials-{shop_id}" in request.form,
+            )
+        )
     store.alerts.save_prefs(g.user.id, prefs)
     chosen = sum(p.digest + p.credentials for p in prefs)
-    flash("Uw keuze is opgeslagen." if chosen else
-          "Uw keuze is opgeslagen: u krijgt geen meldingen.", "ok")
+    flash(
+        "Uw keuze is opgeslagen." if chosen else "Uw keuze is opgeslagen: u krijgt geen meldingen.",
+        "ok",
+    )
     return redirect(url_for("alerts.edit"))

@@ -42,8 +42,11 @@ def require_login() -> Any:
     user = None
     if isinstance(user_id, int):
         user = services().store.users.get(user_id)
-    if user is not None and (user.disabled or session.get("version") != user.session_version
-                             or session.get("key") != _session_key(user)):
+    if user is not None and (
+        user.disabled
+        or session.get("version") != user.session_version
+        or session.get("key") != _session_key(user)
+    ):
         user = None
     if user is None:
         if user_id is not None:  # removed, disabled or logged out elsewhere
@@ -64,8 +67,13 @@ def _safe_next(target: str | None) -> str:
     """Only a path on this site (no open redirect)."""
     if target:
         parts = urlsplit(target)
-        if (not parts.scheme and not parts.netloc and target.startswith("/")
-                and not target.startswith("//") and "\\" not in target):
+        if (
+            not parts.scheme
+            and not parts.netloc
+            and target.startswith("/")
+            and not target.startswith("//")
+            and "\\" not in target
+        ):
             return target
     return url_for("shops.index")
 

@@ -19,12 +19,13 @@ from app.web.filters import LOCAL_TZ, money
 
 DAYS = 30
 MONTHS_SHOWN = 6
-STATE_GROUPS = (("Geboekt", (BookingState.BOOKED,), "#2e7d32"),
-                ("Mislukt", (BookingState.FAILED,), "#c62828"),
-                ("Wachtend", (BookingState.POSTING, BookingState.RETRYING), "#ef6c00"),
-                ("Overgeslagen", (BookingState.SKIPPED,), "#9e9e9e"))
-PALETTE = ("#1565c0", "#6a1b9a", "#00838f", "#ad1457", "#558b2f", "#4e342e", "#f9a825",
-           "#37474f")
+STATE_GROUPS = (
+    ("Geboekt", (BookingState.BOOKED,), "#2e7d32"),
+    ("Mislukt", (BookingState.FAILED,), "#c62828"),
+    ("Wachtend", (BookingState.POSTING, BookingState.RETRYING), "#ef6c00"),
+    ("Overgeslagen", (BookingState.SKIPPED,), "#9e9e9e"),
+)
+PALETTE = ("#1565c0", "#6a1b9a", "#00838f", "#ad1457", "#558b2f", "#4e342e", "#f9a825", "#37474f")
 WIDTH, HEIGHT, PAD_LEFT, PAD_BOTTOM, PAD_TOP = 720, 220, 48, 28, 10
 
 
@@ -57,23 +58,29 @@ def _nice_max(value: Decimal) -> Decimal:
 def render_svg(chart: Chart, label_every: int = 1) -> Markup:
     """Stacked bars; negative values (credit notes) are drawn as zero height and stay
     visible in the table."""
-    highest = max([sum((v for v in row if v > 0), Decimal(0)) for row in chart.values]
-                  or [Decimal(0)])
+    highest = max(
+        [sum((v for v in row if v > 0), Decimal(0)) for row in chart.values] or [Decimal(0)]
+    )
     # Counts: a multiple of 4, so the four grid steps are whole numbers.
     top = _nice_max(highest) if chart.money else Decimal(max(4, -(-int(highest) // 4) * 4))
     plot_w, plot_h = WIDTH - PAD_LEFT - 8, HEIGHT - PAD_BOTTOM - PAD_TOP
     slot = plot_w / max(1, len(chart.labels))
     bar = max(2.0, slot * 0.7)
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" '
-             f'class="chart" role="img" aria-label="{escape(chart.title)}">']
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" '
+        f'class="chart" role="img" aria-label="{escape(chart.title)}">'
+    ]
     for i in range(5):
         y = PAD_TOP + plot_h * i / 4
         value = top * (4 - i) / 4
         text = money(value) if chart.money else f"{value:.0f}"
-        parts.append(f'<line x1="{PAD_LEFT}" x2="{WIDTH - 8}" y1="{y:.1f}" y2="{y:.1f}" '
-                     'stroke="#ddd"/>')
-        parts.append(f'<text x="{PAD_LEFT - 4}" y="{y + 4:.1f}" text-anchor="end" '
-                     f'font-size="10">{escape(text.replace("€ ", ""))}</text>')
+        parts.append(
+            f'<line x1="{PAD_LEFT}" x2="{WIDTH - 8}" y1="{y:.1f}" y2="{y:.1f}" stroke="#ddd"/>'
+        )
+        parts.append(
+            f'<text x="{PAD_LEFT - 4}" y="{y + 4:.1f}" text-anchor="end" '
+            f'font-size="10">{escape(text.replace("€ ", ""))}</text>'
+        )
     for i, (label, row) in enumerate(zip(chart.labels, chart.values, strict=True)):
         x = PAD_LEFT + slot * i + (slot - bar) / 2
         base = float(PAD_TOP + plot_h)
@@ -82,12 +89,16 @@ def render_svg(chart: Chart, label_every: int = 1) -> Markup:
                 continue
             h = float(value / top) * plot_h
             base -= h
-            parts.append(f'<rect x="{x:.1f}" y="{base:.1f}" width="{bar:.1f}" '
-                         f'height="{h:.1f}" fill="{colour}"><title>{escape(label)}: '
-                         f'{escape(name)} {escape(chart.cell(value))}</title></rect>')
+            parts.append(
+                f'<rect x="{x:.1f}" y="{base:.1f}" width="{bar:.1f}" '
+                f'height="{h:.1f}" fill="{colour}"><title>{escape(label)}: '
+                f"{escape(name)} {escape(chart.cell(value))}</title></rect>"
+            )
         if i % label_every == 0:
-            parts.append(f'<text x="{x + bar / 2:.1f}" y="{HEIGHT - 10}" text-anchor="middle" '
-                         f'font-size="10">{escape(label)}</text>')
+            parts.append(
+                f'<text x="{x + bar / 2:.1f}" y="{HEIGHT - 10}" text-anchor="middle" '
+                f'font-size="10">{escape(label)}</text>'
+            )
     parts.append("</svg>")
     return Markup("".join(parts))
 
@@ -100,9 +111,12 @@ def bookings_per_day(store: Store, shop_id: int, today: dt.date) -> Chart:
     for at, state in store.history.activity_since(shop_id, since):
         counts[at.astimezone(LOCAL_TZ).date()][group_of[state]] += 1
     days = [first + dt.timedelta(days=i) for i in range(DAYS)]
-    chart = Chart("Boekingen per dag, laatste 30 dagen", [f"{d.day}-{d.month}" for d in days],
-                  [(name, colour) for name, _, colour in STATE_GROUPS],
-                  [[Decimal(counts[d][name]) for name, _, _ in STATE_GROUPS] for d in days])
+    chart = Chart(
+        "Boekingen per dag, laatste 30 dagen",
+        [f"{d.day}-{d.month}" for d in days],
+        [(name, colour) for name, _, colour in STATE_GROUPS],
+        [[Decimal(counts[d][name]) for name, _, _ in STATE_GROUPS] for d in days],
+    )
     chart.svg = render_svg(chart, label_every=3)
     return chart
 
@@ -121,10 +135,13 @@ def turnover_per_month(store: Store, shop_id: int, today: dt.date) -> Chart:
         months.append((day.year, day.month))
         day = (day + dt.timedelta(days=32)).replace(day=1)
     ordered = sorted(codes)
-    chart = Chart("Omzet excl. btw per btw-code per maand",
-                  [f"{MONTHS[m - 1][:3]} {y}" for y, m in months],
-                  [(code, PALETTE[i % len(PALETTE)]) for i, code in enumerate(ordered)],
-                  [[sums[key][code] for code in ordered] for key in months], money=True)
+    chart = Chart(
+        "Omzet excl. btw per btw-code per maand",
+        [f"{MONTHS[m - 1][:3]} {y}" for y, m in months],
+        [(code, PALETTE[i % len(PALETTE)]) for i, code in enumerate(ordered)],
+        [[sums[key][code] for code in ordered] for key in months],
+        money=True,
+    )
     chart.svg = render_svg(chart)
     return chart
 

@@ -58,11 +58,18 @@ def mask(secret: str, visible: int = 4) -> str:
 
 def html_error(err: HTTPException) -> tuple[str, int]:
     """Errors on the pages as a page (the app's default answer is JSON, for the API)."""
-    titles = {404: "Niet gevonden", 405: "Niet toegestaan", 400: "Ongeldig verzoek",
-              503: "Tijdelijk niet beschikbaar"}
+    titles = {
+        404: "Niet gevonden",
+        405: "Niet toegestaan",
+        400: "Ongeldig verzoek",
+        503: "Tijdelijk niet beschikbaar",
+    }
     code = err.code or 500
-    return render_template("error.html", title=titles.get(code, "Er ging iets mis"),
-                           message=err.description or err.name), code
+    return render_template(
+        "error.html",
+        title=titles.get(code, "Er ging iets mis"),
+        message=err.description or err.name,
+    ), code
 
 
 def visible_shops() -> list[Shop]:

@@ -22,21 +22,20 @@ SHORT_USERNAME = (
 REQUIRED = {
     "name": "Vul de naam van de winkel in.",
     "mww_token": "Vul de API-token uit Mijnwebwinkel in (Instellingen > API > Token "
-                 "toevoegen, dan 'Toon token').",
+    "toevoegen, dan 'Toon token').",
 }
 REQUIRED_SOAP = {
     "eb_username": "Vul uw gebruikersnaam van e-Boekhouden.nl in.",
     "eb_code1": "Vul beveiligingscode 1 in (e-Boekhouden.nl: Beheer > Inrichting > "
-                "Instellingen > Koppelingen).",
+    "Instellingen > Koppelingen).",
     "eb_code2": "Vul beveiligingscode 2 in (e-Boekhouden.nl: Beheer > Inrichting > "
-                "Instellingen > Koppelingen).",
+    "Instellingen > Koppelingen).",
 }
 REQUIRED_REST = {
     "eb_api_token": "Vul het API-token van e-Boekhouden.nl in (Beheer > Inrichting > "
-                    "Instellingen > Koppelingen > API/SOAP, API-token toevoegen).",
+    "Instellingen > Koppelingen > API/SOAP, API-token toevoegen).",
 }
-EB_APIS = {"rest": "API-token (aanbevolen)",
-           "soap": "Gebruikersnaam en beveiligingscodes (SOAP)"}
+EB_APIS = {"rest": "API-token (aanbevolen)", "soap": "Gebruikersnaam en beveiligingscodes (SOAP)"}
 SECRET_FIELDS = ("mww_token", "eb_code1", "eb_code2", "eb_api_token")
 
 
@@ -59,8 +58,9 @@ def chosen_api(form: Mapping[str, str], current: Shop | None = None) -> str:
     return "soap" if any((form.get(k) or "").strip() for k in REQUIRED_SOAP) else "rest"
 
 
-def read_form(form: Mapping[str, str],
-              current: Shop | None = None) -> tuple[ConnectionForm, dict[str, str]]:
+def read_form(
+    form: Mapping[str, str], current: Shop | None = None
+) -> tuple[ConnectionForm, dict[str, str]]:
     """The submitted values (an empty secret field keeps ``current``'s value) and the
     problems per field. Only the chosen e-Boekhouden method's fields are required; the
     other method's stored values are kept, except that SOAP drops the API token (a token
@@ -82,12 +82,18 @@ def read_form(form: Mapping[str, str],
         errors["eb_username"] = SHORT_USERNAME
     if len(values["name"]) > 200:
         errors["name"] = "De naam mag hoogstens 200 tekens lang zijn."
-    credentials = Credentials(values["mww_token"], values["eb_username"], values["eb_code1"],
-                              values["eb_code2"], values["eb_api_token"] if api == "rest" else "")
+    credentials = Credentials(
+        values["mww_token"],
+        values["eb_username"],
+        values["eb_code1"],
+        values["eb_code2"],
+        values["eb_api_token"] if api == "rest" else "",
+    )
     return ConnectionForm(values["name"], credentials), errors
 
 
 def verify_connections(services: Services, credentials: Credentials) -> dict[str, str]:
     """Both connections, live, as the pages ask: short timeouts, "probeer het later"."""
     return connections.verify_connections(
-        services, credentials, page_timeout=services.settings.web_upstream_timeout)
+        services, credentials, page_timeout=services.settings.web_upstream_timeout
+    )

@@ -1,4 +1,4 @@
-""""Controle": the period report per shop (page, CSV and xlsx downloads), and the backfill
+""" "Controle": the period report per shop (page, CSV and xlsx downloads), and the backfill
 "Bestellingen vanaf [datum] boeken" (dry run → job → live progress)."""
 
 from __future__ import annotations
@@ -40,8 +40,12 @@ def report(shop_id: int) -> Any:
     shop = shop_or_404(shop_id)
     today = backfill.today_local()
     text = request.args.get("periode", "").strip()[:40] or default_period(today)
-    context: dict[str, Any] = {"shop": shop, "text": text, "choices": period_choices(today),
-                               "sections": SECTIONS}
+    context: dict[str, Any] = {
+        "shop": shop,
+        "text": text,
+        "choices": period_choices(today),
+        "sections": SECTIONS,
+    }
     try:
         period = parse_period(text)
     except PeriodError as err:
@@ -49,9 +53,12 @@ def report(shop_id: int) -> Any:
     try:
         result = build_report(services(), shop, period)
     except ConnectorError as err:
-        return render_template("control.html", period=period,
-                               error=f"Mijnwebwinkel kon niet worden gelezen: "
-                                     f"{err.explanation}", **context), 502
+        return render_template(
+            "control.html",
+            period=period,
+            error=f"Mijnwebwinkel kon niet worden gelezen: {err.explanation}",
+            **context,
+        ), 502
     return render_template("control.html", period=period, report=result, **context)
 
 
@@ -79,19 +86,24 @@ def download(shop_id: int) -> Any:
         mimetype = "text/csv; charset=utf-8"
     else:
         body, mimetype = to_xlsx(result), XLSX
-    return Response(body, mimetype=mimetype,
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return Response(
+        body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{name}"'}
+    )
 
 
 # --- backfill -------------------------------------------------------------------------
+
 
 @bp.get("/koppelingen/<int:shop_id>/inhalen")
 def backfill_form(shop_id: int) -> Any:
     """With ``vanaf``: the dry run; without: the form and the last backfill's progress."""
     shop = shop_or_404(shop_id)
     since_text = request.args.get("vanaf", "").strip()[:20]
-    context: dict[str, Any] = {"shop": shop, "since_text": since_text,
-                               "progress": backfill.progress(services(), shop.id)}
+    context: dict[str, Any] = {
+        "shop": shop,
+        "since_text": since_text,
+        "progress": backfill.progress(services(), shop.id),
+    }
     if not since_text:
         return render_template("backfill.html", **context)
     try:
@@ -101,8 +113,11 @@ def backfill_form(shop_id: int) -> Any:
     try:
         preview = backfill.preview(services(), shop, since)
     except ConnectorError as err:
-        return render_template("backfill.html", error="Mijnwebwinkel kon niet worden "
-                               f"gelezen: {err.explanation}", **context), 502
+        return render_template(
+            "backfill.html",
+            error=f"Mijnwebwinkel kon niet worden gelezen: {err.explanation}",
+            **context,
+        ), 502
     return render_template("backfill.html", preview=preview, since=since, **context)
 
 
@@ -115,8 +130,7 @@ def backfill_start(shop_id: int) -> Any:
         flash(str(err), "bad")
         return redirect(url_for("control.backfill_form", shop_id=shop.id))
     if not shop.status.books_orders:
-        flash("Deze koppeling boekt niet: ze is nog niet geïnstalleerd of uitgeschakeld.",
-              "bad")
+        flash("Deze koppeling boekt niet: ze is nog niet geïnstalleerd of uitgeschakeld.", "bad")
         return redirect(url_for("control.backfill_form", shop_id=shop.id))
     if backfill.start(services(), shop, since):
         flash(f"De bestellingen vanaf {since:%d-%m-%Y} worden geboekt.", "ok")
@@ -129,5 +143,6 @@ def backfill_start(shop_id: int) -> Any:
 def backfill_progress(shop_id: int) -> Any:
     """The progress block alone: the page's script fetches it every few seconds."""
     shop = shop_or_404(shop_id)
-    return render_template("_backfill_progress.html", shop=shop,
-                           progress=backfill.progress(services(), shop.id))
+    return render_template(
+        "_backfill_progress.html", shop=shop, progress=backfill.progress(services(), shop.id)
+    )

@@ -48,8 +48,12 @@ RUN_OUTCOMES = {
     "running": "Bezig",
     "locked": "Overgeslagen (een andere controle liep nog)",
 }
-RUN_MODES = {"poll": "snelle controle", "hourly": "uurlijkse controle",
-             "backfill": "inhaalslag", "manual": "handmatig"}
+RUN_MODES = {
+    "poll": "snelle controle",
+    "hourly": "uurlijkse controle",
+    "backfill": "inhaalslag",
+    "manual": "handmatig",
+}
 
 
 def money(value: Decimal | None) -> str:
@@ -86,8 +90,12 @@ def init_app(app: Flask) -> None:
         return SHOP_STATUS_LABELS.get(status, (status, "muted"))
 
     table: dict[str, Any] = {
-        "money": money, "date": date, "datetime": datetime, "mask": mask,
-        "state_label": state_label, "state_class": state_class,
+        "money": money,
+        "date": date,
+        "datetime": datetime,
+        "mask": mask,
+        "state_label": state_label,
+        "state_class": state_class,
         "shop_status_label": lambda s: shop_status(s)[0],
         "shop_status_class": lambda s: shop_status(s)[1],
         "run_outcome": lambda o: RUN_OUTCOMES.get(o, o),

@@ -33,8 +33,10 @@ BUSY = "Te veel inlogpogingen. Probeer het over een minuut opnieuw."
 
 
 def wait_message(seconds: int) -> str:
-    return (f"Te veel mislukte pogingen voor dit account. Wacht {seconds} seconden en "
-            "probeer het dan opnieuw.")
+    return (
+        f"Te veel mislukte pogingen voor dit account. Wacht {seconds} seconden en "
+        "probeer het dan opnieuw."
+    )
 
 
 def now() -> float:

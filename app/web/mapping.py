@@ -1,4 +1,4 @@
-""""Instellingen" (the incumbent's "Stap 2 van 2"): the mapping table per tax treatment,
+""" "Instellingen" (the incumbent's "Stap 2 van 2"): the mapping table per tax treatment,
 the bookable statuses, debtors ledger, booking mode and payment term, a ledger per payment
 method ("Betaalmethoden"), and "Installeer de koppeling" (validate, save, activate)."""
 
@@ -50,8 +50,7 @@ INCOME_LABELS = {income: income.capitalize() for income in INCOME_TYPES}
 INCOME_LABELS[OSS_VAT] = OSS_VAT_LABEL.capitalize()
 MODE_LABELS = {
     MODE_INVOICE: "Factuur (Factuur verstuurd); de betaling boekt u zelf",
-    MODE_INVOICE_AND_PAYMENT: "Factuur én betaling (Factuur verstuurd + Factuurbetaling "
-                              "ontvangen)",
+    MODE_INVOICE_AND_PAYMENT: "Factuur én betaling (Factuur verstuurd + Factuurbetaling ontvangen)",
     MODE_CASH: "Direct ontvangen (Geld ontvangen), zonder factuur",
 }
 
@@ -78,19 +77,23 @@ def fetch_remote(shop: Shop) -> Remote:
     remote = Remote()
     timeout = services().settings.web_upstream_timeout
     try:
-        remote.accounts = sorted(services().bookkeeping(shop).ledger_accounts(),
-                                 key=lambda a: a.code)
+        remote.accounts = sorted(
+            services().bookkeeping(shop).ledger_accounts(), key=lambda a: a.code
+        )
     except ConnectorError as err:
         log.info("ledger accounts unavailable: %s", err)
-        remote.problems.append("De grootboekrekeningen konden niet uit e-Boekhouden.nl "
-                               "worden gehaald: " + explain(err, timeout))
+        remote.problems.append(
+            "De grootboekrekeningen konden niet uit e-Boekhouden.nl "
+            "worden gehaald: " + explain(err, timeout)
+        )
     try:
-        remote.statuses = sorted(services().shop_api(shop).order_statuses(),
-                                 key=lambda s: s.status)
+        remote.statuses = sorted(services().shop_api(shop).order_statuses(), key=lambda s: s.status)
     except ConnectorError as err:
         log.info("order statuses unavailable: %s", err)
-        remote.problems.append("De orderstatussen konden niet uit Mijnwebwinkel worden "
-                               "gehaald: " + explain(err, timeout))
+        remote.problems.append(
+            "De orderstatussen konden niet uit Mijnwebwinkel worden "
+            "gehaald: " + explain(err, timeout)
+        )
     remote.methods = payment_methods(shop)
     return remote
 
@@ -102,12 +105,21 @@ def _btw_codes(shop: Shop) -> dict[str, str]:
         return BTW_CODE_LABELS
     from app.clients.eboekhouden_rest.wire import LEGACY_VAT_CODES, VAT_RATES
 
-    return {code: label for code, label in BTW_CODE_LABELS.items()
-            if code in VAT_RATES or code in LEGACY_VAT_CODES}
+    return {
+        code: label
+        for code, label in BTW_CODE_LABELS.items()
+        if code in VAT_RATES or code in LEGACY_VAT_CODES
+    }
 
 
-def _render(shop: Shop, mapping: MappingSettings, remote: Remote,
-            errors: dict[str, str], status: int = 200, **extra: Any) -> Any:
+def _render(
+    shop: Shop,
+    mapping: MappingSettings,
+    remote: Remote,
+    errors: dict[str, str],
+    status: int = 200,
+    **extra: Any,
+) -> Any:
     accounts = {a.code: f"{a.code} - {a.description}" for a in remote.accounts}
     for code in _used_ledgers(mapping):  # keep what is set, even if the chart lacks it
         accounts.setdefault(code, f"{code} (niet gevonden in e-Boekhouden)")
@@ -116,19 +128,31 @@ def _render(shop: Shop, mapping: MappingSettings, remote: Remote,
         for s in sorted(mapping.bookable_statuses | mapping.credit_statuses)
     ]
     return render_template(
-        "mapping.html", shop=shop, mapping=mapping, rules=ordered_rules(mapping.rules),
-        accounts=sorted(accounts.items()), statuses=statuses, problems=remote.problems,
-        errors=errors, btw_codes=_btw_codes(shop), income_types=INCOME_TYPES,
-        income_labels=INCOME_LABELS, modes=[(m, MODE_LABELS[m]) for m in BOOKING_MODES],
-        describe=describe_treatment, standard=STANDARD_TREATMENTS,
-        oss_countries=OSS_COUNTRIES, NOT_BOOKED=NOT_BOOKED,
+        "mapping.html",
+        shop=shop,
+        mapping=mapping,
+        rules=ordered_rules(mapping.rules),
+        accounts=sorted(accounts.items()),
+        statuses=statuses,
+        problems=remote.problems,
+        errors=errors,
+        btw_codes=_btw_codes(shop),
+        income_types=INCOME_TYPES,
+        income_labels=INCOME_LABELS,
+        modes=[(m, MODE_LABELS[m]) for m in BOOKING_MODES],
+        describe=describe_treatment,
+        standard=STANDARD_TREATMENTS,
+        oss_countries=OSS_COUNTRIES,
+        NOT_BOOKED=NOT_BOOKED,
         methods=_methods_with_settings(remote.methods, mapping),
-        payment_line_types=PAYMENT_LINE_TYPES, **extra,
+        payment_line_types=PAYMENT_LINE_TYPES,
+        **extra,
     ), status
 
 
-def _methods_with_settings(methods: list[tuple[str, str]],
-                           mapping: MappingSettings) -> list[tuple[str, str]]:
+def _methods_with_settings(
+    methods: list[tuple[str, str]], mapping: MappingSettings
+) -> list[tuple[str, str]]:
     """The shop's methods, plus any that already has a setting."""
     known = dict(methods)
     for method in mapping.payment_ledgers:
@@ -137,8 +161,11 @@ def _methods_with_settings(methods: list[tuple[str, str]],
 
 
 def _used_ledgers(mapping: MappingSettings) -> set[str]:
-    codes = {mapping.debtors_ledger, mapping.payment_ledger,
-             *(c for c in mapping.payment_ledgers.values() if c != NOT_BOOKED)}
+    codes = {
+        mapping.debtors_ledger,
+        mapping.payment_ledger,
+        *(c for c in mapping.payment_ledgers.values() if c != NOT_BOOKED),
+    }
     for rule in mapping.rules:
         codes.update(rule.ledgers.values())
     return {c for c in codes if c}
@@ -157,10 +184,18 @@ def save(shop_id: int) -> Any:
     mapping, errors = parse(request.form, shop.mapping, remote.status_ids)
     action = request.form.get("action", "save")
     if action == "add_oss":
-        mapping, oss_errors = add_oss_rule(mapping, request.form.get("oss_country", ""),
-                                           request.form.get("oss_rate", ""))
-        return _render(shop, mapping, remote, oss_errors, 400 if oss_errors else 200,
-                       unsaved=True, oss_form=request.form)
+        mapping, oss_errors = add_oss_rule(
+            mapping, request.form.get("oss_country", ""), request.form.get("oss_rate", "")
+        )
+        return _render(
+            shop,
+            mapping,
+            remote,
+            oss_errors,
+            400 if oss_errors else 200,
+            unsaved=True,
+            oss_form=request.form,
+        )
     if action.startswith("remove:"):
         mapping = remove_rule(mapping, action.removeprefix("remove:"))
         return _render(shop, mapping, remote, {}, unsaved=True)
@@ -169,9 +204,12 @@ def save(shop_id: int) -> Any:
         return _render(shop, mapping, remote, errors, 400, unsaved=True)
     names = {s.status: s.description for s in remote.statuses} or mapping.status_names
     mapping = replace(mapping, status_names=names)
-    installing = services().store.shops.save_mapping(shop.id, mapping,
-                                                     install=action == "install")
+    installing = services().store.shops.save_mapping(shop.id, mapping, install=action == "install")
     services().webhook_shops.forget()
-    flash("De koppeling is geïnstalleerd: bestellingen worden vanaf nu geboekt." if installing
-          else "De instellingen zijn opgeslagen.", "ok")
+    flash(
+        "De koppeling is geïnstalleerd: bestellingen worden vanaf nu geboekt."
+        if installing
+        else "De instellingen zijn opgeslagen.",
+        "ok",
+    )
     return redirect(url_for("overview.show", shop_id=shop.id))

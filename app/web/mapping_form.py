@@ -33,8 +33,11 @@ OSS_BTW_CODE = "GEEN"  # e-Boekhouden has no OSS code: net revenue at 0% (bookin
 _OSS = re.compile(r"^oss:([A-Z]{2}):(\d{1,2}(?:\.\d{1,2})?)$")
 # Line types that are no revenue and get a ledger on this page (others: the settings JSON).
 # A select for gift_card also maps its spelling giftcard.
-PAYMENT_LINE_TYPES = {"gift_card": "Cadeaubonnen", "voucher": "Waardebonnen",
-                      "store_credit": "Tegoed"}
+PAYMENT_LINE_TYPES = {
+    "gift_card": "Cadeaubonnen",
+    "voucher": "Waardebonnen",
+    "store_credit": "Tegoed",
+}
 ALIASES = {"gift_card": ("giftcard",)}
 TERM = "De betalingstermijn is een aantal dagen (0 tot 9999)."
 
@@ -46,8 +49,9 @@ def ordered_rules(rules: Iterable[TaxRule]) -> tuple[TaxRule, ...]:
     """The standard rows first (added from the defaults when missing), then OSS rows."""
     by_key = {rule.treatment: rule for rule in rules}
     standard = tuple(by_key.get(d.treatment, d) for d in DEFAULT_RULES)
-    others = sorted((r for k, r in by_key.items() if k not in STANDARD_TREATMENTS),
-                    key=lambda r: r.treatment)
+    others = sorted(
+        (r for k, r in by_key.items() if k not in STANDARD_TREATMENTS), key=lambda r: r.treatment
+    )
     return (*standard, *others)
 
 
@@ -56,8 +60,9 @@ def _valid_treatment(key: str) -> bool:
     return key in STANDARD_TREATMENTS or bool(match and match.group(1) in OSS_COUNTRIES)
 
 
-def _statuses(values: list[str], known: set[int] | None, field: str,
-              errors: dict[str, str]) -> frozenset[int]:
+def _statuses(
+    values: list[str], known: set[int] | None, field: str, errors: dict[str, str]
+) -> frozenset[int]:
     statuses = set()
     for value in values:
         if not value.isdigit() or (known is not None and int(value) not in known):
@@ -67,8 +72,9 @@ def _statuses(values: list[str], known: set[int] | None, field: str,
     return frozenset(statuses)
 
 
-def parse(form: Form, base: MappingSettings,
-          known_statuses: set[int] | None = None) -> tuple[MappingSettings, dict[str, str]]:
+def parse(
+    form: Form, base: MappingSettings, known_statuses: set[int] | None = None
+) -> tuple[MappingSettings, dict[str, str]]:
     """The settings as submitted (``base`` supplies what the form does not carry)."""
     errors: dict[str, str] = {}
     rules = []
@@ -77,8 +83,7 @@ def parse(form: Form, base: MappingSettings,
             continue
         prefix = f"rules.{treatment}"
         incomes = (*INCOME_TYPES, OSS_VAT) if treatment.startswith("oss:") else INCOME_TYPES
-        ledgers = {income: (form.get(f"{prefix}.{income}") or "").strip()
-                   for income in incomes}
+        ledgers = {income: (form.get(f"{prefix}.{income}") or "").strip() for income in incomes}
         code = (form.get(f"{prefix}.btw_code") or "").strip().upper()
         rules.append(TaxRule(treatment, code, ledgers))
     term_text = (form.get("payment_term_days") or "").strip()
@@ -97,10 +102,12 @@ def parse(form: Form, base: MappingSettings,
         invoice_format=(form.get("invoice_format") or "").strip() or NUMBER,
         collective_debtor=(form.get("collective_debtor") or "").strip(),
         line_type_ledgers=_line_type_ledgers(form, base.line_type_ledgers),
-        bookable_statuses=_statuses(form.getlist("bookable_statuses"), known_statuses,
-                                    "bookable_statuses", errors),
-        credit_statuses=_statuses(form.getlist("credit_statuses"), known_statuses,
-                                  "credit_statuses", errors),
+        bookable_statuses=_statuses(
+            form.getlist("bookable_statuses"), known_statuses, "bookable_statuses", errors
+        ),
+        credit_statuses=_statuses(
+            form.getlist("credit_statuses"), known_statuses, "credit_statuses", errors
+        ),
     )
     return settings, errors
 
@@ -136,8 +143,9 @@ def _line_type_ledgers(form: Form, base: dict[str, str]) -> dict[str, str]:
     return ledgers
 
 
-def add_oss_rule(settings: MappingSettings, country: str,
-                 rate_text: str) -> tuple[MappingSettings, dict[str, str]]:
+def add_oss_rule(
+    settings: MappingSettings, country: str, rate_text: str
+) -> tuple[MappingSettings, dict[str, str]]:
     """A new OSS row (code GEEN, the 21% row's ledgers, an empty OSS-VAT ledger for the
     user to choose), or why not."""
     country = country.strip().upper()
@@ -148,8 +156,7 @@ def add_oss_rule(settings: MappingSettings, country: str,
     except InvalidOperation:
         rate = Decimal(-1)
     if not rate.is_finite() or not Decimal(0) <= rate <= Decimal(30) or rate != round(rate, 2):
-        return settings, {"oss_rate": "Vul het btw-tarief van dat land in, bijvoorbeeld 19 "
-                                      "of 5,5."}
+        return settings, {"oss_rate": "Vul het btw-tarief van dat land in, bijvoorbeeld 19 of 5,5."}
     key = oss_key(country, rate)
     if settings.rule(key) is not None:
         return settings, {"oss_rate": f"Er is al een regel voor {country} {rate.normalize():f}%."}

@@ -1,4 +1,4 @@
-""""Overzicht": per shop the counts, the last reconcile run and a paged, filterable table
+""" "Overzicht": per shop the counts, the last reconcile run and a paged, filterable table
 of bookings (also "wacht op betaling": orders whose money is not booked yet); a booking's
 details with its payments and "Opnieuw proberen"; "Voorbeeld" of any order."""
 
@@ -47,18 +47,33 @@ def show(shop_id: int) -> Any:
     run = store.runs.last(shop.id)
     awaiting = state == AWAITING_PAYMENT
     rows, total = store.bookings.page(
-        shop.id, states=FILTERS.get(state), search=search or None,
-        limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE,
-        payment_states=AWAITING_STATES if awaiting else None)
+        shop.id,
+        states=FILTERS.get(state),
+        search=search or None,
+        limit=PAGE_SIZE,
+        offset=(page - 1) * PAGE_SIZE,
+        payment_states=AWAITING_STATES if awaiting else None,
+    )
     pages = max(1, math.ceil(total / PAGE_SIZE))
     summary = {name: sum(counts[s] for s in states) for name, states in FILTERS.items()}
     summary[AWAITING_PAYMENT] = store.payments.count_awaiting(shop.id)
     filters = {**FILTERS, AWAITING_PAYMENT: AWAITING_STATES}
     return render_template(
-        "overview.html", shop=shop, summary=summary, run=run, rows=rows, total=total,
-        page=page, pages=pages, state=state if state in filters else "", search=search,
-        filters=filters, retryable=RETRYABLE, awaiting=AWAITING_STATES,
-        charts=shop_charts(store, shop.id))
+        "overview.html",
+        shop=shop,
+        summary=summary,
+        run=run,
+        rows=rows,
+        total=total,
+        page=page,
+        pages=pages,
+        state=state if state in filters else "",
+        search=search,
+        filters=filters,
+        retryable=RETRYABLE,
+        awaiting=AWAITING_STATES,
+        charts=shop_charts(store, shop.id),
+    )
 
 
 @bp.get("/koppelingen/<int:shop_id>/boekingen/<int:booking_id>")
@@ -68,10 +83,16 @@ def booking(shop_id: int, booking_id: int) -> Any:
     if row is None:
         abort(404, "Deze boeking bestaat niet.")
     store = services().store
-    return render_template("booking.html", shop=shop, row=row, retryable=RETRYABLE,
-                           payments=store.payments.for_order(shop.id, row.order_number),
-                           awaiting=AWAITING_STATES, booked_rows=store.history.rows(row.id),
-                           attempts=store.history.attempts(row.id))
+    return render_template(
+        "booking.html",
+        shop=shop,
+        row=row,
+        retryable=RETRYABLE,
+        payments=store.payments.for_order(shop.id, row.order_number),
+        awaiting=AWAITING_STATES,
+        booked_rows=store.history.rows(row.id),
+        attempts=store.history.attempts(row.id),
+    )
 
 
 @bp.post("/koppelingen/<int:shop_id>/boekingen/<int:booking_id>/opnieuw")
@@ -96,11 +117,17 @@ def retry(shop_id: int, booking_id: int) -> Any:
             # No job, so no state change either: failed again, as it was.
             if booking_again and before.state == BookingState.FAILED:
                 store.undo_retry(shop.id, booking_id, reason=before.reason)
-            abort(503, f"Bestelling {row.order_number} kon niet opnieuw worden aangeboden: "
-                       "de wachtrij is even niet bereikbaar. Er is niets gewijzigd; probeer "
-                       "het over een paar minuten opnieuw.")
-        flash(f"Bestelling {row.order_number} wordt opnieuw aangeboden. Ververs de pagina "
-              "over een paar seconden.", "ok")
+            abort(
+                503,
+                f"Bestelling {row.order_number} kon niet opnieuw worden aangeboden: "
+                "de wachtrij is even niet bereikbaar. Er is niets gewijzigd; probeer "
+                "het over een paar minuten opnieuw.",
+            )
+        flash(
+            f"Bestelling {row.order_number} wordt opnieuw aangeboden. Ververs de pagina "
+            "over een paar seconden.",
+            "ok",
+        )
     if request.form.get("terug") == "lijst":
         return redirect(url_for("overview.show", shop_id=shop.id))
     return redirect(url_for("overview.booking", shop_id=shop.id, booking_id=booking_id))

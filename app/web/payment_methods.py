@@ -28,4 +28,3 @@ def payment_methods(shop: Shop) -> list[tuple[str, str]]:
     for method in services().store.payments.methods_seen(shop.id):
         found.setdefault(method, method_label(method))
     return sorted(found.items(), key=lambda item: item[1].lower())
-

@@ -24,25 +24,28 @@ def index() -> Any:
     counts = store.bookings.counts_by_shop()
     runs = store.runs.last_by_shop()
     empty = dict.fromkeys(BookingState, 0)
-    return render_template("shops/index.html", shops=rows,
-                           runs={row.id: runs.get(row.id) for row in rows},
-                           counts={row.id: counts.get(row.id, empty) for row in rows})
+    return render_template(
+        "shops/index.html",
+        shops=rows,
+        runs={row.id: runs.get(row.id) for row in rows},
+        counts={row.id: counts.get(row.id, empty) for row in rows},
+    )
 
 
 @bp.route("/koppelingen/nieuw", methods=["GET", "POST"])
 def new() -> Any:
     if request.method == "GET":
-        return render_template("shops/form.html", shop=None, form={}, errors={},
-                               eb_apis=EB_APIS)
+        return render_template("shops/form.html", shop=None, form={}, errors={}, eb_apis=EB_APIS)
     form, errors = read_form(request.form)
     if not errors:
         errors = verify_connections(services(), form.credentials)
     if errors:
-        return render_template("shops/form.html", shop=None, form=request.form,
-                               errors=errors, eb_apis=EB_APIS), 400
-    shop_id, _secret = services().store.shops.register(name=form.name,
-                                                       credentials=form.credentials,
-                                                       owner_id=current_user().id)
+        return render_template(
+            "shops/form.html", shop=None, form=request.form, errors=errors, eb_apis=EB_APIS
+        ), 400
+    shop_id, _secret = services().store.shops.register(
+        name=form.name, credentials=form.credentials, owner_id=current_user().id
+    )
     flash("Beide verbindingen werken. Richt nu de koppeling in (stap 2 van 2).", "ok")
     return redirect(url_for("mapping.edit", shop_id=shop_id))
 
@@ -51,18 +54,22 @@ def new() -> Any:
 def credentials(shop_id: int) -> Any:
     shop = shop_or_404(shop_id)
     if request.method == "GET":
-        current = {"name": shop.name, "eb_username": shop.credentials.eb_username,
-                   "eb_api": shop.credentials.eb_api}
-        return render_template("shops/form.html", shop=shop, form=current, errors={},
-                               eb_apis=EB_APIS)
+        current = {
+            "name": shop.name,
+            "eb_username": shop.credentials.eb_username,
+            "eb_api": shop.credentials.eb_api,
+        }
+        return render_template(
+            "shops/form.html", shop=shop, form=current, errors={}, eb_apis=EB_APIS
+        )
     form, errors = read_form(request.form, current=shop)
     if not errors:
         errors = verify_connections(services(), form.credentials)
     if errors:
-        return render_template("shops/form.html", shop=shop, form=request.form,
-                               errors=errors, eb_apis=EB_APIS), 400
-    services().store.shops.update_connection(shop.id, name=form.name,
-                                              credentials=form.credentials)
+        return render_template(
+            "shops/form.html", shop=shop, form=request.form, errors=errors, eb_apis=EB_APIS
+        ), 400
+    services().store.shops.update_connection(shop.id, name=form.name, credentials=form.credentials)
     services().webhook_shops.forget()
     flash("De gegevens zijn gecontroleerd en opgeslagen.", "ok")
     return redirect(url_for("overview.show", shop_id=shop.id))
@@ -72,9 +79,13 @@ def credentials(shop_id: int) -> Any:
 def webhook(shop_id: int) -> Any:
     shop = shop_or_404(shop_id)
     url = webhook_url(services().settings.public_base_url, shop.webhook_key)
-    return render_template("shops/webhook.html", shop=shop, url=url,
-                           secret=shop.webhook_secrets[0],
-                           grace_until=shop.secret_grace_until)
+    return render_template(
+        "shops/webhook.html",
+        shop=shop,
+        url=url,
+        secret=shop.webhook_secrets[0],
+        grace_until=shop.secret_grace_until,
+    )
 
 
 @bp.post("/koppelingen/<int:shop_id>/webhook/nieuw-geheim")
@@ -83,17 +94,21 @@ def rotate_secret(shop_id: int) -> Any:
     services().store.shops.rotate_webhook_secret(shop.id)
     services().webhook_shops.forget()  # this process accepts the new secret at once
     hours = int(SECRET_GRACE.total_seconds() // 3600)
-    flash("Er is een nieuw geheim gemaakt. Vul het in bij het systeem dat de meldingen "
-          "stuurt; het vorige "
-          f"geheim blijft nog {hours} uur geldig.", "ok")
+    flash(
+        "Er is een nieuw geheim gemaakt. Vul het in bij het systeem dat de meldingen "
+        "stuurt; het vorige "
+        f"geheim blijft nog {hours} uur geldig.",
+        "ok",
+    )
     return redirect(url_for("shops.webhook", shop_id=shop.id))
 
 
 @bp.get("/koppelingen/<int:shop_id>/gebruikers")
 def owners(shop_id: int) -> Any:
     shop = shop_or_404(shop_id)
-    return render_template("shops/owners.html", shop=shop,
-                           owners=services().store.users.owners(shop.id), email="")
+    return render_template(
+        "shops/owners.html", shop=shop, owners=services().store.users.owners(shop.id), email=""
+    )
 
 
 @bp.post("/koppelingen/<int:shop_id>/gebruikers")
@@ -105,10 +120,13 @@ def add_owner(shop_id: int) -> Any:
     email = request.form.get("email", "").strip().lower()[:200]
     user = users.get_by_email(email) if email else None
     if user is None or user.disabled:
-        error = ("Er is geen (actief) account met dit e-mailadres. Vraag de beheerder van de "
-                 "koppeling om er een aan te maken, en voeg het daarna hier toe.")
-        return render_template("shops/owners.html", shop=shop, owners=users.owners(shop.id),
-                               email=email, error=error), 400
+        error = (
+            "Er is geen (actief) account met dit e-mailadres. Vraag de beheerder van de "
+            "koppeling om er een aan te maken, en voeg het daarna hier toe."
+        )
+        return render_template(
+            "shops/owners.html", shop=shop, owners=users.owners(shop.id), email=email, error=error
+        ), 400
     users.add_owner(shop.id, user.id)
     flash(f"{user.email} kan deze koppeling nu zien en beheren.", "ok")
     return redirect(url_for("shops.owners", shop_id=shop.id))

@@ -23,8 +23,9 @@ MIN_PASSWORD = 10
 MAX_PASSWORD = 200
 MAX_EMAIL = 200
 EMAIL = re.compile(r"[a-z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-z0-9-]+(\.[a-z0-9-]+)*\.[a-z]{2,63}")
-PASSWORD_STDIN = click.option("--password-stdin", is_flag=True,
-                              help="Read the password from the first line of stdin.")
+PASSWORD_STDIN = click.option(
+    "--password-stdin", is_flag=True, help="Read the password from the first line of stdin."
+)
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
@@ -47,8 +48,10 @@ def _password(from_stdin: bool) -> str:
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     if len(password.strip()) < MIN_PASSWORD:
-        fail(f"the password must be at least {MIN_PASSWORD} characters (not counting "
-             "spaces at either end)")
+        fail(
+            f"the password must be at least {MIN_PASSWORD} characters (not counting "
+            "spaces at either end)"
+        )
     if len(password) > MAX_PASSWORD:
         fail(f"the password may be at most {MAX_PASSWORD} characters")
     return password
@@ -71,11 +74,15 @@ def _existing(email: str) -> User:
 @users.command("create")
 @click.argument("email")
 @click.option("--admin", is_flag=True, help="An administrator: every shop and /admin/rq.")
-@click.option("--shop", "shop_ids", type=click.IntRange(1, 2**31 - 1), multiple=True,
-              help="A shop this user owns (repeatable).")
+@click.option(
+    "--shop",
+    "shop_ids",
+    type=click.IntRange(1, 2**31 - 1),
+    multiple=True,
+    help="A shop this user owns (repeatable).",
+)
 @PASSWORD_STDIN
-def create_user(email: str, admin: bool, shop_ids: tuple[int, ...],
-                password_stdin: bool) -> None:
+def create_user(email: str, admin: bool, shop_ids: tuple[int, ...], password_stdin: bool) -> None:
     """Create a user who logs in with EMAIL: an owner of the --shop shops, or --admin."""
     email = valid_email(email)
     users_ = _users()
@@ -85,8 +92,11 @@ def create_user(email: str, admin: bool, shop_ids: tuple[int, ...],
     if missing:
         fail("no shop with id " + ", ".join(map(str, missing)), 1)
     if not admin and not shop_ids:
-        click.echo("note: this user owns no shop yet; add one with --shop or on the "
-                   "shop's page Gebruikers", err=True)
+        click.echo(
+            "note: this user owns no shop yet; add one with --shop or on the "
+            "shop's page Gebruikers",
+            err=True,
+        )
     role = Role.ADMIN if admin else Role.OWNER
     user_id = users_.create(email, hash_password(_password(password_stdin)), role, shop_ids)
     click.echo(f"created user {user_id} {email} ({role})")

@@ -301,9 +301,16 @@ class EBoekhoudenSimulator:
                 )
                 return _json({"username": body["username"]}, 201)
             if name == "relations":  # seed relations: {username, relations: [{code, …}]}
-                ids = [self.add_relation(body["username"], r["code"], r.get("name", ""),
-                                         email=r.get("email", ""), bp=r.get("bp", "B"))
-                       for r in body["relations"]]
+                ids = [
+                    self.add_relation(
+                        body["username"],
+                        r["code"],
+                        r.get("name", ""),
+                        email=r.get("email", ""),
+                        bp=r.get("bp", "B"),
+                    )
+                    for r in body["relations"]
+                ]
                 return _json({"ids": ids}, 201)
             if name == "reset":
                 self.reset()

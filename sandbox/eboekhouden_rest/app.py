@@ -53,8 +53,13 @@ def token_id(token: str) -> str:
 class EBoekhoudenRestSimulator:
     """A faithful-enough e-Boekhouden REST API; the object is a WSGI callable."""
 
-    def __init__(self, faults: Faults | None = None, clock: Callable[[], float] = time.monotonic,
-                 *, session_lifetime: int = DEFAULT_SESSION_LIFETIME) -> None:
+    def __init__(
+        self,
+        faults: Faults | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        *,
+        session_lifetime: int = DEFAULT_SESSION_LIFETIME,
+    ) -> None:
         self.faults = faults if faults is not None else Faults()
         self.calls: Counter[str] = Counter()
         self._clock = clock
@@ -75,14 +80,16 @@ class EBoekhoudenRestSimulator:
         with self._lock:
             self.books.add_administration(token, name or "Webshop")
 
-    def add_ledger(self, token: str, code: str, description: str, category: str = "VW",
-                   group: str = "") -> int:
+    def add_ledger(
+        self, token: str, code: str, description: str, category: str = "VW", group: str = ""
+    ) -> int:
         with self._lock:
             admin = self.books.administrations[token]
             return self.books.add_ledger(admin, code, description, category, group)
 
-    def add_relation(self, token: str, code: str, name: str = "", *, email: str = "",
-                     bp: str = "B") -> int:
+    def add_relation(
+        self, token: str, code: str, name: str = "", *, email: str = "", bp: str = "B"
+    ) -> int:
         """Seed a relation (same rules as POST /v1/relation); returns its id."""
         body = {"type": bp, "code": code, "name": name or code, "emailAddress": email or None}
         with self._lock:
@@ -132,17 +139,29 @@ class EBoekhoudenRestSimulator:
 
     def state(self) -> dict[str, Any]:
         with self._lock:
-            admins = {token_id(a.token): {"name": a.name, "calls": dict(a.calls),
-                                          "mutations": a.mutations,
-                                          "relations": list(a.relations.values())}
-                      for a in self.books.administrations.values()}
-            return _jsonable({"calls": dict(self.calls), "open_sessions": len(self.books.sessions),
-                              "faults": self.faults.snapshot(), "administrations": admins})
+            admins = {
+                token_id(a.token): {
+                    "name": a.name,
+                    "calls": dict(a.calls),
+                    "mutations": a.mutations,
+                    "relations": list(a.relations.values()),
+                }
+                for a in self.books.administrations.values()
+            }
+            return _jsonable(
+                {
+                    "calls": dict(self.calls),
+                    "open_sessions": len(self.books.sessions),
+                    "faults": self.faults.snapshot(),
+                    "administrations": admins,
+                }
+            )
 
     # -- WSGI --------------------------------------------------------------------------
 
-    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]
-                 ) -> Iterable[bytes]:
+    def __call__(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
         request = Request(environ)
         if request.path.startswith(CONTROL_PREFIX):
             response = self._control(request)
@@ -183,8 +202,11 @@ class EBoekhoudenRestSimulator:
         elif fault.kind in ("http_status", "soap_fault"):
             status = int(params.get("status", 503 if fault.kind == "http_status" else 500))
             headers = {"Retry-After": str(params["retry_after"])} if "retry_after" in params else {}
-            body = {"type": "error", "title": params.get("message", "Simulated failure."),
-                    "status": status}
+            body = {
+                "type": "error",
+                "title": params.get("message", "Simulated failure."),
+                "status": status,
+            }
             return Response(json.dumps(body), status, headers=headers, content_type=JSON)
         elif fault.kind == "drop":
             drop_connection(request.environ)
@@ -194,8 +216,9 @@ class EBoekhoudenRestSimulator:
             # API token that expired is ``expire_token``, a permanent condition.)
             with self._lock:
                 self.books.end_session(request.headers.get("Authorization"))
-            error = ApiError("API_SESSION_004", "Access token has expired.", status=401,
-                             kind="security")
+            error = ApiError(
+                "API_SESSION_004", "Access token has expired.", status=401, kind="security"
+            )
             return _json(error.body(), 401)
         elif fault.kind == "auth":
             return _json(ApiError("", "Unauthorized.", status=401, kind="security").body(), 401)
@@ -204,7 +227,7 @@ class EBoekhoudenRestSimulator:
     # -- control -----------------------------------------------------------------------
 
     def _control(self, request: Request) -> Response:
-        name = request.path[len(CONTROL_PREFIX):].strip("/")
+        name = request.path[len(CONTROL_PREFIX) :].strip("/")
         if name == "state" and request.method == "GET":
             return _json(self.state())
         if request.method != "POST":
@@ -242,4 +265,3 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, Decimal):
         return float(value)
     return value
-

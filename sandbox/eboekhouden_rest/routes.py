@@ -33,13 +33,16 @@ def _body(request: Request, schema: dict[str, Any]) -> dict[str, Any]:
     coded = next((v for v in violations if v.code), None)
     if coded is not None:
         return _raise(coded)
-    raise ApiError("", "One or more validation errors occurred.", prop=violations[0].path,
-                   errors=[f"{v.path}: {v.message}" for v in violations])
+    raise ApiError(
+        "",
+        "One or more validation errors occurred.",
+        prop=violations[0].path,
+        errors=[f"{v.path}: {v.message}" for v in violations],
+    )
 
 
 def _raise(violation: schemas.Violation) -> Any:
-    raise ApiError(violation.code, f"{violation.path} {violation.message}.",
-                   prop=violation.path)
+    raise ApiError(violation.code, f"{violation.path} {violation.message}.", prop=violation.path)
 
 
 def _admin(books: Books, request: Request, operation: str) -> Administration:
@@ -52,7 +55,7 @@ def _paged(request: Request, items: list[dict[str, Any]]) -> Answer:
         offset = int(request.args.get("offset", 0))
     except ValueError:
         raise ApiError("", "limit and offset must be numbers.") from None
-    page = items[offset: offset + max(0, min(limit, 2000))]
+    page = items[offset : offset + max(0, min(limit, 2000))]
     return 200, {"items": page, "count": len(page)}
 
 
@@ -76,19 +79,29 @@ def create_mutation(books: Books, request: Request) -> Answer:
 
 
 def _listed(mutation: dict[str, Any]) -> dict[str, Any]:
-    return {"id": mutation["id"], "type": mutation["type"], "date": mutation["date"],
-            "invoiceNumber": mutation["invoiceNumber"], "ledgerId": mutation["ledgerId"],
-            "amount": Books.total(mutation), "entryNumber": mutation.get("entryNumber") or ""}
+    return {
+        "id": mutation["id"],
+        "type": mutation["type"],
+        "date": mutation["date"],
+        "invoiceNumber": mutation["invoiceNumber"],
+        "ledgerId": mutation["ledgerId"],
+        "amount": Books.total(mutation),
+        "entryNumber": mutation.get("entryNumber") or "",
+    }
 
 
 def get_mutations(books: Books, request: Request) -> Answer:
     admin = _admin(books, request, "get_mutations")
     args = request.args
-    found = [_listed(m) for m in admin.mutations
-             if _eq(m["invoiceNumber"], args.get("invoiceNumber"))
-             and _eq(m["type"], args.get("type")) and _eq(m["id"], args.get("id"))
-             and _eq(m.get("description"), args.get("description"))
-             and _eq(m["date"], args.get("date"))]
+    found = [
+        _listed(m)
+        for m in admin.mutations
+        if _eq(m["invoiceNumber"], args.get("invoiceNumber"))
+        and _eq(m["type"], args.get("type"))
+        and _eq(m["id"], args.get("id"))
+        and _eq(m.get("description"), args.get("description"))
+        and _eq(m["date"], args.get("date"))
+    ]
     return _paged(request, found)
 
 
@@ -108,12 +121,16 @@ def create_relation(books: Books, request: Request) -> Answer:
 def get_relations(books: Books, request: Request) -> Answer:
     admin = _admin(books, request, "get_relations")
     args = request.args
-    found = [{"id": r["id"], "type": r["type"], "code": r["code"]}
-             for r in admin.relations.values()
-             if _eq(r["code"], args.get("code")) and _eq(r["type"], args.get("type"))
-             and _eq(r.get("emailAddress"), args.get("email"))
-             and _eq(r.get("name"), args.get("name")) and _eq(r.get("city"), args.get("city"))
-             and _eq(r.get("contact"), args.get("contact"))]
+    found = [
+        {"id": r["id"], "type": r["type"], "code": r["code"]}
+        for r in admin.relations.values()
+        if _eq(r["code"], args.get("code"))
+        and _eq(r["type"], args.get("type"))
+        and _eq(r.get("emailAddress"), args.get("email"))
+        and _eq(r.get("name"), args.get("name"))
+        and _eq(r.get("city"), args.get("city"))
+        and _eq(r.get("contact"), args.get("contact"))
+    ]
     return _paged(request, found)
 
 
@@ -133,9 +150,12 @@ def update_relation(books: Books, request: Request, relation_id: int) -> Answer:
 def get_ledgers(books: Books, request: Request) -> Answer:
     admin = _admin(books, request, "get_ledgers")
     args = request.args
-    found = [dict(g) for g in admin.ledgers.values()
-             if (args.get("code") is None or g["code"] == args["code"])
-             and _eq(g["category"], args.get("category"))]
+    found = [
+        dict(g)
+        for g in admin.ledgers.values()
+        if (args.get("code") is None or g["code"] == args["code"])
+        and _eq(g["category"], args.get("category"))
+    ]
     return _paged(request, found)
 
 
@@ -166,8 +186,10 @@ _TABLE: list[tuple[str, str, str, Handler]] = [
     ("GET", "/v1/administration", "get_administrations", get_administrations),
     ("GET", "/v1/administration/linked", "get_administrations", get_administrations),
 ]
-ROUTES = [(method, re.compile(f"^{pattern}/?$"), operation, handler)
-          for method, pattern, operation, handler in _TABLE]
+ROUTES = [
+    (method, re.compile(f"^{pattern}/?$"), operation, handler)
+    for method, pattern, operation, handler in _TABLE
+]
 
 
 def match(method: str, path: str) -> tuple[str, Handler, tuple[int, ...]] | None:

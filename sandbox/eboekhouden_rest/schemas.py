@@ -46,8 +46,11 @@ SESSION_REQUEST: dict[str, Any] = {
     },
     "x-codes": {
         "accessToken": {"required": "API_SESSION_003", "minLength": "API_SESSION_003"},
-        "source": {"required": "API_SESSION_001", "minLength": "API_SESSION_001",
-                   "pattern": "API_SESSION_002"},
+        "source": {
+            "required": "API_SESSION_001",
+            "minLength": "API_SESSION_001",
+            "pattern": "API_SESSION_002",
+        },
     },
 }
 
@@ -161,8 +164,9 @@ _TYPES: dict[str, Any] = {
     "array": lambda v: isinstance(v, list),
     "string": lambda v: isinstance(v, str),
     "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
-    "number": lambda v: (isinstance(v, int | float) and not isinstance(v, bool))
-    or type(v).__name__ == "Decimal",
+    "number": lambda v: (
+        (isinstance(v, int | float) and not isinstance(v, bool)) or type(v).__name__ == "Decimal"
+    ),
     "boolean": lambda v: isinstance(v, bool),
     "null": lambda v: v is None,
 }
@@ -175,8 +179,13 @@ def validate(schema: dict[str, Any], value: Any, path: str = "") -> list[Violati
     return found
 
 
-def _check(schema: dict[str, Any], value: Any, path: str, codes: dict[str, str] | None,
-           found: list[Violation]) -> None:
+def _check(
+    schema: dict[str, Any],
+    value: Any,
+    path: str,
+    codes: dict[str, str] | None,
+    found: list[Violation],
+) -> None:
     def fail(keyword: str, message: str) -> None:
         found.append(Violation(path or "$", keyword, message, (codes or {}).get(keyword, "")))
 
@@ -207,8 +216,9 @@ def _check(schema: dict[str, Any], value: Any, path: str, codes: dict[str, str] 
         _check_object(schema, value, path, found)
 
 
-def _check_object(schema: dict[str, Any], value: dict[str, Any], path: str,
-                  found: list[Violation]) -> None:
+def _check_object(
+    schema: dict[str, Any], value: dict[str, Any], path: str, found: list[Violation]
+) -> None:
     properties: dict[str, Any] = schema.get("properties", {})
     codes: dict[str, dict[str, str]] = schema.get("x-codes", {})
     prefix = f"{path}." if path else ""

@@ -44,15 +44,27 @@ MONEY_CATEGORIES = frozenset({"FIN", "CRED", "DEB"})
 class ApiError(Exception):
     """An Error.md body: ``type`` validation (400) or security (401)."""
 
-    def __init__(self, code: str, title: str, *, status: int = 400, prop: str = "",
-                 kind: str = "validation", errors: list[str] | None = None) -> None:
+    def __init__(
+        self,
+        code: str,
+        title: str,
+        *,
+        status: int = 400,
+        prop: str = "",
+        kind: str = "validation",
+        errors: list[str] | None = None,
+    ) -> None:
         super().__init__(f"{code or status}: {title}")
         self.code, self.title, self.status = code, title, status
         self.prop, self.kind, self.errors = prop, kind, errors
 
     def body(self) -> dict[str, Any]:
-        body: dict[str, Any] = {"type": self.kind, "title": self.title, "status": self.status,
-                                "traceId": uuid.uuid4().hex}
+        body: dict[str, Any] = {
+            "type": self.kind,
+            "title": self.title,
+            "status": self.status,
+            "traceId": uuid.uuid4().hex,
+        }
         if self.code:
             body["code"] = self.code
         if self.prop:
@@ -121,11 +133,17 @@ class Books:
         for code, description, category, group in STANDARD_CHART:
             self.add_ledger(admin, code, description, category, group)
 
-    def add_ledger(self, admin: Administration, code: str, description: str,
-                   category: str, group: str = "") -> int:
+    def add_ledger(
+        self, admin: Administration, code: str, description: str, category: str, group: str = ""
+    ) -> int:
         ledger_id = self.next_id()
-        admin.ledgers[ledger_id] = {"id": ledger_id, "code": code, "description": description,
-                                    "category": category, "group": group}
+        admin.ledgers[ledger_id] = {
+            "id": ledger_id,
+            "code": code,
+            "description": description,
+            "category": category,
+            "group": group,
+        }
         return ledger_id
 
     def reset(self) -> None:
@@ -145,12 +163,18 @@ class Books:
         if admin is None:
             raise ApiError("", "Unauthorized.", status=401, kind="security")
         if admin.token_expired:
-            raise ApiError("API_SESSION_004", "Access token has expired.", status=401,
-                           kind="security", prop="accessToken")
+            raise ApiError(
+                "API_SESSION_004",
+                "Access token has expired.",
+                status=401,
+                kind="security",
+                prop="accessToken",
+            )
         admin.calls["session"] += 1
         admin.sources[source] += 1
-        session = Session(uuid.uuid4().hex + uuid.uuid4().hex, admin.token,
-                          self.clock() + self.lifetime)
+        session = Session(
+            uuid.uuid4().hex + uuid.uuid4().hex, admin.token, self.clock() + self.lifetime
+        )
         self.sessions[session.token] = session
         return {"token": session.token, "expiresIn": self.lifetime}
 
@@ -161,8 +185,9 @@ class Books:
             raise ApiError("", "Unauthorized.", status=401, kind="security")
         if self.clock() >= session.expires_at:
             del self.sessions[token]
-            raise ApiError("API_SESSION_004", "Access token has expired.", status=401,
-                           kind="security")
+            raise ApiError(
+                "API_SESSION_004", "Access token has expired.", status=401, kind="security"
+            )
         admin = self.administrations[session.admin]
         admin.calls[operation] += 1
         return admin
@@ -210,17 +235,20 @@ class Books:
         admin.mutations.append(stored)
         return int(stored["id"])
 
-    def _row(self, admin: Administration, kind: int, in_ex: str, number: int,
-             row: dict[str, Any]) -> dict[str, Any]:
+    def _row(
+        self, admin: Administration, kind: int, in_ex: str, number: int, row: dict[str, Any]
+    ) -> dict[str, Any]:
         prop = f"rows[{number}]"
         code = row["vatCode"]
-        if (kind in SALES_TYPES and "_INK" in code) or (
-                kind in PURCHASE_TYPES and "_VERK" in code):
+        if (kind in SALES_TYPES and "_INK" in code) or (kind in PURCHASE_TYPES and "_VERK" in code):
             raise ApiError("MUT_109", "Invalid VAT code.", prop=f"{prop}.vatCode")
         given = row.get("vatAmount")
         if given is not None and RATES.get(code, 0) is not None:
-            raise ApiError("", "vatAmount can only be used with vatCode AFW_VERK or AFW.",
-                           prop=f"{prop}.vatAmount")
+            raise ApiError(
+                "",
+                "vatAmount can only be used with vatCode AFW_VERK or AFW.",
+                prop=f"{prop}.vatAmount",
+            )
         ledger_id = row.get("ledgerId")
         if ledger_id is None:
             raise ApiError("MUTA_004", "Ledger ID for row is missing.", prop=f"{prop}.ledgerId")
@@ -234,11 +262,14 @@ class Books:
         if kind in PAYMENT_TYPES:
             invoice = (row.get("invoiceNumber") or "").strip()
             if not invoice:
-                raise ApiError("MUT_120", "Invoice number is missing.",
-                               prop=f"{prop}.invoiceNumber")
-            if not any(m["type"] == PAYMENT_TYPES[kind]
-                       and m["invoiceNumber"].casefold() == invoice.casefold()
-                       for m in admin.mutations):
+                raise ApiError(
+                    "MUT_120", "Invoice number is missing.", prop=f"{prop}.invoiceNumber"
+                )
+            if not any(
+                m["type"] == PAYMENT_TYPES[kind]
+                and m["invoiceNumber"].casefold() == invoice.casefold()
+                for m in admin.mutations
+            ):
                 raise ApiError("MUT_115", "Invoice not found.", prop=f"{prop}.invoiceNumber")
         amount = Decimal(str(row["amount"]))
         vat = vat_for(code, amount, in_ex, None if given is None else Decimal(str(given)))
@@ -265,8 +296,9 @@ class Books:
         admin.relations[relation_id] = stored
         return {"id": relation_id, "code": code}
 
-    def update_relation(self, admin: Administration, relation_id: int,
-                        body: dict[str, Any]) -> None:
+    def update_relation(
+        self, admin: Administration, relation_id: int, body: dict[str, Any]
+    ) -> None:
         current = admin.relations.get(relation_id)
         if current is None:
             raise ApiError("", "Relation not found.", status=404)

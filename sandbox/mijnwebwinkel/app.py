@@ -152,14 +152,21 @@ class MijnwebwinkelSimulator:
             if store not in ("me", shop.id):
                 return _error(404, "Not Found", f"Store {store} not found")
             with self.lock:
-                seen = {str((o.get("payment") or {}).get("method_name") or "")
-                        for o in shop.orders.values()} - {""}
+                seen = {
+                    str((o.get("payment") or {}).get("method_name") or "")
+                    for o in shop.orders.values()
+                } - {""}
             gateways: dict[str, list[dict[str, Any]]] = {}
             for method in sorted(seen):
                 gateways.setdefault(GATEWAYS.get(method, "mollie"), []).append(
-                    {"name": method, "displayName": method, "settings": {}})
-            return {"gateways": [{"name": name, "displayName": name, "websiteUrl": "",
-                                  "methods": methods} for name, methods in gateways.items()]}
+                    {"name": method, "displayName": method, "settings": {}}
+                )
+            return {
+                "gateways": [
+                    {"name": name, "displayName": name, "websiteUrl": "", "methods": methods}
+                    for name, methods in gateways.items()
+                ]
+            }
 
         @route("/orderstatuses", "order_statuses", partner_only=True)
         def order_statuses(shop: None) -> Any:
@@ -327,8 +334,11 @@ class MijnwebwinkelSimulator:
                 return jsonify({"payments": body["payments"]})
             at = dt.datetime.fromisoformat(body["at"]) if body.get("at") else None
             amount = int(body["amount"]) if body.get("amount") is not None else None
-            return jsonify(shop.pay(number, str(body["action"]), at=at, amount=amount,
-                                    method=body.get("method")))
+            return jsonify(
+                shop.pay(
+                    number, str(body["action"]), at=at, amount=amount, method=body.get("method")
+                )
+            )
 
         @app.post("/_sandbox/shops/<token>/revoke")
         def revoke(token: str) -> Any:

@@ -23,9 +23,17 @@ from zoneinfo import ZoneInfo
 
 SHOP_TZ = ZoneInfo("Europe/Amsterdam")
 GATEWAYS = {  # method → gateway (PaymentGatewayList): "basic" for manual payments
-    "ideal": "mollie", "bancontact": "mollie", "creditcard": "mollie", "paypal": "paypal",
-    "klarna_paylater": "mollie", "bank_transfer": "basic", "in_arrears": "basic",
-    "cash": "basic", "pickup": "basic", "card": "sumup", "webshop_giftcard": "basic",
+    "ideal": "mollie",
+    "bancontact": "mollie",
+    "creditcard": "mollie",
+    "paypal": "paypal",
+    "klarna_paylater": "mollie",
+    "bank_transfer": "basic",
+    "in_arrears": "basic",
+    "cash": "basic",
+    "pickup": "basic",
+    "card": "sumup",
+    "webshop_giftcard": "basic",
 }
 UNASKED = ("in_arrears", "bank_transfer", "invoice")  # no payment until the customer pays
 _ids = itertools.count(1000)
@@ -58,8 +66,15 @@ class PaymentBook:
         """Replace the record (``[]``: an empty listing)."""
         self.by_order[str(number)] = copy.deepcopy(payments)
 
-    def act(self, order: dict[str, Any], action: str, *, at: dt.datetime,
-            amount: int | None = None, method: str | None = None) -> dict[str, Any]:
+    def act(
+        self,
+        order: dict[str, Any],
+        action: str,
+        *,
+        at: dt.datetime,
+        amount: int | None = None,
+        method: str | None = None,
+    ) -> dict[str, Any]:
         """capture | refund | fail | authorize; ``amount`` in minor units (default: the
         order total, or what is left of it). Returns the payment touched."""
         payments = self.by_order.setdefault(str(order["number"]), self._from_order(order))
@@ -70,8 +85,12 @@ class PaymentBook:
             payment["mutations"].append(self._mutation("failed", total, at))
             payments.append(payment)
             return payment
-        open_ = [p for p in payments if p["method"].split(":")[0] == method.split(":")[0]
-                 and not any(m["type"] in ("failed", "void") for m in p["mutations"])]
+        open_ = [
+            p
+            for p in payments
+            if p["method"].split(":")[0] == method.split(":")[0]
+            and not any(m["type"] in ("failed", "void") for m in p["mutations"])
+        ]
         payment = open_[-1] if open_ else None
         if payment is None:
             payment = self._new(order, method, at, total)
@@ -115,8 +134,9 @@ class PaymentBook:
             payment["mutations"].append(self._mutation("refund", total, at))
         return [payment]
 
-    def _new(self, order: dict[str, Any], method: str, at: dt.datetime,
-             total: int) -> dict[str, Any]:
+    def _new(
+        self, order: dict[str, Any], method: str, at: dt.datetime, total: int
+    ) -> dict[str, Any]:
         return {
             "id": str(uuid.uuid4()),
             "gateway": GATEWAYS.get(method.split(":")[0], "mollie"),
@@ -134,8 +154,15 @@ class PaymentBook:
 
     @staticmethod
     def _mutation(kind: str, amount: int, at: dt.datetime) -> dict[str, Any]:
-        return {"id": next(_ids), "type": kind, "reference": None, "price": amount,
-                "description": None, "createdAt": _utc_text(at), "expiresAt": None}
+        return {
+            "id": next(_ids),
+            "type": kind,
+            "reference": None,
+            "price": amount,
+            "description": None,
+            "createdAt": _utc_text(at),
+            "expiresAt": None,
+        }
 
 
 def _sum(payment: dict[str, Any], kind: str) -> int:

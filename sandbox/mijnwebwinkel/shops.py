@@ -134,15 +134,22 @@ class Shop:
             order["status_changed_time"] = local.strftime("%H:%M:%S")
             return order
 
-
-    def pay(self, number: int | str, action: str, *, at: dt.datetime | None = None,
-            amount: int | None = None, method: str | None = None) -> dict[str, Any]:
+    def pay(
+        self,
+        number: int | str,
+        action: str,
+        *,
+        at: dt.datetime | None = None,
+        amount: int | None = None,
+        method: str | None = None,
+    ) -> dict[str, Any]:
         """capture / refund / fail / authorize a payment of an order (minor units);
         ``at`` defaults to the simulator's clock."""
         with self._lock:
             order = self.orders[str(number)]
-            return self.payments.act(order, action, at=at or self._clock(), amount=amount,
-                                     method=method)
+            return self.payments.act(
+                order, action, at=at or self._clock(), amount=amount, method=method
+            )
 
 
 class Filters:

@@ -24,8 +24,9 @@ RESPONSE_SCHEMAS: dict[str, dict[str, Any]] = {
     "order_payments": {
         "type": "object",
         "required": ["payments"],
-        "properties": {"payments": {"type": "array",
-                                    "items": {"$ref": "#/components/schemas/Payment"}}},
+        "properties": {
+            "payments": {"type": "array", "items": {"$ref": "#/components/schemas/Payment"}}
+        },
     },
     "payment_methods": {"$ref": "#/components/schemas/StorePaymentGateways"},
 }

@@ -40,16 +40,27 @@ def chaos_stack(tmp_path: Path) -> Iterator[Stack]:
         pytest.skip(f"the chaos suite needs PostgreSQL and redis-server: {reason}")
     keep = os.environ.get("CHAOS_KEEP_LOGS") == "1"
     # The shops split over both e-Boekhouden adapters: every second one books through REST.
-    stack = Stack("chaos", workers=2, shops=CHAOS_SHOPS, latency=0.01, supervise=True,
-                  env=CHAOS_ENV, keep_logs=True, eb_apis="mixed")  # logs: see below
+    stack = Stack(
+        "chaos",
+        workers=2,
+        shops=CHAOS_SHOPS,
+        latency=0.01,
+        supervise=True,
+        env=CHAOS_ENV,
+        keep_logs=True,
+        eb_apis="mixed",
+    )  # logs: see below
     try:
         stack.start()
         yield stack
     finally:
         stack.stop()
         if stack.run_dir.exists():
-            shutil.copytree(stack.run_dir, tmp_path / "logs", dirs_exist_ok=True,
-                            ignore=shutil.ignore_patterns("metrics", "redis"))
+            shutil.copytree(
+                stack.run_dir,
+                tmp_path / "logs",
+                dirs_exist_ok=True,
+                ignore=shutil.ignore_patterns("metrics", "redis"),
+            )
             if not keep:
                 shutil.rmtree(stack.run_dir, ignore_errors=True)
-

@@ -82,8 +82,9 @@ class Sender:
         with self.lock:
             self.counts[key] += n
 
-    def genuine(self, shop: ShopInfo, number: str, msg_id: str | None = None,
-                body: bytes | None = None) -> Sent:
+    def genuine(
+        self, shop: ShopInfo, number: str, msg_id: str | None = None, body: bytes | None = None
+    ) -> Sent:
         body = body or json.dumps({"order_number": number}).encode()
         msg_id = msg_id or f"msg_{uuid.uuid4().hex}"
         status, text = 0, ""
@@ -93,8 +94,9 @@ class Sender:
                 time.sleep(1.0)
             headers = signed_headers(shop.webhook_secret, body, msg_id=msg_id)
             try:
-                answer = self.session().post(shop.webhook_url, data=body, headers=headers,
-                                             timeout=15)
+                answer = self.session().post(
+                    shop.webhook_url, data=body, headers=headers, timeout=15
+                )
                 status, text = answer.status_code, answer.text
             except requests.RequestException as err:
                 status, text = 0, type(err).__name__
@@ -106,8 +108,9 @@ class Sender:
             self.sent.append(sent)
         return sent
 
-    def concurrent_copies(self, shop: ShopInfo, number: str, copies: int = 10,
-                          same_id: bool = True) -> list[Sent]:
+    def concurrent_copies(
+        self, shop: ShopInfo, number: str, copies: int = 10, same_id: bool = True
+    ) -> list[Sent]:
         """``copies`` notifications of one order at the same moment (one ``webhook-id``
         for all, or one each)."""
         body = json.dumps({"order_number": number}).encode()
@@ -120,8 +123,10 @@ class Sender:
 
         with cf.ThreadPoolExecutor(copies) as pool:
             results = list(pool.map(one, range(copies)))
-        self._count(f"same notification x{copies} concurrently"
-                    + (" (one webhook-id)" if same_id else " (distinct webhook-ids)"))
+        self._count(
+            f"same notification x{copies} concurrently"
+            + (" (one webhook-id)" if same_id else " (distinct webhook-ids)")
+        )
         return results
 
     def hostile(self, shops: list[ShopInfo], shop: ShopInfo, kind: str) -> int:
@@ -138,14 +143,17 @@ class Sender:
             headers = signed_headers(fake, body)
         elif kind == "forged: another shop's secret":
             other = next(s for s in shops if s.id != shop.id) if len(shops) > 1 else shop
-            headers = signed_headers(other.webhook_secret if other is not shop
-                                     else "whsec_" + base64.b64encode(b"x" * 32).decode(), body)
+            headers = signed_headers(
+                other.webhook_secret
+                if other is not shop
+                else "whsec_" + base64.b64encode(b"x" * 32).decode(),
+                body,
+            )
         elif kind == "forged: body changed after signing":
             headers = signed_headers(shop.webhook_secret, body)
             body = json.dumps({"order_number": str(int(number) + 50_000)}).encode()
         elif kind == "forged: replayed, timestamp 10 minutes old":
-            headers = signed_headers(shop.webhook_secret, body,
-                                     at=now - dt.timedelta(minutes=10))
+            headers = signed_headers(shop.webhook_secret, body, at=now - dt.timedelta(minutes=10))
         elif kind == "forged: no signature":
             headers = signed_headers(shop.webhook_secret, body)
             del headers["webhook-signature"]
@@ -176,8 +184,9 @@ class Sender:
         status = 0
         for _ in range(5):  # only a refused connection (Redis/web restarting) is resent
             try:
-                status = self.session().post(url, data=body, headers=headers,
-                                             timeout=15).status_code
+                status = (
+                    self.session().post(url, data=body, headers=headers, timeout=15).status_code
+                )
             except requests.RequestException:
                 status = 0
             if status and status < 500:
@@ -190,11 +199,18 @@ class Sender:
 
 
 HOSTILE_KINDS = (
-    "forged: wrong secret", "forged: another shop's secret",
-    "forged: body changed after signing", "forged: replayed, timestamp 10 minutes old",
-    "forged: no signature", "forged: garbage signature",
-    "bad: order number not a number", "bad: no order number", "bad: body not JSON",
-    "bad: wrong content type", "bad: unknown shop key", "bad: body too large",
+    "forged: wrong secret",
+    "forged: another shop's secret",
+    "forged: body changed after signing",
+    "forged: replayed, timestamp 10 minutes old",
+    "forged: no signature",
+    "forged: garbage signature",
+    "bad: order number not a number",
+    "bad: no order number",
+    "bad: body not JSON",
+    "bad: wrong content type",
+    "bad: unknown shop key",
+    "bad: body too large",
 )
 
 
@@ -223,9 +239,11 @@ def expectation(order: dict[str, Any]) -> Expectation:
     from app.core.order_schema import parse_order
     from app.errors import MappingError, OrderDataError
 
-    changed = dt.datetime.fromisoformat(
-        f"{order['status_changed_date']} {order['status_changed_time']}"
-    ).replace(tzinfo=SHOP_TZ).astimezone(dt.UTC)
+    changed = (
+        dt.datetime.fromisoformat(f"{order['status_changed_date']} {order['status_changed_time']}")
+        .replace(tzinfo=SHOP_TZ)
+        .astimezone(dt.UTC)
+    )
     test = str(order["number"]).upper().startswith("T-")
     base = {"status": int(order["status"]), "changed_utc": changed, "test": test}
     if test:
@@ -266,4 +284,3 @@ def reconcile_runs(stack: Stack) -> list[Any]:
 
     with stack.services().engine.connect() as conn:
         return list(conn.execute(select(runs)).all())
-

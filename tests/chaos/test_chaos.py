@@ -85,9 +85,14 @@ class Run:
     def posting_in_flight(self) -> int:
         """Ledger rows a worker is posting right now (AddMutatie may be on the wire)."""
         now = dt.datetime.now(dt.UTC)
-        return sum(1 for row in ledger_rows(self.stack)
-                   if row.state == "posting" and row.uncertain and row.claimed_until
-                   and row.claimed_until > now)
+        return sum(
+            1
+            for row in ledger_rows(self.stack)
+            if row.state == "posting"
+            and row.uncertain
+            and row.claimed_until
+            and row.claimed_until > now
+        )
 
     def wait_for_posting(self, timeout: float = 20.0) -> int:
         deadline = time.monotonic() + timeout
@@ -114,9 +119,11 @@ class Run:
         for shop_id, orders in by_shop.items():
             self.stack.add_orders(shops[shop_id], orders)
 
-    def send_batch(self, batch: list[tuple[ShopInfo, dict[str, Any]]],
-                   special: Callable[[list[Key]], list[cf.Future[Any]]] | None = None
-                   ) -> list[cf.Future[Any]]:
+    def send_batch(
+        self,
+        batch: list[tuple[ShopInfo, dict[str, Any]]],
+        special: Callable[[list[Key]], list[cf.Future[Any]]] | None = None,
+    ) -> list[cf.Future[Any]]:
         """Notify the batch (bookable orders: all but ``POLL_SHARE``), with bad and
         forged notifications mixed in; returns the futures."""
         jobs: list[Callable[[], Any]] = []
@@ -140,9 +147,12 @@ class Run:
 
     def duplicates(self, bookable: list[Key]) -> list[cf.Future[Any]]:
         shops = {s.id: s for s in self.stack.shops}
-        return [self.pool.submit(self.sender.concurrent_copies, shops[key[0]], key[1], 10,
-                                 index % 2 == 0)
-                for index, key in enumerate(bookable[:4])]
+        return [
+            self.pool.submit(
+                self.sender.concurrent_copies, shops[key[0]], key[1], 10, index % 2 == 0
+            )
+            for index, key in enumerate(bookable[:4])
+        ]
 
 
 def drain(run: Run, timeout: float = 30.0) -> None:
@@ -182,15 +192,18 @@ def phase_eb_timeouts(run: Run, batch: list[Any]) -> None:
 
 
 def phase_mww_429(run: Run, batch: list[Any]) -> None:
-    run.mww({"kind": "http_status", "status": 429, "retry_after": 1, "times": None,
-             "probability": 0.3})
+    run.mww(
+        {"kind": "http_status", "status": 429, "retry_after": 1, "times": None, "probability": 0.3}
+    )
     wait_all(run.send_batch(batch))
     time.sleep(3)
 
 
 def phase_commit_then_drop(run: Run, batch: list[Any]) -> None:
-    run.eb({"kind": "commit_then_drop", "operation": "AddMutatie", "times": 5},
-           {"kind": "commit_then_drop", "operation": "AddRelatie", "times": 2})
+    run.eb(
+        {"kind": "commit_then_drop", "operation": "AddMutatie", "times": 5},
+        {"kind": "commit_then_drop", "operation": "AddRelatie", "times": 2},
+    )
     wait_all(run.send_batch(batch))
 
 
@@ -242,7 +255,8 @@ def phase_redis_wipe(run: Run, batch: list[Any]) -> None:
     futures = run.send_batch(batch)
     time.sleep(1.5)
     run.events["jobs waiting in the queue when Redis was wiped"] += run.stack.redis().llen(
-        "rq:queue:bookings")
+        "rq:queue:bookings"
+    )
     run.stack.restart_redis()
     run.redis_wipes.append(time.time())
     wait_all(futures)
@@ -295,8 +309,11 @@ PHASES: list[tuple[str, Callable[[Run, list[Any]], None]]] = [
 def pending(run: Run) -> list[str]:
     """What still keeps the run from being final (empty: settled)."""
     rows = {(r.shop_id, r.order_number): r for r in ledger_rows(run.stack)}
-    problems = [f"{r.shop_id}/{r.order_number} {r.state}" for r in rows.values()
-                if r.state in ("posting", "retrying")]
+    problems = [
+        f"{r.shop_id}/{r.order_number} {r.state}"
+        for r in rows.values()
+        if r.state in ("posting", "retrying")
+    ]
     for key, exp in run.expect.items():
         row = rows.get(key)
         if exp.outcome == "book" and (row is None or row.state != "booked"):
@@ -343,24 +360,34 @@ def check(run: Run) -> tuple[list[str], dict[str, Any]]:
                 continue
             soorts = Counter(str(m["Soort"]) for m in booked)
             if soorts != Counter(exp.soorts):
-                failures.append(f"{label}: e-Boekhouden has {dict(soorts)}, expected each of "
-                                f"{list(exp.soorts)} exactly once")
+                failures.append(
+                    f"{label}: e-Boekhouden has {dict(soorts)}, expected each of "
+                    f"{list(exp.soorts)} exactly once"
+                )
                 continue
             first = next(m for m in booked if m["Soort"] == exp.soorts[0])
             if int(first["MutatieNr"]) != row.mutation_number:
-                failures.append(f"{label}: ledger says mutation {row.mutation_number}, "
-                                f"e-Boekhouden has {first['MutatieNr']}")
+                failures.append(
+                    f"{label}: ledger says mutation {row.mutation_number}, "
+                    f"e-Boekhouden has {first['MutatieNr']}"
+                )
             for mutation in booked:
-                total = sum((Decimal(str(r["BedragInclBTW"])) for r in mutation["MutatieRegels"]),
-                            Decimal("0"))
+                total = sum(
+                    (Decimal(str(r["BedragInclBTW"])) for r in mutation["MutatieRegels"]),
+                    Decimal("0"),
+                )
                 if total != exp.total:
-                    failures.append(f"{label}: mutation {mutation['MutatieNr']} totals {total}, "
-                                    f"the order {exp.total}")
+                    failures.append(
+                        f"{label}: mutation {mutation['MutatieNr']} totals {total}, "
+                        f"the order {exp.total}"
+                    )
             figures["booked exactly once, totals equal"] += 1
             continue
         if booked:
-            failures.append(f"{label}: should not be booked ({exp.outcome}) but e-Boekhouden "
-                            f"has {len(booked)} mutation(s)")
+            failures.append(
+                f"{label}: should not be booked ({exp.outcome}) but e-Boekhouden "
+                f"has {len(booked)} mutation(s)"
+            )
         if row is not None:
             want = "skipped" if exp.outcome == "skip" else "failed"
             if row.state != want:
@@ -383,9 +410,13 @@ def check(run: Run) -> tuple[list[str], dict[str, Any]]:
             figures["test order, its job lost with Redis (the API never lists it)"] += 1
             continue
         slack = dt.timedelta(seconds=1)
-        covered = any(r.shop_id == key[0] and r.window_start and r.window_end
-                      and r.window_start <= exp.changed_utc <= r.window_end + slack
-                      for r in runs)
+        covered = any(
+            r.shop_id == key[0]
+            and r.window_start
+            and r.window_end
+            and r.window_start <= exp.changed_utc <= r.window_end + slack
+            for r in runs
+        )
         if not covered:
             failures.append(f"{label}: job lost with Redis and no reconcile pass covered it")
         else:
@@ -394,8 +425,10 @@ def check(run: Run) -> tuple[list[str], dict[str, Any]]:
     expected_numbers = {key for key in run.expect}
     for key, booked in mutations.items():
         if key not in expected_numbers or run.expect[key].outcome != "book":
-            failures.append(f"e-Boekhouden ({admin_of[key[0]]}) has {len(booked)} mutation(s) "
-                            f"for order {key[1]!r}, which should have none")
+            failures.append(
+                f"e-Boekhouden ({admin_of[key[0]]}) has {len(booked)} mutation(s) "
+                f"for order {key[1]!r}, which should have none"
+            )
     for key, row in rows.items():
         if key not in expected_numbers:
             failures.append(f"ledger row for an order that does not exist: {key} ({row.state})")
@@ -409,33 +442,45 @@ def check(run: Run) -> tuple[list[str], dict[str, Any]]:
     accepted = sum(1 for s in run.sender.sent if s.status == 202)
     counted = int(notifications.get("queued", 0) + notifications.get("duplicate", 0))
     if counted != accepted:
-        failures.append(f"the endpoint counted {counted} queued/duplicate notifications, the "
-                        f"genuine sender got {accepted} answers 202")
+        failures.append(
+            f"the endpoint counted {counted} queued/duplicate notifications, the "
+            f"genuine sender got {accepted} answers 202"
+        )
     not_found = metric_values(metrics, "mww_bookings_total").get("not_found", 0)
     if not_found:
         failures.append(f"{not_found:.0f} booking jobs ran for orders that do not exist")
     redis = stack.redis()
-    leaked = [n for shop in stack.shops for n in run.sender.forged_numbers
-              if redis.exists(f"rq:job:book-{shop.id}-{n}")]
+    leaked = [
+        n
+        for shop in stack.shops
+        for n in run.sender.forged_numbers
+        if redis.exists(f"rq:job:book-{shop.id}-{n}")
+    ]
     if leaked:
         failures.append(f"forged notifications enqueued: {leaked[:5]}")
     unanswered = [s for s in run.sender.sent if s.status != 202]
     if unanswered:
-        failures.append(f"{len(unanswered)} genuine notifications never got a 202, e.g. "
-                        f"{unanswered[0]}")
+        failures.append(
+            f"{len(unanswered)} genuine notifications never got a 202, e.g. {unanswered[0]}"
+        )
     figures["genuine notifications answered 202"] = accepted
     figures["forged/bad notifications refused"] = sum(
-        1 for _, status, expected in run.sender.refused if status in expected)
+        1 for _, status, expected in run.sender.refused if status in expected
+    )
     figures["forged/bad notifications enqueued"] = len(leaked) + int(not_found)
     refusals = {k: int(v) for k, v in notifications.items() if k not in ("queued", "duplicate")}
-    return failures, {"figures": figures, "reasons": reasons, "refusals": refusals,
-                      "eb_faults": {**state["faults"]["injected"],
-                                    **{f"REST {k}": v for k, v in
-                                       rest_state["faults"]["injected"].items()}},
-                      "mww_faults": stack.fault_snapshot("mww")["injected"],
-                      "eb_calls": {**state["calls"],
-                                   **{f"REST {k}": v for k, v in rest_state["calls"].items()}},
-                      "eb_apis": {shop.name: shop.eb_api for shop in stack.shops}}
+    return failures, {
+        "figures": figures,
+        "reasons": reasons,
+        "refusals": refusals,
+        "eb_faults": {
+            **state["faults"]["injected"],
+            **{f"REST {k}": v for k, v in rest_state["faults"]["injected"].items()},
+        },
+        "mww_faults": stack.fault_snapshot("mww")["injected"],
+        "eb_calls": {**state["calls"], **{f"REST {k}": v for k, v in rest_state["calls"].items()}},
+        "eb_apis": {shop.name: shop.eb_api for shop in stack.shops},
+    }
 
 
 def _reason_kind(reason: str) -> str:
@@ -445,15 +490,14 @@ def _reason_kind(reason: str) -> str:
     return text[:90]
 
 
-def report(run: Run, result: dict[str, Any], failures: list[str], timings: dict[str, float]
-           ) -> str:
+def report(run: Run, result: dict[str, Any], failures: list[str], timings: dict[str, float]) -> str:
     lines = [
         "",
         f"CHAOS: {len(run.expect)} orders over {len(run.stack.shops)} shops, "
         f"{len(PHASES)} fault phases in {timings['inject']:.0f}s, settled "
         f"{timings['settle']:.0f}s later, checked in {timings['check']:.0f}s",
-        "e-Boekhouden adapters: " + ", ".join(f"{shop} {api.upper()}" for shop, api in
-                                             result.get("eb_apis", {}).items()),
+        "e-Boekhouden adapters: "
+        + ", ".join(f"{shop} {api.upper()}" for shop, api in result.get("eb_apis", {}).items()),
         "",
         "Outcome per order:",
     ]
@@ -465,21 +509,25 @@ def report(run: Run, result: dict[str, Any], failures: list[str], timings: dict[
     lines += [f"  {n:6d}  e-Boekhouden {k}" for k, n in sorted(result["eb_faults"].items())]
     lines += [f"  {n:6d}  Mijnwebwinkel {k}" for k, n in sorted(result["mww_faults"].items())]
     stack_counts = {
-        "worker processes SIGKILLed (with their work horse)":
-            run.stack.counters.get("worker_sigkills", 0),
+        "worker processes SIGKILLed (with their work horse)": run.stack.counters.get(
+            "worker_sigkills", 0
+        ),
         "Redis restarts with all data lost": run.stack.counters.get("redis_restarts", 0),
-        "processes that died on their own and were restarted":
-            run.stack.counters.get("unexpected_restarts", 0),
+        "processes that died on their own and were restarted": run.stack.counters.get(
+            "unexpected_restarts", 0
+        ),
     }
     lines += [f"  {n:6d}  {k}" for k, n in stack_counts.items()]
     lines += [f"  {n:6d}  {k}" for k, n in sorted(run.events.items())]
     lines += [f"  {n:6d}  {k}" for k, n in sorted(run.sender.counts.items())]
     lines += ["", "Endpoint refusals (mww_notifications_total):"]
     lines += [f"  {n:6d}  {k}" for k, n in sorted(result["refusals"].items())]
-    lines += ["", "e-Boekhouden calls (all shops): " + ", ".join(
-        f"{k} {v}" for k, v in sorted(result["eb_calls"].items()))]
-    lines += ["", "Invariants: " + ("all hold" if not failures else
-                                     f"{len(failures)} VIOLATED")]
+    lines += [
+        "",
+        "e-Boekhouden calls (all shops): "
+        + ", ".join(f"{k} {v}" for k, v in sorted(result["eb_calls"].items())),
+    ]
+    lines += ["", "Invariants: " + ("all hold" if not failures else f"{len(failures)} VIOLATED")]
     lines += [f"  - {f}" for f in failures[:40]]
     return "\n".join(lines)
 
@@ -488,14 +536,18 @@ def report(run: Run, result: dict[str, Any], failures: list[str], timings: dict[
 
 
 def test_every_order_is_booked_exactly_once_or_accounted_for_under_faults(
-        chaos_stack: Stack, tmp_path: Path) -> None:
+    chaos_stack: Stack, tmp_path: Path
+) -> None:
     stack = chaos_stack
     run = Run(stack)
     shops = stack.shops
-    per_shop = [CHAOS_ORDERS // len(shops) + (i < CHAOS_ORDERS % len(shops))
-                for i in range(len(shops))]
-    pool_orders = {shop.id: make_orders(n, seed=f"chaos-{shop.id}", start_number=1001)
-                   for shop, n in zip(shops, per_shop, strict=True)}
+    per_shop = [
+        CHAOS_ORDERS // len(shops) + (i < CHAOS_ORDERS % len(shops)) for i in range(len(shops))
+    ]
+    pool_orders = {
+        shop.id: make_orders(n, seed=f"chaos-{shop.id}", start_number=1001)
+        for shop, n in zip(shops, per_shop, strict=True)
+    }
     batches: list[list[tuple[ShopInfo, dict[str, Any]]]] = [[] for _ in PHASES]
     for shop in shops:
         for index, order in enumerate(pool_orders[shop.id]):
@@ -526,14 +578,16 @@ def test_every_order_is_booked_exactly_once_or_accounted_for_under_faults(
         settled = time.monotonic()
         failures, result = check(run)
         if problems:
-            failures.insert(0, f"not settled after {CHAOS_SETTLE_SECONDS:.0f}s: "
-                               f"{problems[:10]}")
+            failures.insert(0, f"not settled after {CHAOS_SETTLE_SECONDS:.0f}s: {problems[:10]}")
         checked = time.monotonic()
     finally:
         run.pool.shutdown(wait=True, cancel_futures=True)
-    text = report(run, result, failures, {"inject": injected - started,
-                                          "settle": settled - injected,
-                                          "check": checked - settled})
+    text = report(
+        run,
+        result,
+        failures,
+        {"inject": injected - started, "settle": settled - injected, "check": checked - settled},
+    )
     print(text, flush=True)
     (tmp_path / "chaos-report.txt").write_text(text)
 

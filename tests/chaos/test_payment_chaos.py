@@ -33,8 +33,15 @@ from tests.chaos.helpers import CHAOS_ORDERS, CHAOS_SETTLE_SECONDS
 pytestmark = pytest.mark.slow
 
 ORDERS = int(os.environ.get("PAYMENT_CHAOS_ORDERS") or max(24, CHAOS_ORDERS // 4))
-LEDGERS = {"ideal": "1010", "bancontact": "1010", "creditcard": "1010", "paypal": "1010",
-           "klarna_paylater": "1010", "bank_transfer": "1100", "in_arrears": "1100"}
+LEDGERS = {
+    "ideal": "1010",
+    "bancontact": "1010",
+    "creditcard": "1010",
+    "paypal": "1010",
+    "klarna_paylater": "1010",
+    "bank_transfer": "1100",
+    "in_arrears": "1100",
+}
 Capture = tuple[dt.date, Decimal]
 
 
@@ -63,15 +70,23 @@ def pass_now(stack: Stack, shop: ShopInfo) -> Any:
 def pay(stack: Stack, shop: ShopInfo, number: str, cents: int, at: dt.datetime) -> None:
     answer = requests.post(
         f"{stack.mww_url}/_sandbox/shops/{shop.mww_token}/orders/{number}/payments",
-        json={"action": "capture", "amount": cents, "at": at.isoformat()}, timeout=30)
+        json={"action": "capture", "amount": cents, "at": at.isoformat()},
+        timeout=30,
+    )
     answer.raise_for_status()
 
 
 def in_flight(stack: Stack, shop: ShopInfo) -> int:
     now = dt.datetime.now(dt.UTC)
-    return sum(1 for table in ("bookings", "payments") for r in rows(stack, table, shop.id)
-               if r.state == "posting" and r.uncertain and r.claimed_until
-               and r.claimed_until.replace(tzinfo=r.claimed_until.tzinfo or dt.UTC) > now)
+    return sum(
+        1
+        for table in ("bookings", "payments")
+        for r in rows(stack, table, shop.id)
+        if r.state == "posting"
+        and r.uncertain
+        and r.claimed_until
+        and r.claimed_until.replace(tzinfo=r.claimed_until.tzinfo or dt.UTC) > now
+    )
 
 
 def wait_for(check: Any, timeout: float) -> bool:
@@ -98,21 +113,28 @@ def test_invoices_and_payments_are_each_booked_once_under_faults(chaos_stack: St
         order["status"] = 2
         total = Decimal(str(order["price"]["total"]))
         if index % 2 == 0:  # paid at checkout: its capture is dated on the order's day
-            order["payment"] = {"gateway_name": "mollie", "method_name": "ideal",
-                                "status": {"id": 1, "text": "Successful"}}
+            order["payment"] = {
+                "gateway_name": "mollie",
+                "method_name": "ideal",
+                "status": {"id": 1, "text": "Successful"},
+            }
             order["payment_status"] = "captured"
             captures[str(order["number"])] = [(dt.date.fromisoformat(order["date"]), total)]
         else:  # "op rekening": invoiced now, paid later
-            order["payment"] = {"gateway_name": "basic", "method_name": "in_arrears",
-                                "status": {"id": 5, "text": "Pending"}}
+            order["payment"] = {
+                "gateway_name": "basic",
+                "method_name": "in_arrears",
+                "status": {"id": 5, "text": "Pending"},
+            }
             order["payment_status"] = "pending"
             late.append(order)
     stack.add_orders(shop, orders)
 
     # Phase 1: invoices (and the checkout payments) with slow posts; a worker is killed
     # while it posts, between an invoice and its payment or inside one.
-    stack.faults("eb", {"add": [{"kind": "latency", "seconds": 1.0,
-                                 "operation": "AddMutatie", "times": 10}]})
+    stack.faults(
+        "eb", {"add": [{"kind": "latency", "seconds": 1.0, "operation": "AddMutatie", "times": 10}]}
+    )
     assert pass_now(stack, shop).enqueued == ORDERS
     killed = 0
     for index in range(2):
@@ -122,9 +144,15 @@ def test_invoices_and_payments_are_each_booked_once_under_faults(chaos_stack: St
     stack.faults("eb", {"clear": True, "latency": 0.01})
 
     # Phase 2: the late money arrives (some in two parts) while answers get lost.
-    stack.faults("eb", {"add": [
-        {"kind": "commit_then_drop", "operation": "AddMutatie", "times": 6},
-        {"kind": "http_status", "status": 503, "times": None, "probability": 0.2}]})
+    stack.faults(
+        "eb",
+        {
+            "add": [
+                {"kind": "commit_then_drop", "operation": "AddMutatie", "times": 6},
+                {"kind": "http_status", "status": 503, "times": None, "probability": 0.2},
+            ]
+        },
+    )
     for index, order in enumerate(late):
         number, total = str(order["number"]), Decimal(str(order["price"]["total"]))
         cents = int(total * 100)
@@ -165,8 +193,10 @@ def test_invoices_and_payments_are_each_booked_once_under_faults(chaos_stack: St
         if len(invoices) != 1 or row is None or row.state != "booked":
             failures.append(f"{number}: {len(invoices)} invoices, ledger {row and row.state}")
             continue
-        got = Counter((_day(m["Datum"]), sum(Decimal(str(r["BedragInclBTW"]))
-                                             for r in m["MutatieRegels"])) for m in paid)
+        got = Counter(
+            (_day(m["Datum"]), sum(Decimal(str(r["BedragInclBTW"])) for r in m["MutatieRegels"]))
+            for m in paid
+        )
         if got != Counter(expected):
             failures.append(f"{number}: payments {sorted(got.items())} != {expected}")
         ledgers = {m["Rekening"] for m in paid}
@@ -175,14 +205,18 @@ def test_invoices_and_payments_are_each_booked_once_under_faults(chaos_stack: St
             failures.append(f"{number}: payments on {ledgers}, expected {LEDGERS[method]}")
         recorded = sorted(r.mutation_number for r in payments.get(number, []))
         if recorded != sorted(int(m["MutatieNr"]) for m in paid):
-            failures.append(f"{number}: ledger of payments {recorded} != e-Boekhouden "
-                            f"{sorted(int(m['MutatieNr']) for m in paid)}")
+            failures.append(
+                f"{number}: ledger of payments {recorded} != e-Boekhouden "
+                f"{sorted(int(m['MutatieNr']) for m in paid)}"
+            )
         if row.payment_state != "settled":
             failures.append(f"{number}: payment state {row.payment_state}")
     total_payments = sum(len(v) for v in captures.values())
-    print(f"\nPAYMENT CHAOS: {ORDERS} orders, {total_payments} captures, {killed} workers "
-          f"SIGKILLed while posting; invariants: "
-          f"{'all hold' if not failures else f'{len(failures)} VIOLATED'}")
+    print(
+        f"\nPAYMENT CHAOS: {ORDERS} orders, {total_payments} captures, {killed} workers "
+        f"SIGKILLed while posting; invariants: "
+        f"{'all hold' if not failures else f'{len(failures)} VIOLATED'}"
+    )
     assert not failures, "\n".join(failures[:30])
 
 

@@ -35,16 +35,27 @@ def unsupervised_stack(tmp_path: Path) -> Iterator[Stack]:
     reason = services_unavailable()
     if reason:
         pytest.skip(f"the chaos suite needs PostgreSQL and redis-server: {reason}")
-    stack = Stack("chaos-redis", workers=2, shops=1, latency=0.01, supervise=False,
-                  env=CHAOS_ENV, keep_logs=True)
+    stack = Stack(
+        "chaos-redis",
+        workers=2,
+        shops=1,
+        latency=0.01,
+        supervise=False,
+        env=CHAOS_ENV,
+        keep_logs=True,
+    )
     try:
         stack.start()
         yield stack
     finally:
         stack.stop()
         if stack.run_dir.exists():
-            shutil.copytree(stack.run_dir, tmp_path / "logs", dirs_exist_ok=True,
-                            ignore=shutil.ignore_patterns("metrics", "redis"))
+            shutil.copytree(
+                stack.run_dir,
+                tmp_path / "logs",
+                dirs_exist_ok=True,
+                ignore=shutil.ignore_patterns("metrics", "redis"),
+            )
             if os.environ.get("CHAOS_KEEP_LOGS") != "1":
                 shutil.rmtree(stack.run_dir, ignore_errors=True)
 
@@ -63,24 +74,29 @@ def wait_for(check: Any, timeout: float, what: str, stack: Stack) -> None:
 
 
 def booked(stack: Stack, numbers: set[str]) -> set[str]:
-    return {r.order_number for r in ledger_rows(stack)
-            if r.state == "booked" and r.order_number in numbers}
+    return {
+        r.order_number
+        for r in ledger_rows(stack)
+        if r.state == "booked" and r.order_number in numbers
+    }
 
 
 def test_every_process_keeps_working_after_a_redis_restart_under_load(
-        unsupervised_stack: Stack) -> None:
+    unsupervised_stack: Stack,
+) -> None:
     stack = unsupervised_stack
     shop: ShopInfo = stack.shops[0]
     sender = Sender(stack)
-    before = make_orders(40, seed="redis-restart", start_number=1001, kinds=["domestic"],
-                         status=3)
-    after = make_orders(10, seed="redis-restart-after", start_number=2001,
-                        kinds=["domestic"], status=3)
+    before = make_orders(40, seed="redis-restart", start_number=1001, kinds=["domestic"], status=3)
+    after = make_orders(
+        10, seed="redis-restart-after", start_number=2001, kinds=["domestic"], status=3
+    )
     assert all(expectation(o).outcome == "book" for o in before + after)
     stack.add_orders(shop, before)
     # Slow postings, so jobs wait in the queue and workers are busy when Redis goes.
-    stack.faults("eb", {"add": [{"kind": "latency", "seconds": 0.5,
-                                 "operation": "AddMutatie", "times": 15}]})
+    stack.faults(
+        "eb", {"add": [{"kind": "latency", "seconds": 0.5, "operation": "AddMutatie", "times": 15}]}
+    )
 
     with cf.ThreadPoolExecutor(8) as pool:
         futures = [pool.submit(sender.genuine, shop, str(o["number"])) for o in before]
@@ -95,9 +111,12 @@ def test_every_process_keeps_working_after_a_redis_restart_under_load(
         for future in futures:
             future.result(timeout=120)
     statuses = Counter(s.status for s in sender.sent)
-    print(f"redis restart: {queued_at_outage} jobs queued when Redis went away for "
-          f"{OUTAGE_SECONDS:.0f}s; /healthz during the outage {health_during}; "
-          f"notification answers {dict(statuses)}", flush=True)
+    print(
+        f"redis restart: {queued_at_outage} jobs queued when Redis went away for "
+        f"{OUTAGE_SECONDS:.0f}s; /healthz during the outage {health_during}; "
+        f"notification answers {dict(statuses)}",
+        flush=True,
+    )
     assert health_during == 503
     assert set(statuses) <= {202, 503}, statuses  # never a 500
 
@@ -109,34 +128,56 @@ def test_every_process_keeps_working_after_a_redis_restart_under_load(
     # Both workers joined the new Redis; the web answers; the clock enqueues again.
     from rq import Worker
 
-    wait_for(lambda: len(Worker.all(connection=stack.redis())) >= 2, 60,
-             "both workers registered in the new Redis", stack)
+    wait_for(
+        lambda: len(Worker.all(connection=stack.redis())) >= 2,
+        60,
+        "both workers registered in the new Redis",
+        stack,
+    )
     assert requests.get(f"{stack.web_url}/healthz", timeout=10).status_code == 200
-    wait_for(lambda: any(r.started_at >= restarted for r in reconcile_runs(stack)), 90,
-             "a reconcile pass the clock enqueued after the restart", stack)
+    wait_for(
+        lambda: any(r.started_at >= restarted for r in reconcile_runs(stack)),
+        90,
+        "a reconcile pass the clock enqueued after the restart",
+        stack,
+    )
 
     # What the outage lost (queued jobs, scheduled retries, 503s) the poll picks up.
     numbers = {str(o["number"]) for o in before}
-    wait_for(lambda: booked(stack, numbers) == numbers, 180,
-             "every order notified around the outage to be booked", stack)
+    wait_for(
+        lambda: booked(stack, numbers) == numbers,
+        180,
+        "every order notified around the outage to be booked",
+        stack,
+    )
 
     # New notifications after the restart are queued and booked at once.
     stack.add_orders(shop, after)
     fresh = {str(o["number"]) for o in after}
     answers = [stack.notify(shop, number).status_code for number in sorted(fresh)]
     assert answers == [202] * len(fresh)
-    wait_for(lambda: booked(stack, fresh) == fresh, 60,
-             "the orders notified after the restart to be booked", stack)
+    wait_for(
+        lambda: booked(stack, fresh) == fresh,
+        60,
+        "the orders notified after the restart to be booked",
+        stack,
+    )
 
     # Exactly once: each order's mutations in e-Boekhouden, no more.
     wanted = {str(o["number"]): len(expectation(o).soorts) for o in before + after}
-    invoices = Counter(str(m.get("Factuurnummer")) for m in
-                       stack.eb_state()["administrations"][shop.eb_username]["mutations"])
-    assert invoices == Counter(wanted), {k: (invoices[k], n) for k, n in wanted.items()
-                                         if invoices[k] != n}
+    invoices = Counter(
+        str(m.get("Factuurnummer"))
+        for m in stack.eb_state()["administrations"][shop.eb_username]["mutations"]
+    )
+    assert invoices == Counter(wanted), {
+        k: (invoices[k], n) for k, n in wanted.items() if invoices[k] != n
+    }
     for name in ("web", "worker.1", "worker.2", "clock"):
         assert stack.procs[name].alive() and stack.procs[name].starts == 1, name
-    print(f"redis restart: outage {outage_started:%H:%M:%S}–{restarted:%H:%M:%S}; all "
-          f"{len(numbers | fresh)} orders booked once; web, 2 workers and clock kept "
-          "running", flush=True)
+    print(
+        f"redis restart: outage {outage_started:%H:%M:%S}–{restarted:%H:%M:%S}; all "
+        f"{len(numbers | fresh)} orders booked once; web, 2 workers and clock kept "
+        "running",
+        flush=True,
+    )
     assert stack.stop() == []

@@ -19,29 +19,37 @@ ROWS = tuple((r.ledger, r.btw_code, r.amount_incl) for r in OURS.rows)
 
 
 def existing(**changes: Any) -> BookedMutation:
-    values: dict[str, Any] = {"number": 42, "soort": "FactuurVerstuurd",
-                              "date": dt.date(2025, 3, 14), "invoice_number": "7001",
-                              "total": OURS.total, "relation_code": OURS.relation_code,
-                              "rows": ROWS}
+    values: dict[str, Any] = {
+        "number": 42,
+        "soort": "FactuurVerstuurd",
+        "date": dt.date(2025, 3, 14),
+        "invoice_number": "7001",
+        "total": OURS.total,
+        "relation_code": OURS.relation_code,
+        "rows": ROWS,
+    }
     values.update(changes)
     return BookedMutation(**values)
 
 
-@pytest.mark.parametrize(("changes", "codes", "reason"), [
-    ({}, set(), ""),
-    ({"rows": ()}, set(), ""),  # rows not returned: Soort, relation and total decide
-    ({"relation_code": OURS.relation_code.lower()}, set(), ""),
-    ({"relation_code": "HANDMATIG"}, {"HANDMATIG"}, ""),  # the relation found by e-mail
-    ({"rows": tuple(reversed(ROWS))}, set(), ""),
-    ({"soort": "GeldOntvangen"}, set(), "het is een GeldOntvangen, geen FactuurVerstuurd"),
-    ({"relation_code": "HANDMATIG"}, set(), "ze staat op relatie HANDMATIG"),
-    ({"relation_code": ""}, set(), "ze staat op relatie geen relatie"),
-    ({"total": Decimal("99.99")}, set(), "het totaal is € 99.99, niet € 12.10"),
-    ({"total": -OURS.total}, set(), "het totaal is € -12.10"),
-    ({"rows": (("8000", "HOOG_VERK_21", D("12.10")),)}, set(), "de boekingsregels"),
-    ({"rows": (("8010", "LAAG_VERK_9", D("12.10")),)}, set(), "de boekingsregels"),
-    ({"rows": (*ROWS, ("8010", "HOOG_VERK_21", D("0.00")))}, set(), "de boekingsregels"),
-])
+@pytest.mark.parametrize(
+    ("changes", "codes", "reason"),
+    [
+        ({}, set(), ""),
+        ({"rows": ()}, set(), ""),  # rows not returned: Soort, relation and total decide
+        ({"relation_code": OURS.relation_code.lower()}, set(), ""),
+        ({"relation_code": "HANDMATIG"}, {"HANDMATIG"}, ""),  # the relation found by e-mail
+        ({"rows": tuple(reversed(ROWS))}, set(), ""),
+        ({"soort": "GeldOntvangen"}, set(), "het is een GeldOntvangen, geen FactuurVerstuurd"),
+        ({"relation_code": "HANDMATIG"}, set(), "ze staat op relatie HANDMATIG"),
+        ({"relation_code": ""}, set(), "ze staat op relatie geen relatie"),
+        ({"total": Decimal("99.99")}, set(), "het totaal is € 99.99, niet € 12.10"),
+        ({"total": -OURS.total}, set(), "het totaal is € -12.10"),
+        ({"rows": (("8000", "HOOG_VERK_21", D("12.10")),)}, set(), "de boekingsregels"),
+        ({"rows": (("8010", "LAAG_VERK_9", D("12.10")),)}, set(), "de boekingsregels"),
+        ({"rows": (*ROWS, ("8010", "HOOG_VERK_21", D("0.00")))}, set(), "de boekingsregels"),
+    ],
+)
 def test_difference(changes: dict[str, Any], codes: set[str], reason: str) -> None:
     found = difference(existing(**changes), OURS, {OURS.relation_code, *codes})
     assert found.startswith(reason) if reason else found == ""
@@ -49,30 +57,56 @@ def test_difference(changes: dict[str, Any], codes: set[str], reason: str) -> No
 
 def test_not_ours_message_names_the_mutation_and_what_to_do() -> None:
     message = not_ours_message("7001", existing(total=D("99.99")), "het totaal is anders")
-    for fragment in ("Factuurnummer 7001 bestaat al", "mutatie 42", "FactuurVerstuurd",
-                     "14-03-2025", "€ 99.99", "niet de boeking van bestelling 7001",
-                     "het totaal is anders", "niet geboekt", "W1-{number}", "opnieuw"):
+    for fragment in (
+        "Factuurnummer 7001 bestaat al",
+        "mutatie 42",
+        "FactuurVerstuurd",
+        "14-03-2025",
+        "€ 99.99",
+        "niet de boeking van bestelling 7001",
+        "het totaal is anders",
+        "niet geboekt",
+        "W1-{number}",
+        "opnieuw",
+    ):
         assert fragment in message
 
 
-RELATION = Relation(code="MWWX", name="Holzwerk GmbH", bp="B", vat_number="DE123456789",
-                    company="Holzwerk GmbH")
+RELATION = Relation(
+    code="MWWX", name="Holzwerk GmbH", bp="B", vat_number="DE123456789", company="Holzwerk GmbH"
+)
 
 
-@pytest.mark.parametrize(("found", "changes", "warnings"), [
-    (ExistingRelation(1, "K1", "Holzwerk GmbH", vat_number=""),
-     {"BTWNummer": "DE123456789"}, []),
-    (ExistingRelation(1, "K1", "Holzwerk GmbH", vat_number="de 123 456 789"), {}, []),
-    (ExistingRelation(1, "K1", "", vat_number="DE123456789"),
-     {"Bedrijf": "Holzwerk GmbH", "BP": "B"}, []),
-    (ExistingRelation(1, "K1", "holzwerk gmbh", vat_number="DE123456789"), {}, []),
-    (ExistingRelation(1, "K1", "Holzwerk GmbH", vat_number="DE999999999"), {},
-     ["btw-nummer DE999999999"]),
-    (ExistingRelation(1, "K1", "Jan Holz", vat_number=""), {"BTWNummer": "DE123456789"},
-     ["heet in e-Boekhouden Jan Holz"]),
-])
-def test_relation_changes(found: ExistingRelation, changes: dict[str, str],
-                          warnings: list[str]) -> None:
+@pytest.mark.parametrize(
+    ("found", "changes", "warnings"),
+    [
+        (
+            ExistingRelation(1, "K1", "Holzwerk GmbH", vat_number=""),
+            {"BTWNummer": "DE123456789"},
+            [],
+        ),
+        (ExistingRelation(1, "K1", "Holzwerk GmbH", vat_number="de 123 456 789"), {}, []),
+        (
+            ExistingRelation(1, "K1", "", vat_number="DE123456789"),
+            {"Bedrijf": "Holzwerk GmbH", "BP": "B"},
+            [],
+        ),
+        (ExistingRelation(1, "K1", "holzwerk gmbh", vat_number="DE123456789"), {}, []),
+        (
+            ExistingRelation(1, "K1", "Holzwerk GmbH", vat_number="DE999999999"),
+            {},
+            ["btw-nummer DE999999999"],
+        ),
+        (
+            ExistingRelation(1, "K1", "Jan Holz", vat_number=""),
+            {"BTWNummer": "DE123456789"},
+            ["heet in e-Boekhouden Jan Holz"],
+        ),
+    ],
+)
+def test_relation_changes(
+    found: ExistingRelation, changes: dict[str, str], warnings: list[str]
+) -> None:
     got_changes, got_warnings = relation_changes(found, RELATION)
     assert got_changes == changes
     assert len(got_warnings) == len(warnings)
@@ -90,4 +124,5 @@ def test_laag_verk_is_found_back_as_laag_verk_9() -> None:
     from app.core.adoption import _rows
 
     assert _rows((("8000", "LAAG_VERK", D("10.90")),)) == _rows(
-        (("8000", "laag_verk_9", D("10.90")),))
+        (("8000", "laag_verk_9", D("10.90")),)
+    )

@@ -27,7 +27,9 @@ from tests.mapping_cases import CREDIT_CASES
     [pytest.param(ls, ov, s, ex, id=i) for i, ls, ov, s, ex in CREDIT_CASES],
 )
 def test_credit_rows(
-    lines: list[dict[str, Any]], overrides: dict[str, Any], mapping: MappingSettings,
+    lines: list[dict[str, Any]],
+    overrides: dict[str, Any],
+    mapping: MappingSettings,
     expected: list[str],
 ) -> None:
     parsed = order(*lines, number=2001, **overrides)

@@ -28,9 +28,13 @@ from tests.factories import (
 # The spec example states 9% 0.83 and 21% 6.50 in price.tax, while one row per ledger would
 # book 0.82 and 6.51: the 8010 and 9% rows are split at an order line on the same ledger
 # (8010 still 30.75, 8000 at 9% still 9.96), each row on the standard relation.
-SPEC_ROWS = ["HOOG_VERK_21 8010 15.00 12.40 2.60", "HOOG_VERK_21 8010 15.75 13.02 2.73",
-             "LAAG_VERK_9 8000 9.75 8.94 0.81", "LAAG_VERK_9 8000 0.21 0.19 0.02",
-             "HOOG_VERK_21 8000 6.74 5.57 1.17"]
+SPEC_ROWS = [
+    "HOOG_VERK_21 8010 15.00 12.40 2.60",
+    "HOOG_VERK_21 8010 15.75 13.02 2.73",
+    "LAAG_VERK_9 8000 9.75 8.94 0.81",
+    "LAAG_VERK_9 8000 0.21 0.19 0.02",
+    "HOOG_VERK_21 8000 6.74 5.57 1.17",
+]
 SPEC_VAT = {D(9): D("0.83"), D(21): D("6.50")}
 
 
@@ -39,8 +43,9 @@ def test_spec_example_is_a_credit_note_in_a_status_that_is_not_booked() -> None:
     assert spec.credited_order_number == "28"
     assert is_credit(spec, DEFAULT)
     result = map_order(spec, DEFAULT)
-    assert result == Skip("status_not_bookable",
-                          "Bestelling 27 heeft status 1; die status wordt niet geboekt.")
+    assert result == Skip(
+        "status_not_bookable", "Bestelling 27 heeft status 1; die status wordt niet geboekt."
+    )
 
 
 @pytest.mark.parametrize("status", [2, 3, 6, 10])
@@ -48,11 +53,13 @@ def test_spec_example_as_credit_note(status: int) -> None:
     result = booked(map_order(fixture_order(SPEC, status=status), DEFAULT))
     assert result.kind == "credit"
     assert result.total == D("-47.45")
-    assert rows(result) == ["HOOG_VERK_21 8010 -15.00 -12.40 -2.60",
-                            "HOOG_VERK_21 8010 -15.75 -13.02 -2.73",
-                            "LAAG_VERK_9 8000 -9.75 -8.94 -0.81",
-                            "LAAG_VERK_9 8000 -0.21 -0.19 -0.02",
-                            "HOOG_VERK_21 8000 -6.74 -5.57 -1.17"]
+    assert rows(result) == [
+        "HOOG_VERK_21 8010 -15.00 -12.40 -2.60",
+        "HOOG_VERK_21 8010 -15.75 -13.02 -2.73",
+        "LAAG_VERK_9 8000 -9.75 -8.94 -0.81",
+        "LAAG_VERK_9 8000 -0.21 -0.19 -0.02",
+        "HOOG_VERK_21 8000 -6.74 -5.57 -1.17",
+    ]
     assert vat_per_rate(result) == {rate: -vat for rate, vat in SPEC_VAT.items()}
     assert result.mutations[0].description.startswith("Creditnota 27 bij bestelling 28")
 
@@ -68,13 +75,23 @@ def test_spec_example_without_credited_order_number(status: int) -> None:
     # the VAT per rate is the shop's own VAT summary: 9% 0.83 and 21% 6.50
     assert vat_per_rate(result) == SPEC_VAT == {t.rate: t.amount for t in spec.tax}
     invoice = result.mutations[0]
-    assert (invoice.invoice_number, invoice.date, invoice.ledger) == ("27", dt.date(2015, 11, 3),
-                                                                     "1300")
+    assert (invoice.invoice_number, invoice.date, invoice.ledger) == (
+        "27",
+        dt.date(2015, 11, 3),
+        "1300",
+    )
     relation = result.relation
-    assert (relation.name, relation.contact, relation.bp) == ("Voorbeeldig BV",
-                                                               "Truus voorbeeldig", "B")
+    assert (relation.name, relation.contact, relation.bp) == (
+        "Voorbeeldig BV",
+        "Truus voorbeeldig",
+        "B",
+    )
     assert (relation.address, relation.postcode, relation.city, relation.country) == (
-        "Molenstraat 62", "5341GE", "Oss", "NL")
+        "Molenstraat 62",
+        "5341GE",
+        "Oss",
+        "NL",
+    )
     assert (relation.email, relation.phone) == ("support@mijnwebwinkel.nl", "06-12345678")
     assert invoice.relation_code == relation.code
 

@@ -34,11 +34,15 @@ from tests.factories import (
     ("overrides", "description"),
     [
         ({"status": 10}, "Creditnota 2001 - Truus Voorbeeldig"),
-        ({"credited_order_number": 1000},
-         "Creditnota 2001 bij bestelling 1000 - Truus Voorbeeldig"),
+        (
+            {"credited_order_number": 1000},
+            "Creditnota 2001 bij bestelling 1000 - Truus Voorbeeldig",
+        ),
         ({}, "Mijnwebwinkel bestelling 2001 - Truus Voorbeeldig"),
-        ({"debtor": debtor(company="Voorbeeldig BV")},
-         "Mijnwebwinkel bestelling 2001 - Voorbeeldig BV"),
+        (
+            {"debtor": debtor(company="Voorbeeldig BV")},
+            "Mijnwebwinkel bestelling 2001 - Voorbeeldig BV",
+        ),
         ({"debtor": {"email": "x@example.com"}}, "Mijnwebwinkel bestelling 2001"),
     ],
 )
@@ -52,8 +56,9 @@ def test_long_description_is_shortened_not_refused() -> None:
     result = booked(map_order(parsed, DEFAULT))
     description = result.mutations[0].description
     assert description == f"Mijnwebwinkel bestelling {'9' * 50} - {'C' * 100}"
-    long_credit = order(number="9" * 50, credited_order_number="8" * 50,
-                        debtor=debtor(company="C" * 100))
+    long_credit = order(
+        number="9" * 50, credited_order_number="8" * 50, debtor=debtor(company="C" * 100)
+    )
     description = booked(map_order(long_credit, DEFAULT)).mutations[0].description
     assert len(description) == 200
     assert description.endswith("…")
@@ -116,11 +121,18 @@ def test_invoice_mutation_fields() -> None:
     assert wire["Datum"] == dt.date(2025, 3, 14)
     assert wire["InExBTW"] == "IN"
     assert wire["Betalingstermijn"] == "30"
-    assert wire["MutatieRegels"] == [{
-        "BedragInvoer": D("12.10"), "BedragExclBTW": D("10.00"), "BedragBTW": D("2.10"),
-        "BedragInclBTW": D("12.10"), "BTWCode": "HOOG_VERK_21", "BTWPercentage": D("21"),
-        "TegenrekeningCode": "8010", "KostenplaatsID": 0,
-    }]
+    assert wire["MutatieRegels"] == [
+        {
+            "BedragInvoer": D("12.10"),
+            "BedragExclBTW": D("10.00"),
+            "BedragBTW": D("2.10"),
+            "BedragInclBTW": D("12.10"),
+            "BTWCode": "HOOG_VERK_21",
+            "BTWPercentage": D("21"),
+            "TegenrekeningCode": "8010",
+            "KostenplaatsID": 0,
+        }
+    ]
 
 
 def test_cash_mode_uses_the_configured_ledger() -> None:
@@ -137,12 +149,19 @@ def test_invoice_and_payment_books_no_payment_with_the_invoice() -> None:
 
 # --- invoice number, payment term, descriptions ---------------------------------------------
 
+
 @pytest.mark.parametrize("mode", [MODE_INVOICE, MODE_INVOICE_AND_PAYMENT, MODE_CASH])
-@pytest.mark.parametrize(("invoice_format", "number"), [
-    ("{number}", "7001"), ("W1-{number}", "W1-7001"), ("{number}-W2", "7001-W2"),
-])
-def test_every_mutation_carries_the_formatted_invoice_number(mode: str, invoice_format: str,
-                                                             number: str) -> None:
+@pytest.mark.parametrize(
+    ("invoice_format", "number"),
+    [
+        ("{number}", "7001"),
+        ("W1-{number}", "W1-7001"),
+        ("{number}-W2", "7001-W2"),
+    ],
+)
+def test_every_mutation_carries_the_formatted_invoice_number(
+    mode: str, invoice_format: str, number: str
+) -> None:
     mapping = settings(booking_mode=mode, payment_ledger=PSP, invoice_format=invoice_format)
     result = booked(map_order(order(number=7001), mapping))
     assert result.invoice_number == number
@@ -153,12 +172,15 @@ def test_every_mutation_carries_the_formatted_invoice_number(mode: str, invoice_
         assert "bestelling 7001" in mutation.description
 
 
-@pytest.mark.parametrize(("number", "invoice_format", "booked_ok"), [
-    ("9" * 50, "{number}", True),
-    ("9" * 47, "W1-{number}", True),
-    ("9" * 48, "W1-{number}", False),
-    ("9" * 51, "{number}", False),
-])
+@pytest.mark.parametrize(
+    ("number", "invoice_format", "booked_ok"),
+    [
+        ("9" * 50, "{number}", True),
+        ("9" * 47, "W1-{number}", True),
+        ("9" * 48, "W1-{number}", False),
+        ("9" * 51, "{number}", False),
+    ],
+)
 def test_invoice_number_at_most_50(number: str, invoice_format: str, booked_ok: bool) -> None:
     mapping = settings(invoice_format=invoice_format)
     if booked_ok:
@@ -184,10 +206,12 @@ TERM_CASES: list[tuple[str, dict[str, Any], str, int | None]] = [
 ]
 
 
-@pytest.mark.parametrize(("overrides", "mode", "term"),
-                         [pytest.param(ov, m, t, id=i) for i, ov, m, t in TERM_CASES])
-def test_payment_term_only_on_unpaid_invoices(overrides: dict[str, Any], mode: str,
-                                              term: int | None) -> None:
+@pytest.mark.parametrize(
+    ("overrides", "mode", "term"), [pytest.param(ov, m, t, id=i) for i, ov, m, t in TERM_CASES]
+)
+def test_payment_term_only_on_unpaid_invoices(
+    overrides: dict[str, Any], mode: str, term: int | None
+) -> None:
     mapping = settings(booking_mode=mode, payment_ledger=PSP)
     invoice = booked(map_order(order(**overrides), mapping)).mutations[0]
     assert invoice.payment_term_days == term
@@ -195,13 +219,20 @@ def test_payment_term_only_on_unpaid_invoices(overrides: dict[str, Any], mode: s
 
 
 @pytest.mark.parametrize("mode", [MODE_INVOICE, MODE_INVOICE_AND_PAYMENT, MODE_CASH])
-@pytest.mark.parametrize(("overrides", "description"), [
-    ({}, "Mijnwebwinkel bestelling 2001 - Truus Voorbeeldig"),
-    ({"status": 10}, "Creditnota 2001 - Truus Voorbeeldig"),
-    ({"credited_order_number": 1000}, "Creditnota 2001 bij bestelling 1000 - Truus Voorbeeldig"),
-])
-def test_mijnwebwinkel_keeps_its_capital(overrides: dict[str, Any], description: str,
-                                         mode: str) -> None:
+@pytest.mark.parametrize(
+    ("overrides", "description"),
+    [
+        ({}, "Mijnwebwinkel bestelling 2001 - Truus Voorbeeldig"),
+        ({"status": 10}, "Creditnota 2001 - Truus Voorbeeldig"),
+        (
+            {"credited_order_number": 1000},
+            "Creditnota 2001 bij bestelling 1000 - Truus Voorbeeldig",
+        ),
+    ],
+)
+def test_mijnwebwinkel_keeps_its_capital(
+    overrides: dict[str, Any], description: str, mode: str
+) -> None:
     # (Payments describe themselves in app/core/payments.py: "Betaling bestelling …".)
     mapping = settings(booking_mode=mode, payment_ledger=PSP)
     result = booked(map_order(order(number=2001, **overrides), mapping))

@@ -51,8 +51,13 @@ def test_relation_code_differs_per_email(a: str, b: str) -> None:
 
 @pytest.mark.parametrize(
     ("prefix", "starts"),
-    [("MWW", "MWW"), ("", ""), ("WEBSHOP", "WEBSHOP"), ("VERYLONGPREFIX", "VERYLON"),
-     ("A" * 40, "A" * 7)],
+    [
+        ("MWW", "MWW"),
+        ("", ""),
+        ("WEBSHOP", "WEBSHOP"),
+        ("VERYLONGPREFIX", "VERYLON"),
+        ("A" * 40, "A" * 7),
+    ],
 )
 def test_relation_code_at_most_15(prefix: str, starts: str) -> None:
     result = booked(map_order(order(), settings(relation_prefix=prefix)))
@@ -70,24 +75,50 @@ def test_relation_code_known_value() -> None:
 
 
 RELATION_CASES: list[tuple[str, dict[str, Any], dict[str, Any], dict[str, str]]] = [
-    ("private", {"debtor": debtor("jan@example.com", name="Jan Jansen")}, {},
-     {"name": "Jan Jansen", "bp": "P", "contact": "", "address": "Molenstraat 62",
-      "postcode": "5341GE", "city": "Oss", "country": "NL", "email": "jan@example.com",
-      "phone": "06-12345678", "vat_number": ""}),
-    ("company", {"debtor": debtor(company="Jansen BV", name="Jan Jansen",
-                                  taxnumber="NL001234567B01")}, {},
-     {"name": "Jansen BV", "bp": "B", "contact": "Jan Jansen", "vat_number": "NL001234567B01"}),
+    (
+        "private",
+        {"debtor": debtor("jan@example.com", name="Jan Jansen")},
+        {},
+        {
+            "name": "Jan Jansen",
+            "bp": "P",
+            "contact": "",
+            "address": "Molenstraat 62",
+            "postcode": "5341GE",
+            "city": "Oss",
+            "country": "NL",
+            "email": "jan@example.com",
+            "phone": "06-12345678",
+            "vat_number": "",
+        },
+    ),
+    (
+        "company",
+        {"debtor": debtor(company="Jansen BV", name="Jan Jansen", taxnumber="NL001234567B01")},
+        {},
+        {"name": "Jansen BV", "bp": "B", "contact": "Jan Jansen", "vat_number": "NL001234567B01"},
+    ),
     ("b2b-without-company", {"business_model": "B2B"}, {}, {"bp": "B", "contact": ""}),
     ("no-house-number", {"debtor": debtor(number="")}, {}, {"address": "Molenstraat"}),
     ("foreign-country", {"debtor": debtor(country_code="be")}, {}, {"country": "BE"}),
-    ("country-from-shipping", {"debtor": debtor(country_code=""),
-                               "shipping": [{"country": {"isocode": "DE"}}]}, {},
-     {"country": "DE"}),
-    ("only-email", {"debtor": {"email": "x@example.com"}}, {},
-     {"name": "x@example.com", "bp": "P", "email": "x@example.com", "country": "NL"}),
-    ("deprecated-debtor-fields",
-     {"debtor": {"email": "a@example.com", "name": "Ann", "company": "Ann BV", "phone": "010"}},
-     {}, {"name": "Ann BV", "contact": "Ann", "bp": "B", "phone": "010", "address": ""}),
+    (
+        "country-from-shipping",
+        {"debtor": debtor(country_code=""), "shipping": [{"country": {"isocode": "DE"}}]},
+        {},
+        {"country": "DE"},
+    ),
+    (
+        "only-email",
+        {"debtor": {"email": "x@example.com"}},
+        {},
+        {"name": "x@example.com", "bp": "P", "email": "x@example.com", "country": "NL"},
+    ),
+    (
+        "deprecated-debtor-fields",
+        {"debtor": {"email": "a@example.com", "name": "Ann", "company": "Ann BV", "phone": "010"}},
+        {},
+        {"name": "Ann BV", "contact": "Ann", "bp": "B", "phone": "010", "address": ""},
+    ),
     ("no-email-uses-name", {"debtor": debtor("", name="Piet")}, {}, {"name": "Piet", "email": ""}),
 ]
 
@@ -96,8 +127,9 @@ RELATION_CASES: list[tuple[str, dict[str, Any], dict[str, Any], dict[str, str]]]
     ("overrides", "mapping_changes", "expected"),
     [pytest.param(ov, mc, ex, id=i) for i, ov, mc, ex in RELATION_CASES],
 )
-def test_relation_fields(overrides: dict[str, Any], mapping_changes: dict[str, Any],
-                         expected: dict[str, str]) -> None:
+def test_relation_fields(
+    overrides: dict[str, Any], mapping_changes: dict[str, Any], expected: dict[str, str]
+) -> None:
     relation = booked(map_order(order(**overrides), settings(**mapping_changes))).relation
     for name, value in expected.items():
         assert getattr(relation, name) == value, name
@@ -134,12 +166,17 @@ COLLECTIVE = settings(collective_debtor="PARTICULIER")
         ("vat-number", {"company": "Voorbeeld BV", "taxnumber": "NL123456789B01"}, False),
     ],
 )
-def test_collective_debtor_is_for_consumers_only(name: str, data: dict[str, Any],
-                                                 collective: bool) -> None:
+def test_collective_debtor_is_for_consumers_only(
+    name: str, data: dict[str, Any], collective: bool
+) -> None:
     relation = build_relation(order(debtor=debtor(**data)), COLLECTIVE)
     if collective:
         assert (relation.code, relation.bp, relation.email, relation.address) == (
-            "PARTICULIER", "P", "", "")
+            "PARTICULIER",
+            "P",
+            "",
+            "",
+        )
     else:
         assert relation.code.startswith("MWW") and relation.bp == "B"
 

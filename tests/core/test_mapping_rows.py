@@ -32,7 +32,9 @@ from tests.mapping_cases import ROW_CASES
 
 @pytest.mark.parametrize(("lines", "overrides", "mapping", "expected"), row_cases(ROW_CASES))
 def test_order_rows(
-    lines: list[dict[str, Any]], overrides: dict[str, Any], mapping: MappingSettings,
+    lines: list[dict[str, Any]],
+    overrides: dict[str, Any],
+    mapping: MappingSettings,
     expected: list[str],
 ) -> None:
     check_order_rows(lines, overrides, mapping, expected)

@@ -83,49 +83,127 @@ VALIDATE_CASES: list[tuple[str, MappingSettings, set[str] | None, dict[str, str]
     ("oss-zero-rate", settings(oss("AT", 0, code="AFST_VERK")), None, {}),
     ("reverse-charge-verl-verk", settings(rule(REVERSE_CHARGE, "VERL_VERK")), None, {}),
     ("cash-with-ledger", settings(booking_mode=MODE_CASH, payment_ledger=PSP), KNOWN, {}),
-    ("unknown-code", settings(rule("rate:21", "HOOG_21", "8010")), None,
-     {"rules.rate:21.btw_code": "Onbekende BTW-code 'HOOG_21' bij BTW 21%."}),
-    ("code-rate-mismatch", settings(rule("rate:21", "LAAG_VERK_9", "8010")), None,
-     {"rules.rate:21.btw_code": "BTW-code LAAG_VERK_9 hoort bij 9%, niet bij BTW 21%."}),
-    ("zero-code-at-9", settings(rule("rate:9", "GEEN")), None,
-     {"rules.rate:9.btw_code": "BTW-code GEEN hoort bij 0%, niet bij BTW 9%."}),
-    ("vat-code-for-reverse-charge", settings(rule(REVERSE_CHARGE, "HOOG_VERK_21")), None,
-     {"rules.reverse_charge.btw_code":
-      "BTW-code HOOG_VERK_21 hoort bij 21%, niet bij BTW verlegd (B2B binnen de EU)."}),
-    ("oss-fixed-code-wrong-rate", settings(oss("DE", 19, code="HOOG_VERK_21")), None,
-     {"rules.oss:DE:19.btw_code": "e-Boekhouden heeft geen OSS-code; kies bij OSS DE 19% een "
-      "0%-code (GEEN) en een grootboekrekening te betalen OSS-btw voor de buitenlandse btw."}),
+    (
+        "unknown-code",
+        settings(rule("rate:21", "HOOG_21", "8010")),
+        None,
+        {"rules.rate:21.btw_code": "Onbekende BTW-code 'HOOG_21' bij BTW 21%."},
+    ),
+    (
+        "code-rate-mismatch",
+        settings(rule("rate:21", "LAAG_VERK_9", "8010")),
+        None,
+        {"rules.rate:21.btw_code": "BTW-code LAAG_VERK_9 hoort bij 9%, niet bij BTW 21%."},
+    ),
+    (
+        "zero-code-at-9",
+        settings(rule("rate:9", "GEEN")),
+        None,
+        {"rules.rate:9.btw_code": "BTW-code GEEN hoort bij 0%, niet bij BTW 9%."},
+    ),
+    (
+        "vat-code-for-reverse-charge",
+        settings(rule(REVERSE_CHARGE, "HOOG_VERK_21")),
+        None,
+        {
+            "rules.reverse_charge.btw_code": (
+                "BTW-code HOOG_VERK_21 hoort bij 21%, niet bij BTW verlegd (B2B binnen de EU)."
+            )
+        },
+    ),
+    (
+        "oss-fixed-code-wrong-rate",
+        settings(oss("DE", 19, code="HOOG_VERK_21")),
+        None,
+        {
+            "rules.oss:DE:19.btw_code": "e-Boekhouden heeft geen OSS-code; kies bij OSS DE 19% een "
+            "0%-code (GEEN) en een grootboekrekening te betalen OSS-btw voor de buitenlandse btw."
+        },
+    ),
     # An unmapped payment method holds its payment back; it does not block the settings.
     ("cash-without-payment-ledgers", settings(booking_mode=MODE_CASH), None, {}),
-    ("invoice-and-payment-without-ledgers", settings(booking_mode=MODE_INVOICE_AND_PAYMENT),
-     None, {}),
-    ("unknown-payment-method-ledger",
-     settings(booking_mode=MODE_CASH, payment_ledgers={"ideal": "1234", "cadeau": "-"}), KNOWN,
-     {"payment_ledgers.ideal": "Grootboekrekening 1234 bestaat niet in uw e-Boekhouden."}),
-    ("unknown-booking-mode", settings(booking_mode="later"), None,
-     {"booking_mode": "Kies hoe bestellingen geboekt worden."}),
-    ("unknown-ledger", DEFAULT, {"1300", "8000"},
-     {f"rules.rate:21.{income}": "Grootboekrekening 8010 bestaat niet in uw e-Boekhouden."
-      for income in (OMZET, KORTING)}),
-    ("unknown-debtors-ledger", settings(debtors_ledger="1301"), KNOWN,
-     {"debtors_ledger": "Grootboekrekening 1301 bestaat niet in uw e-Boekhouden."}),
-    ("empty-debtors-ledger", settings(debtors_ledger=""), None,
-     {"debtors_ledger": "Kies een grootboekrekening voor debiteuren."}),
-    ("ledger-too-long", settings(debtors_ledger="13000000000"), None,
-     {"debtors_ledger": "Grootboekcode 13000000000 is langer dan 10 tekens."}),
-    ("missing-ledger", settings(TaxRule("rate:9", "LAAG_VERK_9", {})), None,
-     {f"rules.rate:9.{income}": f"Kies een grootboekrekening voor BTW 9% ({income})."
-      for income in (OMZET, VERZENDKOSTEN, BETAALKOSTEN, KORTING)}),
-    ("empty-statuses", settings(bookable_statuses=set()), None,
-     {"bookable_statuses": "Kies minstens één orderstatus die geboekt wordt."}),
-    ("negative-term", settings(payment_term_days=-1), None,
-     {"payment_term_days": "De betalingstermijn is een aantal dagen (0 tot 9999)."}),
-    ("term-too-long", settings(payment_term_days=10000), None,
-     {"payment_term_days": "De betalingstermijn is een aantal dagen (0 tot 9999)."}),
+    (
+        "invoice-and-payment-without-ledgers",
+        settings(booking_mode=MODE_INVOICE_AND_PAYMENT),
+        None,
+        {},
+    ),
+    (
+        "unknown-payment-method-ledger",
+        settings(booking_mode=MODE_CASH, payment_ledgers={"ideal": "1234", "cadeau": "-"}),
+        KNOWN,
+        {"payment_ledgers.ideal": "Grootboekrekening 1234 bestaat niet in uw e-Boekhouden."},
+    ),
+    (
+        "unknown-booking-mode",
+        settings(booking_mode="later"),
+        None,
+        {"booking_mode": "Kies hoe bestellingen geboekt worden."},
+    ),
+    (
+        "unknown-ledger",
+        DEFAULT,
+        {"1300", "8000"},
+        {
+            f"rules.rate:21.{income}": "Grootboekrekening 8010 bestaat niet in uw e-Boekhouden."
+            for income in (OMZET, KORTING)
+        },
+    ),
+    (
+        "unknown-debtors-ledger",
+        settings(debtors_ledger="1301"),
+        KNOWN,
+        {"debtors_ledger": "Grootboekrekening 1301 bestaat niet in uw e-Boekhouden."},
+    ),
+    (
+        "empty-debtors-ledger",
+        settings(debtors_ledger=""),
+        None,
+        {"debtors_ledger": "Kies een grootboekrekening voor debiteuren."},
+    ),
+    (
+        "ledger-too-long",
+        settings(debtors_ledger="13000000000"),
+        None,
+        {"debtors_ledger": "Grootboekcode 13000000000 is langer dan 10 tekens."},
+    ),
+    (
+        "missing-ledger",
+        settings(TaxRule("rate:9", "LAAG_VERK_9", {})),
+        None,
+        {
+            f"rules.rate:9.{income}": f"Kies een grootboekrekening voor BTW 9% ({income})."
+            for income in (OMZET, VERZENDKOSTEN, BETAALKOSTEN, KORTING)
+        },
+    ),
+    (
+        "empty-statuses",
+        settings(bookable_statuses=set()),
+        None,
+        {"bookable_statuses": "Kies minstens één orderstatus die geboekt wordt."},
+    ),
+    (
+        "negative-term",
+        settings(payment_term_days=-1),
+        None,
+        {"payment_term_days": "De betalingstermijn is een aantal dagen (0 tot 9999)."},
+    ),
+    (
+        "term-too-long",
+        settings(payment_term_days=10000),
+        None,
+        {"payment_term_days": "De betalingstermijn is een aantal dagen (0 tot 9999)."},
+    ),
     ("collective-debtor", settings(collective_debtor="PARTICULIER"), None, {}),
-    ("collective-debtor-too-long", settings(collective_debtor="P" * 16), None,
-     {"collective_debtor": "Een relatiecode is hoogstens 15 tekens, zonder spaties aan "
-                           "begin of eind."}),
+    (
+        "collective-debtor-too-long",
+        settings(collective_debtor="P" * 16),
+        None,
+        {
+            "collective_debtor": "Een relatiecode is hoogstens 15 tekens, zonder spaties aan "
+            "begin of eind."
+        },
+    ),
 ]
 
 
@@ -133,8 +211,9 @@ VALIDATE_CASES: list[tuple[str, MappingSettings, set[str] | None, dict[str, str]
     ("mapping", "known", "expected"),
     [pytest.param(s, k, e, id=i) for i, s, k, e in VALIDATE_CASES],
 )
-def test_validate(mapping: MappingSettings, known: set[str] | None,
-                  expected: dict[str, str]) -> None:
+def test_validate(
+    mapping: MappingSettings, known: set[str] | None, expected: dict[str, str]
+) -> None:
     assert validate(mapping, known) == expected
 
 
@@ -152,9 +231,16 @@ ROUNDTRIP = [
     INCUMBENT,
     OSS_DE,
     KORTING_8900,
-    settings(booking_mode=MODE_INVOICE_AND_PAYMENT, payment_ledger=PSP, debtors_ledger="1310",
-             bookable_statuses={3}, credit_statuses={10, 11}, payment_term_days=30,
-             relation_prefix="SHOP", status_names={2: "Verzonden", 3: "Betaald"}),
+    settings(
+        booking_mode=MODE_INVOICE_AND_PAYMENT,
+        payment_ledger=PSP,
+        debtors_ledger="1310",
+        bookable_statuses={3},
+        credit_statuses={10, 11},
+        payment_term_days=30,
+        relation_prefix="SHOP",
+        status_names={2: "Verzonden", 3: "Betaald"},
+    ),
     settings(booking_mode=MODE_CASH, payment_ledger="1000", bookable_statuses=set()),
     settings(collective_debtor="PARTICULIER"),
 ]
@@ -175,17 +261,25 @@ def test_settings_from_empty_json_are_the_defaults(data: dict[str, Any] | None) 
 
 
 def test_settings_from_json_normalises() -> None:
-    restored = MappingSettings.from_json({
-        "rules": [{"treatment": "rate:21", "btw_code": " hoog_verk_21 ",
-                   "ledgers": {"omzet": " 8010 ", "verzendkosten": 8000}}],
-        "debtors_ledger": 1300,
-        "bookable_statuses": ["2", 3],
-        "payment_term_days": "7",
-        "payment_ledger": None,
-        "status_names": {"2": "Verzonden"},
-    })
-    assert restored.rules == (TaxRule("rate:21", "HOOG_VERK_21",
-                                      {"omzet": "8010", "verzendkosten": "8000"}),)
+    restored = MappingSettings.from_json(
+        {
+            "rules": [
+                {
+                    "treatment": "rate:21",
+                    "btw_code": " hoog_verk_21 ",
+                    "ledgers": {"omzet": " 8010 ", "verzendkosten": 8000},
+                }
+            ],
+            "debtors_ledger": 1300,
+            "bookable_statuses": ["2", 3],
+            "payment_term_days": "7",
+            "payment_ledger": None,
+            "status_names": {"2": "Verzonden"},
+        }
+    )
+    assert restored.rules == (
+        TaxRule("rate:21", "HOOG_VERK_21", {"omzet": "8010", "verzendkosten": "8000"}),
+    )
     assert restored.debtors_ledger == "1300"
     assert restored.bookable_statuses == {2, 3}
     assert restored.payment_term_days == 7
@@ -205,19 +299,23 @@ def test_with_rule_replaces_the_treatment() -> None:
 
 # --- invoice-number format and line-type ledgers ------------------------------------------
 
-@pytest.mark.parametrize(("invoice_format", "problem"), [
-    ("{number}", None),
-    ("W1-{number}", None),
-    ("{number}/W1", None),
-    ("MWW{number}-NL", None),
-    ("W" * 40 + "{number}", None),
-    ("W1-", "precies één keer {number}"),
-    ("{number}-{number}", "precies één keer {number}"),
-    ("W1-{nummer}{number}", "zonder accolades"),
-    (" W1-{number}", "spaties aan begin en eind"),
-    ("W1\t{number}", "zonder accolades of spaties"),
-    ("W" * 41 + "{number}", "50 tekens"),
-])
+
+@pytest.mark.parametrize(
+    ("invoice_format", "problem"),
+    [
+        ("{number}", None),
+        ("W1-{number}", None),
+        ("{number}/W1", None),
+        ("MWW{number}-NL", None),
+        ("W" * 40 + "{number}", None),
+        ("W1-", "precies één keer {number}"),
+        ("{number}-{number}", "precies één keer {number}"),
+        ("W1-{nummer}{number}", "zonder accolades"),
+        (" W1-{number}", "spaties aan begin en eind"),
+        ("W1\t{number}", "zonder accolades of spaties"),
+        ("W" * 41 + "{number}", "50 tekens"),
+    ],
+)
 def test_invoice_format(invoice_format: str, problem: str | None) -> None:
     errors = validate(settings(invoice_format=invoice_format))
     if problem is None:
@@ -232,23 +330,33 @@ def test_invoice_number_fills_in_the_order_number() -> None:
     assert invoice_number("{number}/B", "T-1") == "T-1/B"
 
 
-@pytest.mark.parametrize(("ledgers", "errors"), [
-    ({"gift_card": "1650"}, {}),
-    ({"gift_card": ""}, {"line_types.gift_card":
-                         "Kies een grootboekrekening voor orderregels 'gift_card'."}),
-    ({"gift_card": "16500000000"}, {"line_types.gift_card":
-                                    "Grootboekcode 16500000000 is langer dan 10 tekens."}),
-    ({"x" * 41: "1650"}, {f"line_types.{'x' * 41}": f"Onbekende soort orderregel {'x' * 41!r}."}),
-])
-def test_line_type_ledgers_are_validated(ledgers: dict[str, str],
-                                         errors: dict[str, str]) -> None:
+@pytest.mark.parametrize(
+    ("ledgers", "errors"),
+    [
+        ({"gift_card": "1650"}, {}),
+        (
+            {"gift_card": ""},
+            {"line_types.gift_card": "Kies een grootboekrekening voor orderregels 'gift_card'."},
+        ),
+        (
+            {"gift_card": "16500000000"},
+            {"line_types.gift_card": "Grootboekcode 16500000000 is langer dan 10 tekens."},
+        ),
+        (
+            {"x" * 41: "1650"},
+            {f"line_types.{'x' * 41}": f"Onbekende soort orderregel {'x' * 41!r}."},
+        ),
+    ],
+)
+def test_line_type_ledgers_are_validated(ledgers: dict[str, str], errors: dict[str, str]) -> None:
     assert validate(settings(line_type_ledgers=ledgers)) == errors
 
 
 def test_unknown_line_type_ledger_against_the_chart() -> None:
     problems = validate(settings(line_type_ledgers={"gift_card": "1650"}), KNOWN)
-    assert problems == {"line_types.gift_card":
-                        "Grootboekrekening 1650 bestaat niet in uw e-Boekhouden."}
+    assert problems == {
+        "line_types.gift_card": "Grootboekrekening 1650 bestaat niet in uw e-Boekhouden."
+    }
 
 
 def test_new_settings_roundtrip_and_defaults() -> None:
@@ -258,8 +366,9 @@ def test_new_settings_roundtrip_and_defaults() -> None:
     assert old.invoice_format == "{number}"
     assert old.collective_debtor == ""
     assert old.line_type_ledgers == {}
-    normalised = MappingSettings.from_json({"invoice_format": " W1-{number} ",
-                                            "line_type_ledgers": {" Gift_Card ": " 1650 "}})
+    normalised = MappingSettings.from_json(
+        {"invoice_format": " W1-{number} ", "line_type_ledgers": {" Gift_Card ": " 1650 "}}
+    )
     assert normalised.invoice_format == "W1-{number}"
     assert normalised.line_type_ledgers == {"gift_card": "1650"}
 

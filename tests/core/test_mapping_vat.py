@@ -36,7 +36,9 @@ from tests.mapping_cases import ROUNDING_CASES
 
 @pytest.mark.parametrize(("lines", "overrides", "mapping", "expected"), row_cases(ROUNDING_CASES))
 def test_rounding_rows(
-    lines: list[dict[str, Any]], overrides: dict[str, Any], mapping: MappingSettings,
+    lines: list[dict[str, Any]],
+    overrides: dict[str, Any],
+    mapping: MappingSettings,
     expected: list[str],
 ) -> None:
     check_order_rows(lines, overrides, mapping, expected)
@@ -53,69 +55,179 @@ def tax(**per_rate: str) -> list[dict[str, str]]:
 
 
 # (id, lines, price.tax, overrides, settings, expected rows, expected VAT per rate)
-PER_RATE_CASES: list[tuple[str, list[dict[str, Any]], Tax, dict[str, Any], MappingSettings,
-                           list[str], dict[Decimal, Decimal]]] = [
+PER_RATE_CASES: list[
+    tuple[
+        str,
+        list[dict[str, Any]],
+        Tax,
+        dict[str, Any],
+        MappingSettings,
+        list[str],
+        dict[Decimal, Decimal],
+    ]
+] = [
     # the example: 4.34 + 1.21 = 5.55 per row, the invoice says 5.54
-    ("article-8010-shipping-8000", [line("article", "24.99", 21), line("shipping", "6.95", 21)],
-     None, {}, DEFAULT,
-     ["HOOG_VERK_21 8010 24.97 20.64 4.33", "HOOG_VERK_21 8010 0.02 0.02 0.00",
-      "HOOG_VERK_21 8000 6.95 5.74 1.21"], {D(21): D("5.54")}),
-    ("no-split-needed", [line("article", "12.10", 21), line("shipping", "4.95", 21)], None, {},
-     DEFAULT, ["HOOG_VERK_21 8010 12.10 10.00 2.10", "HOOG_VERK_21 8000 4.95 4.09 0.86"],
-     {D(21): D("2.96")}),
+    (
+        "article-8010-shipping-8000",
+        [line("article", "24.99", 21), line("shipping", "6.95", 21)],
+        None,
+        {},
+        DEFAULT,
+        [
+            "HOOG_VERK_21 8010 24.97 20.64 4.33",
+            "HOOG_VERK_21 8010 0.02 0.02 0.00",
+            "HOOG_VERK_21 8000 6.95 5.74 1.21",
+        ],
+        {D(21): D("5.54")},
+    ),
+    (
+        "no-split-needed",
+        [line("article", "12.10", 21), line("shipping", "4.95", 21)],
+        None,
+        {},
+        DEFAULT,
+        ["HOOG_VERK_21 8010 12.10 10.00 2.10", "HOOG_VERK_21 8000 4.95 4.09 0.86"],
+        {D(21): D("2.96")},
+    ),
     # a shop that rounds per line: 3 × 0.02 = 0.06, one row per line
-    ("shop-rounds-per-line",
-     [line("article", "0.10", 21, id="a"), line("article", "0.10", 21, id="b"),
-      line("article", "0.10", 21, id="c")], tax(r21="0.06"), {}, DEFAULT,
-     ["HOOG_VERK_21 8010 0.10 0.08 0.02"] * 3, {D(21): D("0.06")}),
+    (
+        "shop-rounds-per-line",
+        [
+            line("article", "0.10", 21, id="a"),
+            line("article", "0.10", 21, id="b"),
+            line("article", "0.10", 21, id="c"),
+        ],
+        tax(r21="0.06"),
+        {},
+        DEFAULT,
+        ["HOOG_VERK_21 8010 0.10 0.08 0.02"] * 3,
+        {D(21): D("0.06")},
+    ),
     # split at an order line on the same ledger: 9.75 + 0.21 → 0.81 + 0.02
-    ("split-at-a-line", [line("article", "9.75", 9), split_line("payment", ("0.21", 9))],
-     tax(r9="0.83"), {}, DEFAULT,
-     ["LAAG_VERK_9 8000 9.75 8.94 0.81", "LAAG_VERK_9 8000 0.21 0.19 0.02"], {D(9): D("0.83")}),
+    (
+        "split-at-a-line",
+        [line("article", "9.75", 9), split_line("payment", ("0.21", 9))],
+        tax(r9="0.83"),
+        {},
+        DEFAULT,
+        ["LAAG_VERK_9 8000 9.75 8.94 0.81", "LAAG_VERK_9 8000 0.21 0.19 0.02"],
+        {D(9): D("0.83")},
+    ),
     # a shop that truncates: 0.80 + 0.01; no line split reaches it, small rows do
-    ("one-cent-less-per-line", [line("article", "9.75", 9), line("article", "0.21", 9)],
-     tax(r9="0.81"), {}, DEFAULT,
-     ["LAAG_VERK_9 8000 9.86 9.05 0.81", *["LAAG_VERK_9 8000 0.05 0.05 0.00"] * 2],
-     {D(9): D("0.81")}),
-    ("two-rates-several-ledgers",
-     [line("article", "24.99", 21), line("shipping", "6.95", 21), line("article", "10.99", 9),
-      line("shipping", "3.95", 9)], None, {}, OWN_LEDGERS,
-     ["HOOG_VERK_21 8010 24.97 20.64 4.33", "HOOG_VERK_21 8010 0.02 0.02 0.00",
-      "HOOG_VERK_21 8050 6.95 5.74 1.21", "LAAG_VERK_9 8000 14.94 13.71 1.23"],
-     {D(21): D("5.54"), D(9): D("1.23")}),
-    ("discount-on-its-own-ledger",
-     [line("article", "24.99", 21), line("discount", "-2.50", 21), line("shipping", "6.95", 21)],
-     None, {}, KORTING_8900,
-     ["HOOG_VERK_21 8010 24.97 20.64 4.33", "HOOG_VERK_21 8010 0.02 0.02 0.00",
-      "HOOG_VERK_21 8900 -2.50 -2.07 -0.43", "HOOG_VERK_21 8000 6.95 5.74 1.21"],
-     {D(21): D("5.11")}),
-    ("rate-0-listed", [line("article", "10.00", 0), line("article", "12.10", 21)],
-     tax(r0="0.00", r21="2.10"), {}, DEFAULT,
-     ["GEEN 8000 10.00 10.00 0.00", "HOOG_VERK_21 8010 12.10 10.00 2.10"],
-     {D(0): D(0), D(21): D("2.10")}),
-    ("single-object-tax", [line("article", "24.99", 21), line("shipping", "6.95", 21)],
-     {"rate": "21", "amount": "5.54"}, {}, DEFAULT,  # type: ignore[list-item]
-     ["HOOG_VERK_21 8010 24.97 20.64 4.33", "HOOG_VERK_21 8010 0.02 0.02 0.00",
-      "HOOG_VERK_21 8000 6.95 5.74 1.21"], {D(21): D("5.54")}),
+    (
+        "one-cent-less-per-line",
+        [line("article", "9.75", 9), line("article", "0.21", 9)],
+        tax(r9="0.81"),
+        {},
+        DEFAULT,
+        ["LAAG_VERK_9 8000 9.86 9.05 0.81", *["LAAG_VERK_9 8000 0.05 0.05 0.00"] * 2],
+        {D(9): D("0.81")},
+    ),
+    (
+        "two-rates-several-ledgers",
+        [
+            line("article", "24.99", 21),
+            line("shipping", "6.95", 21),
+            line("article", "10.99", 9),
+            line("shipping", "3.95", 9),
+        ],
+        None,
+        {},
+        OWN_LEDGERS,
+        [
+            "HOOG_VERK_21 8010 24.97 20.64 4.33",
+            "HOOG_VERK_21 8010 0.02 0.02 0.00",
+            "HOOG_VERK_21 8050 6.95 5.74 1.21",
+            "LAAG_VERK_9 8000 14.94 13.71 1.23",
+        ],
+        {D(21): D("5.54"), D(9): D("1.23")},
+    ),
+    (
+        "discount-on-its-own-ledger",
+        [line("article", "24.99", 21), line("discount", "-2.50", 21), line("shipping", "6.95", 21)],
+        None,
+        {},
+        KORTING_8900,
+        [
+            "HOOG_VERK_21 8010 24.97 20.64 4.33",
+            "HOOG_VERK_21 8010 0.02 0.02 0.00",
+            "HOOG_VERK_21 8900 -2.50 -2.07 -0.43",
+            "HOOG_VERK_21 8000 6.95 5.74 1.21",
+        ],
+        {D(21): D("5.11")},
+    ),
+    (
+        "rate-0-listed",
+        [line("article", "10.00", 0), line("article", "12.10", 21)],
+        tax(r0="0.00", r21="2.10"),
+        {},
+        DEFAULT,
+        ["GEEN 8000 10.00 10.00 0.00", "HOOG_VERK_21 8010 12.10 10.00 2.10"],
+        {D(0): D(0), D(21): D("2.10")},
+    ),
+    (
+        "single-object-tax",
+        [line("article", "24.99", 21), line("shipping", "6.95", 21)],
+        {"rate": "21", "amount": "5.54"},
+        {},
+        DEFAULT,  # type: ignore[list-item]
+        [
+            "HOOG_VERK_21 8010 24.97 20.64 4.33",
+            "HOOG_VERK_21 8010 0.02 0.02 0.00",
+            "HOOG_VERK_21 8000 6.95 5.74 1.21",
+        ],
+        {D(21): D("5.54")},
+    ),
     # without price.tax there is no invoice VAT to follow: the standard rows
-    ("no-price-tax", [line("article", "24.99", 21), line("shipping", "6.95", 21)], [], {},
-     DEFAULT, ["HOOG_VERK_21 8010 24.99 20.65 4.34", "HOOG_VERK_21 8000 6.95 5.74 1.21"],
-     {D(21): D("5.55")}),
+    (
+        "no-price-tax",
+        [line("article", "24.99", 21), line("shipping", "6.95", 21)],
+        [],
+        {},
+        DEFAULT,
+        ["HOOG_VERK_21 8010 24.99 20.65 4.34", "HOOG_VERK_21 8000 6.95 5.74 1.21"],
+        {D(21): D("5.55")},
+    ),
     # credit notes: negative, whether price.tax is signed or not
-    ("credit-positive-lines", [line("article", "24.99", 21), line("shipping", "6.95", 21)],
-     None, {"status": 10}, DEFAULT,
-     ["HOOG_VERK_21 8010 -24.97 -20.64 -4.33", "HOOG_VERK_21 8010 -0.02 -0.02 0.00",
-      "HOOG_VERK_21 8000 -6.95 -5.74 -1.21"], {D(21): D("-5.54")}),
-    ("credit-negative-lines-unsigned-tax",
-     [line("article", "-24.99", 21), line("shipping", "-6.95", 21)], tax(r21="5.54"),
-     {"status": 10}, DEFAULT,
-     ["HOOG_VERK_21 8010 -24.97 -20.64 -4.33", "HOOG_VERK_21 8010 -0.02 -0.02 0.00",
-      "HOOG_VERK_21 8000 -6.95 -5.74 -1.21"], {D(21): D("-5.54")}),
-    ("credit-negative-lines-signed-tax",
-     [line("article", "-24.99", 21), line("shipping", "-6.95", 21)], tax(r21="-5.54"),
-     {"status": 10}, DEFAULT,
-     ["HOOG_VERK_21 8010 -24.97 -20.64 -4.33", "HOOG_VERK_21 8010 -0.02 -0.02 0.00",
-      "HOOG_VERK_21 8000 -6.95 -5.74 -1.21"], {D(21): D("-5.54")}),
+    (
+        "credit-positive-lines",
+        [line("article", "24.99", 21), line("shipping", "6.95", 21)],
+        None,
+        {"status": 10},
+        DEFAULT,
+        [
+            "HOOG_VERK_21 8010 -24.97 -20.64 -4.33",
+            "HOOG_VERK_21 8010 -0.02 -0.02 0.00",
+            "HOOG_VERK_21 8000 -6.95 -5.74 -1.21",
+        ],
+        {D(21): D("-5.54")},
+    ),
+    (
+        "credit-negative-lines-unsigned-tax",
+        [line("article", "-24.99", 21), line("shipping", "-6.95", 21)],
+        tax(r21="5.54"),
+        {"status": 10},
+        DEFAULT,
+        [
+            "HOOG_VERK_21 8010 -24.97 -20.64 -4.33",
+            "HOOG_VERK_21 8010 -0.02 -0.02 0.00",
+            "HOOG_VERK_21 8000 -6.95 -5.74 -1.21",
+        ],
+        {D(21): D("-5.54")},
+    ),
+    (
+        "credit-negative-lines-signed-tax",
+        [line("article", "-24.99", 21), line("shipping", "-6.95", 21)],
+        tax(r21="-5.54"),
+        {"status": 10},
+        DEFAULT,
+        [
+            "HOOG_VERK_21 8010 -24.97 -20.64 -4.33",
+            "HOOG_VERK_21 8010 -0.02 -0.02 0.00",
+            "HOOG_VERK_21 8000 -6.95 -5.74 -1.21",
+        ],
+        {D(21): D("-5.54")},
+    ),
 ]
 
 
@@ -131,8 +243,12 @@ def with_tax(lines: list[dict[str, Any]], stated: Tax, **overrides: Any) -> dict
     [pytest.param(*case[1:], id=case[0]) for case in PER_RATE_CASES],
 )
 def test_vat_per_rate_is_the_invoices(
-    lines: list[dict[str, Any]], stated: Tax, overrides: dict[str, Any],
-    mapping: MappingSettings, expected: list[str], vat: dict[Decimal, Decimal],
+    lines: list[dict[str, Any]],
+    stated: Tax,
+    overrides: dict[str, Any],
+    mapping: MappingSettings,
+    expected: list[str],
+    vat: dict[Decimal, Decimal],
 ) -> None:
     parsed = parse_order(with_tax(lines, stated, **overrides))
     result = booked(map_order(parsed, mapping))
@@ -152,18 +268,42 @@ def test_vat_per_rate_is_the_invoices(
 
 
 VAT_REFUSALS: list[tuple[str, list[dict[str, Any]], Tax, list[str]]] = [
-    ("more-than-a-cent-per-line", [line("article", "12.10", 21)], tax(r21="2.12"),
-     ["geven € 2.10 btw tegen 21%", "vermeldt € 2.12", "meer dan één cent per orderregel"]),
-    ("two-lines-three-cents", [line("article", "12.10", 21), line("shipping", "4.95", 21)],
-     tax(r21="2.99"), ["€ 2.96", "€ 2.99", "meer dan één cent per orderregel"]),
-    ("vat-at-a-rate-without-lines", [line("article", "12.10", 21)],
-     tax(r21="2.10", r9="0.50"), ["€ 0.50 btw tegen 9%", "geen orderregels met dat tarief"]),
-    ("rate-missing-from-price-tax", [line("article", "12.10", 21), line("article", "10.90", 9)],
-     tax(r21="2.10"), ["€ 0.90 btw tegen 9%", "vermeldt € 0.00"]),
-    ("cannot-be-reached", [line("article", "0.01", 21)], tax(r21="0.01"),
-     ["€ 0.01 btw tegen 21%", "geen enkele boekingsregel", "met de hand"]),
-    ("vat-at-zero-percent", [line("article", "10.00", 0)], tax(r0="0.01"),
-     ["€ 0.01 btw tegen 0%", "geen enkele boekingsregel"]),
+    (
+        "more-than-a-cent-per-line",
+        [line("article", "12.10", 21)],
+        tax(r21="2.12"),
+        ["geven € 2.10 btw tegen 21%", "vermeldt € 2.12", "meer dan één cent per orderregel"],
+    ),
+    (
+        "two-lines-three-cents",
+        [line("article", "12.10", 21), line("shipping", "4.95", 21)],
+        tax(r21="2.99"),
+        ["€ 2.96", "€ 2.99", "meer dan één cent per orderregel"],
+    ),
+    (
+        "vat-at-a-rate-without-lines",
+        [line("article", "12.10", 21)],
+        tax(r21="2.10", r9="0.50"),
+        ["€ 0.50 btw tegen 9%", "geen orderregels met dat tarief"],
+    ),
+    (
+        "rate-missing-from-price-tax",
+        [line("article", "12.10", 21), line("article", "10.90", 9)],
+        tax(r21="2.10"),
+        ["€ 0.90 btw tegen 9%", "vermeldt € 0.00"],
+    ),
+    (
+        "cannot-be-reached",
+        [line("article", "0.01", 21)],
+        tax(r21="0.01"),
+        ["€ 0.01 btw tegen 21%", "geen enkele boekingsregel", "met de hand"],
+    ),
+    (
+        "vat-at-zero-percent",
+        [line("article", "10.00", 0)],
+        tax(r0="0.01"),
+        ["€ 0.01 btw tegen 0%", "geen enkele boekingsregel"],
+    ),
 ]
 
 
@@ -171,8 +311,9 @@ VAT_REFUSALS: list[tuple[str, list[dict[str, Any]], Tax, list[str]]] = [
     ("lines", "stated", "fragments"),
     [pytest.param(ls, st, fr, id=i) for i, ls, st, fr in VAT_REFUSALS],
 )
-def test_vat_that_is_not_the_lines_is_refused(lines: list[dict[str, Any]], stated: Tax,
-                                              fragments: list[str]) -> None:
+def test_vat_that_is_not_the_lines_is_refused(
+    lines: list[dict[str, Any]], stated: Tax, fragments: list[str]
+) -> None:
     with pytest.raises(MappingError) as excinfo:
         map_order(parse_order(with_tax(lines, stated)), DEFAULT)
     for fragment in fragments:
@@ -190,6 +331,12 @@ def test_vat_of_is_the_standard_relation(incl: str, rate: str) -> None:
 def test_invoice_vat_survives_settings_with_one_ledger() -> None:
     # everything on 8000: one row per rate, and that row's VAT is the invoice's
     one = settings(rule("rate:21", "HOOG_VERK_21", "8000"))
-    result = booked(map_order(parse_order(with_tax(
-        [line("article", "24.99", 21), line("shipping", "6.95", 21)], None)), one))
+    result = booked(
+        map_order(
+            parse_order(
+                with_tax([line("article", "24.99", 21), line("shipping", "6.95", 21)], None)
+            ),
+            one,
+        )
+    )
     assert vat_per_rate(result) == {D(21): D("5.54")}

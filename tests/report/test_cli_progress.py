@@ -14,8 +14,9 @@ from app import create_app
 from tests.helpers import World, warm_up_bookkeeping
 
 
-def test_backfill_progress_bar_follows_the_workers(embedded_world: World,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_backfill_progress_bar_follows_the_workers(
+    embedded_world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
     world = embedded_world
     warm_up_bookkeeping(world)
     import worker.jobs
@@ -29,14 +30,24 @@ def test_backfill_progress_bar_follows_the_workers(embedded_world: World,
 
     def work_instead_of_waiting(_seconds: float) -> None:
         # The first wait of --wait: the workers book what the pass queued.
-        SimpleWorker([world.services.queue], connection=world.services.redis,
-                     serializer=JSONSerializer).work(burst=True)
+        SimpleWorker(
+            [world.services.queue], connection=world.services.redis, serializer=JSONSerializer
+        ).work(burst=True)
 
     monkeypatch.setattr(app.terminal.time, "sleep", work_instead_of_waiting)
     flask_app = create_app(services=world.services)
-    result = flask_app.test_cli_runner().invoke(args=[
-        "reconcile", "--shop", str(world.shop.id), "--since", "2026-05-01", "--progress",
-        "--wait", "60"])
+    result = flask_app.test_cli_runner().invoke(
+        args=[
+            "reconcile",
+            "--shop",
+            str(world.shop.id),
+            "--since",
+            "2026-05-01",
+            "--progress",
+            "--wait",
+            "60",
+        ]
+    )
     assert result.exit_code == 0, result.output
     # stdout: the run record (one JSON line; the in-process worker logs there too).
     record = json.loads(next(x for x in result.stdout.splitlines() if x.startswith("{")))
@@ -49,5 +60,5 @@ def test_backfill_progress_bar_follows_the_workers(embedded_world: World,
 def test_spreadsheet_cells_never_start_a_formula() -> None:
     from app.report.formats import safe
 
-    assert safe("=HYPERLINK(\"x\")") == "'=HYPERLINK(\"x\")"
+    assert safe('=HYPERLINK("x")') == '\'=HYPERLINK("x")'
     assert safe("@SUM(A1)") == "'@SUM(A1)" and safe("Betaald") == "Betaald"

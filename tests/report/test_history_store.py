@@ -27,8 +27,11 @@ def test_rows_attempts_and_alert_prefs(world: World) -> None:
     rows = history.rows(booked.id)
     [mutation] = world.mutations_for(6101)
     assert {r.mutation_number for r in rows} == {mutation["MutatieNr"]}
-    assert sum(r.incl for r in rows) == booked.total == Decimal(str(
-        sum(Decimal(str(x["BedragInclBTW"])) for x in mutation["MutatieRegels"])))
+    assert (
+        sum(r.incl for r in rows)
+        == booked.total
+        == Decimal(str(sum(Decimal(str(x["BedragInclBTW"])) for x in mutation["MutatieRegels"])))
+    )
     assert all(r.excl + r.vat == r.incl and r.invoice_number == "6101" for r in rows)
     assert [a.outcome for a in history.attempts(booked.id)] == ["booked"]
     # One attempt, with its reason (the repeat told nothing new).

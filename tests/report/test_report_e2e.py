@@ -70,14 +70,23 @@ def test_report_matches_the_books_per_month(embedded_world: World) -> None:
     assert any(o.get("credited_order_number") for o in orders), "credit notes in the mix"
 
     # One booked order changes afterwards in the shop (a line price corrected).
-    changed = next(o for o in orders if o["status"] == 3 and not o.get("credit_order_numbers")
-                   and world.services.store.bookings.get(world.shop.id, str(o["number"])))
+    changed = next(
+        o
+        for o in orders
+        if o["status"] == 3
+        and not o.get("credit_order_numbers")
+        and world.services.store.bookings.get(world.shop.id, str(o["number"]))
+    )
     stored = world.sim_shop.orders[str(changed["number"])]
     stored["price"]["total"] = f"{Decimal(stored['price']['total']) + Decimal('10.00'):.2f}"
 
     books = _books_by_month(world)
-    months = sorted({d.strftime("%Y-%m") for d in (
-        dt.datetime.fromisoformat(str(o["date"])[:10]) for o in orders)})
+    months = sorted(
+        {
+            d.strftime("%Y-%m")
+            for d in (dt.datetime.fromisoformat(str(o["date"])[:10]) for o in orders)
+        }
+    )
     assert len(months) >= 3
     changed_month = str(changed["date"])[:7]
     for month in months:
@@ -106,7 +115,8 @@ def test_report_matches_the_books_per_month(embedded_world: World) -> None:
         not_booked = {f.number for f in report.not_booked}
         for order in orders:
             if str(order["date"])[:7] == month and not world.services.store.bookings.get(
-                    world.shop.id, str(order["number"])):
+                world.shop.id, str(order["number"])
+            ):
                 assert str(order["number"]) in not_booked
         assert all(f.reason for f in report.not_booked)
     quarter = build_report(world.services, world.shop, parse_period("2026-Q3"))

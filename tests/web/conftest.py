@@ -36,4 +36,3 @@ def client(web: Web) -> FlaskClient:
     response = login(web.client)
     assert response.status_code == 302
     return web.client
-

@@ -36,13 +36,23 @@ GOOD_API_TOKEN = "eb-api-token-0123456789abcdef"
 EMAIL, PASSWORD = "beheer@example.nl", "een-lang-wachtwoord"
 
 
-CHART = [("1100", "Bank", "FIN"), ("1300", "Debiteuren", "DEB"), ("8000", "Omzet groep 1", "VW"),
-         ("8010", "Omzet groep 2", "VW"), ("8100", "Omzet verzendkosten", "VW"),
-         ("1650", "Te betalen OSS-btw DE", "BAL")]
+CHART = [
+    ("1100", "Bank", "FIN"),
+    ("1300", "Debiteuren", "DEB"),
+    ("8000", "Omzet groep 1", "VW"),
+    ("8010", "Omzet groep 2", "VW"),
+    ("8100", "Omzet verzendkosten", "VW"),
+    ("1650", "Te betalen OSS-btw DE", "BAL"),
+]
 
 
-STATUSES = [OrderStatus(1, "Nieuw"), OrderStatus(2, "Verzonden"), OrderStatus(3, "Betaald"),
-            OrderStatus(6, "Betaald & afgehaald"), OrderStatus(10, "Gecrediteerd", True)]
+STATUSES = [
+    OrderStatus(1, "Nieuw"),
+    OrderStatus(2, "Verzonden"),
+    OrderStatus(3, "Betaald"),
+    OrderStatus(6, "Betaald & afgehaald"),
+    OrderStatus(10, "Gecrediteerd", True),
+]
 
 
 @dataclass
@@ -52,8 +62,11 @@ class FakeShopApi:
 
     def _check(self) -> None:
         if self.token != GOOD_TOKEN:
-            raise ShopAuthError("401", system="mijnwebwinkel", explanation=(
-                "Mijnwebwinkel weigert de API-token van deze winkel."))
+            raise ShopAuthError(
+                "401",
+                system="mijnwebwinkel",
+                explanation=("Mijnwebwinkel weigert de API-token van deze winkel."),
+            )
 
     def store(self) -> Store:
         self._check()
@@ -73,8 +86,11 @@ class FakeShopApi:
     def get_order(self, number: str) -> Order:
         self._check()
         if number not in self.orders:
-            raise OrderNotFoundError("404", system="mijnwebwinkel", explanation=(
-                f"Bestelling {number} bestaat niet (meer) in Mijnwebwinkel."))
+            raise OrderNotFoundError(
+                "404",
+                system="mijnwebwinkel",
+                explanation=(f"Bestelling {number} bestaat niet (meer) in Mijnwebwinkel."),
+            )
         return self.orders[number]
 
 
@@ -88,12 +104,18 @@ class FakeBookkeeping:
     def verify(self) -> None:
         if self.api_token:
             if self.api_token != GOOD_API_TOKEN:
-                raise BookkeepingAuthError("API_SESSION_004", system="eboekhouden",
-                                           explanation="Het API-token is verlopen.")
+                raise BookkeepingAuthError(
+                    "API_SESSION_004",
+                    system="eboekhouden",
+                    explanation="Het API-token is verlopen.",
+                )
             return
         if self.username != GOOD_USER or self.codes != (GOOD_CODE1, GOOD_CODE2):
-            raise BookkeepingAuthError("INLOG_ONGELDIG", system="eboekhouden", explanation=(
-                "e-Boekhouden weigert de inloggegevens."))
+            raise BookkeepingAuthError(
+                "INLOG_ONGELDIG",
+                system="eboekhouden",
+                explanation=("e-Boekhouden weigert de inloggegevens."),
+            )
 
     def ledger_accounts(self) -> list[LedgerAccount]:
         return [LedgerAccount(i, code, text, cat) for i, (code, text, cat) in enumerate(CHART)]
@@ -130,27 +152,35 @@ def csrf(client: FlaskClient, url: str) -> str:
 
 
 def make_services(backend: Backend, orders: dict[str, Order]) -> Services:
-    settings = Settings(database_url=backend.database_url, secret_key="test-secret-key",
-                        encryption_key=generate_key(),
-                        public_base_url="https://koppeling.example.nl")
+    settings = Settings(
+        database_url=backend.database_url,
+        secret_key="test-secret-key",
+        encryption_key=generate_key(),
+        public_base_url="https://koppeling.example.nl",
+    )
     return Services(
-        settings=settings, engine=engine_for(backend.database_url), redis=backend.redis,
-        vault=Vault(settings.encryption_key), queue=get_queue(backend.redis, "bookings"),
+        settings=settings,
+        engine=engine_for(backend.database_url),
+        redis=backend.redis,
+        vault=Vault(settings.encryption_key),
+        queue=get_queue(backend.redis, "bookings"),
         shop_api_factory=lambda shop: FakeShopApi(shop.credentials.mww_token, orders),
         bookkeeping_factory=lambda shop: FakeBookkeeping(
-            shop.credentials.eb_username, (shop.credentials.eb_code1, shop.credentials.eb_code2),
-            shop.credentials.eb_api_token),
+            shop.credentials.eb_username,
+            (shop.credentials.eb_code1, shop.credentials.eb_code2),
+            shop.credentials.eb_api_token,
+        ),
     )
 
 
 def login(client: FlaskClient, email: str = EMAIL, password: str = PASSWORD) -> Any:
     token = csrf(client, "/login")
-    return client.post("/login", data={"email": email, "password": password,
-                                       "csrf_token": token})
+    return client.post("/login", data={"email": email, "password": password, "csrf_token": token})
 
 
-def post(client: FlaskClient, url: str, data: dict[str, Any] | None = None,
-         form_url: str | None = None) -> Any:
+def post(
+    client: FlaskClient, url: str, data: dict[str, Any] | None = None, form_url: str | None = None
+) -> Any:
     """POST with the CSRF token of the page the form is on (``form_url``, default ``url``)."""
     token = csrf(client, form_url or url)
     return client.post(url, data={**(data or {}), "csrf_token": token})
@@ -162,8 +192,13 @@ def shop_of(web: Web, shop_id: int) -> Shop:
     return shop
 
 
-GOOD = {"name": "De Theepot", "mww_token": GOOD_TOKEN, "eb_username": GOOD_USER,
-        "eb_code1": GOOD_CODE1, "eb_code2": GOOD_CODE2}
+GOOD = {
+    "name": "De Theepot",
+    "mww_token": GOOD_TOKEN,
+    "eb_username": GOOD_USER,
+    "eb_code1": GOOD_CODE1,
+    "eb_code2": GOOD_CODE2,
+}
 
 
 def add_shop(client: FlaskClient, **overrides: str) -> Any:
@@ -184,7 +219,8 @@ def form_values(page: str) -> MultiDict[str, str]:
         chosen = re.search(r'<option value="([^"]*)"[^>]*selected', match.group(0))
         values.add(match.group(1), chosen.group(1) if chosen else "")
     for name, value in re.findall(
-            r'<input type="checkbox" name="([^"]+)" value="([^"]+)"\s+checked', page):
+        r'<input type="checkbox" name="([^"]+)" value="([^"]+)"\s+checked', page
+    ):
         values.add(name, value)
     for name in ("payment_term_days", "invoice_format", "collective_debtor"):
         found = re.search(rf'name="{name}"[^>]*value="([^"]*)"', page, re.S)
@@ -193,8 +229,7 @@ def form_values(page: str) -> MultiDict[str, str]:
     return values
 
 
-def submit(client: FlaskClient, shop_id: int, action: str = "install",
-           **changes: Any) -> Any:
+def submit(client: FlaskClient, shop_id: int, action: str = "install", **changes: Any) -> Any:
     url = f"/koppelingen/{shop_id}/instellingen"
     page = client.get(url).get_data(as_text=True)
     data = form_values(page)

@@ -26,8 +26,9 @@ def _dashboard_uses_the_test_redis(web: Web, monkeypatch: pytest.MonkeyPatch) ->
     here that must be the test's Redis."""
     import rq_dashboard.web
 
-    monkeypatch.setattr(rq_dashboard.web, "from_url",
-                        lambda *args, **kwargs: (None, web.services.redis))
+    monkeypatch.setattr(
+        rq_dashboard.web, "from_url", lambda *args, **kwargs: (None, web.services.redis)
+    )
 
 
 def admin_client(web: Web) -> FlaskClient:
@@ -43,8 +44,7 @@ def finished_jobs(web: Web) -> tuple[str, str]:
     queue = web.services.queue
     result = queue.enqueue("json.loads", json.dumps({"status": "failed", "reason": MARKUP}))
     failure = queue.enqueue("builtins.int", MARKUP)
-    SimpleWorker([queue], connection=web.services.redis,
-                 serializer=JSONSerializer).work(burst=True)
+    SimpleWorker([queue], connection=web.services.redis, serializer=JSONSerializer).work(burst=True)
     return result.id, failure.id
 
 
@@ -83,8 +83,7 @@ def test_posts_from_other_sites_are_refused(web: Web) -> None:
     assert admin.post(url, headers={"Origin": "https://evil.example"}).status_code == 403
     assert admin.post(url, headers={"Referer": "https://evil.example/x"}).status_code == 403
     assert admin.post(url).status_code == 403  # neither header: refused too
-    assert admin.post("/admin/rq/requeue/bookings",
-                      headers={"Origin": "null"}).status_code == 403
+    assert admin.post("/admin/rq/requeue/bookings", headers={"Origin": "null"}).status_code == 403
     assert Job.exists(failed_id, connection=web.services.redis)
     assert admin.post(url, headers={"Origin": "http://localhost"}).status_code == 200
     assert not Job.exists(failed_id, connection=web.services.redis)

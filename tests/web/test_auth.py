@@ -8,12 +8,25 @@ from flask.testing import FlaskClient
 from app.web.auth import WRONG_LOGIN
 from tests.web.helpers import EMAIL, PASSWORD, Web, csrf, login, post
 
-PAGES = ["/", "/koppelingen/nieuw", "/koppelingen/1", "/koppelingen/1/instellingen",
-         "/koppelingen/1/webhook", "/koppelingen/1/gegevens", "/koppelingen/1/voorbeeld",
-         "/koppelingen/1/boekingen/1", "/bestaat-niet"]
-POSTS = ["/logout", "/koppelingen/nieuw", "/koppelingen/1/instellingen",
-         "/koppelingen/1/webhook/nieuw-geheim", "/koppelingen/1/boekingen/1/opnieuw",
-         "/koppelingen/1/gegevens"]
+PAGES = [
+    "/",
+    "/koppelingen/nieuw",
+    "/koppelingen/1",
+    "/koppelingen/1/instellingen",
+    "/koppelingen/1/webhook",
+    "/koppelingen/1/gegevens",
+    "/koppelingen/1/voorbeeld",
+    "/koppelingen/1/boekingen/1",
+    "/bestaat-niet",
+]
+POSTS = [
+    "/logout",
+    "/koppelingen/nieuw",
+    "/koppelingen/1/instellingen",
+    "/koppelingen/1/webhook/nieuw-geheim",
+    "/koppelingen/1/boekingen/1/opnieuw",
+    "/koppelingen/1/gegevens",
+]
 
 
 def test_login_page_renders_with_csrf_token(web: Web) -> None:
@@ -32,11 +45,17 @@ def test_login_then_pages_then_logout(web: Web) -> None:
     assert web.client.get("/").status_code == 302
 
 
-@pytest.mark.parametrize(("email", "password"), [
-    (EMAIL, "fout-wachtwoord"), ("onbekend@example.nl", PASSWORD), ("", ""),
-])
-def test_wrong_credentials_are_refused_with_one_message(web: Web, email: str,
-                                                        password: str) -> None:
+@pytest.mark.parametrize(
+    ("email", "password"),
+    [
+        (EMAIL, "fout-wachtwoord"),
+        ("onbekend@example.nl", PASSWORD),
+        ("", ""),
+    ],
+)
+def test_wrong_credentials_are_refused_with_one_message(
+    web: Web, email: str, password: str
+) -> None:
     response = login(web.client, email, password)
     assert response.status_code == 401
     assert WRONG_LOGIN in response.get_data(as_text=True)
@@ -64,18 +83,27 @@ def test_login_returns_to_the_page_asked_for(web: Web) -> None:
     target = web.client.get("/koppelingen/nieuw").location
     assert target == "/login?next=/koppelingen/nieuw"
     token = csrf(web.client, target)
-    response = web.client.post("/login", data={"email": EMAIL, "password": PASSWORD,
-                                               "next": "/koppelingen/nieuw",
-                                               "csrf_token": token})
+    response = web.client.post(
+        "/login",
+        data={
+            "email": EMAIL,
+            "password": PASSWORD,
+            "next": "/koppelingen/nieuw",
+            "csrf_token": token,
+        },
+    )
     assert response.location == "/koppelingen/nieuw"
 
 
-@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/x",
-                                    "/\\evil.example", "javascript:alert(1)"])
+@pytest.mark.parametrize(
+    "target",
+    ["https://evil.example/", "//evil.example/x", "/\\evil.example", "javascript:alert(1)"],
+)
 def test_login_never_redirects_off_site(web: Web, target: str) -> None:
     token = csrf(web.client, "/login")
-    response = web.client.post("/login", data={"email": EMAIL, "password": PASSWORD,
-                                               "next": target, "csrf_token": token})
+    response = web.client.post(
+        "/login", data={"email": EMAIL, "password": PASSWORD, "next": target, "csrf_token": token}
+    )
     assert response.location == "/"
 
 
@@ -137,8 +165,9 @@ class TestUsersCli:
         return web.app.test_cli_runner().invoke(args=["users", *args], input=input)
 
     def test_create_prompts_for_the_password_and_hashes_it(self, web: Web) -> None:
-        result = self.run(web, "create", "Nieuw@Example.nl", "--admin",
-                          input="geheim-wachtwoord\n" * 2)
+        result = self.run(
+            web, "create", "Nieuw@Example.nl", "--admin", input="geheim-wachtwoord\n" * 2
+        )
         assert result.exit_code == 0, result.output
         user = web.services.store.users.get_by_email("nieuw@example.nl")
         assert user and user.password_hash.startswith("scrypt:")
@@ -151,12 +180,17 @@ class TestUsersCli:
         assert self.run(web, *stdin, "geen-adres", input="x" * 12 + "\n").exit_code == 2
 
     def test_set_password_and_list(self, web: Web) -> None:
-        result = self.run(web, "set-password", EMAIL, "--password-stdin",
-                          input="nieuw-wachtwoord\n")
+        result = self.run(
+            web, "set-password", EMAIL, "--password-stdin", input="nieuw-wachtwoord\n"
+        )
         assert result.exit_code == 0, result.output
         assert login(web.client, EMAIL, "nieuw-wachtwoord").status_code == 302
-        assert self.run(web, "set-password", "x@y.nl", "--password-stdin",
-                        input="x" * 12 + "\n").exit_code == 1
+        assert (
+            self.run(
+                web, "set-password", "x@y.nl", "--password-stdin", input="x" * 12 + "\n"
+            ).exit_code
+            == 1
+        )
         listed = self.run(web, "list")
         assert EMAIL in listed.output and "scrypt" not in listed.output
 

@@ -41,19 +41,29 @@ from sandbox.order_factory import make_order
 from sandbox.server import ServerThread
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 EMAIL, PASSWORD = "boekhouder@example.nl", "een-lang-wachtwoord"
 PARTNER = "partner-token"
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="headless Chromium is not installed at "
-                       "/usr/bin/chromium (apt-get install -y chromium)"),
+    pytest.mark.skipif(
+        not CHROMIUM.exists(),
+        reason="headless Chromium is not installed at "
+        "/usr/bin/chromium (apt-get install -y chromium)",
+    ),
 ]
-sync_api = pytest.importorskip("playwright.sync_api",
-                               reason="the playwright package is not installed")
+sync_api = pytest.importorskip(
+    "playwright.sync_api", reason="the playwright package is not installed"
+)
 expect = sync_api.expect
 _ids = itertools.count(1)
 
@@ -85,19 +95,26 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     mww = MijnwebwinkelSimulator(partner_token=PARTNER)
     eb = EBoekhoudenSimulator()
     holder: dict[str, Any] = {}
-    with ServerThread(mww) as mww_server, ServerThread(eb) as eb_server, \
-            ServerThread(lambda env, start: holder["app"](env, start)) as web_server:
+    with (
+        ServerThread(mww) as mww_server,
+        ServerThread(eb) as eb_server,
+        ServerThread(lambda env, start: holder["app"](env, start)) as web_server,
+    ):
         settings = Settings(
-            database_url=database_url, secret_key=generate_key(),
-            encryption_key=generate_key(), public_base_url=web_server.url,
-            mijnwebwinkel_api_url=mww_server.url, mijnwebwinkel_partner_token=PARTNER,
-            eboekhouden_soap_url=eb_server.url + SOAP_PATH, http_timeout=5,
-            soap_operation_timeout=10)
+            database_url=database_url,
+            secret_key=generate_key(),
+            encryption_key=generate_key(),
+            public_base_url=web_server.url,
+            mijnwebwinkel_api_url=mww_server.url,
+            mijnwebwinkel_partner_token=PARTNER,
+            eboekhouden_soap_url=eb_server.url + SOAP_PATH,
+            http_timeout=5,
+            soap_operation_timeout=10,
+        )
         services = build_services(settings, redis=fakeredis.FakeRedis())
         holder["app"] = create_app(settings, services)
         with sync_api.sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=str(CHROMIUM),
-                                                 args=CHROMIUM_ARGS)
+            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
             yield Stack(web_server.url, services, mww, eb, browser)
             browser.close()
         services.close()
@@ -114,8 +131,9 @@ def page(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     import worker.jobs
 
     monkeypatch.setattr(worker.jobs, "runtime_services", lambda: stack.services)
-    context = stack.browser.new_context(base_url=stack.url, locale="nl-NL",
-                                        viewport={"width": 1280, "height": 900})
+    context = stack.browser.new_context(
+        base_url=stack.url, locale="nl-NL", viewport={"width": 1280, "height": 900}
+    )
     context.set_default_timeout(15_000)
     yield context.new_page()
     context.close()
@@ -124,8 +142,13 @@ def page(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
 @pytest.fixture
 def tenant(stack: Stack) -> Tenant:
     n = next(_ids)
-    tenant = Tenant(f"De Theepot {n}", f"mww-token-{uuid.uuid4().hex}", f"winkelier{n}",
-                    f"code1-{n}-abc", f"code2-{n}-def")
+    tenant = Tenant(
+        f"De Theepot {n}",
+        f"mww-token-{uuid.uuid4().hex}",
+        f"winkelier{n}",
+        f"code1-{n}-abc",
+        f"code2-{n}-def",
+    )
     stack.mww.add_shop(tenant.token, name=tenant.name)
     stack.eb.add_administration(tenant.username, tenant.code1, tenant.code2)
     return tenant
@@ -143,8 +166,14 @@ def log_in(page: Any, password: str = PASSWORD) -> None:
 
 
 def fill_connection(page: Any, tenant: Tenant, **overrides: str) -> None:
-    values = {"name": tenant.name, "mww_token": tenant.token, "eb_username": tenant.username,
-              "eb_code1": tenant.code1, "eb_code2": tenant.code2, **overrides}
+    values = {
+        "name": tenant.name,
+        "mww_token": tenant.token,
+        "eb_username": tenant.username,
+        "eb_code1": tenant.code1,
+        "eb_code2": tenant.code2,
+        **overrides,
+    }
     page.check("input[name='eb_api'][value='soap']")  # the tenant has SOAP codes
     for field, value in values.items():
         page.fill(f"#{field}", value)
@@ -168,10 +197,17 @@ def notify(url: str, secret: str, number: str) -> int:
     body = json.dumps({"order_number": number})
     msg_id = f"msg_{uuid.uuid4().hex}"
     now = dt.datetime.now(dt.UTC)
-    request = urllib.request.Request(url, data=body.encode(), method="POST", headers={
-        "Content-Type": "application/json", "webhook-id": msg_id,
-        "webhook-timestamp": str(int(now.timestamp())),
-        "webhook-signature": Webhook(secret).sign(msg_id, now, body)})
+    request = urllib.request.Request(
+        url,
+        data=body.encode(),
+        method="POST",
+        headers={
+            "Content-Type": "application/json",
+            "webhook-id": msg_id,
+            "webhook-timestamp": str(int(now.timestamp())),
+            "webhook-signature": Webhook(secret).sign(msg_id, now, body),
+        },
+    )
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
             return int(response.status)
@@ -180,8 +216,9 @@ def notify(url: str, secret: str, number: str) -> int:
 
 
 def run_worker(stack: Stack) -> None:
-    worker = SimpleWorker([stack.services.queue], connection=stack.services.redis,
-                          serializer=JSONSerializer)
+    worker = SimpleWorker(
+        [stack.services.queue], connection=stack.services.redis, serializer=JSONSerializer
+    )
     worker.work(burst=True)
 
 
@@ -207,14 +244,16 @@ def test_login_refusals_and_pages_without_login(stack: Stack, page: Any) -> None
         expect(page.locator("h1")).to_have_text("Inloggen")
 
 
-def test_connect_a_shop_with_refusals_then_fill_in_the_mapping(stack: Stack, page: Any,
-                                                               tenant: Tenant) -> None:
+def test_connect_a_shop_with_refusals_then_fill_in_the_mapping(
+    stack: Stack, page: Any, tenant: Tenant
+) -> None:
     page.goto("/")
     log_in(page)
     page.click("text=Koppeling toevoegen")
     fill_connection(page, tenant, eb_username="kort")
     expect(page.locator("#error-eb_username")).to_contain_text(
-        "Voor deze koppeling moet uw gebruikersnaam minimaal 6 tekens bevatten.")
+        "Voor deze koppeling moet uw gebruikersnaam minimaal 6 tekens bevatten."
+    )
     shot(page, "02-koppeling-toevoegen")
     fill_connection(page, tenant, mww_token="niet-de-goede-token")
     expect(page.locator("#error-mww")).to_contain_text("Mijnwebwinkel weigert de API-token")
@@ -230,7 +269,8 @@ def test_connect_a_shop_with_refusals_then_fill_in_the_mapping(stack: Stack, pag
     page.check("input[name=bookable_statuses][value='5']")
     page.click("button:has-text('Installeer de koppeling')")
     expect(page.locator("[id='error-rules.rate:9.btw_code']")).to_contain_text(
-        "BTW-code HOOG_VERK_21 hoort bij 21%, niet bij BTW 9%.")
+        "BTW-code HOOG_VERK_21 hoort bij 21%, niet bij BTW 9%."
+    )
     expect(page.locator("[name='rules.rate:21.verzendkosten']")).to_have_value("8100")
     shot(page, "03-instellingen-fout")
     page.select_option("[name='rules.rate:9.btw_code']", "LAAG_VERK_9")
@@ -247,8 +287,9 @@ def test_connect_a_shop_with_refusals_then_fill_in_the_mapping(stack: Stack, pag
     assert tenant.token not in page.content() and tenant.code2 not in page.content()
 
 
-def test_booking_appears_then_a_failed_one_is_fixed_and_retried(stack: Stack, page: Any,
-                                                               tenant: Tenant) -> None:
+def test_booking_appears_then_a_failed_one_is_fixed_and_retried(
+    stack: Stack, page: Any, tenant: Tenant
+) -> None:
     shop_id = connect_and_install(page, tenant)
     store = stack.mww.shop(tenant.token)
     store.add_order(make_order(1001, seed=7))
@@ -348,19 +389,23 @@ def log_in_as(page: Any, email: str) -> None:
 
 
 def test_the_rq_dashboard_shows_markup_in_job_data_as_text(
-        stack: Stack, page: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    stack: Stack, page: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import rq_dashboard.web
 
-    monkeypatch.setattr(rq_dashboard.web, "from_url",  # its /0/ routes: the test's Redis
-                        lambda *args, **kwargs: (None, stack.services.redis))
+    monkeypatch.setattr(
+        rq_dashboard.web,
+        "from_url",  # its /0/ routes: the test's Redis
+        lambda *args, **kwargs: (None, stack.services.redis),
+    )
     markup = '"><img src=x onerror=alert(1)>'
     queue = stack.services.queue
     result = queue.enqueue("json.loads", json.dumps({"status": "failed", "reason": markup}))
     failure = queue.enqueue("builtins.int", markup)
-    SimpleWorker([queue], connection=stack.services.redis,
-                 serializer=JSONSerializer).work(burst=True)
-    stack.services.store.users.create("operator@example.nl", hash_password(PASSWORD),
-                                      Role.ADMIN)
+    SimpleWorker([queue], connection=stack.services.redis, serializer=JSONSerializer).work(
+        burst=True
+    )
+    stack.services.store.users.create("operator@example.nl", hash_password(PASSWORD), Role.ADMIN)
     dialogs: list[str] = []
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
     errors: list[str] = []
@@ -385,8 +430,11 @@ def test_a_second_user_sees_nothing_of_anothers_shop(stack: Stack, page: Any) ->
     owner = store.users.get_by_email(EMAIL)
     assert owner is not None
     shop_id, secret = store.shops.register(
-        name="Winkel van een ander", owner_id=owner.id, status=ShopStatus.ACTIVE,
-        credentials=Credentials("geheime-token-123", "winkelier9", "code-een", "code-twee"))
+        name="Winkel van een ander",
+        owner_id=owner.id,
+        status=ShopStatus.ACTIVE,
+        credentials=Credentials("geheime-token-123", "winkelier9", "code-een", "code-twee"),
+    )
     store.users.create("tweede@example.nl", hash_password(PASSWORD))
     log_in_as(page, "tweede@example.nl")
     expect(page.locator("main")).not_to_contain_text("Winkel van een ander")

@@ -34,18 +34,28 @@ from sandbox.order_factory import make_order
 from sandbox.server import ServerThread
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 EMAIL, PASSWORD = "boekhouder@example.nl", "een-lang-wachtwoord"
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="headless Chromium is not installed at "
-                       "/usr/bin/chromium (apt-get install -y chromium)"),
+    pytest.mark.skipif(
+        not CHROMIUM.exists(),
+        reason="headless Chromium is not installed at "
+        "/usr/bin/chromium (apt-get install -y chromium)",
+    ),
 ]
-sync_api = pytest.importorskip("playwright.sync_api",
-                               reason="the playwright package is not installed")
+sync_api = pytest.importorskip(
+    "playwright.sync_api", reason="the playwright package is not installed"
+)
 expect = sync_api.expect
 
 
@@ -64,18 +74,25 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     upgrade(database_url)
     mww, eb = MijnwebwinkelSimulator(), EBoekhoudenSimulator()
     holder: dict[str, Any] = {}
-    with ServerThread(mww) as mww_server, ServerThread(eb) as eb_server, \
-            ServerThread(lambda env, start: holder["app"](env, start)) as web_server:
+    with (
+        ServerThread(mww) as mww_server,
+        ServerThread(eb) as eb_server,
+        ServerThread(lambda env, start: holder["app"](env, start)) as web_server,
+    ):
         settings = Settings(
-            database_url=database_url, secret_key=generate_key(),
-            encryption_key=generate_key(), public_base_url=web_server.url,
-            mijnwebwinkel_api_url=mww_server.url, eboekhouden_soap_url=eb_server.url + SOAP_PATH,
-            http_timeout=10, soap_operation_timeout=10)
+            database_url=database_url,
+            secret_key=generate_key(),
+            encryption_key=generate_key(),
+            public_base_url=web_server.url,
+            mijnwebwinkel_api_url=mww_server.url,
+            eboekhouden_soap_url=eb_server.url + SOAP_PATH,
+            http_timeout=10,
+            soap_operation_timeout=10,
+        )
         services = build_services(settings, redis=fakeredis.FakeRedis())
         holder["app"] = create_app(settings, services)
         with sync_api.sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=str(CHROMIUM),
-                                                 args=CHROMIUM_ARGS)
+            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
             yield Stack(web_server.url, services, mww, eb, browser)
             browser.close()
         services.close()
@@ -97,8 +114,9 @@ def page(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     import worker.jobs
 
     monkeypatch.setattr(worker.jobs, "runtime_services", lambda: stack.services)
-    context = stack.browser.new_context(base_url=stack.url, locale="nl-NL",
-                                        viewport={"width": 1280, "height": 900})
+    context = stack.browser.new_context(
+        base_url=stack.url, locale="nl-NL", viewport={"width": 1280, "height": 900}
+    )
     context.set_default_timeout(20_000)
     page = context.new_page()
     page.goto("/login")
@@ -117,8 +135,10 @@ def shop(stack: Stack) -> Shop:
     stack.mww.add_shop(token, name="De Theepot")
     stack.eb.add_administration(user, "code1-abc", "code2-def")
     shop_id, _ = stack.services.store.shops.register(
-        name="De Theepot", status=ShopStatus.ACTIVE,
-        credentials=Credentials(token, user, "code1-abc", "code2-def"))
+        name="De Theepot",
+        status=ShopStatus.ACTIVE,
+        credentials=Credentials(token, user, "code1-abc", "code2-def"),
+    )
     owner = stack.services.store.users.get_by_email(EMAIL)
     assert owner is not None
     stack.services.store.users.add_owner(shop_id, owner.id)  # owners see their shops only
@@ -130,8 +150,9 @@ def shot(page: Any, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
-def add_and_book(stack: Stack, shop: Shop, numbers: list[int], day: dt.date,
-                 kind: str = "domestic") -> None:
+def add_and_book(
+    stack: Stack, shop: Shop, numbers: list[int], day: dt.date, kind: str = "domestic"
+) -> None:
     loaded = stack.services.load_shop(shop.id)
     assert loaded is not None
     for number in numbers:
@@ -140,12 +161,14 @@ def add_and_book(stack: Stack, shop: Shop, numbers: list[int], day: dt.date,
 
 
 def run_worker(stack: Stack) -> None:
-    SimpleWorker([stack.services.queue], connection=stack.services.redis,
-                 serializer=JSONSerializer).work(burst=True)
+    SimpleWorker(
+        [stack.services.queue], connection=stack.services.redis, serializer=JSONSerializer
+    ).work(burst=True)
 
 
-def test_report_page_lists_totals_and_the_changed_order(stack: Stack, page: Any,
-                                                        shop: Shop) -> None:
+def test_report_page_lists_totals_and_the_changed_order(
+    stack: Stack, page: Any, shop: Shop
+) -> None:
     add_and_book(stack, shop, [101, 102, 103], dt.date(2026, 9, 10), kind="mixed_rates")
     add_and_book(stack, shop, [104], dt.date(2026, 9, 11), kind="oss")  # fails: no OSS code
     order = stack.mww.shop(shop.token).orders["102"]

@@ -25,8 +25,9 @@ from tests.web.helpers import EMAIL, login, password_hash, post
 
 
 @pytest.fixture
-def site(embedded_world: World,
-         monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[World, FlaskClient]]:
+def site(
+    embedded_world: World, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[World, FlaskClient]]:
     world = embedded_world
     app = create_app(world.settings, world.services)
     app.config["TESTING"] = True
@@ -92,24 +93,27 @@ def test_control_page_csv_and_xlsx(site: Any) -> None:
     assert 'id="changed-8202"' in html and 'id="not_booked-8204"' in html
     assert "Status &#39;Nieuw&#39; wordt niet geboekt." in html
 
-    csv = client.get(f"/koppelingen/{world.shop.id}/controle/download?periode=2026-10"
-                     "&formaat=csv")
+    csv = client.get(f"/koppelingen/{world.shop.id}/controle/download?periode=2026-10&formaat=csv")
     assert csv.headers["Content-Disposition"].endswith('.csv"')
     text = csv.get_data().decode("utf-8-sig")
     lines = text.splitlines()
     assert lines[1].startswith("Onderdeel;BTW-code;Grootboek;Aantal")
     total = next(x for x in lines if x.startswith("Totaal verkopen;"))
     store = world.services.store
-    booked = sum(r.incl for n in ("8201", "8202", "8203")
-                 for r in store.history.rows(store.bookings.get(world.shop.id, n).id)
-                 if r.soort == "FactuurVerstuurd")
+    booked = sum(
+        r.incl
+        for n in ("8201", "8202", "8203")
+        for r in store.history.rows(store.bookings.get(world.shop.id, n).id)
+        if r.soort == "FactuurVerstuurd"
+    )
     assert total.split(";")[-1] == f"{booked:.2f}".replace(".", ",")
     assert total.split(";")[3] == "3"  # orders counted once, not once per line
 
     from openpyxl import load_workbook
 
-    xlsx = client.get(f"/koppelingen/{world.shop.id}/controle/download?periode=2026-10"
-                      "&formaat=xlsx")
+    xlsx = client.get(
+        f"/koppelingen/{world.shop.id}/controle/download?periode=2026-10&formaat=xlsx"
+    )
     sheet = load_workbook(io.BytesIO(xlsx.get_data()))["Aansluiting"]
     totals = [r for r in sheet.iter_rows(values_only=True) if r[0] == "Totaal verkopen"]
     assert Decimal(str(totals[0][6])) == booked
@@ -118,8 +122,17 @@ def test_control_page_csv_and_xlsx(site: Any) -> None:
     assert bad.status_code == 400 and "maand 13 bestaat niet" in bad.get_data(as_text=True)
 
     runner = client.application.test_cli_runner()
-    out = runner.invoke(args=["report", "--shop", str(world.shop.id), "--period",
-                              "2026-10-01..2026-10-31", "--format", "json"])
+    out = runner.invoke(
+        args=[
+            "report",
+            "--shop",
+            str(world.shop.id),
+            "--period",
+            "2026-10-01..2026-10-31",
+            "--format",
+            "json",
+        ]
+    )
     assert out.exit_code == 0, out.output
     data = json.loads(out.output)
     assert data["totals"]["verkopen"]["incl"] == f"{booked:.2f}"
@@ -145,8 +158,9 @@ def test_backfill_dry_run_job_and_progress(site: Any) -> None:
     assert response.status_code == 302
     fragment = client.get(f"{base}/voortgang").get_data(as_text=True)
     assert "In de wachtrij" in fragment
-    SimpleWorker([world.services.queue], connection=world.services.redis,
-                 serializer=JSONSerializer).work(burst=True)
+    SimpleWorker(
+        [world.services.queue], connection=world.services.redis, serializer=JSONSerializer
+    ).work(burst=True)
     fragment = client.get(f"{base}/voortgang").get_data(as_text=True)
     assert 'id="progress-booked">5<' in fragment and 'id="progress-failed">1<' in fragment
     assert 'data-finished="ja"' in fragment
@@ -157,8 +171,9 @@ def test_alert_settings_page(site: Any) -> None:
     world, client = site
     html = client.get("/meldingen").get_data(as_text=True)
     assert 'id="alerts-off"' in html  # no SMTP_URL in this app
-    response = post(client, "/meldingen", {f"digest-{world.shop.id}": "on",
-                                           "credentials-alle": "on"})
+    response = post(
+        client, "/meldingen", {f"digest-{world.shop.id}": "on", "credentials-alle": "on"}
+    )
     assert response.status_code == 302
     alerts = world.services.store.alerts
     assert alerts.recipients(world.shop.id, "digest") == [EMAIL]
@@ -166,8 +181,9 @@ def test_alert_settings_page(site: Any) -> None:
     # "all shops" means all the shops this user may see: not another owner's
     assert alerts.recipients(world.shop.id + 999, "credentials") == []
     html = client.get("/meldingen").get_data(as_text=True)
-    assert (f'id="digest-{world.shop.id}" aria-label="Overzicht mislukte boekingen, '
-            'Testwinkel" checked') in html
+    assert (
+        f'id="digest-{world.shop.id}" aria-label="Overzicht mislukte boekingen, Testwinkel" checked'
+    ) in html
     post(client, "/meldingen", {})
     assert alerts.recipients(world.shop.id, "digest") == []
 
@@ -182,12 +198,14 @@ def test_overview_charts(site: Any) -> None:
     assert html.count('<svg xmlns="http://www.w3.org/2000/svg"') == 2
     assert "Boekingen per dag, laatste 30 dagen" in html
     assert "Omzet excl. btw per btw-code per maand" in html
-    row = world.services.store.history.rows(world.services.store.bookings.get(
-        world.shop.id, "8401").id)[0]
-    assert f"<th class=\"num\">{row.btw_code}</th>" in html  # the turnover table's column
+    row = world.services.store.history.rows(
+        world.services.store.bookings.get(world.shop.id, "8401").id
+    )[0]
+    assert f'<th class="num">{row.btw_code}</th>' in html  # the turnover table's column
     from app.web.filters import money
 
-    rows = world.services.store.history.rows(world.services.store.bookings.get(
-        world.shop.id, "8401").id)
+    rows = world.services.store.history.rows(
+        world.services.store.bookings.get(world.shop.id, "8401").id
+    )
     month_total = sum((r.excl for r in rows if r.soort == "FactuurVerstuurd"), Decimal(0))
     assert f'<td class="num">{money(month_total)}</td></tr>' in html  # this month's total

@@ -1,4 +1,4 @@
-""""Koppeling toevoegen", changing the credentials, the webhook URL and "Nieuw geheim"."""
+""" "Koppeling toevoegen", changing the credentials, the webhook URL and "Nieuw geheim"."""
 
 from __future__ import annotations
 
@@ -30,14 +30,13 @@ def text(response: Any) -> str:
     return htmllib.unescape(response.get_data(as_text=True))
 
 
-
-
 def shop_count(web: Web) -> int:
     return len(web.services.store.shops.all())
 
 
-def test_new_shop_is_verified_stored_encrypted_and_goes_to_step_2(web: Web,
-                                                                  client: FlaskClient) -> None:
+def test_new_shop_is_verified_stored_encrypted_and_goes_to_step_2(
+    web: Web, client: FlaskClient
+) -> None:
     response = add_shop(client)
     assert response.status_code == 302
     assert response.location.endswith("/instellingen")
@@ -51,8 +50,7 @@ def test_new_shop_is_verified_stored_encrypted_and_goes_to_step_2(web: Web,
     assert "Beide verbindingen werken" in page
 
 
-def test_too_short_username_gets_the_incumbents_explanation(web: Web,
-                                                            client: FlaskClient) -> None:
+def test_too_short_username_gets_the_incumbents_explanation(web: Web, client: FlaskClient) -> None:
     response = add_shop(client, eb_username="kort")
     assert response.status_code == 400
     assert SHORT_USERNAME in text(response)
@@ -72,17 +70,29 @@ def test_missing_fields_are_named(web: Web, client: FlaskClient) -> None:
     assert shop_count(web) == 0
 
 
-@pytest.mark.parametrize(("overrides", "shown", "not_shown"), [
-    ({"mww_token": "verkeerd"},
-     ['id="error-mww">Mijnwebwinkel weigert de API-token'], ['id="error-eb"']),
-    ({"eb_code2": "verkeerd"},
-     ['id="error-eb">e-Boekhouden weigert de inloggegevens.'], ['id="error-mww"']),
-    ({"mww_token": "verkeerd", "eb_code1": "verkeerd"},
-     ['id="error-mww">Mijnwebwinkel weigert', 'id="error-eb">e-Boekhouden weigert'], []),
-])
-def test_wrong_credentials_say_which_system_refused(web: Web, client: FlaskClient,
-                                                    overrides: dict[str, str], shown: list[str],
-                                                    not_shown: list[str]) -> None:
+@pytest.mark.parametrize(
+    ("overrides", "shown", "not_shown"),
+    [
+        (
+            {"mww_token": "verkeerd"},
+            ['id="error-mww">Mijnwebwinkel weigert de API-token'],
+            ['id="error-eb"'],
+        ),
+        (
+            {"eb_code2": "verkeerd"},
+            ['id="error-eb">e-Boekhouden weigert de inloggegevens.'],
+            ['id="error-mww"'],
+        ),
+        (
+            {"mww_token": "verkeerd", "eb_code1": "verkeerd"},
+            ['id="error-mww">Mijnwebwinkel weigert', 'id="error-eb">e-Boekhouden weigert'],
+            [],
+        ),
+    ],
+)
+def test_wrong_credentials_say_which_system_refused(
+    web: Web, client: FlaskClient, overrides: dict[str, str], shown: list[str], not_shown: list[str]
+) -> None:
     response = add_shop(client, **overrides)
     page = text(response)
     assert response.status_code == 400
@@ -101,12 +111,15 @@ def test_new_shop_without_csrf_token_stores_nothing(web: Web, client: FlaskClien
     assert shop_count(web) == 0
 
 
-
-
 def test_stored_secrets_are_never_shown_in_full(web: Web, client: FlaskClient) -> None:
     shop_id = new_shop(web, client)
-    for url in ("/", f"/koppelingen/{shop_id}", f"/koppelingen/{shop_id}/gegevens",
-                f"/koppelingen/{shop_id}/instellingen", f"/koppelingen/{shop_id}/webhook"):
+    for url in (
+        "/",
+        f"/koppelingen/{shop_id}",
+        f"/koppelingen/{shop_id}/gegevens",
+        f"/koppelingen/{shop_id}/instellingen",
+        f"/koppelingen/{shop_id}/webhook",
+    ):
         page = text(client.get(url))
         for secret in (GOOD_TOKEN, GOOD_CODE1, GOOD_CODE2):
             assert secret not in page, (url, secret)
@@ -137,8 +150,11 @@ def test_fixed_credentials_reactivate_a_refused_shop(web: Web, client: FlaskClie
     web.services.store.shops.mark_auth_failed(shop_id, "Mijnwebwinkel weigert de API-token.")
     page = text(client.get(f"/koppelingen/{shop_id}"))
     assert "Er wordt niet geboekt: Mijnwebwinkel weigert de API-token." in page
-    post(client, f"/koppelingen/{shop_id}/gegevens",
-         {"name": "X", "eb_username": GOOD_USER, "mww_token": GOOD_TOKEN})
+    post(
+        client,
+        f"/koppelingen/{shop_id}/gegevens",
+        {"name": "X", "eb_username": GOOD_USER, "mww_token": GOOD_TOKEN},
+    )
     shop = shop_of(web, shop_id)
     assert shop.status == ShopStatus.ACTIVE and shop.status_error is None
 
@@ -159,8 +175,9 @@ def test_webhook_page_shows_url_and_secret(web: Web, client: FlaskClient) -> Non
     assert "Het vorige geheim blijft geldig" not in page
 
 
-def test_new_secret_keeps_the_old_one_valid_for_a_grace_period(web: Web,
-                                                                client: FlaskClient) -> None:
+def test_new_secret_keeps_the_old_one_valid_for_a_grace_period(
+    web: Web, client: FlaskClient
+) -> None:
     shop_id = new_shop(web, client)
     old = shop_of(web, shop_id).webhook_secrets[0]
     url = f"/koppelingen/{shop_id}/webhook"
@@ -176,8 +193,9 @@ def test_new_secret_keeps_the_old_one_valid_for_a_grace_period(web: Web,
 
 def test_shop_list_shows_counts(web: Web, client: FlaskClient) -> None:
     shop_id = new_shop(web, client)
-    web.services.store.bookings.record_unclaimed(shop_id, "1001", state=BookingState.FAILED,
-                                                 reason="Kapot.")
+    web.services.store.bookings.record_unclaimed(
+        shop_id, "1001", state=BookingState.FAILED, reason="Kapot."
+    )
     page = text(client.get("/"))
     assert "De Theepot" in page and "Nog niet geïnstalleerd" in page
     assert "?status=mislukt" in page

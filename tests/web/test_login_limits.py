@@ -41,13 +41,16 @@ class Hashes:
 def attempt(web: Web, address: str, email: str = EMAIL, password: str = "fout") -> int:
     client = web.app.test_client()
     token = csrf(client, "/login")
-    return client.post("/login", data={"email": email, "password": password,
-                                       "csrf_token": token},
-                       environ_base={"REMOTE_ADDR": address}).status_code
+    return client.post(
+        "/login",
+        data={"email": email, "password": password, "csrf_token": token},
+        environ_base={"REMOTE_ADDR": address},
+    ).status_code
 
 
 def test_one_address_is_limited_and_refused_without_hashing(
-        web: Web, monkeypatch: pytest.MonkeyPatch) -> None:
+    web: Web, monkeypatch: pytest.MonkeyPatch
+) -> None:
     hashes = Hashes(monkeypatch)
     for n in range(LOGIN_RATE_PER_ADDRESS):
         assert attempt(web, "203.0.113.7", f"iemand{n}@example.nl") == 401
@@ -73,9 +76,11 @@ def test_a_guessed_account_waits_seconds_not_minutes(web: Web) -> None:
         assert attempt(web, f"192.0.2.{n}") == 401
     client = web.app.test_client()
     token = csrf(client, "/login")
-    refused = client.post("/login", data={"email": EMAIL, "password": PASSWORD,
-                                          "csrf_token": token},
-                          environ_base={"REMOTE_ADDR": "192.0.2.99"})
+    refused = client.post(
+        "/login",
+        data={"email": EMAIL, "password": PASSWORD, "csrf_token": token},
+        environ_base={"REMOTE_ADDR": "192.0.2.99"},
+    )
     assert refused.status_code == 429
     assert "Wacht 2 seconden" in refused.get_data(as_text=True)
     time.sleep(2.1)
@@ -90,8 +95,8 @@ def test_the_wait_doubles_and_is_capped() -> None:
     for _ in range(LOGIN_FREE_FAILURES + 8):
         limits.failed(EMAIL)
         waits.append(limits.redis.ttl(f"login-wait:{EMAIL}"))
-    assert waits[:LOGIN_FREE_FAILURES - 1] == [-2] * (LOGIN_FREE_FAILURES - 1)
-    assert waits[LOGIN_FREE_FAILURES - 1:LOGIN_FREE_FAILURES + 2] == [2, 4, 8]
+    assert waits[: LOGIN_FREE_FAILURES - 1] == [-2] * (LOGIN_FREE_FAILURES - 1)
+    assert waits[LOGIN_FREE_FAILURES - 1 : LOGIN_FREE_FAILURES + 2] == [2, 4, 8]
     assert max(waits) == LOGIN_MAX_DELAY
     limits.succeeded(EMAIL)
     assert limits.refusal("192.0.2.1", EMAIL) is None

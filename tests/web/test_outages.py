@@ -27,15 +27,22 @@ def text(response: Any) -> str:
 
 def failed_booking(web: Web, shop_id: int, number: str) -> int:
     store = web.services.store.bookings
-    store.record_unclaimed(shop_id, number, state=BookingState.FAILED, error_code="X",
-                           last_error="X", reason="Grootboek 8999 bestaat niet.")
+    store.record_unclaimed(
+        shop_id,
+        number,
+        state=BookingState.FAILED,
+        error_code="X",
+        last_error="X",
+        reason="Grootboek 8999 bestaat niet.",
+    )
     row = store.get(shop_id, number)
     assert row is not None
     return row.id
 
 
-def test_retry_with_the_queue_down_is_503_and_changes_nothing(web: Web,
-                                                               client: FlaskClient) -> None:
+def test_retry_with_the_queue_down_is_503_and_changes_nothing(
+    web: Web, client: FlaskClient
+) -> None:
     shop_id = new_shop(web, client)
     booking_id = failed_booking(web, shop_id, "1003")
     url = f"/koppelingen/{shop_id}/boekingen/{booking_id}"
@@ -59,14 +66,19 @@ def test_retry_with_the_queue_down_is_503_and_changes_nothing(web: Web,
     assert working_queue.fetch_job(booking_job_id(shop_id, "1003")) is not None
 
 
-def test_settings_page_works_with_redis_down(web: Web, client: FlaskClient,
-                                             eb_server: Any) -> None:
+def test_settings_page_works_with_redis_down(web: Web, client: FlaskClient, eb_server: Any) -> None:
     """The shared e-Boekhouden session is only a cache: the page opens its own."""
     _, thread = eb_server
     shop_id = new_shop(web, client)
     web.services.bookkeeping_factory = lambda shop: EBoekhoudenClient(
-        EB_USER, EB_CODE1, EB_CODE2, url=f"{thread.url}/soap.asmx", timeout=15.0,
-        operation_timeout=15.0, session_store=SessionStore(DOWN, shop.id, EB_USER))
+        EB_USER,
+        EB_CODE1,
+        EB_CODE2,
+        url=f"{thread.url}/soap.asmx",
+        timeout=15.0,
+        operation_timeout=15.0,
+        session_store=SessionStore(DOWN, shop.id, EB_USER),
+    )
     response = client.get(f"/koppelingen/{shop_id}/instellingen")
     assert response.status_code == 200
     page = text(response)
@@ -74,8 +86,7 @@ def test_settings_page_works_with_redis_down(web: Web, client: FlaskClient,
     assert "8000 - " in page  # the chart came from the simulator
 
 
-def test_a_page_that_meets_redis_down_answers_503_in_dutch(web: Web,
-                                                          client: FlaskClient) -> None:
+def test_a_page_that_meets_redis_down_answers_503_in_dutch(web: Web, client: FlaskClient) -> None:
     """Any page whose Redis call fails (here the booking page, through its store)."""
     shop_id = new_shop(web, client)
     booking_id = failed_booking(web, shop_id, "1003")
@@ -92,15 +103,16 @@ def test_a_page_that_meets_redis_down_answers_503_in_dutch(web: Web,
 
 
 def test_every_page_answers_503_in_dutch_when_the_database_is_down(
-        web: Web, client: FlaskClient, tmp_path: Any) -> None:
+    web: Web, client: FlaskClient, tmp_path: Any
+) -> None:
     shop_id = new_shop(web, client)
-    web.services.store = Store(engine_for(f"sqlite:///{tmp_path}/missing/dir/db.sqlite"),
-                               web.services.vault)
+    web.services.store = Store(
+        engine_for(f"sqlite:///{tmp_path}/missing/dir/db.sqlite"), web.services.vault
+    )
     for url in ("/", f"/koppelingen/{shop_id}", f"/koppelingen/{shop_id}/instellingen"):
         response = client.get(url)
         assert response.status_code == 503, url
         assert "De database is even niet bereikbaar" in text(response)
-
 
 
 def test_the_webhook_answers_503_json_when_the_database_is_down(web: Web, tmp_path: Any) -> None:
@@ -108,14 +120,21 @@ def test_the_webhook_answers_503_json_when_the_database_is_down(web: Web, tmp_pa
     from app.services import Services
 
     live = web.services
-    broken = Services(settings=live.settings,
-                      engine=engine_for(f"sqlite:///{tmp_path}/missing/dir/db.sqlite"),
-                      redis=live.redis, vault=live.vault, queue=live.queue,
-                      shop_api_factory=live.shop_api_factory,
-                      bookkeeping_factory=live.bookkeeping_factory)
+    broken = Services(
+        settings=live.settings,
+        engine=engine_for(f"sqlite:///{tmp_path}/missing/dir/db.sqlite"),
+        redis=live.redis,
+        vault=live.vault,
+        queue=live.queue,
+        shop_api_factory=live.shop_api_factory,
+        bookkeeping_factory=live.bookkeeping_factory,
+    )
     client = create_app(broken.settings, broken).test_client()
-    response = client.post("/webhooks/mijnwebwinkel/some-shop-key", data=b"{}",
-                           headers={"Content-Type": "application/json"})
+    response = client.post(
+        "/webhooks/mijnwebwinkel/some-shop-key",
+        data=b"{}",
+        headers={"Content-Type": "application/json"},
+    )
     assert response.status_code == 503
     assert response.get_json() == {"error": "database unavailable, try again later"}
     assert live.queue.count == 0

@@ -1,4 +1,4 @@
-""""Overzicht": counts, last run, the bookings table (filter, search, pages), a booking's
+""" "Overzicht": counts, last run, the bookings table (filter, search, pages), a booking's
 details, "Opnieuw proberen" and "Voorbeeld"; plus the ledger queries behind them."""
 
 from __future__ import annotations
@@ -32,19 +32,31 @@ def text(response: Any) -> str:
 
 def booked(store: Store, shop_id: int, number: str, mutation: int) -> None:
     claim = store.bookings.claim(
-        shop_id, number, OrderFacts(total=Decimal("12.10"), date=dt.date(2025, 3, 14)),
-        lease_seconds=60)
+        shop_id,
+        number,
+        OrderFacts(total=Decimal("12.10"), date=dt.date(2025, 3, 14)),
+        lease_seconds=60,
+    )
     assert isinstance(claim, Claim)
-    store.bookings.mark_booked(claim.booking_id, shop_id=shop_id, mutation_number=mutation,
-                               payment_mutation_number=None, relation_code="MWW1")
+    store.bookings.mark_booked(
+        claim.booking_id,
+        shop_id=shop_id,
+        mutation_number=mutation,
+        payment_mutation_number=None,
+        relation_code="MWW1",
+    )
 
 
 def failed(store: Store, shop_id: int, number: str) -> int:
     store.bookings.record_unclaimed(
-        shop_id, number, state=BookingState.FAILED, error_code="GROOTBOEK_ONBEKEND",
+        shop_id,
+        number,
+        state=BookingState.FAILED,
+        error_code="GROOTBOEK_ONBEKEND",
         last_error="GROOTBOEK_ONBEKEND: Grootboekrekening '8999' bestaat niet",
         reason="Grootboekrekening 8999 bestaat niet in e-Boekhouden. Kies een andere bij "
-               "Instellingen en probeer het opnieuw.")
+        "Instellingen en probeer het opnieuw.",
+    )
     row = store.bookings.get(shop_id, number)
     assert row is not None
     return row.id
@@ -57,36 +69,55 @@ def shop_id(web: Web, client: FlaskClient) -> int:
     booked(store, shop_id, "1001", 501)
     booked(store, shop_id, "1002", 502)
     failed(store, shop_id, "1003")
-    store.bookings.record_unclaimed(shop_id, "T-1004", state=BookingState.SKIPPED,
-                                    reason="Bestelling T-1004 is een testbestelling.")
+    store.bookings.record_unclaimed(
+        shop_id,
+        "T-1004",
+        state=BookingState.SKIPPED,
+        reason="Bestelling T-1004 is een testbestelling.",
+    )
     run = store.runs.start(shop_id, RunMode.HOURLY, None, None)
-    store.runs.finish(run, outcome=RunOutcome.OK, error=None, duration_ms=120,
-                      counts=RunCounts(seen=4, already_booked=2, enqueued=1, skipped=1))
+    store.runs.finish(
+        run,
+        outcome=RunOutcome.OK,
+        error=None,
+        duration_ms=120,
+        counts=RunCounts(seen=4, already_booked=2, enqueued=1, skipped=1),
+    )
     return shop_id
 
 
 def test_overview_shows_counts_last_run_and_bookings(client: FlaskClient, shop_id: int) -> None:
     page = text(client.get(f"/koppelingen/{shop_id}"))
-    counts = {key: page.split(f'id="count-{key}"', 1)[1].split("</span>", 1)[0]
-              for key in ("geboekt", "mislukt", "wachtend", "overgeslagen")}
+    counts = {
+        key: page.split(f'id="count-{key}"', 1)[1].split("</span>", 1)[0]
+        for key in ("geboekt", "mislukt", "wachtend", "overgeslagen")
+    }
     assert {k: v.rsplit(">", 1)[1] for k, v in counts.items()} == {
-        "geboekt": "2", "mislukt": "1", "wachtend": "0", "overgeslagen": "1"}
+        "geboekt": "2",
+        "mislukt": "1",
+        "wachtend": "0",
+        "overgeslagen": "1",
+    }
     assert "uurlijkse controle" in page and "Gelukt" in page and "4 bestellingen bekeken" in page
     assert "€ 12,10" in page and "14-03-2025" in page and ">501<" in page
     assert "Grootboekrekening 8999 bestaat niet in e-Boekhouden" in page
     assert page.count("Opnieuw proberen") == 1  # only the failed row
 
 
-@pytest.mark.parametrize(("query", "shown", "hidden"), [
-    ("status=mislukt", ["1003"], ["1001", "T-1004"]),
-    ("status=geboekt", ["1001", "1002"], ["1003"]),
-    ("status=overgeslagen", ["T-1004"], ["1001"]),
-    ("zoek=002", ["1002"], ["1001", "1003"]),
-    ("zoek=%25", [], ["1001"]),  # a literal %, not a wildcard
-    ("status=onzin", ["1001", "1003"], []),
-])
-def test_filters(client: FlaskClient, shop_id: int, query: str, shown: list[str],
-                 hidden: list[str]) -> None:
+@pytest.mark.parametrize(
+    ("query", "shown", "hidden"),
+    [
+        ("status=mislukt", ["1003"], ["1001", "T-1004"]),
+        ("status=geboekt", ["1001", "1002"], ["1003"]),
+        ("status=overgeslagen", ["T-1004"], ["1001"]),
+        ("zoek=002", ["1002"], ["1001", "1003"]),
+        ("zoek=%25", [], ["1001"]),  # a literal %, not a wildcard
+        ("status=onzin", ["1001", "1003"], []),
+    ],
+)
+def test_filters(
+    client: FlaskClient, shop_id: int, query: str, shown: list[str], hidden: list[str]
+) -> None:
     page = text(client.get(f"/koppelingen/{shop_id}?{query}"))
     for number in shown:
         assert f'id="booking-{number}"' in page
@@ -96,16 +127,18 @@ def test_filters(client: FlaskClient, shop_id: int, query: str, shown: list[str]
 
 def test_paging(web: Web, client: FlaskClient, shop_id: int) -> None:
     for n in range(30):
-        web.services.store.bookings.record_unclaimed(shop_id, f"2{n:03d}",
-                                                     state=BookingState.SKIPPED, reason="-")
+        web.services.store.bookings.record_unclaimed(
+            shop_id, f"2{n:03d}", state=BookingState.SKIPPED, reason="-"
+        )
     page = text(client.get(f"/koppelingen/{shop_id}"))
     assert "Pagina 1 van 2 (34 boekingen)" in page and "pagina=2" in page
     page = text(client.get(f"/koppelingen/{shop_id}?pagina=2"))
     assert "Pagina 2 van 2" in page and page.count('id="booking-') == 9
 
 
-def test_failed_booking_shows_the_message_and_what_to_do(web: Web, client: FlaskClient,
-                                                          shop_id: int) -> None:
+def test_failed_booking_shows_the_message_and_what_to_do(
+    web: Web, client: FlaskClient, shop_id: int
+) -> None:
     row = web.services.store.bookings.get(shop_id, "1003")
     assert row is not None
     page = text(client.get(f"/koppelingen/{shop_id}/boekingen/{row.id}"))
@@ -123,14 +156,14 @@ def test_retry_requeues_a_failed_booking(web: Web, client: FlaskClient, shop_id:
     assert response.status_code == 302 and response.location == url
     again = web.services.store.bookings.get_for_shop(shop_id, row.id)
     assert again is not None and again.state == BookingState.RETRYING
-    job = Job.fetch(booking_job_id(shop_id, "1003"), connection=web.services.redis,
-                    serializer=JSONSerializer)
+    job = Job.fetch(
+        booking_job_id(shop_id, "1003"), connection=web.services.redis, serializer=JSONSerializer
+    )
     assert job.args == [shop_id, "1003"] and job.meta["source"] == "retry"
     assert "wordt opnieuw aangeboden" in text(client.get(url))
 
 
-def test_retry_of_a_booked_order_does_nothing(web: Web, client: FlaskClient,
-                                              shop_id: int) -> None:
+def test_retry_of_a_booked_order_does_nothing(web: Web, client: FlaskClient, shop_id: int) -> None:
     row = web.services.store.bookings.get(shop_id, "1001")
     assert row is not None
     url = f"/koppelingen/{shop_id}/boekingen/{row.id}"
@@ -139,8 +172,7 @@ def test_retry_of_a_booked_order_does_nothing(web: Web, client: FlaskClient,
     assert len(web.services.queue) == 0
 
 
-def test_booking_of_another_shop_is_not_found(web: Web, client: FlaskClient,
-                                              shop_id: int) -> None:
+def test_booking_of_another_shop_is_not_found(web: Web, client: FlaskClient, shop_id: int) -> None:
     other = new_shop(web, client)
     row = web.services.store.bookings.get(shop_id, "1003")
     assert row is not None
@@ -149,8 +181,9 @@ def test_booking_of_another_shop_is_not_found(web: Web, client: FlaskClient,
     assert post(client, url, form_url="/").status_code == 404
 
 
-def test_preview_shows_the_mutation_without_booking(web: Web, client: FlaskClient,
-                                                    shop_id: int) -> None:
+def test_preview_shows_the_mutation_without_booking(
+    web: Web, client: FlaskClient, shop_id: int
+) -> None:
     web.add_order(make_order(1001, seed=3))
     page = text(client.get(f"/koppelingen/{shop_id}/voorbeeld?bestelling=1001"))
     assert "Mutatie 1: FactuurVerstuurd" in page
@@ -158,8 +191,9 @@ def test_preview_shows_the_mutation_without_booking(web: Web, client: FlaskClien
     assert "Relatie (debiteur)" in page
 
 
-def test_preview_explains_skips_and_unknown_orders(web: Web, client: FlaskClient,
-                                                   shop_id: int) -> None:
+def test_preview_explains_skips_and_unknown_orders(
+    web: Web, client: FlaskClient, shop_id: int
+) -> None:
     web.add_order(make_order(1005, status=1))
     web.add_order(make_order(1006, kind="oss"))
     url = f"/koppelingen/{shop_id}/voorbeeld?bestelling="

@@ -13,13 +13,24 @@ from tests.web.helpers import EMAIL, Web, csrf, login, new_shop, password_hash, 
 
 OTHER = "ander@example.nl"
 ADMIN = "operator@example.nl"
-SHOP_PAGES = ["/koppelingen/{id}", "/koppelingen/{id}/instellingen",
-              "/koppelingen/{id}/webhook", "/koppelingen/{id}/gegevens",
-              "/koppelingen/{id}/voorbeeld", "/koppelingen/{id}/voorbeeld?bestelling=1001",
-              "/koppelingen/{id}/boekingen/{booking}", "/koppelingen/{id}/gebruikers"]
-SHOP_POSTS = ["/koppelingen/{id}/instellingen", "/koppelingen/{id}/webhook/nieuw-geheim",
-              "/koppelingen/{id}/boekingen/{booking}/opnieuw", "/koppelingen/{id}/gegevens",
-              "/koppelingen/{id}/gebruikers", "/koppelingen/{id}/gebruikers/1/verwijderen"]
+SHOP_PAGES = [
+    "/koppelingen/{id}",
+    "/koppelingen/{id}/instellingen",
+    "/koppelingen/{id}/webhook",
+    "/koppelingen/{id}/gegevens",
+    "/koppelingen/{id}/voorbeeld",
+    "/koppelingen/{id}/voorbeeld?bestelling=1001",
+    "/koppelingen/{id}/boekingen/{booking}",
+    "/koppelingen/{id}/gebruikers",
+]
+SHOP_POSTS = [
+    "/koppelingen/{id}/instellingen",
+    "/koppelingen/{id}/webhook/nieuw-geheim",
+    "/koppelingen/{id}/boekingen/{booking}/opnieuw",
+    "/koppelingen/{id}/gegevens",
+    "/koppelingen/{id}/gebruikers",
+    "/koppelingen/{id}/gebruikers/1/verwijderen",
+]
 
 
 def second_client(web: Web, email: str = OTHER, role: Role = Role.OWNER) -> FlaskClient:
@@ -31,15 +42,15 @@ def second_client(web: Web, email: str = OTHER, role: Role = Role.OWNER) -> Flas
 
 def owned_shop_with_booking(web: Web, client: FlaskClient) -> tuple[int, int]:
     shop_id = new_shop(web, client)
-    web.services.store.bookings.record_unclaimed(shop_id, "1001", state=BookingState.FAILED,
-                                                 reason="Grootboek ontbreekt.")
+    web.services.store.bookings.record_unclaimed(
+        shop_id, "1001", state=BookingState.FAILED, reason="Grootboek ontbreekt."
+    )
     rows, _ = web.services.store.bookings.page(shop_id, limit=1, offset=0)
     return shop_id, rows[0].id
 
 
 @pytest.mark.parametrize("template", SHOP_PAGES)
-def test_another_users_shop_pages_answer_404(web: Web, client: FlaskClient,
-                                             template: str) -> None:
+def test_another_users_shop_pages_answer_404(web: Web, client: FlaskClient, template: str) -> None:
     shop_id, booking_id = owned_shop_with_booking(web, client)
     url = template.format(id=shop_id, booking=booking_id)
     assert client.get(url).status_code == 200  # the owner sees it
@@ -50,18 +61,22 @@ def test_another_users_shop_pages_answer_404(web: Web, client: FlaskClient,
 
 
 @pytest.mark.parametrize("template", SHOP_POSTS)
-def test_another_users_shop_forms_answer_404_and_change_nothing(web: Web, client: FlaskClient,
-                                                                template: str) -> None:
+def test_another_users_shop_forms_answer_404_and_change_nothing(
+    web: Web, client: FlaskClient, template: str
+) -> None:
     shop_id, booking_id = owned_shop_with_booking(web, client)
     before = web.services.load_shop(shop_id)
     other = second_client(web)
     token = csrf(other, "/")
-    response = other.post(template.format(id=shop_id, booking=booking_id),
-                          data={"csrf_token": token, "email": OTHER, "name": "Overgenomen"})
+    response = other.post(
+        template.format(id=shop_id, booking=booking_id),
+        data={"csrf_token": token, "email": OTHER, "name": "Overgenomen"},
+    )
     assert response.status_code == 404
     assert web.services.load_shop(shop_id) == before
     assert not web.services.store.users.owns(
-        web.services.store.users.get_by_email(OTHER).id, shop_id)  # type: ignore[union-attr]
+        web.services.store.users.get_by_email(OTHER).id, shop_id
+    )  # type: ignore[union-attr]
 
 
 def test_the_list_shows_only_own_shops_and_admins_see_all(web: Web, client: FlaskClient) -> None:
@@ -80,8 +95,9 @@ def test_new_shops_belong_to_their_creator(web: Web, client: FlaskClient) -> Non
     assert owner and web.services.store.users.shop_ids(owner.id) == {shop_id}
 
 
-def test_an_owner_gives_another_account_access_and_takes_it_back(web: Web,
-                                                                 client: FlaskClient) -> None:
+def test_an_owner_gives_another_account_access_and_takes_it_back(
+    web: Web, client: FlaskClient
+) -> None:
     shop_id = new_shop(web, client)
     other = second_client(web)
     url = f"/koppelingen/{shop_id}/gebruikers"
@@ -104,15 +120,21 @@ def test_the_last_owner_cannot_remove_themselves(web: Web, client: FlaskClient) 
 
 
 @pytest.mark.parametrize("url", ["/admin/rq/", "/admin/rq/0/data/queues.json"])
-def test_the_rq_dashboard_is_for_administrators_only(web: Web, client: FlaskClient,
-                                                     url: str) -> None:
+def test_the_rq_dashboard_is_for_administrators_only(
+    web: Web, client: FlaskClient, url: str
+) -> None:
     assert client.get(url).status_code == 404  # an owner
     assert second_client(web, ADMIN, Role.ADMIN).get(url).status_code == 200
 
 
-@pytest.mark.parametrize("url", ["/koppelingen/99999999999999999999999",
-                                 "/koppelingen/18446744073709551617/webhook",
-                                 "/koppelingen/1/boekingen/99999999999999999999"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/koppelingen/99999999999999999999999",
+        "/koppelingen/18446744073709551617/webhook",
+        "/koppelingen/1/boekingen/99999999999999999999",
+    ],
+)
 def test_ids_beyond_the_integer_range_are_not_found(client: FlaskClient, url: str) -> None:
     assert client.get(url).status_code == 404
 

@@ -26,18 +26,40 @@ def text(response: Any) -> str:
 
 def invoiced(store: Store, shop_id: int, number: str, mutation: int) -> int:
     claim = store.bookings.claim(
-        shop_id, number, OrderFacts(total=Decimal("60.50"), date=dt.date(2026, 11, 2)),
-        lease_seconds=60)
+        shop_id,
+        number,
+        OrderFacts(total=Decimal("60.50"), date=dt.date(2026, 11, 2)),
+        lease_seconds=60,
+    )
     assert isinstance(claim, Claim)
-    store.bookings.mark_booked(claim.booking_id, shop_id=shop_id, mutation_number=mutation,
-                               payment_mutation_number=None, relation_code="MWW1")
+    store.bookings.mark_booked(
+        claim.booking_id,
+        shop_id=shop_id,
+        mutation_number=mutation,
+        payment_mutation_number=None,
+        relation_code="MWW1",
+    )
     return claim.booking_id
 
 
-def capture(key: str, amount: str, day: int, method: str = "in_arrears",
-            state: PaymentState = PaymentState.PENDING, reason: str = "") -> PaymentRow:
-    return PaymentRow(key, "capture", method, dt.date(2026, 11, day), Decimal(amount),
-                      "1100" if state != PaymentState.HELD else "", state, reason)
+def capture(
+    key: str,
+    amount: str,
+    day: int,
+    method: str = "in_arrears",
+    state: PaymentState = PaymentState.PENDING,
+    reason: str = "",
+) -> PaymentRow:
+    return PaymentRow(
+        key,
+        "capture",
+        method,
+        dt.date(2026, 11, day),
+        Decimal(amount),
+        "1100" if state != PaymentState.HELD else "",
+        state,
+        reason,
+    )
 
 
 @pytest.fixture
@@ -45,23 +67,37 @@ def shop_id(web: Web, client: FlaskClient) -> int:
     shop_id = new_shop(web, client)
     store = web.services.store
     invoiced(store, shop_id, "2001", 601)  # paid in two parts: one booked, one to come
-    [first, _] = store.payments.record_plan(shop_id, "2001", [
-        capture("a", "20.00", 5), capture("b", "10.00", 9)], OrderPayment.OPEN)
+    [first, _] = store.payments.record_plan(
+        shop_id, "2001", [capture("a", "20.00", 5), capture("b", "10.00", 9)], OrderPayment.OPEN
+    )
     claim = store.payments.claim(first.id, lease_seconds=60)
     assert isinstance(claim, PaymentClaim)
     store.payments.mark_booked(claim, 777)
     invoiced(store, shop_id, "2002", 602)  # settled
     store.payments.record_plan(shop_id, "2002", [], OrderPayment.SETTLED)
     invoiced(store, shop_id, "2003", 603)  # held back: PayPal has no ledger
-    store.payments.record_plan(shop_id, "2003", [capture(
-        "c", "60.50", 3, "paypal", PaymentState.HELD,
-        "De betaling van bestelling 2003 is gedaan met PayPal, en die betaalmethode heeft "
-        "geen grootboekrekening.")], OrderPayment.HELD)
+    store.payments.record_plan(
+        shop_id,
+        "2003",
+        [
+            capture(
+                "c",
+                "60.50",
+                3,
+                "paypal",
+                PaymentState.HELD,
+                "De betaling van bestelling 2003 is gedaan met PayPal, en die betaalmethode heeft "
+                "geen grootboekrekening.",
+            )
+        ],
+        OrderPayment.HELD,
+    )
     return shop_id
 
 
-def test_a_booking_shows_its_invoice_and_its_payments(web: Web, client: FlaskClient,
-                                                      shop_id: int) -> None:
+def test_a_booking_shows_its_invoice_and_its_payments(
+    web: Web, client: FlaskClient, shop_id: int
+) -> None:
     row = web.services.store.bookings.get(shop_id, "2001")
     assert row is not None
     page = text(client.get(f"/koppelingen/{shop_id}/boekingen/{row.id}"))
@@ -77,8 +113,7 @@ def test_a_booking_shows_its_invoice_and_its_payments(web: Web, client: FlaskCli
     assert "Wacht op betaling" in page
 
 
-def test_wacht_op_betaling_filters_open_and_held_orders(client: FlaskClient,
-                                                        shop_id: int) -> None:
+def test_wacht_op_betaling_filters_open_and_held_orders(client: FlaskClient, shop_id: int) -> None:
     page = text(client.get(f"/koppelingen/{shop_id}"))
     count = page.split('id="count-wacht-op-betaling"', 1)[1].split("</span>", 1)[0]
     assert count.rsplit(">", 1)[1] == "2"
@@ -91,7 +126,8 @@ def test_wacht_op_betaling_filters_open_and_held_orders(client: FlaskClient,
 
 
 def test_a_held_payment_says_where_to_configure_and_can_be_tried_again(
-        web: Web, client: FlaskClient, shop_id: int) -> None:
+    web: Web, client: FlaskClient, shop_id: int
+) -> None:
     row = web.services.store.bookings.get(shop_id, "2003")
     assert row is not None
     url = f"/koppelingen/{shop_id}/boekingen/{row.id}"
@@ -103,25 +139,36 @@ def test_a_held_payment_says_where_to_configure_and_can_be_tried_again(
 
 
 def test_betaalmethoden_lists_the_shops_methods_and_saves_a_ledger_each(
-        web: Web, client: FlaskClient, shop_id: int) -> None:
+    web: Web, client: FlaskClient, shop_id: int
+) -> None:
     page = text(client.get(f"/koppelingen/{shop_id}/instellingen"))
     section = page.split('id="betaalmethoden"', 1)[1].split("</fieldset>", 1)[0]
     # From the shop's gateways (iDEAL, contant, cadeaubon) and seen on its orders.
     for label in ("iDEAL", "contant", "cadeaubon (webwinkel)", "op rekening", "PayPal"):
         assert label in section
     assert "niet boeken" in section and "1100 - Bank" in section
-    response = submit(client, shop_id, action="save", **{
-        "payment_ledgers.ideal": "1100", "payment_ledgers.webshop_giftcard": NOT_BOOKED,
-        "payment_ledgers.cash": ""})
+    response = submit(
+        client,
+        shop_id,
+        action="save",
+        **{
+            "payment_ledgers.ideal": "1100",
+            "payment_ledgers.webshop_giftcard": NOT_BOOKED,
+            "payment_ledgers.cash": "",
+        },
+    )
     assert response.status_code == 302, text(response)
     assert shop_of(web, shop_id).mapping.payment_ledgers == {
-        "ideal": "1100", "webshop_giftcard": NOT_BOOKED}
+        "ideal": "1100",
+        "webshop_giftcard": NOT_BOOKED,
+    }
     again = text(client.get(f"/koppelingen/{shop_id}/instellingen"))
     assert 'name="payment_ledgers.ideal"' in again
 
 
-def test_an_unknown_ledger_for_a_method_is_refused_on_the_field(client: FlaskClient,
-                                                                shop_id: int) -> None:
+def test_an_unknown_ledger_for_a_method_is_refused_on_the_field(
+    client: FlaskClient, shop_id: int
+) -> None:
     response = submit(client, shop_id, action="save", **{"payment_ledgers.ideal": "4444"})
     assert response.status_code == 400
     page = text(response)

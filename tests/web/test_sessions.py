@@ -32,7 +32,8 @@ def test_the_configured_lifetime_is_in_force(web: Web) -> None:
 
 
 def test_a_session_ends_after_12_hours_without_a_request(
-        web: Web, client: FlaskClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    web: Web, client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import itsdangerous.timed
 
     real = itsdangerous.timed.time.time
@@ -58,7 +59,8 @@ def test_logout_ends_every_copy_of_the_session(web: Web, client: FlaskClient) ->
 def test_a_new_password_ends_every_session(web: Web, client: FlaskClient) -> None:
     thief = copy_of(web, client)
     result = web.app.test_cli_runner().invoke(
-        args=["users", "set-password", EMAIL, "--password-stdin"], input="nieuw-wachtwoord\n")
+        args=["users", "set-password", EMAIL, "--password-stdin"], input="nieuw-wachtwoord\n"
+    )
     assert result.exit_code == 0, result.output
     assert thief.get("/").status_code == 302
     assert client.get("/").status_code == 302

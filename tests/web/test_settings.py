@@ -1,4 +1,4 @@
-""""Instellingen" (Stap 2 van 2): the mapping table, statuses, install, refusals."""
+""" "Instellingen" (Stap 2 van 2): the mapping table, statuses, install, refusals."""
 
 from __future__ import annotations
 
@@ -26,8 +26,9 @@ def shop_id(web: Web, client: FlaskClient) -> int:
     return new_shop(web, client)
 
 
-def test_page_shows_the_mapping_table_from_the_chart_and_statuses(client: FlaskClient,
-                                                                   shop_id: int) -> None:
+def test_page_shows_the_mapping_table_from_the_chart_and_statuses(
+    client: FlaskClient, shop_id: int
+) -> None:
     page = text(client.get(f"/koppelingen/{shop_id}/instellingen"))
     assert "(Stap 2 van 2)" in page
     for label in ("BTW 21%", "BTW 9%", "BTW 0%", "BTW verlegd", "Export buiten de EU"):
@@ -40,9 +41,15 @@ def test_page_shows_the_mapping_table_from_the_chart_and_statuses(client: FlaskC
 
 
 def test_install_saves_and_activates(web: Web, client: FlaskClient, shop_id: int) -> None:
-    response = submit(client, shop_id, **{"rules.rate:21.verzendkosten": "8100",
-                                          "payment_term_days": "30",
-                                          "bookable_statuses": ["2", "3"]})
+    response = submit(
+        client,
+        shop_id,
+        **{
+            "rules.rate:21.verzendkosten": "8100",
+            "payment_term_days": "30",
+            "bookable_statuses": ["2", "3"],
+        },
+    )
     assert response.status_code == 302, text(response)
     shop = shop_of(web, shop_id)
     assert shop.status == ShopStatus.ACTIVE
@@ -54,22 +61,34 @@ def test_install_saves_and_activates(web: Web, client: FlaskClient, shop_id: int
     assert "Installeer de koppeling" not in text(client.get(f"/koppelingen/{shop_id}/instellingen"))
 
 
-@pytest.mark.parametrize(("changes", "field", "message"), [
-    ({"rules.rate:9.btw_code": "HOOG_VERK_21"}, "rules.rate:9.btw_code",
-     "BTW-code HOOG_VERK_21 hoort bij 21%, niet bij BTW 9%."),
-    ({"rules.rate:21.omzet": ""}, "rules.rate:21.omzet", "Kies een grootboekrekening"),
-    ({"rules.export.korting": "9999"}, "rules.export.korting",
-     "Grootboekrekening 9999 bestaat niet in uw e-Boekhouden."),
-    ({"bookable_statuses": []}, "bookable_statuses", "Kies minstens één orderstatus"),
-    ({"bookable_statuses": ["3", "77"]}, "bookable_statuses", "Kies alleen orderstatussen"),
-    ({"booking_mode": "cash", "payment_ledgers.ideal": "9999"}, "payment_ledgers.ideal",
-     "Grootboekrekening 9999 bestaat niet in uw e-Boekhouden."),
-    ({"payment_term_days": "veertien"}, "payment_term_days", "aantal dagen"),
-    ({"debtors_ledger": ""}, "debtors_ledger", "Kies een grootboekrekening voor debiteuren"),
-])
-def test_invalid_combinations_are_refused_on_the_field(web: Web, client: FlaskClient,
-                                                       shop_id: int, changes: dict[str, Any],
-                                                       field: str, message: str) -> None:
+@pytest.mark.parametrize(
+    ("changes", "field", "message"),
+    [
+        (
+            {"rules.rate:9.btw_code": "HOOG_VERK_21"},
+            "rules.rate:9.btw_code",
+            "BTW-code HOOG_VERK_21 hoort bij 21%, niet bij BTW 9%.",
+        ),
+        ({"rules.rate:21.omzet": ""}, "rules.rate:21.omzet", "Kies een grootboekrekening"),
+        (
+            {"rules.export.korting": "9999"},
+            "rules.export.korting",
+            "Grootboekrekening 9999 bestaat niet in uw e-Boekhouden.",
+        ),
+        ({"bookable_statuses": []}, "bookable_statuses", "Kies minstens één orderstatus"),
+        ({"bookable_statuses": ["3", "77"]}, "bookable_statuses", "Kies alleen orderstatussen"),
+        (
+            {"booking_mode": "cash", "payment_ledgers.ideal": "9999"},
+            "payment_ledgers.ideal",
+            "Grootboekrekening 9999 bestaat niet in uw e-Boekhouden.",
+        ),
+        ({"payment_term_days": "veertien"}, "payment_term_days", "aantal dagen"),
+        ({"debtors_ledger": ""}, "debtors_ledger", "Kies een grootboekrekening voor debiteuren"),
+    ],
+)
+def test_invalid_combinations_are_refused_on_the_field(
+    web: Web, client: FlaskClient, shop_id: int, changes: dict[str, Any], field: str, message: str
+) -> None:
     response = submit(client, shop_id, **changes)
     page = text(response)
     assert response.status_code == 400
@@ -81,8 +100,9 @@ def test_invalid_combinations_are_refused_on_the_field(web: Web, client: FlaskCl
     assert shop_of(web, shop_id).mapping == MappingSettings()  # nothing saved
 
 
-def test_oss_country_row_can_be_added_saved_and_removed(web: Web, client: FlaskClient,
-                                                        shop_id: int) -> None:
+def test_oss_country_row_can_be_added_saved_and_removed(
+    web: Web, client: FlaskClient, shop_id: int
+) -> None:
     response = submit(client, shop_id, "add_oss", oss_country="DE", oss_rate="19")
     page = text(response)
     assert response.status_code == 200 and "OSS DE 19%" in page
@@ -105,23 +125,31 @@ def test_oss_country_row_can_be_added_saved_and_removed(web: Web, client: FlaskC
     assert "OSS DE 19%" not in text(response)
 
 
-@pytest.mark.parametrize(("country", "rate", "message"), [
-    ("NL", "21", "Kies een EU-land"), ("US", "10", "Kies een EU-land"),
-    ("DE", "negentien", "Vul het btw-tarief"), ("DE", "45", "Vul het btw-tarief"),
-])
-def test_invalid_oss_rows_are_refused(client: FlaskClient, shop_id: int, country: str,
-                                      rate: str, message: str) -> None:
+@pytest.mark.parametrize(
+    ("country", "rate", "message"),
+    [
+        ("NL", "21", "Kies een EU-land"),
+        ("US", "10", "Kies een EU-land"),
+        ("DE", "negentien", "Vul het btw-tarief"),
+        ("DE", "45", "Vul het btw-tarief"),
+    ],
+)
+def test_invalid_oss_rows_are_refused(
+    client: FlaskClient, shop_id: int, country: str, rate: str, message: str
+) -> None:
     response = submit(client, shop_id, "add_oss", oss_country=country, oss_rate=rate)
     assert response.status_code == 400 and message in text(response)
 
 
-def test_settings_page_survives_an_unreachable_bookkeeping(web: Web, client: FlaskClient,
-                                                           shop_id: int) -> None:
+def test_settings_page_survives_an_unreachable_bookkeeping(
+    web: Web, client: FlaskClient, shop_id: int
+) -> None:
     from app.errors import UpstreamUnavailableError
 
     def broken(shop: Shop) -> Any:
-        raise UpstreamUnavailableError("down", system="eboekhouden",
-                                       explanation="e-Boekhouden is tijdelijk niet bereikbaar.")
+        raise UpstreamUnavailableError(
+            "down", system="eboekhouden", explanation="e-Boekhouden is tijdelijk niet bereikbaar."
+        )
 
     web.services.bookkeeping_factory = broken
     page = text(client.get(f"/koppelingen/{shop_id}/instellingen"))
@@ -139,8 +167,9 @@ class TestForm:
             data[f"rules.{rule.treatment}.btw_code"] = rule.btw_code
             for income in INCOME_TYPES:
                 data[f"rules.{rule.treatment}.{income}"] = rule.ledger_for(income)
-        data.update({"debtors_ledger": "1300", "booking_mode": "invoice",
-                     "payment_term_days": "14"})
+        data.update(
+            {"debtors_ledger": "1300", "booking_mode": "invoice", "payment_term_days": "14"}
+        )
         data.setlist("bookable_statuses", ["2", "3", "6"])
         data.setlist("credit_statuses", ["10"])
         return data
@@ -168,8 +197,7 @@ class TestForm:
         assert [r.treatment for r in ordered_rules(settings.rules)][-1] == "oss:BE:5.5"
 
 
-def test_invoice_number_format_is_a_setting(web: Web, client: FlaskClient,
-                                            shop_id: int) -> None:
+def test_invoice_number_format_is_a_setting(web: Web, client: FlaskClient, shop_id: int) -> None:
     page = text(client.get(f"/koppelingen/{shop_id}/instellingen"))
     assert "Factuurnummer in e-Boekhouden.nl" in page and "W1-{number}" in page
     response = submit(client, shop_id, invoice_format="W1-{number}")
@@ -183,8 +211,7 @@ def test_invoice_number_format_is_a_setting(web: Web, client: FlaskClient,
     assert shop_of(web, shop_id).mapping.invoice_format == "{number}"
 
 
-def test_the_collective_debtor_is_a_setting(web: Web, client: FlaskClient,
-                                           shop_id: int) -> None:
+def test_the_collective_debtor_is_a_setting(web: Web, client: FlaskClient, shop_id: int) -> None:
     page = text(client.get(f"/koppelingen/{shop_id}/instellingen"))
     assert "Verzameldebiteur voor particulieren" in page
     response = submit(client, shop_id, collective_debtor="PARTICULIER")
@@ -198,14 +225,15 @@ def test_the_collective_debtor_is_a_setting(web: Web, client: FlaskClient,
     assert shop_of(web, shop_id).mapping.collective_debtor == ""
 
 
-def test_gift_cards_get_a_ledger_on_the_page(web: Web, client: FlaskClient,
-                                             shop_id: int) -> None:
+def test_gift_cards_get_a_ledger_on_the_page(web: Web, client: FlaskClient, shop_id: int) -> None:
     page = text(client.get(f"/koppelingen/{shop_id}/instellingen"))
     assert "Cadeaubonnen" in page and "geen omzet maar een schuld" in page
     response = submit(client, shop_id, **{"line_types.gift_card": "1650"})
     assert response.status_code == 302
-    assert shop_of(web, shop_id).mapping.line_type_ledgers == {"gift_card": "1650",
-                                                               "giftcard": "1650"}
+    assert shop_of(web, shop_id).mapping.line_type_ledgers == {
+        "gift_card": "1650",
+        "giftcard": "1650",
+    }
     page = text(client.get(f"/koppelingen/{shop_id}/instellingen"))
     response = submit(client, shop_id, "save", **{"line_types.gift_card": ""})
     assert shop_of(web, shop_id).mapping.line_type_ledgers == {}

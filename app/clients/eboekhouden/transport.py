@@ -114,8 +114,13 @@ def send(
     ``redact``; requests' and zeep's exceptions are not chained where they carry data)."""
 
     def error(cls: type[UpstreamError], what: str, code: str, explanation: str) -> Any:
-        return cls(f"e-Boekhouden {operation}: {what}", system=SYSTEM,
-                   operation=operation, code=code, explanation=explanation)
+        return cls(
+            f"e-Boekhouden {operation}: {what}",
+            system=SYSTEM,
+            operation=operation,
+            code=code,
+            explanation=explanation,
+        )
 
     try:
         raw = getattr(service, operation)(**kwargs)
@@ -126,20 +131,34 @@ def send(
     except requests.Timeout as exc:
         raise error(UpstreamUnavailableError, "timeout", "timeout", errs.TIMEOUT) from exc
     except _BAD_URL as exc:
-        raise error(UpstreamRejectedError, f"invalid service URL ({type(exc).__name__})",
-                    "bad_url", errs.BAD_URL) from exc
+        raise error(
+            UpstreamRejectedError,
+            f"invalid service URL ({type(exc).__name__})",
+            "bad_url",
+            errs.BAD_URL,
+        ) from exc
     except requests.RequestException as exc:
-        raise error(UpstreamUnavailableError, f"connection failed ({type(exc).__name__})",
-                    "connection", errs.CONNECTION) from exc
+        raise error(
+            UpstreamUnavailableError,
+            f"connection failed ({type(exc).__name__})",
+            "connection",
+            errs.CONNECTION,
+        ) from exc
     except zeep.exceptions.ValidationError as exc:
         text = redact(str(exc))
-        raise error(UpstreamRejectedError, f"request does not match the WSDL: {text}",
-                    "invalid_request",
-                    errs.INVALID_REQUEST.format(description=text)) from None
+        raise error(
+            UpstreamRejectedError,
+            f"request does not match the WSDL: {text}",
+            "invalid_request",
+            errs.INVALID_REQUEST.format(description=text),
+        ) from None
     except zeep.exceptions.Error as exc:  # unparseable or unexpected XML
-        raise error(UpstreamUnavailableError,
-                    f"unreadable response ({type(exc).__name__})", "bad_response",
-                    errs.BAD_RESPONSE) from None
+        raise error(
+            UpstreamUnavailableError,
+            f"unreadable response ({type(exc).__name__})",
+            "bad_response",
+            errs.BAD_RESPONSE,
+        ) from None
     return zeep.helpers.serialize_object(raw, target_cls=dict) or {}
 
 

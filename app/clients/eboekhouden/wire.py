@@ -155,8 +155,11 @@ def _booked_mutation(item: dict[str, Any]) -> BookedMutation:
         total=sum((Decimal(row.get("BedragInclBTW") or 0) for row in rows), Decimal("0")),
         relation_code=(item.get("RelatieCode") or "").strip(),
         rows=tuple(
-            ((row.get("TegenrekeningCode") or "").strip(), (row.get("BTWCode") or "").strip(),
-             Decimal(row.get("BedragInclBTW") or 0))
+            (
+                (row.get("TegenrekeningCode") or "").strip(),
+                (row.get("BTWCode") or "").strip(),
+                Decimal(row.get("BedragInclBTW") or 0),
+            )
             for row in rows
         ),
     )

@@ -7,5 +7,11 @@ from app.clients.eboekhouden_rest.client import DEFAULT_URL, EBoekhoudenRestClie
 from app.clients.eboekhouden_rest.ids import IdCache, MemoryIds, clear_caches
 from app.clients.eboekhouden_rest.sessions import SessionStore
 
-__all__ = ["DEFAULT_URL", "EBoekhoudenRestClient", "IdCache", "MemoryIds", "SessionStore",
-           "clear_caches"]
+__all__ = [
+    "DEFAULT_URL",
+    "EBoekhoudenRestClient",
+    "IdCache",
+    "MemoryIds",
+    "SessionStore",
+    "clear_caches",
+]

@@ -70,8 +70,13 @@ class EBoekhoudenRestClient:
         self.source = source
         self._ids = id_cache if id_cache is not None else memory_ids(self.url, api_token)
         self.http = Transport(
-            self.url, timeout=timeout, operation_timeout=operation_timeout, retries=retries,
-            backoff=backoff, max_retry_after=max_retry_after, metrics=metrics,
+            self.url,
+            timeout=timeout,
+            operation_timeout=operation_timeout,
+            retries=retries,
+            backoff=backoff,
+            max_retry_after=max_retry_after,
+            metrics=metrics,
             secrets=lambda: self._sessions.secrets(),
         )
         self._sessions = Sessions(self.http, Secret(api_token), source, session_store)
@@ -96,20 +101,30 @@ class EBoekhoudenRestClient:
 
     def add_mutation(self, mutation: Mutation) -> int:
         """POST /v1/mutation; returns the mutation's id (its number)."""
-        context = {"invoice_number": mutation.invoice_number,
-                   "relation_code": mutation.relation_code}
+        context = {
+            "invoice_number": mutation.invoice_number,
+            "relation_code": mutation.relation_code,
+        }
         relation_id = self._relation_id(mutation.relation_code) if mutation.relation_code else None
         try:
             body = wire.mutation_body(mutation, self._ledger_id, relation_id)
         except wire.UnsupportedVatCode as exc:
-            raise self._refused("vat_code_unsupported", errs.UNSUPPORTED_VAT_CODE.format(
-                btw_code=exc.code)) from None
+            raise self._refused(
+                "vat_code_unsupported", errs.UNSUPPORTED_VAT_CODE.format(btw_code=exc.code)
+            ) from None
         except wire.VatMismatch as exc:
-            raise self._refused("vat_mismatch", errs.VAT_MISMATCH.format(
-                theirs=exc.theirs, ours=exc.row.amount_vat)) from None
+            raise self._refused(
+                "vat_mismatch", errs.VAT_MISMATCH.format(theirs=exc.theirs, ours=exc.row.amount_vat)
+            ) from None
         try:
-            result = self._call("POST", "/v1/mutation", "create_mutation", body=body,
-                                idempotent=False, context=context)
+            result = self._call(
+                "POST",
+                "/v1/mutation",
+                "create_mutation",
+                body=body,
+                idempotent=False,
+                context=context,
+            )
         except UnknownRelationError:
             self._ids.forget(RELATION, mutation.relation_code.strip().casefold())
             raise
@@ -120,9 +135,12 @@ class EBoekhoudenRestClient:
         number = result.get("id") if isinstance(result, dict) else None
         if not number:
             raise UpstreamUnavailableError(
-                "e-Boekhouden create_mutation returned no id", system=SYSTEM,
-                operation="create_mutation", code="no_number",
-                explanation=errs.NO_NUMBER.format(operation="de boeking"))
+                "e-Boekhouden create_mutation returned no id",
+                system=SYSTEM,
+                operation="create_mutation",
+                code="no_number",
+                explanation=errs.NO_NUMBER.format(operation="de boeking"),
+            )
         return int(number)
 
     def find_mutations(self, invoice_number: str) -> list[BookedMutation]:
@@ -131,8 +149,11 @@ class EBoekhoudenRestClient:
             raise ValueError("find_mutations needs an invoice number")
         wanted = invoice_number.strip().casefold()
         items = self._list("/v1/mutation", "get_mutations", {"invoiceNumber": invoice_number})
-        return [self._booked_mutation(item) for item in items
-                if str(item.get("invoiceNumber") or "").strip().casefold() == wanted]
+        return [
+            self._booked_mutation(item)
+            for item in items
+            if str(item.get("invoiceNumber") or "").strip().casefold() == wanted
+        ]
 
     def _booked_mutation(self, item: dict[str, Any]) -> BookedMutation:
         """The whole mutation (GET /v1/mutation/{id}), with relation and ledger ids turned
@@ -140,20 +161,21 @@ class EBoekhoudenRestClient:
         (list items carry no relation and no rows)."""
         mutation_id = int(item.get("id") or 0)
         if mutation_id:
-            full = self._call("GET", f"/v1/mutation/{mutation_id}", "get_mutation",
-                              idempotent=True)
+            full = self._call("GET", f"/v1/mutation/{mutation_id}", "get_mutation", idempotent=True)
             if isinstance(full, dict):
                 item = {**item, **full}
         relation_id = item.get("relationId")
         relation_code = self._relation_code(int(relation_id)) if relation_id else ""
-        return wire.booked_mutation(item, relation_code=relation_code,
-                                    ledger_code=self._ledger_code)
+        return wire.booked_mutation(
+            item, relation_code=relation_code, ledger_code=self._ledger_code
+        )
 
     def _relation_code(self, relation_id: int) -> str:
         """GET /v1/relation/{id} → its code ("" when e-Boekhouden no longer knows it)."""
         try:
-            found = self._call("GET", f"/v1/relation/{relation_id}", "get_relation",
-                               idempotent=True)
+            found = self._call(
+                "GET", f"/v1/relation/{relation_id}", "get_relation", idempotent=True
+            )
         except UpstreamRejectedError as exc:
             if exc.code != "http_404":
                 raise
@@ -179,14 +201,14 @@ class EBoekhoudenRestClient:
                 return found
         return None
 
-    def _relation(self, relation_id: int, item: dict[str, Any],
-                  email: str = "") -> ExistingRelation:
+    def _relation(
+        self, relation_id: int, item: dict[str, Any], email: str = ""
+    ) -> ExistingRelation:
         """The whole relation (GET /v1/relation/{id}): list items carry only id, type and
         code, and the pipeline compares name and VAT number before it books (a relation is
         only looked up when our cache does not know it, or for a business customer)."""
         if relation_id:
-            full = self._call("GET", f"/v1/relation/{relation_id}", "get_relation",
-                              idempotent=True)
+            full = self._call("GET", f"/v1/relation/{relation_id}", "get_relation", idempotent=True)
             if isinstance(full, dict):
                 item = {**item, **full}
         return wire.existing_relation(item, email=email)
@@ -201,28 +223,42 @@ class EBoekhoudenRestClient:
 
     def add_relation(self, relation: Relation) -> int:
         """POST /v1/relation; returns the relation's id."""
-        result = self._call("POST", "/v1/relation", "create_relation",
-                            body=wire.relation_body(relation), idempotent=False,
-                            context={"relation_code": relation.code})
+        result = self._call(
+            "POST",
+            "/v1/relation",
+            "create_relation",
+            body=wire.relation_body(relation),
+            idempotent=False,
+            context={"relation_code": relation.code},
+        )
         number = result.get("id") if isinstance(result, dict) else None
         if not number:
             raise UpstreamUnavailableError(
-                "e-Boekhouden create_relation returned no id", system=SYSTEM,
-                operation="create_relation", code="no_number",
-                explanation=errs.NO_NUMBER.format(operation="de nieuwe relatie"))
+                "e-Boekhouden create_relation returned no id",
+                system=SYSTEM,
+                operation="create_relation",
+                code="no_number",
+                explanation=errs.NO_NUMBER.format(operation="de nieuwe relatie"),
+            )
         self._ids.put(RELATION, relation.code.strip().casefold(), int(number))
         return int(number)
 
     def update_relation(self, existing: ExistingRelation, changes: dict[str, str]) -> None:
         """PATCH /v1/relation/{id} with what changes (``changes`` in cRelatie's names, as
         app.core.relations computes them for both adapters)."""
-        self._call("PATCH", f"/v1/relation/{int(existing.id)}", "update_relation",
-                   body=wire.relation_patch(existing, changes), idempotent=True,
-                   context={"relation_code": existing.code})
+        self._call(
+            "PATCH",
+            f"/v1/relation/{int(existing.id)}",
+            "update_relation",
+            body=wire.relation_patch(existing, changes),
+            idempotent=True,
+            context={"relation_code": existing.code},
+        )
 
     def ledger_accounts(self) -> list[LedgerAccount]:
-        accounts = [wire.ledger_account(item)
-                    for item in self._list("/v1/ledger", "get_ledgers", {})]
+        accounts = [
+            wire.ledger_account(item) for item in self._list("/v1/ledger", "get_ledgers", {})
+        ]
         for account in accounts:
             if account.code and account.id:
                 self._ids.put(LEDGER, account.code, account.id)
@@ -259,15 +295,22 @@ class EBoekhoudenRestClient:
         found = self.find_relation(code)
         if found is None:
             raise UnknownRelationError(
-                f"e-Boekhouden: relation {code!r} not found", system=SYSTEM,
-                operation="get_relations", code="relation_unknown",
-                explanation=errs.ERROR_CODES["MUT_013"].explanation.format(relation_code=code))
+                f"e-Boekhouden: relation {code!r} not found",
+                system=SYSTEM,
+                operation="get_relations",
+                code="relation_unknown",
+                explanation=errs.ERROR_CODES["MUT_013"].explanation.format(relation_code=code),
+            )
         return found.id
 
     def _refused(self, code: str, explanation: str) -> UpstreamRejectedError:
-        return UpstreamRejectedError(f"e-Boekhouden: {code}", system=SYSTEM,
-                                     operation="create_mutation", code=code,
-                                     explanation=explanation)
+        return UpstreamRejectedError(
+            f"e-Boekhouden: {code}",
+            system=SYSTEM,
+            operation="create_mutation",
+            code=code,
+            explanation=explanation,
+        )
 
     # -- sessions and calls -------------------------------------------------------------
 
@@ -275,8 +318,13 @@ class EBoekhoudenRestClient:
         """Every item of a ``{items, count}`` list, page by page."""
         items: list[dict[str, Any]] = []
         while True:
-            page = self._call("GET", path, operation, idempotent=True,
-                              params={**params, "limit": PAGE, "offset": len(items)})
+            page = self._call(
+                "GET",
+                path,
+                operation,
+                idempotent=True,
+                params={**params, "limit": PAGE, "offset": len(items)},
+            )
             batch = page.get("items") if isinstance(page, dict) else None
             batch = [item for item in (batch or []) if isinstance(item, dict)]
             items.extend(batch)

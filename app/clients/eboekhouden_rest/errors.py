@@ -229,8 +229,11 @@ def error_for(
     cls, template = rule.exception, rule.explanation
     if operation == SESSION and rule.on_login is not None:
         cls, template = rule.on_login, rule.login_explanation
-    fields = {"code": code or "(geen)", "text": text or "(geen omschrijving)",
-              "operation": operation}
+    fields = {
+        "code": code or "(geen)",
+        "text": text or "(geen omschrijving)",
+        "operation": operation,
+    }
     fields.update({k: v for k, v in (context or {}).items() if v})
     try:
         explanation = template.format_map(fields)

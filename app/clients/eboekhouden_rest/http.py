@@ -45,12 +45,20 @@ _BAD_URL = (
     requests.exceptions.InvalidURL,
 )
 
+
 def _configure(session: requests.Session) -> None:
     # respect_retry_after_header=False: urllib3 would otherwise retry a 429/503 carrying
     # Retry-After itself and end in a RetryError; ``Transport`` decides.
     retry = Retry(
-        total=2, connect=2, read=0, status=0, other=0, redirect=0, backoff_factor=0.1,
-        respect_retry_after_header=False, raise_on_status=False,
+        total=2,
+        connect=2,
+        read=0,
+        status=0,
+        other=0,
+        redirect=0,
+        backoff_factor=0.1,
+        respect_retry_after_header=False,
+        raise_on_status=False,
     )
     adapter = HTTPAdapter(max_retries=retry)
     session.mount("https://", adapter)
@@ -175,18 +183,34 @@ class Transport:
             data = json.dumps(body).encode()
         try:
             return http_session().request(
-                method, self.base_url + path, params=params, data=data, headers=headers,
-                timeout=self.timeout, allow_redirects=False,
+                method,
+                self.base_url + path,
+                params=params,
+                data=data,
+                headers=headers,
+                timeout=self.timeout,
+                allow_redirects=False,
             )
         except requests.Timeout as exc:
-            raise self._error(UpstreamUnavailableError, operation, "timeout", "timeout",
-                              errs.TIMEOUT) from exc
+            raise self._error(
+                UpstreamUnavailableError, operation, "timeout", "timeout", errs.TIMEOUT
+            ) from exc
         except _BAD_URL as exc:
-            raise self._error(UpstreamRejectedError, operation, f"invalid URL "
-                              f"({type(exc).__name__})", "bad_url", errs.BAD_URL) from exc
+            raise self._error(
+                UpstreamRejectedError,
+                operation,
+                f"invalid URL ({type(exc).__name__})",
+                "bad_url",
+                errs.BAD_URL,
+            ) from exc
         except requests.RequestException as exc:
-            raise self._error(UpstreamUnavailableError, operation, f"connection failed "
-                              f"({type(exc).__name__})", "connection", errs.CONNECTION) from exc
+            raise self._error(
+                UpstreamUnavailableError,
+                operation,
+                f"connection failed ({type(exc).__name__})",
+                "connection",
+                errs.CONNECTION,
+            ) from exc
 
     def _answer(
         self,
@@ -202,38 +226,68 @@ class Transport:
             try:
                 return response.json()
             except ValueError:
-                raise self._error(UpstreamUnavailableError, operation, "unreadable response",
-                                  "bad_response", errs.BAD_RESPONSE) from None
+                raise self._error(
+                    UpstreamUnavailableError,
+                    operation,
+                    "unreadable response",
+                    "bad_response",
+                    errs.BAD_RESPONSE,
+                ) from None
         text = f"HTTP {status}"
         if status == 429:
             raise RateLimitedError(
-                f"e-Boekhouden {operation}: {text}", retry_after=_seconds(
-                    response.headers.get("Retry-After")), system=SYSTEM, operation=operation,
-                code="http_429", explanation=errs.RATE_LIMITED)
+                f"e-Boekhouden {operation}: {text}",
+                retry_after=_seconds(response.headers.get("Retry-After")),
+                system=SYSTEM,
+                operation=operation,
+                code="http_429",
+                explanation=errs.RATE_LIMITED,
+            )
         if status >= 500 or status == 408:
-            raise self._error(UpstreamUnavailableError, operation, text, f"http_{status}",
-                              errs.UNAVAILABLE.format(status=status))
+            raise self._error(
+                UpstreamUnavailableError,
+                operation,
+                text,
+                f"http_{status}",
+                errs.UNAVAILABLE.format(status=status),
+            )
         code, message = self._error_body(response)
         if status == 401 and in_session:
             # Our session token is stale (whatever the code says): reopen once.
             raise SessionExpiredError(
                 f"e-Boekhouden {operation}: {text} [{code or '-'}] {message or '-'}",
-                system=SYSTEM, operation=operation, code=code or "http_401",
-                explanation=errs.SESSION_REFUSED)
+                system=SYSTEM,
+                operation=operation,
+                code=code or "http_401",
+                explanation=errs.SESSION_REFUSED,
+            )
         if code:
-            raise errs.error_for(code, message, operation=operation, status=status,
-                                 context=context)
+            raise errs.error_for(code, message, operation=operation, status=status, context=context)
         if status in (400, 401) and operation == errs.SESSION:
             raise errs.error_for("", message, operation=operation, status=status)
         if status == 403:
-            raise self._error(BookkeepingAuthError, operation, text, "http_403",
-                              errs.FORBIDDEN.format(operation=operation))
+            raise self._error(
+                BookkeepingAuthError,
+                operation,
+                text,
+                "http_403",
+                errs.FORBIDDEN.format(operation=operation),
+            )
         if status == 404:
-            raise self._error(UpstreamRejectedError, operation, text, "http_404",
-                              errs.NOT_FOUND.format(operation=operation))
-        raise self._error(UpstreamRejectedError, operation, f"{text}: {message}",
-                          f"http_{status}", errs.HTTP_REJECTED.format(
-                              status=status, text=message or "-"))
+            raise self._error(
+                UpstreamRejectedError,
+                operation,
+                text,
+                "http_404",
+                errs.NOT_FOUND.format(operation=operation),
+            )
+        raise self._error(
+            UpstreamRejectedError,
+            operation,
+            f"{text}: {message}",
+            f"http_{status}",
+            errs.HTTP_REJECTED.format(status=status, text=message or "-"),
+        )
 
     def _error_body(self, response: requests.Response) -> tuple[str, str]:
         """(code, text) of an Error/SecurityError body; text joins title, message, errors."""
@@ -259,8 +313,13 @@ class Transport:
     def _error(
         self, cls: type[UpstreamError], operation: str, what: str, code: str, explanation: str
     ) -> UpstreamError:
-        return cls(f"e-Boekhouden {operation}: {what}", system=SYSTEM, operation=operation,
-                   code=code, explanation=explanation)
+        return cls(
+            f"e-Boekhouden {operation}: {what}",
+            system=SYSTEM,
+            operation=operation,
+            code=code,
+            explanation=explanation,
+        )
 
     def redact(self, text: str) -> str:
         for secret in self._secrets():

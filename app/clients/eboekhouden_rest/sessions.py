@@ -54,8 +54,11 @@ class Sessions:
 
     def current(self) -> Secret:
         with self._lock:
-            if (self._token is not None and self._expires_at is not None
-                    and time.monotonic() >= self._expires_at):
+            if (
+                self._token is not None
+                and self._expires_at is not None
+                and time.monotonic() >= self._expires_at
+            ):
                 self._drop(self._token)
             if self._token is None and self._store is not None:
                 shared = self._store.get()
@@ -92,8 +95,9 @@ class Sessions:
         if self._store is not None:  # other processes reopen once if they still use it
             self._store.discard(token.value)
         try:
-            self.http.call("DELETE", "/v1/session", "end_session", token=token.value,
-                           idempotent=True)
+            self.http.call(
+                "DELETE", "/v1/session", "end_session", token=token.value, idempotent=True
+            )
         except Exception as exc:  # closing is best effort: the session expires anyway
             log.warning("e-Boekhouden end_session failed (ignored): %s", type(exc).__name__)
 
@@ -103,17 +107,28 @@ class Sessions:
         self._token = None
 
     def _open(self) -> Secret:
-        result = self.http.call("POST", "/v1/session", errs.SESSION, idempotent=True,
-                                body={"accessToken": self._api_token.value,
-                                      "source": self.source})
+        result = self.http.call(
+            "POST",
+            "/v1/session",
+            errs.SESSION,
+            idempotent=True,
+            body={"accessToken": self._api_token.value, "source": self.source},
+        )
         token = result.get("token") if isinstance(result, dict) else None
         if not token or not isinstance(token, str):
             raise UpstreamUnavailableError(
-                "e-Boekhouden session returned no token", system=errs.SYSTEM,
-                operation=errs.SESSION, code="no_session", explanation=errs.BAD_RESPONSE)
+                "e-Boekhouden session returned no token",
+                system=errs.SYSTEM,
+                operation=errs.SESSION,
+                code="no_session",
+                explanation=errs.BAD_RESPONSE,
+            )
         expires_in = result.get("expiresIn")
-        self._expires_at = (time.monotonic() + float(expires_in) - SESSION_MARGIN
-                            if isinstance(expires_in, int | float) and expires_in > 0 else None)
+        self._expires_at = (
+            time.monotonic() + float(expires_in) - SESSION_MARGIN
+            if isinstance(expires_in, int | float) and expires_in > 0
+            else None
+        )
         if self._store is not None:
             self._store.put(token)
         log.debug("e-Boekhouden REST session opened")

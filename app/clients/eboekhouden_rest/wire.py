@@ -200,8 +200,9 @@ def booked_mutation(
         ledger_id = row.get("ledgerId")
         ledger = ledger_code(int(ledger_id)) if ledger_code and ledger_id else ""
         rows.append((ledger.strip(), code, amount.quantize(CENT)))
-    total = (sum((amount for _, _, amount in rows), Decimal(0)) if rows
-             else _decimal(item.get("amount")))
+    total = (
+        sum((amount for _, _, amount in rows), Decimal(0)) if rows else _decimal(item.get("amount"))
+    )
     return BookedMutation(
         number=int(item.get("id") or 0),
         soort=SOORT_BY_TYPE.get(number, str(number or "")) if isinstance(number, int) else "",

@@ -132,9 +132,7 @@ class MijnwebwinkelClient:
             }
         )
 
-    def iter_orders_placed(
-        self, start: dt.date, end: dt.date
-    ) -> Iterator[Order | OrderSummary]:
+    def iter_orders_placed(self, start: dt.date, end: dt.date) -> Iterator[Order | OrderSummary]:
         filters = {"start_date": wire.date_text(start), "end_date": wire.date_text(end)}
         return self._iter_orders(filters, full=True)
 
@@ -157,8 +155,11 @@ class MijnwebwinkelClient:
         deprecated fields. Transient failures raise as for any call."""
         number = str(number).strip()
         try:
-            data = self._get("order_payments", f"orders/{quote(number, safe='')}/payments",
-                             {"embed": "mutations"})
+            data = self._get(
+                "order_payments",
+                f"orders/{quote(number, safe='')}/payments",
+                {"embed": "mutations"},
+            )
         except UpstreamRejectedError as err:  # 404 and other 4xx; not auth (it raises)
             log.info("mijnwebwinkel order_payments %s: no listing (%s)", number, err.code)
             return None
@@ -174,8 +175,7 @@ class MijnwebwinkelClient:
 
     # -- paging -----------------------------------------------------------------------
 
-    def _iter_orders(self, filters: dict[str, str],
-                     full: bool = False) -> Iterator[Any]:
+    def _iter_orders(self, filters: dict[str, str], full: bool = False) -> Iterator[Any]:
         """All pages (``limit`` 100, ``offset`` += page length, ``ordering=asc``) until
         a short page. Offset paging over a changing set can repeat an order when one
         enters the set before the offset during the pass: repeats are dropped by uuid
