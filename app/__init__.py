@@ -33,8 +33,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     else:
         app.extensions["services"] = _LazyServices(settings)
 
-    from app import admin, cli, health, web
+    from app import cli, health, web
     from app.intake import webhooks
+    from app.web import admin
 
     app.register_blueprint(health.bp)
     # The pages: CSRF on every form (webhooks exempt), login required by default.

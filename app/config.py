@@ -33,6 +33,7 @@ BOOKING_FAILURE_TTL = 7 * DAY  # and a failed one, for the dashboard
 # "retrying" and the hourly pass re-enqueues it, so nothing is ever dropped.
 BOOKING_RETRY_INTERVALS = (10, 30, 60, 180, 600, 1800, 3600)
 SCHEDULER_GRACE_SECONDS = 60  # a scheduled retry this late has no scheduler left
+WAITING_TTL = 30 * 60  # a queued job's waiting mark (app/jobs/queue.py) lives at most this
 RECONCILE_JOB_TIMEOUT = 15 * 60  # one reconcile pass job
 RECONCILE_RESULT_TTL = 10 * 60
 RECONCILE_FAILURE_TTL = DAY
@@ -139,7 +140,7 @@ class Settings:
             if raw is None or not raw.strip():
                 return default
             try:
-                return kind(raw.strip())  # type: ignore[no-any-return]
+                return kind(raw.strip())
             except ValueError:
                 raise ConfigError(f"{name} must be a number, got {raw!r}") from None
 

@@ -1,5 +1,5 @@
-"""Redis fast paths: booked orders per shop, known relations, seen webhook ids, and the
-shared e-Boekhouden session.
+"""Redis fast paths: booked orders per shop, known relations, and the shared e-Boekhouden
+session (and the REST ids of an administration).
 
 Redis only ever answers "yes, booked" from what SQL already committed, so losing Redis
 loses speed, never correctness: a missing set is rebuilt from SQL on first use, and a
@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from redis import Redis
 from redis.exceptions import RedisError
 
-from app.config import EBOEKHOUDEN_SESSION_TTL, WEBHOOK_ID_TTL
+from app.config import EBOEKHOUDEN_SESSION_TTL
 from app.core.mutations import Relation
 
 log = logging.getLogger(__name__)
@@ -81,7 +81,7 @@ class RelationCache:
     an order's relation wants.
 
     A business relation (VAT number or company name) is remembered with the details it was
-    last compared with (app/pipeline.py): an order carrying the same needs no look-up; one
+    last compared with (app/booking/pipeline.py): an order carrying the same needs no look-up; one
     carrying other details does. Stored as ``code`` or ``code<TAB>details``.
     """
 
@@ -109,24 +109,6 @@ def _details(relation: Relation) -> str:
     if not (relation.vat_number or relation.company):
         return ""
     return f"{relation.vat_number}|{relation.company}"
-
-
-def webhook_key(shop_id: int, webhook_id: str) -> str:
-    """Where a seen ``webhook-id`` is remembered (``app.queue.queue_notification`` sets
-    it in the same round trip as the enqueue)."""
-    return f"mww:webhook-id:{shop_id}:{webhook_id}"
-
-
-def first_sighting_of_webhook(redis: Redis, shop_id: int, webhook_id: str) -> bool:
-    """True the first time a ``webhook-id`` is seen for this shop (remembered 73 hours)."""
-    return bool(redis.set(webhook_key(shop_id, webhook_id), "1", nx=True, ex=WEBHOOK_ID_TTL))
-
-
-def forget_webhook(redis: Redis, shop_id: int, webhook_id: str) -> None:
-    """Undo ``first_sighting_of_webhook`` when the notification could not be queued."""
-    # Redis is the thing failing: if this fails too, the reconciler covers the order.
-    with contextlib.suppress(Exception):
-        redis.delete(webhook_key(shop_id, webhook_id))
 
 
 class SessionStore:

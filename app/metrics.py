@@ -58,7 +58,7 @@ RECONCILE_ORDERS = Counter(
 )
 
 
-def upstream_recorder(system: str):  # type: ignore[no-untyped-def]
+def upstream_recorder(system: str):
     """A ``metrics`` callback for the clients: ``(operation, outcome, seconds)``."""
 
     def record(operation: str, outcome: str, seconds: float) -> None:

@@ -23,12 +23,12 @@ from app.clients import BookkeepingApi, ShopApi
 from app.config import DEFAULT_LEASE_SECONDS, REDIS_SOCKET_TIMEOUT, Settings
 from app.crypto import Vault
 from app.fastpaths import BookedCache, RelationCache, RestIds, SessionStore
-from app.intake.shop_cache import WebhookShopCache
+from app.jobs.queue import get_queue
 from app.metrics import upstream_recorder
-from app.queue import get_queue
 from app.store import Store
 from app.store.db import engine_for
 from app.store.shops import Shop
+from app.store.webhook_shops import WebhookShopCache
 
 ShopApiFactory = Callable[[Shop], ShopApi]
 BookkeepingFactory = Callable[[Shop], BookkeepingApi]

@@ -2,7 +2,7 @@
 
 One shop with ``orders`` paid orders placed from one date on (about ten hours apart, so
 10 000 span months); nothing booked yet. A backfill by order date from that date
-(``app.reconcile.run_pass`` in BACKFILL mode, what ``flask --app app reconcile --shop ID
+(``app.booking.reconcile.run_pass`` in BACKFILL mode, what ``flask --app app reconcile --shop ID
 --since DATE`` runs), then ``workers`` worker processes (the Procfile's, non-forking)
 book everything, every e-Boekhouden call delayed ``latency`` seconds. Wall time: from
 the start of the pass until the last order is booked in the ledger.
@@ -37,7 +37,7 @@ class BackfillConfig:
 
 
 def run(config: BackfillConfig | None = None, log: Any = print) -> dict[str, Any]:
-    from app.reconcile import BACKFILL, run_pass
+    from app.booking.reconcile import BACKFILL, run_pass
 
     config = config or BackfillConfig()
     with Stack("bench-backfill", workers=0, clock=False, web=False, shops=1) as stack:

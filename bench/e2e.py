@@ -347,7 +347,7 @@ def run_rest(config: E2EConfig, log: Any = print) -> dict[str, Any]:
 
 def horse_rss_during(stack: Stack, shop: Any, seconds: float) -> int:
     """Peak work-horse RSS while a few already-booked orders are re-run."""
-    from app.queue import enqueue_booking
+    from app.jobs.queue import enqueue_booking
 
     services = stack.services()
     with services.engine.connect() as conn:
@@ -365,7 +365,7 @@ def horse_rss_during(stack: Stack, shop: Any, seconds: float) -> int:
 def memory_phase(
     stack: Stack, config: E2EConfig, rss_early: dict[str, int], horse_early: int, log: Any
 ) -> dict[str, Any]:
-    from app.queue import enqueue_booking
+    from app.jobs.queue import enqueue_booking
 
     shop = stack.shops[0]
     done = booked_count(stack, shop.id)

@@ -123,7 +123,7 @@ def step_costs(stack: Stack, n: int = 1000) -> dict[str, float]:
     import os
 
     from app.intake import notifications
-    from app.queue import booking_job_hash, queue_notification
+    from app.jobs.queue import booking_job_hash, queue_notification
 
     shop = stack.shops[0]
     services = stack.services()

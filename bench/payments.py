@@ -34,16 +34,16 @@ from rq import SimpleWorker
 from rq.serializers import JSONSerializer
 
 import worker.jobs
+from app.booking.pipeline import book_order
+from app.booking.reconcile import HOURLY, run_pass
 from app.clients.eboekhouden import EBoekhoudenClient
 from app.clients.mijnwebwinkel import MijnwebwinkelClient
 from app.config import Settings
 from app.core.mapping_settings import MODE_INVOICE_AND_PAYMENT, MappingSettings
 from app.crypto import Vault, generate_key
 from app.fastpaths import SessionStore
+from app.jobs.queue import get_queue
 from app.migrate import upgrade
-from app.pipeline import book_order
-from app.queue import get_queue
-from app.reconcile import HOURLY, run_pass
 from app.services import Services
 from app.states import ShopStatus
 from app.store import db

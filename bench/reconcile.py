@@ -2,7 +2,7 @@
 
 One shop with ``orders`` orders whose status changed inside the window, ``booked_share``
 of them already booked in the ledger (inserted directly: the reconciler only reads the
-ledger). A real hourly pass (``app.reconcile.run_pass``, in this process, against
+ledger). A real hourly pass (``app.booking.reconcile.run_pass``, in this process, against
 the simulator, PostgreSQL and Redis of the stack) is timed against its baseline: only
 listing the same pages from the simulator with the same client. Passes and listings
 alternate; the first pass (Redis booked set still cold: rebuilt from SQL) is reported on
@@ -130,7 +130,7 @@ def seed_ledger(stack: Stack, shop_id: int, orders: list[dict[str, Any]]) -> Non
 
 
 def run(config: ReconcileConfig | None = None, log: Any = print) -> dict[str, Any]:
-    from app.reconcile import HOURLY, local_window, run_pass
+    from app.booking.reconcile import HOURLY, local_window, run_pass
 
     config = config or ReconcileConfig()
     with Stack("bench-reconcile", workers=0, clock=False, web=False, shops=1) as stack:

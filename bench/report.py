@@ -313,7 +313,7 @@ def _intake(i: dict[str, Any]) -> list[str]:
         share = 100 * redis_step / extra if extra > 0 else float("nan")
         out += [
             "**One Redis round trip per notification.** The endpoint calls "
-            "`app.queue.queue_notification`: RQ builds the job in Python (its own "
+            "`app.jobs.queue.queue_notification`: RQ builds the job in Python (its own "
             "`to_dict`, so the hash is exactly what `Queue.enqueue` writes), and one Lua "
             "script sets the `webhook-id` (`SET NX EX`), checks the job's status (a job "
             "already queued is not piled up; a scheduled retry long overdue is taken out of "
@@ -447,7 +447,7 @@ def _reconcile(c: dict[str, Any]) -> list[str]:
         "",
         f"One shop with {_n(c['orders_in_window'])} orders whose status changed inside the "
         f"window ({_n(c['pages'])} pages of 100), {_n(c['already_booked'])} of them already "
-        "booked in the ledger. A real hourly pass (`app.reconcile.run_pass`, against "
+        "booked in the ledger. A real hourly pass (`app.booking.reconcile.run_pass`, against "
         "the simulator, PostgreSQL and Redis) against its baseline: only listing the same "
         "pages from the simulator with the same client. Passes and listings alternate; the "
         "queue is emptied between passes so each enqueues the same "
@@ -822,7 +822,7 @@ def _backfill(b: dict[str, Any]) -> list[str]:
         "## 7. Backfill speed",
         "",
         f"One shop, {_n(c['orders'])} paid orders placed from {b['first_date']} on, none "
-        "booked; a backfill by order date from that date (`app.reconcile.run_pass` in "
+        "booked; a backfill by order date from that date (`app.booking.reconcile.run_pass` in "
         "BACKFILL mode, what `flask --app app reconcile --shop ID --since DATE` runs), then "
         f"{c['workers']} non-forking workers book them, every e-Boekhouden call delayed "
         f"{_n(c['latency'] * 1000, 0)} ms. Wall time: from the start of the pass until the "

@@ -52,7 +52,7 @@ def _stop_worker(stack: Stack, proc: Any) -> None:
 def drain(stack: Stack, mode: str, numbers: list[str], name: str) -> float:
     """Bookings per second of one ``mode`` worker over ``numbers`` (already in the
     simulator): the worker is started and registered first, so start-up is not counted."""
-    from app.queue import enqueue_booking
+    from app.jobs.queue import enqueue_booking
 
     shop = stack.shops[0]
     services = stack.services()
@@ -128,11 +128,11 @@ def step_costs(stack: Stack, n: int = 300) -> dict[str, float]:
     from rq import Queue
     from rq.serializers import JSONSerializer
 
+    from app.jobs.workers import BookingWorker
     from app.store import Store
     from app.store.bookings import Claim, OrderFacts
     from app.store.engine import engine_for
     from app.store.history import BookedRow
-    from worker.workers import BookingWorker
 
     services = stack.services()
     shop = stack.shops[0]

@@ -8,10 +8,10 @@ import json
 import signal
 import sys
 
+from app.booking.reconcile import run_pass
 from app.config import Settings
 from app.errors import ConfigError
 from app.logs import configure_logging
-from app.reconcile import run_pass
 from app.services import build_services
 from app.states import RunMode, RunOutcome
 from reconciler.schedule import run_clock, tick_for

@@ -18,12 +18,9 @@ from sqlalchemy.exc import OperationalError
 from app.config import (
     ALERT_DIGEST_INTERVAL,
     CLOCK_TICK_SECONDS,
-    RECONCILE_FAILURE_TTL,
-    RECONCILE_JOB_TIMEOUT,
-    RECONCILE_RESULT_TTL,
     REDIS_BACKOFF_MAX_SECONDS,
 )
-from app.queue import ALERT_DIGEST, RECONCILE_SHOP
+from app.jobs.queue import enqueue_alert_digest, enqueue_reconcile
 from app.services import Services
 from app.states import RunMode
 
@@ -50,16 +47,7 @@ def due_modes(services: Services, now: float) -> list[RunMode]:
 def enqueue_passes(services: Services, mode: RunMode) -> int:
     shops = services.store.shops.booking()
     for shop in shops:
-        services.queue.enqueue(
-            RECONCILE_SHOP,
-            shop.id,
-            str(mode),
-            job_id=f"reconcile-{shop.id}-{mode}",
-            job_timeout=RECONCILE_JOB_TIMEOUT,
-            result_ttl=RECONCILE_RESULT_TTL,
-            failure_ttl=RECONCILE_FAILURE_TTL,
-            description=f"{mode} reconcile of shop {shop.id}",
-        )
+        enqueue_reconcile(services.queue, shop.id, str(mode))
     log.info("reconcile passes enqueued", extra={"mode": str(mode)})
     return len(shops)
 
@@ -89,17 +77,6 @@ def alert_due(services: Services, now: float) -> bool:
     )
 
 
-def enqueue_alert_digest(services: Services) -> None:
-    services.queue.enqueue(
-        ALERT_DIGEST,
-        job_id="alert-digest",
-        job_timeout=RECONCILE_JOB_TIMEOUT,
-        result_ttl=RECONCILE_RESULT_TTL,
-        failure_ttl=RECONCILE_FAILURE_TTL,
-        description="alert digest",
-    )
-
-
 def run_clock(
     services: Services,
     *,
@@ -122,7 +99,7 @@ def run_clock(
                     _release_slot(services, mode, now)  # so a later tick takes it again
                     raise
             if alert_due(services, now):
-                enqueue_alert_digest(services)
+                enqueue_alert_digest(services.queue)
         except TRANSIENT as err:
             delay = min(max(delay * 2, 1.0), max_backoff)
             log.warning(

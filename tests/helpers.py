@@ -22,7 +22,7 @@ from app.clients.mijnwebwinkel import MijnwebwinkelClient
 from app.config import Settings
 from app.crypto import generate_key
 from app.fastpaths import SessionStore
-from app.queue import get_queue
+from app.jobs.queue import booking_key, get_queue
 from app.services import Services
 from app.states import ShopStatus
 from app.store import db
@@ -381,3 +381,30 @@ def warm_up_bookkeeping(world: World, tries: int = 4) -> None:
             return
         except UpstreamUnavailableError:
             continue
+
+
+def booking_job_ids(queue: Any, shop_id: int, order_number: str) -> list[str]:
+    """The ids of the order's booking jobs waiting in ``queue`` (each enqueue has its own)."""
+    prefix = booking_key(shop_id, order_number) + "__"
+    return [job_id for job_id in queue.get_job_ids() if job_id.startswith(prefix)]
+
+
+def booking_jobs(queue: Any, shop_id: int, order_number: str) -> list[Any]:
+    """The order's booking jobs wherever RQ keeps them now (queued, scheduled, running,
+    finished or failed), oldest first."""
+    from rq.job import Job
+
+    prefix = booking_key(shop_id, order_number) + "__"
+    registries = (
+        queue.scheduled_job_registry,
+        queue.started_job_registry,
+        queue.finished_job_registry,
+        queue.failed_job_registry,
+    )
+    ids = {*queue.get_job_ids(), *(i for r in registries for i in r.get_job_ids())}
+    jobs = Job.fetch_many(
+        sorted(i for i in ids if i.startswith(prefix)),
+        connection=queue.connection,
+        serializer=queue.serializer,
+    )
+    return sorted((j for j in jobs if j is not None), key=lambda j: j.created_at)

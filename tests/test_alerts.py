@@ -10,8 +10,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from app.alerts import digest_all, send_digest
-from app.pipeline import book_order
+from app.booking.alerts import digest_all, send_digest
+from app.booking.pipeline import book_order
 from app.store.alerts import AlertPref
 from tests.helpers import EB_CODE1, EB_CODE2, MWW_TOKEN, World, warm_up_bookkeeping
 from tests.smtp_server import Inbox, smtp_server
@@ -117,7 +117,8 @@ def test_the_clock_enqueues_the_digest_job_once_an_hour(
     from rq.serializers import JSONSerializer
 
     import worker.jobs
-    from reconciler.schedule import alert_due, enqueue_alert_digest
+    from app.jobs.queue import enqueue_alert_digest
+    from reconciler.schedule import alert_due
 
     world, inbox = mail
     monkeypatch.setattr(worker.jobs, "runtime_services", lambda: world.services)
@@ -132,7 +133,7 @@ def test_the_clock_enqueues_the_digest_job_once_an_hour(
 
     world.add_order(7006, kind="oss")
     book_order(world.services, world.shop, "7006")
-    enqueue_alert_digest(world.services)
+    enqueue_alert_digest(world.services.queue)
     SimpleWorker(
         [world.services.queue], connection=world.services.redis, serializer=JSONSerializer
     ).work(burst=True)

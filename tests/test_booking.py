@@ -13,9 +13,9 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import delete
 
+from app.booking.pipeline import book_order
 from app.core.mapping_settings import MappingSettings
 from app.errors import UpstreamUnavailableError
-from app.pipeline import book_order
 from app.store.bookings import BookingStore
 from app.store.db import bookings, transaction
 from tests.helpers import EB_USER, World, booking_row, expire_lease

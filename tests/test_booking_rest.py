@@ -18,10 +18,10 @@ from typing import Any
 import pytest
 from sqlalchemy import delete
 
+from app.booking.pipeline import book_order
 from app.clients.eboekhouden_rest import EBoekhoudenRestClient, clear_caches
 from app.core.mapping_settings import MappingSettings
 from app.errors import UpstreamUnavailableError
-from app.pipeline import book_order
 from app.services import real_bookkeeping_factory
 from app.store.bookings import BookingStore
 from app.store.db import bookings, transaction

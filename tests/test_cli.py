@@ -134,7 +134,7 @@ def test_preview_missing_file_and_bad_mapping(tmp_path: Path) -> None:
 def warm(world: World) -> World:
     """`shops add` tests both connections live with the world's 2-second timeouts; the
     simulator's first SOAP answer in a process can take longer on a loaded machine."""
-    from app.connections import verify_connections
+    from app.booking.connections import verify_connections
 
     verify_connections(world.services, world.shop.credentials)
     return world

@@ -347,7 +347,7 @@ def test_a_clean_clone_deploys_and_every_process_stops_within_30_seconds(tmp_pat
     from rq.serializers import JSONSerializer
     from sqlalchemy import create_engine, text
 
-    from app.queue import BOOKING_RETRY_INTERVALS, get_queue
+    from app.jobs.queue import BOOKING_RETRY_INTERVALS, get_queue
 
     # The push: committed HEAD only.
     app_dir = tmp_path / "app"
@@ -501,7 +501,7 @@ def test_a_clean_clone_deploys_and_every_process_stops_within_30_seconds(tmp_pat
             "retry": Retry(max=len(BOOKING_RETRY_INTERVALS), interval=BOOKING_RETRY_INTERVALS),
             "job_timeout": 300,
             "failure_ttl": 7 * 24 * 3600,
-        }  # as app.queue's
+        }  # as app.jobs.queue's
         running = queue.enqueue("time.sleep", 12, job_id="deploy-running", **policy)
         waiting = queue.enqueue("time.sleep", 0, job_id="deploy-waiting", **policy)
 

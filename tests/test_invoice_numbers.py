@@ -13,7 +13,7 @@ import dataclasses
 import datetime as dt
 from decimal import Decimal
 
-from app.pipeline import book_order
+from app.booking.pipeline import book_order
 from app.states import ShopStatus
 from app.store.shops import Credentials, Shop
 from sandbox.order_factory import make_order

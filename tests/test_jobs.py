@@ -16,11 +16,12 @@ from rq.serializers import JSONSerializer
 
 import worker.jobs
 from app import create_app
-from app.queue import booking_job_id, enqueue_booking
+from app.jobs.queue import enqueue_booking
 from tests.helpers import (
     EB_USER,
     SERVICES_AVAILABLE,
     World,
+    booking_jobs,
     booking_row,
     expire_lease,
     signed_headers,
@@ -51,7 +52,7 @@ def test_notification_to_booking_through_the_queue(world: World, run_jobs) -> No
     assert response.status_code == 202
     run_jobs()
     assert booking_row(world, 6001).state == "booked"
-    job = world.services.queue.fetch_job(booking_job_id(world.shop.id, "6001"))
+    [job] = booking_jobs(world.services.queue, world.shop.id, "6001")
     assert job.get_status() == JobStatus.FINISHED
     assert job.return_value()["status"] == "booked"
 
@@ -70,7 +71,7 @@ def test_transient_failures_are_retried_until_booked(
     run_jobs,  # type: ignore[no-untyped-def]
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr("app.queue.BOOKING_RETRY_INTERVALS", [0, 0, 0, 0])
+    monkeypatch.setattr("app.jobs.queue.BOOKING_RETRY_INTERVALS", [0, 0, 0, 0])
     world.add_order(6003)
     world.eb.faults.add("http_status", operation="AddMutatie", times=2, status=503)
     enqueue_booking(world.services.queue, world.shop.id, "6003", source="webhook")
@@ -85,7 +86,7 @@ def test_permanent_error_is_recorded_once_and_not_retried(
     run_jobs,  # type: ignore[no-untyped-def]
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr("app.queue.BOOKING_RETRY_INTERVALS", [0, 0, 0, 0])
+    monkeypatch.setattr("app.jobs.queue.BOOKING_RETRY_INTERVALS", [0, 0, 0, 0])
     world.add_order(6004)
     world.eb.faults.add("soap_fault", operation="AddMutatie", times=5, code="Client")
     enqueue_booking(world.services.queue, world.shop.id, "6004", source="webhook")
@@ -93,7 +94,7 @@ def test_permanent_error_is_recorded_once_and_not_retried(
     row = booking_row(world, 6004)
     assert row.state == "failed" and row.attempts == 1 and row.reason
     assert world.eb.calls["AddMutatie"] == 1
-    job = world.services.queue.fetch_job(booking_job_id(world.shop.id, "6004"))
+    [job] = booking_jobs(world.services.queue, world.shop.id, "6004")
     assert job.get_status() == JobStatus.FINISHED  # handled, not an RQ failure
 
 

@@ -13,6 +13,8 @@ from rq import SimpleWorker
 from rq.serializers import JSONSerializer
 
 import worker.jobs
+from app.booking.pipeline import book_order
+from app.booking.reconcile import HOURLY, POLL, run_pass
 from app.core.mapping_settings import (
     MODE_CASH,
     MODE_INVOICE_AND_PAYMENT,
@@ -20,8 +22,6 @@ from app.core.mapping_settings import (
     MappingSettings,
 )
 from app.errors import UpstreamUnavailableError
-from app.pipeline import book_order
-from app.reconcile import HOURLY, POLL, run_pass
 from app.states import OrderPayment, PaymentState
 from app.store.payments import PaymentStore
 from tests.helpers import World, booking_row

@@ -14,10 +14,10 @@ from rq.serializers import JSONSerializer
 
 import worker.jobs
 from app import create_app
+from app.booking.pipeline import book_order
+from app.booking.reconcile import HOURLY, POLL, local_window, run_pass
 from app.core.orders import OrderSummary
-from app.pipeline import book_order
-from app.queue import enqueue_booking
-from app.reconcile import HOURLY, POLL, local_window, run_pass
+from app.jobs.queue import enqueue_booking
 from app.states import ShopStatus
 from app.store.bookings import Claim, OrderFacts
 from app.store.db import shops, transaction

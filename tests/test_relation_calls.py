@@ -9,8 +9,8 @@ from collections import Counter
 from dataclasses import replace
 from typing import Any
 
+from app.booking.pipeline import book_order
 from app.core.relations import COLLECTIVE_DEBTOR_NAME
-from app.pipeline import book_order
 from tests.helpers import EB_USER, World, booking_row
 
 

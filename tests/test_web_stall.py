@@ -47,8 +47,8 @@ def stack() -> Iterator[Stack]:
             "APP_ENV": "development",
         },
     ) as running:
+        from app.cli.users import hash_password
         from app.states import Role
-        from app.web.users_cli import hash_password
 
         running.services().store.users.create(EMAIL, hash_password(PASSWORD), Role.ADMIN)
         yield running

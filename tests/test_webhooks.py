@@ -10,10 +10,9 @@ import pytest
 from flask.testing import FlaskClient
 
 from app import create_app
-from app.queue import booking_job_id
 from app.states import ShopStatus
 from app.store.shops import new_webhook_secret
-from tests.helpers import World, signed_headers
+from tests.helpers import World, booking_job_ids, signed_headers
 
 
 @pytest.fixture
@@ -44,7 +43,8 @@ def test_a_signed_notification_is_queued(client: FlaskClient, world: World, numb
     response = post(client, world, {"order_number": number, "other": "ignored"})
     assert response.status_code == 202
     assert response.get_json() == {"status": "queued"}
-    assert queued(world) == [booking_job_id(world.shop.id, "1001")]
+    assert queued(world) == booking_job_ids(world.services.queue, world.shop.id, "1001")
+    assert len(queued(world)) == 1
     job = world.services.queue.fetch_job(queued(world)[0])
     assert job.func_name == "worker.jobs.book_order_job" and job.args == [world.shop.id, "1001"]
 
@@ -65,7 +65,8 @@ def test_a_second_notification_for_a_queued_order_does_not_pile_up(
 ) -> None:
     for _ in range(3):
         assert post(client, world, {"order_number": 8}).status_code == 202
-    assert queued(world) == [booking_job_id(world.shop.id, "8")]
+    assert len(queued(world)) == 1
+    assert queued(world) == booking_job_ids(world.services.queue, world.shop.id, "8")
 
 
 REFUSALS = [
@@ -213,7 +214,7 @@ def test_redis_down_at_the_webhook_id_check_answers_503(world: World) -> None:
     sender gets 503 (and retries), not 500."""
     import redis as redislib
 
-    from app.queue import get_queue
+    from app.jobs.queue import get_queue
     from app.services import Services
 
     down = redislib.Redis(port=1, socket_connect_timeout=0.2)
@@ -278,7 +279,8 @@ def test_a_chunked_body_within_the_limit_is_accepted(client: FlaskClient, world:
         environ_overrides={"wsgi.input_terminated": True},
     )
     assert response.status_code == 202, response.get_json()
-    assert queued(world) == [booking_job_id(world.shop.id, "15")]
+    assert len(queued(world)) == 1
+    assert queued(world) == booking_job_ids(world.services.queue, world.shop.id, "15")
 
 
 def test_other_methods_and_paths_are_refused_in_json(client: FlaskClient, world: World) -> None:

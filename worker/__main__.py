@@ -1,7 +1,7 @@
 """`python -m worker`: an RQ worker (with its scheduler, needed for retries).
 
 ``WORKER_MODE=simple`` (default) runs jobs in this process; ``fork`` runs RQ's
-HerokuWorker, a work horse per job. worker/workers.py says why.
+HerokuWorker, a work horse per job. app/jobs/workers.py says why.
 
 RQ's worker waits out a Redis outage only while it is idle (blocked in BLPOP); one that
 meets the outage anywhere else (a job finishing, a heartbeat, its maintenance) logs "found
@@ -95,7 +95,7 @@ def main() -> int:
         print(f"worker: {err}", file=sys.stderr)
         return 2
     configure_logging(settings)
-    from worker.workers import worker_class
+    from app.jobs.workers import worker_class
 
     try:
         worker_type = stop_aware(worker_class(os.environ.get("WORKER_MODE", "simple")))

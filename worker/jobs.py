@@ -1,6 +1,6 @@
-"""RQ entry points: thin shims around ``app.pipeline`` and ``app.reconcile``.
+"""RQ entry points: thin shims around the use cases in ``app.booking``.
 
-Referenced by dotted path (``app.queue.BOOK_ORDER``) so ``app`` never imports
+Enqueued by dotted path (``app.jobs.queue.BOOK_ORDER``) so ``app`` never imports
 ``worker``. Arguments are JSON primitives (the queue uses RQ's JSONSerializer).
 """
 
@@ -11,11 +11,12 @@ from functools import cache
 
 from rq import get_current_job
 
+from app.booking.pipeline import book_order
+from app.booking.reconcile import run_pass
 from app.config import Settings
+from app.jobs.queue import booking_started, booking_will_retry, reconcile_started
 from app.logs import bind
 from app.metrics import BOOKINGS, JOB_SECONDS, timed
-from app.pipeline import book_order
-from app.reconcile import run_pass
 from app.services import Services, build_services
 from app.states import RunMode
 
@@ -33,6 +34,7 @@ def book_order_job(shop_id: int, order_number: str) -> dict[str, object]:
     job = get_current_job()
     with bind(job_id=job.id if job else None, shop_id=shop_id, order=order_number):
         services = runtime_services()
+        booking_started(services.redis, shop_id, order_number)
         shop = services.load_shop(shop_id)
         if shop is None or not shop.accepts_notifications:
             BOOKINGS.labels("shop_inactive").inc()
@@ -43,6 +45,7 @@ def book_order_job(shop_id: int, order_number: str) -> dict[str, object]:
         except Exception as err:
             BOOKINGS.labels("retry").inc()
             log.warning("booking will be retried: %s", type(err).__name__)
+            booking_will_retry(services.redis, job, shop_id, order_number)
             raise  # RQ's Retry takes over; the ledger row says "retrying"
         BOOKINGS.labels(outcome.status).inc()
         log.info("booking job done: %s", outcome.status)
@@ -52,6 +55,7 @@ def book_order_job(shop_id: int, order_number: str) -> dict[str, object]:
 def reconcile_shop_job(shop_id: int, mode: str) -> dict[str, object]:
     with bind(shop_id=shop_id, mode=mode):
         services = runtime_services()
+        reconcile_started(services.redis, shop_id, mode)
         shop = services.load_shop(shop_id)
         if shop is None or not shop.status.books_orders:
             return {"status": "shop_inactive", "shop_id": shop_id}
@@ -62,7 +66,7 @@ def backfill_shop_job(shop_id: int, since: str) -> dict[str, object]:
     """ "Bestellingen vanaf [datum] boeken": a BACKFILL pass that reports its progress."""
     import datetime as dt
 
-    from app.backfill import run as run_backfill
+    from app.booking.backfill import run as run_backfill
 
     with bind(shop_id=shop_id, mode="backfill"):
         services = runtime_services()
@@ -73,7 +77,7 @@ def backfill_shop_job(shop_id: int, since: str) -> dict[str, object]:
 
 
 def alert_digest_job() -> dict[str, object]:
-    """The hourly failure digest of every shop (app.alerts)."""
-    from app.alerts import digest_all
+    """The hourly failure digest of every shop (app.booking.alerts)."""
+    from app.booking.alerts import digest_all
 
     return {"mails": digest_all(runtime_services())}

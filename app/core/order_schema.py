@@ -243,7 +243,7 @@ def _first_error(messages: Any, path: str = "") -> str:
 def load_order(data: Any) -> Order:
     """The full order. Raises marshmallow's ``ValidationError``; its messages name the
     fields (``{"price": {"total": [...]}}``)."""
-    return OrderSchema().load(data)  # type: ignore[no-any-return]
+    return OrderSchema().load(data)
 
 
 def parse_order(data: Any) -> Order:
@@ -262,6 +262,6 @@ def parse_order(data: Any) -> Order:
 
 def parse_order_summary(data: Any) -> OrderSummary:
     try:
-        return OrderSummarySchema().load(data)  # type: ignore[no-any-return]
+        return OrderSummarySchema().load(data)
     except ValidationError as err:
         raise OrderDataError(f"invalid order: {_first_error(err.messages)}") from err

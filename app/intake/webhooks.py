@@ -26,8 +26,8 @@ from werkzeug.wsgi import get_input_stream
 
 from app.errors import ConfigError
 from app.intake import notifications
+from app.jobs.queue import queue_notification
 from app.metrics import NOTIFICATIONS
-from app.queue import queue_notification
 from app.services import Services
 
 log = logging.getLogger(__name__)

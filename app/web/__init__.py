@@ -21,7 +21,7 @@ from werkzeug.routing import IntegerConverter
 
 from app.config import SESSION_IDLE_TIMEOUT
 from app.errors import ConfigError
-from app.web import alerts, auth, control, filters, mapping, overview, shops, users_cli
+from app.web import alerts, auth, control, filters, mapping, overview, shops
 from app.web.common import MAX_ID, PUBLIC_BLUEPRINTS
 
 log = logging.getLogger(__name__)
@@ -58,7 +58,6 @@ def init_app(app: Flask) -> None:
     for blueprint in (auth.bp, shops.bp, mapping.bp, overview.bp, control.bp, alerts.bp):
         app.register_blueprint(blueprint)
     filters.init_app(app)
-    app.cli.add_command(users_cli.users)
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(RedisError, _backend_down)
     app.register_error_handler(OperationalError, _backend_down)

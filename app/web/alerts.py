@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from werkzeug.exceptions import HTTPException
 
-from app.alerts import smtp_config
+from app.booking.alerts import smtp_config
 from app.store.alerts import AlertPref
 from app.web.common import html_error, services, visible_shops
 

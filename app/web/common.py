@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import abort, current_app, g, render_template
 from werkzeug.exceptions import HTTPException
 
-from app.connections import explain  # noqa: F401  (the pages' wording for failed calls)
+from app.booking.connections import explain  # noqa: F401  (the pages' wording for failed calls)
 from app.services import Services
 from app.store.shops import Shop
 from app.store.users import User
@@ -20,11 +20,11 @@ PUBLIC_BLUEPRINTS = frozenset({"health"})
 
 
 def services() -> Services:
-    return current_app.extensions["services"]  # type: ignore[no-any-return]
+    return current_app.extensions["services"]
 
 
 def current_user() -> User:
-    return g.user  # type: ignore[no-any-return]  # set by auth.require_login
+    return g.user  # set by auth.require_login
 
 
 def may_see(user: User, shop_id: int) -> bool:

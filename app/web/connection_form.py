@@ -1,5 +1,5 @@
 """The "Koppeling toevoegen" form: read and check the fields (the live test of both
-connections is ``app.connections.verify_connections``, shared with ``flask shops add``;
+connections is ``app.booking.connections.verify_connections``, shared with ``flask shops add``;
 e-Boekhouden: a REST session with the API token, or SOAP's OpenSession)."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from app import connections
+from app.booking import connections
 from app.services import Services
 from app.store.shops import MIN_EB_USERNAME, Credentials, Shop
 

@@ -9,7 +9,7 @@ from typing import Any
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from werkzeug.exceptions import HTTPException
 
-from app import backfill
+from app.booking import backfill
 from app.errors import ConnectorError
 from app.report.build import SECTIONS, build_report
 from app.report.formats import to_csv, to_xlsx

@@ -8,14 +8,14 @@ import math
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from redis.exceptions import RedisError
 from werkzeug.exceptions import HTTPException
 
+from app.booking.retry import AWAITING_PAYMENT_STATES as AWAITING_STATES
+from app.booking.retry import RETRYABLE, RetryOutcome, retry_booking
 from app.core.mapping import Booking, map_order
 from app.core.preview import preview_json
 from app.errors import ConnectorError
-from app.queue import enqueue_booking
-from app.states import BookingState, OrderPayment
+from app.states import BookingState
 from app.web.charts import shop_charts
 from app.web.common import explain, html_error, services, shop_or_404
 
@@ -30,10 +30,7 @@ FILTERS = {
     "wachtend": (BookingState.POSTING, BookingState.RETRYING),
     "overgeslagen": (BookingState.SKIPPED,),
 }
-RETRYABLE = (BookingState.FAILED, BookingState.RETRYING)
-# Orders whose money has not (all) been booked: waiting for it, or a payment held back.
-AWAITING_PAYMENT = "wacht op betaling"
-AWAITING_STATES = (OrderPayment.OPEN, OrderPayment.HELD)
+AWAITING_PAYMENT = "wacht op betaling"  # the filter's name
 
 
 @bp.get("/koppelingen/<int:shop_id>")
@@ -98,34 +95,21 @@ def booking(shop_id: int, booking_id: int) -> Any:
 @bp.post("/koppelingen/<int:shop_id>/boekingen/<int:booking_id>/opnieuw")
 def retry(shop_id: int, booking_id: int) -> Any:
     shop = shop_or_404(shop_id)
-    store = services().store.bookings
-    before = store.get_for_shop(shop.id, booking_id)
-    if before is None:
+    outcome, number = retry_booking(services(), shop.id, booking_id)
+    if outcome == RetryOutcome.UNKNOWN:
         abort(404, "Deze boeking bestaat niet.")
-    booking_again = before.state in RETRYABLE
-    payments_again = before.payment_state in AWAITING_STATES
-    row = store.request_retry(shop.id, booking_id) if booking_again else before
-    if row is None or (row.state not in RETRYABLE and not payments_again):
+    if outcome == RetryOutcome.QUEUE_DOWN:
+        abort(
+            503,
+            f"Bestelling {number} kon niet opnieuw worden aangeboden: de wachtrij is even "
+            "niet bereikbaar. Er is niets gewijzigd; probeer het over een paar minuten opnieuw.",
+        )
+    if outcome == RetryOutcome.NOTHING_TO_DO:
         flash("Deze bestelling hoeft niet opnieuw te worden geprobeerd.", "info")
     else:
-        if payments_again:  # failed payments go back to pending; the job books them (and
-            # the hourly pass looks for pending payments, should the enqueue below fail)
-            services().store.payments.retry_failed(shop.id, row.order_number)
-        try:
-            enqueue_booking(services().queue, shop.id, row.order_number, source="retry")
-        except RedisError:
-            # No job, so no state change either: failed again, as it was.
-            if booking_again and before.state == BookingState.FAILED:
-                store.undo_retry(shop.id, booking_id, reason=before.reason)
-            abort(
-                503,
-                f"Bestelling {row.order_number} kon niet opnieuw worden aangeboden: "
-                "de wachtrij is even niet bereikbaar. Er is niets gewijzigd; probeer "
-                "het over een paar minuten opnieuw.",
-            )
         flash(
-            f"Bestelling {row.order_number} wordt opnieuw aangeboden. Ververs de pagina "
-            "over een paar seconden.",
+            f"Bestelling {number} wordt opnieuw aangeboden. Ververs de pagina over een paar "
+            "seconden.",
             "ok",
         )
     if request.form.get("terug") == "lijst":

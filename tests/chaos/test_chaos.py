@@ -263,7 +263,7 @@ def phase_redis_wipe(run: Run, batch: list[Any]) -> None:
 
 
 def phase_reconcile_race(run: Run, batch: list[Any]) -> None:
-    from app.reconcile import MANUAL, run_pass
+    from app.booking.reconcile import MANUAL, run_pass
 
     services = run.stack.services()
     outcomes: Counter[str] = Counter()

@@ -61,7 +61,7 @@ def rows(stack: Stack, table_name: str, shop_id: int) -> list[Any]:
 
 
 def pass_now(stack: Stack, shop: ShopInfo) -> Any:
-    from app.reconcile import MANUAL, run_pass
+    from app.booking.reconcile import MANUAL, run_pass
 
     services = stack.services()
     return run_pass(services, services.load_shop(shop.id), mode=MANUAL)

@@ -26,7 +26,7 @@ def test_backfill_progress_bar_follows_the_workers(
         world.add_order(number, date=dt.date(2026, 6, 1))
     world.add_order(9104, kind="oss", date=dt.date(2026, 6, 2))
 
-    import app.terminal
+    import app.cli.progress
 
     def work_instead_of_waiting(_seconds: float) -> None:
         # The first wait of --wait: the workers book what the pass queued.
@@ -34,7 +34,7 @@ def test_backfill_progress_bar_follows_the_workers(
             [world.services.queue], connection=world.services.redis, serializer=JSONSerializer
         ).work(burst=True)
 
-    monkeypatch.setattr(app.terminal.time, "sleep", work_instead_of_waiting)
+    monkeypatch.setattr(app.cli.progress.time, "sleep", work_instead_of_waiting)
     flask_app = create_app(services=world.services)
     result = flask_app.test_cli_runner().invoke(
         args=[

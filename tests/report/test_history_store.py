@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from app.pipeline import book_order
+from app.booking.pipeline import book_order
 from app.states import BookingState, Role
 from app.store.alerts import AlertPref
 from tests.helpers import World, warm_up_bookkeeping

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
+from app.booking.pipeline import book_order
 from app.errors import UpstreamUnavailableError
-from app.pipeline import book_order
 from app.report.build import CREDITS, PAYMENTS, SALES, build_report
 from app.report.formats import to_csv, to_json
 from app.report.period import parse_period

@@ -12,6 +12,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.datastructures import MultiDict
 
+from app.cli.users import hash_password
 from app.config import Settings
 from app.core.mutations import LedgerAccount
 from app.core.order_schema import parse_order
@@ -19,11 +20,10 @@ from app.core.orders import Order, OrderStatus, Store
 from app.core.payment_facts import PaymentFacts, facts_from_order
 from app.crypto import Vault, generate_key
 from app.errors import BookkeepingAuthError, OrderNotFoundError, ShopAuthError
-from app.queue import get_queue
+from app.jobs.queue import get_queue
 from app.services import Services
 from app.store.db import engine_for
 from app.store.shops import Shop
-from app.web.users_cli import hash_password
 from tests.helpers import Backend
 
 GOOD_TOKEN = "mww-token-0123456789"

@@ -12,8 +12,8 @@ from rq import SimpleWorker
 from rq.job import Job
 from rq.serializers import JSONSerializer
 
-from app.admin import _digest
 from app.states import Role
+from app.web.admin import _digest
 from tests.web.helpers import Web, login, password_hash
 
 MARKUP = '"><img src=x onerror=alert(1)>'

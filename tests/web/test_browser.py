@@ -27,6 +27,7 @@ from rq.serializers import JSONSerializer
 from standardwebhooks.webhooks import Webhook
 
 from app import create_app
+from app.cli.users import hash_password
 from app.config import Settings
 from app.crypto import generate_key
 from app.migrate import upgrade
@@ -34,7 +35,6 @@ from app.services import Services, build_services
 from app.states import Role, ShopStatus
 from app.store import db
 from app.store.shops import Credentials
-from app.web.users_cli import hash_password
 from sandbox.eboekhouden import SOAP_PATH, EBoekhoudenSimulator
 from sandbox.mijnwebwinkel import MijnwebwinkelSimulator
 from sandbox.order_factory import make_order

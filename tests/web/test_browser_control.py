@@ -18,16 +18,16 @@ from rq import SimpleWorker
 from rq.serializers import JSONSerializer
 
 from app import create_app
+from app.booking.pipeline import book_order
+from app.cli.users import hash_password
 from app.config import Settings
 from app.crypto import generate_key
 from app.migrate import upgrade
-from app.pipeline import book_order
 from app.services import Services, build_services
 from app.states import ShopStatus
 from app.store import db
 from app.store.db import utcnow
 from app.store.shops import Credentials
-from app.web.users_cli import hash_password
 from sandbox.eboekhouden import SOAP_PATH, EBoekhoudenSimulator
 from sandbox.mijnwebwinkel import MijnwebwinkelSimulator
 from sandbox.order_factory import make_order

@@ -17,8 +17,8 @@ from rq import SimpleWorker
 from rq.serializers import JSONSerializer
 
 from app import create_app
+from app.booking.pipeline import book_order
 from app.errors import UpstreamUnavailableError
-from app.pipeline import book_order
 from app.store.db import utcnow
 from tests.helpers import World
 from tests.web.helpers import EMAIL, login, password_hash, post

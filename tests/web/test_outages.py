@@ -10,12 +10,12 @@ from flask.testing import FlaskClient
 
 from app.clients.eboekhouden import EBoekhoudenClient
 from app.fastpaths import SessionStore
-from app.queue import booking_job_id, get_queue
+from app.jobs.queue import get_queue
 from app.services import redis_client
 from app.states import BookingState
 from app.store import Store
 from app.store.db import engine_for
-from tests.helpers import EB_CODE1, EB_CODE2, EB_USER
+from tests.helpers import EB_CODE1, EB_CODE2, EB_USER, booking_job_ids
 from tests.web.helpers import Web, new_shop, post
 
 DOWN = redis_client("redis://127.0.0.1:1/0")  # as the app builds it; nothing listens
@@ -63,7 +63,7 @@ def test_retry_with_the_queue_down_is_503_and_changes_nothing(
     assert response.status_code == 302
     row = web.services.store.bookings.get_for_shop(shop_id, booking_id)
     assert row is not None and row.state == BookingState.RETRYING
-    assert working_queue.fetch_job(booking_job_id(shop_id, "1003")) is not None
+    assert booking_job_ids(working_queue, shop_id, "1003")
 
 
 def test_settings_page_works_with_redis_down(web: Web, client: FlaskClient, eb_server: Any) -> None:

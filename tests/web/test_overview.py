@@ -10,11 +10,8 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
-from rq.job import Job
-from rq.serializers import JSONSerializer
 
 from app.crypto import Vault, generate_key
-from app.queue import booking_job_id
 from app.states import BookingState, RunMode, RunOutcome
 from app.store import Store
 from app.store.bookings import Claim, OrderFacts
@@ -22,7 +19,7 @@ from app.store.db import engine_for
 from app.store.runs import RunCounts
 from app.store.shops import Credentials
 from sandbox.order_factory import make_order
-from tests.helpers import Backend
+from tests.helpers import Backend, booking_jobs
 from tests.web.helpers import Web, new_shop, post
 
 
@@ -156,9 +153,7 @@ def test_retry_requeues_a_failed_booking(web: Web, client: FlaskClient, shop_id:
     assert response.status_code == 302 and response.location == url
     again = web.services.store.bookings.get_for_shop(shop_id, row.id)
     assert again is not None and again.state == BookingState.RETRYING
-    job = Job.fetch(
-        booking_job_id(shop_id, "1003"), connection=web.services.redis, serializer=JSONSerializer
-    )
+    [job] = booking_jobs(web.services.queue, shop_id, "1003")
     assert job.args == [shop_id, "1003"] and job.meta["source"] == "retry"
     assert "wordt opnieuw aangeboden" in text(client.get(url))
 

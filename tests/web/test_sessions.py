@@ -8,8 +8,8 @@ import datetime as dt
 import pytest
 from flask.testing import FlaskClient
 
+from app.cli.users import hash_password
 from app.config import SESSION_IDLE_TIMEOUT
-from app.web.users_cli import hash_password
 from tests.web.helpers import EMAIL, PASSWORD, Web, login, post
 
 

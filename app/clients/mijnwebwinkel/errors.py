@@ -144,5 +144,5 @@ def _error_detail(response: requests.Response) -> str:
     if isinstance(body, dict):
         for key in ("detail", "description", "message", "title", "error"):
             if isinstance(body.get(key), str) and body[key]:
-                return body[key][:200]  # type: ignore[no-any-return]
+                return body[key][:200]
     return ""

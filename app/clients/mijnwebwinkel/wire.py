@@ -27,9 +27,9 @@ def unwrap_list(data: Any, *keys: str) -> list[Any] | None:
     if isinstance(data, dict):
         for key in keys:
             if isinstance(data.get(key), list):
-                return data[key]  # type: ignore[no-any-return]
+                return data[key]
         if len(data) == 1 and isinstance(next(iter(data.values())), list):
-            return next(iter(data.values()))  # type: ignore[no-any-return]
+            return next(iter(data.values()))
     return None
 
 

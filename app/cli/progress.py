@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
 
-from app.reconcile import PassResult
+from app.booking.reconcile import PassResult
 from app.services import Services
 from app.states import BookingState
 

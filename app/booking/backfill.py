@@ -17,13 +17,13 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from app.config import BACKFILL_PROGRESS_TTL, RECONCILE_FAILURE_TTL, RECONCILE_JOB_TIMEOUT
+from app.booking.reconcile import SHOP_TZ, PassResult, run_pass
+from app.config import BACKFILL_PROGRESS_TTL
 from app.core.mapping import Booking, map_order
 from app.core.mutations import Soort
 from app.core.orders import Order
 from app.errors import MappingError
-from app.queue import BACKFILL_SHOP
-from app.reconcile import SHOP_TZ, PassResult, run_pass
+from app.jobs.queue import enqueue_backfill
 from app.services import Services
 from app.states import BookingState, RunMode, RunOutcome
 from app.store.db import utcnow
@@ -127,16 +127,7 @@ def start(services: Services, shop: Shop, since: dt.date) -> bool:
         started_at=utcnow().isoformat(),
         error="",
     )
-    services.queue.enqueue(
-        BACKFILL_SHOP,
-        shop.id,
-        since.isoformat(),
-        job_id=f"backfill-{shop.id}",
-        job_timeout=RECONCILE_JOB_TIMEOUT,
-        result_ttl=BACKFILL_PROGRESS_TTL,
-        failure_ttl=RECONCILE_FAILURE_TTL,
-        description=f"backfill of shop {shop.id}",
-    )
+    enqueue_backfill(services.queue, shop.id, since.isoformat())
     return True
 
 

@@ -30,13 +30,13 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from zoneinfo import ZoneInfo
 
-from app.alerts import credentials_refused
+from app.booking.alerts import credentials_refused
 from app.config import RECONCILE_LOCK_SECONDS
 from app.core.mapping_settings import MODE_INVOICE
 from app.core.orders import OrderSummary
 from app.errors import ShopAuthError
+from app.jobs.queue import enqueue_booking
 from app.metrics import RECONCILE_ORDERS, RECONCILE_PASSES, RECONCILE_SECONDS
-from app.queue import enqueue_booking
 from app.services import Services
 from app.states import BookingState, RunMode, RunOutcome
 from app.store.db import utcnow

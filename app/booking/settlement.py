@@ -1,6 +1,6 @@
 """The money of one booked order: its payments, each booked exactly once, separately.
 
-Called by the pipeline (app/pipeline.py) once the invoice is booked (mode
+Called by the pipeline (app/booking/pipeline.py) once the invoice is booked (mode
 "invoice_and_payment"), and for cash mode to decide whether and when the GeldOntvangen
 may go. Steps for invoice_and_payment:
 

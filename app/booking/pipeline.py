@@ -14,7 +14,7 @@ Called by the RQ job (``worker.jobs.book_order_job``) and by ``flask book``. Ste
    found under our number is adopted only when it is ours (app/core/adoption.py);
    anything else fails the booking with a reason that names it.
 7. AddMutatie; record ``booked`` with the Factuurnummer it was booked with.
-8. Mode invoice_and_payment: book the payments that arrived (app/settlement.py), each
+8. Mode invoice_and_payment: book the payments that arrived (app/booking/settlement.py), each
    its own claim; mode cash: steps 4-7 only once the money is in, on its date and ledger.
 
 Transient errors are recorded as ``retrying`` and re-raised for RQ's Retry; permanent
@@ -26,7 +26,8 @@ from __future__ import annotations
 import logging
 from dataclasses import asdict, dataclass, replace
 
-from app.alerts import credentials_refused
+from app.booking.alerts import credentials_refused
+from app.booking.settlement import payment_facts, settle
 from app.clients import BookkeepingApi, ExistingRelation
 from app.core.adoption import difference, not_ours_message
 from app.core.mapping import Booking, Skip, map_order
@@ -47,7 +48,6 @@ from app.errors import (
     UpstreamUnavailableError,
 )
 from app.services import Services
-from app.settlement import payment_facts, settle
 from app.states import BookingState, OrderPayment
 from app.store.bookings import Claim, OrderFacts
 from app.store.history import rows_of
@@ -370,4 +370,5 @@ class _Posting:
             return self.bk.find_relation(relation.code)
         matches = self.bk.find_relations_by_email(relation.email)
         ours = [r for r in matches if r.code.casefold() == relation.code.casefold()]
-        return (ours or sorted(matches, key=lambda r: r.id) or [None])[0]
+        candidates = ours or sorted(matches, key=lambda r: r.id)
+        return candidates[0] if candidates else None

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import re
 import sys
-from typing import NoReturn
 
 import click
 from flask import current_app
 from flask.cli import AppGroup
 from werkzeug.security import generate_password_hash
 
+from app.cli.common import fail
 from app.states import Role
 from app.store.db import engine_for
 from app.store.users import User, UserStore
@@ -26,11 +26,6 @@ EMAIL = re.compile(r"[a-z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-z0-9-]+(\.[a-z0-9-]+)*\.[a
 PASSWORD_STDIN = click.option(
     "--password-stdin", is_flag=True, help="Read the password from the first line of stdin."
 )
-
-
-def fail(message: str, code: int = 2) -> NoReturn:
-    click.echo(f"error: {message}", err=True)
-    sys.exit(code)
 
 
 def _users() -> UserStore:

@@ -1,0 +1,51 @@
+"""What every command shares: one-line errors with exit codes, and reading JSON files."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+from app.core.mapping_settings import MappingSettings, validate
+
+SHOP_ID = click.IntRange(1, 2**31 - 1)  # the tables' integer ids
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    """One line on stderr, no traceback."""
+    click.echo(f"error: {message}", err=True)
+    sys.exit(code)
+
+
+def load_json(path: str, what: str) -> Any:
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as err:
+        fail(f"cannot read {what} {path}: {err.strerror}")
+    except ValueError as err:
+        fail(f"{what} {path} is not valid JSON: {err}")
+
+
+def load_object(path: str, what: str) -> dict[str, Any]:
+    data = load_json(path, what)
+    if not isinstance(data, dict):
+        fail(f"{what} {path} must hold a JSON object, not a {type(data).__name__}")
+    return data
+
+
+def load_mapping(path: str | None) -> MappingSettings:
+    if not path:
+        return MappingSettings()
+    data = load_object(path, "mapping file")
+    try:
+        mapping = MappingSettings.from_json(data)
+    except (KeyError, TypeError, ValueError) as err:
+        fail(f"mapping file {path} is invalid: {err}")
+    problems = validate(mapping)
+    if problems:
+        field, message = next(iter(problems.items()))
+        fail(f"mapping file {path}: {field}: {message}")
+    return mapping
