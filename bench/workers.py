@@ -132,7 +132,7 @@ def step_costs(stack: Stack, n: int = 300) -> dict[str, float]:
     from app.store import Store
     from app.store.bookings import Claim, OrderFacts
     from app.store.engine import engine_for
-    from app.store.history import BookedRow
+    from app.store.history_records import BookedRow
 
     services = stack.services()
     shop = stack.shops[0]

@@ -20,7 +20,6 @@ from app.core.mapping_settings import (
     MODE_INVOICE_AND_PAYMENT,
     NOT_BOOKED,
     MappingSettings,
-    validate,
 )
 from app.core.mutations import Mutation, Soort
 from app.core.order_schema import parse_order
@@ -43,6 +42,7 @@ from app.core.payments import (
     cash_booking,
     plan_payments,
 )
+from app.core.settings_checks import validate
 from sandbox.order_factory import make_order
 
 SPEC = Path("/work/shared/reference/mijnwebwinkel/openapi.json")

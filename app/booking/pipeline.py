@@ -27,23 +27,17 @@ import logging
 from dataclasses import asdict, dataclass, replace
 
 from app.booking.alerts import credentials_refused
+from app.booking.posting import Posting
 from app.booking.settlement import payment_facts, settle
-from app.clients import BookkeepingApi, ExistingRelation
-from app.core.adoption import difference, not_ours_message
 from app.core.mapping import Booking, Skip, map_order
 from app.core.mapping_settings import MODE_CASH, MODE_INVOICE_AND_PAYMENT
-from app.core.mutations import Mutation, Relation
+from app.core.mutations import Mutation
 from app.core.orders import Order
 from app.core.payments import Waiting, cash_booking
-from app.core.relations import relation_changes
 from app.errors import (
-    DuplicateInvoiceError,
-    ForeignInvoiceError,
     MappingError,
     OrderDataError,
     OrderNotFoundError,
-    RelationExistsError,
-    UnknownRelationError,
     UpstreamRejectedError,
     UpstreamUnavailableError,
 )
@@ -199,7 +193,7 @@ def _fail_unbookable(
 
 def _post_claimed(services: Services, shop: Shop, booking: Booking, claim: Claim) -> Outcome:
     bookkeeping = services.bookkeeping(shop)
-    posting = _Posting(services, shop, bookkeeping, booking, claim)
+    posting = Posting(services, shop, bookkeeping, booking, claim)
     try:
         numbers, relation_code = posting.run()
     except UpstreamRejectedError as err:
@@ -236,139 +230,3 @@ def _post_claimed(services: Services, shop: Shop, booking: Booking, claim: Claim
         },
     )
     return Outcome("booked", booking.order_number, numbers[booking.mutations[0].soort])
-
-
-class _Posting:
-    """The e-Boekhouden half of one claimed booking."""
-
-    def __init__(
-        self,
-        services: Services,
-        shop: Shop,
-        bookkeeping: BookkeepingApi,
-        booking: Booking,
-        claim: Claim,
-    ) -> None:
-        self.services, self.shop, self.bk = services, shop, bookkeeping
-        # The Factuurnummer fixed at the first claim (a changed format applies to new
-        # bookings only); bookings claimed before it was recorded used the bare number.
-        self.invoice_number = claim.invoice_number or booking.invoice_number
-        self.booking = replace(
-            booking,
-            invoice_number=self.invoice_number,
-            mutations=tuple(
-                replace(m, invoice_number=self.invoice_number) for m in booking.mutations
-            ),
-        )
-        self.claim = claim
-        self.maybe_posted = False  # True once an AddMutatie may have reached the server
-        self.warnings: list[str] = []  # Dutch notes recorded on the booking
-
-    def run(self) -> tuple[dict[str, int], str]:
-        relation_code = self._ensure_relation(self.booking.relation)
-        existing = self._already_there(relation_code) if self.claim.needs_check else {}
-        numbers = dict(existing)
-        for mutation in self.booking.mutations:
-            if mutation.soort in numbers:
-                continue
-            self.maybe_posted = True  # the claim is flagged uncertain already
-            try:
-                numbers[mutation.soort] = self._add(mutation, relation_code)
-            except DuplicateInvoiceError as err:
-                found = self._already_there(relation_code)
-                if mutation.soort not in found:
-                    raise DuplicateInvoiceError(
-                        str(err),
-                        system=err.system,
-                        operation=err.operation,
-                        code=err.code,
-                        explanation=(
-                            f"Factuurnummer {self.invoice_number} bestaat al in e-Boekhouden, "
-                            "maar niet als boeking van deze bestelling. De bestelling is niet "
-                            "geboekt; geef deze webwinkel bij Instellingen een eigen "
-                            "factuurnummer (bijvoorbeeld W1-{number}) en probeer haar opnieuw."
-                        ),
-                    ) from err
-                numbers[mutation.soort] = found[mutation.soort]
-        return numbers, relation_code
-
-    def _add(self, mutation: Mutation, relation_code: str) -> int:
-        try:
-            return self.bk.add_mutation(mutation.with_relation(relation_code))
-        except UnknownRelationError:
-            # Our cache said the relation exists, e-Boekhouden says it does not (deleted
-            # by hand?): forget it, make sure it exists, and try once more. Nothing was
-            # booked, so this retry cannot double anything.
-            self.services.relations.forget(self.shop.id, self.booking.relation.code)
-            code = self._ensure_relation(self.booking.relation)
-            return self.bk.add_mutation(mutation.with_relation(code))
-
-    def _already_there(self, relation_code: str) -> dict[str, int]:
-        """Mutations of this order that e-Boekhouden already has, by Soort. A mutation
-        under our Factuurnummer that is not ours raises ``ForeignInvoiceError``."""
-        codes = {relation_code, self.booking.relation.code}
-        ours = {m.soort.value: m.with_relation(relation_code) for m in self.booking.mutations}
-        found: dict[str, int] = {}
-        for booked in self.bk.find_mutations(self.invoice_number):
-            if booked.invoice_number.strip().casefold() != self.invoice_number.casefold():
-                continue
-            mutation = ours.get(booked.soort)
-            reason = (
-                difference(booked, mutation, codes)
-                if mutation is not None
-                else f"het is een {booked.soort}"
-            )
-            if reason:
-                message = not_ours_message(self.booking.order_number, booked, reason)
-                raise ForeignInvoiceError(
-                    f"mutation {booked.number} carries Factuurnummer {self.invoice_number} "
-                    f"but is not order {self.booking.order_number}'s: {reason}",
-                    system="eboekhouden",
-                    operation="GetMutaties",
-                    code="foreign_invoice",
-                    explanation=message,
-                )
-            found.setdefault(booked.soort, booked.number)
-        return found
-
-    def _ensure_relation(self, relation: Relation) -> str:
-        """The code to book on: cached, else found (by e-mail, which finds our own code
-        too; by code without one), else created. An order with a VAT number or company
-        name is compared with the relation once per set of details (the cache remembers
-        what it was checked with), filling in what the relation lacks (UpdateRelatie);
-        different values are kept, with a warning on the booking."""
-        cache = self.services.relations
-        cached = cache.get(self.shop.id, relation)
-        if cached:
-            return cached
-        existing = self._find(relation)
-        if existing is None:
-            try:
-                self.bk.add_relation(relation)
-            except RelationExistsError:
-                # Our code exists after all (made a moment ago by another worker, or its
-                # e-mail address was changed by hand): use it; anything else is a real
-                # conflict for a person.
-                existing = self.bk.find_relation(relation.code)
-                if existing is None:
-                    raise
-        if existing is None:
-            code = relation.code
-        else:
-            code = existing.code
-            changes, warnings = relation_changes(existing, relation)
-            self.warnings.extend(warnings)
-            if changes:
-                self.bk.update_relation(existing, changes)
-        cache.put(self.shop.id, relation, code)
-        return code
-
-    def _find(self, relation: Relation) -> ExistingRelation | None:
-        """One GetRelaties: by e-mail (ours first, else the oldest with that address), or
-        by code for a customer without one."""
-        if not relation.email:
-            return self.bk.find_relation(relation.code)
-        matches = self.bk.find_relations_by_email(relation.email)
-        ours = [r for r in matches if r.code.casefold() == relation.code.casefold()]
-        candidates = ours or sorted(matches, key=lambda r: r.id)
-        return candidates[0] if candidates else None

@@ -30,7 +30,7 @@ from app.core.payments import HELD, NOT_BOOKED_STATE, plan_payments
 from app.errors import DuplicateInvoiceError, UpstreamRejectedError, UpstreamUnavailableError
 from app.services import Services
 from app.states import OrderPayment, PaymentState
-from app.store.payments import PaymentClaim, PaymentRecord, PaymentRow
+from app.store.payment_records import PaymentClaim, PaymentRecord, PaymentRow
 from app.store.shops import Shop
 
 log = logging.getLogger(__name__)

@@ -9,7 +9,8 @@ from typing import Any, NoReturn
 
 import click
 
-from app.core.mapping_settings import MappingSettings, validate
+from app.core.mapping_settings import MappingSettings
+from app.core.settings_checks import validate
 
 SHOP_ID = click.IntRange(1, 2**31 - 1)  # the tables' integer ids
 

@@ -22,24 +22,15 @@ from app.core.checks import check_order
 from app.core.line_types import MEANS_OF_PAYMENT, NO_VAT_CODE, SALES_LINE_TYPES, unmapped_message
 from app.core.mapping_settings import (
     BTW_CODE_RATES,
-    EU_COUNTRIES,
-    EXPORT,
-    HOME_COUNTRY,
     MAX_INVOICE_NUMBER,
     OSS_VAT,
-    REVERSE_CHARGE,
     MappingSettings,
     describe_treatment,
     invoice_number,
-    oss_key,
-    rate_key,
     rate_text,
-    validate,
 )
 from app.core.mutations import CENT, Mutation, MutationRow, Relation, money
 from app.core.orders import (
-    TAX_STRATEGY_REVERSE_CHARGE,
-    TAX_STRATEGY_ZERO_PERCENT,
     Order,
     OrderLine,
     TaxPrice,
@@ -50,6 +41,8 @@ from app.core.relations import (
     build_relation,
     relation_code,
 )
+from app.core.settings_checks import validate
+from app.core.treatments import missing_rule_message, treatment_for
 from app.core.vat import Bucket, allocate, oss_rows
 from app.errors import MappingError
 
@@ -162,18 +155,6 @@ def map_order(order: Order, settings: MappingSettings) -> Booking | Skip:
     )
 
 
-def treatment_for(order: Order, rate: Decimal) -> str:
-    """The tax treatment (mapping-table row key) of a VAT slice of this order."""
-    if order.tax_strategy == TAX_STRATEGY_REVERSE_CHARGE:
-        return REVERSE_CHARGE
-    if order.tax_strategy == TAX_STRATEGY_ZERO_PERCENT:
-        return EXPORT
-    region = order.tax_region or HOME_COUNTRY
-    if region in EU_COUNTRIES and region != HOME_COUNTRY:
-        return oss_key(region, rate)
-    return rate_key(rate)
-
-
 def _rows(order: Order, settings: MappingSettings, sign: Decimal) -> tuple[MutationRow, ...]:
     buckets, oss_ledgers = _buckets(order, settings, sign)
     tax: dict[Decimal, Decimal] | None = None
@@ -258,7 +239,7 @@ def _place(
     treatment = treatment_for(order, rate)
     rule = settings.rule(treatment)
     if rule is None:
-        raise MappingError(_missing_rule_message(order, treatment, rate))
+        raise MappingError(missing_rule_message(order, treatment, rate))
     oss = treatment.startswith("oss:")
     implied = BTW_CODE_RATES.get(rule.btw_code, ZERO)
     if rule.btw_code not in BTW_CODE_RATES or (
@@ -283,19 +264,3 @@ def _place(
             "betalen OSS-btw ingesteld. Vul die in bij Instellingen."
         )
     return rule.btw_code, ledger, vat_ledger
-
-
-def _missing_rule_message(order: Order, treatment: str, rate: Decimal) -> str:
-    if treatment.startswith("oss:"):
-        country = treatment.split(":")[1]
-        return (
-            f"Bestelling {order.number} is een OSS-verkoop naar {country} tegen "
-            f"{rate_text(rate)}% btw, en daarvoor is nog niets ingesteld. e-Boekhouden kent "
-            f"geen OSS-code. Voeg bij Instellingen een regel voor {country} "
-            f"{rate_text(rate)}% toe (omzet op een OSS-omzetrekening met een 0%-code, de "
-            "btw op een balansrekening 'te betalen OSS-btw')."
-        )
-    return (
-        f"Bestelling {order.number} heeft een regel met {describe_treatment(treatment)}, "
-        "en daarvoor is geen BTW-code ingesteld. Voeg die regel toe bij Instellingen."
-    )

@@ -12,7 +12,7 @@ from app.core.orders import Order, OrderSummary
 from app.report.period import Period
 from app.services import Services
 from app.states import BookingKind, BookingState
-from app.store.history import OrderState, PeriodRow
+from app.store.history_records import OrderState, PeriodRow
 from app.store.shops import Shop
 
 ZERO = Decimal("0.00")

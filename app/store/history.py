@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from decimal import Decimal
 
 from sqlalchemy import Connection, Engine, func, insert, select
@@ -17,63 +16,9 @@ from sqlalchemy import Connection, Engine, func, insert, select
 from app.core.mutations import Mutation, Soort
 from app.states import BookingKind, BookingState
 from app.store.db import aware, booked_rows, booking_attempts, bookings, utcnow
+from app.store.history_records import Attempt, BookedRow, FailedAttempt, OrderState, PeriodRow
 
 IN_LIST_CHUNK = 500
-
-
-@dataclass(frozen=True, slots=True)
-class BookedRow:
-    """One ``MutatieRegel`` as it went to e-Boekhouden."""
-
-    soort: str
-    date: dt.date
-    ledger: str
-    btw_code: str
-    excl: Decimal
-    vat: Decimal
-    incl: Decimal
-    invoice_number: str
-    mutation_number: int | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class PeriodRow:
-    """A booked row with the booking it belongs to (the report's input)."""
-
-    booking_id: int
-    order_number: str
-    kind: BookingKind
-    row: BookedRow
-
-
-@dataclass(frozen=True, slots=True)
-class Attempt:
-    at: dt.datetime
-    outcome: str
-    error_code: str | None
-    error_text: str | None
-    reason: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class FailedAttempt:
-    id: int
-    at: dt.datetime
-    order_number: str
-    booking_id: int
-    reason: str | None
-    error_code: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class OrderState:
-    """What the ledger knows of one order number (the report's comparison)."""
-
-    booking_id: int
-    state: BookingState
-    kind: BookingKind
-    reason: str | None
-    total: Decimal | None
 
 
 def rows_of(mutations: Sequence[Mutation], numbers: dict[str, int]) -> list[BookedRow]:

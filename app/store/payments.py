@@ -17,92 +17,21 @@ from __future__ import annotations
 import datetime as dt
 import uuid as uuidlib
 from collections.abc import Iterable
-from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Engine, and_, func, select, update
+from sqlalchemy import select, update
 
-from app.states import BookingState, OrderPayment, PaymentState
+from app.states import OrderPayment, PaymentState
 from app.store.db import aware, bookings, insert_for, payments, transaction, utcnow
+from app.store.payment_queries import PaymentQueries, payments_of_order
+from app.store.payment_records import PaymentClaim, PaymentRecord, PaymentRow
 
 State = PaymentState
-IN_LIST_CHUNK = 500
-# Money not settled on an order whose booking is not failed (a failed invoice waits for a
-# person, not for money): "wacht op betaling", and what the passes check.
-_AWAITING = and_(
-    bookings.c.payment_state.in_([str(OrderPayment.OPEN), str(OrderPayment.HELD)]),
-    bookings.c.state != str(BookingState.FAILED),
-)
 OPEN_FOR_POSTING = (State.PENDING, State.RETRYING, State.POSTING)
 
 
-@dataclass(frozen=True, slots=True)
-class PaymentRecord:
-    id: int
-    order_number: str
-    payment_key: str
-    kind: str
-    method: str
-    payment_date: dt.date
-    amount: Decimal
-    ledger: str | None
-    state: PaymentState
-    mutation_number: int | None
-    attempts: int
-    reason: str | None
-    last_error: str | None
-    uncertain: bool
-    updated_at: dt.datetime | None
-
-
-@dataclass(frozen=True, slots=True)
-class PaymentRow:
-    """What the plan says about one payment (app.core.payments.PlannedPayment)."""
-
-    key: str
-    kind: str
-    method: str
-    date: dt.date
-    amount: Decimal
-    ledger: str
-    state: PaymentState  # HELD, NOT_BOOKED or PENDING
-    reason: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class PaymentClaim:
-    payment_id: int
-    token: str
-    needs_check: bool
-    attempts: int
-
-
-def _record(row: Any) -> PaymentRecord:
-    data = row._mapping
-    day = data["payment_date"]
-    return PaymentRecord(
-        id=data["id"],
-        order_number=data["order_number"],
-        payment_key=data["payment_key"],
-        kind=data["kind"],
-        method=data["method"],
-        payment_date=day.date() if isinstance(day, dt.datetime) else day,
-        amount=Decimal(data["amount"]),
-        ledger=data["ledger"],
-        state=State(data["state"]),
-        mutation_number=data["mutation_number"],
-        attempts=data["attempts"],
-        reason=data["reason"],
-        last_error=data["last_error"],
-        uncertain=bool(data["uncertain"]),
-        updated_at=aware(data["updated_at"]),
-    )
-
-
-class PaymentStore:
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
+class PaymentStore(PaymentQueries):
+    """The ledger's writes; the reads are PaymentQueries' (app/store/payment_queries.py)."""
 
     # --- the plan ----------------------------------------------------------------------
 
@@ -162,7 +91,7 @@ class PaymentStore:
                     )
                 )
             self._set_order_state(conn, shop_id, order_number, order_state)
-            return self._for_order(conn, shop_id, order_number)
+            return payments_of_order(conn, shop_id, order_number)
 
     def set_order_state(self, shop_id: int, order_number: str, state: OrderPayment | None) -> None:
         with transaction(self.engine) as conn:
@@ -292,76 +221,3 @@ class PaymentStore:
                 )
                 .values(**values)
             )
-
-    # --- reading -----------------------------------------------------------------------
-
-    def for_order(self, shop_id: int, order_number: str) -> list[PaymentRecord]:
-        with self.engine.connect() as conn:
-            return self._for_order(conn, shop_id, order_number)
-
-    @staticmethod
-    def _for_order(conn: Any, shop_id: int, order_number: str) -> list[PaymentRecord]:
-        query = (
-            select(payments)
-            .where(
-                payments.c.shop_id == shop_id,
-                payments.c.order_number == order_number,
-            )
-            .order_by(payments.c.payment_date, payments.c.id)
-        )
-        return [_record(row) for row in conn.execute(query)]
-
-    def methods_seen(self, shop_id: int) -> list[str]:
-        """Every payment method seen on this shop's orders."""
-        query = (
-            select(payments.c.method)
-            .where(payments.c.shop_id == shop_id, payments.c.method != "")
-            .distinct()
-            .order_by(payments.c.method)
-        )
-        with self.engine.connect() as conn:
-            return list(conn.execute(query).scalars())
-
-    def count_awaiting(self, shop_id: int) -> int:
-        """Orders waiting for money or with a payment held back ("wacht op betaling")."""
-        query = (
-            select(func.count())
-            .select_from(bookings)
-            .where(bookings.c.shop_id == shop_id, _AWAITING)
-        )
-        with self.engine.connect() as conn:
-            return int(conn.execute(query).scalar_one())
-
-    def is_settled(self, shop_id: int, order_number: str) -> bool:
-        """True when nothing is left to do for this order's money (one indexed read)."""
-        with self.engine.connect() as conn:
-            state = conn.execute(
-                select(bookings.c.payment_state).where(
-                    bookings.c.shop_id == shop_id, bookings.c.order_number == order_number
-                )
-            ).scalar()
-        return state == str(OrderPayment.SETTLED)
-
-    def outstanding(
-        self, shop_id: int, since: dt.date, among: Iterable[str] | None = None
-    ) -> list[str]:
-        """Orders (placed on or after ``since``) whose money is not settled: waiting for
-        a capture, or with a payment held back or still to be posted. ``among`` limits
-        the answer to these numbers (the fast poll: orders that changed)."""
-        where = [
-            bookings.c.shop_id == shop_id,
-            _AWAITING,
-            and_(
-                bookings.c.order_date.is_not(None),
-                bookings.c.order_date >= dt.datetime.combine(since, dt.time()),
-            ),
-        ]
-        query = select(bookings.c.order_number).where(*where).order_by(bookings.c.order_date)
-        with self.engine.connect() as conn:
-            if among is None:
-                return list(conn.execute(query).scalars())
-            numbers, found = list(dict.fromkeys(among)), list[str]()
-            for start in range(0, len(numbers), IN_LIST_CHUNK):
-                chunk = numbers[start : start + IN_LIST_CHUNK]
-                found += conn.execute(query.where(bookings.c.order_number.in_(chunk))).scalars()
-            return found

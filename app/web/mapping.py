@@ -23,11 +23,11 @@ from app.core.mapping_settings import (
     OSS_VAT_LABEL,
     MappingSettings,
     describe_treatment,
-    validate,
 )
 from app.core.mutations import LedgerAccount
 from app.core.orders import OrderStatus
 from app.core.payment_facts import method_label
+from app.core.settings_checks import validate
 from app.errors import ConnectorError
 from app.store.shops import Shop
 from app.web.common import explain, html_error, services, shop_or_404

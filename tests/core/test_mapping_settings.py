@@ -25,8 +25,8 @@ from app.core.mapping_settings import (
     TaxRule,
     invoice_number,
     rate_key,
-    validate,
 )
+from app.core.settings_checks import validate
 from app.errors import MappingError
 from tests.factories import (
     DEFAULT,

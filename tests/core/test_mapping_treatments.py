@@ -23,9 +23,9 @@ from app.core.mapping_settings import (
     describe_treatment,
     rate_key,
     rate_text,
-    validate,
 )
 from app.core.order_schema import parse_order
+from app.core.settings_checks import validate
 from app.errors import MappingError
 from tests.factories import (
     DEFAULT,

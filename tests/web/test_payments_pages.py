@@ -16,7 +16,7 @@ from app.core.mapping_settings import NOT_BOOKED
 from app.states import OrderPayment, PaymentState
 from app.store import Store
 from app.store.bookings import Claim, OrderFacts
-from app.store.payments import PaymentClaim, PaymentRow
+from app.store.payment_records import PaymentClaim, PaymentRow
 from tests.web.helpers import Web, new_shop, post, shop_of, submit
 
 

@@ -26,12 +26,11 @@ import requests
 from requests.adapters import HTTPAdapter, Retry
 
 from app.clients.eboekhouden_rest import errors as errs
+from app.clients.eboekhouden_rest.answers import answer, error
 from app.clients.sessions import ProcessSession
 from app.errors import (
-    BookkeepingAuthError,
     RateLimitedError,
     SessionExpiredError,
-    UpstreamError,
     UpstreamRejectedError,
     UpstreamUnavailableError,
 )
@@ -158,7 +157,7 @@ class Transport:
         outcome = "ok"
         try:
             response = self._send(method, path, operation, token, params, body)
-            return self._answer(response, operation, token is not None, context)
+            return answer(response, operation, token is not None, context, self.redact)
         except Exception as exc:
             outcome = type(exc).__name__
             raise
@@ -192,11 +191,11 @@ class Transport:
                 allow_redirects=False,
             )
         except requests.Timeout as exc:
-            raise self._error(
+            raise error(
                 UpstreamUnavailableError, operation, "timeout", "timeout", errs.TIMEOUT
             ) from exc
         except _BAD_URL as exc:
-            raise self._error(
+            raise error(
                 UpstreamRejectedError,
                 operation,
                 f"invalid URL ({type(exc).__name__})",
@@ -204,122 +203,13 @@ class Transport:
                 errs.BAD_URL,
             ) from exc
         except requests.RequestException as exc:
-            raise self._error(
+            raise error(
                 UpstreamUnavailableError,
                 operation,
                 f"connection failed ({type(exc).__name__})",
                 "connection",
                 errs.CONNECTION,
             ) from exc
-
-    def _answer(
-        self,
-        response: requests.Response,
-        operation: str,
-        in_session: bool,
-        context: Mapping[str, str] | None,
-    ) -> Any:
-        status = response.status_code
-        if 200 <= status < 300:
-            if not response.content.strip():
-                return None
-            try:
-                return response.json()
-            except ValueError:
-                raise self._error(
-                    UpstreamUnavailableError,
-                    operation,
-                    "unreadable response",
-                    "bad_response",
-                    errs.BAD_RESPONSE,
-                ) from None
-        text = f"HTTP {status}"
-        if status == 429:
-            raise RateLimitedError(
-                f"e-Boekhouden {operation}: {text}",
-                retry_after=_seconds(response.headers.get("Retry-After")),
-                system=SYSTEM,
-                operation=operation,
-                code="http_429",
-                explanation=errs.RATE_LIMITED,
-            )
-        if status >= 500 or status == 408:
-            raise self._error(
-                UpstreamUnavailableError,
-                operation,
-                text,
-                f"http_{status}",
-                errs.UNAVAILABLE.format(status=status),
-            )
-        code, message = self._error_body(response)
-        if status == 401 and in_session:
-            # Our session token is stale (whatever the code says): reopen once.
-            raise SessionExpiredError(
-                f"e-Boekhouden {operation}: {text} [{code or '-'}] {message or '-'}",
-                system=SYSTEM,
-                operation=operation,
-                code=code or "http_401",
-                explanation=errs.SESSION_REFUSED,
-            )
-        if code:
-            raise errs.error_for(code, message, operation=operation, status=status, context=context)
-        if status in (400, 401) and operation == errs.SESSION:
-            raise errs.error_for("", message, operation=operation, status=status)
-        if status == 403:
-            raise self._error(
-                BookkeepingAuthError,
-                operation,
-                text,
-                "http_403",
-                errs.FORBIDDEN.format(operation=operation),
-            )
-        if status == 404:
-            raise self._error(
-                UpstreamRejectedError,
-                operation,
-                text,
-                "http_404",
-                errs.NOT_FOUND.format(operation=operation),
-            )
-        raise self._error(
-            UpstreamRejectedError,
-            operation,
-            f"{text}: {message}",
-            f"http_{status}",
-            errs.HTTP_REJECTED.format(status=status, text=message or "-"),
-        )
-
-    def _error_body(self, response: requests.Response) -> tuple[str, str]:
-        """(code, text) of an Error/SecurityError body; text joins title, message, errors."""
-        try:
-            body = response.json()
-        except ValueError:
-            return "", ""
-        if not isinstance(body, dict):
-            return "", ""
-        parts: list[str] = []
-        for key in ("title", "message"):
-            value = body.get(key)
-            if isinstance(value, str) and value.strip() and value.strip() not in parts:
-                parts.append(value.strip())
-        extra = body.get("errors")
-        if isinstance(extra, list):
-            parts.extend(str(e) for e in extra if str(e).strip() and str(e) not in parts)
-        prop = body.get("propertyName")
-        text = " ".join(parts) + (f" ({prop})" if isinstance(prop, str) and prop else "")
-        code = body.get("code")
-        return self.redact(str(code or "").strip())[:60], self.redact(text)[:500]
-
-    def _error(
-        self, cls: type[UpstreamError], operation: str, what: str, code: str, explanation: str
-    ) -> UpstreamError:
-        return cls(
-            f"e-Boekhouden {operation}: {what}",
-            system=SYSTEM,
-            operation=operation,
-            code=code,
-            explanation=explanation,
-        )
 
     def redact(self, text: str) -> str:
         for secret in self._secrets():
@@ -335,10 +225,3 @@ class Transport:
             self._metrics(operation, outcome, seconds)
         except Exception:  # a broken metrics hook must not break bookings
             log.exception("metrics callback failed for %s", operation)
-
-
-def _seconds(value: str | None) -> float | None:
-    try:
-        return max(0.0, float(value)) if value else None
-    except ValueError:
-        return None

@@ -1,0 +1,64 @@
+"""The typed rows of a booking's history (app/store/history.py writes and reads them)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+
+from app.states import BookingKind, BookingState
+
+
+@dataclass(frozen=True, slots=True)
+class BookedRow:
+    """One ``MutatieRegel`` as it went to e-Boekhouden."""
+
+    soort: str
+    date: dt.date
+    ledger: str
+    btw_code: str
+    excl: Decimal
+    vat: Decimal
+    incl: Decimal
+    invoice_number: str
+    mutation_number: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PeriodRow:
+    """A booked row with the booking it belongs to (the report's input)."""
+
+    booking_id: int
+    order_number: str
+    kind: BookingKind
+    row: BookedRow
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    at: dt.datetime
+    outcome: str
+    error_code: str | None
+    error_text: str | None
+    reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class FailedAttempt:
+    id: int
+    at: dt.datetime
+    order_number: str
+    booking_id: int
+    reason: str | None
+    error_code: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class OrderState:
+    """What the ledger knows of one order number (the report's comparison)."""
+
+    booking_id: int
+    state: BookingState
+    kind: BookingKind
+    reason: str | None
+    total: Decimal | None

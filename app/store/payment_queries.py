@@ -1,0 +1,95 @@
+"""The payments ledger, read: an order's payments, the methods seen, what waits for money
+(the passes and "wacht op betaling"). PaymentStore (app/store/payments.py) adds the writes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import Engine, and_, func, select
+
+from app.states import BookingState, OrderPayment
+from app.store.db import bookings, payments
+from app.store.payment_records import PaymentRecord, record
+
+IN_LIST_CHUNK = 500
+# Money not settled on an order whose booking is not failed (a failed invoice waits for a
+# person, not for money): "wacht op betaling", and what the passes check.
+_AWAITING = and_(
+    bookings.c.payment_state.in_([str(OrderPayment.OPEN), str(OrderPayment.HELD)]),
+    bookings.c.state != str(BookingState.FAILED),
+)
+
+
+def payments_of_order(conn: Any, shop_id: int, order_number: str) -> list[PaymentRecord]:
+    query = (
+        select(payments)
+        .where(payments.c.shop_id == shop_id, payments.c.order_number == order_number)
+        .order_by(payments.c.payment_date, payments.c.id)
+    )
+    return [record(row) for row in conn.execute(query)]
+
+
+class PaymentQueries:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def for_order(self, shop_id: int, order_number: str) -> list[PaymentRecord]:
+        with self.engine.connect() as conn:
+            return payments_of_order(conn, shop_id, order_number)
+
+    def methods_seen(self, shop_id: int) -> list[str]:
+        """Every payment method seen on this shop's orders."""
+        query = (
+            select(payments.c.method)
+            .where(payments.c.shop_id == shop_id, payments.c.method != "")
+            .distinct()
+            .order_by(payments.c.method)
+        )
+        with self.engine.connect() as conn:
+            return list(conn.execute(query).scalars())
+
+    def count_awaiting(self, shop_id: int) -> int:
+        """Orders waiting for money or with a payment held back ("wacht op betaling")."""
+        query = (
+            select(func.count())
+            .select_from(bookings)
+            .where(bookings.c.shop_id == shop_id, _AWAITING)
+        )
+        with self.engine.connect() as conn:
+            return int(conn.execute(query).scalar_one())
+
+    def is_settled(self, shop_id: int, order_number: str) -> bool:
+        """True when nothing is left to do for this order's money (one indexed read)."""
+        with self.engine.connect() as conn:
+            state = conn.execute(
+                select(bookings.c.payment_state).where(
+                    bookings.c.shop_id == shop_id, bookings.c.order_number == order_number
+                )
+            ).scalar()
+        return state == str(OrderPayment.SETTLED)
+
+    def outstanding(
+        self, shop_id: int, since: dt.date, among: Iterable[str] | None = None
+    ) -> list[str]:
+        """Orders (placed on or after ``since``) whose money is not settled: waiting for
+        a capture, or with a payment held back or still to be posted. ``among`` limits
+        the answer to these numbers (the fast poll: orders that changed)."""
+        where = [
+            bookings.c.shop_id == shop_id,
+            _AWAITING,
+            and_(
+                bookings.c.order_date.is_not(None),
+                bookings.c.order_date >= dt.datetime.combine(since, dt.time()),
+            ),
+        ]
+        query = select(bookings.c.order_number).where(*where).order_by(bookings.c.order_date)
+        with self.engine.connect() as conn:
+            if among is None:
+                return list(conn.execute(query).scalars())
+            numbers, found = list(dict.fromkeys(among)), list[str]()
+            for start in range(0, len(numbers), IN_LIST_CHUNK):
+                chunk = numbers[start : start + IN_LIST_CHUNK]
+                found += conn.execute(query.where(bookings.c.order_number.in_(chunk))).scalars()
+            return found
