@@ -130,7 +130,7 @@ def step_costs(stack: Stack, n: int = 300) -> dict[str, float]:
 
     from app.jobs.workers import BookingWorker
     from app.store import Store
-    from app.store.bookings import Claim, OrderFacts
+    from app.store.booking_records import Claim, OrderFacts
     from app.store.engine import engine_for
     from app.store.history_records import BookedRow
 

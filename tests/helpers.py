@@ -26,7 +26,7 @@ from app.jobs.queue import booking_key, get_queue
 from app.services import Services
 from app.states import ShopStatus
 from app.store import db
-from app.store.bookings import BookingRecord
+from app.store.booking_records import BookingRecord
 from app.store.db import bookings, transaction
 from app.store.shops import Credentials, Shop
 from sandbox.eboekhouden import EBoekhoudenSimulator

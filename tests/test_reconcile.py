@@ -19,7 +19,7 @@ from app.booking.reconcile import HOURLY, POLL, local_window, run_pass
 from app.core.orders import OrderSummary
 from app.jobs.queue import enqueue_booking
 from app.states import ShopStatus
-from app.store.bookings import Claim, OrderFacts
+from app.store.booking_records import Claim, OrderFacts
 from app.store.db import shops, transaction
 from app.store.shops import Credentials
 from reconciler.schedule import due_modes, tick_for

@@ -43,7 +43,7 @@ from app.errors import (
 )
 from app.services import Services
 from app.states import BookingState, OrderPayment
-from app.store.bookings import Claim, OrderFacts
+from app.store.booking_records import Claim, OrderFacts
 from app.store.history import rows_of
 from app.store.shops import Shop
 

@@ -12,7 +12,7 @@ from app.core.mapping import Booking
 from app.core.mutations import Mutation, Relation
 from app.errors import DuplicateInvoiceError, ForeignInvoiceError, UnknownRelationError
 from app.services import Services
-from app.store.bookings import Claim
+from app.store.booking_records import Claim
 from app.store.shops import Shop
 
 

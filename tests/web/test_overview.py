@@ -14,7 +14,7 @@ from flask.testing import FlaskClient
 from app.crypto import Vault, generate_key
 from app.states import BookingState, RunMode, RunOutcome
 from app.store import Store
-from app.store.bookings import Claim, OrderFacts
+from app.store.booking_records import Claim, OrderFacts
 from app.store.db import engine_for
 from app.store.runs import RunCounts
 from app.store.shops import Credentials

@@ -15,7 +15,7 @@ from flask.testing import FlaskClient
 from app.core.mapping_settings import NOT_BOOKED
 from app.states import OrderPayment, PaymentState
 from app.store import Store
-from app.store.bookings import Claim, OrderFacts
+from app.store.booking_records import Claim, OrderFacts
 from app.store.payment_records import PaymentClaim, PaymentRow
 from tests.web.helpers import Web, new_shop, post, shop_of, submit
 
