@@ -22,8 +22,6 @@ from bench.stack import Stack, signed_headers
 REAL, BARE = "real", "bare"
 # issue 22: on RQ's public API (issue 18 reached 0.68 with a hand-written job hash)
 THROUGHPUT_TARGET = 0.50
-    0.50  # issue 22: on RQ's public API (issue 18 reached 0.68 with a hand-written job hash)
-)
 
 
 @dataclass
