@@ -24,7 +24,7 @@ INSTANCE_DIR = PROJECT_ROOT / "instance"
 HOUR = 3600
 DAY = 24 * HOUR
 BOOKING_JOB_TIMEOUT = 300  # one booking job (a few API calls) may run this long
-# RQ keeps a finished job with its result this long (the ledger and the runs table keep
+# RQ keeps a finished job with its result this long (the bookings register and the runs table keep
 # the truth). About 6 KiB of Redis each: at 1 000 shops (25 000 bookings and 12 000 poll
 # passes an hour) ten minutes is ~35 MiB, an hour was ~215 MiB (docs/benchmarks.md §6).
 BOOKING_RESULT_TTL = 10 * 60

@@ -3,7 +3,7 @@ session (and the REST ids of an administration).
 
 Redis only ever answers "yes, booked" from what SQL already committed, so losing Redis
 loses speed, never correctness: a missing set is rebuilt from SQL on first use, and a
-miss always falls through to the SQL ledger.
+miss always falls through to the SQL register.
 """
 
 from __future__ import annotations

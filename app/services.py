@@ -25,6 +25,7 @@ from app.crypto import Vault
 from app.fastpaths import BookedCache, RelationCache, RestIds, SessionStore
 from app.jobs.queue import get_queue
 from app.metrics import upstream_recorder
+from app.states import EbApi
 from app.store import Store
 from app.store.db import engine_for
 from app.store.shops import Shop
@@ -112,7 +113,7 @@ def real_bookkeeping_factory(
 
     def make(shop: Shop) -> BookkeepingApi:
         creds = shop.credentials
-        if creds.eb_api == "rest":
+        if creds.eb_api == EbApi.REST:
             return EBoekhoudenRestClient(
                 creds.eb_api_token,
                 url=settings.eboekhouden_rest_url,

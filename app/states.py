@@ -9,7 +9,7 @@ from enum import StrEnum
 
 
 class BookingState(StrEnum):
-    """Where one order stands in the ledger of bookings (see app/store/bookings.py)."""
+    """Where one order stands in the bookings register (see app/store/bookings.py)."""
 
     SKIPPED = "skipped"  # deliberately not booked (test order, status, zero total)
     POSTING = "posting"  # a worker holds a lease and may be posting now
@@ -23,6 +23,52 @@ class BookingKind(StrEnum):
     CREDIT = "credit"  # a credit order: the same, negative
 
 
+class BookingMode(StrEnum):
+    """How a shop books its orders ("Manier van boeken" on Instellingen)."""
+
+    INVOICE = "invoice"  # the invoice only; the bookkeeper matches the money
+    INVOICE_AND_PAYMENT = "invoice_and_payment"  # the invoice, then each payment as it arrives
+    CASH = "cash"  # one GeldOntvangen once the money is in (kasstelsel)
+
+    @classmethod
+    def parse(cls, value: object) -> BookingMode | None:
+        """The mode a form or stored setting names, or None for anything else."""
+        try:
+            return cls(str(value).strip())
+        except ValueError:
+            return None
+
+
+class SkipCode(StrEnum):
+    """Why an order is deliberately not booked (``Skip.code``: stable, for the machines)."""
+
+    TEST_ORDER = "test_order"
+    STATUS_NOT_BOOKABLE = "status_not_bookable"
+    ZERO_TOTAL = "zero_total"
+
+
+class JobOutcome(StrEnum):
+    """What booking one order did (``Outcome.status`` of app/booking/pipeline.py; the job's
+    result and ``flask book``'s JSON)."""
+
+    BOOKED = "booked"
+    ALREADY_BOOKED = "already_booked"
+    SKIPPED = "skipped"
+    FAILED = "failed"  # a person must act (the reason says what)
+    IN_PROGRESS = "in_progress"  # another worker holds the claim
+    NOT_FOUND = "not_found"  # Mijnwebwinkel does not know the order
+    WAITING_FOR_PAYMENT = "waiting_for_payment"  # cash mode: nothing before the money is in
+    SHOP_INACTIVE = "shop_inactive"  # the shop is off: nothing done
+    RETRYING = "retrying"  # a transient error: it will be tried again
+
+
+class EbApi(StrEnum):
+    """Which e-Boekhouden adapter a shop books through."""
+
+    REST = "rest"  # an API token (recommended)
+    SOAP = "soap"  # a username and two security codes
+
+
 class ShopStatus(StrEnum):
     DRAFT = "draft"  # registered, not yet installed ("Stap 2 van 2")
     ACTIVE = "active"  # books orders
@@ -33,9 +79,6 @@ class ShopStatus(StrEnum):
     def books_orders(self) -> bool:
         """Notifications are accepted and passes run (an auth failure may be brief)."""
         return self in (ShopStatus.ACTIVE, ShopStatus.AUTH_FAILED)
-
-
-BOOKING_SHOP_STATUSES = (ShopStatus.ACTIVE, ShopStatus.AUTH_FAILED)
 
 
 class RunMode(StrEnum):

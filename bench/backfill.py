@@ -5,7 +5,7 @@ One shop with ``orders`` paid orders placed from one date on (about ten hours ap
 (``app.booking.reconcile.run_pass`` in BACKFILL mode, what ``flask --app app reconcile --shop ID
 --since DATE`` runs), then ``workers`` worker processes (the Procfile's, non-forking)
 book everything, every e-Boekhouden call delayed ``latency`` seconds. Wall time: from
-the start of the pass until the last order is booked in the ledger.
+the start of the pass until the last order is booked in the register.
 
 Baseline: the ideal, ``orders × one AddMutatie round trip / workers``, with the round
 trip measured in the same run through the connector's own client against the same

@@ -4,7 +4,7 @@ gunicorn + 2 RQ workers + the clock + both simulators, every e-Boekhouden call d
 by ``latency`` (50 ms). A warm-up batch books the shop's customers once (relations,
 session); then ``orders`` signed notifications arrive at a steady ``rate`` (a sustainable
 load: latency, not a backlog, is measured), all from returning customers. Per order:
-notification sent → ``booked_at`` in the ledger. The baseline ("floor") is one AddMutatie
+notification sent → ``booked_at`` in the register. The baseline ("floor") is one AddMutatie
 round trip through the same client against the same simulator, measured while idle.
 
 Memory: the workers' RSS after the warm-up bookings (about 100) and after

@@ -39,13 +39,13 @@ from app.booking.reconcile import HOURLY, run_pass
 from app.clients.eboekhouden import EBoekhoudenClient
 from app.clients.mijnwebwinkel import MijnwebwinkelClient
 from app.config import Settings
-from app.core.mapping_settings import MODE_INVOICE_AND_PAYMENT, MappingSettings
+from app.core.mapping_settings import MappingSettings
 from app.crypto import Vault, generate_key
 from app.fastpaths import SessionStore
 from app.jobs.queue import get_queue
 from app.migrate import upgrade
 from app.services import Services
-from app.states import ShopStatus
+from app.states import BookingMode, ShopStatus
 from app.store import db
 from app.store.shops import Credentials
 from sandbox.eboekhouden import EBoekhoudenSimulator
@@ -136,7 +136,8 @@ def run(config: PaymentsConfig) -> list[tuple[str, float, Counter[str], Counter[
             credentials=Credentials(TOKEN, USER, CODE1, CODE2),
         )
         services.store.shops.save_mapping(
-            shop_id, MappingSettings(booking_mode=MODE_INVOICE_AND_PAYMENT, payment_ledgers=LEDGERS)
+            shop_id,
+            MappingSettings(booking_mode=BookingMode.INVOICE_AND_PAYMENT, payment_ledgers=LEDGERS),
         )
         shop = services.load_shop(shop_id)
         assert shop is not None

@@ -1,7 +1,7 @@
 """Benchmark 3 — the reconciler's pass over a big window.
 
 One shop with ``orders`` orders whose status changed inside the window, ``booked_share``
-of them already booked in the ledger (inserted directly: the reconciler only reads the
+of them already booked in the register (inserted directly: the reconciler only reads the
 ledger). A real hourly pass (``app.booking.reconcile.run_pass``, in this process, against
 the simulator, PostgreSQL and Redis of the stack) is timed against its baseline: only
 listing the same pages from the simulator with the same client. Passes and listings

@@ -359,7 +359,7 @@ def _e2e(e: dict[str, Any]) -> list[str]:
         "shop's customers once (relations, session; its calls are not counted: "
         f"{_fmt_calls(e['warmup_calls'])}). Then {_n(e['orders'])} signed notifications "
         f"arrive at a steady {e['rate']:g}/s — a sustainable load, so latency rather than "
-        "a backlog is measured. Latency: notification sent → `booked_at` in the ledger. "
+        "a backlog is measured. Latency: notification sent → `booked_at` in the register. "
         f"Floor: one AddMutatie round trip through the connector's own client against the "
         f"same simulator, measured while the system is idle ({e['floor_samples']} calls, "
         "median).",
@@ -447,7 +447,7 @@ def _reconcile(c: dict[str, Any]) -> list[str]:
         "",
         f"One shop with {_n(c['orders_in_window'])} orders whose status changed inside the "
         f"window ({_n(c['pages'])} pages of 100), {_n(c['already_booked'])} of them already "
-        "booked in the ledger. A real hourly pass (`app.booking.reconcile.run_pass`, against "
+        "booked in the register. A real hourly pass (`app.booking.reconcile.run_pass`, against "
         "the simulator, PostgreSQL and Redis) against its baseline: only listing the same "
         "pages from the simulator with the same client. Passes and listings alternate; the "
         "queue is emptied between passes so each enqueues the same "

@@ -342,7 +342,7 @@ def check_invariants(
         row, booked = rows.get(key), mutations.get(key, [])
         if row is None or row.state != "booked":
             failures.append(
-                f"shop {key[0]} order {key[1]}: {row.state if row else 'not in the ledger'}"
+                f"shop {key[0]} order {key[1]}: {row.state if row else 'not in the register'}"
             )
             continue
         if Counter(str(m["Soort"]) for m in booked) != Counter(soorts):

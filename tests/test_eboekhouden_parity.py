@@ -23,10 +23,11 @@ from app.clients.eboekhouden import EBoekhoudenClient
 from app.clients.eboekhouden_rest import EBoekhoudenRestClient, clear_caches
 from app.clients.eboekhouden_rest.wire import rest_vat_code
 from app.core.mapping import Booking, map_order
-from app.core.mapping_settings import MODE_CASH, MODE_INVOICE_AND_PAYMENT, MappingSettings
+from app.core.mapping_settings import MappingSettings
 from app.core.mutations import Mutation, Soort
 from app.core.payment_facts import CAPTURE, SOURCE_LISTING, MoneyMovement, PaymentFacts
 from app.core.payments import cash_booking, plan_payments
+from app.states import BookingMode
 from sandbox.eboekhouden import SOAP_PATH, EBoekhoudenSimulator
 from sandbox.eboekhouden_rest import EBoekhoudenRestSimulator
 from sandbox.server import ServerThread
@@ -89,7 +90,7 @@ CASES = [pytest.param(ls, ov, s, ex, id=i) for i, ls, ov, s, ex in ORDER_CASES +
 MODE_CASE = next(case for case in ORDER_CASES if case[0] == "articles-21-9-0")
 CASES += [
     pytest.param(*MODE_CASE[1:], id=f"{MODE_CASE[0]}-{mode}")
-    for mode in (MODE_CASH, MODE_INVOICE_AND_PAYMENT)
+    for mode in (BookingMode.CASH, BookingMode.INVOICE_AND_PAYMENT)
 ]
 
 
@@ -98,7 +99,11 @@ def test_both_adapters_book_the_same_rows_vat_and_total(
     request, soap, rest, lines, overrides, mapping: MappingSettings, expected: list[str]
 ):
     mode = next(
-        (m for m in (MODE_CASH, MODE_INVOICE_AND_PAYMENT) if request.node.callspec.id.endswith(m)),
+        (
+            m
+            for m in (BookingMode.CASH, BookingMode.INVOICE_AND_PAYMENT)
+            if request.node.callspec.id.endswith(m)
+        ),
         None,
     )
     if mode:  # the money arrives on the iDEAL ledger ("Betaalmethoden")
@@ -166,7 +171,7 @@ def with_payment(booking: Booking, mapping: MappingSettings) -> Booking:
         "ideal",
     )
     facts = PaymentFacts((capture,), SOURCE_LISTING, ("ideal",))
-    if mapping.booking_mode == MODE_CASH:
+    if mapping.booking_mode == BookingMode.CASH:
         cash = cash_booking(booking.mutations[0], booking.total, facts, mapping)
         assert isinstance(cash, Mutation), cash
         assert cash.soort == Soort.GELD_ONTVANGEN and cash.ledger == PAID_BY["ideal"]

@@ -18,12 +18,10 @@ from hypothesis import strategies as st
 
 from app.core.mapping import Booking, map_order
 from app.core.mapping_settings import (
-    BOOKING_MODES,
     BTW_CODE_RATES,
     DEFAULT_RULES,
     EXPORT,
     INCOME_TYPES,
-    MODE_CASH,
     OMZET,
     REVERSE_CHARGE,
     MappingSettings,
@@ -32,6 +30,7 @@ from app.core.mapping_settings import (
 from app.core.mutations import CENT, Soort
 from app.core.order_schema import parse_order
 from app.core.orders import Debtor, Order, OrderLine, TaxPrice
+from app.states import BookingMode
 from tests.factories import as_numbers, as_strings, b2b_eu, debtor, export_to, order_json
 
 RATES = (0, 9, 21)
@@ -65,7 +64,7 @@ def mapping_settings(draw: st.DrawFn) -> MappingSettings:
     )
     return MappingSettings(
         rules=rules,
-        booking_mode=draw(st.sampled_from(BOOKING_MODES)),
+        booking_mode=draw(st.sampled_from(tuple(BookingMode))),
         payment_ledger=PSP,
         line_type_ledgers={"gift_wrap": draw(st.sampled_from(LEDGERS))},
     )
@@ -253,7 +252,7 @@ def test_every_booking_is_the_invoice(
         assert mutation.in_ex_btw == "IN"
     assert len(result.relation.code) <= 15
     soorts = [m.soort for m in result.mutations]
-    if mapping.booking_mode == MODE_CASH:
+    if mapping.booking_mode == BookingMode.CASH:
         assert soorts == [Soort.GELD_ONTVANGEN]
         assert sales.ledger == PSP
     else:  # invoice_and_payment: the payment follows when the money arrives

@@ -16,13 +16,11 @@ import worker.jobs
 from app.booking.pipeline import book_order
 from app.booking.reconcile import HOURLY, POLL, run_pass
 from app.core.mapping_settings import (
-    MODE_CASH,
-    MODE_INVOICE_AND_PAYMENT,
     NOT_BOOKED,
     MappingSettings,
 )
 from app.errors import UpstreamUnavailableError
-from app.states import OrderPayment, PaymentState
+from app.states import BookingMode, OrderPayment, PaymentState
 from app.store.payments import PaymentStore
 from tests.helpers import World, booking_row
 
@@ -80,7 +78,7 @@ def test_shipped_unpaid_is_invoiced_and_its_payment_booked_once_when_it_arrives(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The issue's end-to-end case: "op rekening", paid three days after it was invoiced."""
-    use_mode(world, MODE_INVOICE_AND_PAYMENT)
+    use_mode(world, BookingMode.INVOICE_AND_PAYMENT)
     order = order_with(world, 8001, "in_arrears", paid=False)
     outcome = book_order(world.services, world.shop, "8001")
     assert (outcome.status, outcome.payment_state) == ("booked", "open")
@@ -115,7 +113,7 @@ def test_shipped_unpaid_is_invoiced_and_its_payment_booked_once_when_it_arrives(
 
 
 def test_paid_at_checkout_books_invoice_and_payment_on_the_capture_date(world: World) -> None:
-    use_mode(world, MODE_INVOICE_AND_PAYMENT)
+    use_mode(world, BookingMode.INVOICE_AND_PAYMENT)
     order_with(
         world,
         8002,
@@ -136,7 +134,7 @@ def test_paid_at_checkout_books_invoice_and_payment_on_the_capture_date(world: W
 
 
 def test_partial_captures_are_booked_one_by_one_until_settled(world: World) -> None:
-    use_mode(world, MODE_INVOICE_AND_PAYMENT)
+    use_mode(world, BookingMode.INVOICE_AND_PAYMENT)
     order = order_with(world, 8003, "in_arrears", paid=False)
     total = int(Decimal(str(order["price"]["total"])) * 100)
     book_order(world.services, world.shop, "8003")
@@ -158,7 +156,7 @@ def test_partial_captures_are_booked_one_by_one_until_settled(world: World) -> N
 
 
 def test_failed_payment_attempts_book_nothing(world: World) -> None:
-    use_mode(world, MODE_INVOICE_AND_PAYMENT)
+    use_mode(world, BookingMode.INVOICE_AND_PAYMENT)
     order_with(world, 8004, "in_arrears", paid=False)
     world.sim_shop.pay(8004, "fail", method="ideal", at=at(ORDER_DAY))
     assert book_order(world.services, world.shop, "8004").payment_state == "open"
@@ -166,21 +164,21 @@ def test_failed_payment_attempts_book_nothing(world: World) -> None:
 
 
 def test_an_unmapped_method_holds_the_payment_and_books_the_invoice(world: World) -> None:
-    use_mode(world, MODE_INVOICE_AND_PAYMENT, ledgers={})
+    use_mode(world, BookingMode.INVOICE_AND_PAYMENT, ledgers={})
     order_with(world, 8005, "ideal", paid=True, status=3)
     outcome = book_order(world.services, world.shop, "8005")
     assert (outcome.status, outcome.payment_state) == ("booked", "held")
     assert "iDEAL" in outcome.reason and "Betaalmethoden" in outcome.reason
     assert [m["Soort"] for m in world.mutations_for(8005)] == ["FactuurVerstuurd"]
     # Once the method has a ledger, the hourly pass books the held payment.
-    use_mode(world, MODE_INVOICE_AND_PAYMENT)
+    use_mode(world, BookingMode.INVOICE_AND_PAYMENT)
     assert "8005" in world.services.store.payments.outstanding(world.shop.id, ORDER_DAY)
     assert book_order(world.services, world.shop, "8005").payment_state == "settled"
     assert [p["Rekening"] for p in payments_of(world, 8005)] == ["1010"]
 
 
 def test_a_gift_card_payment_is_not_booked_and_the_order_is_settled(world: World) -> None:
-    use_mode(world, MODE_INVOICE_AND_PAYMENT)
+    use_mode(world, BookingMode.INVOICE_AND_PAYMENT)
     order_with(world, 8006, "webshop_giftcard", paid=True, status=3)
     outcome = book_order(world.services, world.shop, "8006")
     assert outcome.payment_state == "settled" and payments_of(world, 8006) == []
@@ -189,7 +187,7 @@ def test_a_gift_card_payment_is_not_booked_and_the_order_is_settled(world: World
 
 
 def test_the_deprecated_fields_are_used_when_the_listing_is_not_offered(world: World) -> None:
-    use_mode(world, MODE_INVOICE_AND_PAYMENT)
+    use_mode(world, BookingMode.INVOICE_AND_PAYMENT)
     order = order_with(world, 8007, "ideal", paid=True, status=3)
     world.mww.faults.add("http_status", operation="order_payments", status=404)
     outcome = book_order(world.services, world.shop, "8007")
@@ -202,7 +200,7 @@ def test_the_deprecated_fields_are_used_when_the_listing_is_not_offered(world: W
 
 
 def test_a_refund_on_a_credit_order_is_a_payment_out_on_the_refund_date(world: World) -> None:
-    use_mode(world, MODE_INVOICE_AND_PAYMENT)
+    use_mode(world, BookingMode.INVOICE_AND_PAYMENT)
     sale = order_with(world, 8010, "ideal", paid=True, status=3)
     book_order(world.services, world.shop, "8010")
     credit = world.add_order(8011, kind="credit", credited=sale, date=ORDER_DAY)
@@ -222,7 +220,7 @@ def test_a_refund_on_a_credit_order_is_a_payment_out_on_the_refund_date(world: W
 def test_cash_mode_books_only_paid_orders_on_the_payment_date(
     world: World, method: str, ledger: str
 ) -> None:
-    use_mode(world, MODE_CASH)
+    use_mode(world, BookingMode.CASH)
     order_with(world, 8020, method, paid=False)
     outcome = book_order(world.services, world.shop, "8020")
     assert outcome.status == "waiting_for_payment" and world.mutations_for(8020) == []
@@ -239,7 +237,7 @@ def test_cash_mode_books_only_paid_orders_on_the_payment_date(
 
 
 def test_a_lost_answer_on_a_payment_is_found_by_look_up_not_posted_twice(world: World) -> None:
-    use_mode(world, MODE_INVOICE_AND_PAYMENT)
+    use_mode(world, BookingMode.INVOICE_AND_PAYMENT)
     order_with(world, 8030, "in_arrears", paid=False)
     assert book_order(world.services, world.shop, "8030").payment_state == "open"
     world.sim_shop.pay(8030, "capture", at=at(ORDER_DAY + dt.timedelta(days=1)))
@@ -261,7 +259,7 @@ def test_a_lost_answer_on_a_payment_is_found_by_look_up_not_posted_twice(world: 
 def test_a_worker_killed_between_invoice_and_payment_leaves_it_to_the_reconciler(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    use_mode(world, MODE_INVOICE_AND_PAYMENT)
+    use_mode(world, BookingMode.INVOICE_AND_PAYMENT)
     order_with(world, 8031, "ideal", paid=True, status=3)
 
     class WorkerDied(BaseException):
@@ -289,7 +287,9 @@ def test_a_worker_killed_between_invoice_and_payment_leaves_it_to_the_reconciler
 
 def test_a_failed_invoice_waits_for_a_person_not_for_money(world: World) -> None:
     mapping = MappingSettings(
-        booking_mode=MODE_INVOICE_AND_PAYMENT, debtors_ledger="1399", payment_ledgers=dict(LEDGERS)
+        booking_mode=BookingMode.INVOICE_AND_PAYMENT,
+        debtors_ledger="1399",
+        payment_ledgers=dict(LEDGERS),
     )  # 1399: not in the chart
     world.services.store.shops.save_mapping(world.shop.id, mapping)
     order_with(world, 8040, "ideal", paid=True, status=3)

@@ -15,9 +15,6 @@ import pytest
 
 from app.core.mapping import Booking, map_order
 from app.core.mapping_settings import (
-    MODE_CASH,
-    MODE_INVOICE,
-    MODE_INVOICE_AND_PAYMENT,
     NOT_BOOKED,
     MappingSettings,
 )
@@ -43,6 +40,7 @@ from app.core.payments import (
     plan_payments,
 )
 from app.core.settings_checks import validate
+from app.states import BookingMode
 from sandbox.order_factory import make_order
 
 SPEC = Path("/work/shared/reference/mijnwebwinkel/openapi.json")
@@ -232,7 +230,7 @@ def test_invoice_and_payment(
     name: str, moves: list[tuple[str, Any, int, str]], states: list[str], outstanding: Any
 ) -> None:
     order = an_order()
-    booking = booking_of(order, MODE_INVOICE_AND_PAYMENT)
+    booking = booking_of(order, BookingMode.INVOICE_AND_PAYMENT)
     assert [m.soort for m in booking.mutations] == [Soort.FACTUUR_VERSTUURD]  # invoice only
     total = booking.total
     money = [
@@ -242,7 +240,7 @@ def test_invoice_and_payment(
         for i, (kind, share, day, method) in enumerate(moves)
     ]
     plan = plan_payments(
-        order.number, total, "MWWX", facts(*money), settings(MODE_INVOICE_AND_PAYMENT)
+        order.number, total, "MWWX", facts(*money), settings(BookingMode.INVOICE_AND_PAYMENT)
     )
     assert [p.state for p in plan.payments] == states
     assert plan.outstanding == (total * Decimal(outstanding)).quantize(Decimal("0.01"))
@@ -268,7 +266,7 @@ def test_a_payment_three_weeks_later_is_dated_three_weeks_later() -> None:
         order.total,
         "R",
         facts(move(CAPTURE, str(order.total), 23, "in_arrears")),
-        settings(MODE_INVOICE_AND_PAYMENT),
+        settings(BookingMode.INVOICE_AND_PAYMENT),
     )
     [payment] = plan.payments
     assert payment.mutation is not None and payment.mutation.date == dt.date(2026, 11, 23)
@@ -281,7 +279,7 @@ def test_an_unmapped_method_says_what_to_configure() -> None:
         Decimal("10.00"),
         "R",
         facts(move(CAPTURE, "10.00", 3, "paypal")),
-        settings(MODE_INVOICE_AND_PAYMENT),
+        settings(BookingMode.INVOICE_AND_PAYMENT),
     )
     [held] = plan.payments
     assert "PayPal" in held.reason and "Betaalmethoden" in held.reason
@@ -305,7 +303,7 @@ def test_a_credit_note_books_its_refunds_as_payments_out(
     money = [move(REFUND, amount, 10 + i, key=f"r{i}") for i, amount in enumerate(refunds)]
     money.append(move(CAPTURE, "40.00", 2, key="c"))  # the sale's capture: not the credit's
     plan = plan_payments(
-        "7002", Decimal("-12.50"), "R", facts(*money), settings(MODE_INVOICE_AND_PAYMENT)
+        "7002", Decimal("-12.50"), "R", facts(*money), settings(BookingMode.INVOICE_AND_PAYMENT)
     )
     assert [p.state for p in plan.payments] == states
     assert plan.outstanding == Decimal(outstanding)
@@ -320,7 +318,7 @@ def test_a_credit_note_books_its_refunds_as_payments_out(
 
 
 def cash_mutation(order: Order) -> tuple[Mutation, Decimal]:
-    booking = booking_of(order, MODE_CASH)
+    booking = booking_of(order, BookingMode.CASH)
     return booking.mutations[0], booking.total
 
 
@@ -360,7 +358,7 @@ def test_cash_mode(
         )
         for i, (method, share, day) in enumerate(moves)
     ]
-    result = cash_booking(mutation, total, facts(*money), settings(MODE_CASH))
+    result = cash_booking(mutation, total, facts(*money), settings(BookingMode.CASH))
     kind, day, ledger = expect
     if kind == "post":
         assert isinstance(result, Mutation)
@@ -377,19 +375,19 @@ def test_cash_mode(
 def test_cash_credit_note_waits_for_its_refund_and_is_dated_on_it() -> None:
     mutation = replace(cash_mutation(an_order())[0], date=DAY)
     total = -mutation.total
-    assert isinstance(cash_booking(mutation, total, facts(), settings(MODE_CASH)), Waiting)
+    assert isinstance(cash_booking(mutation, total, facts(), settings(BookingMode.CASH)), Waiting)
     refund = move(REFUND, str(-total), 14, "ideal")
-    result = cash_booking(mutation, total, facts(refund), settings(MODE_CASH))
+    result = cash_booking(mutation, total, facts(refund), settings(BookingMode.CASH))
     assert isinstance(result, Mutation) and result.date == dt.date(2026, 11, 14)
 
 
 def test_invoice_mode_is_unchanged() -> None:
-    booking = booking_of(an_order(), MODE_INVOICE)
+    booking = booking_of(an_order(), BookingMode.INVOICE)
     assert [m.soort for m in booking.mutations] == [Soort.FACTUUR_VERSTUURD]
 
 
 def test_payment_ledgers_are_validated_and_round_trip() -> None:
-    mapping = settings(MODE_INVOICE_AND_PAYMENT)
+    mapping = settings(BookingMode.INVOICE_AND_PAYMENT)
     assert MappingSettings.from_json(mapping.to_json()) == mapping
     bad = replace(mapping, payment_ledgers={"ideal": "12345678901"})
     assert "payment_ledgers.ideal" in validate(bad)

@@ -148,7 +148,7 @@ def test_metrics_need_the_bearer_token(world: World) -> None:
 
 
 def test_a_dropped_key_gives_a_clear_page_and_a_retryable_webhook_answer(world: World) -> None:
-    from app.cli.users import hash_password
+    from app.accounts.passwords import hash_password
     from app.states import Role
 
     services = with_key(world, generate_key())  # the key the secrets were stored with is gone

@@ -47,7 +47,7 @@ def stack() -> Iterator[Stack]:
             "APP_ENV": "development",
         },
     ) as running:
-        from app.cli.users import hash_password
+        from app.accounts.passwords import hash_password
         from app.states import Role
 
         running.services().store.users.create(EMAIL, hash_password(PASSWORD), Role.ADMIN)

@@ -18,7 +18,7 @@ from app.jobs.queue import booking_started, booking_will_retry, reconcile_starte
 from app.logs import bind
 from app.metrics import BOOKINGS, JOB_SECONDS, timed
 from app.services import Services, build_services
-from app.states import RunMode
+from app.states import JobOutcome, RunMode
 
 log = logging.getLogger(__name__)
 
@@ -37,8 +37,8 @@ def book_order_job(shop_id: int, order_number: str) -> dict[str, object]:
         booking_started(services.redis, shop_id, order_number)
         shop = services.load_shop(shop_id)
         if shop is None or not shop.accepts_notifications:
-            BOOKINGS.labels("shop_inactive").inc()
-            return {"status": "shop_inactive", "order_number": order_number}
+            BOOKINGS.labels(JobOutcome.SHOP_INACTIVE).inc()
+            return {"status": JobOutcome.SHOP_INACTIVE, "order_number": order_number}
         try:
             with timed(JOB_SECONDS):
                 outcome = book_order(services, shop, order_number)
@@ -46,7 +46,7 @@ def book_order_job(shop_id: int, order_number: str) -> dict[str, object]:
             BOOKINGS.labels("retry").inc()
             log.warning("booking will be retried: %s", type(err).__name__)
             booking_will_retry(services.redis, job, shop_id, order_number)
-            raise  # RQ's Retry takes over; the ledger row says "retrying"
+            raise  # RQ's Retry takes over; the register row says "retrying"
         BOOKINGS.labels(outcome.status).inc()
         log.info("booking job done: %s", outcome.status)
         return outcome.as_dict()
@@ -58,7 +58,7 @@ def reconcile_shop_job(shop_id: int, mode: str) -> dict[str, object]:
         reconcile_started(services.redis, shop_id, mode)
         shop = services.load_shop(shop_id)
         if shop is None or not shop.status.books_orders:
-            return {"status": "shop_inactive", "shop_id": shop_id}
+            return {"status": JobOutcome.SHOP_INACTIVE, "shop_id": shop_id}
         return run_pass(services, shop, mode=RunMode(mode)).as_dict()
 
 
@@ -72,7 +72,7 @@ def backfill_shop_job(shop_id: int, since: str) -> dict[str, object]:
         services = runtime_services()
         shop = services.load_shop(shop_id)
         if shop is None or not shop.status.books_orders:
-            return {"status": "shop_inactive", "shop_id": shop_id}
+            return {"status": JobOutcome.SHOP_INACTIVE, "shop_id": shop_id}
         return run_backfill(services, shop, dt.date.fromisoformat(since)).as_dict()
 
 

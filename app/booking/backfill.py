@@ -4,7 +4,7 @@
    their totals per BTW code (mapped with the shop's settings; nothing is posted).
 2. ``start``: enqueue the backfill job (a reconcile pass in BACKFILL mode, by order date).
 3. ``run`` (the job): the pass, writing its progress to Redis as it goes.
-4. ``progress``: seen, queued, booked, failed — booked/failed read from the ledger for the
+4. ``progress``: seen, queued, booked, failed — booked/failed read from the register for the
    numbers the pass queued, so the bar moves as the workers book.
 """
 

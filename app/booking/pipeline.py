@@ -30,7 +30,6 @@ from app.booking.alerts import credentials_refused
 from app.booking.posting import Posting
 from app.booking.settlement import payment_facts, settle
 from app.core.mapping import Booking, Skip, map_order
-from app.core.mapping_settings import MODE_CASH, MODE_INVOICE_AND_PAYMENT
 from app.core.mutations import Mutation
 from app.core.orders import Order
 from app.core.payments import Waiting, cash_booking
@@ -42,7 +41,7 @@ from app.errors import (
     UpstreamUnavailableError,
 )
 from app.services import Services
-from app.states import BookingState, OrderPayment
+from app.states import BookingKind, BookingMode, BookingState, JobOutcome, OrderPayment
 from app.store.booking_records import Claim, OrderFacts
 from app.store.history import rows_of
 from app.store.shops import Shop
@@ -52,9 +51,7 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
-    # booked | already_booked | skipped | failed | in_progress | not_found |
-    # waiting_for_payment (cash mode: nothing is booked before the money is in)
-    status: str
+    status: JobOutcome
     order_number: str
     mutation_number: int | None = None
     reason: str = ""
@@ -68,16 +65,16 @@ class Outcome:
 def book_order(services: Services, shop: Shop, order_number: str) -> Outcome:
     mode = shop.mapping.booking_mode
     if services.booked.is_booked(shop.id, order_number) and (
-        mode != MODE_INVOICE_AND_PAYMENT
+        mode != BookingMode.INVOICE_AND_PAYMENT
         or services.store.payments.is_settled(shop.id, order_number)
     ):
-        return Outcome("already_booked", order_number)
+        return Outcome(JobOutcome.ALREADY_BOOKED, order_number)
     if order_number.upper().startswith("T-"):  # test orders: never booked, never fetched
         reason = f"Bestelling {order_number} is een testbestelling."
         services.store.bookings.record_unclaimed(
             shop.id, order_number, state=BookingState.SKIPPED, reason=reason
         )
-        return Outcome("skipped", order_number, reason=reason)
+        return Outcome(JobOutcome.SKIPPED, order_number, reason=reason)
     try:
         order = services.shop_api(shop).get_order(order_number)
         decision = map_order(order, shop.mapping)
@@ -85,7 +82,7 @@ def book_order(services: Services, shop: Shop, order_number: str) -> Outcome:
         log.warning(
             "order not found in Mijnwebwinkel", extra={"shop_id": shop.id, "order": order_number}
         )
-        return Outcome("not_found", order_number, reason=err.explanation)
+        return Outcome(JobOutcome.NOT_FOUND, order_number, reason=err.explanation)
     except OrderDataError as err:
         return _fail_unbookable(services, shop, order_number, err, None)
     except MappingError as err:
@@ -98,8 +95,8 @@ def book_order(services: Services, shop: Shop, order_number: str) -> Outcome:
             reason=decision.reason,
             facts=OrderFacts(order.uuid, total=order.total, date=order.date),
         )
-        return Outcome("skipped", order_number, reason=decision.reason)
-    if mode == MODE_CASH:  # only paid orders, on the payment date and ledger
+        return Outcome(JobOutcome.SKIPPED, order_number, reason=decision.reason)
+    if mode == BookingMode.CASH:  # only paid orders, on the payment date and ledger
         cash = _cash_decision(services, shop, order, decision)
         if isinstance(cash, Outcome):
             return cash
@@ -108,8 +105,8 @@ def book_order(services: Services, shop: Shop, order_number: str) -> Outcome:
     # Set with the claim, before the invoice may reach e-Boekhouden: its payments are
     # now owed, so a worker that dies after the invoice leaves the order for the reconciler.
     payment_state = {
-        MODE_INVOICE_AND_PAYMENT: OrderPayment.OPEN,
-        MODE_CASH: OrderPayment.SETTLED,
+        BookingMode.INVOICE_AND_PAYMENT: OrderPayment.OPEN,
+        BookingMode.CASH: OrderPayment.SETTLED,
     }.get(mode)
     claim = services.store.bookings.claim(
         shop.id,
@@ -126,12 +123,18 @@ def book_order(services: Services, shop: Shop, order_number: str) -> Outcome:
     )
     if claim == BookingState.BOOKED:
         services.booked.mark_booked(shop.id, order_number)
-        outcome = Outcome("already_booked", order_number)
+        outcome = Outcome(JobOutcome.ALREADY_BOOKED, order_number)
     elif not isinstance(claim, Claim):
-        return Outcome("failed" if claim == BookingState.FAILED else "in_progress", order_number)
+        return Outcome(
+            JobOutcome.FAILED if claim == BookingState.FAILED else JobOutcome.IN_PROGRESS,
+            order_number,
+        )
     else:
         outcome = _post_claimed(services, shop, decision, claim)
-    if mode == MODE_INVOICE_AND_PAYMENT and outcome.status in ("booked", "already_booked"):
+    if mode == BookingMode.INVOICE_AND_PAYMENT and outcome.status in (
+        JobOutcome.BOOKED,
+        JobOutcome.ALREADY_BOOKED,
+    ):
         settled = settle(services, shop, order, decision)
         outcome = replace(
             outcome,
@@ -146,7 +149,7 @@ def _cash_decision(
     services: Services, shop: Shop, order: Order, booking: Booking
 ) -> Booking | Outcome:
     """Cash mode: the GeldOntvangen once the money is in, or why not yet."""
-    facts = payment_facts(services, shop, order, credit=booking.kind == "credit")
+    facts = payment_facts(services, shop, order, credit=booking.kind == BookingKind.CREDIT)
     result = cash_booking(booking.mutations[0], booking.total, facts, shop.mapping)
     if isinstance(result, Mutation):
         return replace(booking, mutations=(result,))
@@ -163,7 +166,7 @@ def _cash_decision(
         shop.id, order.number, OrderPayment.OPEN if waiting else OrderPayment.HELD
     )
     return Outcome(
-        "waiting_for_payment" if waiting else "failed",
+        JobOutcome.WAITING_FOR_PAYMENT if waiting else JobOutcome.FAILED,
         order.number,
         reason=result.reason,
         payment_state=str(OrderPayment.OPEN if waiting else OrderPayment.HELD),
@@ -188,7 +191,7 @@ def _fail_unbookable(
         last_error=str(err),
         facts=facts,
     )
-    return Outcome("failed", order_number, reason=err.explanation)
+    return Outcome(JobOutcome.FAILED, order_number, reason=err.explanation)
 
 
 def _post_claimed(services: Services, shop: Shop, booking: Booking, claim: Claim) -> Outcome:
@@ -201,7 +204,7 @@ def _post_claimed(services: Services, shop: Shop, booking: Booking, claim: Claim
             claim, error_code=err.code, error=str(err), reason=err.explanation
         )
         credentials_refused(services, shop, err)  # mails at once (if opted in)
-        return Outcome("failed", booking.order_number, reason=err.explanation)
+        return Outcome(JobOutcome.FAILED, booking.order_number, reason=err.explanation)
     except UpstreamUnavailableError as err:
         services.store.bookings.mark_retrying(
             claim,
@@ -229,4 +232,4 @@ def _post_claimed(services: Services, shop: Shop, booking: Booking, claim: Claim
             "mutation": numbers[booking.mutations[0].soort],
         },
     )
-    return Outcome("booked", booking.order_number, numbers[booking.mutations[0].soort])
+    return Outcome(JobOutcome.BOOKED, booking.order_number, numbers[booking.mutations[0].soort])

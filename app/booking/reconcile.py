@@ -10,7 +10,7 @@ the webhook path, so one set of idempotency and retry rules covers both. A pass:
    placed in [since, until] per bookable status), all pages, deduplicated by uuid;
 3. keeps bookable, non-test orders and finds the ones not booked yet in bulk: one Redis
    round trip, then one SQL query per 500 numbers;
-4. also re-enqueues ledger rows stuck in ``retrying`` or in an expired ``posting`` lease,
+4. also re-enqueues register rows stuck in ``retrying`` or in an expired ``posting`` lease,
    and (modes with payments) orders whose money is not settled yet: among the changed
    orders in the fast poll, all within ``PAYMENT_LOOKBACK_DAYS`` in the hourly pass;
 5. enqueues; advances the watermark only if the pass finished without error; writes a
@@ -32,13 +32,12 @@ from zoneinfo import ZoneInfo
 
 from app.booking.alerts import credentials_refused
 from app.config import RECONCILE_LOCK_SECONDS
-from app.core.mapping_settings import MODE_INVOICE
 from app.core.orders import OrderSummary
 from app.errors import ShopAuthError
 from app.jobs.queue import enqueue_booking
 from app.metrics import RECONCILE_ORDERS, RECONCILE_PASSES, RECONCILE_SECONDS
 from app.services import Services
-from app.states import BookingState, RunMode, RunOutcome
+from app.states import BookingMode, BookingState, RunMode, RunOutcome
 from app.store.db import utcnow
 from app.store.runs import RunCounts
 from app.store.shops import Shop
@@ -205,7 +204,7 @@ def _awaiting_money(
     book; cash: orders waiting to be paid), placed within PAYMENT_LOOKBACK_DAYS. The fast
     poll looks only among the orders that changed; the hourly pass at all of them.
     Settled orders are never in this list, so they cost no call."""
-    if shop.mapping.booking_mode == MODE_INVOICE or result.window_end is None:
+    if shop.mapping.booking_mode == BookingMode.INVOICE or result.window_end is None:
         return []
     since = result.window_end - dt.timedelta(days=services.settings.payment_lookback_days)
     among = changed if result.mode == POLL else None

@@ -7,7 +7,7 @@ may go. Steps for invoice_and_payment:
 1. Payment facts from Mijnwebwinkel: ``GET /orders/{n}/payments`` (for a credit order,
    the listing of the order it credits: refunds live there); the order's deprecated
    ``payment_status`` / ``payment`` when the listing is empty or not offered.
-2. Plan them (pure, app/core/payments.py) and record the plan in the ledger of payments
+2. Plan them (pure, app/core/payments.py) and record the plan in the payments register
    (app/store/payments.py): one row per capture or refund.
 3. Each row to post is claimed (a lease, like the invoice's), looked up by Factuurnummer
    first when an earlier attempt may have reached e-Boekhouden (Soort, amount and date
@@ -29,7 +29,7 @@ from app.core.payment_facts import PaymentFacts, choose_facts
 from app.core.payments import HELD, NOT_BOOKED_STATE, plan_payments
 from app.errors import DuplicateInvoiceError, UpstreamRejectedError, UpstreamUnavailableError
 from app.services import Services
-from app.states import OrderPayment, PaymentState
+from app.states import BookingKind, OrderPayment, PaymentState
 from app.store.payment_records import PaymentClaim, PaymentRecord, PaymentRow
 from app.store.shops import Shop
 
@@ -59,7 +59,7 @@ def payment_facts(services: Services, shop: Shop, order: Order, credit: bool) ->
 def settle(services: Services, shop: Shop, order: Order, booking: Booking) -> Settlement:
     """Book what has been paid of a booked invoice; raises UpstreamUnavailableError after
     recording it (RQ retries the job, which comes back here)."""
-    facts = payment_facts(services, shop, order, credit=booking.kind == "credit")
+    facts = payment_facts(services, shop, order, credit=booking.kind == BookingKind.CREDIT)
     record = services.store.bookings.get(shop.id, booking.order_number)
     relation_code = (record.relation_code if record else None) or booking.relation.code
     plan = plan_payments(booking.order_number, booking.total, relation_code, facts, shop.mapping)

@@ -17,7 +17,7 @@ from app.core.mapping import Booking, map_order
 from app.core.order_schema import parse_order
 from app.core.preview import preview_json
 from app.errors import ConnectorError, MappingError, OrderDataError
-from app.states import RunMode, RunOutcome
+from app.states import JobOutcome, RunMode, RunOutcome
 
 
 @click.command("preview")
@@ -62,14 +62,19 @@ def book_command(shop_id: int, order_number: str) -> None:
     except ConnectorError as err:
         click.echo(
             json.dumps(
-                {"status": "retrying", "order_number": order_number, "reason": err.explanation},
+                {
+                    "status": JobOutcome.RETRYING,
+                    "order_number": order_number,
+                    "reason": err.explanation,
+                },
                 ensure_ascii=False,
                 indent=2,
             )
         )
         sys.exit(1)
     click.echo(json.dumps(outcome.as_dict(), ensure_ascii=False, indent=2))
-    sys.exit(0 if outcome.status in ("booked", "already_booked", "skipped") else 1)
+    done = (JobOutcome.BOOKED, JobOutcome.ALREADY_BOOKED, JobOutcome.SKIPPED)
+    sys.exit(0 if outcome.status in done else 1)
 
 
 def _iso(value: str | None, name: str) -> dt.datetime | None:

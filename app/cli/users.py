@@ -5,24 +5,19 @@ may log in. Passwords are asked (hidden, twice) or read from stdin with
 
 from __future__ import annotations
 
-import re
 import sys
 
 import click
 from flask import current_app
 from flask.cli import AppGroup
-from werkzeug.security import generate_password_hash
 
+from app.accounts.passwords import MAX_EMAIL, hash_password, normal_email, password_problem
 from app.cli.common import fail
 from app.states import Role
 from app.store.db import engine_for
 from app.store.users import User, UserStore
 
 users = AppGroup("users", help="The people who may log in to the web interface.")
-MIN_PASSWORD = 10
-MAX_PASSWORD = 200
-MAX_EMAIL = 200
-EMAIL = re.compile(r"[a-z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-z0-9-]+(\.[a-z0-9-]+)*\.[a-z]{2,63}")
 PASSWORD_STDIN = click.option(
     "--password-stdin", is_flag=True, help="Read the password from the first line of stdin."
 )
@@ -33,30 +28,22 @@ def _users() -> UserStore:
     return UserStore(engine_for(current_app.extensions["settings"].database_url))
 
 
-def hash_password(password: str) -> str:
-    return generate_password_hash(password, method="scrypt")
-
-
 def _password(from_stdin: bool) -> str:
     if from_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    if len(password.strip()) < MIN_PASSWORD:
-        fail(
-            f"the password must be at least {MIN_PASSWORD} characters (not counting "
-            "spaces at either end)"
-        )
-    if len(password) > MAX_PASSWORD:
-        fail(f"the password may be at most {MAX_PASSWORD} characters")
+    problem = password_problem(password)
+    if problem:
+        fail(problem)
     return password
 
 
 def valid_email(email: str) -> str:
-    email = email.strip().lower()
-    if len(email) > MAX_EMAIL or not EMAIL.fullmatch(email) or ".." in email:
-        fail(f"{email[:60]!r} is not an e-mail address (at most {MAX_EMAIL} characters)")
-    return email
+    found = normal_email(email)
+    if found is None:
+        fail(f"{email.strip()[:60]!r} is not an e-mail address (at most {MAX_EMAIL} characters)")
+    return found
 
 
 def _existing(email: str) -> User:

@@ -20,7 +20,7 @@ from app.core.mutations import (
     Mutation,
     Relation,
 )
-from app.core.orders import Order, OrderStatus, OrderSummary, Store
+from app.core.orders import Order, OrderStatus, OrderSummary, ShopInfo
 from app.core.payment_facts import PaymentFacts
 
 
@@ -51,7 +51,7 @@ class ShopApi(Protocol):
 
     def order_statuses(self) -> list[OrderStatus]: ...
 
-    def store(self) -> Store: ...
+    def store(self) -> ShopInfo: ...
 
     def order_payments(self, number: str) -> PaymentFacts | None:
         """The order's captures and refunds (``GET /orders/{n}/payments``); None when the

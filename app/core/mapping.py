@@ -45,6 +45,7 @@ from app.core.settings_checks import validate
 from app.core.treatments import missing_rule_message, treatment_for
 from app.core.vat import Bucket, allocate, oss_rows
 from app.errors import MappingError
+from app.states import BookingKind, SkipCode
 
 __all__ = [
     "MAX_RELATION_CODE",
@@ -65,7 +66,7 @@ class Booking:
     """What to book for one order."""
 
     order_number: str
-    kind: str  # "order" or "credit"
+    kind: BookingKind
     mutations: tuple[Mutation, ...]
     relation: Relation
     total: Decimal  # signed: negative for credit notes
@@ -76,7 +77,7 @@ class Booking:
 class Skip:
     """The order is deliberately not booked; ``reason`` is Dutch, ``code`` is stable."""
 
-    code: str  # "test_order", "status_not_bookable", "zero_total"
+    code: SkipCode
     reason: str
 
 
@@ -88,13 +89,13 @@ def map_order(order: Order, settings: MappingSettings) -> Booking | Skip:
     """The booking for ``order``, or why it is skipped. Raises ``MappingError`` (Dutch
     message saying what to configure) when the order cannot be booked as it stands."""
     if order.is_test:
-        return Skip("test_order", f"Bestelling {order.number} is een testbestelling.")
+        return Skip(SkipCode.TEST_ORDER, f"Bestelling {order.number} is een testbestelling.")
     credit = is_credit(order, settings)
     bookable = settings.bookable_statuses | (settings.credit_statuses if credit else frozenset())
     if order.status not in bookable:
         name = settings.status_names.get(order.status, f"status {order.status}")
         return Skip(
-            "status_not_bookable",
+            SkipCode.STATUS_NOT_BOOKABLE,
             f"Bestelling {order.number} heeft {name}; die status wordt niet geboekt.",
         )
     # Rule rows are checked per slice below (with the order in the message); the rest of
@@ -120,7 +121,7 @@ def map_order(order: Order, settings: MappingSettings) -> Booking | Skip:
     slices = [p.amount_including_tax for ln in order.lines for p in ln.prices]
     if order.total == ZERO and not any(slices):
         return Skip(
-            "zero_total",
+            SkipCode.ZERO_TOTAL,
             f"Bestelling {order.number} heeft een totaal van € 0,00 en geen regels met een bedrag.",
         )
     if not credit and order.total < ZERO:
@@ -136,7 +137,7 @@ def map_order(order: Order, settings: MappingSettings) -> Booking | Skip:
     total = sign * order.total
     if not rows:
         return Skip(
-            "zero_total",
+            SkipCode.ZERO_TOTAL,
             f"Bestelling {order.number} heeft een totaal van € 0,00 en "
             "haar regels heffen elkaar per grootboekrekening op; er is "
             "niets te boeken.",
@@ -147,7 +148,7 @@ def map_order(order: Order, settings: MappingSettings) -> Booking | Skip:
     relation = build_relation(order, settings)
     return Booking(
         order_number=order.number,
-        kind="credit" if credit else "order",
+        kind=BookingKind.CREDIT if credit else BookingKind.ORDER,
         mutations=mutations(order, settings, rows, relation.code, total, credit, number),
         relation=relation,
         total=total,

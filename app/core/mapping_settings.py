@@ -17,6 +17,7 @@ from app.core.vat_codes import BTW_CODE_LABELS as BTW_CODE_LABELS
 from app.core.vat_codes import BTW_CODE_RATES as BTW_CODE_RATES
 from app.core.vat_codes import EU_COUNTRIES as EU_COUNTRIES
 from app.core.vat_codes import HOME_COUNTRY as HOME_COUNTRY
+from app.states import BookingMode
 
 # Income types: which ledger column of a tax rule an order line lands on.
 OMZET = "omzet"
@@ -32,10 +33,6 @@ OSS_VAT_LABEL = "te betalen OSS-btw"
 REVERSE_CHARGE = "reverse_charge"
 EXPORT = "export"
 
-MODE_INVOICE = "invoice"
-MODE_INVOICE_AND_PAYMENT = "invoice_and_payment"
-MODE_CASH = "cash"
-BOOKING_MODES = (MODE_INVOICE, MODE_INVOICE_AND_PAYMENT, MODE_CASH)
 
 MAX_LEDGER_CODE = 10  # cMutatie.Rekening / TegenrekeningCode (NOTES.md §4)
 # "Betaalmethoden": a payment method mapped to this books no payment ("niet boeken").
@@ -134,7 +131,7 @@ class MappingSettings:
     bookable_statuses: frozenset[int] = frozenset({2, 3, 6})
     credit_statuses: frozenset[int] = frozenset({10})
     payment_term_days: int = 14
-    booking_mode: str = MODE_INVOICE
+    booking_mode: BookingMode = BookingMode.INVOICE
     payment_ledger: str = ""  # bank/PSP ledger for invoice_and_payment and cash
     relation_prefix: str = "MWW"
     # Payment method (e.g. "ideal", "cash") → ledger of the money received, or NOT_BOOKED.
@@ -206,7 +203,7 @@ class MappingSettings:
                 int(s) for s in data.get("credit_statuses", default.credit_statuses)
             ),
             payment_term_days=int(data.get("payment_term_days", default.payment_term_days)),
-            booking_mode=str(data.get("booking_mode", default.booking_mode)),
+            booking_mode=BookingMode(data.get("booking_mode") or default.booking_mode),
             payment_ledger=str(data.get("payment_ledger") or "").strip(),
             relation_prefix=str(data.get("relation_prefix", default.relation_prefix)),
             status_names={int(k): str(v) for k, v in dict(data.get("status_names", {})).items()},

@@ -128,7 +128,10 @@ class OrderStatus:
 
 
 @dataclass(frozen=True, slots=True)
-class Store:
+class ShopInfo:
+    """What Mijnwebwinkel says about the shop itself (``GET /store``): its name, currency
+    and tax region. Not app.store, which is our SQL."""
+
     id: str
     name: str
     currency: str = "EUR"

@@ -45,7 +45,7 @@ POST, HELD, NOT_BOOKED_STATE = "post", "held", "not_booked"
 
 @dataclass(frozen=True, slots=True)
 class PlannedPayment:
-    """One payment of one order, as the ledger of payments records it."""
+    """One payment of one order, as the payments register records it."""
 
     key: str
     kind: str

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from app.core.mapping_settings import MODE_CASH, MappingSettings
+from app.core.mapping_settings import MappingSettings
 from app.core.mutations import Mutation, MutationRow, Soort
 from app.core.orders import Order
 from app.core.relations import invoice_address
+from app.states import BookingMode
 
 ZERO = Decimal("0")
 MAX_DESCRIPTION = 200
@@ -31,7 +32,7 @@ def mutations(
     number: str,
 ) -> tuple[Mutation, ...]:
     description = description_of(order, credit)
-    if settings.booking_mode == MODE_CASH:
+    if settings.booking_mode == BookingMode.CASH:
         return (
             Mutation(
                 Soort.GELD_ONTVANGEN,

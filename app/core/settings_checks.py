@@ -10,7 +10,6 @@ from __future__ import annotations
 from decimal import Decimal
 
 from app.core.mapping_settings import (
-    BOOKING_MODES,
     BTW_CODE_RATES,
     EXPORT,
     INCOME_TYPES,
@@ -72,8 +71,6 @@ def validate(settings: MappingSettings, known_ledgers: set[str] | None = None) -
             )
 
     check_ledger("debtors_ledger", settings.debtors_ledger, "debiteuren")
-    if settings.booking_mode not in BOOKING_MODES:
-        errors["booking_mode"] = "Kies hoe bestellingen geboekt worden."
     # Payments land on the ledger of their method ("Betaalmethoden"); an unmapped method
     # holds its payment back with a reason (app/core/payments.py), it does not block.
     for method, code in sorted(settings.payment_ledgers.items()):

@@ -2,7 +2,7 @@
 alert digest. The job functions themselves live in worker/jobs.py and are named here by
 dotted path, so ``app`` never imports ``worker``.
 
-Not piling up: RQ runs whatever is pushed, and the SQL ledger makes a second run of a
+Not piling up: RQ runs whatever is pushed, and the SQL register makes a second run of a
 booking a no-op, so correctness never relies on deduplication. We only avoid queueing a
 job whose twin is already waiting: before ``Queue.enqueue`` a *waiting mark*
 (``mww:waiting:<key>``) is set with ``SET NX``. The job clears its mark when it starts

@@ -9,7 +9,7 @@ jobs run in the worker process itself, with HerokuWorker's SIGTERM behaviour —
 running job gets ``imminent_shutdown_delay`` seconds to finish, then
 ``ShutDownImminentException`` is raised inside it, so RQ's Retry requeues it, well within
 a platform's 30 s between SIGTERM and SIGKILL. A worker that dies mid-job (SIGKILL, OOM,
-a crash) loses no booking: the ledger's lease and the look-up by Factuurnummer before any
+a crash) loses no booking: the register's lease and the look-up by Factuurnummer before any
 repost cover it, as they cover a killed work horse.
 """
 

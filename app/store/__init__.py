@@ -1,6 +1,6 @@
 """The store: every SQL statement of the connector, one module per aggregate.
 
-shops (a shop, its credentials and settings), bookings (the ledger of orders: which are
+shops (a shop, its credentials and settings), bookings (the bookings register: which are
 booked, claimed, failed), payments (each capture or refund of an order, its own
 claim), runs (reconcile passes), users (who may log in). Each function
 owns its transaction; callers pass the engine and get typed rows back. ``db`` holds the

@@ -1,4 +1,4 @@
-"""The ledger of bookings, read: one booking, the booked numbers (for the Redis fast
+"""The bookings register, read: one booking, the booked numbers (for the Redis fast
 path), states of many orders (the passes), stuck claims, counts and pages (the pages).
 BookingStore (app/store/bookings.py) adds the writes."""
 

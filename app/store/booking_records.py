@@ -13,7 +13,7 @@ from app.store.db import aware
 
 @dataclass(frozen=True, slots=True)
 class BookingRecord:
-    """One row of the ledger: an order's progress towards e-Boekhouden."""
+    """One row of the register: an order's progress towards e-Boekhouden."""
 
     id: int
     shop_id: int
@@ -64,7 +64,7 @@ class Claim:
 
 @dataclass(frozen=True, slots=True)
 class OrderFacts:
-    """What the ledger keeps of an order besides its state."""
+    """What the register keeps of an order besides its state."""
 
     uuid: str | None = None
     kind: str = BookingKind.ORDER

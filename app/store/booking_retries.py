@@ -1,4 +1,4 @@
-"""A person's "Opnieuw proberen" on the ledger: a failed booking back to RETRYING (the job
+"""A person's "Opnieuw proberen" in the register: a failed booking back to RETRYING (the job
 then books it), and undone again when no job could be queued."""
 
 from __future__ import annotations

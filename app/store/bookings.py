@@ -1,4 +1,4 @@
-"""The ledger of bookings: for every shop + order, whether and how it was booked.
+"""The bookings register: for every shop + order, whether and how it was booked.
 
 The bookings table is the source of truth for "was this order booked?" (Redis only
 remembers the answer, see app/fastpaths.py). One row per shop + order, unique on the
@@ -35,7 +35,7 @@ NO_FACTS = OrderFacts()  # an order we could not read
 
 
 class BookingStore(BookingQueries, ManualRetries):
-    """The ledger's writes as a job makes them; the reads are BookingQueries'
+    """The register's writes as a job makes them; the reads are BookingQueries'
     (app/store/booking_queries.py), a person's retries ManualRetries'
     (app/store/booking_retries.py)."""
 

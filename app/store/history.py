@@ -178,7 +178,7 @@ class HistoryStore:
             ]
 
     def order_states(self, shop_id: int, numbers: Iterable[str]) -> dict[str, OrderState]:
-        """The ledger's row per order number, in few queries."""
+        """The register's row per order number, in few queries."""
         wanted = list(dict.fromkeys(numbers))
         found: dict[str, OrderState] = {}
         with self.engine.connect() as conn:

@@ -55,7 +55,7 @@ class FailedAttempt:
 
 @dataclass(frozen=True, slots=True)
 class OrderState:
-    """What the ledger knows of one order number (the report's comparison)."""
+    """What the register knows of one order number (the report's comparison)."""
 
     booking_id: int
     state: BookingState

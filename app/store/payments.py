@@ -1,4 +1,4 @@
-"""The ledger of payments: every capture or refund of an order, booked exactly once.
+"""The payments register: every capture or refund of an order, booked exactly once.
 
 One row per shop + order + payment key (the listing's payment id and mutation id). Its
 ``state`` is a ``PaymentState``; PENDING/RETRYING rows wait to be posted, POSTING is a
@@ -31,7 +31,7 @@ OPEN_FOR_POSTING = (State.PENDING, State.RETRYING, State.POSTING)
 
 
 class PaymentStore(PaymentQueries):
-    """The ledger's writes; the reads are PaymentQueries' (app/store/payment_queries.py)."""
+    """The register's writes; the reads are PaymentQueries' (app/store/payment_queries.py)."""
 
     # --- the plan ----------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import hashlib
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ from sqlalchemy import Connection, Engine, select, update
 from app.config import WEBHOOK_SECRET_GRACE
 from app.core.mapping_settings import MappingSettings
 from app.crypto import Vault
-from app.states import ShopStatus
+from app.states import EbApi, ShopStatus
 from app.store.db import aware, new_id, shop_owners, shops, single_statement, transaction, utcnow
 
 SECRET_GRACE = dt.timedelta(seconds=WEBHOOK_SECRET_GRACE)
@@ -39,8 +40,20 @@ class Credentials:
     eb_api_token: str = field(default="", repr=False)
 
     @property
-    def eb_api(self) -> str:
-        return "rest" if self.eb_api_token else "soap"
+    def eb_api(self) -> EbApi:
+        return EbApi.REST if self.eb_api_token else EbApi.SOAP
+
+    @property
+    def administration_key(self) -> str:
+        """The e-Boekhouden administration these credentials reach, as a key: the shops of
+        one accountant may share an administration, and with it e-Boekhouden's limits
+        (GetMutaties calls a month, concurrent calls). SOAP: the username (one per
+        administration); REST: a digest of the API token (never the token itself). Two
+        REST tokens of one administration count as two (docs/assumptions-eboekhouden.md)."""
+        if self.eb_api_token:
+            digest = hashlib.sha256(self.eb_api_token.encode()).hexdigest()[:16]
+            return f"rest:{digest}"
+        return f"soap:{self.eb_username.strip().casefold()}"
 
     def to_json(self) -> dict[str, str]:
         data = {

@@ -106,10 +106,6 @@ class UserStore:
                 .values(disabled=disabled, session_version=users.c.session_version + 1)
             )
 
-    def set_role(self, user_id: int, role: Role) -> None:
-        with transaction(self.engine) as conn:
-            conn.execute(update(users).where(users.c.id == user_id).values(role=str(role)))
-
     def delete(self, user_id: int) -> bool:
         with transaction(self.engine) as conn:
             return bool(conn.execute(delete(users).where(users.c.id == user_id)).rowcount)

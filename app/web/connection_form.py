@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from app.booking import connections
 from app.services import Services
+from app.states import EbApi
 from app.store.shops import MIN_EB_USERNAME, Credentials, Shop
 
 __all__ = ["ConnectionForm", "read_form", "verify_connections"]
@@ -35,7 +36,10 @@ REQUIRED_REST = {
     "eb_api_token": "Vul het API-token van e-Boekhouden.nl in (Beheer > Inrichting > "
     "Instellingen > Koppelingen > API/SOAP, API-token toevoegen).",
 }
-EB_APIS = {"rest": "API-token (aanbevolen)", "soap": "Gebruikersnaam en beveiligingscodes (SOAP)"}
+EB_APIS = {
+    EbApi.REST: "API-token (aanbevolen)",
+    EbApi.SOAP: "Gebruikersnaam en beveiligingscodes (SOAP)",
+}
 SECRET_FIELDS = ("mww_token", "eb_code1", "eb_code2", "eb_api_token")
 
 
@@ -45,17 +49,17 @@ class ConnectionForm:
     credentials: Credentials
 
 
-def chosen_api(form: Mapping[str, str], current: Shop | None = None) -> str:
-    """``rest`` or ``soap``: the form's choice; without one, the shop's current adapter,
-    else SOAP when only SOAP fields were sent, else REST (recommended)."""
+def chosen_api(form: Mapping[str, str], current: Shop | None = None) -> EbApi | None:
+    """The form's choice (None when it names no adapter we know); without one, the shop's
+    current adapter, else SOAP when only SOAP fields were sent, else REST (recommended)."""
     chosen = (form.get("eb_api") or "").strip()
     if chosen:
-        return chosen
+        return EbApi(chosen) if chosen in tuple(EbApi) else None
     if current is not None:
         return current.credentials.eb_api
     if (form.get("eb_api_token") or "").strip():
-        return "rest"
-    return "soap" if any((form.get(k) or "").strip() for k in REQUIRED_SOAP) else "rest"
+        return EbApi.REST
+    return EbApi.SOAP if any((form.get(k) or "").strip() for k in REQUIRED_SOAP) else EbApi.REST
 
 
 def read_form(
@@ -72,13 +76,13 @@ def read_form(
         stored = current.credentials
         for key in SECRET_FIELDS:
             values[key] = values[key] or getattr(stored, key)
-        if api == "rest":  # the hidden SOAP username stays for a later switch back
+        if api == EbApi.REST:  # the hidden SOAP username stays for a later switch back
             values["eb_username"] = values["eb_username"] or stored.eb_username
-    required = {**REQUIRED, **(REQUIRED_REST if api == "rest" else REQUIRED_SOAP)}
+    required = {**REQUIRED, **(REQUIRED_REST if api == EbApi.REST else REQUIRED_SOAP)}
     errors = {key: message for key, message in required.items() if not values[key]}
     if api not in EB_APIS:
         errors["eb_api"] = "Kies hoe de koppeling bij e-Boekhouden.nl inlogt."
-    if api == "soap" and values["eb_username"] and len(values["eb_username"]) < MIN_USERNAME:
+    if api == EbApi.SOAP and values["eb_username"] and len(values["eb_username"]) < MIN_USERNAME:
         errors["eb_username"] = SHORT_USERNAME
     if len(values["name"]) > 200:
         errors["name"] = "De naam mag hoogstens 200 tekens lang zijn."
@@ -87,7 +91,7 @@ def read_form(
         values["eb_username"],
         values["eb_code1"],
         values["eb_code2"],
-        values["eb_api_token"] if api == "rest" else "",
+        values["eb_api_token"] if api == EbApi.REST else "",
     )
     return ConnectionForm(values["name"], credentials), errors
 

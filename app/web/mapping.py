@@ -12,12 +12,8 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from werkzeug.exceptions import HTTPException
 
 from app.core.mapping_settings import (
-    BOOKING_MODES,
     BTW_CODE_LABELS,
     INCOME_TYPES,
-    MODE_CASH,
-    MODE_INVOICE,
-    MODE_INVOICE_AND_PAYMENT,
     NOT_BOOKED,
     OSS_VAT,
     OSS_VAT_LABEL,
@@ -29,6 +25,7 @@ from app.core.orders import OrderStatus
 from app.core.payment_facts import method_label
 from app.core.settings_checks import validate
 from app.errors import ConnectorError
+from app.states import BookingMode, EbApi
 from app.store.shops import Shop
 from app.web.common import explain, html_error, services, shop_or_404
 from app.web.mapping_form import (
@@ -49,9 +46,11 @@ log = logging.getLogger(__name__)
 INCOME_LABELS = {income: income.capitalize() for income in INCOME_TYPES}
 INCOME_LABELS[OSS_VAT] = OSS_VAT_LABEL.capitalize()
 MODE_LABELS = {
-    MODE_INVOICE: "Factuur (Factuur verstuurd); de betaling boekt u zelf",
-    MODE_INVOICE_AND_PAYMENT: "Factuur én betaling (Factuur verstuurd + Factuurbetaling ontvangen)",
-    MODE_CASH: "Direct ontvangen (Geld ontvangen), zonder factuur",
+    BookingMode.INVOICE: "Factuur (Factuur verstuurd); de betaling boekt u zelf",
+    BookingMode.INVOICE_AND_PAYMENT: (
+        "Factuur én betaling (Factuur verstuurd + Factuurbetaling ontvangen)"
+    ),
+    BookingMode.CASH: "Direct ontvangen (Geld ontvangen), zonder factuur",
 }
 
 
@@ -101,7 +100,7 @@ def fetch_remote(shop: Shop) -> Remote:
 def _btw_codes(shop: Shop) -> dict[str, str]:
     """The BTW codes to offer: over REST only the ones its API knows (LAAG_VERK is sent
     as LAAG_VERK_9; HOOG_VERK, 19 %, does not exist there)."""
-    if shop.credentials.eb_api != "rest":
+    if shop.credentials.eb_api != EbApi.REST:
         return BTW_CODE_LABELS
     from app.clients.eboekhouden_rest.wire import LEGACY_VAT_CODES, VAT_RATES
 
@@ -139,7 +138,7 @@ def _render(
         btw_codes=_btw_codes(shop),
         income_types=INCOME_TYPES,
         income_labels=INCOME_LABELS,
-        modes=[(m, MODE_LABELS[m]) for m in BOOKING_MODES],
+        modes=[(m, MODE_LABELS[m]) for m in tuple(BookingMode)],
         describe=describe_treatment,
         standard=STANDARD_TREATMENTS,
         oss_countries=OSS_COUNTRIES,

@@ -26,6 +26,7 @@ from app.core.mapping_settings import (
     TaxRule,
     oss_key,
 )
+from app.states import BookingMode
 
 STANDARD_TREATMENTS = tuple(rule.treatment for rule in DEFAULT_RULES)
 OSS_COUNTRIES = tuple(sorted(EU_COUNTRIES - {HOME_COUNTRY}))
@@ -92,11 +93,14 @@ def parse(
         term = int(term_text)
     else:
         errors["payment_term_days"] = TERM
+    mode = BookingMode.parse(form.get("booking_mode") or "")
+    if mode is None:
+        errors["booking_mode"] = "Kies hoe bestellingen geboekt worden."
     settings = replace(
         base,
         rules=ordered_rules(rules),
         debtors_ledger=(form.get("debtors_ledger") or "").strip(),
-        booking_mode=(form.get("booking_mode") or "").strip(),
+        booking_mode=mode or base.booking_mode,
         payment_ledgers=_payment_ledgers(form, base),
         payment_term_days=term,
         invoice_format=(form.get("invoice_format") or "").strip() or NUMBER,

@@ -1,7 +1,7 @@
 """The payment methods a shop uses, for "Betaalmethoden" on the settings page.
 
 From Mijnwebwinkel's list of the shop's gateways and methods when the API answers it;
-always completed with the methods seen on the shop's orders (the ledger of payments).
+always completed with the methods seen on the shop's orders (the payments register).
 """
 
 from __future__ import annotations

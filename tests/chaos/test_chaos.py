@@ -355,7 +355,7 @@ def check(run: Run) -> tuple[list[str], dict[str, Any]]:
             figures["bookable orders"] += 1
             figures["... of which only the poll could find"] += key not in run.notified
             if row is None or row.state != "booked":
-                where = row.state if row else "not in the ledger"
+                where = row.state if row else "not in the register"
                 failures.append(f"{label}: bookable but {where}")
                 continue
             soorts = Counter(str(m["Soort"]) for m in booked)
@@ -395,11 +395,11 @@ def check(run: Run) -> tuple[list[str], dict[str, Any]]:
             elif not (row.reason or "").strip():
                 failures.append(f"{label}: {row.state} without a reason")
             else:
-                figures[f"{want} with a reason in the ledger"] += 1
+                figures[f"{want} with a reason in the register"] += 1
                 reasons[want][_reason_kind(row.reason)] += 1
             continue
         if exp.outcome == "fail":
-            failures.append(f"{label}: cannot be booked but is not in the ledger as failed")
+            failures.append(f"{label}: cannot be booked but is not in the register as failed")
             continue
         # Skippable and never recorded: only acceptable if its job was lost with Redis.
         notified_at = accepted_at.get(key)

@@ -10,7 +10,7 @@ and its payment, or inside a payment); then, while the late captures arrive,
 commit-then-drop answers on AddMutatie (lost answers on payments) and e-Boekhouden 503s.
 Afterwards the reconcile passes settle it. Checked: per order one FactuurVerstuurd; its
 FactuurbetalingOntvangen mutations are exactly its captures (date and amount, on the
-method's ledger); the ledger of payments names the same mutation numbers.
+method's ledger); the payments register names the same mutation numbers.
 """
 
 from __future__ import annotations
@@ -46,9 +46,10 @@ Capture = tuple[dt.date, Decimal]
 
 
 def configure(stack: Stack, shop: ShopInfo) -> None:
-    from app.core.mapping_settings import MODE_INVOICE_AND_PAYMENT, MappingSettings
+    from app.core.mapping_settings import MappingSettings
+    from app.states import BookingMode
 
-    mapping = MappingSettings(booking_mode=MODE_INVOICE_AND_PAYMENT, payment_ledgers=LEDGERS)
+    mapping = MappingSettings(booking_mode=BookingMode.INVOICE_AND_PAYMENT, payment_ledgers=LEDGERS)
     stack.services().store.shops.save_mapping(shop.id, mapping)
 
 

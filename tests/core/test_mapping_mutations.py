@@ -10,13 +10,9 @@ import pytest
 from app.core.mapping import (
     map_order,
 )
-from app.core.mapping_settings import (
-    MODE_CASH,
-    MODE_INVOICE,
-    MODE_INVOICE_AND_PAYMENT,
-)
 from app.core.mutations import Soort
 from app.errors import MappingError
+from app.states import BookingMode
 from tests.factories import (
     DEFAULT,
     PSP,
@@ -74,11 +70,11 @@ MODE_LINES = [line("article", "121.00", 21), line("shipping", "6.05", 21)]
 @pytest.mark.parametrize(
     ("mode", "soorts", "ledgers"),
     [
-        (MODE_INVOICE, [Soort.FACTUUR_VERSTUURD], ["1300"]),
+        (BookingMode.INVOICE, [Soort.FACTUUR_VERSTUURD], ["1300"]),
         # The payment follows when the money arrives (tests/test_payments.py).
-        (MODE_INVOICE_AND_PAYMENT, [Soort.FACTUUR_VERSTUURD], ["1300"]),
+        (BookingMode.INVOICE_AND_PAYMENT, [Soort.FACTUUR_VERSTUURD], ["1300"]),
         # Placed on the payment's date and ledger once paid (app/core/payments.py).
-        (MODE_CASH, [Soort.GELD_ONTVANGEN], [PSP]),
+        (BookingMode.CASH, [Soort.GELD_ONTVANGEN], [PSP]),
     ],
 )
 def test_booking_modes(mode: str, soorts: list[Soort], ledgers: list[str], credit: bool) -> None:
@@ -102,7 +98,7 @@ def test_booking_modes(mode: str, soorts: list[Soort], ledgers: list[str], credi
         f"HOOG_VERK_21 8010 {sign}121.00 {sign}100.00 {sign}21.00",
         f"HOOG_VERK_21 8000 {sign}6.05 {sign}5.00 {sign}1.05",
     ]
-    if mode != MODE_CASH and not credit:  # an invoice not known to be paid yet
+    if mode != BookingMode.CASH and not credit:  # an invoice not known to be paid yet
         assert sales.payment_term_days == 14
     else:  # cash (paid by definition) or a credit note: no payment term
         assert sales.payment_term_days is None
@@ -137,12 +133,14 @@ def test_invoice_mutation_fields() -> None:
 
 def test_cash_mode_uses_the_configured_ledger() -> None:
     # Until the payment's own method ledger replaces it (app/core/payments.py).
-    result = booked(map_order(order(), settings(booking_mode=MODE_CASH, payment_ledger="1020")))
+    result = booked(
+        map_order(order(), settings(booking_mode=BookingMode.CASH, payment_ledger="1020"))
+    )
     assert result.mutations[-1].ledger == "1020"
 
 
 def test_invoice_and_payment_books_no_payment_with_the_invoice() -> None:
-    mapping = settings(booking_mode=MODE_INVOICE_AND_PAYMENT, payment_ledger="1020")
+    mapping = settings(booking_mode=BookingMode.INVOICE_AND_PAYMENT, payment_ledger="1020")
     result = booked(map_order(order(), mapping))
     assert [m.soort for m in result.mutations] == [Soort.FACTUUR_VERSTUURD]
 
@@ -150,7 +148,9 @@ def test_invoice_and_payment_books_no_payment_with_the_invoice() -> None:
 # --- invoice number, payment term, descriptions ---------------------------------------------
 
 
-@pytest.mark.parametrize("mode", [MODE_INVOICE, MODE_INVOICE_AND_PAYMENT, MODE_CASH])
+@pytest.mark.parametrize(
+    "mode", [BookingMode.INVOICE, BookingMode.INVOICE_AND_PAYMENT, BookingMode.CASH]
+)
 @pytest.mark.parametrize(
     ("invoice_format", "number"),
     [
@@ -192,17 +192,17 @@ def test_invoice_number_at_most_50(number: str, invoice_format: str, booked_ok: 
 
 # (order overrides, booking mode, payment term on the invoice)
 TERM_CASES: list[tuple[str, dict[str, Any], str, int | None]] = [
-    ("shipped-not-paid", {"status": 2}, MODE_INVOICE, 14),
-    ("status-betaald", {"status": 3}, MODE_INVOICE, None),
-    ("status-betaald-afgehaald", {"status": 6}, MODE_INVOICE, None),
-    ("payment-captured", {"status": 2, "payment_status": "captured"}, MODE_INVOICE, None),
-    ("payment-pending", {"status": 2, "payment_status": "pending"}, MODE_INVOICE, 14),
-    ("credit-note", {"status": 10}, MODE_INVOICE, None),
-    ("credited-order", {"status": 2, "credited_order_number": 7000}, MODE_INVOICE, None),
+    ("shipped-not-paid", {"status": 2}, BookingMode.INVOICE, 14),
+    ("status-betaald", {"status": 3}, BookingMode.INVOICE, None),
+    ("status-betaald-afgehaald", {"status": 6}, BookingMode.INVOICE, None),
+    ("payment-captured", {"status": 2, "payment_status": "captured"}, BookingMode.INVOICE, None),
+    ("payment-pending", {"status": 2, "payment_status": "pending"}, BookingMode.INVOICE, 14),
+    ("credit-note", {"status": 10}, BookingMode.INVOICE, None),
+    ("credited-order", {"status": 2, "credited_order_number": 7000}, BookingMode.INVOICE, None),
     # invoice_and_payment: shipped "op rekening" is not paid yet; its payment follows later
-    ("invoice-and-payment-unpaid", {"status": 2}, MODE_INVOICE_AND_PAYMENT, 14),
-    ("invoice-and-payment-paid", {"status": 3}, MODE_INVOICE_AND_PAYMENT, None),
-    ("cash", {"status": 2}, MODE_CASH, None),
+    ("invoice-and-payment-unpaid", {"status": 2}, BookingMode.INVOICE_AND_PAYMENT, 14),
+    ("invoice-and-payment-paid", {"status": 3}, BookingMode.INVOICE_AND_PAYMENT, None),
+    ("cash", {"status": 2}, BookingMode.CASH, None),
 ]
 
 
@@ -218,7 +218,9 @@ def test_payment_term_only_on_unpaid_invoices(
     assert invoice.to_wire()["Betalingstermijn"] == (None if term is None else str(term))
 
 
-@pytest.mark.parametrize("mode", [MODE_INVOICE, MODE_INVOICE_AND_PAYMENT, MODE_CASH])
+@pytest.mark.parametrize(
+    "mode", [BookingMode.INVOICE, BookingMode.INVOICE_AND_PAYMENT, BookingMode.CASH]
+)
 @pytest.mark.parametrize(
     ("overrides", "description"),
     [

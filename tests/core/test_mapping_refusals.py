@@ -14,7 +14,6 @@ from app.core.mapping import (
 from app.core.mapping_settings import (
     EXPORT,
     KORTING,
-    MODE_CASH,
     OMZET,
     REVERSE_CHARGE,
     VERZENDKOSTEN,
@@ -23,6 +22,7 @@ from app.core.mapping_settings import (
 )
 from app.core.order_schema import parse_order
 from app.errors import MappingError
+from app.states import BookingMode
 from tests.factories import (
     DEFAULT,
     b2b_eu,
@@ -456,7 +456,7 @@ def test_fields_at_their_limits_are_booked(overrides: dict[str, Any]) -> None:
     ("mapping", "fragment"),
     [
         pytest.param(
-            settings(booking_mode=MODE_CASH, payment_ledgers={"ideal": "12345678901"}),
+            settings(booking_mode=BookingMode.CASH, payment_ledgers={"ideal": "12345678901"}),
             "payment_ledgers.ideal",
             id="cash-bad-method-ledger",
         ),

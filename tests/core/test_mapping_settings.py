@@ -15,9 +15,6 @@ from app.core.mapping_settings import (
     DEFAULT_RULES,
     EXPORT,
     KORTING,
-    MODE_CASH,
-    MODE_INVOICE,
-    MODE_INVOICE_AND_PAYMENT,
     OMZET,
     REVERSE_CHARGE,
     VERZENDKOSTEN,
@@ -28,6 +25,7 @@ from app.core.mapping_settings import (
 )
 from app.core.settings_checks import validate
 from app.errors import MappingError
+from app.states import BookingMode
 from tests.factories import (
     DEFAULT,
     INCUMBENT,
@@ -65,7 +63,7 @@ def test_default_rules(treatment: str, code: str, ledgers: dict[str, str]) -> No
 def test_default_settings() -> None:
     assert DEFAULT.debtors_ledger == "1300"
     assert DEFAULT.bookable_statuses == {2, 3, 6}
-    assert DEFAULT.booking_mode == MODE_INVOICE
+    assert DEFAULT.booking_mode == BookingMode.INVOICE
     assert DEFAULT.payment_term_days == 14
     assert DEFAULT.rules == DEFAULT_RULES
     assert validate(DEFAULT) == {}
@@ -82,7 +80,7 @@ VALIDATE_CASES: list[tuple[str, MappingSettings, set[str] | None, dict[str, str]
     ("oss-afw-verk", OSS_DE, None, {}),
     ("oss-zero-rate", settings(oss("AT", 0, code="AFST_VERK")), None, {}),
     ("reverse-charge-verl-verk", settings(rule(REVERSE_CHARGE, "VERL_VERK")), None, {}),
-    ("cash-with-ledger", settings(booking_mode=MODE_CASH, payment_ledger=PSP), KNOWN, {}),
+    ("cash-with-ledger", settings(booking_mode=BookingMode.CASH, payment_ledger=PSP), KNOWN, {}),
     (
         "unknown-code",
         settings(rule("rate:21", "HOOG_21", "8010")),
@@ -121,16 +119,16 @@ VALIDATE_CASES: list[tuple[str, MappingSettings, set[str] | None, dict[str, str]
         },
     ),
     # An unmapped payment method holds its payment back; it does not block the settings.
-    ("cash-without-payment-ledgers", settings(booking_mode=MODE_CASH), None, {}),
+    ("cash-without-payment-ledgers", settings(booking_mode=BookingMode.CASH), None, {}),
     (
         "invoice-and-payment-without-ledgers",
-        settings(booking_mode=MODE_INVOICE_AND_PAYMENT),
+        settings(booking_mode=BookingMode.INVOICE_AND_PAYMENT),
         None,
         {},
     ),
     (
         "unknown-payment-method-ledger",
-        settings(booking_mode=MODE_CASH, payment_ledgers={"ideal": "1234", "cadeau": "-"}),
+        settings(booking_mode=BookingMode.CASH, payment_ledgers={"ideal": "1234", "cadeau": "-"}),
         KNOWN,
         {"payment_ledgers.ideal": "Grootboekrekening 1234 bestaat niet in uw e-Boekhouden."},
     ),
@@ -232,7 +230,7 @@ ROUNDTRIP = [
     OSS_DE,
     KORTING_8900,
     settings(
-        booking_mode=MODE_INVOICE_AND_PAYMENT,
+        booking_mode=BookingMode.INVOICE_AND_PAYMENT,
         payment_ledger=PSP,
         debtors_ledger="1310",
         bookable_statuses={3},
@@ -241,7 +239,7 @@ ROUNDTRIP = [
         relation_prefix="SHOP",
         status_names={2: "Verzonden", 3: "Betaald"},
     ),
-    settings(booking_mode=MODE_CASH, payment_ledger="1000", bookable_statuses=set()),
+    settings(booking_mode=BookingMode.CASH, payment_ledger="1000", bookable_statuses=set()),
     settings(collective_debtor="PARTICULIER"),
 ]
 

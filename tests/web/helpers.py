@@ -12,11 +12,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.datastructures import MultiDict
 
-from app.cli.users import hash_password
+from app.accounts.passwords import hash_password
 from app.config import Settings
 from app.core.mutations import LedgerAccount
 from app.core.order_schema import parse_order
-from app.core.orders import Order, OrderStatus, Store
+from app.core.orders import Order, OrderStatus, ShopInfo
 from app.core.payment_facts import PaymentFacts, facts_from_order
 from app.crypto import Vault, generate_key
 from app.errors import BookkeepingAuthError, OrderNotFoundError, ShopAuthError
@@ -68,9 +68,9 @@ class FakeShopApi:
                 explanation=("Mijnwebwinkel weigert de API-token van deze winkel."),
             )
 
-    def store(self) -> Store:
+    def store(self) -> ShopInfo:
         self._check()
-        return Store(id="s1", name="Testwinkel")
+        return ShopInfo(id="s1", name="Testwinkel")
 
     def order_statuses(self) -> list[OrderStatus]:
         return list(STATUSES)

@@ -27,7 +27,7 @@ from rq.serializers import JSONSerializer
 from standardwebhooks.webhooks import Webhook
 
 from app import create_app
-from app.cli.users import hash_password
+from app.accounts.passwords import hash_password
 from app.config import Settings
 from app.crypto import generate_key
 from app.migrate import upgrade

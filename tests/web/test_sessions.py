@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 from flask.testing import FlaskClient
 
-from app.cli.users import hash_password
+from app.accounts.passwords import hash_password
 from app.config import SESSION_IDLE_TIMEOUT
 from tests.web.helpers import EMAIL, PASSWORD, Web, login, post
 

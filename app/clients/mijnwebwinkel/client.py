@@ -35,7 +35,7 @@ from app.clients.mijnwebwinkel.transport import (
     shared_session,
 )
 from app.core.order_schema import parse_order, parse_order_summary
-from app.core.orders import Order, OrderStatus, OrderSummary, Store
+from app.core.orders import Order, OrderStatus, OrderSummary, ShopInfo
 from app.core.payment_facts import PaymentFacts, parse_payments
 from app.errors import OrderDataError, UpstreamRejectedError, UpstreamUnavailableError
 
@@ -146,7 +146,7 @@ class MijnwebwinkelClient:
     def order_statuses(self) -> list[OrderStatus]:
         return wire.order_statuses(self._get("order_statuses", "orderstatuses", auth="partner"))
 
-    def store(self) -> Store:
+    def store(self) -> ShopInfo:
         return wire.store(self._get("store", "store"))
 
     def order_payments(self, number: str) -> PaymentFacts | None:

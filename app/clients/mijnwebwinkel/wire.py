@@ -13,7 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from app.clients.mijnwebwinkel.errors import bad_shape
-from app.core.orders import OrderStatus, Store
+from app.core.orders import OrderStatus, ShopInfo
 
 SHOP_TZ = ZoneInfo("Europe/Amsterdam")
 DATETIME_FORMAT = "%Y-%m-%d %H:%M:%S"  # the status_changed_* filters' format
@@ -60,13 +60,13 @@ def order_statuses(data: Any) -> list[OrderStatus]:
     return statuses
 
 
-def store(data: Any) -> Store:
+def store(data: Any) -> ShopInfo:
     """The answer of ``GET /store``."""
     data = unwrap_object(data, "store")
     if not isinstance(data, dict) or not data.get("id"):
         raise bad_shape("store", "no store id")
     known = {"id", "name", "currency", "region_code"}
-    return Store(
+    return ShopInfo(
         id=str(data["id"]),
         name=str(data.get("name") or ""),
         currency=str(data.get("currency") or "EUR").upper(),
