@@ -110,7 +110,7 @@ def test_a_failed_enqueue_forgets_the_id_and_the_mark(
     def down(*args: Any, **kwargs: Any) -> None:
         raise RedisConnectionError("gone")
 
-    monkeypatch.setattr(queue, "enqueue", down)
+    monkeypatch.setattr(queue, "enqueue", down)  # as if the pipeline's execute failed
     with pytest.raises(RedisConnectionError):
         queue_notification(queue, world.shop.id, "msg_3", "7006")
     assert not redis.exists(webhook_key(world.shop.id, "msg_3"))

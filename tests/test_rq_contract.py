@@ -83,6 +83,17 @@ def test_enqueue_keeps_the_id_and_options_we_pass(queue: Queue) -> None:
     assert queue.job_ids == [job.id]
 
 
+def test_enqueue_into_our_pipeline_writes_nothing_until_it_runs(queue: Queue) -> None:
+    """app.jobs.queue passes its own pipeline: RQ adds the job to it and sends nothing."""
+    pipe = queue.connection.pipeline()
+    job = queue.enqueue(f"{HERE}.succeed", 5, job_id="book-1-5__abc", pipeline=pipe)
+    assert queue.count == 0 and not Job.exists(job.id, connection=queue.connection)
+    pipe.execute()
+    assert queue.job_ids == [job.id]
+    again = Job.fetch(job.id, connection=queue.connection, serializer=JSONSerializer)
+    assert again.get_status() == JobStatus.QUEUED and again.args == [5]
+
+
 def test_a_simple_worker_runs_the_job_in_its_own_process(queue: Queue) -> None:
     job = queue.enqueue(f"{HERE}.succeed", 3)
     _work(queue)

@@ -13,8 +13,9 @@ do not add a job per failing order every few minutes). A mark lives at most
 one (the next pass queues it again).
 
 The notification endpoint's ``webhook-id`` dedupe is taken together with the mark, in
-one script over our own two keys; the job is then enqueued by RQ itself. Two Redis round
-trips per notification (tests/test_rq_contract.py pins the RQ behaviour this relies on).
+one script over our own two keys; the job is then enqueued by RQ itself, into a pipeline
+of ours (``Queue.enqueue(..., pipeline=)``). Two Redis round trips per notification
+(tests/test_rq_contract.py pins the RQ behaviour this relies on).
 """
 
 from __future__ import annotations
@@ -113,7 +114,10 @@ def _enqueue_marked(
     if answer != GO:
         return answer
     try:
-        queue.enqueue(func, *args, job_id=_job_id(key), **options)
+        # RQ adds the job to our pipeline (one round trip instead of its own two).
+        pipe = queue.connection.pipeline()
+        queue.enqueue(func, *args, job_id=_job_id(key), pipeline=pipe, **options)
+        pipe.execute()
     except RedisError:
         _unmark(queue.connection, waiting_key(key), *([webhook] if webhook else []))
         raise

@@ -18,8 +18,8 @@ from rq import SimpleWorker
 from rq.serializers import JSONSerializer
 
 from app import create_app
-from app.booking.pipeline import book_order
 from app.accounts.passwords import hash_password
+from app.booking.pipeline import book_order
 from app.config import Settings
 from app.crypto import generate_key
 from app.migrate import upgrade
