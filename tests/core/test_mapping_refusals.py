@@ -460,7 +460,6 @@ def test_fields_at_their_limits_are_booked(overrides: dict[str, Any]) -> None:
             "payment_ledgers.ideal",
             id="cash-bad-method-ledger",
         ),
-        pytest.param(settings(booking_mode="bogus"), "booking_mode", id="unknown-mode"),
         pytest.param(settings(debtors_ledger=""), "debtors_ledger", id="no-debtors-ledger"),
     ],
 )

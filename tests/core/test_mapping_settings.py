@@ -133,12 +133,6 @@ VALIDATE_CASES: list[tuple[str, MappingSettings, set[str] | None, dict[str, str]
         {"payment_ledgers.ideal": "Grootboekrekening 1234 bestaat niet in uw e-Boekhouden."},
     ),
     (
-        "unknown-booking-mode",
-        settings(booking_mode="later"),
-        None,
-        {"booking_mode": "Kies hoe bestellingen geboekt worden."},
-    ),
-    (
         "unknown-ledger",
         DEFAULT,
         {"1300", "8000"},
@@ -374,3 +368,15 @@ def test_new_settings_roundtrip_and_defaults() -> None:
 def test_incomplete_invoice_format_refuses_to_book() -> None:
     with pytest.raises(MappingError, match="invoice_format"):
         map_order(order(), settings(invoice_format="W1-"))
+
+
+@pytest.mark.parametrize("stored", ["later", "CASH ", 3])
+def test_an_unknown_booking_mode_is_refused_when_read(stored: object) -> None:
+    """The mode is a BookingMode once read: a mapping file naming another is refused
+    (saying which field), never read as the default."""
+    with pytest.raises(ValueError, match="booking_mode"):
+        MappingSettings.from_json({"booking_mode": stored})
+
+
+def test_a_missing_booking_mode_is_the_default() -> None:
+    assert MappingSettings.from_json({}).booking_mode == BookingMode.INVOICE

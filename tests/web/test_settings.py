@@ -83,6 +83,7 @@ def test_install_saves_and_activates(web: Web, client: FlaskClient, shop_id: int
             "Grootboekrekening 9999 bestaat niet in uw e-Boekhouden.",
         ),
         ({"payment_term_days": "veertien"}, "payment_term_days", "aantal dagen"),
+        ({"booking_mode": "later"}, "booking_mode", "Kies hoe bestellingen geboekt worden."),
         ({"debtors_ledger": ""}, "debtors_ledger", "Kies een grootboekrekening voor debiteuren"),
     ],
 )
