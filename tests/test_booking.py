@@ -208,7 +208,7 @@ def test_redis_flushed_between_bookings_books_nothing_twice(world: World) -> Non
     for number in (5020, 5021):
         world.add_order(number)
         book_order(world.services, world.shop, str(number))
-    world.services.redis.flushall()
+    world.services.redis.flushdb()
     for number in (5020, 5021):
         assert book_order(world.services, world.shop, str(number)).status == "already_booked"
     assert len(world.mutations()) == 2

@@ -318,7 +318,7 @@ def test_switching_a_live_shop_from_soap_to_rest_books_nothing_twice(
         switch_to_rest(world, thread.url)
         world.services.close()  # the SOAP client of this shop is not used any more
         assert book_order(world.services, world.shop, "5070").status == "already_booked"
-        world.services.redis.flushall()  # even without the fast path
+        world.services.redis.flushdb()  # even without the fast path
         assert book_order(world.services, world.shop, "5070").status == "already_booked"
         assert rest.mutations(API_TOKEN) == []
         assert book_order(world.services, world.shop, "5071").status == "booked"

@@ -14,6 +14,8 @@ import pytest
 from app import create_app
 from tests.helpers import EB_CODE1, EB_CODE2, EB_USER, MWW_TOKEN, World
 
+pytestmark = pytest.mark.integration  # the flask command in a subprocess
+
 ROOT = Path(__file__).resolve().parent.parent
 PAYLOADS = ROOT / "tests" / "payloads" / "mijnwebwinkel"
 

@@ -113,6 +113,7 @@ def locked_pins(path: Path) -> dict[str, str]:
     return pins
 
 
+@pytest.mark.integration  # git in a subprocess
 def test_a_clean_checkout_passes_the_buildpacks_detection() -> None:
     assert package_manager(ROOT) == "pip"
     version = requested_python(ROOT)
@@ -230,6 +231,7 @@ def production_env(**extra: str) -> dict[str, str]:
     return env
 
 
+@pytest.mark.integration  # the release command in a subprocess
 @pytest.mark.parametrize("key", [None, "", "a-random-secret-not-a-fernet-key"])
 def test_the_release_phase_refuses_to_start_without_a_usable_encryption_key(
     key: str | None,

@@ -32,6 +32,7 @@ from app.core.order_schema import parse_order
 from app.core.orders import Debtor, Order, OrderLine, TaxPrice
 from app.states import BookingMode
 from tests.factories import as_numbers, as_strings, b2b_eu, debtor, export_to, order_json
+from tests.helpers import examples
 
 RATES = (0, 9, 21)
 LINE_TYPES = ("article", "custom", "shipping", "payment", "discount", "gift_wrap")
@@ -187,7 +188,7 @@ def is_cent(amount: Decimal) -> bool:
     return amount == amount.quantize(CENT)
 
 
-@hypothesis_settings(max_examples=300, deadline=None)
+@hypothesis_settings(max_examples=examples(300))
 @given(random_orders(), mapping_settings())
 def test_every_booking_is_the_invoice(
     generated: tuple[dict[str, Any], bool, dict[Decimal, Decimal]],
@@ -377,7 +378,7 @@ D = Decimal
 
 
 # Every counterexample hypothesis ever found stays here as an @example (issue 22).
-@hypothesis_settings(max_examples=1000, deadline=None)
+@hypothesis_settings(max_examples=examples(1000))
 @given(invoices(), several_ledgers())
 @example(*almost_cancelled("8000"))  # booked +0.01 VAT against the invoice's -0.01
 @example(*almost_cancelled("8010"))  # refused: "kan geen enkele boekingsregel ..."
@@ -486,7 +487,7 @@ def raw_orders(draw: st.DrawFn) -> dict[str, Any]:
     return data
 
 
-@hypothesis_settings(max_examples=200, deadline=None)
+@hypothesis_settings(max_examples=examples(200))
 @given(raw_orders())
 def test_amounts_as_strings_or_numbers_parse_to_the_same_order(data: dict[str, Any]) -> None:
     as_text = json.loads(json.dumps(as_strings(data)))
