@@ -10,8 +10,9 @@ Tiers: every test gets exactly one of the markers ``unit`` (no I/O beyond memory
 ``system`` (whole processes, the browser, long scenarios), by what it waits for:
 ``slow`` and ``browser`` tests are ``system``; else a tier marker the module or test
 sets itself (a module whose own fixtures start servers or subprocesses); else a test
-that uses one of ``INTEGRATION_FIXTURES`` is ``integration``; else ``unit``. ``make test`` runs unit and integration in parallel (pytest-xdist), then
-system. One tier: ``pytest -m unit``.
+that uses one of ``INTEGRATION_FIXTURES`` is ``integration``; else ``unit``.
+``make test`` runs unit and integration in parallel (pytest-xdist), then system. One
+tier: ``pytest -m unit``.
 
 Hypothesis: the profile ``suite`` (default) is derandomized, so every run tries the same
 examples; ``HYPOTHESIS_PROFILE=explore`` (``make chaos``) tries many more, at random.
