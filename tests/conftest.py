@@ -5,7 +5,7 @@ Backends: every test that asks for ``backend`` runs twice, once on SQLite + fake
 Override with TEST_PG_ADMIN_URL / TEST_REDIS_URL; set TEST_BACKENDS=embedded to run only
 the embedded pair. Under pytest-xdist each worker has its own databases (tests/helpers.py).
 
-Tiers: every test gets exactly one of the markers ``unit`` (no I/O beyond memory),
+Tiers: every test gets exactly one of the markers ``unit`` (no server, database or process),
 ``integration`` (databases, Redis, simulators on loopback, in-process servers) or
 ``system`` (whole processes, the browser, long scenarios), by what it waits for:
 ``slow`` and ``browser`` tests are ``system``; else a tier marker the module or test
