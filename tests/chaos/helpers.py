@@ -284,3 +284,23 @@ def reconcile_runs(stack: Stack) -> list[Any]:
 
     with stack.services().engine.connect() as conn:
         return list(conn.execute(select(runs)).all())
+
+
+def jobs_run(stack: Stack) -> int:
+    """Booking jobs run so far, whatever their outcome (retries too): the web's
+    ``mww_bookings_total``, summed over every worker process (0 while it cannot answer)."""
+    try:
+        text = stack.metrics_text()
+    except (requests.RequestException, OSError):  # the web or Redis restarting
+        return 0
+    return int(sum(metric_values(text, "mww_bookings_total").values()))
+
+
+def wait_for_jobs(stack: Stack, since: int, count: int, timeout: float = 30.0) -> bool:
+    """Until ``count`` more booking jobs than ``since`` have run (False after ``timeout``)."""
+    deadline = time.monotonic() + timeout
+    while jobs_run(stack) - since < count:
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
+    return True

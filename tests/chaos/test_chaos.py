@@ -44,15 +44,18 @@ from tests.chaos.helpers import (
     Expectation,
     Sender,
     expectation,
+    jobs_run,
     ledger_rows,
     metric_values,
     reconcile_runs,
+    wait_for_jobs,
 )
 
 pytestmark = pytest.mark.slow
 
 EB_LATENCY = 0.01
 POLL_SHARE = 0.15  # bookable orders never announced: only the poll can find them
+SETTLED_FOR_SECONDS = 3.0  # nothing pending for this long: the run has settled
 
 Key = tuple[int, str]  # (shop id, order number)
 
@@ -93,6 +96,22 @@ class Run:
             and row.claimed_until
             and row.claimed_until > now
         )
+
+    def jobs_run(self) -> int:
+        return jobs_run(self.stack)
+
+    def send_through_the_period(
+        self, batch: list[Any], timeout: float = 30.0
+    ) -> list[cf.Future[Any]]:
+        """Send the batch while the phase's faults are on, and keep them on until every
+        notification it queued has had its job run at least once (the jobs have met the
+        faults; their retries come after)."""
+        sent, ran = len(self.sender.sent), self.jobs_run()
+        futures = self.send_batch(batch)
+        wait_all(futures)
+        queued = sum(1 for s in self.sender.sent[sent:] if s.answer == "queued")
+        wait_for_jobs(self.stack, ran, queued, timeout)
+        return futures
 
     def wait_for_posting(self, timeout: float = 20.0) -> int:
         deadline = time.monotonic() + timeout
@@ -179,24 +198,21 @@ def phase_clean(run: Run, batch: list[Any]) -> None:
 
 def phase_eb_503(run: Run, batch: list[Any]) -> None:
     run.eb({"kind": "http_status", "status": 503, "times": None, "probability": 0.5})
-    wait_all(run.send_batch(batch))
-    time.sleep(4)  # the period: the batch's jobs run into it
+    run.send_through_the_period(batch)  # the period: the batch's jobs run into it
 
 
 def phase_eb_timeouts(run: Run, batch: list[Any]) -> None:
     # The simulator sleeps 5 s, then processes the call anyway (a slow server, not a
     # dead one); the connector gives up after 3 s.
     run.eb({"kind": "timeout", "seconds": 5, "times": None, "probability": 0.3})
-    wait_all(run.send_batch(batch))
-    time.sleep(4)
+    run.send_through_the_period(batch)
 
 
 def phase_mww_429(run: Run, batch: list[Any]) -> None:
     run.mww(
         {"kind": "http_status", "status": 429, "retry_after": 1, "times": None, "probability": 0.3}
     )
-    wait_all(run.send_batch(batch))
-    time.sleep(3)
+    run.send_through_the_period(batch)
 
 
 def phase_commit_then_drop(run: Run, batch: list[Any]) -> None:
@@ -210,8 +226,10 @@ def phase_commit_then_drop(run: Run, batch: list[Any]) -> None:
 def phase_session_expiry(run: Run, batch: list[Any]) -> None:
     run.eb({"kind": "session_expired", "times": 3})
     run.events["e-Boekhouden sessions expired (all at once)"] += run.stack.expire_eb_sessions()
+    ran = run.jobs_run()
     futures = run.send_batch(batch)
-    time.sleep(1.0)
+    # Again once the batch is being booked (its jobs opened new sessions).
+    wait_for_jobs(run.stack, ran, 2, timeout=20)
     run.events["e-Boekhouden sessions expired (all at once)"] += run.stack.expire_eb_sessions()
     wait_all(futures)
 
@@ -231,6 +249,12 @@ def phase_horse_sigkill(run: Run, batch: list[Any]) -> None:
     run.eb({"kind": "latency", "seconds": 1.5, "operation": "AddMutatie", "times": 6})
     futures = run.send_batch(batch)
     in_flight = run.wait_for_posting()
+    if run.stack.env.get("WORKER_MODE", "simple") != "fork":
+        # WORKER_MODE=simple (the default): jobs run in the worker itself, there is no
+        # work horse to kill (the worker SIGKILL phase covers that process).
+        run.events["work horse phase without horses (WORKER_MODE=simple)"] += 1
+        wait_all(futures)
+        return
     killed = 0
     deadline = time.monotonic() + 10
     while not killed and time.monotonic() < deadline:
@@ -253,7 +277,13 @@ def phase_redis_wipe(run: Run, batch: list[Any]) -> None:
     # Slow AddMutatie calls, so jobs pile up in the queue that the wipe then loses.
     run.eb({"kind": "latency", "seconds": 1.0, "operation": "AddMutatie", "times": 6})
     futures = run.send_batch(batch)
-    time.sleep(1.5)
+    # Until jobs wait in the queue (the workers are slow), or every notification is in.
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and not all(f.done() for f in futures):
+        with contextlib.suppress(Exception):
+            if run.stack.redis().llen("rq:queue:bookings") >= 3:
+                break
+        time.sleep(0.05)
     run.events["jobs waiting in the queue when Redis was wiped"] += run.stack.redis().llen(
         "rq:queue:bookings"
     )
@@ -566,15 +596,20 @@ def test_every_order_is_booked_exactly_once_or_accounted_for_under_faults(
         run.mww(clear=True)
         injected = time.monotonic()
 
+        # Settled: nothing pending, and still nothing a few seconds later (a retry or a
+        # poll pass that was under way shows up in between).
         deadline = injected + CHAOS_SETTLE_SECONDS
-        settled_checks = 0
+        quiet_since: float | None = None
         problems = pending(run)
         while time.monotonic() < deadline:
             problems = pending(run)
-            settled_checks = settled_checks + 1 if not problems else 0
-            if settled_checks >= 2:
+            if problems:
+                quiet_since = None
+            elif quiet_since is None:
+                quiet_since = time.monotonic()
+            elif time.monotonic() - quiet_since >= SETTLED_FOR_SECONDS:
                 break
-            time.sleep(3)
+            time.sleep(0.5)
         settled = time.monotonic()
         failures, result = check(run)
         if problems:
