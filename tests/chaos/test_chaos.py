@@ -44,11 +44,10 @@ from tests.chaos.helpers import (
     Expectation,
     Sender,
     expectation,
-    jobs_run,
     ledger_rows,
     metric_values,
     reconcile_runs,
-    wait_for_jobs,
+    wait_quiet,
 )
 
 pytestmark = pytest.mark.slow
@@ -97,20 +96,11 @@ class Run:
             and row.claimed_until > now
         )
 
-    def jobs_run(self) -> int:
-        return jobs_run(self.stack)
-
-    def send_through_the_period(
-        self, batch: list[Any], timeout: float = 30.0
-    ) -> list[cf.Future[Any]]:
-        """Send the batch while the phase's faults are on, and keep them on until every
-        notification it queued has had its job run at least once (the jobs have met the
-        faults; their retries come after)."""
-        sent, ran = len(self.sender.sent), self.jobs_run()
+    def send_through_the_period(self, batch: list[Any]) -> list[cf.Future[Any]]:
+        """Send the batch while the phase's faults are on; ``drain`` then keeps them on
+        until its jobs have run into them (their retries come after)."""
         futures = self.send_batch(batch)
         wait_all(futures)
-        queued = sum(1 for s in self.sender.sent[sent:] if s.answer == "queued")
-        wait_for_jobs(self.stack, ran, queued, timeout)
         return futures
 
     def wait_for_posting(self, timeout: float = 20.0) -> int:
@@ -176,12 +166,7 @@ class Run:
 
 def drain(run: Run, timeout: float = 30.0) -> None:
     """Until the queue is empty and nobody is posting (retries may still be scheduled)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with contextlib.suppress(Exception):
-            if not run.stack.redis().llen("rq:queue:bookings") and not run.posting_in_flight():
-                return
-        time.sleep(0.25)
+    wait_quiet(run.stack, timeout)
 
 
 def wait_all(futures: list[cf.Future[Any]]) -> None:
@@ -226,10 +211,12 @@ def phase_commit_then_drop(run: Run, batch: list[Any]) -> None:
 def phase_session_expiry(run: Run, batch: list[Any]) -> None:
     run.eb({"kind": "session_expired", "times": 3})
     run.events["e-Boekhouden sessions expired (all at once)"] += run.stack.expire_eb_sessions()
-    ran = run.jobs_run()
+    rows = len(ledger_rows(run.stack))
     futures = run.send_batch(batch)
     # Again once the batch is being booked (its jobs opened new sessions).
-    wait_for_jobs(run.stack, ran, 2, timeout=20)
+    deadline = time.monotonic() + 20
+    while len(ledger_rows(run.stack)) < rows + 2 and time.monotonic() < deadline:
+        time.sleep(0.1)
     run.events["e-Boekhouden sessions expired (all at once)"] += run.stack.expire_eb_sessions()
     wait_all(futures)
 
