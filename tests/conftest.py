@@ -98,11 +98,30 @@ def tier_of(item: pytest.Item) -> str:
     return "unit"
 
 
+# The longest system tests, longest first: started first, they end with the others when
+# the system tier runs on several workers (``make test``), instead of last and alone.
+LONGEST_FIRST = (
+    "tests/chaos/test_chaos.py",
+    "tests/chaos/test_payment_chaos.py",
+    "tests/test_deploy.py",
+    "tests/test_scale.py",
+    "tests/chaos/test_redis_restart.py",
+    "tests/test_run.py",
+)
+
+
+def _duration_rank(item: pytest.Item) -> int:
+    path = item.nodeid.split("::", 1)[0]
+    return LONGEST_FIRST.index(path) if path in LONGEST_FIRST else len(LONGEST_FIRST)
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         tier = tier_of(item)
         if not item.get_closest_marker(tier):
             item.add_marker(getattr(pytest.mark, tier))
+    # Stable: the other tiers keep their order, and come before the system tier.
+    items.sort(key=lambda i: (1, _duration_rank(i)) if i.get_closest_marker("system") else (0, 0))
 
 
 @pytest.fixture(autouse=True, scope="session")
