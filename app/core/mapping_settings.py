@@ -203,7 +203,7 @@ class MappingSettings:
                 int(s) for s in data.get("credit_statuses", default.credit_statuses)
             ),
             payment_term_days=int(data.get("payment_term_days", default.payment_term_days)),
-            booking_mode=_booking_mode(data.get("booking_mode") or default.booking_mode),
+            booking_mode=BookingMode(data.get("booking_mode") or default.booking_mode),
             payment_ledger=str(data.get("payment_ledger") or "").strip(),
             relation_prefix=str(data.get("relation_prefix", default.relation_prefix)),
             status_names={int(k): str(v) for k, v in dict(data.get("status_names", {})).items()},
@@ -219,12 +219,3 @@ class MappingSettings:
             },
             collective_debtor=str(data.get("collective_debtor") or "").strip(),
         )
-
-
-def _booking_mode(value: object) -> BookingMode:
-    """The stored mode as the enum; an unknown one is refused by its field's name."""
-    try:
-        return BookingMode(value)
-    except ValueError:
-        modes = ", ".join(mode.value for mode in BookingMode)
-        raise ValueError(f"booking_mode {value!r} bestaat niet; kies uit: {modes}") from None

@@ -25,7 +25,6 @@ from app.core.mapping_settings import (
     describe_treatment,
     rate_text,
 )
-from app.states import BookingMode
 
 
 def validate(settings: MappingSettings, known_ledgers: set[str] | None = None) -> dict[str, str]:
@@ -72,9 +71,6 @@ def validate(settings: MappingSettings, known_ledgers: set[str] | None = None) -
             )
 
     check_ledger("debtors_ledger", settings.debtors_ledger, "debiteuren")
-    # A stored mode outside the enum (an old or hand-edited setting) is not guessed.
-    if settings.booking_mode not in set(BookingMode):
-        errors["booking_mode"] = "Kies hoe bestellingen geboekt worden."
     # Payments land on the ledger of their method ("Betaalmethoden"); an unmapped method
     # holds its payment back with a reason (app/core/payments.py), it does not block.
     for method, code in sorted(settings.payment_ledgers.items()):
