@@ -34,8 +34,18 @@ $(STAMP): requirements-dev.txt
 run: $(STAMP)
 	$(BIN)/python -m sandbox.run
 
+# The tiers (tests/conftest.py): unit and integration in parallel on TEST_WORKERS
+# pytest-xdist workers (each with its own PostgreSQL and Redis database), then the system
+# tier (whole processes, the browser). Its tests mostly wait (on processes, faults,
+# retries), so SYSTEM_WORKERS of them run side by side, the longest started first
+# (worksteal: a worker that is done takes tests from a busy one). Each run prints its ten
+# slowest tests.
+TEST_WORKERS ?= 2
+SYSTEM_WORKERS ?= 3
 test: $(STAMP) lock-check lint
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -m "unit or integration" -n $(TEST_WORKERS) --durations=10 $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -m system -n $(SYSTEM_WORKERS) --dist worksteal --durations=10 \
+		$(PYTEST_ARGS)
 
 # ruff (lint and format), mypy, the import contracts (pyproject.toml: the floors of app/,
 # the pure core, only app/clients talks HTTP) and no module of the service over 300 lines.
@@ -75,10 +85,13 @@ lock-check: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
-# The fault-injection suite at full size (500 orders; the normal suite runs 120). -s: the
-# suite prints what it injected and checked.
+# The fault-injection suite at full size (500 orders; the normal suite runs 120), then the
+# property tests exploring: random, ten times the examples (HYPOTHESIS_PROFILE=explore;
+# add what they find as an @example). -s: the suite prints what it injected and checked.
 chaos: $(STAMP)
 	CHAOS_ORDERS=$${CHAOS_ORDERS:-500} $(BIN)/python -m pytest tests/chaos -m slow -s $(PYTEST_ARGS)
+	HYPOTHESIS_PROFILE=explore $(BIN)/python -m pytest tests/test_mapping_properties.py \
+		tests/test_order_factory.py -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache .mypy_cache

@@ -420,7 +420,13 @@ class Stack:
         self.supervise = supervise
         self.keep_logs = keep_logs
         self.run_dir = Path(tempfile.mkdtemp(prefix=f"mww-{name}-"))
-        self.db_name = f"mww_{name}".replace("-", "_") + os.environ.get("TEST_DB_SUFFIX", "")
+        # Apart from other checkouts (TEST_DB_SUFFIX) and other pytest-xdist workers.
+        worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+        self.db_name = (
+            f"mww_{name}".replace("-", "_")
+            + os.environ.get("TEST_DB_SUFFIX", "")
+            + (f"_{worker}" if worker else "")
+        )
         self.database_url = ""
         self.redis_port = free_port()
         self.redis_url = f"redis://127.0.0.1:{self.redis_port}/0"

@@ -3,7 +3,19 @@
 Backends: every test that asks for ``backend`` runs twice, once on SQLite + fakeredis
 (always) and once on the local PostgreSQL + Redis (when they answer; CI starts them).
 Override with TEST_PG_ADMIN_URL / TEST_REDIS_URL; set TEST_BACKENDS=embedded to run only
-the embedded pair.
+the embedded pair. Under pytest-xdist each worker has its own databases (tests/helpers.py).
+
+Tiers: every test gets exactly one of the markers ``unit`` (no server, database or process),
+``integration`` (databases, Redis, simulators on loopback, in-process servers) or
+``system`` (whole processes, the browser, long scenarios), by what it waits for:
+``slow`` and ``browser`` tests are ``system``; else a tier marker the module or test
+sets itself (a module whose own fixtures start servers or subprocesses); else a test
+that uses one of ``INTEGRATION_FIXTURES`` is ``integration``; else ``unit``.
+``make test`` runs unit and integration in parallel (pytest-xdist), then system. One
+tier: ``pytest -m unit``.
+
+Hypothesis: the profile ``suite`` (default) is derandomized, so every run tries the same
+examples; ``HYPOTHESIS_PROFILE=explore`` (``make chaos``) tries many more, at random.
 """
 
 from __future__ import annotations
@@ -14,6 +26,8 @@ from typing import Any
 import fakeredis
 import pytest
 import redis as redislib
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 from app.clients.eboekhouden import EBoekhoudenClient
 from app.logs import install_redaction
@@ -27,6 +41,7 @@ from tests.helpers import (
     EB_CODE1,
     EB_CODE2,
     EB_USER,
+    HYPOTHESIS_PROFILE,
     PG_AVAILABLE,
     PG_TEST_DB,
     REDIS_URL,
@@ -38,6 +53,75 @@ from tests.helpers import (
     fresh_pg_database,
     make_world,
 )
+
+hypothesis_settings.register_profile(
+    "suite", derandomize=True, deadline=None, database=None, print_blob=True
+)
+# Random and ten times the examples (tests/helpers.py ``examples``); what it finds is
+# printed with its reproduction blob: add it to the test as an @example.
+hypothesis_settings.register_profile(
+    "explore",
+    derandomize=False,
+    deadline=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+hypothesis_settings.load_profile(HYPOTHESIS_PROFILE)
+
+TIERS = ("unit", "integration", "system")
+# Fixtures that bring a database, Redis, a simulator or a server with them.
+INTEGRATION_FIXTURES = {
+    "backend",
+    "embedded_backend",
+    "world",
+    "embedded_world",
+    "pg_url",
+    "sqlite_url",
+    "mww_server",
+    "eb_server",
+    "switch",
+    "web",
+    "client",
+}
+
+
+def tier_of(item: pytest.Item) -> str:
+    explicit = {m.name for m in item.iter_markers() if m.name in TIERS}
+    if item.get_closest_marker("slow") or item.get_closest_marker("browser"):
+        explicit.add("system")
+    if len(explicit) > 1:  # -m would select it in two tiers
+        raise pytest.UsageError(f"{item.nodeid} has more than one tier: {sorted(explicit)}")
+    if explicit:
+        return explicit.pop()
+    if INTEGRATION_FIXTURES & set(getattr(item, "fixturenames", ())):
+        return "integration"
+    return "unit"
+
+
+# The longest system tests, longest first: started first, they end with the others when
+# the system tier runs on several workers (``make test``), instead of last and alone.
+LONGEST_FIRST = (
+    "tests/chaos/test_chaos.py",
+    "tests/chaos/test_payment_chaos.py",
+    "tests/test_deploy.py",
+    "tests/test_scale.py",
+    "tests/chaos/test_redis_restart.py",
+    "tests/test_run.py",
+)
+
+
+def _duration_rank(item: pytest.Item) -> int:
+    path = item.nodeid.split("::", 1)[0]
+    return LONGEST_FIRST.index(path) if path in LONGEST_FIRST else len(LONGEST_FIRST)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        tier = tier_of(item)
+        if not item.get_closest_marker(tier):
+            item.add_marker(getattr(pytest.mark, tier))
+    # Stable: the other tiers keep their order, and come before the system tier.
+    items.sort(key=lambda i: (1, _duration_rank(i)) if i.get_closest_marker("system") else (0, 0))
 
 
 @pytest.fixture(autouse=True, scope="session")

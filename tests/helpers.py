@@ -40,13 +40,52 @@ PG_ADMIN_URL = os.environ.get(
 
 
 # Parallel checkouts on one machine set TEST_DB_SUFFIX (and TEST_REDIS_URL) to keep apart.
-DB_SUFFIX = os.environ.get("TEST_DB_SUFFIX", "")
+# Under pytest-xdist every worker (gw0, gw1, ...) keeps apart on top of that: its own
+# PostgreSQL databases (suffix ``_gw1``) and its own Redis database (below).
+XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+
+
+DB_SUFFIX = os.environ.get("TEST_DB_SUFFIX", "") + (f"_{XDIST_WORKER}" if XDIST_WORKER else "")
 
 
 PG_TEST_DB = "mww_connector_test"
 
 
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+def worker_redis_url(base: str, worker: str) -> str:
+    """The Redis URL of xdist worker ``worker`` (``""``: no xdist): ``base``'s database
+    number minus the worker's index, so the default (15) gives gw0 15 and gw1 14, and
+    ``TEST_REDIS_URL=redis://127.0.0.1:6379/3`` gives 3 and 2. Each worker's tests flush
+    only their own database; a database below 0 is refused (choose a higher base)."""
+    if not worker:
+        return base
+    index = int(worker.removeprefix("gw"))
+    head, _, tail = base.partition("?")
+    root, _, db = head.rstrip("/").rpartition("/")
+    if not root.startswith("redis") or not db.isdigit():  # no database in the URL: 0
+        root, db = head.rstrip("/"), "0"
+    number = int(db) - index
+    if number < 0:
+        raise RuntimeError(
+            f"TEST_REDIS_URL {base} leaves no Redis database for xdist worker {worker}: "
+            f"give it a database number of at least {index} (each worker uses its own, "
+            "counting down)"
+        )
+    return f"{root}/{number}" + (f"?{tail}" if tail else "")
+
+
+REDIS_URL = worker_redis_url(
+    os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15"), XDIST_WORKER
+)
+
+
+# tests/conftest.py registers the profiles: "suite" (derandomized) and "explore".
+HYPOTHESIS_PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "suite")
+
+
+def examples(count: int) -> int:
+    """A property test's number of examples: ``count`` in the suite, ten times as many in
+    the exploratory profile (``make chaos``)."""
+    return count * 10 if HYPOTHESIS_PROFILE == "explore" else count
 
 
 def _pg_available() -> bool:

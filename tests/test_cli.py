@@ -1,5 +1,6 @@
-"""The command line: preview (as a real subprocess: exit codes and stderr matter), book,
-shops add/list."""
+"""The command line: preview, book, shops add/list. Commands run in-process through
+Flask's CLI runner (stdout, stderr and the exit code apart); one preview runs as a real
+``flask`` subprocess, where exit codes and stderr reach the shell."""
 
 from __future__ import annotations
 
@@ -7,25 +8,43 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from app import create_app
+from app.config import Settings
 from tests.helpers import EB_CODE1, EB_CODE2, EB_USER, MWW_TOKEN, World
 
 ROOT = Path(__file__).resolve().parent.parent
 PAYLOADS = ROOT / "tests" / "payloads" / "mijnwebwinkel"
 
 
-def flask(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+@dataclass
+class Ran:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def flask(*args: str) -> Ran:
+    """``flask --app app ARGS`` in this process (development settings, as a shell has)."""
+    app = create_app(Settings.from_env({"APP_ENV": "development"}))
+    result = app.test_cli_runner().invoke(args=list(args))
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return Ran(result.exit_code, result.stdout, result.stderr)
+
+
+def flask_process(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "flask", "--app", "app", *args],
         cwd=ROOT,
         capture_output=True,
         text=True,
         timeout=60,
-        env={**os.environ, "APP_ENV": "development", **(env or {})},
+        env={**os.environ, "APP_ENV": "development"},
     )
 
 
@@ -118,6 +137,19 @@ def test_preview_invalid_input_exits_2_with_one_line(
     assert result.stdout == ""
     assert result.stderr.strip().count("\n") == 0 and "Traceback" not in result.stderr
     assert fragment in result.stderr
+
+
+@pytest.mark.integration  # the real command, as a shell or a script runs it
+def test_preview_as_a_process_exits_with_its_code_and_one_line_on_stderr(tmp_path: Path) -> None:
+    bad = flask_process("preview", write(tmp_path, "order.json", "{not json"))
+    assert bad.returncode == 2 and bad.stdout == ""
+    assert bad.stderr.strip().count("\n") == 0 and "Traceback" not in bad.stderr
+    assert "not valid JSON" in bad.stderr
+    order = json.loads((PAYLOADS / "order.spec-example.json").read_text())
+    order.update(status=3, credited_order_number=None)
+    good = flask_process("preview", write(tmp_path, "order.json", order))
+    assert good.returncode == 0, good.stderr
+    assert json.loads(good.stdout)["mutations"][0]["Factuurnummer"] == "27"
 
 
 def test_preview_missing_file_and_bad_mapping(tmp_path: Path) -> None:

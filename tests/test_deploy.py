@@ -39,6 +39,7 @@ from app.config import REQUIRED_IN_PRODUCTION, Settings
 from tests.helpers import (
     PG_AVAILABLE,
     REDIS_AVAILABLE,
+    REDIS_URL,
     descendants,
     free_port,
     fresh_pg_database,
@@ -113,6 +114,7 @@ def locked_pins(path: Path) -> dict[str, str]:
     return pins
 
 
+@pytest.mark.integration  # git in a subprocess
 def test_a_clean_checkout_passes_the_buildpacks_detection() -> None:
     assert package_manager(ROOT) == "pip"
     version = requested_python(ROOT)
@@ -230,6 +232,7 @@ def production_env(**extra: str) -> dict[str, str]:
     return env
 
 
+@pytest.mark.integration  # the release command in a subprocess
 @pytest.mark.parametrize("key", [None, "", "a-random-secret-not-a-fernet-key"])
 def test_the_release_phase_refuses_to_start_without_a_usable_encryption_key(
     key: str | None,
@@ -415,8 +418,10 @@ def test_a_clean_clone_deploys_and_every_process_stops_within_30_seconds(tmp_pat
 
     # The dynos' environment: config vars only, the fresh environment first on PATH.
     database_url = fresh_pg_database("mww_connector_deploy")
-    redis_url = os.environ.get("TEST_REDIS_DEPLOY_URL") or os.environ.get(
-        "TEST_REDIS_PROCFILE_URL", "redis://127.0.0.1:6379/13"
+    redis_url = (  # the suite's own database unless told otherwise
+        os.environ.get("TEST_REDIS_DEPLOY_URL")
+        or os.environ.get("TEST_REDIS_PROCFILE_URL")
+        or REDIS_URL
     )
     redis = Redis.from_url(redis_url)
     redis.flushdb()

@@ -34,6 +34,8 @@ from sandbox.server import ServerThread
 from tests.factories import fmt, order
 from tests.mapping_cases import CREDIT_CASES, ORDER_CASES
 
+pytestmark = pytest.mark.integration  # both simulators on loopback servers
+
 USER, CODE1, CODE2 = "parity", "parity-code-1", "PARITY-CODE-2"
 TOKEN = "parity-api-token"
 Row = tuple[str, Decimal, Decimal, Decimal]  # ledger, rate, incl, vat

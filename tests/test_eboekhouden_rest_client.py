@@ -32,6 +32,8 @@ from app.errors import (
 from sandbox.eboekhouden_rest import EBoekhoudenRestSimulator
 from sandbox.server import ServerThread
 
+pytestmark = pytest.mark.integration  # loopback servers
+
 TOKEN = "API-TOKEN-5EC2E7-abcdefghijklmnop"
 RELATION = "MWW-C1"
 DAY = dt.date(2026, 11, 2)

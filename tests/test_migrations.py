@@ -11,6 +11,8 @@ from app.migrate import downgrade, upgrade
 from app.store import db
 from tests.helpers import PG_AVAILABLE, fresh_pg_database
 
+pytestmark = pytest.mark.integration  # SQLite files and PostgreSQL
+
 TABLES = {
     "shops",
     "bookings",

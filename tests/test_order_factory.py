@@ -22,6 +22,7 @@ from sandbox.order_factory import (
     make_order,
     make_orders,
 )
+from tests.helpers import examples
 
 EU = {
     "AT",
@@ -111,7 +112,7 @@ def test_every_kind_sums_exactly_and_validates(kind: str, seed: int) -> None:
     check_invariants(make_order(2000 + seed, kind=kind, seed=seed))
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150))
 @given(
     number=st.integers(1, 10**7),
     kind=st.sampled_from(KINDS),

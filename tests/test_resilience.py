@@ -70,7 +70,11 @@ def test_clock_survives_a_redis_restart_and_enqueues_again(
         clock.start()
         wait_for(poll_queued, 10, "the clock's first poll pass")
         redis.kill()
-        time.sleep(1.5)  # several ticks against a Redis that is not there
+        wait_for(  # ticks against a Redis that is not there
+            lambda: any("Redis unavailable" in r.getMessage() for r in caplog.records),
+            10,
+            "the clock to meet the outage",
+        )
         assert clock.is_alive(), "the clock died when Redis went away"
         redis.start()  # empty: the queue and the slot keys are gone
         assert not poll_queued()
@@ -110,16 +114,24 @@ def test_worker_process_survives_a_redis_restart_in_the_middle_of_a_job(
     try:
         queue = Queue("bookings", connection=redis.client(), serializer=JSONSerializer)
         # A job that is running when Redis goes away: RQ's own loop then quits.
-        slow = queue.enqueue("time.sleep", 2)
+        slow = queue.enqueue("time.sleep", 1)
         wait_for(
             lambda: slow.get_status(refresh=True) == JobStatus.STARTED,
             30,
             "the worker to start the slow job",
         )
         redis.kill()
-        time.sleep(3)  # the job ends while Redis is away
+        wait_for(  # the job ended while Redis was away; the process waits for it
+            lambda: "Redis unavailable" in log_path.read_text(errors="replace"),
+            30,
+            "the worker to find Redis gone",
+        )
         redis.start()
-        time.sleep(2)
+        wait_for(
+            lambda: "Redis answers again" in log_path.read_text(errors="replace"),
+            30,
+            "the worker to start a new RQ worker",
+        )
         assert worker.poll() is None, (
             "the worker exited after a Redis restart:\n" + log_path.read_text()[-3000:]
         )

@@ -5,6 +5,7 @@ Slow (each starts the whole system), but this is what a newcomer and an operator
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import secrets
@@ -12,16 +13,17 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import requests
+from redis import Redis
 
 from tests.helpers import (
     PG_AVAILABLE,
     REDIS_AVAILABLE,
+    REDIS_URL,
     descendants,
     free_port,
     fresh_pg_database,
@@ -145,7 +147,8 @@ def test_make_run_from_a_clean_copy_books_sandbox_orders(sandbox_run) -> None:  
     family = descendants(process.pid)
     process.send_signal(signal.SIGINT)  # what Ctrl-C sends
     process.wait(timeout=60)
-    time.sleep(1)
+    with contextlib.suppress(AssertionError):  # the children a moment after their parent
+        wait_until(lambda: not alive(family), 10, "every child of make run to exit")
     assert alive(family) == set(), "processes left behind after Ctrl-C"
 
     log = log_path.read_text()
@@ -177,7 +180,7 @@ def test_production_procfile_boots_every_process(tmp_path: Path) -> None:
         **os.environ,
         "APP_ENV": "production",
         "DATABASE_URL": database_url,
-        "REDIS_URL": os.environ.get("TEST_REDIS_PROCFILE_URL", "redis://127.0.0.1:6379/14"),
+        "REDIS_URL": os.environ.get("TEST_REDIS_PROCFILE_URL", REDIS_URL),  # the suite's own
         "SECRET_KEY": secrets.token_hex(32),
         "ENCRYPTION_KEY": Fernet.generate_key().decode(),
         "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
@@ -185,6 +188,8 @@ def test_production_procfile_boots_every_process(tmp_path: Path) -> None:
         "WEB_CONCURRENCY": "2",
         "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
     }
+    redis = Redis.from_url(env["REDIS_URL"])
+    redis.flushdb()  # the suite's own database: no worker or clock key of an earlier test
     for _ in range(2):  # the release step is idempotent
         release = subprocess.run(
             [sys.executable, "-m", "app.migrate"],
@@ -217,13 +222,20 @@ def test_production_procfile_boots_every_process(tmp_path: Path) -> None:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+    from rq import Worker
+
     try:
         wait_until(
             lambda: requests.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200,
             60,
             "/healthz",
         )
-        time.sleep(3)
+        # Each process at work: the worker registered with RQ, the clock's first tick.
+        try:
+            wait_until(lambda: len(Worker.all(connection=redis)) >= 1, 90, "the worker")
+            wait_until(lambda: bool(redis.keys("mww:clock:*")), 90, "the clock's first tick")
+        except AssertionError as err:
+            raise AssertionError(f"{err}\n{log_path.read_text()[-3000:]}") from None
         assert process.poll() is None, log_path.read_text()[-3000:]
         text = log_path.read_text()
         for name in ("web", "worker", "clock"):
@@ -233,6 +245,7 @@ def test_production_procfile_boots_every_process(tmp_path: Path) -> None:
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=30)
+        redis.flushdb()
 
 
 def test_missing_production_settings_stop_the_process_with_one_message() -> None:

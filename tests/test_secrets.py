@@ -104,7 +104,9 @@ def test_keys_rotate_without_the_old_key_fails_with_one_line(world: World) -> No
     assert "keep the old key" in result.output and "Traceback" not in result.output
 
 
-@pytest.mark.parametrize("keys", ["not-a-key", f"{generate_key()},kapot"])
+@pytest.mark.parametrize(
+    "keys", ["not-a-key", f"{generate_key()},kapot"], ids=["not-a-key", "a-key-then-not"]
+)
 def test_an_invalid_encryption_key_stops_start_up_with_a_clear_message(keys: str) -> None:
     with pytest.raises(ConfigError, match=r"ENCRYPTION_KEY: .* not a valid Fernet key"):
         Settings.from_env({"ENCRYPTION_KEY": keys})

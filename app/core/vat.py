@@ -64,15 +64,28 @@ class Bucket:
 
 
 def stated_vat(
-    tax: dict[Decimal, Decimal], lines_incl: dict[Decimal, Decimal]
+    tax: dict[Decimal, Decimal], lines: dict[Decimal, list[Decimal]]
 ) -> dict[Decimal, Decimal]:
-    """``price.tax`` per rate, signed like the lines (shops may send it unsigned). The sign
-    is the rate's amount incl. VAT: its standard VAT may round to 0.00 (a credit note of
-    -0.02 at 21%) while the invoice, rounded per line, states a cent."""
-    return {
-        rate: (-abs(vat) if lines_incl.get(rate, ZERO) < ZERO else abs(vat))
-        for rate, vat in tax.items()
-    }
+    """``price.tax`` per rate, signed as the booking needs it (``lines``: the rate's
+    slices, already signed like the booking). Shops may send the VAT unsigned, so its sign
+    is chosen, not read: the sign whose amount is the lines' own VAT, rounded per line or
+    per rate; else, as before, the sign of the rate's amount incl. VAT (its VAT may round
+    to 0.00 while the invoice states a cent: a credit note of -0.02 at 21%).
+
+    Not simply the lines' sign (issue 22): when a discount almost cancels the order
+    (62.53 - 31.26 - 31.26 = 0.01 at 21%), the invoice rounded per line states -0.01 VAT
+    on a positive total, and +0.01 would book VAT the invoice does not have."""
+    signed: dict[Decimal, Decimal] = {}
+    for rate, vat in tax.items():
+        slices = lines.get(rate, [])
+        incl = sum(slices, ZERO)
+        natural = {vat_of(incl, rate), sum((vat_of(s, rate) for s in slices), ZERO)}
+        fits = [c for c in (abs(vat), -abs(vat)) if c in natural]
+        if len(fits) == 1:
+            signed[rate] = fits[0]
+        else:  # neither sign is the lines' own VAT, or both are: the lines' sign
+            signed[rate] = -abs(vat) if incl < ZERO else abs(vat)
+    return signed
 
 
 def allocate(
@@ -88,7 +101,7 @@ def allocate(
         per_rate[bucket.rate].append(bucket)
     lines_incl = {rate: sum((b.amount for b in group), ZERO) for rate, group in per_rate.items()}
     lines_vat = {rate: vat_of(incl, rate) for rate, incl in lines_incl.items()}
-    target = stated_vat(tax, lines_incl)
+    target = stated_vat(tax, {r: [p for b in g for p in b.parts] for r, g in per_rate.items()})
     for rate, vat in target.items():
         if rate not in per_rate and vat != ZERO:
             raise MappingError(
@@ -259,7 +272,8 @@ def oss_rows(
         lines_vat = vat_of(incl, rate)
         wanted = lines_vat
         if tax is not None:
-            wanted = stated_vat({rate: tax.get(rate, ZERO)}, {rate: incl})[rate]
+            parts = [p for b in group for p in b.parts]
+            wanted = stated_vat({rate: tax.get(rate, ZERO)}, {rate: parts})[rate]
             lines = sum(len(b.parts) for b in group)
             _check_close(order_number, rate, lines, lines_vat, wanted)
         shares = [vat_of(b.amount, rate) for b in group]

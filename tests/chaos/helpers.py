@@ -284,3 +284,41 @@ def reconcile_runs(stack: Stack) -> list[Any]:
 
     with stack.services().engine.connect() as conn:
         return list(conn.execute(select(runs)).all())
+
+
+def in_flight(stack: Stack) -> int:
+    """Register rows (orders and payments) a worker is posting right now."""
+    from sqlalchemy import func, select
+
+    from app.store.db import bookings, payments
+
+    now = dt.datetime.now(dt.UTC)
+    total = 0
+    with stack.services().engine.connect() as conn:
+        for table in (bookings, payments):
+            total += conn.execute(
+                select(func.count())
+                .select_from(table)
+                .where(table.c.state == "posting", table.c.claimed_until > now)
+            ).scalar_one()
+    return int(total)
+
+
+def quiet(stack: Stack) -> bool:
+    """No booking job waiting in the queue and none posting."""
+    try:
+        return not stack.redis().llen("rq:queue:bookings") and not in_flight(stack)
+    except Exception:  # Redis restarting
+        return False
+
+
+def wait_quiet(stack: Stack, timeout: float = 30.0, checks: int = 2) -> bool:
+    """Until the queue is empty and nobody posts, ``checks`` times in a row 0.25 s apart
+    (a job between the queue and its claim shows up in between); False after ``timeout``."""
+    deadline, seen = time.monotonic() + timeout, 0
+    while time.monotonic() < deadline:
+        seen = seen + 1 if quiet(stack) else 0
+        if seen >= checks:
+            return True
+        time.sleep(0.25)
+    return False

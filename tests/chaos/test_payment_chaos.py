@@ -28,7 +28,7 @@ from sqlalchemy import select
 
 from bench.orders import make_orders, shop_now
 from bench.stack import ShopInfo, Stack
-from tests.chaos.helpers import CHAOS_ORDERS, CHAOS_SETTLE_SECONDS
+from tests.chaos.helpers import CHAOS_ORDERS, CHAOS_SETTLE_SECONDS, wait_quiet
 
 pytestmark = pytest.mark.slow
 
@@ -165,17 +165,18 @@ def test_invoices_and_payments_are_each_booked_once_under_faults(chaos_stack: St
             pay(stack, shop, number, part, dt.datetime.combine(day, dt.time(11, 0)))
             captures[number].append((day, Decimal(part) / 100))
     pass_now(stack, shop)
-    time.sleep(6)
+    wait_quiet(stack)  # the pass's jobs have run into the faults
     stack.faults("eb", {"clear": True, "latency": 0.01})
 
-    # Settle: passes until every order's money is booked.
+    # Settle: passes until every order's money is booked; after each, until its jobs ran.
     deadline = time.monotonic() + CHAOS_SETTLE_SECONDS
     while time.monotonic() < deadline:
         states = Counter(r.payment_state for r in rows(stack, "bookings", shop.id))
         if states.get("settled", 0) == ORDERS and not in_flight(stack, shop):
             break
         pass_now(stack, shop)
-        time.sleep(5)
+        wait_quiet(stack)
+        time.sleep(1.0)  # a retry RQ has scheduled runs on its own; look again shortly
 
     failures: list[str] = []
     ledger = {r.order_number: r for r in rows(stack, "bookings", shop.id)}

@@ -68,7 +68,7 @@ def wait_for(check: Any, timeout: float, what: str, stack: Stack) -> None:
                 return
         except Exception:  # Redis or the web still settling: look again
             pass
-        time.sleep(0.5)
+        time.sleep(0.1)
     logs = "\n".join(f"--- {name}\n{text[-1500:]}" for name, text in stack.logs().items())
     raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}\n{logs}")
 
@@ -100,7 +100,13 @@ def test_every_process_keeps_working_after_a_redis_restart_under_load(
 
     with cf.ThreadPoolExecutor(8) as pool:
         futures = [pool.submit(sender.genuine, shop, str(o["number"])) for o in before]
-        time.sleep(1.5)
+        # Redis goes once jobs wait in the queue (the postings are slow).
+        wait_for(
+            lambda: stack.redis().llen("rq:queue:bookings") >= 5,
+            30,
+            "jobs waiting in the queue",
+            stack,
+        )
         queued_at_outage = stack.redis().llen("rq:queue:bookings")
         stack.procs["redis"].kill()
         outage_started = dt.datetime.now(dt.UTC)

@@ -228,6 +228,82 @@ PER_RATE_CASES: list[
         ],
         {D(21): D("-5.54")},
     ),
+    # A discount that almost cancels the order (issue 22, found by the property test): an
+    # article of 62.53 and two discounts of -31.26 at 21% (total 0.01). Rounded per line
+    # the invoice's VAT is 10.85 - 5.43 - 5.43 = -0.01: negative VAT on a positive total.
+    # The booking carries the invoice's -0.01, one row per order line where needed.
+    (
+        "discount-almost-cancels-the-order",
+        [
+            line("article", "62.53", 21, id="a"),
+            line("discount", "-31.26", 21, id="d1"),
+            line("discount", "-31.26", 21, id="d2"),
+        ],
+        tax(r21="-0.01"),
+        {},
+        DEFAULT,
+        [
+            "HOOG_VERK_21 8010 62.53 51.68 10.85",
+            "HOOG_VERK_21 8010 -31.26 -25.83 -5.43",
+            "HOOG_VERK_21 8010 -31.26 -25.83 -5.43",
+        ],
+        {D(21): D("-0.01")},
+    ),
+    (
+        "discount-almost-cancels-the-order-discount-on-its-own-ledger",
+        [
+            line("article", "62.53", 21, id="a"),
+            line("discount", "-31.26", 21, id="d1"),
+            line("discount", "-31.26", 21, id="d2"),
+        ],
+        tax(r21="-0.01"),
+        {},
+        KORTING_8900,
+        [
+            "HOOG_VERK_21 8010 62.53 51.68 10.85",
+            "HOOG_VERK_21 8900 -31.26 -25.83 -5.43",
+            "HOOG_VERK_21 8900 -31.26 -25.83 -5.43",
+        ],
+        {D(21): D("-0.01")},
+    ),
+    # the same order as a credit note (status 10, positive amounts): booked negative, so
+    # its VAT is +0.01 against a total of -0.01
+    (
+        "discount-almost-cancels-a-credit-note",
+        [
+            line("article", "62.53", 21, id="a"),
+            line("discount", "-31.26", 21, id="d1"),
+            line("discount", "-31.26", 21, id="d2"),
+        ],
+        tax(r21="-0.01"),
+        {"status": 10},
+        DEFAULT,
+        [
+            "HOOG_VERK_21 8010 -62.53 -51.68 -10.85",
+            "HOOG_VERK_21 8010 31.26 25.83 5.43",
+            "HOOG_VERK_21 8010 31.26 25.83 5.43",
+        ],
+        {D(21): D("0.01")},
+    ),
+    # a credit note with negative amounts whose shop sends the VAT unsigned: 0.01 is the
+    # lines' own per-line VAT (+0.01), so it is not turned into -0.01
+    (
+        "discount-almost-cancels-a-credit-note-unsigned-tax",
+        [
+            line("article", "-62.53", 21, id="a"),
+            line("discount", "31.26", 21, id="d1"),
+            line("discount", "31.26", 21, id="d2"),
+        ],
+        tax(r21="0.01"),
+        {"status": 10},
+        DEFAULT,
+        [
+            "HOOG_VERK_21 8010 -62.53 -51.68 -10.85",
+            "HOOG_VERK_21 8010 31.26 25.83 5.43",
+            "HOOG_VERK_21 8010 31.26 25.83 5.43",
+        ],
+        {D(21): D("0.01")},
+    ),
 ]
 
 

@@ -126,7 +126,7 @@ def page(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
         for table in reversed(db.metadata.sorted_tables):
             conn.execute(table.delete())
     stack.services.store.users.create(EMAIL, hash_password(PASSWORD))
-    stack.services.redis.flushall()
+    stack.services.redis.flushdb()
     stack.services.webhook_shops.forget()
     import worker.jobs
 

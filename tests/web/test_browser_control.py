@@ -110,7 +110,7 @@ def page(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
         for table in reversed(db.metadata.sorted_tables):
             conn.execute(table.delete())
     stack.services.store.users.create(EMAIL, hash_password(PASSWORD))
-    stack.services.redis.flushall()
+    stack.services.redis.flushdb()
     import worker.jobs
 
     monkeypatch.setattr(worker.jobs, "runtime_services", lambda: stack.services)
