@@ -92,3 +92,14 @@ class OrderFacts:
             "buyer_vat_number": self.buyer_vat_number or None,
             "oss_amounts": self.oss_amounts or None,
         }
+
+
+@dataclass(frozen=True, slots=True)
+class BookingNote:
+    """A booked order whose booking carries notes for a person (the alert digest)."""
+
+    attempt_id: int  # the booked attempt (booking_attempts.id)
+    at: dt.datetime
+    order_number: str
+    booking_id: int
+    notes: str  # Dutch, one per line
