@@ -77,7 +77,7 @@ def _check_export(order: Order, where: Destination) -> None:
             "binnen de EU." + not_export
         )
     region = where.region
-    if region and transport and region.country != transport.country:
+    if region and transport and not region.same_country(transport):
         raise _refuse(
             order,
             EXPORT,
@@ -118,7 +118,7 @@ def _check_reverse_charge(order: Order, where: Destination) -> None:
     if where.conflict:
         raise _refuse(order, ICP, where.conflict)
     region, transport, found = where.region, where.transport, where.place
-    if region and transport and region.country != transport.country:
+    if region and transport and not region.same_country(transport):
         raise _refuse(
             order,
             ICP,
@@ -167,7 +167,7 @@ def _check_oss(order: Order, where: Destination, region: Place) -> None:
     if where.conflict:
         raise _refuse(order, oss, where.conflict)
     transport = where.transport
-    if transport is None or (transport.in_eu and transport.country == region.country):
+    if transport is None or (transport.in_eu and transport.zone == region.zone):
         return
     if transport.dutch:
         why = (

@@ -72,6 +72,10 @@ class Place:
     def dutch(self) -> bool:
         return self.zone == HOME_COUNTRY
 
+    def same_country(self, other: Place) -> bool:
+        """Both name one country: the same code, or one VAT area (Monaco is France)."""
+        return self.country == other.country or (bool(self.zone) and self.zone == other.zone)
+
     def describe(self) -> str:
         """``afleveradres ES (Canarische Eilanden)``, as the reasons name it."""
         return f"{self.field} {self.country}" + (f" ({self.territory})" if self.territory else "")
@@ -96,7 +100,7 @@ class Destination:
     @property
     def conflict(self) -> str:
         """Why the transport fields contradict each other (Dutch), or ""."""
-        if self.delivery and self.shipping and self.delivery.country != self.shipping.country:
+        if self.delivery and self.shipping and not self.delivery.same_country(self.shipping):
             return (
                 f"{self.delivery.describe()} en {self.shipping.describe()} wijzen naar "
                 "verschillende landen"

@@ -310,3 +310,25 @@ def test_services_have_no_transport() -> None:
     data["tax_region"] = "NL"
     with pytest.raises(MappingError, match="belastingregio NL"):
         map_order(parse_order(data), MappingSettings())
+
+
+def test_monaco_is_french_vat_territory() -> None:
+    data = build("", "FR", "verzendland-FR", "geen-afleveradres")
+    data["debtor"]["address"]["delivery"] = {"name": "X", "country_code": "MC", "zipcode": "98000"}
+    result = map_order(parse_order(data), WITH_OSS)
+    assert [r.split()[0] for r in rows(result)] == ["AFST_VERK", "GEEN"]
+
+
+def test_goods_to_northern_ireland_are_an_icp_supply_under_an_xi_number() -> None:
+    data = build("reverse_charged_vat", "", "geen-verzendland", "geen-afleveradres")
+    data["debtor"]["address"]["invoice"]["taxnumber"] = "XI123456789"
+    data["debtor"]["address"]["delivery"] = {
+        "name": "X",
+        "country_code": "GB",
+        "zipcode": "BT1 1AA",
+    }
+    data["shipping"] = [{"country": {"isocode": "GB"}}]
+    assert rows(map_order(parse_order(data), DEFAULT)) == ["BI_EU_VERK 8000 121.00 121.00 0.00"]
+    data["orderlines"] = [line("digital", "121.00", 0)]  # XI numbers are for goods only
+    with pytest.raises(MappingError, match="XI123456789 is Noord-Iers"):
+        map_order(parse_order(data), DEFAULT)
