@@ -24,6 +24,7 @@ from email.utils import formatdate, make_msgid
 from urllib.parse import unquote, urlsplit
 
 from app.config import ALERT_DIGEST_INTERVAL, DAY, SMTP_TIMEOUT_SECONDS, Settings
+from app.core.checks import FOR_INFORMATION
 from app.errors import BookkeepingAuthError, ShopAuthError, UpstreamRejectedError
 from app.services import Services
 from app.store.alerts import CREDENTIALS, DIGEST
@@ -108,7 +109,8 @@ def send_digest(services: Services, shop: Shop, now: dt.datetime | None = None) 
     if mark.sent_at and now - mark.sent_at < dt.timedelta(seconds=ALERT_DIGEST_INTERVAL):
         return 0
     failures = services.store.history.failures_after(shop.id, mark.reported_upto)
-    notes = services.store.bookings.notes_after(shop.id, mark.reported_upto)
+    noted = services.store.bookings.notes_after(shop.id, mark.reported_upto)
+    notes = [n for n in noted if _to_check(n.notes)]
     if not failures and not notes:
         return 0
     recipients = services.store.alerts.recipients(shop.id, DIGEST)
@@ -132,7 +134,7 @@ def send_digest(services: Services, shop: Shop, now: dt.datetime | None = None) 
     subject = ", ".join(parts)
     sent = send_mail(config, recipients, f"[{shop.name}] {subject}", "\n".join(lines))
     upto = max(x.id for x in failures) if failures else 0
-    upto = max(upto, *(n.attempt_id for n in notes)) if notes else upto
+    upto = max(upto, *(n.attempt_id for n in noted)) if noted else upto
     services.store.alerts.set_mark(shop.id, DIGEST, reported_upto=upto, sent_at=now)
     log.info("alert digest sent", extra={"shop_id": shop.id, "mails": sent})
     return sent
@@ -156,6 +158,11 @@ def _failure_lines(failures: list[FailedAttempt], shop: Shop, base: str) -> list
     return [*lines, "", f"Alle mislukte boekingen: {base}/koppelingen/{shop.id}?status=mislukt", ""]
 
 
+def _to_check(notes: str) -> list[str]:
+    """The notes that ask a person to look (informative ones stay on the booking)."""
+    return [line for line in notes.splitlines() if not line.startswith(FOR_INFORMATION)]
+
+
 def _note_lines(notes: list[BookingNote], shop: Shop, base: str) -> list[str]:
     lines = [
         f"Geboekt, met een melding om na te kijken ({len(notes)}):",
@@ -163,7 +170,7 @@ def _note_lines(notes: list[BookingNote], shop: Shop, base: str) -> list[str]:
     ]
     for note in notes[:DIGEST_MAX_LISTED]:
         lines.append(f"- Bestelling {note.order_number} ({_local(note.at)}):")
-        lines += [f"  {text}" for text in note.notes.splitlines()]
+        lines += [f"  {text}" for text in _to_check(note.notes)]
         lines.append(f"  {base}/koppelingen/{shop.id}/boekingen/{note.booking_id}")
     if len(notes) > DIGEST_MAX_LISTED:
         lines.append(f"… en nog {len(notes) - DIGEST_MAX_LISTED} andere.")

@@ -27,6 +27,8 @@ from app.core.vat_codes import HOME_COUNTRY
 from app.core.vat_numbers import normalise, problem
 from app.errors import MappingError
 
+# A note that informs and asks nothing: shown on the booking, left out of the alert digest.
+FOR_INFORMATION = "Ter informatie: "
 EXPORT = "is als export buiten de EU (0% btw) berekend"
 ICP = "is een zakelijke EU-verkoop met verlegde btw (0%)"
 FIX = "Controleer de bestelling in Mijnwebwinkel, of boek haar met de hand."
@@ -196,7 +198,7 @@ def _check_dutch_vat(
         if not abroad or transport is None:
             return ()
         return (
-            f"Afstandsverkoop naar {transport.country} met Nederlandse btw "
+            f"{FOR_INFORMATION}afstandsverkoop naar {transport.country} met Nederlandse btw "
             f"({transport.describe()}). Dat mag zolang uw verkopen aan particulieren in "
             "andere EU-landen (goederen en digitale diensten samen) vorig jaar en dit jaar "
             "elk onder € 10.000 blijven; daarboven is de btw van het land van aankomst "
