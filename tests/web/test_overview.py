@@ -255,3 +255,13 @@ def test_a_booking_shows_its_notes_and_vat_facts(
     assert 'Land van bestemming</dt><dd id="destination">DE' in page
     assert "DE123456789" in page
     assert 'OSS DE 19%</dt><dd class="oss-amount">omzet € 1.000,00, btw € 190,00' in page
+
+
+def test_preview_shows_the_bookings_notes(web: Web, client: FlaskClient, shop_id: int) -> None:
+    order = make_order(1007, seed=3)
+    order["shipping"] = [{"country": {"isocode": "BE"}}]
+    order["debtor"]["address"]["delivery"] = {"name": "X", "country_code": "BE", "zipcode": "9000"}
+    web.add_order(order)
+    page = text(client.get(f"/koppelingen/{shop_id}/voorbeeld?bestelling=1007"))
+    notes = page.split('id="preview-notes"', 1)[1]
+    assert "afstandsverkoop naar BE met Nederlandse btw" in notes
