@@ -62,6 +62,21 @@ class JobOutcome(StrEnum):
     RETRYING = "retrying"  # a transient error: it will be tried again
 
 
+class VatPeriod(StrEnum):
+    """How often the shop files its Dutch VAT return ("Btw-aangifte per" on Instellingen)."""
+
+    QUARTER = "quarter"  # the usual
+    MONTH = "month"
+    YEAR = "year"  # small businesses the Belastingdienst allows a yearly return
+
+    @classmethod
+    def parse(cls, value: object) -> VatPeriod | None:
+        try:
+            return cls(str(value).strip())
+        except ValueError:
+            return None
+
+
 class EbApi(StrEnum):
     """Which e-Boekhouden adapter a shop books through."""
 

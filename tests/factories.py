@@ -331,10 +331,15 @@ def check_order_rows(
 
 
 def oss(
-    country: str, rate: int, code: str = "GEEN", ledger: str = "8020", vat_ledger: str = "1620"
+    country: str,
+    rate: int | str,
+    code: str = "AFST_VERK",
+    ledger: str = "8020",
+    vat_ledger: str = "1620",
 ) -> TaxRule:
-    """An OSS row as the settings page documents it: net revenue at 0% on ``ledger``, the
-    destination country's VAT on the balance-sheet ledger ``vat_ledger``."""
+    """An OSS row as the settings page documents it: net revenue at 0% (AFST_VERK,
+    rubriek 3c) on ``ledger``, the destination country's VAT on the balance-sheet ledger
+    ``vat_ledger`` (both the country's own)."""
     found = rule(oss_key(country, D(rate)), code, ledger)
     return TaxRule(found.treatment, found.btw_code, {**found.ledgers, OSS_VAT: vat_ledger})
 
@@ -357,7 +362,7 @@ INCUMBENT = settings(
     rule("rate:21", "HOOG_VERK_21", "8010", "8000", "8000"),
 )
 OSS_DE = settings(oss("DE", 19), oss("DE", 7))
-OSS_FR = settings(oss("FR", 20, ledger="8000"))
+OSS_FR = settings(oss("FR", 20, ledger="8033", vat_ledger="1633"))
 DEVIATING_20 = settings(rule("rate:20", "AFW_VERK", "8000"))  # a deviating rate, for rounding
 
 
@@ -369,6 +374,16 @@ def b2b_eu(country: str = "BE", taxnumber: str = "BE0123456789") -> dict[str, An
         "business_model": "B2B",
         "debtor": debtor(company="Klant BV", taxnumber=taxnumber, country_code=country),
         "shipping": [{"country": {"isocode": country}}],
+    }
+
+
+def oss_to(country: str = "DE", city: str = "Köln", zipcode: str = "50667") -> dict[str, Any]:
+    """Order fields of a sale to a consumer in another member state at its VAT (OSS): the
+    tax region, the shipping country and the customer's address all name ``country``."""
+    return {
+        "tax_region": country,
+        "shipping": [{"country": {"isocode": country}}],
+        "debtor": debtor(country_code=country, city=city, zipcode=zipcode),
     }
 
 

@@ -5,7 +5,8 @@ rows; ``tests/core/test_mapping_*.py`` hold the same tables for the mapping alon
 Orders follow the rules of issue 13: ``price.tax`` is the rate's own VAT (the factories
 compute it), unknown line types are mapped to a ledger, reverse charge carries the
 customer's EU VAT number, export a destination outside the EU, and OSS books the net
-revenue at 0% plus the destination's VAT on its own ledger."""
+revenue at 0% (AFST_VERK) plus the destination's VAT on its own ledger; every order's
+destination fields (tax region, shipping country, address) agree (issue 24)."""
 
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ from tests.factories import (
     export_to,
     line,
     oss,
+    oss_to,
     rule,
     settings,
     split_line,
@@ -46,7 +48,7 @@ INCUMBENT = settings(
     rule("rate:9", "LAAG_VERK", "8000"),
     rule("rate:21", "HOOG_VERK_21", "8010", "8000", "8000"),
 )
-# OSS: net revenue at 0% (GEEN) on 8020, the destination's VAT on 1620 (te betalen OSS-btw)
+# OSS: net revenue at 0% (AFST_VERK) on 8020, the destination's VAT on 1620 (te betalen OSS-btw)
 OSS_DE = settings(oss("DE", 19), oss("DE", 7))
 
 
@@ -316,35 +318,35 @@ TREATMENT_CASES: list[RowCase] = [
     (
         "oss-de-19",
         [line("article", "119.00", 19)],
-        {"tax_region": "DE"},
+        oss_to("DE"),
         OSS_DE,
-        ["GEEN 8020 100.00 100.00 0.00", "GEEN 1620 19.00 19.00 0.00"],
+        ["AFST_VERK 8020 100.00 100.00 0.00", "GEEN 1620 19.00 19.00 0.00"],
     ),
     (
         "oss-de-19-and-7",
         [line("article", "119.00", 19), line("article", "10.70", 7)],
-        {"tax_region": "de"},
+        {**oss_to("DE"), "tax_region": "de"},
         OSS_DE,
         [
-            "GEEN 8020 100.00 100.00 0.00",
+            "AFST_VERK 8020 100.00 100.00 0.00",
             "GEEN 1620 19.00 19.00 0.00",
-            "GEEN 8020 10.00 10.00 0.00",
+            "AFST_VERK 8020 10.00 10.00 0.00",
             "GEEN 1620 0.70 0.70 0.00",
         ],
     ),
     (
         "oss-be-21-not-domestic",
         [line("article", "12.10", 21)],
-        {"tax_region": "BE"},
+        oss_to("BE", "Gent", "9000"),
         settings(oss("BE", 21, ledger="8040")),
-        ["GEEN 8040 10.00 10.00 0.00", "GEEN 1620 2.10 2.10 0.00"],
+        ["AFST_VERK 8040 10.00 10.00 0.00", "GEEN 1620 2.10 2.10 0.00"],
     ),
     (
         "oss-zero-rate-afst-verk",
         [line("article", "10.00", 0)],
-        {"tax_region": "AT"},
-        settings(oss("AT", 0, code="AFST_VERK", ledger="8000")),
-        ["AFST_VERK 8000 10.00 10.00 0.00"],
+        oss_to("AT", "Wien", "1060"),
+        settings(oss("AT", 0, ledger="8050", vat_ledger="1650")),
+        ["AFST_VERK 8050 10.00 10.00 0.00"],
     ),
     (
         "region-nl-is-domestic",
@@ -590,9 +592,9 @@ CREDIT_CASES: list[tuple[str, list[dict[str, Any]], dict[str, Any], MappingSetti
     (
         "oss",
         [line("article", "119.00", 19)],
-        {"status": 10, "tax_region": "DE"},
+        {"status": 10, **oss_to("DE")},
         OSS_DE,
-        ["GEEN 8020 -100.00 -100.00 0.00", "GEEN 1620 -19.00 -19.00 0.00"],
+        ["AFST_VERK 8020 -100.00 -100.00 0.00", "GEEN 1620 -19.00 -19.00 0.00"],
     ),
 ]
 

@@ -13,7 +13,15 @@ import pytest
 from app.booking.alerts import digest_all, send_digest
 from app.booking.pipeline import book_order
 from app.store.alerts import AlertPref
-from tests.helpers import EB_CODE1, EB_CODE2, MWW_TOKEN, World, warm_up_bookkeeping
+from tests.helpers import (
+    EB_CODE1,
+    EB_CODE2,
+    EB_USER,
+    MWW_TOKEN,
+    World,
+    booking_row,
+    warm_up_bookkeeping,
+)
 from tests.smtp_server import Inbox, smtp_server
 
 OPTED_IN, NOT_OPTED_IN = "boekhouder@example.nl", "eigenaar@example.nl"
@@ -139,3 +147,43 @@ def test_the_clock_enqueues_the_digest_job_once_an_hour(
     ).work(burst=True)
     [message] = inbox.to(OPTED_IN)
     assert "7006" in message.get_payload(decode=True).decode()
+
+
+def test_an_icp_sale_on_the_buyers_own_relation_is_in_the_digest(
+    mail: tuple[World, Inbox],
+) -> None:
+    """Issue 24: the relation its e-mail finds carries another VAT number, so the sale went
+    on the buyer's own relation; the digest says so, next to the failures."""
+    world, inbox = mail
+    order = world.add_order(7010, kind="reverse_charge")
+    world.eb.add_relation(EB_USER, "KLANT7010", "Ander Bedrijf BV", email=order["debtor"]["email"])
+    stored = next(r for r in world.eb.books.admin(EB_USER).relations if r["Code"] == "KLANT7010")
+    stored["BTWNummer"] = "DE999999999"
+    assert book_order(world.services, world.shop, "7010").status == "booked"
+    world.add_order(7011, kind="oss")  # no OSS rows: fails
+    assert book_order(world.services, world.shop, "7011").status == "failed"
+
+    assert digest_all(world.services) == 1
+    [message] = inbox.to(OPTED_IN)
+    assert "1 mislukte boeking, 1 boeking om na te kijken" in message["Subject"]
+    body = _body(message)
+    assert "Bestelling 7011" in body and "Bestelling 7010" in body
+    assert "KLANT7010" in body and "DE999999999" in body and "opgaaf ICP" in body
+    _assert_no_secrets(world, message.as_string())
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(hours=1, minutes=1)
+    assert send_digest(world.services, world.shop, now=later) == 0  # reported once
+
+
+def test_a_distance_sale_under_the_threshold_is_noted_but_not_mailed(
+    mail: tuple[World, Inbox],
+) -> None:
+    """Dutch VAT to a consumer in Belgium (no OSS rows): the booking says so, for the
+    information; nothing in it asks a person to act, so no mail."""
+    world, inbox = mail
+    order = world.add_order(7012)
+    order["shipping"] = [{"country": {"isocode": "BE"}}]
+    order["debtor"]["address"]["delivery"] = {"name": "X", "country_code": "BE", "zipcode": "9000"}
+    world.sim_shop.add_order(order)
+    assert book_order(world.services, world.shop, "7012").status == "booked"
+    assert (booking_row(world, 7012).warnings or "").startswith("Ter informatie: afstandsverkoop")
+    assert digest_all(world.services) == 0 and inbox.messages == []

@@ -148,13 +148,20 @@ def test_existing_relation_without_vat_number_is_updated_before_booking(world: W
 
 
 def test_a_different_vat_number_is_kept_with_a_warning(world: World) -> None:
-    order = _b2b_order(world, 7004)
-    world.eb.add_relation(EB_USER, "KLANT7004", "Ander Bedrijf BV", email=order["debtor"]["email"])  # type: ignore[index]
+    """A Dutch business sale (Dutch VAT, no ICP): the relation found keeps its own VAT
+    number and name, and the booking says so. (An ICP sale never goes on a relation with
+    another VAT number: tests/test_icp_relations.py.)"""
+    order = world.add_order(7004)
+    invoice = order["debtor"]["address"]["invoice"]
+    invoice.update(company="Klant BV", taxnumber="NL123456789B01")
+    world.sim_shop.add_order(order)
+    world.eb.add_relation(EB_USER, "KLANT7004", "Ander Bedrijf BV", email=order["debtor"]["email"])
     stored = next(r for r in world.eb.books.admin(EB_USER).relations if r["Code"] == "KLANT7004")
-    stored["BTWNummer"] = "DE999999999"
+    stored["BTWNummer"] = "NL999999999B01"
     assert book_order(world.services, world.shop, "7004").status == "booked"
     relation = next(r for r in world.eb.relations(EB_USER) if r["Code"] == "KLANT7004")
-    assert (relation["BTWNummer"], relation["Bedrijf"]) == ("DE999999999", "Ander Bedrijf BV")
+    assert (relation["BTWNummer"], relation["Bedrijf"]) == ("NL999999999B01", "Ander Bedrijf BV")
+    assert world.mutations_for(7004)[0]["RelatieCode"] == "KLANT7004"
     warnings = booking_row(world, 7004).warnings or ""
-    assert "btw-nummer DE999999999" in warnings and "niet aangepast" in warnings
+    assert "btw-nummer NL999999999B01" in warnings and "niet aangepast" in warnings
     assert "Ander Bedrijf BV" in warnings

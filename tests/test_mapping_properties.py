@@ -30,6 +30,7 @@ from app.core.mapping_settings import (
 from app.core.mutations import CENT, Soort
 from app.core.order_schema import parse_order
 from app.core.orders import Debtor, Order, OrderLine, TaxPrice
+from app.errors import MappingError
 from app.states import BookingMode
 from tests.factories import as_numbers, as_strings, b2b_eu, debtor, export_to, order_json
 from tests.helpers import examples
@@ -505,3 +506,153 @@ def test_amounts_as_strings_or_numbers_parse_to_the_same_order(data: dict[str, A
             assert price.amount_including_tax == raw_price.get("amount_including_tax")
             for amount in (price.rate, price.amount, price.amount_including_tax):
                 assert amount is None or isinstance(amount, Decimal)
+
+
+# --- issue 24: no 0 % or OSS code whose destination contradicts it -------------------------
+
+EU_STATES = frozenset(
+    ("AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU",
+     "IE", "IT", "LT", "LU", "LV", "MT", "NL", "PL", "PT", "RO", "SE", "SI", "SK")
+)  # fmt: skip
+PLACES = ("NL", "DE", "FR", "BE", "ES", "CH", "US", "GB")
+# (country code, postcode): Las Palmas and Ceuta are Spain, outside the EU VAT area
+ADDRESSES = (
+    *((c, "1000") for c in PLACES if c != "NL"),
+    ("NL", "5911 AB"),
+    ("", "5911 AB"),  # no country code, a Dutch postcode
+    ("ES", "35001"),
+    ("ES", "51001"),
+    ("GB", "BT1 1AA"),
+    ("", "8002"),  # nothing to go on
+)
+VAT_NUMBERS = ("DE123456789", "BE0123456749", "FR40303265045", "NL123456789B01", "", "CHE123")
+DESTINATION_TYPES = ("article", "article", "digital", "shipping", "payment")
+OSS_ROWS = {  # country → rates with OSS rows (own ledgers per country)
+    "DE": (19, 7),
+    "FR": (20, 5.5),
+    "BE": (21, 6),
+}
+
+
+def oss_settings(uses_oss: bool) -> MappingSettings:
+    rules = list(DEFAULT_RULES)
+    if uses_oss:
+        for index, (country, country_rates) in enumerate(OSS_ROWS.items()):
+            for rate in country_rates:
+                rules.append(
+                    TaxRule(
+                        f"oss:{country}:{Decimal(str(rate)).normalize():f}",
+                        "AFST_VERK",
+                        {"omzet": f"84{index}0", "oss_btw": f"16{index}0"},
+                    )
+                )
+    return MappingSettings(rules=tuple(rules))
+
+
+@st.composite
+def destination_orders(draw: st.DrawFn) -> tuple[dict[str, Any], bool]:
+    strategy = draw(st.sampled_from(sorted(STRATEGIES)))
+    region = draw(st.sampled_from(("", *PLACES)))
+    if region in OSS_ROWS and strategy == "":
+        rates: tuple[Any, ...] = OSS_ROWS[region]
+    else:
+        rates = (0,) if strategy else (21, 9)
+    lines = [
+        {
+            "id": f"l{i}",
+            "type": draw(st.sampled_from(DESTINATION_TYPES)),
+            "quantity": 1,
+            "description": "x",
+            "price": {
+                "rate": str(draw(st.sampled_from(rates))),
+                "amount_including_tax": draw(cents(1, 50_000)),
+            },
+        }
+        for i in range(draw(st.integers(1, 4)))
+    ]
+    total = sum((item["price"]["amount_including_tax"] for item in lines), Decimal(0))
+    data = order_json(tax_strategy=strategy, tax_region=region, total=total)
+    data["orderlines"] = lines
+    data["price"] = {"tax": [], "total": total}
+    del data["price"]["tax"]
+    country, postcode = draw(st.sampled_from(ADDRESSES))
+    data["debtor"] = debtor(
+        company="Klant BV", taxnumber=draw(st.sampled_from(VAT_NUMBERS)), country_code="DE"
+    )
+    if draw(st.booleans()):
+        data["debtor"]["address"]["delivery"] = {
+            "name": "Ontvanger",
+            "country_code": country,
+            "zipcode": postcode,
+        }
+    shipping = draw(st.sampled_from(("absent", "live", *PLACES)))
+    if shipping == "absent":
+        del data["shipping"]
+    else:
+        data["shipping"] = [{"country": [] if shipping == "live" else {"isocode": shipping}}]
+    return data, draw(st.booleans())
+
+
+def _transport(data: dict[str, Any]) -> list[tuple[str, bool]]:
+    """(country, inside the EU VAT area) of each transport field the order fills in,
+    written out again: the delivery address (its postcode decides for Spain, Northern
+    Ireland and a missing country code), then the shipping country (the delivery address
+    of the same country decides its detail)."""
+    found = []
+    delivery = data["debtor"]["address"].get("delivery")
+    if delivery:
+        country, postcode = delivery["country_code"], delivery["zipcode"]
+        if country == "GB" and postcode.startswith("BT"):
+            found.append(("GB", True))
+        elif country == "ES" and postcode[:2] in ("35", "38", "51", "52"):
+            found.append(("ES", False))
+        elif country:
+            found.append((country, country in EU_STATES))
+        elif postcode == "5911 AB":
+            found.append(("NL", True))
+    for entry in data.get("shipping", []):
+        if isinstance(entry["country"], dict):
+            code = entry["country"]["isocode"]
+            same = [inside for country, inside in found if country == code]
+            found.append((code, same[0] if same else code in EU_STATES))
+    return found
+
+
+@hypothesis_settings(max_examples=400, deadline=None)
+@given(destination_orders())
+def test_no_zero_rate_or_oss_code_against_its_destination(
+    generated: tuple[dict[str, Any], bool],
+) -> None:
+    data, uses_oss = generated
+    try:
+        result = map_order(parse_order(data), oss_settings(uses_oss))
+    except MappingError:
+        return  # refused with a reason: never booked against its destination
+    assert isinstance(result, Booking)
+    transport = _transport(data)
+    countries = {country for country, _ in transport}
+    region = data["tax_region"]
+    for row in result.mutations[0].rows:
+        if row.btw_code in ("BI_EU_VERK", "BI_EU_VERK_D"):
+            assert data["tax_strategy"] == "reverse_charged_vat"
+            vat = data["debtor"]["address"]["invoice"]["taxnumber"]
+            assert vat[:2] in EU_STATES - {"NL"}
+            northern_ireland = countries == {"GB"} and bool(transport)  # goods: EU VAT area
+            assert region in (EU_STATES - {"NL"}) | {""} or (northern_ireland and region == "GB")
+            if row.btw_code == "BI_EU_VERK":  # goods: transport to one other member state
+                assert len(countries) <= 1 and all(inside for _, inside in transport)
+                assert "NL" not in countries and (not region or countries <= {region})
+                assert transport or region
+        elif row.btw_code == "BU_EU_VERK":
+            assert data["tax_strategy"] == "zero_percent"
+            assert len(countries) <= 1 and not any(inside for _, inside in transport)
+            assert transport or region
+            spain_outside = transport and countries == {"ES"}
+            assert region not in EU_STATES or (spain_outside and region == "ES")
+        elif row.btw_code == "AFST_VERK" or row.ledger.startswith("16"):
+            assert data["tax_strategy"] == "" and region in OSS_ROWS
+            assert countries <= {region} and all(inside for _, inside in transport)
+        elif data["tax_strategy"] == "" and uses_oss:  # Dutch VAT in a shop that uses OSS
+            assert region not in EU_STATES - {"NL"}
+            assert len(countries) <= 1
+            assert not any(inside and c != "NL" for c, inside in transport)

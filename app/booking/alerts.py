@@ -1,6 +1,7 @@
 """Alert mails over SMTP (``SMTP_URL``, ``ALERT_FROM``; off when either is unset).
 
-- ``send_digest``: per shop, the failures not reported yet, at most once an hour
+- ``send_digest``: per shop, the failures not reported yet and the orders booked with a note
+  for a person (an ICP sale on the buyer's own relation, …), at most once an hour
   (``ALERT_DIGEST_INTERVAL``); the clock enqueues ``digest_all`` every hour and the mark in
   ``alert_marks`` remembers the last attempt reported.
 - ``credentials_refused``: at once when Mijnwebwinkel or e-Boekhouden refuses a shop's
@@ -23,10 +24,13 @@ from email.utils import formatdate, make_msgid
 from urllib.parse import unquote, urlsplit
 
 from app.config import ALERT_DIGEST_INTERVAL, DAY, SMTP_TIMEOUT_SECONDS, Settings
+from app.core.checks import FOR_INFORMATION
 from app.errors import BookkeepingAuthError, ShopAuthError, UpstreamRejectedError
 from app.services import Services
 from app.store.alerts import CREDENTIALS, DIGEST
+from app.store.booking_records import BookingNote
 from app.store.db import utcnow
+from app.store.history_records import FailedAttempt
 from app.store.shops import Shop
 
 log = logging.getLogger(__name__)
@@ -94,7 +98,9 @@ def _local(at: dt.datetime) -> str:
 
 
 def send_digest(services: Services, shop: Shop, now: dt.datetime | None = None) -> int:
-    """Mail the shop's new failures to who opted in; returns the number of mails sent."""
+    """Mail the shop's new failures, and the booked orders whose booking carries a note for
+    a person (an ICP sale on the buyer's own relation, …), to who opted in; returns the
+    number of mails sent."""
     config = smtp_config(services.settings)
     if config is None:
         return 0
@@ -103,15 +109,39 @@ def send_digest(services: Services, shop: Shop, now: dt.datetime | None = None) 
     if mark.sent_at and now - mark.sent_at < dt.timedelta(seconds=ALERT_DIGEST_INTERVAL):
         return 0
     failures = services.store.history.failures_after(shop.id, mark.reported_upto)
-    if not failures:
+    noted = services.store.bookings.notes_after(shop.id, mark.reported_upto)
+    notes = [n for n in noted if _to_check(n.notes)]
+    if not failures and not notes:
         return 0
     recipients = services.store.alerts.recipients(shop.id, DIGEST)
     if not recipients:
         return 0  # nothing marked: whoever opts in later still hears of these
     base = services.settings.public_base_url
+    lines = ["Goedendag,", ""]
+    if failures:
+        lines += _failure_lines(failures, shop, base)
+    if notes:
+        lines += _note_lines(notes, shop, base)
+    lines += [
+        "U krijgt deze mail omdat u dit heeft gekozen onder 'Meldingen'.",
+        f"Afmelden: {base}/meldingen",
+    ]
+    parts = []
+    if failures:
+        parts.append(f"{len(failures)} mislukte boeking{'en' if len(failures) != 1 else ''}")
+    if notes:
+        parts.append(f"{len(notes)} boeking{'en' if len(notes) != 1 else ''} om na te kijken")
+    subject = ", ".join(parts)
+    sent = send_mail(config, recipients, f"[{shop.name}] {subject}", "\n".join(lines))
+    upto = max(x.id for x in failures) if failures else 0
+    upto = max(upto, *(n.attempt_id for n in noted)) if noted else upto
+    services.store.alerts.set_mark(shop.id, DIGEST, reported_upto=upto, sent_at=now)
+    log.info("alert digest sent", extra={"shop_id": shop.id, "mails": sent})
+    return sent
+
+
+def _failure_lines(failures: list[FailedAttempt], shop: Shop, base: str) -> list[str]:
     lines = [
-        "Goedendag,",
-        "",
         f"Sinds het vorige overzicht zijn {len(failures)} boekingen van "
         f"'{shop.name}' mislukt. Ze wachten op u: pas zo nodig de instellingen aan "
         "en kies daarna 'Opnieuw proberen'.",
@@ -125,22 +155,26 @@ def send_digest(services: Services, shop: Shop, now: dt.datetime | None = None) 
         lines.append(f"  {base}/koppelingen/{shop.id}/boekingen/{failure.booking_id}")
     if len(failures) > DIGEST_MAX_LISTED:
         lines.append(f"… en nog {len(failures) - DIGEST_MAX_LISTED} andere.")
-    lines += [
+    return [*lines, "", f"Alle mislukte boekingen: {base}/koppelingen/{shop.id}?status=mislukt", ""]
+
+
+def _to_check(notes: str) -> list[str]:
+    """The notes that ask a person to look (informative ones stay on the booking)."""
+    return [line for line in notes.splitlines() if not line.startswith(FOR_INFORMATION)]
+
+
+def _note_lines(notes: list[BookingNote], shop: Shop, base: str) -> list[str]:
+    lines = [
+        f"Geboekt, met een melding om na te kijken ({len(notes)}):",
         "",
-        f"Alle mislukte boekingen: {base}/koppelingen/{shop.id}?status=mislukt",
-        "",
-        "U krijgt deze mail omdat u dit heeft gekozen onder 'Meldingen'.",
-        f"Afmelden: {base}/meldingen",
     ]
-    sent = send_mail(
-        config,
-        recipients,
-        f"[{shop.name}] {len(failures)} mislukte boeking{'en' if len(failures) != 1 else ''}",
-        "\n".join(lines),
-    )
-    services.store.alerts.set_mark(shop.id, DIGEST, reported_upto=failures[-1].id, sent_at=now)
-    log.info("alert digest sent", extra={"shop_id": shop.id, "mails": sent})
-    return sent
+    for note in notes[:DIGEST_MAX_LISTED]:
+        lines.append(f"- Bestelling {note.order_number} ({_local(note.at)}):")
+        lines += [f"  {text}" for text in _to_check(note.notes)]
+        lines.append(f"  {base}/koppelingen/{shop.id}/boekingen/{note.booking_id}")
+    if len(notes) > DIGEST_MAX_LISTED:
+        lines.append(f"… en nog {len(notes) - DIGEST_MAX_LISTED} andere.")
+    return [*lines, ""]
 
 
 def digest_all(services: Services) -> int:

@@ -117,6 +117,9 @@ def book_order(services: Services, shop: Shop, order_number: str) -> Outcome:
             decision.total,
             order.date,
             invoice_number=decision.invoice_number,
+            destination=decision.vat.destination,
+            buyer_vat_number=decision.vat.buyer_vat_number,
+            oss_amounts=[amount.to_json() for amount in decision.oss],
         ),
         lease_seconds=services.lease_seconds,
         payment_state=payment_state,
@@ -220,7 +223,7 @@ def _post_claimed(services: Services, shop: Shop, booking: Booking, claim: Claim
         payment_mutation_number=None,
         relation_code=relation_code,
         rows=rows_of(booking.mutations, numbers),
-        warnings=posting.warnings,
+        warnings=[*booking.notes, *posting.warnings],
         first_attempt=claim.attempts == 1,
     )
     services.booked.mark_booked(shop.id, booking.order_number)

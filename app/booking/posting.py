@@ -71,7 +71,8 @@ class Posting:
         return numbers, relation_code
 
     def _relation(self, relation: Relation) -> str:
-        code, warnings = ensure_relation(self.services, self.shop, self.bk, relation)
+        icp = bool(self.booking.vat.buyer_vat_number)  # the opgaaf ICP needs its own number
+        code, warnings = ensure_relation(self.services, self.shop, self.bk, relation, icp=icp)
         self.warnings.extend(warnings)
         return code
 

@@ -9,7 +9,10 @@ ledger for that type (``MappingSettings.line_type_ledgers``).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from app.core.mapping_settings import BETAALKOSTEN, KORTING, OMZET, VERZENDKOSTEN
+from app.core.orders import OrderLine
 
 SALES_LINE_TYPES: dict[str, str] = {
     "article": OMZET,
@@ -32,6 +35,25 @@ LINE_TYPE_LABELS = {
     "store_credit": "tegoed",
 }
 NO_VAT_CODE = "GEEN"
+# Services, not goods: no transport, and under reverse charge e-Boekhouden's services code
+# (app/core/treatments.py). "service" is no documented type; a shop that maps it is selling
+# services. Shipping, payment costs and discounts follow the lines they belong to.
+SERVICE_LINE_TYPES = frozenset({"digital", "service"})
+ANCILLARY_LINE_TYPES = (
+    frozenset(t for t, income in SALES_LINE_TYPES.items() if income != OMZET) | MEANS_OF_PAYMENT
+)
+
+
+def services_only(lines: Iterable[OrderLine]) -> bool:
+    """Every line that is sold (not shipping, costs, discounts or vouchers) is a service."""
+    sold = [line.type for line in lines if line.type not in ANCILLARY_LINE_TYPES]
+    return bool(sold) and all(t in SERVICE_LINE_TYPES for t in sold)
+
+
+def is_service(line: OrderLine, services: bool) -> bool:
+    """A service line, or a line that follows services (``services``: the order sells
+    services only)."""
+    return line.type in SERVICE_LINE_TYPES or (services and line.type in ANCILLARY_LINE_TYPES)
 
 
 def unmapped_message(order_number: str, position: int, line_type: str) -> str:

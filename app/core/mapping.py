@@ -19,15 +19,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from app.core.checks import check_order
-from app.core.line_types import MEANS_OF_PAYMENT, NO_VAT_CODE, SALES_LINE_TYPES, unmapped_message
+from app.core.destination import VatFacts, vat_facts
+from app.core.line_types import services_only
 from app.core.mapping_settings import (
-    BTW_CODE_RATES,
     MAX_INVOICE_NUMBER,
-    OSS_VAT,
     MappingSettings,
-    describe_treatment,
     invoice_number,
-    rate_text,
 )
 from app.core.mutations import CENT, Mutation, MutationRow, Relation, money
 from app.core.orders import (
@@ -35,6 +32,7 @@ from app.core.orders import (
     OrderLine,
     TaxPrice,
 )
+from app.core.oss import OssAmount, oss_amounts
 from app.core.postings import mutations
 from app.core.relations import (
     MAX_RELATION_CODE,
@@ -42,7 +40,8 @@ from app.core.relations import (
     relation_code,
 )
 from app.core.settings_checks import validate
-from app.core.treatments import missing_rule_message, treatment_for
+from app.core.tax_point import tax_point_note
+from app.core.treatments import place, treatment_for
 from app.core.vat import Bucket, allocate, oss_rows
 from app.errors import MappingError
 from app.states import BookingKind, SkipCode
@@ -59,6 +58,7 @@ __all__ = [
 ]
 
 ZERO = Decimal("0")
+NO_VAT_FACTS = VatFacts("", False, "")
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +71,9 @@ class Booking:
     relation: Relation
     total: Decimal  # signed: negative for credit notes
     invoice_number: str = ""  # Factuurnummer: the shop's format with the order number
+    notes: tuple[str, ...] = ()  # Dutch, for a person: shown on the booking
+    vat: VatFacts = NO_VAT_FACTS  # destination and ICP buyer (the VAT return)
+    oss: tuple[OssAmount, ...] = ()  # per member state and rate (the OSS return)
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,11 +132,11 @@ def map_order(order: Order, settings: MappingSettings) -> Booking | Skip:
             f"Bestelling {order.number} heeft een negatief totaal (€ {money(order.total)}) "
             "maar is geen creditbestelling. Controleer de bestelling in Mijnwebwinkel."
         )
-    check_order(order)
+    notes = check_order(order, settings)
     first = next((s for s in slices if s), ZERO)
     positive = order.total > ZERO or (order.total == ZERO and first is not None and first > 0)
     sign = Decimal(-1) if credit and positive else Decimal(1)
-    rows = _rows(order, settings, sign)
+    rows, oss = _rows(order, settings, sign)
     total = sign * order.total
     if not rows:
         return Skip(
@@ -146,6 +149,7 @@ def map_order(order: Order, settings: MappingSettings) -> Booking | Skip:
         raise MappingError(f"Bestelling {order.number}: regels en totaal verschillen.")
 
     relation = build_relation(order, settings)
+    tax_point = tax_point_note(order, settings, credit)
     return Booking(
         order_number=order.number,
         kind=BookingKind.CREDIT if credit else BookingKind.ORDER,
@@ -153,10 +157,16 @@ def map_order(order: Order, settings: MappingSettings) -> Booking | Skip:
         relation=relation,
         total=total,
         invoice_number=number,
+        notes=(*notes, *filter(None, [tax_point])),
+        vat=vat_facts(order),
+        oss=oss,
     )
 
 
-def _rows(order: Order, settings: MappingSettings, sign: Decimal) -> tuple[MutationRow, ...]:
+def _rows(
+    order: Order, settings: MappingSettings, sign: Decimal
+) -> tuple[tuple[MutationRow, ...], tuple[OssAmount, ...]]:
+    """The invoice's rows, and for an OSS sale its amounts per rate."""
     buckets, oss_ledgers = _buckets(order, settings, sign)
     tax: dict[Decimal, Decimal] | None = None
     if order.tax:
@@ -171,9 +181,10 @@ def _rows(order: Order, settings: MappingSettings, sign: Decimal) -> tuple[Mutat
         plain,
         None if tax is None else {r: v for r, v in tax.items() if r not in foreign_rates},
     )
-    if foreign:
-        rows += oss_rows(order.number, foreign, tax, oss_ledgers)
-    return rows
+    if not foreign:
+        return rows, ()
+    rows += oss_rows(order.number, foreign, tax, oss_ledgers)
+    return rows, oss_amounts(order.tax_region, foreign, tax)
 
 
 def _buckets(
@@ -184,6 +195,7 @@ def _buckets(
     parts: dict[tuple[str, str, Decimal], list[Decimal]] = {}
     oss_ledgers: dict[tuple[str, str, Decimal], str] = {}
     lines_total = ZERO
+    services = services_only(order.lines)
     for position, line in enumerate(order.lines, start=1):
         if not line.prices:
             raise MappingError(
@@ -191,10 +203,10 @@ def _buckets(
             )
         for price in line.prices:
             incl = _incl(order, position, line, price)
-            code, ledger, vat_ledger = _place(order, settings, position, line, price.rate)
-            parts.setdefault((code, ledger, price.rate), []).append(sign * incl)
-            if vat_ledger:
-                oss_ledgers[(code, ledger, price.rate)] = vat_ledger
+            at = place(order, settings, position, line, price.rate, services)
+            parts.setdefault((at.code, at.ledger, price.rate), []).append(sign * incl)
+            if at.vat_ledger:
+                oss_ledgers[(at.code, at.ledger, price.rate)] = at.vat_ledger
             lines_total += incl
     if lines_total != order.total:
         raise MappingError(
@@ -219,49 +231,3 @@ def _incl(order: Order, position: int, line: OrderLine, price: TaxPrice) -> Deci
             f"inclusief btw met meer dan twee decimalen ({incl})."
         )
     return incl
-
-
-def _place(
-    order: Order, settings: MappingSettings, position: int, line: OrderLine, rate: Decimal
-) -> tuple[str, str, str]:
-    """(BTW code, ledger, OSS-VAT ledger or "") for one VAT slice of an order line."""
-    income = SALES_LINE_TYPES.get(line.type)
-    mapped = settings.line_type_ledgers.get(line.type, "")
-    if income is None and not mapped:
-        raise MappingError(unmapped_message(order.number, position, line.type))
-    if line.type in MEANS_OF_PAYMENT:
-        if rate != ZERO:
-            raise MappingError(
-                f"Orderregel {position} van bestelling {order.number} ('{line.type}') heeft "
-                f"{rate_text(rate)}% btw; een cadeaubon of tegoed boekt de koppeling alleen "
-                "zonder btw. Boek deze bestelling met de hand."
-            )
-        return NO_VAT_CODE, mapped, ""
-    treatment = treatment_for(order, rate)
-    rule = settings.rule(treatment)
-    if rule is None:
-        raise MappingError(missing_rule_message(order, treatment, rate))
-    oss = treatment.startswith("oss:")
-    implied = BTW_CODE_RATES.get(rule.btw_code, ZERO)
-    if rule.btw_code not in BTW_CODE_RATES or (
-        implied != ZERO if oss else implied is not None and implied != rate
-    ):
-        raise MappingError(
-            f"Bij {describe_treatment(treatment)} staat BTW-code {rule.btw_code}, "
-            f"maar bestelling {order.number} heeft een regel met "
-            f"{rate_text(rate)}% btw. Kies bij Instellingen een BTW-code die "
-            "bij dit tarief hoort" + (" (voor OSS een 0%-code)." if oss else ".")
-        )
-    ledger = mapped or rule.ledger_for(income or "")
-    if not ledger:
-        raise MappingError(
-            f"Bij {describe_treatment(treatment)} is geen grootboekrekening voor "
-            f"{income} ingesteld. Vul die in bij Instellingen."
-        )
-    vat_ledger = rule.ledgers.get(OSS_VAT, "") if oss else ""
-    if oss and not vat_ledger:
-        raise MappingError(
-            f"Bij {describe_treatment(treatment)} is geen grootboekrekening voor de te "
-            "betalen OSS-btw ingesteld. Vul die in bij Instellingen."
-        )
-    return rule.btw_code, ledger, vat_ledger

@@ -17,7 +17,7 @@ from app.core.vat_codes import BTW_CODE_LABELS as BTW_CODE_LABELS
 from app.core.vat_codes import BTW_CODE_RATES as BTW_CODE_RATES
 from app.core.vat_codes import EU_COUNTRIES as EU_COUNTRIES
 from app.core.vat_codes import HOME_COUNTRY as HOME_COUNTRY
-from app.states import BookingMode
+from app.states import BookingMode, VatPeriod
 
 # Income types: which ledger column of a tax rule an order line lands on.
 OMZET = "omzet"
@@ -147,6 +147,9 @@ class MappingSettings:
     # each customer gets a relation of their own). Orders of businesses (a company name
     # or VAT number) always get their own relation (app/core/relations.py).
     collective_debtor: str = ""
+    # How often the shop files its VAT return: a booking whose invoice date lies in an
+    # earlier period than its payment or shipping says so (app/core/tax_point.py).
+    vat_period: VatPeriod = VatPeriod.QUARTER
 
     def rule(self, treatment: str) -> TaxRule | None:
         for rule in self.rules:
@@ -176,6 +179,7 @@ class MappingSettings:
             "invoice_format": self.invoice_format,
             "line_type_ledgers": dict(sorted(self.line_type_ledgers.items())),
             "collective_debtor": self.collective_debtor,
+            "vat_period": str(self.vat_period),
         }
 
     @classmethod
@@ -218,6 +222,7 @@ class MappingSettings:
                 for k, v in dict(data.get("line_type_ledgers") or {}).items()
             },
             collective_debtor=str(data.get("collective_debtor") or "").strip(),
+            vat_period=VatPeriod.parse(data.get("vat_period")) or default.vat_period,
         )
 
 

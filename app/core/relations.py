@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from dataclasses import replace
 
 from app.core.mapping_settings import MAX_RELATION_CODE, MappingSettings
 from app.core.mutations import ExistingRelation, Relation
@@ -96,6 +97,24 @@ def build_relation(order: Order, settings: MappingSettings) -> Relation:
                 "Pas de klantgegevens in Mijnwebwinkel aan."
             )
     return relation
+
+
+def buyer_relation(relation: Relation, settings: MappingSettings) -> Relation:
+    """An ICP buyer's own relation, for when the relation its e-mail address finds carries
+    another VAT number: the same details under a code of its own, derived from our code and
+    the buyer's VAT number (deterministic: the next order finds it again)."""
+    prefix = settings.relation_prefix[: MAX_RELATION_CODE - 8]
+    return replace(relation, code=relation_code(prefix, f"{relation.code}|{relation.vat_number}"))
+
+
+def other_buyer_note(existing: ExistingRelation, relation: Relation) -> str:
+    """The event, in Dutch, for the booking, the digest and the report."""
+    return (
+        f"Relatie {existing.code} heeft in e-Boekhouden btw-nummer {existing.vat_number}; "
+        f"deze levering binnen de EU (btw verlegd) is geboekt op relatie {relation.code} met "
+        f"het btw-nummer van de koper, {relation.vat_number}, zodat de opgaaf ICP haar onder "
+        f"de juiste afnemer vermeldt. Relatie {existing.code} is niet aangepast."
+    )
 
 
 def relation_changes(

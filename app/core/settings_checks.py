@@ -1,8 +1,8 @@
 """Whether a shop's mapping settings can be activated: problems per field, in Dutch.
 
 Field names: ``rules.<treatment>.btw_code``, ``rules.<treatment>.<income type>``,
-``debtors_ledger``, ``payment_ledger``, ``booking_mode``, ``bookable_statuses``,
-``payment_term_days``.
+``rules.<oss treatment>.rate``, ``debtors_ledger``, ``payment_ledger``, ``booking_mode``,
+``bookable_statuses``, ``payment_term_days``.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from app.core.mapping_settings import (
     describe_treatment,
     rate_text,
 )
+from app.core.oss import is_oss, rule_problems
 
 
 def validate(settings: MappingSettings, known_ledgers: set[str] | None = None) -> dict[str, str]:
@@ -48,15 +49,12 @@ def validate(settings: MappingSettings, known_ledgers: set[str] | None = None) -
     for rule in settings.rules:
         label = describe_treatment(rule.treatment)
         prefix = f"rules.{rule.treatment}"
-        oss = rule.treatment.startswith("oss:")
+        oss = is_oss(rule.treatment)
+        if oss:  # its code, its rate and ledgers of its own (app/core/oss.py)
+            errors.update(rule_problems(settings, rule))
         if rule.btw_code not in BTW_CODE_RATES:
             errors[f"{prefix}.btw_code"] = f"Onbekende BTW-code {rule.btw_code!r} bij {label}."
-        elif oss and BTW_CODE_RATES[rule.btw_code] != Decimal("0"):
-            errors[f"{prefix}.btw_code"] = (
-                f"e-Boekhouden heeft geen OSS-code; kies bij {label} een 0%-code (GEEN) en "
-                f"een grootboekrekening {OSS_VAT_LABEL} voor de buitenlandse btw."
-            )
-        else:
+        elif not oss:
             expected = _treatment_rate(rule.treatment)
             implied = BTW_CODE_RATES[rule.btw_code]
             if expected is not None and implied is not None and implied != expected:
@@ -64,8 +62,9 @@ def validate(settings: MappingSettings, known_ledgers: set[str] | None = None) -
                     f"BTW-code {rule.btw_code} hoort bij {rate_text(implied)}%, niet bij {label}."
                 )
         for income in INCOME_TYPES:
-            check_ledger(f"{prefix}.{income}", rule.ledger_for(income), f"{label} ({income})")
-        if oss:
+            if f"{prefix}.{income}" not in errors:
+                check_ledger(f"{prefix}.{income}", rule.ledger_for(income), f"{label} ({income})")
+        if oss and f"{prefix}.{OSS_VAT}" not in errors:
             check_ledger(
                 f"{prefix}.{OSS_VAT}", rule.ledgers.get(OSS_VAT, ""), f"{label} ({OSS_VAT_LABEL})"
             )
@@ -101,11 +100,9 @@ def validate(settings: MappingSettings, known_ledgers: set[str] | None = None) -
 
 def _treatment_rate(treatment: str) -> Decimal | None:
     """The VAT rate a treatment's BTW code implies: fixed for domestic rates, 0 for
-    reverse charge, export and OSS (whose foreign VAT is booked on its own ledger)."""
+    reverse charge and export (OSS rows: app/core/oss.py)."""
     if treatment in (REVERSE_CHARGE, EXPORT):
         return Decimal("0")
     if treatment.startswith("rate:"):
         return Decimal(treatment.split(":", 1)[1])
-    if treatment.startswith("oss:"):
-        return Decimal("0")  # the net revenue is booked at 0%, the VAT on its own ledger
     return None

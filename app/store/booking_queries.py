@@ -10,8 +10,8 @@ from collections.abc import Iterable
 from sqlalchemy import Connection, Engine, and_, func, select
 
 from app.states import BookingState
-from app.store.booking_records import BookingRecord, record
-from app.store.db import bookings
+from app.store.booking_records import BookingNote, BookingRecord, record
+from app.store.db import aware, booking_attempts, bookings, utcnow
 
 State = BookingState
 IN_LIST_CHUNK = 500  # keep IN (...) lists modest
@@ -43,6 +43,33 @@ class BookingQueries:
                 select(bookings).where(bookings.c.id == booking_id, bookings.c.shop_id == shop_id)
             ).first()
         return record(row) if row else None
+
+    def notes_after(self, shop_id: int, after_id: int) -> list[BookingNote]:
+        """Orders booked in an attempt with an id above ``after_id`` whose booking carries
+        notes (an ICP sale on the buyer's own relation, a relation that kept other details,
+        an invoice date in an earlier VAT period, …): the alert digest lists them."""
+        query = (
+            select(
+                booking_attempts.c.id,
+                booking_attempts.c.at,
+                bookings.c.order_number,
+                bookings.c.id.label("booking_id"),
+                bookings.c.warnings,
+            )
+            .join(bookings, bookings.c.id == booking_attempts.c.booking_id)
+            .where(
+                bookings.c.shop_id == shop_id,
+                booking_attempts.c.id > after_id,
+                booking_attempts.c.outcome == str(State.BOOKED),
+                bookings.c.warnings.is_not(None),
+            )
+            .order_by(booking_attempts.c.id)
+        )
+        with self.engine.connect() as conn:
+            return [
+                BookingNote(r.id, aware(r.at) or utcnow(), r.order_number, r.booking_id, r.warnings)
+                for r in conn.execute(query)
+            ]
 
     def booked_numbers(self, shop_id: int) -> list[str]:
         """For rebuilding the Redis fast path."""

@@ -39,6 +39,9 @@ class BookingRecord:
     updated_at: dt.datetime | None
     booked_at: dt.datetime | None
     payment_state: str | None = None  # app.states.OrderPayment, NULL when not tracked
+    destination: str | None = None  # the VAT destination (app.core.destination.vat_facts)
+    buyer_vat_number: str | None = None  # an ICP sale's buyer
+    oss_amounts: list[dict[str, str]] | None = None  # app.core.oss.OssAmount.to_json()
 
 
 def record(row: Any) -> BookingRecord:
@@ -71,6 +74,10 @@ class OrderFacts:
     total: Decimal | None = None
     date: dt.date | None = None
     invoice_number: str | None = None
+    # The VAT facts of a mapped order (see BookingRecord); None when it was not mapped.
+    destination: str | None = None
+    buyer_vat_number: str | None = None
+    oss_amounts: list[dict[str, str]] | None = None
 
     def values(self, shop_id: int, order_number: str) -> dict[str, Any]:
         return {
@@ -81,4 +88,18 @@ class OrderFacts:
             "total": self.total,
             "invoice_number": self.invoice_number or None,
             "order_date": dt.datetime.combine(self.date, dt.time()) if self.date else None,
+            "destination": self.destination or None,
+            "buyer_vat_number": self.buyer_vat_number or None,
+            "oss_amounts": self.oss_amounts or None,
         }
+
+
+@dataclass(frozen=True, slots=True)
+class BookingNote:
+    """A booked order whose booking carries notes for a person (the alert digest)."""
+
+    attempt_id: int  # the booked attempt (booking_attempts.id)
+    at: dt.datetime
+    order_number: str
+    booking_id: int
+    notes: str  # Dutch, one per line

@@ -129,6 +129,9 @@ class BookingStore(BookingQueries, ManualRetries):
                 total=facts.total,
                 order_date=values["order_date"],
                 invoice_number=invoice_number,
+                destination=values["destination"],
+                buyer_vat_number=values["buyer_vat_number"],
+                oss_amounts=values["oss_amounts"],
                 updated_at=now,
             )
         )

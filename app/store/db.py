@@ -118,6 +118,13 @@ bookings = Table(
     Column("booked_at", DateTime(timezone=True), nullable=True),
     # app.states.OrderPayment: where the order's money stands (migration 0003).
     Column("payment_state", String(10), nullable=True),
+    # The order's VAT facts, as mapped (app.core.destination.vat_facts): where the goods
+    # go (the member state, "XI", or the country outside the EU VAT area), the buyer's VAT
+    # number of an ICP sale, and an OSS sale's amounts per member state and rate
+    # ([{"country", "rate", "net", "vat"}], app.core.oss.OssAmount). Migration i24.
+    Column("destination", String(2), nullable=True),
+    Column("buyer_vat_number", String(50), nullable=True),
+    Column("oss_amounts", JSON, nullable=True),
     UniqueConstraint("shop_id", "order_number", name="uq_bookings_shop_order_number"),
     UniqueConstraint("shop_id", "order_uuid", name="uq_bookings_shop_order_uuid"),
     Index("ix_bookings_shop_state", "shop_id", "state"),

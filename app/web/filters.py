@@ -56,10 +56,11 @@ RUN_MODES = {
 }
 
 
-def money(value: Decimal | None) -> str:
-    """``Decimal("1234.5")`` → ``"€ 1.234,50"``."""
+def money(value: Decimal | str | None) -> str:
+    """``Decimal("1234.5")`` → ``"€ 1.234,50"`` (also from stored JSON text, ``"1234.50"``)."""
     if value is None:
         return ""
+    value = Decimal(value)
     text = f"{abs(value):,.2f}".replace(",", "_").replace(".", ",").replace("_", ".")
     return f"€ -{text}" if value < 0 else f"€ {text}"
 

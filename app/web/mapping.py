@@ -25,7 +25,7 @@ from app.core.orders import OrderStatus
 from app.core.payment_facts import method_label
 from app.core.settings_checks import validate
 from app.errors import ConnectorError
-from app.states import BookingMode, EbApi
+from app.states import BookingMode, EbApi, VatPeriod
 from app.store.shops import Shop
 from app.web.common import explain, html_error, services, shop_or_404
 from app.web.mapping_form import (
@@ -45,6 +45,11 @@ log = logging.getLogger(__name__)
 
 INCOME_LABELS = {income: income.capitalize() for income in INCOME_TYPES}
 INCOME_LABELS[OSS_VAT] = OSS_VAT_LABEL.capitalize()
+VAT_PERIODS = [
+    (VatPeriod.QUARTER, "kwartaal"),
+    (VatPeriod.MONTH, "maand"),
+    (VatPeriod.YEAR, "jaar"),
+]
 MODE_LABELS = {
     BookingMode.INVOICE: "Factuur (Factuur verstuurd); de betaling boekt u zelf",
     BookingMode.INVOICE_AND_PAYMENT: (
@@ -139,6 +144,7 @@ def _render(
         income_types=INCOME_TYPES,
         income_labels=INCOME_LABELS,
         modes=[(m, MODE_LABELS[m]) for m in tuple(BookingMode)],
+        vat_periods=VAT_PERIODS,
         describe=describe_treatment,
         standard=STANDARD_TREATMENTS,
         oss_countries=OSS_COUNTRIES,

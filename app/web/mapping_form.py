@@ -14,23 +14,23 @@ from decimal import Decimal, InvalidOperation
 
 from werkzeug.datastructures import MultiDict
 
+from app.core.eu_vat import country_name, rate_problem
 from app.core.mapping_settings import (
     DEFAULT_RULES,
     EU_COUNTRIES,
     HOME_COUNTRY,
     INCOME_TYPES,
     NUMBER,
-    OMZET,
     OSS_VAT,
     MappingSettings,
     TaxRule,
     oss_key,
 )
-from app.states import BookingMode
+from app.core.oss import OSS_REVENUE_CODE
+from app.states import BookingMode, VatPeriod
 
 STANDARD_TREATMENTS = tuple(rule.treatment for rule in DEFAULT_RULES)
 OSS_COUNTRIES = tuple(sorted(EU_COUNTRIES - {HOME_COUNTRY}))
-OSS_BTW_CODE = "GEEN"  # e-Boekhouden has no OSS code: net revenue at 0% (booking-rules.md)
 _OSS = re.compile(r"^oss:([A-Z]{2}):(\d{1,2}(?:\.\d{1,2})?)$")
 # Line types that are no revenue and get a ledger on this page (others: the settings JSON).
 # A select for gift_card also maps its spelling giftcard.
@@ -96,6 +96,9 @@ def parse(
     mode = BookingMode.parse(form.get("booking_mode") or "")
     if mode is None:
         errors["booking_mode"] = "Kies hoe bestellingen geboekt worden."
+    period = VatPeriod.parse(form.get("vat_period") or base.vat_period)
+    if period is None:
+        errors["vat_period"] = "Kies hoe vaak u btw-aangifte doet."
     settings = replace(
         base,
         rules=ordered_rules(rules),
@@ -105,6 +108,7 @@ def parse(
         payment_term_days=term,
         invoice_format=(form.get("invoice_format") or "").strip() or NUMBER,
         collective_debtor=(form.get("collective_debtor") or "").strip(),
+        vat_period=period or base.vat_period,
         line_type_ledgers=_line_type_ledgers(form, base.line_type_ledgers),
         bookable_statuses=_statuses(
             form.getlist("bookable_statuses"), known_statuses, "bookable_statuses", errors
@@ -150,8 +154,9 @@ def _line_type_ledgers(form: Form, base: dict[str, str]) -> dict[str, str]:
 def add_oss_rule(
     settings: MappingSettings, country: str, rate_text: str
 ) -> tuple[MappingSettings, dict[str, str]]:
-    """A new OSS row (code GEEN, the 21% row's ledgers, an empty OSS-VAT ledger for the
-    user to choose), or why not."""
+    """A new OSS row (code AFST_VERK; its revenue and OSS-VAT ledgers empty, for the user
+    to choose the country's own: never the domestic ones), or why not: the rate must be
+    one of the country's (app/core/data/eu_vat_rates.json)."""
     country = country.strip().upper()
     if country not in OSS_COUNTRIES:
         return settings, {"oss_country": "Kies een EU-land (niet Nederland)."}
@@ -161,12 +166,18 @@ def add_oss_rule(
         rate = Decimal(-1)
     if not rate.is_finite() or not Decimal(0) <= rate <= Decimal(30) or rate != round(rate, 2):
         return settings, {"oss_rate": "Vul het btw-tarief van dat land in, bijvoorbeeld 19 of 5,5."}
+    wrong = rate_problem(country, rate)
+    if wrong:
+        return settings, {
+            "oss_rate": f"{wrong}. Vul een tarief van {country_name(country)} in.",
+        }
     key = oss_key(country, rate)
     if settings.rule(key) is not None:
         return settings, {"oss_rate": f"Er is al een regel voor {country} {rate.normalize():f}%."}
-    model = settings.rule("rate:21") or DEFAULT_RULES[0]
-    ledgers = {**(dict(model.ledgers) or {OMZET: ""}), OSS_VAT: ""}
-    rule = TaxRule(key, OSS_BTW_CODE, ledgers)
+    same = next((r for r in settings.rules if r.treatment.startswith(f"oss:{country}:")), None)
+    # Another rate of the same country may share its ledgers; nothing else is pre-filled.
+    ledgers = dict(same.ledgers) if same else {income: "" for income in (*INCOME_TYPES, OSS_VAT)}
+    rule = TaxRule(key, OSS_REVENUE_CODE, ledgers)
     return replace(settings, rules=ordered_rules((*settings.rules, rule))), {}
 
 

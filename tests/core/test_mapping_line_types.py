@@ -102,6 +102,7 @@ LINE_TYPE_CASES: list[RowCase] = [
         {
             "tax_strategy": "reverse_charged_vat",
             "tax_region": "BE",
+            "shipping": [{"country": {"isocode": "BE"}}],
             "business_model": "B2B",
             "debtor": {
                 "email": "a@example.com",

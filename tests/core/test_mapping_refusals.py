@@ -33,6 +33,7 @@ from tests.factories import (
     order,
     order_json,
     oss,
+    oss_to,
     rule,
     settings,
     split_line,
@@ -276,13 +277,15 @@ ERROR_CASES: list[tuple[str, Any, MappingSettings, list[str]]] = [
     ),
     (
         "unknown-tax-strategy-is-not-guessed",
-        order_json(line("article", "12.10", 21), tax_strategy="something_new", tax_region="DE"),
+        order_json(
+            line("article", "12.10", 21), **{**oss_to("DE"), "tax_strategy": "something_new"}
+        ),
         DEFAULT,
         ["OSS-verkoop naar DE"],
     ),
     (
         "oss-unmapped",
-        order_json(line("article", "119.00", 19), tax_region="DE"),
+        order_json(line("article", "119.00", 19), **oss_to("DE")),
         DEFAULT,
         [
             "OSS-verkoop naar DE tegen 19% btw",
@@ -292,13 +295,13 @@ ERROR_CASES: list[tuple[str, Any, MappingSettings, list[str]]] = [
     ),
     (
         "oss-other-rate-unmapped",
-        order_json(line("article", "10.70", 7), tax_region="DE"),
+        order_json(line("article", "10.70", 7), **oss_to("DE")),
         settings(oss("DE", 19)),
         ["DE tegen 7%"],
     ),
     (
         "oss-other-country-unmapped",
-        order_json(line("article", "119.00", 19), tax_region="AT"),
+        order_json(line("article", "119.00", 19), **oss_to("AT", "Wien", "1060")),
         settings(oss("DE", 19)),
         ["naar AT"],
     ),
@@ -334,7 +337,7 @@ ERROR_CASES: list[tuple[str, Any, MappingSettings, list[str]]] = [
     ),
     (
         "oss-code-fixed-rate",
-        order_json(line("article", "119.00", 19), tax_region="DE"),
+        order_json(line("article", "119.00", 19), **oss_to("DE")),
         settings(oss("DE", 19, code="HOOG_VERK_21")),
         ["OSS DE 19%", "HOOG_VERK_21"],
     ),

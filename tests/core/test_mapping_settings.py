@@ -77,8 +77,8 @@ VALIDATE_CASES: list[tuple[str, MappingSettings, set[str] | None, dict[str, str]
     ("defaults", DEFAULT, None, {}),
     ("defaults-known-ledgers", DEFAULT, KNOWN, {}),
     ("incumbent-verl-verk", INCUMBENT, None, {}),
-    ("oss-afw-verk", OSS_DE, None, {}),
-    ("oss-zero-rate", settings(oss("AT", 0, code="AFST_VERK")), None, {}),
+    ("oss-de", OSS_DE, None, {}),
+    ("oss-zero-rate", settings(oss("AT", 0)), None, {}),
     ("reverse-charge-verl-verk", settings(rule(REVERSE_CHARGE, "VERL_VERK")), None, {}),
     ("cash-with-ledger", settings(booking_mode=BookingMode.CASH, payment_ledger=PSP), KNOWN, {}),
     (
@@ -114,8 +114,10 @@ VALIDATE_CASES: list[tuple[str, MappingSettings, set[str] | None, dict[str, str]
         settings(oss("DE", 19, code="HOOG_VERK_21")),
         None,
         {
-            "rules.oss:DE:19.btw_code": "e-Boekhouden heeft geen OSS-code; kies bij OSS DE 19% een "
-            "0%-code (GEEN) en een grootboekrekening te betalen OSS-btw voor de buitenlandse btw."
+            "rules.oss:DE:19.btw_code": "Bij OSS DE 19% staat BTW-code HOOG_VERK_21, maar "
+            "e-Boekhouden heeft geen OSS-code: kies AFST_VERK (afstandsverkopen binnen de EU, "
+            "0%). Die omzet hoort in rubriek 3c van de Nederlandse btw-aangifte; de btw van DE "
+            "komt op de rekening 'te betalen OSS-btw'."
         },
     ),
     # An unmapped payment method holds its payment back; it does not block the settings.

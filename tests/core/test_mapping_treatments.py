@@ -40,6 +40,7 @@ from tests.factories import (
     order,
     order_json,
     oss,
+    oss_to,
     row_cases,
     rows,
     rule,
@@ -117,26 +118,32 @@ OSS_CASES: list[RowCase] = [
     (
         "oss-de-article-and-shipping",
         [line("article", "119.00", 19), line("shipping", "5.95", 19)],
-        {"tax_region": "DE"},
+        oss_to("DE"),
         settings(oss("DE", 19, ledger="8031", vat_ledger="1631")),
-        ["GEEN 8031 105.00 105.00 0.00", "GEEN 1631 19.95 19.95 0.00"],
+        ["AFST_VERK 8031 105.00 105.00 0.00", "GEEN 1631 19.95 19.95 0.00"],
     ),
     # the VAT is the invoice's own, also when per-row rounding would differ
     (
         "oss-de-two-ledgers",
         [line("article", "24.99", 19), line("shipping", "6.95", 19)],
-        {"tax_region": "DE"},
+        oss_to("DE"),
         settings(
-            TaxRule("oss:DE:19", "GEEN", {OMZET: "8031", VERZENDKOSTEN: "8032", OSS_VAT: "1631"})
+            TaxRule(
+                "oss:DE:19", "AFST_VERK", {OMZET: "8031", VERZENDKOSTEN: "8032", OSS_VAT: "1631"}
+            )
         ),
-        ["GEEN 8031 21.00 21.00 0.00", "GEEN 8032 5.84 5.84 0.00", "GEEN 1631 5.10 5.10 0.00"],
+        [
+            "AFST_VERK 8031 21.00 21.00 0.00",
+            "AFST_VERK 8032 5.84 5.84 0.00",
+            "GEEN 1631 5.10 5.10 0.00",
+        ],
     ),
     (
         "oss-fr-with-discount",
         [line("article", "120.00", 20), line("discount", "-12.00", 20)],
-        {"tax_region": "FR"},
+        oss_to("FR", "Paris", "75002"),
         settings(oss("FR", 20, ledger="8033", vat_ledger="1633")),
-        ["GEEN 8033 90.00 90.00 0.00", "GEEN 1633 18.00 18.00 0.00"],
+        ["AFST_VERK 8033 90.00 90.00 0.00", "GEEN 1633 18.00 18.00 0.00"],
     ),
 ]
 
@@ -152,31 +159,33 @@ def test_oss_rows(
 
 
 def test_oss_vat_row_is_the_invoices_vat() -> None:
-    data = order_json(line("article", "24.99", 19), line("shipping", "6.95", 19), tax_region="DE")
+    data = order_json(line("article", "24.99", 19), line("shipping", "6.95", 19), **oss_to("DE"))
     data["price"]["tax"] = [{"rate": "19", "amount": "5.11"}]  # the shop rounded per line
     result = booked(map_order(parse_order(data), settings(oss("DE", 19))))
     assert rows(result)[-1] == "GEEN 1620 5.11 5.11 0.00"
     assert result.total == D("31.94")
 
 
-def test_afw_verk_is_not_the_oss_code() -> None:
-    problems = validate(settings(oss("DE", 19, code="AFW_VERK")))
-    assert "geen OSS-code" in problems["rules.oss:DE:19.btw_code"]
-    with pytest.raises(MappingError, match="voor OSS een 0%-code"):
+@pytest.mark.parametrize("code", ["AFW_VERK", "GEEN", "BI_EU_VERK", "HOOG_VERK_21"])
+def test_oss_revenue_is_afst_verk_only(code: str) -> None:
+    """AFW_VERK is a deviating Dutch rate, GEEN keeps the sale out of rubriek 3c."""
+    problems = validate(settings(oss("DE", 19, code=code)))
+    assert "geen OSS-code: kies AFST_VERK" in problems["rules.oss:DE:19.btw_code"]
+    with pytest.raises(MappingError, match="rubriek 3c"):
         map_order(
-            order(line("article", "119.00", 19), tax_region="DE"),
-            settings(oss("DE", 19, code="AFW_VERK")),
+            order(line("article", "119.00", 19), **oss_to("DE")),
+            settings(oss("DE", 19, code=code)),
         )
     assert "OSS" not in BTW_CODE_LABELS["AFW_VERK"].replace("geen OSS-code", "")
 
 
 def test_oss_without_vat_ledger_is_refused() -> None:
-    without = settings(rule("oss:DE:19", "GEEN", "8031"))
+    without = settings(rule("oss:DE:19", "AFST_VERK", "8031"))
     assert validate(without)["rules.oss:DE:19.oss_btw"] == (
         "Kies een grootboekrekening voor OSS DE 19% (te betalen OSS-btw)."
     )
     with pytest.raises(MappingError, match="te betalen OSS-btw"):
-        map_order(order(line("article", "119.00", 19), tax_region="DE"), without)
+        map_order(order(line("article", "119.00", 19), **oss_to("DE")), without)
 
 
 # --- data that contradicts itself is refused --------------------------------------------

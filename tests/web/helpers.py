@@ -42,6 +42,7 @@ CHART = [
     ("8000", "Omzet groep 1", "VW"),
     ("8010", "Omzet groep 2", "VW"),
     ("8100", "Omzet verzendkosten", "VW"),
+    ("8040", "Omzet OSS DE", "VW"),
     ("1650", "Te betalen OSS-btw DE", "BAL"),
 ]
 

@@ -328,7 +328,9 @@ def test_booking_appears_then_a_failed_one_is_fixed_and_retried(
         page.fill("#oss_rate", rate)
         page.click("button:has-text('Land toevoegen')")
         expect(page.locator(f"tbody[data-treatment='oss:DE:{rate}']")).to_be_visible()
-        # The German VAT goes to a "te betalen OSS-btw" balance-sheet ledger (no OSS code).
+        # Germany's own ledgers (never the domestic 8010/8000): the net revenue (AFST_VERK,
+        # rubriek 3c) and the German VAT on a "te betalen OSS-btw" balance-sheet ledger.
+        page.select_option(f"select[name='rules.oss:DE:{rate}.omzet']", "8020")
         page.select_option(f"select[name='rules.oss:DE:{rate}.oss_btw']", "1520")
     page.click("button.primary:has-text('Opslaan')")
     expect(page.locator(".notice.ok")).to_contain_text("De instellingen zijn opgeslagen")

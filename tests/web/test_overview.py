@@ -225,3 +225,43 @@ class TestLedgerQueries:
         found = store.users.get(user)
         assert found is not None and found.password_hash == "h2"
         assert [u.email for u in store.users.all()] == ["x@y.nl"]
+
+
+def test_a_booking_shows_its_notes_and_vat_facts(
+    web: Web, client: FlaskClient, shop_id: int
+) -> None:
+    """Issue 24: the ICP buyer's own relation and the OSS amounts, on the booking's page."""
+    store = web.services.store
+    facts = OrderFacts(
+        total=Decimal("121.00"),
+        date=dt.date(2025, 3, 31),
+        destination="DE",
+        buyer_vat_number="DE123456789",
+        oss_amounts=[{"country": "DE", "rate": "19", "net": "1000.00", "vat": "190.00"}],
+    )
+    claim = store.bookings.claim(shop_id, "1010", facts, lease_seconds=60)
+    assert isinstance(claim, Claim)
+    note = "Relatie KLANT heeft in e-Boekhouden btw-nummer DE999999999; … opgaaf ICP …"
+    store.bookings.mark_booked(
+        claim.booking_id,
+        shop_id=shop_id,
+        mutation_number=510,
+        payment_mutation_number=None,
+        relation_code="MWWOWN",
+        warnings=[note],
+    )
+    page = text(client.get(f"/koppelingen/{shop_id}/boekingen/{claim.booking_id}"))
+    assert note in page.split('id="warnings"', 1)[1]
+    assert 'Land van bestemming</dt><dd id="destination">DE' in page
+    assert "DE123456789" in page
+    assert 'OSS DE 19%</dt><dd class="oss-amount">omzet € 1.000,00, btw € 190,00' in page
+
+
+def test_preview_shows_the_bookings_notes(web: Web, client: FlaskClient, shop_id: int) -> None:
+    order = make_order(1007, seed=3)
+    order["shipping"] = [{"country": {"isocode": "BE"}}]
+    order["debtor"]["address"]["delivery"] = {"name": "X", "country_code": "BE", "zipcode": "9000"}
+    web.add_order(order)
+    page = text(client.get(f"/koppelingen/{shop_id}/voorbeeld?bestelling=1007"))
+    notes = page.split('id="preview-notes"', 1)[1]
+    assert "afstandsverkoop naar BE met Nederlandse btw" in notes

@@ -10,7 +10,7 @@ import pytest
 from flask.testing import FlaskClient
 from werkzeug.datastructures import MultiDict
 
-from app.core.mapping_settings import INCOME_TYPES, MappingSettings
+from app.core.mapping_settings import INCOME_TYPES, MappingSettings, TaxRule
 from app.states import ShopStatus
 from app.store.shops import Shop
 from app.web.mapping_form import add_oss_rule, ordered_rules, parse, remove_rule
@@ -110,18 +110,27 @@ def test_oss_country_row_can_be_added_saved_and_removed(
     assert "nog niet opgeslagen" in page
     assert shop_of(web, shop_id).mapping.rule("oss:DE:19") is None
     assert "e-Boekhouden kent geen OSS-code" in page and "te betalen OSS-btw" in page
+    assert "rubriek 3c" in page and "AFST_VERK" in page
     data = form_values(response.get_data(as_text=True))
+    # a new row is not pre-filled with the domestic revenue ledgers (8010/8000)
+    assert data["rules.oss:DE:19.btw_code"] == "AFST_VERK"
+    assert all(data.get(f"rules.oss:DE:19.{i}", "") == "" for i in (*INCOME_TYPES, "oss_btw"))
     data.update({"action": "install", "csrf_token": csrf(client, "/")})
-    # the OSS-VAT ledger is the user's choice: without it, nothing is saved
+    # the ledgers are the user's choice: without them, nothing is saved
     refused = client.post(f"/koppelingen/{shop_id}/instellingen", data=data)
     assert refused.status_code == 400
     assert "te betalen OSS-btw" in text(refused)
     data["rules.oss:DE:19.oss_btw"] = "1650"
+    data["rules.oss:DE:19.omzet"] = "8010"  # the domestic 21% revenue ledger: refused
+    shared = client.post(f"/koppelingen/{shop_id}/instellingen", data=data)
+    assert shared.status_code == 400
+    assert "Grootboekrekening 8010 wordt ook gebruikt voor BTW 21%" in text(shared)
+    data["rules.oss:DE:19.omzet"] = "8040"
     saved = client.post(f"/koppelingen/{shop_id}/instellingen", data=data)
     assert saved.status_code == 302, re.findall(r'id="error-([^"]*)">([^<]*)', text(saved))
     rule = shop_of(web, shop_id).mapping.rule("oss:DE:19")
-    assert rule is not None and rule.btw_code == "GEEN"  # not AFW_VERK: no OSS code exists
-    assert rule.ledgers["oss_btw"] == "1650"
+    assert rule is not None and rule.btw_code == "AFST_VERK"  # rubriek 3c; no OSS code exists
+    assert rule.ledgers["oss_btw"] == "1650" and rule.ledger_for("omzet") == "8040"
     response = submit(client, shop_id, "remove:oss:DE:19")
     assert "OSS DE 19%" not in text(response)
 
@@ -133,6 +142,9 @@ def test_oss_country_row_can_be_added_saved_and_removed(
         ("US", "10", "Kies een EU-land"),
         ("DE", "negentien", "Vul het btw-tarief"),
         ("DE", "45", "Vul het btw-tarief"),
+        ("FR", "7", "Frankrijk (FR) kent geen btw-tarief van 7%"),
+        ("DE", "21", "de tarieven zijn 19%, 7%, 0%"),
+        ("BE", "5,5", "Vul een tarief van België in"),
     ],
 )
 def test_invalid_oss_rows_are_refused(
@@ -189,13 +201,36 @@ class TestForm:
         assert keys == ["rate:21", "rate:9", "rate:0", "reverse_charge", "export"]
 
     def test_oss_rules(self) -> None:
-        settings, errors = add_oss_rule(MappingSettings(), "be", "5,5")
-        assert errors == {} and settings.rule("oss:BE:5.5") is not None
-        _, errors = add_oss_rule(settings, "BE", "5.50")
+        settings, errors = add_oss_rule(MappingSettings(), "fr", "5,5")
+        assert errors == {} and settings.rule("oss:FR:5.5") is not None
+        _, errors = add_oss_rule(settings, "FR", "5.50")
         assert "al een regel" in errors["oss_rate"]
-        assert remove_rule(settings, "oss:BE:5.5") == MappingSettings()
+        assert remove_rule(settings, "oss:FR:5.5") == MappingSettings()
         assert remove_rule(settings, "rate:21") == settings
-        assert [r.treatment for r in ordered_rules(settings.rules)][-1] == "oss:BE:5.5"
+        assert [r.treatment for r in ordered_rules(settings.rules)][-1] == "oss:FR:5.5"
+
+    def test_a_second_rate_of_a_country_takes_its_ledgers(self) -> None:
+        first = MappingSettings().with_rule(
+            TaxRule("oss:FR:20", "AFST_VERK", {"omzet": "8033", "oss_btw": "1633"})
+        )
+        settings, errors = add_oss_rule(first, "FR", "5,5")
+        added = settings.rule("oss:FR:5.5")
+        assert errors == {} and added is not None
+        assert (added.btw_code, added.ledgers) == (
+            "AFST_VERK",
+            {"omzet": "8033", "oss_btw": "1633"},
+        )
+        other, _ = add_oss_rule(settings, "DE", "19")
+        assert set(other.rule("oss:DE:19").ledgers.values()) == {""}  # type: ignore[union-attr]
+
+    def test_vat_period(self) -> None:
+        data = self.base_form()
+        data["vat_period"] = "month"
+        settings, errors = parse(data, MappingSettings())
+        assert errors == {} and settings.vat_period == "month"
+        data["vat_period"] = "week"
+        _, errors = parse(data, MappingSettings())
+        assert errors["vat_period"] == "Kies hoe vaak u btw-aangifte doet."
 
 
 def test_invoice_number_format_is_a_setting(web: Web, client: FlaskClient, shop_id: int) -> None:
