@@ -33,10 +33,12 @@ from app.clients.eboekhouden import EBoekhoudenClient
 from app.logs import install_redaction
 from app.migrate import upgrade
 from sandbox.eboekhouden import EBoekhoudenSimulator
+from sandbox.eboekhouden_rest import EBoekhoudenRestSimulator
 from sandbox.faults import Faults
 from sandbox.mijnwebwinkel import MijnwebwinkelSimulator
 from sandbox.server import ServerThread
 from tests.helpers import (
+    API_TOKEN,
     BACKENDS,
     EB_CODE1,
     EB_CODE2,
@@ -216,3 +218,11 @@ def world(backend: Backend, mww_server: Any, eb_server: Any) -> Iterator[World]:
 @pytest.fixture
 def embedded_world(embedded_backend: Backend, mww_server: Any, eb_server: Any) -> Iterator[World]:
     yield from make_world(embedded_backend, mww_server, eb_server)
+
+
+@pytest.fixture(scope="session")
+def rest_server() -> Iterator[tuple[EBoekhoudenRestSimulator, ServerThread]]:
+    sim = EBoekhoudenRestSimulator()
+    sim.add_administration(API_TOKEN, name="Testwinkel BV")
+    with ServerThread(sim) as server:
+        yield sim, server

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
 import socket
@@ -23,8 +24,8 @@ from app.config import Settings
 from app.crypto import generate_key
 from app.fastpaths import SessionStore
 from app.jobs.queue import booking_key, get_queue
-from app.services import Services
-from app.states import ShopStatus
+from app.services import Services, real_bookkeeping_factory
+from app.states import EbApi, ShopStatus
 from app.store import db
 from app.store.booking_records import BookingRecord
 from app.store.db import bookings, transaction
@@ -447,3 +448,22 @@ def booking_jobs(queue: Any, shop_id: int, order_number: str) -> list[Any]:
         serializer=queue.serializer,
     )
     return sorted((j for j in jobs if j is not None), key=lambda j: j.created_at)
+
+
+API_TOKEN = "rest-api-token-0123456789abcdef"  # the REST simulator's administration (rest_server)
+
+
+def switch_to_rest(world: World, rest_url: str) -> None:
+    """What "Gegevens" does when the owner fills in an API token."""
+    settings = dataclasses.replace(world.settings, eboekhouden_rest_url=rest_url)
+    world.services.bookkeeping_factory = real_bookkeeping_factory(settings, world.services.redis)
+    creds = world.shop.credentials
+    world.services.store.shops.update_connection(
+        world.shop.id,
+        name=world.shop.name,
+        credentials=Credentials(
+            creds.mww_token, creds.eb_username, creds.eb_code1, creds.eb_code2, API_TOKEN
+        ),
+    )
+    world.reload_shop()
+    assert world.shop.credentials.eb_api == EbApi.REST

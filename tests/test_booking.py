@@ -28,16 +28,21 @@ from app.clients.eboekhouden_rest import EBoekhoudenRestClient, clear_caches
 from app.clients.eboekhouden_rest.wire import SOORT_BY_TYPE
 from app.core.mapping_settings import MappingSettings
 from app.errors import UpstreamUnavailableError
-from app.services import real_bookkeeping_factory
 from app.store.bookings import BookingStore
 from app.store.db import bookings, transaction
-from app.store.shops import Credentials
 from sandbox.eboekhouden_rest import EBoekhoudenRestSimulator
 from sandbox.order_factory import make_order
-from sandbox.server import ServerThread
-from tests.helpers import EB_USER, Backend, World, booking_row, expire_lease, make_world
+from tests.helpers import (
+    API_TOKEN,
+    EB_USER,
+    Backend,
+    World,
+    booking_row,
+    expire_lease,
+    make_world,
+    switch_to_rest,
+)
 
-API_TOKEN = "rest-api-token-0123456789abcdef"
 # SOAP operation → the REST simulator's, for faults and call counts.
 REST_OPERATIONS = {"AddMutatie": "create_mutation", "GetMutaties": "get_mutations"}
 
@@ -200,30 +205,6 @@ class RestBooks(Books):
     def fresh_process(self) -> None:
         clear_caches()
         super().fresh_process()
-
-
-@pytest.fixture(scope="session")
-def rest_server() -> Iterator[tuple[EBoekhoudenRestSimulator, ServerThread]]:
-    sim = EBoekhoudenRestSimulator()
-    sim.add_administration(API_TOKEN, name="Testwinkel BV")
-    with ServerThread(sim) as server:
-        yield sim, server
-
-
-def switch_to_rest(world: World, rest_url: str) -> None:
-    """What "Gegevens" does when the owner fills in an API token."""
-    settings = dataclasses.replace(world.settings, eboekhouden_rest_url=rest_url)
-    world.services.bookkeeping_factory = real_bookkeeping_factory(settings, world.services.redis)
-    creds = world.shop.credentials
-    world.services.store.shops.update_connection(
-        world.shop.id,
-        name=world.shop.name,
-        credentials=Credentials(
-            creds.mww_token, creds.eb_username, creds.eb_code1, creds.eb_code2, API_TOKEN
-        ),
-    )
-    world.reload_shop()
-    assert world.shop.credentials.eb_api == "rest"
 
 
 def _rest(world: World, rest_server: Any) -> Iterator[RestBooks]:

@@ -19,10 +19,17 @@ from app.core.mapping_settings import MappingSettings
 from app.states import BookingMode, ShopStatus
 from app.store.shops import Credentials
 from sandbox.order_factory import make_order
-from tests.helpers import EB_CODE1, EB_CODE2, EB_USER, Backend, World, booking_row, make_world
-from tests.test_booking_rest import API_TOKEN, rest_server, switch_to_rest
-
-__all__ = ["rest_server"]  # the REST simulator's session fixture, shared
+from tests.helpers import (
+    API_TOKEN,
+    EB_CODE1,
+    EB_CODE2,
+    EB_USER,
+    Backend,
+    World,
+    booking_row,
+    make_world,
+    switch_to_rest,
+)
 
 OTHER_VAT = "DE999999999"
 METHODS = ("ideal", "bancontact", "creditcard", "paypal", "bank_transfer", "klarna_paylater")

@@ -144,13 +144,14 @@ def oss_amounts(
 ) -> tuple[OssAmount, ...]:
     """Per rate, the net amount and the VAT the OSS rows of an order to ``country`` carry
     (the VAT is the order's own per rate, as app.core.vat.oss_rows books it)."""
-    incl: dict[Decimal, Decimal] = defaultdict(Decimal)
+    parts: dict[Decimal, list[Decimal]] = defaultdict(list)
     for bucket in buckets:
-        incl[bucket.rate] += bucket.amount
+        parts[bucket.rate].extend(bucket.parts)
     found = []
-    for rate, amount in incl.items():
+    for rate, slices in parts.items():
+        amount = sum(slices, ZERO)
         vat = vat_of(amount, rate)
         if tax is not None:
-            vat = stated_vat({rate: tax.get(rate, ZERO)}, {rate: amount})[rate]
+            vat = stated_vat({rate: tax.get(rate, ZERO)}, {rate: slices})[rate]
         found.append(OssAmount(country, rate, amount - vat, vat))
     return tuple(found)
