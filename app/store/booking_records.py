@@ -39,6 +39,7 @@ class BookingRecord:
     updated_at: dt.datetime | None
     booked_at: dt.datetime | None
     payment_state: str | None = None  # app.states.OrderPayment, NULL when not tracked
+    booking_mode: str | None = None  # app.states.BookingMode it was claimed in
 
 
 def record(row: Any) -> BookingRecord:
