@@ -1,8 +1,10 @@
 """Alert mails over SMTP (``SMTP_URL``, ``ALERT_FROM``; off when either is unset).
 
-- ``send_digest``: per shop, the failures not reported yet, at most once an hour
-  (``ALERT_DIGEST_INTERVAL``); the clock enqueues ``digest_all`` every hour and the mark in
-  ``alert_marks`` remembers the last attempt reported.
+- ``send_digest``: per shop, the failures not reported yet, and the money that became
+  open since the last digest (a payment or refund held back or refused, an invoice still
+  unpaid when the shop's payment lookback ends: app/store/open_items.py), at most once an
+  hour (``ALERT_DIGEST_INTERVAL``); the clock enqueues ``digest_all`` every hour and the
+  marks in ``alert_marks`` remember the last attempt reported and when the open items were.
 - ``credentials_refused``: at once when Mijnwebwinkel or e-Boekhouden refuses a shop's
   credentials; at most one such mail per shop a day.
 
@@ -25,8 +27,10 @@ from urllib.parse import unquote, urlsplit
 from app.config import ALERT_DIGEST_INTERVAL, DAY, SMTP_TIMEOUT_SECONDS, Settings
 from app.errors import BookkeepingAuthError, ShopAuthError, UpstreamRejectedError
 from app.services import Services
-from app.store.alerts import CREDENTIALS, DIGEST
+from app.states import OpenItemKind
+from app.store.alerts import CREDENTIALS, DIGEST, OPEN_ITEMS
 from app.store.db import utcnow
+from app.store.open_items import OpenItem
 from app.store.shops import Shop
 
 log = logging.getLogger(__name__)
@@ -103,20 +107,21 @@ def send_digest(services: Services, shop: Shop, now: dt.datetime | None = None) 
     if mark.sent_at and now - mark.sent_at < dt.timedelta(seconds=ALERT_DIGEST_INTERVAL):
         return 0
     failures = services.store.history.failures_after(shop.id, mark.reported_upto)
-    if not failures:
+    items = new_open_items(services, shop, now)
+    if not failures and not items:
         return 0
     recipients = services.store.alerts.recipients(shop.id, DIGEST)
     if not recipients:
         return 0  # nothing marked: whoever opts in later still hears of these
     base = services.settings.public_base_url
-    lines = [
-        "Goedendag,",
-        "",
-        f"Sinds het vorige overzicht zijn {len(failures)} boekingen van "
-        f"'{shop.name}' mislukt. Ze wachten op u: pas zo nodig de instellingen aan "
-        "en kies daarna 'Opnieuw proberen'.",
-        "",
-    ]
+    lines = ["Goedendag,", ""]
+    if failures:
+        lines += [
+            f"Sinds het vorige overzicht zijn {len(failures)} boekingen van "
+            f"'{shop.name}' mislukt. Ze wachten op u: pas zo nodig de instellingen aan "
+            "en kies daarna 'Opnieuw proberen'.",
+            "",
+        ]
     for failure in failures[:DIGEST_MAX_LISTED]:
         lines.append(
             f"- Bestelling {failure.order_number} ({_local(failure.at)}): "
@@ -125,22 +130,74 @@ def send_digest(services: Services, shop: Shop, now: dt.datetime | None = None) 
         lines.append(f"  {base}/koppelingen/{shop.id}/boekingen/{failure.booking_id}")
     if len(failures) > DIGEST_MAX_LISTED:
         lines.append(f"… en nog {len(failures) - DIGEST_MAX_LISTED} andere.")
+    if failures:
+        lines += ["", f"Alle mislukte boekingen: {base}/koppelingen/{shop.id}?status=mislukt"]
+    lines += _open_item_lines(shop, items, base, bool(failures))
     lines += [
-        "",
-        f"Alle mislukte boekingen: {base}/koppelingen/{shop.id}?status=mislukt",
         "",
         "U krijgt deze mail omdat u dit heeft gekozen onder 'Meldingen'.",
         f"Afmelden: {base}/meldingen",
     ]
     sent = send_mail(
-        config,
-        recipients,
-        f"[{shop.name}] {len(failures)} mislukte boeking{'en' if len(failures) != 1 else ''}",
-        "\n".join(lines),
+        config, recipients, _subject(shop, len(failures), len(items)), "\n".join(lines)
     )
-    services.store.alerts.set_mark(shop.id, DIGEST, reported_upto=failures[-1].id, sent_at=now)
+    upto = failures[-1].id if failures else mark.reported_upto
+    services.store.alerts.set_mark(shop.id, DIGEST, reported_upto=upto, sent_at=now)
+    services.store.alerts.set_mark(shop.id, OPEN_ITEMS, reported_upto=0, sent_at=now)
     log.info("alert digest sent", extra={"shop_id": shop.id, "mails": sent})
     return sent
+
+
+# Open money the digest reports: what a person must act on. A part on "niet boeken" was
+# chosen, an invoice past its term is still looked for: both only in the overview.
+DIGEST_KINDS = (OpenItemKind.HELD, OpenItemKind.LAPSED)
+
+
+def new_open_items(services: Services, shop: Shop, now: dt.datetime) -> list[OpenItem]:
+    """Open items that became open since the last digest reported them (each once)."""
+    from zoneinfo import ZoneInfo
+
+    last = services.store.alerts.mark(shop.id, OPEN_ITEMS).sent_at
+    items = services.store.payments.open_items(
+        shop.id,
+        now.astimezone(ZoneInfo(LOCAL)).date(),
+        lookback_days=shop.mapping.lookback_days(services.settings.payment_lookback_days),
+        term_days=shop.mapping.payment_term_days,
+    )
+    return [
+        i
+        for i in items
+        if i.kind in DIGEST_KINDS and (last is None or i.since > last) and i.since <= now
+    ]
+
+
+def _open_item_lines(shop: Shop, items: list[OpenItem], base: str, after: bool) -> list[str]:
+    if not items:
+        return []
+    lines = ["", ""] if after else []
+    lines += [
+        f"Sinds het vorige overzicht vragen {len(items)} betalingen van '{shop.name}' "
+        "aandacht: ze zijn niet geboekt, of het geld van de factuur is niet binnengekomen.",
+        "",
+    ]
+    for item in items[:DIGEST_MAX_LISTED]:
+        lines.append(f"- Bestelling {item.order_number}: {item.reason}")
+        if item.booking_id is not None:
+            lines.append(f"  {base}/koppelingen/{shop.id}/boekingen/{item.booking_id}")
+    if len(items) > DIGEST_MAX_LISTED:
+        lines.append(f"… en nog {len(items) - DIGEST_MAX_LISTED} andere.")
+    lines += ["", f"Alle openstaande posten: {base}/koppelingen/{shop.id}#openstaand"]
+    return lines
+
+
+def _subject(shop: Shop, failures: int, items: int) -> str:
+    parts = []
+    if failures:
+        parts.append(f"{failures} mislukte boeking{'en' if failures != 1 else ''}")
+    if items:
+        verb = "vraagt" if items == 1 else "vragen"
+        parts.append(f"{items} betaling{'en' if items != 1 else ''} {verb} aandacht")
+    return f"[{shop.name}] {', '.join(parts)}"
 
 
 def digest_all(services: Services) -> int:
