@@ -188,12 +188,18 @@ def money_rest_server() -> Iterator[tuple[EBoekhoudenRestSimulator, ServerThread
 
 
 def open_money(
-    request: pytest.FixtureRequest, backend: Backend, mww_server: Any, eb_server: Any
+    request: pytest.FixtureRequest,
+    backend: Backend,
+    mww_server: Any,
+    eb_server: Any,
+    adapter: str | None = None,
 ) -> Iterator[Money]:
-    """The body of a ``money`` fixture parametrized with the adapter (``request.param``)."""
+    """The body of a ``money`` fixture: ``adapter`` "soap" or "rest" (default: the
+    fixture's parameter)."""
+    adapter = adapter or request.param
     for world in make_world(backend, mww_server, eb_server):
         rest = None
-        if request.param == "rest":
+        if adapter == "rest":
             rest, thread = request.getfixturevalue("money_rest_server")
             rest.reset()
             rest.faults.clear()
@@ -211,7 +217,7 @@ def open_money(
                 ),
             )
             world.reload_shop()
-        money = Money(world, request.param, rest)
+        money = Money(world, adapter, rest)
         money.add_ledger(VOUCHER, "Uitstaande cadeaubonnen", "BAL")
         yield money
         clear_caches()

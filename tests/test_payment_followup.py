@@ -189,7 +189,9 @@ def test_an_invoice_unpaid_after_the_lookback_is_listed_and_late_money_still_boo
 ) -> None:
     shop = money.configure(money.shop, booking_mode=IAP)
     placed = TODAY - dt.timedelta(days=70)  # a business customer who pays late
-    money.sim(shop).add_order(sale(8701, [article("121.00", "0")], day=placed, kind="reverse_charge"))
+    money.sim(shop).add_order(
+        sale(8701, [article("121.00", "0")], day=placed, kind="reverse_charge")
+    )
     assert book_order(money.services, shop, "8701").payment_state == OrderPayment.OPEN
     [item] = open_items(money)
     assert (item.kind, item.order_number, item.amount) == ("lapsed", "8701", Decimal("121.00"))

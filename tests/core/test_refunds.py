@@ -99,7 +99,9 @@ def test_held_refunds_say_why_and_what_to_do() -> None:
     over = allocate_refunds(
         "8101", [note("8102", "10.00", 1)], [refund("a", "10.00", 2), refund("b", "5", 3)], {}
     )
-    assert "8102" in over.held["b"] and "€ 5.00" in over.held["b"] and "03-11-2026" in over.held["b"]
+    assert (
+        "8102" in over.held["b"] and "€ 5.00" in over.held["b"] and "03-11-2026" in over.held["b"]
+    )
 
 
 def test_booked_refunds_stay_where_they_are() -> None:
