@@ -75,10 +75,12 @@ lock-check: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
-# The fault-injection suite at full size (500 orders; the normal suite runs 120). -s: the
-# suite prints what it injected and checked.
+# The fault-injection suite at full size (500 orders; the normal suite runs 120), and the
+# full matrix of money settings with random sale families (issue 23; the normal suite runs
+# a reduced matrix). -s: the suite prints what it injected and checked.
 chaos: $(STAMP)
-	CHAOS_ORDERS=$${CHAOS_ORDERS:-500} $(BIN)/python -m pytest tests/chaos -m slow -s $(PYTEST_ARGS)
+	CHAOS_ORDERS=$${CHAOS_ORDERS:-500} MONEY_MATRIX=full $(BIN)/python -m pytest tests/chaos \
+		tests/test_money_matrix.py tests/test_money_families.py -m slow -s $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache .mypy_cache
