@@ -110,16 +110,6 @@ class PaymentQueries:
         with self.engine.connect() as conn:
             return open_items(conn, shop_id, as_of, lookback_days, term_days)
 
-    def is_settled(self, shop_id: int, order_number: str) -> bool:
-        """True when nothing is left to do for this order's money (one indexed read)."""
-        with self.engine.connect() as conn:
-            state = conn.execute(
-                select(bookings.c.payment_state).where(
-                    bookings.c.shop_id == shop_id, bookings.c.order_number == order_number
-                )
-            ).scalar()
-        return state == str(OrderPayment.SETTLED)
-
     def outstanding(
         self, shop_id: int, since: dt.date | None, among: Iterable[str] | None = None
     ) -> list[str]:
