@@ -72,6 +72,12 @@ class Money:
     def faults(self) -> Any:
         return self.rest.faults if self.rest is not None else self.world.eb.faults
 
+    def lookups(self) -> int:
+        """Look-ups by Factuurnummer so far (GetMutaties; REST: the mutation list)."""
+        if self.rest is not None:
+            return int(self.rest.calls["get_mutations"])
+        return int(self.world.eb.calls["GetMutaties"])
+
     @property
     def add_operation(self) -> str:
         return "create_mutation" if self.rest is not None else "AddMutatie"

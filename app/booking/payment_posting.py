@@ -104,7 +104,9 @@ class LegacyInvoices:
     def invoice_number(
         self, bookkeeping: BookkeepingApi, order_number: str, claim: PaymentClaim
     ) -> str | None:
-        """The number, or None after holding the claimed payment with the reason why."""
+        """The number, or None after failing the claimed payment with the reason why (failed,
+        not held: it is not planned again each pass, so no look-up is repeated; "Opnieuw
+        proberen" tries once more)."""
         record = self.records.get(order_number)
         if record is not None and record.invoice_number:
             return record.invoice_number
@@ -112,8 +114,10 @@ class LegacyInvoices:
             self.known[order_number] = self._resolve(bookkeeping, order_number, record)
         number = self.known[order_number]
         if number is None:
-            self.services.store.payments.mark_held(
+            self.services.store.payments.mark_failed(
                 claim,
+                error_code="legacy_invoice",
+                error=f"no invoice of booking {order_number} under Factuurnummer {order_number}",
                 reason=(
                     f"Bestelling {order_number} is geboekt voordat de koppeling het "
                     "factuurnummer bewaarde, en in e-Boekhouden staat onder factuurnummer "

@@ -186,17 +186,6 @@ class PaymentStore(PaymentQueries, OrderMoney):
             claimed_until=None,
         )
 
-    def mark_held(self, claim: PaymentClaim, *, reason: str) -> None:
-        """Claimed, then found not to be postable (a person acts): held, with why."""
-        self._update(
-            claim,
-            state=str(State.HELD),
-            reason=reason,
-            uncertain=False,
-            claim_token=None,
-            claimed_until=None,
-        )
-
     def retry_failed(self, shop_id: int, order_number: str) -> int:
         """ "Opnieuw proberen": failed payments of this order go back to PENDING."""
         with transaction(self.engine) as conn:
