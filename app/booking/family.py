@@ -18,6 +18,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from app.clients import ShopApi
 from app.core.mapping_settings import MappingSettings
 from app.core.orders import Order
 from app.core.payment_facts import REFUND, PaymentFacts, choose_facts
@@ -101,8 +102,10 @@ def family_of(services: Services, shop: Shop, order: Order, credit: bool) -> Fam
     return Family(number, sale, records, credits, facts)
 
 
-def _listing(api: object, number: str) -> PaymentFacts:
-    listing = api.order_payments(number)  # type: ignore[attr-defined]
+def _listing(api: ShopApi, number: str) -> PaymentFacts:
+    """The listing of a sale Mijnwebwinkel no longer has (no deprecated fields to fall
+    back on)."""
+    listing = api.order_payments(number)
     return listing if listing is not None else PaymentFacts((), "order")
 
 

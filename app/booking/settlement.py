@@ -29,10 +29,18 @@ from app.booking.payment_posting import LegacyInvoices, post_payment
 from app.clients import BookkeepingApi
 from app.core.mapping import Booking
 from app.core.orders import Order
-from app.core.payment_facts import CAPTURE, PaymentFacts
-from app.core.payments import HELD, MANUAL, NOT_BOOKED_STATE, PlannedPayment, plan_payments
+from app.core.payment_facts import CAPTURE, REFUND, PaymentFacts
+from app.core.payments import (
+    HELD,
+    MANUAL,
+    NOT_BOOKED_STATE,
+    POST,
+    PlannedPayment,
+    plan_payments,
+)
 from app.services import Services
-from app.states import BookingKind, OrderPayment, PaymentState
+from app.states import BookingKind, BookingMode, BookingState, OrderPayment, PaymentState
+from app.store.booking_records import BookingRecord
 from app.store.payment_queries import AWAITING
 from app.store.payment_records import PaymentClaim, PaymentRecord, PaymentRow
 from app.store.shops import Shop
@@ -135,7 +143,7 @@ def _plan(
         planned += plan.payments
         outstanding[family.sale_number] = plan.outstanding
     allocation = family.allocation(fixed)
-    refunds = family.facts.of_kind("refund")
+    refunds = family.facts.of_kind(REFUND)
     for note in family.credits:
         mine = allocation.of(note.number, refunds)
         record = family.records.get(note.number)
@@ -145,14 +153,9 @@ def _plan(
             planned += plan.payments
             outstanding[note.number] = plan.outstanding
             continue
-        booked = record is not None and record.state == "booked"
+        booked = record is not None and record.state == BookingState.BOOKED
+        reason = _unfollowed(note.number, record) if booked else ""
         for move in mine:  # its credit note is not booked (yet), or booked without payments
-            reason = (
-                f"Creditnota {note.number} is geboekt zonder betalingen (manier van boeken: "
-                "factuur); deze terugbetaling verwerkt de boekhouder zelf."
-                if booked
-                else f"Wacht tot creditnota {note.number} geboekt is."
-            )
             planned.append(
                 PlannedPayment(
                     move.key,
@@ -161,8 +164,8 @@ def _plan(
                     -move.amount,
                     move.method,
                     "",
-                    MANUAL if booked else "post",
-                    reason=reason,
+                    MANUAL if booked else POST,  # POST without a mutation: waits for it
+                    reason=reason or f"Wacht tot creditnota {note.number} geboekt is.",
                     order_number=note.number,
                 )
             )
@@ -182,6 +185,19 @@ def _plan(
                 )
             )
     return planned, outstanding
+
+
+def _unfollowed(number: str, record: BookingRecord | None) -> str:
+    """Why a refund on this booked credit note is not booked as a payment."""
+    if record is not None and record.booking_mode == BookingMode.CASH:
+        return (
+            f"Creditnota {number} is als kasboeking (Geld ontvangen) geboekt; deze "
+            "terugbetaling zit daarin."
+        )
+    return (
+        f"Creditnota {number} is geboekt zonder betalingen (manier van boeken: factuur); "
+        "deze terugbetaling verwerkt de boekhouder zelf."
+    )
 
 
 def _only(facts: PaymentFacts, kind: str) -> PaymentFacts:
