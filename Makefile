@@ -85,11 +85,14 @@ lock-check: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
-# The fault-injection suite at full size (500 orders; the normal suite runs 120), then the
-# property tests exploring: random, ten times the examples (HYPOTHESIS_PROFILE=explore;
-# add what they find as an @example). -s: the suite prints what it injected and checked.
+# The fault-injection suite at full size (500 orders; the normal suite runs 120) with the
+# full matrix of money settings and random sale families (issue 23; the normal suite runs a
+# reduced matrix), then the property tests exploring: random, ten times the examples
+# (HYPOTHESIS_PROFILE=explore; add what they find as an @example). -s: the suite prints
+# what it injected and checked.
 chaos: $(STAMP)
-	CHAOS_ORDERS=$${CHAOS_ORDERS:-500} $(BIN)/python -m pytest tests/chaos -m slow -s $(PYTEST_ARGS)
+	CHAOS_ORDERS=$${CHAOS_ORDERS:-500} MONEY_MATRIX=full $(BIN)/python -m pytest tests/chaos \
+		tests/test_money_matrix.py tests/test_money_families.py -m slow -s $(PYTEST_ARGS)
 	HYPOTHESIS_PROFILE=explore $(BIN)/python -m pytest tests/test_mapping_properties.py \
 		tests/test_order_factory.py -n $(TEST_WORKERS) $(PYTEST_ARGS)
 

@@ -119,8 +119,11 @@ class Role(StrEnum):
 class PaymentState(StrEnum):
     """One payment (capture or refund) of one order (see app/store/payments.py)."""
 
-    HELD = "held"  # cannot be placed (method without a ledger): a person acts
-    NOT_BOOKED = "not_booked"  # its method is set to "niet boeken" (gift cards, …)
+    HELD = "held"  # cannot be placed (method without a ledger, no credit order): a person acts
+    NOT_BOOKED = "not_booked"  # its method is set to "niet boeken": open in the books
+    # Left to the bookkeeper: money of an invoice booked without payments (mode "invoice")
+    # that arrived before the date the shop chose when it switched to a payment mode.
+    MANUAL = "manual"
     PENDING = "pending"  # to be posted; nobody holds it
     POSTING = "posting"  # a worker holds a lease and may be posting now
     RETRYING = "retrying"  # a transient error; the next attempt looks it up first
@@ -134,4 +137,17 @@ class OrderPayment(StrEnum):
 
     OPEN = "open"  # wacht op betaling: not all money received (or refunded) yet
     HELD = "held"  # money arrived but a payment is held back or failed
-    SETTLED = "settled"  # every payment booked (or deliberately not booked)
+    # Every payment placed, but a part deliberately not booked (its method on "niet
+    # boeken"): that part stays open on the debtors ledger, for the bookkeeper.
+    NOT_BOOKED = "not_booked"
+    SETTLED = "settled"  # every part of the invoice has a booked payment
+
+
+class OpenItemKind(StrEnum):
+    """Why an order's money shows as open (app/store/open_items.py: the overview, the
+    digest and the Controle report)."""
+
+    HELD = "held"  # a payment or refund held back or refused: a person acts
+    NOT_BOOKED = "not_booked"  # a part deliberately not booked ("niet boeken"): open in the books
+    LAPSED = "lapsed"  # unpaid at the end of the shop's payment lookback: no longer looked for
+    OVERDUE = "overdue"  # unpaid past its payment term, still looked for

@@ -26,7 +26,7 @@ from app.core.mapping import Booking, map_order
 from app.core.mapping_settings import MappingSettings
 from app.core.mutations import Mutation, Soort
 from app.core.payment_facts import CAPTURE, SOURCE_LISTING, MoneyMovement, PaymentFacts
-from app.core.payments import cash_booking, plan_payments
+from app.core.payments import Invoice, cash_booking, plan_payments
 from app.states import BookingMode
 from sandbox.eboekhouden import SOAP_PATH, EBoekhoudenSimulator
 from sandbox.eboekhouden_rest import EBoekhoudenRestSimulator
@@ -178,7 +178,10 @@ def with_payment(booking: Booking, mapping: MappingSettings) -> Booking:
         assert isinstance(cash, Mutation), cash
         assert cash.soort == Soort.GELD_ONTVANGEN and cash.ledger == PAID_BY["ideal"]
         return dataclasses.replace(booking, mutations=(cash,))
-    plan = plan_payments(booking.order_number, booking.total, booking.relation.code, facts, mapping)
+    invoice = Invoice(
+        booking.order_number, booking.invoice_number, booking.relation.code, booking.total
+    )
+    plan = plan_payments(invoice, facts, mapping)
     assert plan.settled
     paid = tuple(p.mutation for p in plan.payments if p.mutation is not None)
     assert [m.soort for m in paid] == [Soort.FACTUURBETALING_ONTVANGEN]

@@ -327,3 +327,19 @@ def test_generated_orders_have_no_future_status_changes() -> None:
         changed = f"{order['status_changed_date']} {order['status_changed_time']}"
         assert dt.datetime.fromisoformat(changed) <= local_now
         assert dt.date.fromisoformat(order["date"]) <= local_now.date()
+
+
+def test_a_credit_order_is_listed_on_the_order_it_credits(
+    sim: MijnwebwinkelSimulator, server: ServerThread, http: requests.Session
+) -> None:
+    """NOTES.md §8: the original order lists its credit orders (``credit_order_numbers``);
+    the connector allocates the sale's refunds over them."""
+    shop = sim.shop(TOKEN)
+    original = shop.add_order(make_order(3001, date=dt.date(2026, 11, 2)))
+    for number in (3002, 3003):
+        shop.add_order(make_order(number, kind="credit", credited=original))
+    shop.add_order(make_order(3002, kind="credit", credited=original))  # stored again: once
+    answer = get(http, server, "orders/3001")
+    assert answer.status_code == 200
+    assert answer.json()["credit_order_numbers"] == [3002, 3003]
+    assert get(http, server, "orders/3002").json()["credited_order_number"] == 3001

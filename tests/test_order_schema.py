@@ -326,15 +326,34 @@ def test_live_extras_are_ignored() -> None:
         discountcode="korting123",
     )
     loaded = load_order(data)
-    # The deprecated payment fields are read (the payments fallback); the rest is ignored.
+    # The deprecated payment fields are read (the payments fallback), and the credit
+    # orders (refunds are allocated over them); the rest is ignored.
     assert (loaded.payment_status, loaded.payment_status_id, loaded.payment_method) == (
         "captured",
         1,
         "ideal",
     )
+    assert loaded.credit_order_numbers == ("99", "101")  # live: strings or numbers
     assert replace(
-        loaded, payment_status="", payment_status_id=None, payment_method=""
+        loaded,
+        payment_status="",
+        payment_status_id=None,
+        payment_method="",
+        credit_order_numbers=(),
     ) == load_order(order_json())
+
+
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        (None, ()),
+        ([], ()),
+        ("28", ()),
+        ([28, "29", 28, "", 0, True, None, {"x": 1}], ("28", "29")),
+    ],
+)
+def test_credit_order_numbers_are_read_leniently(value: object, expected: tuple) -> None:
+    assert load_order(order_json(credit_order_numbers=value)).credit_order_numbers == expected
 
 
 @pytest.mark.parametrize(

@@ -177,13 +177,20 @@ def test_an_unmapped_method_holds_the_payment_and_books_the_invoice(world: World
     assert [p["Rekening"] for p in payments_of(world, 8005)] == ["1010"]
 
 
-def test_a_gift_card_payment_is_not_booked_and_the_order_is_settled(world: World) -> None:
+def test_a_gift_card_payment_on_niet_boeken_is_not_booked_and_stays_open(world: World) -> None:
+    """Issue 23: "niet boeken" leaves that part of the invoice open on the debtors ledger;
+    the order is not "settled" and the part shows among the open items."""
     use_mode(world, BookingMode.INVOICE_AND_PAYMENT)
     order_with(world, 8006, "webshop_giftcard", paid=True, status=3)
     outcome = book_order(world.services, world.shop, "8006")
-    assert outcome.payment_state == "settled" and payments_of(world, 8006) == []
+    assert outcome.payment_state == "not_booked" and payments_of(world, 8006) == []
     [record] = world.services.store.payments.for_order(world.shop.id, "8006")
     assert record.state == PaymentState.NOT_BOOKED
+    [item] = world.services.store.payments.open_items(
+        world.shop.id, TODAY, lookback_days=60, term_days=14
+    )
+    assert (item.kind, item.order_number, item.amount) == ("not_booked", "8006", record.amount)
+    assert "blijft open" in item.reason
 
 
 def test_the_deprecated_fields_are_used_when_the_listing_is_not_offered(world: World) -> None:
@@ -268,7 +275,7 @@ def test_a_worker_killed_between_invoice_and_payment_leaves_it_to_the_reconciler
     def die(*args: object, **kwargs: object) -> None:
         raise WorkerDied
 
-    monkeypatch.setattr(PaymentStore, "record_plan", die)
+    monkeypatch.setattr(PaymentStore, "record_family", die)
     with pytest.raises(WorkerDied):
         book_order(world.services, world.shop, "8031")
     monkeypatch.undo()

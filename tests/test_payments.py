@@ -32,9 +32,11 @@ from app.core.payment_facts import (
 )
 from app.core.payments import (
     HELD,
+    MANUAL,
     NOT_BOOKED_STATE,
     POST,
     Held,
+    Invoice,
     Waiting,
     cash_booking,
     plan_payments,
@@ -45,6 +47,7 @@ from sandbox.order_factory import make_order
 
 SPEC = Path("/work/shared/reference/mijnwebwinkel/openapi.json")
 LEDGERS = {
+    "podium_giftcard": "1610",  # "Uitstaande cadeaubonnen", a balance-sheet ledger
     "ideal": "1105",
     "cash": "1000",
     "pickup": "1000",
@@ -79,6 +82,14 @@ def move(kind: str, amount: str, day: int, method: str = "ideal", key: str = "")
 
 def facts(*moves: MoneyMovement) -> PaymentFacts:
     return PaymentFacts(tuple(moves), "listing")
+
+
+def invoice(
+    number: str, total: Decimal, relation: str = "R", invoice_number: str = "", **kw: Any
+) -> Invoice:
+    """A booked invoice: its payments carry its own Factuurnummer (W1-… by default, so a
+    payment carrying the bare order number fails the tests) and relation."""
+    return Invoice(number, invoice_number or f"W1-{number}", relation, total, **kw)
 
 
 # --- parsing ----------------------------------------------------------------------------
@@ -207,7 +218,8 @@ CASES = [
         0,
     ),
     ("cash at the counter", [(CAPTURE, 1, 2, "cash")], [POST], 0),
-    ("gift card", [(CAPTURE, 1, 2, "webshop_giftcard")], [NOT_BOOKED_STATE], 0),
+    ("gift card on niet boeken", [(CAPTURE, 1, 2, "webshop_giftcard")], [NOT_BOOKED_STATE], 0),
+    ("gift card from its voucher ledger", [(CAPTURE, 1, 2, "podium_giftcard")], [POST], 0),
     (
         "gift card and iDEAL",
         [(CAPTURE, Decimal("0.25"), 2, "webshop_giftcard"), (CAPTURE, Decimal("0.75"), 2, "ideal")],
@@ -240,10 +252,14 @@ def test_invoice_and_payment(
         for i, (kind, share, day, method) in enumerate(moves)
     ]
     plan = plan_payments(
-        order.number, total, "MWWX", facts(*money), settings(BookingMode.INVOICE_AND_PAYMENT)
+        invoice(order.number, total, "MWWX"),
+        facts(*money),
+        settings(BookingMode.INVOICE_AND_PAYMENT),
     )
     assert [p.state for p in plan.payments] == states
     assert plan.outstanding == (total * Decimal(outstanding)).quantize(Decimal("0.01"))
+    # Settled only when every part of the invoice has a booked payment.
+    assert plan.settled == (plan.outstanding == 0 and set(states) <= {POST})
     for planned in plan.payments:
         if planned.state != POST:
             assert planned.mutation is None and planned.reason
@@ -253,8 +269,9 @@ def test_invoice_and_payment(
         assert mutation.soort == Soort.FACTUURBETALING_ONTVANGEN
         assert mutation.date == planned.date  # the capture's day, not the order's
         assert mutation.ledger == LEDGERS[planned.method]
-        assert mutation.invoice_number == order.number
+        assert mutation.invoice_number == f"W1-{order.number}"  # the invoice's own number
         assert mutation.relation_code == "MWWX"
+        assert planned.order_number == order.number
         [row] = mutation.rows
         assert (row.ledger, row.amount_incl, row.btw_code) == ("1300", planned.amount, "GEEN")
 
@@ -262,9 +279,7 @@ def test_invoice_and_payment(
 def test_a_payment_three_weeks_later_is_dated_three_weeks_later() -> None:
     order = an_order()
     plan = plan_payments(
-        order.number,
-        order.total,
-        "R",
+        invoice(order.number, order.total),
         facts(move(CAPTURE, str(order.total), 23, "in_arrears")),
         settings(BookingMode.INVOICE_AND_PAYMENT),
     )
@@ -275,9 +290,7 @@ def test_a_payment_three_weeks_later_is_dated_three_weeks_later() -> None:
 
 def test_an_unmapped_method_says_what_to_configure() -> None:
     plan = plan_payments(
-        "7001",
-        Decimal("10.00"),
-        "R",
+        invoice("7001", Decimal("10.00")),
         facts(move(CAPTURE, "10.00", 3, "paypal")),
         settings(BookingMode.INVOICE_AND_PAYMENT),
     )
@@ -303,7 +316,7 @@ def test_a_credit_note_books_its_refunds_as_payments_out(
     money = [move(REFUND, amount, 10 + i, key=f"r{i}") for i, amount in enumerate(refunds)]
     money.append(move(CAPTURE, "40.00", 2, key="c"))  # the sale's capture: not the credit's
     plan = plan_payments(
-        "7002", Decimal("-12.50"), "R", facts(*money), settings(BookingMode.INVOICE_AND_PAYMENT)
+        invoice("7002", Decimal("-12.50")), facts(*money), settings(BookingMode.INVOICE_AND_PAYMENT)
     )
     assert [p.state for p in plan.payments] == states
     assert plan.outstanding == Decimal(outstanding)
@@ -312,6 +325,7 @@ def test_a_credit_note_books_its_refunds_as_payments_out(
             assert planned.mutation is not None
             assert planned.mutation.total == -Decimal(amount)
             assert planned.mutation.date == planned.date  # the refund date
+            assert planned.mutation.invoice_number == "W1-7002"  # the credit note's own
 
 
 # --- cash ---------------------------------------------------------------------------------
@@ -394,4 +408,89 @@ def test_payment_ledgers_are_validated_and_round_trip() -> None:
     assert "payment_ledgers.ideal" in validate(
         replace(mapping, payment_ledgers={"ideal": "9999"}), known_ledgers={"1000"}
     )
-    assert validate(mapping, known_ledgers={"1000", "1100", "1105", "1300", "8000", "8010"}) == {}
+    known = {"1000", "1100", "1105", "1300", "1610", "8000", "8010"}
+    assert validate(mapping, known_ledgers=known) == {}
+
+
+# --- the issue's cases (issue 23) --------------------------------------------------------
+
+
+def test_money_before_the_switch_date_is_left_to_the_bookkeeper() -> None:
+    """An invoice booked without payments, followed since a switch on the 10th: money of
+    the 5th the bookkeeper matched already; money of the 12th is booked."""
+    total = Decimal("30.00")
+    plan = plan_payments(
+        invoice("7003", total, money_from=dt.date(2026, 11, 10)),
+        facts(move(CAPTURE, "10.00", 5), move(CAPTURE, "20.00", 12, key="later")),
+        settings(BookingMode.INVOICE_AND_PAYMENT),
+    )
+    assert [p.state for p in plan.payments] == [MANUAL, POST]
+    assert "10-11-2026" in plan.payments[0].reason and plan.payments[0].mutation is None
+    assert plan.outstanding == 0 and plan.settled
+
+
+def test_niet_boeken_leaves_the_part_open_and_says_where() -> None:
+    plan = plan_payments(
+        invoice("8101", Decimal("25.00")),
+        facts(
+            move(CAPTURE, "10.00", 3, "webshop_giftcard", key="a"),
+            move(CAPTURE, "15.00", 3, key="b"),
+        ),
+        settings(BookingMode.INVOICE_AND_PAYMENT),
+    )
+    assert [p.state for p in plan.payments] == [NOT_BOOKED_STATE, POST]
+    assert not plan.settled
+    reason = plan.payments[0].reason
+    assert "W1-8101" in reason and "1300" in reason and "€ 10.00" in reason
+
+
+def gift_card_order(number: int = 7050) -> Order:
+    """24.99 at 21% paid in full with a gift card line: total 0.00, VAT 4.34."""
+    data = make_order(number, status=3, date=DAY)
+    article = {
+        "id": "a1",
+        "type": "article",
+        "quantity": 1,
+        "description": "Theepot",
+        "price": {"amount": "20.652893", "amount_including_tax": "24.99", "rate": "21.00"},
+    }
+    gift = {
+        "id": "g1",
+        "type": "gift_card",
+        "quantity": 1,
+        "description": "Cadeaubon",
+        "price": {"amount": "-24.990000", "amount_including_tax": "-24.99", "rate": "0.00"},
+    }
+    data["orderlines"] = [article, gift]
+    data["price"] = {
+        "tax": [{"amount": "4.34", "rate": "21.00"}, {"amount": "0.00", "rate": "0.00"}],
+        "total": "0.00",
+    }
+    return parse_order(data)
+
+
+@pytest.mark.parametrize("mode", list(BookingMode))
+def test_an_order_paid_with_a_gift_card_books_revenue_vat_and_the_voucher(mode: str) -> None:
+    """The issue's crash: cash mode raised IndexError on a 0.00 order. Every mode books
+    the revenue and its 4.34 VAT against the voucher ledger, with no money to wait for."""
+    mapping = settings(mode, line_type_ledgers={"gift_card": "1610"})
+    booking = map_order(gift_card_order(), mapping)
+    assert isinstance(booking, Booking) and booking.total == 0
+    [mutation] = booking.mutations
+    assert sum(r.amount_vat for r in mutation.rows) == Decimal("4.34")
+    assert {r.ledger for r in mutation.rows} == {"8010", "1610"}
+    if mode == BookingMode.CASH:
+        result = cash_booking(mutation, booking.total, facts(), mapping)
+        assert isinstance(result, Mutation)
+        assert (result.soort, result.ledger, result.date) == (Soort.GELD_ONTVANGEN, "1610", DAY)
+        assert result.rows == mutation.rows
+    else:
+        plan = plan_payments(invoice("7050", booking.total), facts(), mapping)
+        assert plan.settled and plan.payments == ()
+
+
+def test_a_zero_order_without_voucher_in_cash_mode_is_held_with_a_reason() -> None:
+    mutation, _ = cash_mutation(an_order())
+    result = cash_booking(mutation, Decimal("0"), facts(), settings(BookingMode.CASH))
+    assert isinstance(result, Held)
+    assert "€ 0,00" in result.reason and "met de hand" in result.reason

@@ -1,9 +1,11 @@
 """Alert mails over SMTP (``SMTP_URL``, ``ALERT_FROM``; off when either is unset).
 
-- ``send_digest``: per shop, the failures not reported yet and the orders booked with a note
-  for a person (an ICP sale on the buyer's own relation, …), at most once an hour
-  (``ALERT_DIGEST_INTERVAL``); the clock enqueues ``digest_all`` every hour and the mark in
-  ``alert_marks`` remembers the last attempt reported.
+- ``send_digest``: per shop, the failures not reported yet, the orders booked with a note
+  for a person (an ICP sale on the buyer's own relation, …), and the money that became open
+  since the last digest (a payment or refund held back or refused, an invoice still unpaid
+  when the shop's payment lookback ends: app/store/open_items.py), at most once an hour
+  (``ALERT_DIGEST_INTERVAL``); the clock enqueues ``digest_all`` every hour and the marks in
+  ``alert_marks`` remember the last attempt reported and when the open items were.
 - ``credentials_refused``: at once when Mijnwebwinkel or e-Boekhouden refuses a shop's
   credentials; at most one such mail per shop a day.
 
@@ -27,10 +29,12 @@ from app.config import ALERT_DIGEST_INTERVAL, DAY, SMTP_TIMEOUT_SECONDS, Setting
 from app.core.checks import FOR_INFORMATION
 from app.errors import BookkeepingAuthError, ShopAuthError, UpstreamRejectedError
 from app.services import Services
-from app.store.alerts import CREDENTIALS, DIGEST
+from app.states import OpenItemKind
+from app.store.alerts import CREDENTIALS, DIGEST, OPEN_ITEMS
 from app.store.booking_records import BookingNote
 from app.store.db import utcnow
 from app.store.history_records import FailedAttempt
+from app.store.open_items import OpenItem
 from app.store.shops import Shop
 
 log = logging.getLogger(__name__)
@@ -98,9 +102,9 @@ def _local(at: dt.datetime) -> str:
 
 
 def send_digest(services: Services, shop: Shop, now: dt.datetime | None = None) -> int:
-    """Mail the shop's new failures, and the booked orders whose booking carries a note for
-    a person (an ICP sale on the buyer's own relation, …), to who opted in; returns the
-    number of mails sent."""
+    """Mail the shop's new failures, the booked orders whose booking carries a note for
+    a person (an ICP sale on the buyer's own relation, …) and the money that became open
+    since the last digest, to who opted in; returns the number of mails sent."""
     config = smtp_config(services.settings)
     if config is None:
         return 0
@@ -111,7 +115,8 @@ def send_digest(services: Services, shop: Shop, now: dt.datetime | None = None) 
     failures = services.store.history.failures_after(shop.id, mark.reported_upto)
     noted = services.store.bookings.notes_after(shop.id, mark.reported_upto)
     notes = [n for n in noted if _to_check(n.notes)]
-    if not failures and not notes:
+    items = new_open_items(services, shop, now)
+    if not failures and not notes and not items:
         return 0
     recipients = services.store.alerts.recipients(shop.id, DIGEST)
     if not recipients:
@@ -122,20 +127,16 @@ def send_digest(services: Services, shop: Shop, now: dt.datetime | None = None) 
         lines += _failure_lines(failures, shop, base)
     if notes:
         lines += _note_lines(notes, shop, base)
+    lines += _open_item_lines(shop, items, base)
     lines += [
         "U krijgt deze mail omdat u dit heeft gekozen onder 'Meldingen'.",
         f"Afmelden: {base}/meldingen",
     ]
-    parts = []
-    if failures:
-        parts.append(f"{len(failures)} mislukte boeking{'en' if len(failures) != 1 else ''}")
-    if notes:
-        parts.append(f"{len(notes)} boeking{'en' if len(notes) != 1 else ''} om na te kijken")
-    subject = ", ".join(parts)
-    sent = send_mail(config, recipients, f"[{shop.name}] {subject}", "\n".join(lines))
-    upto = max(x.id for x in failures) if failures else 0
-    upto = max(upto, *(n.attempt_id for n in noted)) if noted else upto
+    subject = _subject(shop, len(failures), len(notes), len(items))
+    sent = send_mail(config, recipients, subject, "\n".join(lines))
+    upto = max([mark.reported_upto, *(x.id for x in failures), *(n.attempt_id for n in noted)])
     services.store.alerts.set_mark(shop.id, DIGEST, reported_upto=upto, sent_at=now)
+    services.store.alerts.set_mark(shop.id, OPEN_ITEMS, reported_upto=0, sent_at=now)
     log.info("alert digest sent", extra={"shop_id": shop.id, "mails": sent})
     return sent
 
@@ -175,6 +176,59 @@ def _note_lines(notes: list[BookingNote], shop: Shop, base: str) -> list[str]:
     if len(notes) > DIGEST_MAX_LISTED:
         lines.append(f"… en nog {len(notes) - DIGEST_MAX_LISTED} andere.")
     return [*lines, ""]
+
+
+# Open money the digest reports: what a person must act on. A part on "niet boeken" was
+# chosen, an invoice past its term is still looked for: both only in the overview.
+DIGEST_KINDS = (OpenItemKind.HELD, OpenItemKind.LAPSED)
+
+
+def new_open_items(services: Services, shop: Shop, now: dt.datetime) -> list[OpenItem]:
+    """Open items that became open since the last digest reported them (each once)."""
+    from zoneinfo import ZoneInfo
+
+    last = services.store.alerts.mark(shop.id, OPEN_ITEMS).sent_at
+    items = services.store.payments.open_items(
+        shop.id,
+        now.astimezone(ZoneInfo(LOCAL)).date(),
+        lookback_days=shop.mapping.lookback_days(services.settings.payment_lookback_days),
+        term_days=shop.mapping.payment_term_days,
+    )
+    return [
+        i
+        for i in items
+        if i.kind in DIGEST_KINDS and (last is None or i.since > last) and i.since <= now
+    ]
+
+
+def _open_item_lines(shop: Shop, items: list[OpenItem], base: str) -> list[str]:
+    if not items:
+        return []
+    lines = [
+        f"Sinds het vorige overzicht vragen {len(items)} betalingen van '{shop.name}' "
+        "aandacht: ze zijn niet geboekt, of het geld van de factuur is niet binnengekomen.",
+        "",
+    ]
+    for item in items[:DIGEST_MAX_LISTED]:
+        lines.append(f"- Bestelling {item.order_number}: {item.reason}")
+        if item.booking_id is not None:
+            lines.append(f"  {base}/koppelingen/{shop.id}/boekingen/{item.booking_id}")
+    if len(items) > DIGEST_MAX_LISTED:
+        lines.append(f"… en nog {len(items) - DIGEST_MAX_LISTED} andere.")
+    lines += ["", f"Alle openstaande posten: {base}/koppelingen/{shop.id}#openstaand", ""]
+    return lines
+
+
+def _subject(shop: Shop, failures: int, notes: int, items: int) -> str:
+    parts = []
+    if failures:
+        parts.append(f"{failures} mislukte boeking{'en' if failures != 1 else ''}")
+    if notes:
+        parts.append(f"{notes} boeking{'en' if notes != 1 else ''} om na te kijken")
+    if items:
+        verb = "vraagt" if items == 1 else "vragen"
+        parts.append(f"{items} betaling{'en' if items != 1 else ''} {verb} aandacht")
+    return f"[{shop.name}] {', '.join(parts)}"
 
 
 def digest_all(services: Services) -> int:

@@ -27,11 +27,13 @@ import logging
 from dataclasses import asdict, dataclass, replace
 
 from app.booking.alerts import credentials_refused
+from app.booking.family import cash_facts
 from app.booking.posting import Posting
-from app.booking.settlement import payment_facts, settle
+from app.booking.settlement import settle
 from app.core.mapping import Booking, Skip, map_order
 from app.core.mutations import Mutation
 from app.core.orders import Order
+from app.core.payment_facts import PaymentFacts
 from app.core.payments import Waiting, cash_booking
 from app.errors import (
     MappingError,
@@ -65,8 +67,8 @@ class Outcome:
 def book_order(services: Services, shop: Shop, order_number: str) -> Outcome:
     mode = shop.mapping.booking_mode
     if services.booked.is_booked(shop.id, order_number) and (
-        mode != BookingMode.INVOICE_AND_PAYMENT
-        or services.store.payments.is_settled(shop.id, order_number)
+        mode == BookingMode.INVOICE
+        or not services.store.payments.needs_settling(shop.id, order_number)
     ):
         return Outcome(JobOutcome.ALREADY_BOOKED, order_number)
     if order_number.upper().startswith("T-"):  # test orders: never booked, never fetched
@@ -96,9 +98,9 @@ def book_order(services: Services, shop: Shop, order_number: str) -> Outcome:
             facts=OrderFacts(order.uuid, total=order.total, date=order.date),
         )
         return Outcome(JobOutcome.SKIPPED, order_number, reason=decision.reason)
-    if mode == BookingMode.CASH:  # only paid orders, on the payment date and ledger
-        cash = _cash_decision(services, shop, order, decision)
-        if isinstance(cash, Outcome):
+    if mode == BookingMode.CASH and not _booked_before(services, shop, order_number):
+        cash = _cash_decision(services, shop, order, decision)  # only paid orders, on
+        if isinstance(cash, Outcome):  # the payment date and ledger
             return cash
         decision = cash
 
@@ -123,6 +125,7 @@ def book_order(services: Services, shop: Shop, order_number: str) -> Outcome:
         ),
         lease_seconds=services.lease_seconds,
         payment_state=payment_state,
+        booking_mode=mode,
     )
     if claim == BookingState.BOOKED:
         services.booked.mark_booked(shop.id, order_number)
@@ -134,25 +137,37 @@ def book_order(services: Services, shop: Shop, order_number: str) -> Outcome:
         )
     else:
         outcome = _post_claimed(services, shop, decision, claim)
-    if mode == BookingMode.INVOICE_AND_PAYMENT and outcome.status in (
+    # Modes with payments: the money of an invoice booked in one (or followed since a
+    # switch); settle() itself costs no call for an order whose payments are not booked.
+    if mode != BookingMode.INVOICE and outcome.status in (
         JobOutcome.BOOKED,
         JobOutcome.ALREADY_BOOKED,
     ):
         settled = settle(services, shop, order, decision)
-        outcome = replace(
-            outcome,
-            payment_state=str(settled.state),
-            payments_booked=settled.booked,
-            reason=settled.reason,
-        )
+        if settled.state is not None:
+            outcome = replace(
+                outcome,
+                payment_state=str(settled.state),
+                payments_booked=settled.booked,
+                reason=settled.reason,
+            )
     return outcome
+
+
+def _booked_before(services: Services, shop: Shop, order_number: str) -> bool:
+    """Cash mode: an order booked already (before a switch to cash: its invoice is in
+    e-Boekhouden, its payments are settled, not a GeldOntvangen made)."""
+    record = services.store.bookings.get(shop.id, order_number)
+    return record is not None and record.state == BookingState.BOOKED
 
 
 def _cash_decision(
     services: Services, shop: Shop, order: Order, booking: Booking
 ) -> Booking | Outcome:
     """Cash mode: the GeldOntvangen once the money is in, or why not yet."""
-    facts = payment_facts(services, shop, order, credit=booking.kind == BookingKind.CREDIT)
+    credit = booking.kind == BookingKind.CREDIT
+    no_money = booking.total == 0  # paid with a gift card or store credit: nothing to wait for
+    facts = PaymentFacts((), "order") if no_money else cash_facts(services, shop, order, credit)
     result = cash_booking(booking.mutations[0], booking.total, facts, shop.mapping)
     if isinstance(result, Mutation):
         return replace(booking, mutations=(result,))

@@ -200,15 +200,20 @@ def _list_orders(
 def _awaiting_money(
     services: Services, shop: Shop, result: PassResult, changed: list[str]
 ) -> list[str]:
-    """Booked orders whose money is not settled yet (invoice_and_payment: payments to
-    book; cash: orders waiting to be paid), placed within PAYMENT_LOOKBACK_DAYS. The fast
-    poll looks only among the orders that changed; the hourly pass at all of them.
-    Settled orders are never in this list, so they cost no call."""
+    """Booked orders whose money is not settled yet (payments to book; cash: orders
+    waiting to be paid). The hourly pass looks at all of them placed within the shop's
+    payment lookback (``PAYMENT_LOOKBACK_DAYS`` unless the shop set its own); the fast
+    poll only among the orders that changed, whatever their age (late money: a shop
+    marks a late bank transfer paid). Unpaid at the end of the lookback, an invoice is an
+    open item (app/store/open_items.py). Settled orders are never in this list, so they
+    cost no call."""
     if shop.mapping.booking_mode == BookingMode.INVOICE or result.window_end is None:
         return []
-    since = result.window_end - dt.timedelta(days=services.settings.payment_lookback_days)
-    among = changed if result.mode == POLL else None
-    return services.store.payments.outstanding(shop.id, since.date(), among=among)
+    if result.mode == POLL:
+        return services.store.payments.outstanding(shop.id, None, among=changed)
+    days = shop.mapping.lookback_days(services.settings.payment_lookback_days)
+    since = result.window_end - dt.timedelta(days=days)
+    return services.store.payments.outstanding(shop.id, since.date())
 
 
 def _reconcile(

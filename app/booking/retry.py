@@ -12,8 +12,9 @@ from app.services import Services
 from app.states import BookingState, OrderPayment
 
 RETRYABLE = (BookingState.FAILED, BookingState.RETRYING)
-# Orders whose money has not (all) been booked: waiting for it, or a payment held back.
-AWAITING_PAYMENT_STATES = (OrderPayment.OPEN, OrderPayment.HELD)
+# Orders whose money has not (all) been booked: waiting for it, a payment held back, or a
+# part on "niet boeken" (a ledger chosen since books it).
+AWAITING_PAYMENT_STATES = (OrderPayment.OPEN, OrderPayment.HELD, OrderPayment.NOT_BOOKED)
 
 
 class RetryOutcome(enum.StrEnum):

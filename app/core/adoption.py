@@ -34,6 +34,25 @@ def difference(booked: BookedMutation, mutation: Mutation, relation_codes: set[s
     return ""
 
 
+def payment_difference(booked: BookedMutation, mutation: Mutation, relation_codes: set[str]) -> str:
+    """Why ``booked`` is not this payment (Dutch), or "" when it is ours: a payment is
+    adopted after a lost answer only with the same Soort, Factuurnummer, relation, amount,
+    date and ledger (Rekening, where e-Boekhouden returns it). Two payments of one invoice
+    on one day with one amount are told apart by the caller (a mutation one payment row
+    owns is not another's)."""
+    if booked.invoice_number.strip().casefold() != mutation.invoice_number.strip().casefold():
+        return f"het factuurnummer is {booked.invoice_number}, niet {mutation.invoice_number}"
+    why = difference(booked, mutation, relation_codes)
+    if why:
+        return why
+    if booked.date != mutation.date:
+        day = booked.date.strftime("%d-%m-%Y") if booked.date else "onbekend"
+        return f"de datum is {day}, niet {mutation.date:%d-%m-%Y}"
+    if booked.ledger and booked.ledger.casefold() != mutation.ledger.casefold():
+        return f"ze staat op rekening {booked.ledger}, niet op {mutation.ledger}"
+    return ""
+
+
 # Codes e-Boekhouden treats as one: the REST API knows LAAG_VERK only as LAAG_VERK_9 (9 %
 # since 2019), so a shop whose settings still say LAAG_VERK finds it back under that name.
 SAME_CODE = {"LAAG_VERK": "LAAG_VERK_9"}

@@ -8,6 +8,7 @@ row (``to_json``/``from_json``) and checked by ``validate`` before a shop is act
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
@@ -41,6 +42,7 @@ MAX_INVOICE_NUMBER = 50  # cMutatie.Factuurnummer (NOTES.md §4.1)
 NUMBER = "{number}"  # the order number's place in a shop's invoice-number format
 MAX_LINE_TYPE = 40
 MAX_RELATION_CODE = 15  # cRelatie.Code (NOTES.md §6)
+MAX_LOOKBACK_DAYS = 3650  # a shop may follow its invoices' money for up to ten years
 
 
 def invoice_number(invoice_format: str, order_number: str) -> str:
@@ -150,6 +152,18 @@ class MappingSettings:
     # How often the shop files its VAT return: a booking whose invoice date lies in an
     # earlier period than its payment or shipping says so (app/core/tax_point.py).
     vat_period: VatPeriod = VatPeriod.QUARTER
+    # Modes with payments: how many days after its order date an invoice's money is still
+    # looked for by the passes (None: PAYMENT_LOOKBACK_DAYS). Later money is booked when
+    # the order changes in Mijnwebwinkel; an invoice still unpaid then is an open item.
+    payment_lookback_days: int | None = None
+    # Invoices booked without payments (mode "invoice") before a switch to a payment mode:
+    # None: their money stays the bookkeeper's; a date: money they receive on or after it
+    # is booked (what came earlier the bookkeeper matched already).
+    payments_from: dt.date | None = None
+
+    def lookback_days(self, default: int) -> int:
+        """This shop's payment lookback in days (``default``: the environment's)."""
+        return self.payment_lookback_days if self.payment_lookback_days is not None else default
 
     def rule(self, treatment: str) -> TaxRule | None:
         for rule in self.rules:
@@ -180,6 +194,8 @@ class MappingSettings:
             "line_type_ledgers": dict(sorted(self.line_type_ledgers.items())),
             "collective_debtor": self.collective_debtor,
             "vat_period": str(self.vat_period),
+            "payment_lookback_days": self.payment_lookback_days,
+            "payments_from": self.payments_from.isoformat() if self.payments_from else None,
         }
 
     @classmethod
@@ -223,6 +239,16 @@ class MappingSettings:
             },
             collective_debtor=str(data.get("collective_debtor") or "").strip(),
             vat_period=VatPeriod.parse(data.get("vat_period")) or default.vat_period,
+            payment_lookback_days=(
+                int(data["payment_lookback_days"])
+                if data.get("payment_lookback_days") not in (None, "")
+                else None
+            ),
+            payments_from=(
+                dt.date.fromisoformat(str(data["payments_from"]))
+                if data.get("payments_from")
+                else None
+            ),
         )
 
 

@@ -161,6 +161,7 @@ class BookedMutation:
     relation_code: str = ""
     # (TegenrekeningCode, BTWCode, BedragInclBTW) per row, when e-Boekhouden returns them
     rows: tuple[tuple[str, str, Decimal], ...] = ()
+    ledger: str = ""  # Rekening (the bank or payment ledger of a payment), when returned
 
 
 @dataclass(frozen=True, slots=True)

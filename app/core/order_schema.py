@@ -162,6 +162,7 @@ class OrderSchema(Schema):
     tax_region = Text(load_default="")
     business_model = Text(load_default="B2C")
     credited_order_number = OptionalOrderNumber(load_default=None, allow_none=True)
+    credit_order_numbers = fields.Raw(load_default=None)  # untyped in the spec: lenient
     reference = Text(load_default="")
     archived = fields.Boolean(load_default=False, allow_none=True)
     payment_status = fields.Raw(load_default=None)  # a string, or {id, text}: payment_facts
@@ -200,12 +201,24 @@ class OrderSchema(Schema):
             tax_region=data["tax_region"].upper(),
             business_model=(data["business_model"] or "B2C").upper(),
             credited_order_number=data["credited_order_number"],
+            credit_order_numbers=_credit_numbers(data["credit_order_numbers"]),
             shipping_country=_shipping_country(data["shipping"]),
             status_changed_at=data["status_changed_at"],
             reference=data["reference"],
             archived=bool(data["archived"]),
             **order_payment_fields(data["payment_status"], data["payment"]),
         )
+
+
+def _credit_numbers(value: Any) -> tuple[str, ...]:
+    """``credit_order_numbers`` (NOTES.md §6: a list of str or int live): the credit
+    orders of this order, as order numbers; anything else reads as none."""
+    if not isinstance(value, list | tuple):
+        return ()
+    numbers = (
+        str(v).strip() for v in value if isinstance(v, str | int) and not isinstance(v, bool)
+    )
+    return tuple(dict.fromkeys(n for n in numbers if n and n != "0"))
 
 
 class OrderSummarySchema(Schema):

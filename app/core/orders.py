@@ -88,6 +88,7 @@ class Order:
     tax_region: str = ""
     business_model: str = "B2C"
     credited_order_number: str | None = None
+    credit_order_numbers: tuple[str, ...] = ()  # the credit orders that credit this one
     shipping_country: str = ""
     status_changed_at: dt.datetime | None = None  # shop-local time, naive
     reference: str = ""

@@ -15,6 +15,7 @@ from app.core.mapping_settings import (
     INCOME_TYPES,
     MAX_LEDGER_CODE,
     MAX_LINE_TYPE,
+    MAX_LOOKBACK_DAYS,
     MAX_RELATION_CODE,
     NOT_BOOKED,
     OSS_VAT,
@@ -79,6 +80,12 @@ def validate(settings: MappingSettings, known_ledgers: set[str] | None = None) -
         errors["bookable_statuses"] = "Kies minstens één orderstatus die geboekt wordt."
     if not 0 <= settings.payment_term_days <= 9999:
         errors["payment_term_days"] = "De betalingstermijn is een aantal dagen (0 tot 9999)."
+    lookback = settings.payment_lookback_days
+    if lookback is not None and not 1 <= lookback <= MAX_LOOKBACK_DAYS:
+        errors["payment_lookback_days"] = (
+            f"Vul een aantal dagen in (1 tot {MAX_LOOKBACK_DAYS}), of laat het leeg voor de "
+            "standaard."
+        )
     problem = check_invoice_format(settings.invoice_format)
     if problem:
         errors["invoice_format"] = problem

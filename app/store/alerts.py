@@ -20,6 +20,7 @@ from app.store.db import (
 )
 
 DIGEST, CREDENTIALS = "digest", "credentials"
+OPEN_ITEMS = "open_items"  # sent_at: up to when the digest reported open money
 
 
 @dataclass(frozen=True, slots=True)

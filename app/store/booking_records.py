@@ -42,6 +42,7 @@ class BookingRecord:
     destination: str | None = None  # the VAT destination (app.core.destination.vat_facts)
     buyer_vat_number: str | None = None  # an ICP sale's buyer
     oss_amounts: list[dict[str, str]] | None = None  # app.core.oss.OssAmount.to_json()
+    booking_mode: str | None = None  # app.states.BookingMode it was claimed in
 
 
 def record(row: Any) -> BookingRecord:

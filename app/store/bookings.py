@@ -21,7 +21,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, update
 
-from app.states import BookingState, OrderPayment
+from app.states import BookingMode, BookingState, OrderPayment
 from app.store.booking_queries import BookingQueries, get_booking
 from app.store.booking_records import Claim, OrderFacts
 from app.store.booking_retries import ManualRetries
@@ -49,6 +49,7 @@ class BookingStore(BookingQueries, ManualRetries):
         *,
         lease_seconds: int,
         payment_state: OrderPayment | None = None,
+        booking_mode: BookingMode | None = None,
     ) -> Claim | BookingState:
         """Take the right to post this order, atomically. Returns a ``Claim``, or the
         state that refuses it: BOOKED, FAILED (waits for a person), POSTING (another
@@ -66,6 +67,7 @@ class BookingStore(BookingQueries, ManualRetries):
             claimed_until=until,
             uncertain=True,
             payment_state=str(payment_state) if payment_state else None,
+            booking_mode=str(booking_mode) if booking_mode else None,
         )
         # An order's first claim (nearly every one) is this one statement, atomic on its
         # own: no BEGIN and COMMIT around it.
@@ -123,6 +125,7 @@ class BookingStore(BookingQueries, ManualRetries):
                 claimed_until=until,
                 uncertain=True,
                 payment_state=values["payment_state"],
+                booking_mode=values["booking_mode"],
                 attempts=bookings.c.attempts + 1,
                 order_uuid=values["order_uuid"],
                 kind=values["kind"],

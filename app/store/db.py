@@ -125,6 +125,9 @@ bookings = Table(
     Column("destination", String(2), nullable=True),
     Column("buyer_vat_number", String(50), nullable=True),
     Column("oss_amounts", JSON, nullable=True),
+    # app.states.BookingMode the order was (last) claimed in: an invoice booked without
+    # payments gets none after a switch, a cash booking never (migration i23).
+    Column("booking_mode", String(20), nullable=True),
     UniqueConstraint("shop_id", "order_number", name="uq_bookings_shop_order_number"),
     UniqueConstraint("shop_id", "order_uuid", name="uq_bookings_shop_order_uuid"),
     Index("ix_bookings_shop_state", "shop_id", "state"),
@@ -156,7 +159,12 @@ payments = Table(
     Column("created_at", DateTime(timezone=True), nullable=False, default=utcnow),
     Column("updated_at", DateTime(timezone=True), nullable=False, default=utcnow, onupdate=utcnow),
     Column("booked_at", DateTime(timezone=True), nullable=True),
+    # The sale whose payments listing holds this movement (a refund is booked on one of
+    # its credit notes, or held on the sale): one row per movement, so a refund can never
+    # be booked on two credit notes (migration i23; NULL: rows from before, refunds).
+    Column("sale_number", String(50), nullable=True),
     UniqueConstraint("shop_id", "order_number", "payment_key", name="uq_payments_shop_order_key"),
+    UniqueConstraint("shop_id", "sale_number", "payment_key", name="uq_payments_shop_sale_key"),
 )
 
 reconcile_runs = Table(

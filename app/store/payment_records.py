@@ -28,6 +28,7 @@ class PaymentRecord:
     last_error: str | None
     uncertain: bool
     updated_at: dt.datetime | None
+    sale_number: str | None = None  # the sale whose payments listing holds it
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,8 +41,9 @@ class PaymentRow:
     date: dt.date
     amount: Decimal
     ledger: str
-    state: PaymentState  # HELD, NOT_BOOKED or PENDING
+    state: PaymentState  # HELD, NOT_BOOKED, MANUAL or PENDING
     reason: str = ""
+    order_number: str = ""  # the invoice or credit note it is booked on (held: the sale)
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,4 +73,5 @@ def record(row: Any) -> PaymentRecord:
         last_error=data["last_error"],
         uncertain=bool(data["uncertain"]),
         updated_at=aware(data["updated_at"]),
+        sale_number=data["sale_number"],
     )

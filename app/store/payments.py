@@ -1,11 +1,14 @@
 """The payments register: every capture or refund of an order, booked exactly once.
 
-One row per shop + order + payment key (the listing's payment id and mutation id). Its
-``state`` is a ``PaymentState``; PENDING/RETRYING rows wait to be posted, POSTING is a
-lease (claim_token until claimed_until), exactly as for the invoice in
-app/store/bookings.py. A POSTING row whose lease expired, or one flagged ``uncertain``,
-may already be in e-Boekhouden: the next claim says ``needs_check`` and the pipeline
-looks it up by Factuurnummer (+ Soort, amount, date) before posting again.
+One row per shop + sale + payment key (the listing's payment id and mutation id): the sale
+is the order whose payments listing holds the movement, ``order_number`` the invoice or
+credit note it is booked on (a refund: one of the sale's credit notes, or the sale itself
+while it is held). So a refund can be booked on one credit note only. Its ``state`` is a
+``PaymentState``; PENDING/RETRYING rows wait to be posted, POSTING is a lease (claim_token
+until claimed_until), exactly as for the invoice in app/store/bookings.py. A POSTING row
+whose lease expired, or one flagged ``uncertain``, may already be in e-Boekhouden: the
+next claim says ``needs_check`` and the pipeline looks it up by Factuurnummer (+ Soort,
+relation, amount, date, ledger) before posting again.
 
 ``bookings.payment_state`` (an ``OrderPayment``) says where the order's money stands, so
 the reconciler finds orders waiting for money in one query and settled orders cost no
@@ -21,66 +24,72 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from app.states import OrderPayment, PaymentState
-from app.store.db import aware, bookings, insert_for, payments, transaction, utcnow
-from app.store.payment_queries import PaymentQueries, payments_of_order
+from app.states import PaymentState
+from app.store.db import aware, insert_for, payments, transaction, utcnow
+from app.store.order_money import OrderMoney
+from app.store.payment_queries import PaymentQueries, family_rows
 from app.store.payment_records import PaymentClaim, PaymentRecord, PaymentRow
 
 State = PaymentState
 OPEN_FOR_POSTING = (State.PENDING, State.RETRYING, State.POSTING)
+# Not posted (nor being posted): the plan may still change these.
+REPLANNABLE = (State.HELD, State.NOT_BOOKED, State.PENDING, State.MANUAL)
 
 
-class PaymentStore(PaymentQueries):
-    """The register's writes; the reads are PaymentQueries' (app/store/payment_queries.py)."""
+class PaymentStore(PaymentQueries, OrderMoney):
+    """The register's writes; the reads are PaymentQueries' (app/store/payment_queries.py),
+    the orders' side (payment state, tracking, legacy invoice numbers) OrderMoney's
+    (app/store/order_money.py)."""
 
     # --- the plan ----------------------------------------------------------------------
 
-    def record_plan(
-        self, shop_id: int, order_number: str, rows: Iterable[PaymentRow], order_state: OrderPayment
+    def record_family(
+        self, shop_id: int, sale_number: str, rows: Iterable[PaymentRow], members: Iterable[str]
     ) -> list[PaymentRecord]:
-        """Insert payments not seen before; re-plan the ones not yet posted (a held
-        payment whose method now has a ledger becomes PENDING); set the order's payment
-        state. Booked, posting and failed rows are left alone. Returns all the order's
-        payments."""
+        """Record the plan of one sale's money (its captures, and its refunds on its
+        credit notes or held on the sale): rows not seen before are inserted; rows not
+        posted yet are re-planned when anything changed (a held payment whose method now
+        has a ledger becomes PENDING; a held refund moves to the credit note now made
+        for it). Booked, posting, retrying and failed rows are left alone. Returns the
+        family's rows (``members``: the sale and its credit notes, whose rows from before
+        the sale was stored are adopted)."""
         now = utcnow()
+        numbers = list(dict.fromkeys([sale_number, *members]))
         with transaction(self.engine) as conn:
+            current = family_rows(conn, shop_id, sale_number, numbers)
+            by_key = {r.payment_key: r for r in current if r.sale_number == sale_number}
+            legacy = {(r.order_number, r.payment_key): r for r in current if not r.sale_number}
             for row in rows:
-                values = {
-                    "shop_id": shop_id,
-                    "order_number": order_number,
-                    "payment_key": row.key,
-                    "kind": row.kind,
-                    "method": row.method,
-                    "payment_date": row.date,
-                    "amount": row.amount,
-                    "ledger": row.ledger or None,
-                    "state": str(row.state),
-                    "reason": row.reason or None,
-                    "attempts": 0,
-                    "uncertain": False,
-                    "created_at": now,
-                    "updated_at": now,
-                }
-                # RETURNING, not rowcount: rowcount is not reliable here across drivers.
-                statement = (
-                    insert_for(conn, payments)
-                    .values(**values)
-                    .on_conflict_do_nothing()
-                    .returning(payments.c.id)
-                )
-                if conn.execute(statement).scalar() is not None:
+                found = by_key.get(row.key)
+                if found is None and (row.order_number, row.key) in legacy:
+                    found = legacy.pop((row.order_number, row.key))
+                    conn.execute(
+                        update(payments)
+                        .where(payments.c.id == found.id, payments.c.sale_number.is_(None))
+                        .values(sale_number=sale_number)
+                    )
+                if found is None:
+                    # RETURNING, not rowcount: rowcount is not reliable here across drivers.
+                    # Nothing inserted: another job of this sale recorded it a moment ago.
+                    conn.execute(
+                        insert_for(conn, payments)
+                        .values(
+                            **_values(shop_id, sale_number, row), created_at=now, updated_at=now
+                        )
+                        .on_conflict_do_nothing()
+                        .returning(payments.c.id)
+                    ).scalar()
+                    continue
+                if found.state not in REPLANNABLE or _same(found, row):
                     continue
                 conn.execute(
                     update(payments)
                     .where(
-                        payments.c.shop_id == shop_id,
-                        payments.c.order_number == order_number,
-                        payments.c.payment_key == row.key,
-                        payments.c.state.in_(
-                            [str(State.HELD), str(State.NOT_BOOKED), str(State.PENDING)]
-                        ),
+                        payments.c.id == found.id,
+                        payments.c.state.in_([str(s) for s in REPLANNABLE]),
                     )
                     .values(
+                        order_number=row.order_number,
                         ledger=row.ledger or None,
                         state=str(row.state),
                         reason=row.reason or None,
@@ -90,25 +99,7 @@ class PaymentStore(PaymentQueries):
                         updated_at=now,
                     )
                 )
-            self._set_order_state(conn, shop_id, order_number, order_state)
-            return payments_of_order(conn, shop_id, order_number)
-
-    def set_order_state(self, shop_id: int, order_number: str, state: OrderPayment | None) -> None:
-        with transaction(self.engine) as conn:
-            self._set_order_state(conn, shop_id, order_number, state)
-
-    @staticmethod
-    def _set_order_state(
-        conn: Any, shop_id: int, order_number: str, state: OrderPayment | None
-    ) -> None:
-        conn.execute(
-            update(bookings)
-            .where(
-                bookings.c.shop_id == shop_id,
-                bookings.c.order_number == order_number,
-            )
-            .values(payment_state=str(state) if state else None)
-        )
+            return family_rows(conn, shop_id, sale_number, numbers)
 
     # --- claims ------------------------------------------------------------------------
 
@@ -221,3 +212,35 @@ class PaymentStore(PaymentQueries):
                 )
                 .values(**values)
             )
+
+
+def _values(shop_id: int, sale_number: str, row: PaymentRow) -> dict[str, Any]:
+    return {
+        "shop_id": shop_id,
+        "sale_number": sale_number,
+        "order_number": row.order_number,
+        "payment_key": row.key,
+        "kind": row.kind,
+        "method": row.method,
+        "payment_date": row.date,
+        "amount": row.amount,
+        "ledger": row.ledger or None,
+        "state": str(row.state),
+        "reason": row.reason or None,
+        "attempts": 0,
+        "uncertain": False,
+    }
+
+
+def _same(found: PaymentRecord, row: PaymentRow) -> bool:
+    """Nothing to re-plan (so a held payment keeps its ``updated_at``: the moment it was
+    held, which the digest reports once)."""
+    return (
+        found.order_number == row.order_number
+        and found.state == row.state
+        and (found.reason or "") == row.reason
+        and (found.ledger or "") == row.ledger
+        and found.amount == row.amount
+        and found.payment_date == row.date
+        and found.method == row.method
+    )

@@ -33,6 +33,14 @@ PAYMENT_LABELS = {
     "retrying": ("Wachtend", "wait"),
     "open": ("Wacht op betaling", "wait"),
     "settled": ("Betaald", "ok"),
+    "manual": ("Door de boekhouder", "muted"),
+}
+# Why money shows as open (app.states.OpenItemKind): (label, css class).
+OPEN_ITEM_LABELS = {
+    "held": ("Tegengehouden", "bad"),
+    "not_booked": ("Niet geboekt (zo ingesteld)", "muted"),
+    "lapsed": ("Niet betaald binnen de termijn", "bad"),
+    "overdue": ("Over de betalingstermijn", "wait"),
 }
 PAYMENT_KINDS = {"capture": "Ontvangst", "refund": "Terugbetaling"}
 SHOP_STATUS_LABELS = {
@@ -104,6 +112,8 @@ def init_app(app: Flask) -> None:
         "payment_label": lambda s: PAYMENT_LABELS.get(s, (s, ""))[0],
         "payment_class": lambda s: PAYMENT_LABELS.get(s, ("", "muted"))[1],
         "payment_kind": lambda k: PAYMENT_KINDS.get(k, k),
+        "open_item_label": lambda k: OPEN_ITEM_LABELS.get(k, (k, ""))[0],
+        "open_item_class": lambda k: OPEN_ITEM_LABELS.get(k, ("", "muted"))[1],
         "method_label": method_label,
     }
     app.jinja_env.filters.update(table)

@@ -4,6 +4,7 @@ method ("Betaalmethoden"), and "Installeer de koppeling" (validate, save, activa
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -37,7 +38,7 @@ from app.web.mapping_form import (
     parse,
     remove_rule,
 )
-from app.web.payment_methods import payment_methods
+from app.web.payment_methods import payment_methods, proposed_ledgers
 
 bp = Blueprint("mapping", __name__)
 bp.register_error_handler(HTTPException, html_error)
@@ -150,7 +151,9 @@ def _render(
         oss_countries=OSS_COUNTRIES,
         NOT_BOOKED=NOT_BOOKED,
         methods=_methods_with_settings(remote.methods, mapping),
+        proposed=proposed_ledgers(remote.methods, mapping, remote.accounts),
         payment_line_types=PAYMENT_LINE_TYPES,
+        default_lookback=services().settings.payment_lookback_days,
         **extra,
     ), status
 
@@ -174,6 +177,26 @@ def _used_ledgers(mapping: MappingSettings) -> set[str]:
     for rule in mapping.rules:
         codes.update(rule.ledgers.values())
     return {c for c in codes if c}
+
+
+def _follow_earlier_invoices(shop: Shop, mapping: MappingSettings) -> None:
+    """Invoices booked without payments (mode "invoice") get their money booked after a
+    switch to a payment mode only with a date ("payments_from"): those that may still be
+    paid (placed within the lookback) are followed from now on; without a date, none."""
+    store = services().store.payments
+    paying = mapping.booking_mode != BookingMode.INVOICE
+    if paying and mapping.payments_from is not None:
+        days = mapping.lookback_days(services().settings.payment_lookback_days)
+        store.track_from(shop.id, dt.date.today() - dt.timedelta(days=days))
+        return
+    store.track_from(shop.id, None)
+    if paying and shop.mapping.booking_mode == BookingMode.INVOICE:
+        flash(
+            "Facturen die al zonder betaling zijn geboekt, krijgen geen betalingen: die "
+            "verwerkt de boekhouder. Wilt u dat de koppeling hun betalingen vanaf een datum "
+            "wel boekt, kies dan bij Boeken 'Betalingen van eerder geboekte facturen'.",
+            "info",
+        )
 
 
 @bp.get("/koppelingen/<int:shop_id>/instellingen")
@@ -211,6 +234,7 @@ def save(shop_id: int) -> Any:
     mapping = replace(mapping, status_names=names)
     installing = services().store.shops.save_mapping(shop.id, mapping, install=action == "install")
     services().webhook_shops.forget()
+    _follow_earlier_invoices(shop, mapping)
     flash(
         "De koppeling is geïnstalleerd: bestellingen worden vanaf nu geboekt."
         if installing

@@ -7,6 +7,7 @@ Pure (no Flask, no I/O). Field names match ``mapping_settings.validate``'s error
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterable
 from dataclasses import replace
@@ -41,6 +42,7 @@ PAYMENT_LINE_TYPES = {
 }
 ALIASES = {"gift_card": ("giftcard",)}
 TERM = "De betalingstermijn is een aantal dagen (0 tot 9999)."
+LOOKBACK = "Vul een aantal dagen in (1 tot 3650), of laat het leeg voor de standaard."
 
 
 Form = MultiDict[str, str]
@@ -99,6 +101,8 @@ def parse(
     period = VatPeriod.parse(form.get("vat_period") or base.vat_period)
     if period is None:
         errors["vat_period"] = "Kies hoe vaak u btw-aangifte doet."
+    lookback = _lookback(form, base, errors)
+    payments_from = _payments_from(form, base, errors)
     settings = replace(
         base,
         rules=ordered_rules(rules),
@@ -109,6 +113,8 @@ def parse(
         invoice_format=(form.get("invoice_format") or "").strip() or NUMBER,
         collective_debtor=(form.get("collective_debtor") or "").strip(),
         vat_period=period or base.vat_period,
+        payment_lookback_days=lookback,
+        payments_from=payments_from,
         line_type_ledgers=_line_type_ledgers(form, base.line_type_ledgers),
         bookable_statuses=_statuses(
             form.getlist("bookable_statuses"), known_statuses, "bookable_statuses", errors
@@ -118,6 +124,34 @@ def parse(
         ),
     )
     return settings, errors
+
+
+def _lookback(form: Form, base: MappingSettings, errors: dict[str, str]) -> int | None:
+    """``payment_lookback_days``: empty is the standard (PAYMENT_LOOKBACK_DAYS)."""
+    if "payment_lookback_days" not in form:
+        return base.payment_lookback_days
+    text = (form.get("payment_lookback_days") or "").strip()
+    if not text:
+        return None
+    if text.isdigit() and len(text) <= 4:
+        return int(text)  # the range is checked by validate()
+    errors["payment_lookback_days"] = LOOKBACK
+    return base.payment_lookback_days
+
+
+def _payments_from(form: Form, base: MappingSettings, errors: dict[str, str]) -> dt.date | None:
+    """``payments_from`` (only with ``earlier_invoices`` = "from"): the date from which
+    money of invoices booked without payments is booked."""
+    if "earlier_invoices" not in form:
+        return base.payments_from
+    if form.get("earlier_invoices") != "from":
+        return None
+    text = (form.get("payments_from") or "").strip()
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        errors["payments_from"] = "Vul de datum in vanaf wanneer betalingen geboekt worden."
+        return base.payments_from
 
 
 def _payment_ledgers(form: Form, base: MappingSettings) -> dict[str, str]:

@@ -4,6 +4,7 @@ details with its payments and "Opnieuw proberen"; "Voorbeeld" of any order."""
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from typing import Any
 
@@ -18,11 +19,13 @@ from app.errors import ConnectorError
 from app.states import BookingState
 from app.web.charts import shop_charts
 from app.web.common import explain, html_error, services, shop_or_404
+from app.web.filters import LOCAL_TZ
 
 bp = Blueprint("overview", __name__)
 bp.register_error_handler(HTTPException, html_error)
 
 PAGE_SIZE = 25
+OPEN_ITEMS_SHOWN = 50  # "Openstaande posten": the first ones; the Controle report has all
 # The filter's choices: Dutch name → ledger states.
 FILTERS = {
     "geboekt": (BookingState.BOOKED,),
@@ -54,6 +57,12 @@ def show(shop_id: int) -> Any:
     pages = max(1, math.ceil(total / PAGE_SIZE))
     summary = {name: sum(counts[s] for s in states) for name, states in FILTERS.items()}
     summary[AWAITING_PAYMENT] = store.payments.count_awaiting(shop.id)
+    items = store.payments.open_items(
+        shop.id,
+        dt.datetime.now(LOCAL_TZ).date(),
+        lookback_days=shop.mapping.lookback_days(services().settings.payment_lookback_days),
+        term_days=shop.mapping.payment_term_days,
+    )
     filters = {**FILTERS, AWAITING_PAYMENT: AWAITING_STATES}
     return render_template(
         "overview.html",
@@ -70,6 +79,8 @@ def show(shop_id: int) -> Any:
         retryable=RETRYABLE,
         awaiting=AWAITING_STATES,
         charts=shop_charts(store, shop.id),
+        open_items=items[:OPEN_ITEMS_SHOWN],
+        open_count=len(items),
     )
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import logging
 
+from app.core.mapping_settings import MappingSettings
+from app.core.mutations import LedgerAccount
 from app.core.payment_facts import METHOD_LABELS, method_key, method_label
 from app.errors import ConnectorError
 from app.store.shops import Shop
@@ -28,3 +30,34 @@ def payment_methods(shop: Shop) -> list[tuple[str, str]]:
     for method in services().store.payments.methods_seen(shop.id):
         found.setdefault(method, method_label(method))
     return sorted(found.items(), key=lambda item: item[1].lower())
+
+
+# Gift cards and store credit are paid from the voucher liability: a redemption releases
+# it (docs/booking-rules.md, "Gift cards and store credit"). Never "niet boeken" by default.
+VOUCHER_METHODS = ("webshop_giftcard", "podium_giftcard")
+VOUCHER_WORDS = ("cadeaubon", "cadeaukaart", "waardebon", "tegoed")
+VOUCHER_LEDGER_NAME = "Uitstaande cadeaubonnen"
+
+
+def proposed_ledgers(
+    methods: list[tuple[str, str]], mapping: MappingSettings, accounts: list[LedgerAccount]
+) -> dict[str, str]:
+    """A ledger to propose for each gift-card method that has none yet: the one the shop
+    uses for gift-card order lines, else a balance-sheet ledger of its chart named like
+    'Uitstaande cadeaubonnen'. "" when there is none (the page says to make one)."""
+    line_ledger = mapping.line_type_ledgers.get("gift_card", "")
+    named = next(
+        (
+            a.code
+            for a in accounts
+            if a.category.upper() not in ("VW", "FIN", "DEB", "CRED")
+            and any(word in a.description.lower() for word in VOUCHER_WORDS)
+        ),
+        "",
+    )
+    shown = {m for m, _ in methods} | set(mapping.payment_ledgers)
+    return {
+        method: line_ledger or named
+        for method in VOUCHER_METHODS
+        if method in shown and method not in mapping.payment_ledgers
+    }

@@ -3,7 +3,7 @@ amounts per member state and rate (issue 24; app.core.destination.vat_facts and
 app.core.oss.oss_amounts compute them, the Controle report's VAT-return view reads them).
 
 Revision ID: i24_booking_vat_facts
-Revises: 0007
+Revises: i23_payments_per_sale
 Create Date: 2026-12-05
 """
 from __future__ import annotations
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "i24_booking_vat_facts"
-down_revision = "0007"
+down_revision = "i23_payments_per_sale"
 branch_labels = None
 depends_on = None
 

@@ -83,12 +83,19 @@ class Shop:
 
     def add_order(self, order: dict[str, Any]) -> dict[str, Any]:
         """Store a copy (spec shape, e.g. from ``order_factory``); a missing ``number``
-        or ``uuid`` is assigned. Returns the stored order."""
+        or ``uuid`` is assigned. A credit order is listed on the order it credits
+        (``credit_order_numbers``, as Mijnwebwinkel does: NOTES.md §8). Returns the
+        stored order."""
         order = copy.deepcopy(order)
         with self._lock:
             order.setdefault("number", self.next_number())
             order.setdefault("uuid", str(uuid.uuid4()))
             self.orders[str(order["number"])] = order
+            original = self.orders.get(str(order.get("credited_order_number") or ""))
+            if original is not None:
+                listed = original.setdefault("credit_order_numbers", [])
+                if order["number"] not in listed and str(order["number"]) not in listed:
+                    listed.append(order["number"])
         return order
 
     def generate(

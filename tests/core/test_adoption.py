@@ -8,9 +8,16 @@ from typing import Any
 
 import pytest
 
-from app.core.adoption import difference, not_ours_message
+from app.core.adoption import difference, not_ours_message, payment_difference
 from app.core.mapping import map_order
-from app.core.mutations import BookedMutation, ExistingRelation, Relation
+from app.core.mutations import (
+    BookedMutation,
+    ExistingRelation,
+    Mutation,
+    MutationRow,
+    Relation,
+    Soort,
+)
 from app.core.relations import relation_changes
 from tests.factories import DEFAULT, D, booked, order
 
@@ -126,3 +133,50 @@ def test_laag_verk_is_found_back_as_laag_verk_9() -> None:
     assert _rows((("8000", "LAAG_VERK", D("10.90")),)) == _rows(
         (("8000", "laag_verk_9", D("10.90")),)
     )
+
+
+# --- payments (issue 23): adopted after a lost answer only when they are ours ------------
+
+PAYMENT = Mutation(
+    Soort.FACTUURBETALING_ONTVANGEN,
+    dt.date(2026, 11, 5),
+    "1010",
+    "W1-8101",
+    "Betaling bestelling 8101 (iDEAL)",
+    (MutationRow(D("24.99"), D("24.99"), D("0"), "GEEN", D("0"), "1300"),),
+    relation_code="MWWABC",
+)
+
+
+def found_payment(**changes: Any) -> BookedMutation:
+    values: dict[str, Any] = {
+        "number": 77,
+        "soort": "FactuurbetalingOntvangen",
+        "date": dt.date(2026, 11, 5),
+        "invoice_number": "W1-8101",
+        "total": D("24.99"),
+        "relation_code": "MWWABC",
+        "rows": (("1300", "GEEN", D("24.99")),),
+        "ledger": "1010",
+    }
+    values.update(changes)
+    return BookedMutation(**values)
+
+
+@pytest.mark.parametrize(
+    ("changes", "reason"),
+    [
+        ({}, ""),
+        ({"ledger": ""}, ""),  # the Rekening not returned: the rest decides
+        ({"invoice_number": "w1-8101"}, ""),
+        ({"invoice_number": "8101"}, "het factuurnummer is 8101"),  # another shop's invoice
+        ({"relation_code": "MWWOTHER"}, "ze staat op relatie MWWOTHER"),
+        ({"total": D("25.00"), "rows": ()}, "het totaal is € 25.00"),
+        ({"date": dt.date(2026, 11, 6)}, "de datum is 06-11-2026"),
+        ({"ledger": "1100"}, "ze staat op rekening 1100"),
+        ({"soort": "FactuurVerstuurd"}, "het is een FactuurVerstuurd"),
+    ],
+)
+def test_payment_difference(changes: dict[str, Any], reason: str) -> None:
+    found = payment_difference(found_payment(**changes), PAYMENT, {"MWWABC"})
+    assert found.startswith(reason) if reason else found == ""

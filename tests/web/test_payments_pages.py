@@ -49,6 +49,7 @@ def capture(
     method: str = "in_arrears",
     state: PaymentState = PaymentState.PENDING,
     reason: str = "",
+    n: str = "",
 ) -> PaymentRow:
     return PaymentRow(
         key,
@@ -59,6 +60,7 @@ def capture(
         "1100" if state != PaymentState.HELD else "",
         state,
         reason,
+        n,
     )
 
 
@@ -67,16 +69,20 @@ def shop_id(web: Web, client: FlaskClient) -> int:
     shop_id = new_shop(web, client)
     store = web.services.store
     invoiced(store, shop_id, "2001", 601)  # paid in two parts: one booked, one to come
-    [first, _] = store.payments.record_plan(
-        shop_id, "2001", [capture("a", "20.00", 5), capture("b", "10.00", 9)], OrderPayment.OPEN
+    [first, _] = store.payments.record_family(
+        shop_id,
+        "2001",
+        [capture("a", "20.00", 5, n="2001"), capture("b", "10.00", 9, n="2001")],
+        (),
     )
+    store.payments.set_order_state(shop_id, "2001", OrderPayment.OPEN)
     claim = store.payments.claim(first.id, lease_seconds=60)
     assert isinstance(claim, PaymentClaim)
     store.payments.mark_booked(claim, 777)
     invoiced(store, shop_id, "2002", 602)  # settled
-    store.payments.record_plan(shop_id, "2002", [], OrderPayment.SETTLED)
+    store.payments.set_order_state(shop_id, "2002", OrderPayment.SETTLED)
     invoiced(store, shop_id, "2003", 603)  # held back: PayPal has no ledger
-    store.payments.record_plan(
+    store.payments.record_family(
         shop_id,
         "2003",
         [
@@ -88,10 +94,12 @@ def shop_id(web: Web, client: FlaskClient) -> int:
                 PaymentState.HELD,
                 "De betaling van bestelling 2003 is gedaan met PayPal, en die betaalmethode heeft "
                 "geen grootboekrekening.",
+                n="2003",
             )
         ],
-        OrderPayment.HELD,
+        (),
     )
+    store.payments.set_order_state(shop_id, "2003", OrderPayment.HELD)
     return shop_id
 
 
