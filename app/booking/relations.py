@@ -1,6 +1,13 @@
 """The customer's relation (debtor) in e-Boekhouden for one booking: from the cache, else
 found, else created; a business relation is compared with the order once per set of
-details, filling in what it lacks (UpdateRelatie) and noting what differs."""
+details, filling in what it lacks (UpdateRelatie) and noting what differs.
+
+Two first orders of one new customer, booked at once by two workers (or by two shops on
+one administration), would both find nothing and both add the relation: the look-up and
+the add run under a Redis lock per administration and relation code, and the worker that
+waited finds the relation the other made. Should e-Boekhouden still answer that the
+relation exists (the lock expired, Redis was away), that answer is recognised by its
+meaning on both adapters (app/clients/meaning.py) and the relation is found and used."""
 
 from __future__ import annotations
 
@@ -8,6 +15,7 @@ from app.clients import BookkeepingApi, ExistingRelation
 from app.core.mutations import Relation
 from app.core.relations import relation_changes
 from app.errors import RelationExistsError
+from app.fastpaths import relation_lock
 from app.services import Services
 from app.store.shops import Shop
 
@@ -24,6 +32,18 @@ def ensure_relation(
     cached = cache.get(shop.id, relation)
     if cached:
         return cached, []
+    admin = shop.credentials.administration_key
+    with relation_lock(services.redis, admin, relation.code):
+        cached = cache.get(shop.id, relation)  # made by another worker while we waited
+        if cached:
+            return cached, []
+        return _find_or_add(services, shop, bk, relation)
+
+
+def _find_or_add(
+    services: Services, shop: Shop, bk: BookkeepingApi, relation: Relation
+) -> tuple[str, list[str]]:
+    cache = services.relations
     warnings: list[str] = []
     existing = _find(bk, relation)
     if existing is None:

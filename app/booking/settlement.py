@@ -27,7 +27,12 @@ from app.core.mutations import Mutation, Soort
 from app.core.orders import Order
 from app.core.payment_facts import PaymentFacts, choose_facts
 from app.core.payments import HELD, NOT_BOOKED_STATE, plan_payments
-from app.errors import DuplicateInvoiceError, UpstreamRejectedError, UpstreamUnavailableError
+from app.errors import (
+    BookkeepingAuthError,
+    DuplicateInvoiceError,
+    UpstreamRejectedError,
+    UpstreamUnavailableError,
+)
 from app.services import Services
 from app.states import BookingKind, OrderPayment, PaymentState
 from app.store.payment_records import PaymentClaim, PaymentRecord, PaymentRow
@@ -36,6 +41,7 @@ from app.store.shops import Shop
 log = logging.getLogger(__name__)
 PLAN_STATES = {HELD: PaymentState.HELD, NOT_BOOKED_STATE: PaymentState.NOT_BOOKED}
 TO_POST = (PaymentState.PENDING, PaymentState.RETRYING, PaymentState.POSTING)
+WAITS = "De betaling wordt vanzelf geboekt zodra de inloggegevens weer werken."
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,6 +156,13 @@ def _post(
             extra={"order": row.order_number, "mutation": found, "payment": row.payment_key},
         )
         return True
+    except BookkeepingAuthError as err:
+        # The shop's credentials, not this payment: it waits (retrying; a refused call
+        # was not processed) and is booked once they work again (app/booking/healing.py).
+        store.mark_retrying(
+            claim, error=str(err), uncertain=False, reason=f"{err.explanation} {WAITS}"
+        )
+        raise
     except UpstreamRejectedError as err:
         store.mark_failed(claim, error_code=err.code, error=str(err), reason=err.explanation)
         return False

@@ -39,6 +39,7 @@ class BookingRecord:
     updated_at: dt.datetime | None
     booked_at: dt.datetime | None
     payment_state: str | None = None  # app.states.OrderPayment, NULL when not tracked
+    failure_cause: str | None = None  # app.states.FailureCause of a failed row
 
 
 def record(row: Any) -> BookingRecord:
