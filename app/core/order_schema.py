@@ -208,6 +208,15 @@ class OrderSchema(Schema):
         )
 
 
+def _lenient(parse: Any, value: Any) -> Any:
+    """A listed order's date or time, or None when it is missing or odd (a pass goes on;
+    the order itself is read in full by its booking job)."""
+    try:
+        return parse(value) if isinstance(value, str) and value else None
+    except ValueError:
+        return None
+
+
 class OrderSummarySchema(Schema):
     """Lenient: only what the reconciler needs, so one odd order cannot stop a pass."""
 
@@ -231,15 +240,6 @@ class OrderSummarySchema(Schema):
             "date": _lenient(dt.date.fromisoformat, data.get("date")),
             "time": _lenient(dt.time.fromisoformat, data.get("time")),
         }
-
-
-def _lenient(parse: Any, value: Any) -> Any:
-    """A listed order's date or time, or None when it is missing or odd (a pass goes on;
-    the order itself is read in full by its booking job)."""
-    try:
-        return parse(value) if isinstance(value, str) and value else None
-    except ValueError:
-        return None
 
     @post_load
     def make(self, data: dict[str, Any], **kw: Any) -> OrderSummary:
