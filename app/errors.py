@@ -106,4 +106,3 @@ class RelationExistsError(UpstreamRejectedError):
 
 class UnknownRelationError(UpstreamRejectedError):
     """AddMutatie: the RelatieCode does not exist (e.g. deleted by hand since we cached it)."""
-

@@ -207,7 +207,9 @@ def shops_set_credentials(
     creds = _credentials(api, values, current)
     _verify(creds)
     sent = lifecycle.save_credentials(_services(), shop.id, name=shop.name, credentials=creds)
-    click.echo(f"credentials of shop {shop.id} ({shop.name}) saved; {sent} orders sent again")
+    click.echo(
+        f"credentials of shop {shop.id} ({shop.name}) saved; {sent} held order(s) sent again"
+    )
 
 
 @shops_cli.command("list")
