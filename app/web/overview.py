@@ -21,6 +21,7 @@ from app.booking.retry import (
 )
 from app.core.mapping import Booking, map_order
 from app.core.preview import preview_json
+from app.core.start_date import before_start_reason, placed_before
 from app.errors import ConnectorError
 from app.states import BookingState
 from app.web.charts import shop_charts
@@ -141,6 +142,8 @@ def preview(shop_id: int) -> Any:
         else:
             if isinstance(decision, Booking):
                 result.update(booking=decision, wire=preview_json(decision))
+                if shop.book_from and placed_before(order.date, order.time, shop.book_from):
+                    result["before_start"] = before_start_reason(order.number, shop.book_from)
             else:
                 result["skip"] = decision.reason
     return render_template("preview.html", shop=shop, number=number, **result)

@@ -150,3 +150,16 @@ def test_saved_credentials_send_the_held_orders_again(web: Web, client: FlaskCli
     assert "1 bestelling wordt nu alsnog geboekt" in client.get(response.location).get_data(
         as_text=True
     )
+
+
+def test_the_preview_and_inhalen_say_an_order_is_before_the_start(
+    web: Web, client: FlaskClient
+) -> None:
+    from sandbox.order_factory import make_order
+
+    shop_id = installed(web, client, book_from="01-11-2026 00:00")
+    web.add_order(make_order(1001, date=dt.date(2026, 10, 30)))
+    page = client.get(f"/koppelingen/{shop_id}/voorbeeld?bestelling=1001").get_data(as_text=True)
+    assert 'id="preview-before-start"' in page and "vóór de startdatum" in page
+    inhalen = client.get(f"/koppelingen/{shop_id}/inhalen").get_data(as_text=True)
+    assert "01-11-2026 00:00" in inhalen and "alleen hier" in inhalen
