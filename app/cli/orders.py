@@ -166,6 +166,8 @@ def reconcile_command(
         one = services.load_shop(shop_id)
         if one is None:
             fail(f"no shop with id {shop_id}")
+        if one.status in (ShopStatus.PAUSED, ShopStatus.REMOVED):
+            fail(f"shop {shop_id} is {one.status}: it books nothing now", 1)
         shops = [one]
     else:
         shops = services.store.shops.booking()
