@@ -57,6 +57,12 @@ DEFAULT_LEASE_SECONDS = 300  # a booking claim older than this counts as dead
 BACKFILL_PROGRESS_TTL = 7 * DAY  # a backfill's progress stays readable this long
 ALERT_DIGEST_INTERVAL = HOUR  # a shop's failure digest is mailed at most this often
 SMTP_TIMEOUT_SECONDS = 10  # one alert mail's SMTP conversation
+INVITATION_TTL = 7 * DAY  # an invitation link to a shop works this long (and once)
+# Creating a customer's relation: one worker per administration and relation code at a
+# time (app/booking/relations.py). The lock expires if its holder dies; a worker waits
+# at most RELATION_LOCK_WAIT_SECONDS for it, then goes on (recognising "already exists").
+RELATION_LOCK_SECONDS = 60
+RELATION_LOCK_WAIT_SECONDS = 30
 
 REQUIRED_IN_PRODUCTION = (
     "DATABASE_URL",

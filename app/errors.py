@@ -6,6 +6,8 @@ Two questions decide what happens with a failure, and the classes answer them:
   person.
 - what does the shop owner read? ``explanation`` is the Dutch text shown in the
   interface: what went wrong and what to do about it. ``str(err)`` stays technical.
+- whose failure is it? The order's (a person must act) or the system's (it heals by
+  itself once the system is back): ``app.booking.healing.failure_cause``.
 """
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
-"""Redis fast paths: booked orders per shop, known relations, and the shared e-Boekhouden
-session (and the REST ids of an administration).
+"""Redis fast paths: booked orders per shop, known relations (and the lock under which a
+new one is made), and the shared e-Boekhouden session (and the REST ids of an
+administration).
 
 Redis only ever answers "yes, booked" from what SQL already committed, so losing Redis
 loses speed, never correctness: a missing set is rebuilt from SQL on first use, and a
@@ -10,12 +11,12 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 
 from redis import Redis
 from redis.exceptions import RedisError
 
-from app.config import EBOEKHOUDEN_SESSION_TTL
+from app.config import EBOEKHOUDEN_SESSION_TTL, RELATION_LOCK_SECONDS, RELATION_LOCK_WAIT_SECONDS
 from app.core.mutations import Relation
 
 log = logging.getLogger(__name__)
@@ -102,6 +103,33 @@ class RelationCache:
 
     def forget(self, shop_id: int, wanted_code: str) -> None:
         self.redis.hdel(f"mww:relations:{shop_id}", wanted_code)
+
+
+@contextlib.contextmanager
+def relation_lock(
+    redis: Redis,
+    administration_key: str,
+    code: str,
+    *,
+    wait: float = RELATION_LOCK_WAIT_SECONDS,
+) -> Iterator[bool]:
+    """One worker at a time makes the relation ``code`` in one administration (shops on
+    one administration share their relations). Yields whether the lock is held: after
+    ``wait`` seconds, or with Redis away, the caller goes on without it (e-Boekhouden's
+    "already exists" is recognised anyway; the lock only makes it rare)."""
+    name = f"mww:relation-lock:{administration_key}:{code.strip().casefold()}"
+    lock = redis.lock(name, timeout=RELATION_LOCK_SECONDS, blocking_timeout=wait)
+    try:
+        held = bool(lock.acquire(blocking=True))
+    except RedisError as err:
+        log.warning("relation lock unavailable: %s", type(err).__name__)
+        held = False
+    try:
+        yield held
+    finally:
+        if held:
+            with contextlib.suppress(RedisError):  # expired meanwhile: it is gone anyway
+                lock.release()
 
 
 def _details(relation: Relation) -> str:

@@ -45,6 +45,7 @@ class SkipCode(StrEnum):
     TEST_ORDER = "test_order"
     STATUS_NOT_BOOKABLE = "status_not_bookable"
     ZERO_TOTAL = "zero_total"
+    BEFORE_START = "before_start"  # placed before the shop's "Boek bestellingen vanaf"
 
 
 class JobOutcome(StrEnum):
@@ -58,7 +59,8 @@ class JobOutcome(StrEnum):
     IN_PROGRESS = "in_progress"  # another worker holds the claim
     NOT_FOUND = "not_found"  # Mijnwebwinkel does not know the order
     WAITING_FOR_PAYMENT = "waiting_for_payment"  # cash mode: nothing before the money is in
-    SHOP_INACTIVE = "shop_inactive"  # the shop is off: nothing done
+    SHOP_INACTIVE = "shop_inactive"  # the shop is off (paused, removed, …): nothing done
+    HELD = "held"  # the shop's credentials are refused: booked by itself once they work
     RETRYING = "retrying"  # a transient error: it will be tried again
 
 
@@ -88,12 +90,51 @@ class ShopStatus(StrEnum):
     DRAFT = "draft"  # registered, not yet installed ("Stap 2 van 2")
     ACTIVE = "active"  # books orders
     DISABLED = "disabled"  # switched off by hand
-    AUTH_FAILED = "auth_failed"  # Mijnwebwinkel refused the token; a person must act
+    # Mijnwebwinkel or e-Boekhouden refused the credentials (``shops.status_system`` says
+    # which): nothing is posted; orders are held as failed for a system reason and
+    # booked by themselves once the credentials work again (app/booking/healing.py).
+    AUTH_FAILED = "auth_failed"
+    PAUSED = "paused"  # paused by hand: notifications accepted, nothing booked
+    REMOVED = "removed"  # removed by hand: secrets erased, the register kept (read-only)
 
     @property
     def books_orders(self) -> bool:
-        """Notifications are accepted and passes run (an auth failure may be brief)."""
+        """Jobs run and passes run (an auth failure may be brief: the passes re-test)."""
         return self in (ShopStatus.ACTIVE, ShopStatus.AUTH_FAILED)
+
+    @property
+    def accepts_notifications(self) -> bool:
+        """The webhook answers 202: booking shops, and paused ones (their orders are
+        found by the first pass after resuming)."""
+        return self.books_orders or self == ShopStatus.PAUSED
+
+    @property
+    def can_pause(self) -> bool:
+        return self.books_orders
+
+
+class FailureCause(StrEnum):
+    """Whose a failed booking is (``bookings.failure_cause``): the order's (its data or the
+    mapping: a person must act) or the system's (credentials refused, an upstream down,
+    rate limited, timed out: booked again by itself once the system is back)."""
+
+    ORDER = "order"
+    SYSTEM = "system"
+
+
+class ShopRole(StrEnum):
+    """What a person may do with one shop (``shop_owners.role``); administrators may do
+    everything with every shop."""
+
+    OWNER = "owner"  # everything: settings, credentials, webhook secret, people
+    VIEWER = "viewer"  # "meekijker": overview, bookings, preview, Controle, downloads
+
+    @classmethod
+    def parse(cls, value: object) -> ShopRole | None:
+        try:
+            return cls(str(value).strip())
+        except ValueError:
+            return None
 
 
 class RunMode(StrEnum):
@@ -112,7 +153,7 @@ class RunOutcome(StrEnum):
 
 
 class Role(StrEnum):
-    OWNER = "owner"  # sees and changes only the shops linked to the account
+    OWNER = "owner"  # sees only the shops linked to the account (ShopRole per shop)
     ADMIN = "admin"  # the operator: every shop and the RQ dashboard
 
 

@@ -105,11 +105,14 @@ def test_refused_credentials_mail_at_once(mail: tuple[World, Inbox]) -> None:
     world.add_order(7004)
     warm_up_bookkeeping(world)
     world.eb.faults.add("auth", times=None)  # every call: the codes were revoked
-    assert book_order(world.services, world.shop, "7004").status == "failed"
+    # Held, not failed for good: booking stops and the order waits for the credentials.
+    assert book_order(world.services, world.shop, "7004").status == "held"
+    assert world.reload_shop().status == "auth_failed"
     [message] = inbox.to(OPTED_IN)
     assert "e-Boekhouden.nl weigert de inloggegevens" in message["Subject"]
     body = message.get_payload(decode=True).decode()
     assert f"/koppelingen/{world.shop.id}/gegevens" in body
+    assert "vanzelf alsnog" in body and "test ze" in body  # a promise the heal keeps
     _assert_no_secrets(world, message.as_string())
     assert inbox.to(NOT_OPTED_IN) == []
     # At most one such mail a day per shop.

@@ -544,35 +544,26 @@ def test_shops_add_with_an_api_token_books_through_rest(rest_books: RestBooks) -
     """SOAP's ``shops add`` is tests/test_cli.py's."""
     books, rw = rest_books, rest_books.world
     runner = create_app(services=rw.services).test_cli_runner()
-    refused = runner.invoke(args=["shops", "add", "--name", "X", "--mww-token", "t"])
-    assert refused.exit_code == 2 and "--eb-api-token" in refused.output
+    token = rw.shop.credentials.mww_token
+    # The secrets come from the environment here (never from options, which `ps` shows).
+    no_eb = runner.invoke(args=["shops", "add", "--name", "X"], env={"SHOP_MWW_TOKEN": "t"})
+    assert no_eb.exit_code == 2 and "--eb-api rest|soap" in no_eb.output
+    no_token = runner.invoke(
+        args=["shops", "add", "--name", "X", "--eb-api", "rest"], env={"SHOP_MWW_TOKEN": "t"}
+    )
+    assert no_token.exit_code == 2 and "SHOP_EB_API_TOKEN" in no_token.output
     wrong = runner.invoke(
-        args=[
-            "shops",
-            "add",
-            "--name",
-            "X",
-            "--mww-token",
-            rw.shop.credentials.mww_token,
-            "--eb-api-token",
-            "wrong-token",
-        ]
+        args=["shops", "add", "--name", "X"],
+        env={"SHOP_MWW_TOKEN": token, "SHOP_EB_API_TOKEN": "wrong-token"},
     )
     assert wrong.exit_code == 1 and "eb:" in wrong.output  # checked live, not saved
     added = runner.invoke(
-        args=[
-            "shops",
-            "add",
-            "--name",
-            "REST-winkel",
-            "--mww-token",
-            rw.shop.credentials.mww_token,
-            "--eb-api-token",
-            API_TOKEN,
-        ]
+        args=["shops", "add", "--name", "REST-winkel"],
+        env={"SHOP_MWW_TOKEN": token, "SHOP_EB_API_TOKEN": API_TOKEN},
     )
     assert added.exit_code == 0, added.output
-    shop = rw.services.load_shop(json.loads(added.output)["id"])
+    assert API_TOKEN not in added.output
+    shop = rw.services.load_shop(json.loads(added.stdout)["id"])
     assert shop is not None and shop.credentials.eb_api == "rest"
     assert API_TOKEN not in runner.invoke(args=["shops", "list"]).output
     rw.add_order(8001)

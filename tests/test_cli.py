@@ -17,6 +17,14 @@ from app import create_app
 from app.config import Settings
 from tests.helpers import EB_CODE1, EB_CODE2, EB_USER, MWW_TOKEN, World
 
+SOAP_SECRETS = {"mww_token": MWW_TOKEN, "eb_code1": EB_CODE1, "eb_code2": EB_CODE2}
+
+
+def secrets_stdin(**changes: str) -> str:
+    """The SOAP shop's secrets as ``--secrets-stdin`` reads them (never as options)."""
+    return json.dumps({**SOAP_SECRETS, **changes})
+
+
 ROOT = Path(__file__).resolve().parent.parent
 PAYLOADS = ROOT / "tests" / "payloads" / "mijnwebwinkel"
 
@@ -176,26 +184,15 @@ def test_shops_add_list_and_book(warm: World) -> None:
     world = warm
     app = create_app(services=world.services)
     runner = app.test_cli_runner()
-    added = runner.invoke(
-        args=[
-            "shops",
-            "add",
-            "--name",
-            "Tweede winkel",
-            "--mww-token",
-            MWW_TOKEN,
-            "--eb-username",
-            EB_USER,
-            "--eb-code1",
-            EB_CODE1,
-            "--eb-code2",
-            EB_CODE2,
-        ]
-    )
+    args = ["shops", "add", "--name", "Tweede winkel", "--eb-username", EB_USER]
+    added = runner.invoke(args=[*args, "--secrets-stdin"], input=secrets_stdin())
     assert added.exit_code == 0, added.output
-    shop = json.loads(added.output)
+    shop = json.loads(added.stdout)
     assert shop["webhook_secret"].startswith("whsec_")
     assert shop["webhook_url"].startswith("http://connector.test/webhooks/mijnwebwinkel/")
+    assert "Mijnwebwinkel import" in added.stderr  # the checklist: switch the old one off
+    for secret in SOAP_SECRETS.values():  # read from stdin, never echoed
+        assert secret not in added.output
     listed = runner.invoke(args=["shops", "list"])
     assert "Tweede winkel" in listed.output
     for secret in (MWW_TOKEN, EB_CODE1, EB_CODE2, shop["webhook_secret"]):
@@ -210,50 +207,25 @@ def test_shops_add_list_and_book(warm: World) -> None:
 
 def test_shops_add_with_an_invoice_format(world: World) -> None:
     runner = create_app(services=world.services).test_cli_runner()
-    base = [
-        "shops",
-        "add",
-        "--name",
-        "W2",
-        "--mww-token",
-        MWW_TOKEN,
-        "--eb-username",
-        EB_USER,
-        "--eb-code1",
-        EB_CODE1,
-        "--eb-code2",
-        EB_CODE2,
-    ]
-    added = runner.invoke(args=[*base, "--invoice-format", "W2-{number}"])
+    base = ["shops", "add", "--name", "W2", "--eb-username", EB_USER, "--secrets-stdin"]
+    added = runner.invoke(args=[*base, "--invoice-format", "W2-{number}"], input=secrets_stdin())
     assert added.exit_code == 0, added.output
-    shop = json.loads(added.output)
+    shop = json.loads(added.stdout)
     assert shop["invoice_format"] == "W2-{number}"
     world.add_order(8002)
     booked = runner.invoke(args=["book", "--shop", str(shop["id"]), "8002"])
     assert json.loads(booked.output)["status"] == "booked", booked.output
     assert [m["Factuurnummer"] for m in world.mutations()] == ["W2-8002"]
     for bad, message in (("W2-", "precies één keer {number}"), ("W" * 45 + "{number}", "50")):
-        refused = runner.invoke(args=[*base, "--invoice-format", bad])
+        refused = runner.invoke(args=[*base, "--invoice-format", bad], input=secrets_stdin())
         assert refused.exit_code == 2 and message in refused.output
 
 
 def test_shops_add_refuses_a_short_username(world: World) -> None:
     runner = create_app(services=world.services).test_cli_runner()
     result = runner.invoke(
-        args=[
-            "shops",
-            "add",
-            "--name",
-            "X",
-            "--mww-token",
-            "t",
-            "--eb-username",
-            "kort",
-            "--eb-code1",
-            "a",
-            "--eb-code2",
-            "b",
-        ]
+        args=["shops", "add", "--name", "X", "--eb-username", "kort", "--secrets-stdin"],
+        input=secrets_stdin(mww_token="t", eb_code1="a", eb_code2="b"),
     )
     assert result.exit_code == 2 and "6 characters" in result.output
 
@@ -301,32 +273,36 @@ def test_shops_add_refuses_empty_fields_and_checks_both_connections(warm: World)
     world = warm
     runner = create_app(services=world.services).test_cli_runner()
     before = len(world.services.store.shops.all())
-    good = {
-        "--name": "Derde winkel",
-        "--mww-token": MWW_TOKEN,
-        "--eb-username": EB_USER,
-        "--eb-code1": EB_CODE1,
-        "--eb-code2": EB_CODE2,
-    }
+    args = ["shops", "add", "--name", "Derde winkel", "--eb-username", EB_USER]
 
-    def add(**changes: str) -> object:
-        values = {**good, **changes}
-        return runner.invoke(args=["shops", "add", *[x for kv in values.items() for x in kv]])
+    def add(*extra: str, **changes: str) -> object:
+        return runner.invoke(
+            args=[*args, *extra, "--secrets-stdin"], input=secrets_stdin(**changes)
+        )
 
-    for option in ("--name", "--mww-token", "--eb-code1", "--eb-code2"):
-        result = add(**{option: "   "})
-        assert result.exit_code == 2 and f"empty {option}" in one_line_error(result)
-    wrong = add(**{"--mww-token": "onbekende-token-123"})
+    blank = runner.invoke(
+        args=["shops", "add", "--name", "   ", "--secrets-stdin"], input=secrets_stdin()
+    )
+    assert blank.exit_code == 2 and "--name" in one_line_error(blank)
+    for key, label in (
+        ("mww_token", "Mijnwebwinkel"),
+        ("eb_code1", "e-Boekhouden security code 1"),
+        ("eb_code2", "e-Boekhouden security code 2"),
+    ):
+        result = add(**{key: "   "})
+        assert result.exit_code == 2 and f"missing {label}" in one_line_error(result)
+        assert "--secrets-stdin" in one_line_error(result)  # and how to give it
+    wrong = add(mww_token="onbekende-token-123")
     assert wrong.exit_code == 1 and "mww:" in one_line_error(wrong)
-    wrong = add(**{"--eb-code2": "fout-fout"})
+    wrong = add(eb_code2="fout-fout")
     assert wrong.exit_code == 1 and "eb:" in one_line_error(wrong)
     assert len(world.services.store.shops.all()) == before  # nothing registered
-    nobody = add(**{"--owner": "niemand@example.nl"})
+    nobody = add("--owner", "niemand@example.nl")
     assert nobody.exit_code == 1
     world.services.store.users.create("eigenaar@example.nl", "scrypt:x")
-    added = add(**{"--owner": "eigenaar@example.nl"})
+    added = add("--owner", "eigenaar@example.nl")
     assert added.exit_code == 0, added.output
-    shop_id = json.loads(added.output)["id"]
+    shop_id = json.loads(added.stdout)["id"]
     owner = world.services.store.users.get_by_email("eigenaar@example.nl")
     assert owner and world.services.store.users.shop_ids(owner.id) == {shop_id}
 

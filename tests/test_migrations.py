@@ -25,6 +25,7 @@ TABLES = {
     "booking_attempts",
     "alert_prefs",
     "alert_marks",
+    "invitations",
 }
 
 

@@ -30,18 +30,19 @@ def runtime_services() -> Services:
     return build_services(Settings.from_env(), pre_ping=False)
 
 
-def book_order_job(shop_id: int, order_number: str) -> dict[str, object]:
+def book_order_job(shop_id: int, order_number: str, on_request: bool = False) -> dict[str, object]:
+    """``on_request``: a person asked for this order (Inhalen, a retry, `reconcile --since`)."""
     job = get_current_job()
     with bind(job_id=job.id if job else None, shop_id=shop_id, order=order_number):
         services = runtime_services()
         booking_started(services.redis, shop_id, order_number)
         shop = services.load_shop(shop_id)
-        if shop is None or not shop.accepts_notifications:
+        if shop is None or not shop.status.books_orders:  # paused, removed, not installed
             BOOKINGS.labels(JobOutcome.SHOP_INACTIVE).inc()
             return {"status": JobOutcome.SHOP_INACTIVE, "order_number": order_number}
         try:
             with timed(JOB_SECONDS):
-                outcome = book_order(services, shop, order_number)
+                outcome = book_order(services, shop, order_number, on_request=on_request)
         except Exception as err:
             BOOKINGS.labels("retry").inc()
             log.warning("booking will be retried: %s", type(err).__name__)

@@ -14,7 +14,12 @@ import logging
 from app.clients import BookkeepingApi
 from app.core.adoption import payment_difference
 from app.core.mutations import Mutation, Soort
-from app.errors import DuplicateInvoiceError, UpstreamRejectedError, UpstreamUnavailableError
+from app.errors import (
+    BookkeepingAuthError,
+    DuplicateInvoiceError,
+    UpstreamRejectedError,
+    UpstreamUnavailableError,
+)
 from app.services import Services
 from app.store.booking_records import BookingRecord
 from app.store.payment_records import PaymentClaim, PaymentRecord
@@ -22,6 +27,9 @@ from app.store.shops import Shop
 
 log = logging.getLogger(__name__)
 INVOICES = (Soort.FACTUUR_VERSTUURD.value,)
+
+
+WAITS = "De betaling wordt vanzelf geboekt zodra de inloggegevens weer werken."
 
 
 def post_payment(
@@ -52,6 +60,13 @@ def post_payment(
             extra={"order": row.order_number, "mutation": found, "payment": row.payment_key},
         )
         return True
+    except BookkeepingAuthError as err:
+        # The shop's credentials, not this payment: it waits (retrying; a refused call
+        # was not processed) and is booked once they work again (app/booking/healing.py).
+        store.mark_retrying(
+            claim, error=str(err), uncertain=False, reason=f"{err.explanation} {WAITS}"
+        )
+        raise
     except UpstreamRejectedError as err:
         store.mark_failed(claim, error_code=err.code, error=str(err), reason=err.explanation)
         return False

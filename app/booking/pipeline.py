@@ -18,53 +18,62 @@ Called by the RQ job (``worker.jobs.book_order_job``) and by ``flask book``. Ste
    its own claim; mode cash: steps 4-7 only once the money is in, on its date and ledger.
 
 Transient errors are recorded as ``retrying`` and re-raised for RQ's Retry; permanent
-ones are recorded as ``failed`` with e-Boekhouden's text and a Dutch explanation.
+ones are recorded as ``failed`` with e-Boekhouden's text and a Dutch explanation, and
+whose they are (``failure_cause``): the order's, or the system's. Refused credentials
+stop the shop's booking; orders met meanwhile are held as failed for a system reason and
+booked by themselves once the credentials work (app/booking/healing.py).
+
+An order placed before the shop's start date is skipped, unless a person asked for it
+(``on_request``: Inhalen, ``reconcile --since``, "Opnieuw proberen", ``flask book``) or
+the register already has it in progress (it passed this check when it was first met).
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict, dataclass, replace
+from dataclasses import replace
 
-from app.booking.alerts import credentials_refused
 from app.booking.family import cash_facts
+from app.booking.healing import booking_stopped, failure_cause, held_reason, refused
+from app.booking.outcome import Outcome as Outcome
 from app.booking.posting import Posting
 from app.booking.settlement import settle
+from app.booking.unposted import before_start, fail_unbookable, hold, skip_before_start
 from app.core.mapping import Booking, Skip, map_order
 from app.core.mutations import Mutation
 from app.core.orders import Order
 from app.core.payment_facts import PaymentFacts
 from app.core.payments import Waiting, cash_booking
 from app.errors import (
+    BookkeepingAuthError,
     MappingError,
     OrderDataError,
     OrderNotFoundError,
+    ShopAuthError,
     UpstreamRejectedError,
     UpstreamUnavailableError,
 )
 from app.services import Services
-from app.states import BookingKind, BookingMode, BookingState, JobOutcome, OrderPayment
+from app.states import (
+    BookingKind,
+    BookingMode,
+    BookingState,
+    FailureCause,
+    JobOutcome,
+    OrderPayment,
+)
 from app.store.booking_records import Claim, OrderFacts
 from app.store.history import rows_of
+from app.store.shop_lifecycle import MIJNWEBWINKEL
 from app.store.shops import Shop
 
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    status: JobOutcome
-    order_number: str
-    mutation_number: int | None = None
-    reason: str = ""
-    payment_state: str = ""  # app.states.OrderPayment when payments are tracked
-    payments_booked: int = 0
-
-    def as_dict(self) -> dict[str, object]:
-        return asdict(self)
-
-
-def book_order(services: Services, shop: Shop, order_number: str) -> Outcome:
+def book_order(
+    services: Services, shop: Shop, order_number: str, *, on_request: bool = False
+) -> Outcome:
+    """Book one order (see the module docstring); ``on_request``: a person asked for it."""
     mode = shop.mapping.booking_mode
     if services.booked.is_booked(shop.id, order_number) and (
         mode == BookingMode.INVOICE
@@ -77,18 +86,26 @@ def book_order(services: Services, shop: Shop, order_number: str) -> Outcome:
             shop.id, order_number, state=BookingState.SKIPPED, reason=reason
         )
         return Outcome(JobOutcome.SKIPPED, order_number, reason=reason)
+    if booking_stopped(shop) and shop.status_system == MIJNWEBWINKEL:
+        # Nothing can be read: the first pass that can lists this order again.
+        return Outcome(JobOutcome.HELD, order_number, reason=held_reason(shop))
     try:
         order = services.shop_api(shop).get_order(order_number)
+        if not on_request and before_start(services, shop, order):
+            return skip_before_start(services, shop, order)
         decision = map_order(order, shop.mapping)
+    except ShopAuthError as err:
+        refused(services, shop, err)
+        return Outcome(JobOutcome.HELD, order_number, reason=err.explanation)
     except OrderNotFoundError as err:
         log.warning(
             "order not found in Mijnwebwinkel", extra={"shop_id": shop.id, "order": order_number}
         )
         return Outcome(JobOutcome.NOT_FOUND, order_number, reason=err.explanation)
     except OrderDataError as err:
-        return _fail_unbookable(services, shop, order_number, err, None)
+        return fail_unbookable(services, shop, order_number, err, None)
     except MappingError as err:
-        return _fail_unbookable(services, shop, order_number, err, order)
+        return fail_unbookable(services, shop, order_number, err, order)
     if isinstance(decision, Skip):
         services.store.bookings.record_unclaimed(
             shop.id,
@@ -103,6 +120,8 @@ def book_order(services: Services, shop: Shop, order_number: str) -> Outcome:
         if isinstance(cash, Outcome):  # the payment date and ledger
             return cash
         decision = cash
+    if booking_stopped(shop):  # e-Boekhouden refuses the credentials: post nothing now
+        return hold(services, shop, order, decision)
 
     # Set with the claim, before the invoice may reach e-Boekhouden: its payments are
     # now owed, so a worker that dies after the invoice leaves the order for the reconciler.
@@ -130,11 +149,11 @@ def book_order(services: Services, shop: Shop, order_number: str) -> Outcome:
     if claim == BookingState.BOOKED:
         services.booked.mark_booked(shop.id, order_number)
         outcome = Outcome(JobOutcome.ALREADY_BOOKED, order_number)
+    elif claim == BookingState.FAILED:  # waits for a person: say what they read
+        row = services.store.bookings.get(shop.id, order_number)
+        return Outcome(JobOutcome.FAILED, order_number, reason=(row.reason if row else "") or "")
     elif not isinstance(claim, Claim):
-        return Outcome(
-            JobOutcome.FAILED if claim == BookingState.FAILED else JobOutcome.IN_PROGRESS,
-            order_number,
-        )
+        return Outcome(JobOutcome.IN_PROGRESS, order_number)
     else:
         outcome = _post_claimed(services, shop, decision, claim)
     # Modes with payments: the money of an invoice booked in one (or followed since a
@@ -143,7 +162,11 @@ def book_order(services: Services, shop: Shop, order_number: str) -> Outcome:
         JobOutcome.BOOKED,
         JobOutcome.ALREADY_BOOKED,
     ):
-        settled = settle(services, shop, order, decision)
+        try:
+            settled = settle(services, shop, order, decision)
+        except (BookkeepingAuthError, ShopAuthError) as err:  # the payments wait for the heal
+            refused(services, shop, err)
+            return replace(outcome, reason=held_reason(shop, err.explanation))
         if settled.state is not None:
             outcome = replace(
                 outcome,
@@ -191,38 +214,22 @@ def _cash_decision(
     )
 
 
-def _fail_unbookable(
-    services: Services,
-    shop: Shop,
-    order_number: str,
-    err: OrderDataError | MappingError,
-    order: Order | None,
-) -> Outcome:
-    """The order cannot be booked as it stands: record why, for a person to act on."""
-    facts = OrderFacts(order.uuid, total=order.total, date=order.date) if order else OrderFacts()
-    services.store.bookings.record_unclaimed(
-        shop.id,
-        order_number,
-        state=BookingState.FAILED,
-        reason=err.explanation,
-        error_code="order_data" if order is None else "mapping",
-        last_error=str(err),
-        facts=facts,
-    )
-    return Outcome(JobOutcome.FAILED, order_number, reason=err.explanation)
-
-
 def _post_claimed(services: Services, shop: Shop, booking: Booking, claim: Claim) -> Outcome:
     bookkeeping = services.bookkeeping(shop)
     posting = Posting(services, shop, bookkeeping, booking, claim)
     try:
         numbers, relation_code = posting.run()
     except UpstreamRejectedError as err:
+        cause = failure_cause(err)
+        reason = err.explanation
+        if isinstance(err, BookkeepingAuthError):
+            refused(services, shop, err)  # booking stops; mails at once (if opted in)
+            reason = held_reason(shop, err.explanation)
         services.store.bookings.mark_failed(
-            claim, error_code=err.code, error=str(err), reason=err.explanation
+            claim, error_code=err.code, error=str(err), reason=reason, cause=cause
         )
-        credentials_refused(services, shop, err)  # mails at once (if opted in)
-        return Outcome(JobOutcome.FAILED, booking.order_number, reason=err.explanation)
+        status = JobOutcome.HELD if cause == FailureCause.SYSTEM else JobOutcome.FAILED
+        return Outcome(status, booking.order_number, reason=reason)
     except UpstreamUnavailableError as err:
         services.store.bookings.mark_retrying(
             claim,

@@ -13,8 +13,14 @@ the webhook path, so one set of idempotency and retry rules covers both. A pass:
 4. also re-enqueues register rows stuck in ``retrying`` or in an expired ``posting`` lease,
    and (modes with payments) orders whose money is not settled yet: among the changed
    orders in the fast poll, all within ``PAYMENT_LOOKBACK_DAYS`` in the hourly pass;
+   and, once the system is back, the rows that failed for a system reason (healing.py);
 5. enqueues; advances the watermark only if the pass finished without error; writes a
    run record.
+
+Orders placed before the shop's start date are left alone, unless the pass was asked
+for them (``since``: Inhalen, ``reconcile --since``). A shop whose credentials were
+refused is re-tested by its passes: Mijnwebwinkel's by the listing itself, e-Boekhouden's
+by opening a session first; when they work again the shop is active and healed.
 
 Mijnwebwinkel's ``status_changed_*`` filters take shop-local times (Europe/Amsterdam,
 an assumption: docs/assumptions.md). The watermark is kept in UTC and converted per pass;
@@ -30,16 +36,18 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from zoneinfo import ZoneInfo
 
-from app.booking.alerts import credentials_refused
+from app.booking.healing import recovered, refused, retest_bookkeeping
 from app.config import RECONCILE_LOCK_SECONDS
 from app.core.orders import OrderSummary
+from app.core.start_date import placed_before
 from app.errors import ShopAuthError
 from app.jobs.queue import enqueue_booking
 from app.metrics import RECONCILE_ORDERS, RECONCILE_PASSES, RECONCILE_SECONDS
 from app.services import Services
-from app.states import BookingMode, BookingState, RunMode, RunOutcome
+from app.states import BookingMode, BookingState, RunMode, RunOutcome, ShopStatus
 from app.store.db import utcnow
 from app.store.runs import RunCounts
+from app.store.shop_lifecycle import EBOEKHOUDEN
 from app.store.shops import Shop
 
 log = logging.getLogger(__name__)
@@ -109,6 +117,8 @@ def window_for(
     start = now - lookback
     if shop.watermark is not None:
         start = min(start, shop.watermark - overlap)
+    if shop.book_from is not None:  # nothing placed before it changed status before it
+        start = max(start, shop.book_from - overlap)
     return start
 
 
@@ -140,15 +150,22 @@ def run_pass(
             result.run_id = services.store.runs.start(
                 shop.id, mode, result.window_start, result.window_end
             )
+        if shop.status == ShopStatus.AUTH_FAILED and not dry_run:
+            shop = retest_bookkeeping(services, shop)
         _reconcile(
-            services, shop, result, backfill=mode == BACKFILL, dry_run=dry_run, progress=progress
+            services,
+            shop,
+            result,
+            backfill=mode == BACKFILL,
+            dry_run=dry_run,
+            progress=progress,
+            requested=since is not None,
         )
         result.outcome = RunOutcome.DRY_RUN if dry_run else RunOutcome.OK
     except ShopAuthError as err:
         result.outcome, result.error, result.errors = RunOutcome.FAILED, err.explanation, 1
         if not dry_run:
-            services.store.shops.mark_auth_failed(shop.id, err.explanation)
-            credentials_refused(services, shop, err)  # mails at once (if opted in)
+            refused(services, shop, err)  # booking stops; mails at once (if opted in)
     except Exception as err:  # any failure: record it; the next pass retries the window
         log.exception("reconcile pass failed", extra={"shop_id": shop.id, "mode": mode})
         result.outcome, result.errors = RunOutcome.FAILED, result.errors + 1
@@ -224,11 +241,23 @@ def _reconcile(
     backfill: bool,
     dry_run: bool,
     progress: Progress | None = None,
+    requested: bool = False,
 ) -> None:
     orders = _list_orders(services, shop, result, backfill)
+    healed: list[str] = []
+    if not dry_run and shop.status == ShopStatus.AUTH_FAILED and shop.status_system != EBOEKHOUDEN:
+        recovered(services, shop.id)  # Mijnwebwinkel answered: the token works again
+    elif not dry_run and shop.status == ShopStatus.ACTIVE:
+        healed = services.store.bookings.retry_system_failures(shop.id)
     result.seen = len(orders)
     statuses = shop.mapping.bookable_statuses | shop.mapping.credit_statuses
-    candidates = [o.number for o in orders if o.status in statuses and not o.is_test]
+    candidates = [
+        o.number
+        for o in orders
+        if o.status in statuses
+        and not o.is_test
+        and (requested or not placed_before(o.date, o.time, shop.book_from))
+    ]
     result.skipped = len(orders) - len(candidates)
 
     booked = services.booked.booked_among(shop.id, candidates)
@@ -242,6 +271,7 @@ def _reconcile(
         dict.fromkeys(
             [n for n in unsure if n not in done]
             + stuck
+            + healed
             + _awaiting_money(services, shop, result, candidates)
         )
     )
@@ -251,7 +281,9 @@ def _reconcile(
     if progress:
         progress(result, to_enqueue, 0)
     for count, number in enumerate(to_enqueue, 1):
-        if enqueue_booking(services.queue, shop.id, number, source=result.mode):
+        if enqueue_booking(
+            services.queue, shop.id, number, source=result.mode, on_request=requested
+        ):
             result.enqueued += 1
         if progress:
             progress(result, to_enqueue, count)

@@ -5,7 +5,14 @@ details, filling in what it lacks (UpdateRelatie) and noting what differs.
 An ICP sale (reverse charge) is booked under the buyer's own VAT number: the opgaaf ICP
 lists it by the relation's number. When the relations its e-mail address finds all carry
 another VAT number, it goes on a relation of this buyer (app.core.relations.buyer_relation,
-found or created), never on another company's, and the booking says so."""
+found or created), never on another company's, and the booking says so.
+
+Two first orders of one new customer, booked at once by two workers (or by two shops on
+one administration), would both find nothing and both add the relation: the look-up and
+the add run under a Redis lock per administration and relation code, and the worker that
+waited finds the relation the other made. Should e-Boekhouden still answer that the
+relation exists (the lock expired, Redis was away), that answer is recognised by its
+meaning on both adapters (app/clients/meaning.py) and the relation is found and used."""
 
 from __future__ import annotations
 
@@ -16,6 +23,7 @@ from app.core.mutations import Relation
 from app.core.relations import buyer_relation, other_buyer_note, relation_changes
 from app.core.vat_numbers import normalise
 from app.errors import RelationExistsError
+from app.fastpaths import relation_lock
 from app.services import Services
 from app.store.shops import Shop
 
@@ -33,6 +41,18 @@ def ensure_relation(
     cached = cache.get(shop.id, relation)
     if cached:
         return cached, []
+    admin = shop.credentials.administration_key
+    with relation_lock(services.redis, admin, relation.code):
+        cached = cache.get(shop.id, relation)  # made by another worker while we waited
+        if cached:
+            return cached, []
+        return _find_or_add(services, shop, bk, relation, icp)
+
+
+def _find_or_add(
+    services: Services, shop: Shop, bk: BookkeepingApi, relation: Relation, icp: bool
+) -> tuple[str, list[str]]:
+    cache = services.relations
     warnings: list[str] = []
     wanted = relation
     matches = _find(bk, relation)

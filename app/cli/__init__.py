@@ -1,6 +1,7 @@
 """``flask --app app <command>``: every command line of the service, one module a topic.
 
-orders (preview, book, reconcile), shops (add, list), keys (rotate), users (create, …),
+orders (preview, book, reconcile), shops (add, list, set-credentials, pause, resume,
+remove), keys (rotate), users (create, …),
 report (the Controle). Each command is a thin shell: parse arguments, call one use case
 (app/booking, app/report), print JSON or a short table, exit 0 on success, 1 on a failed
 operation, 2 on invalid input (app/cli/common.py).

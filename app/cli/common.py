@@ -13,6 +13,7 @@ from app.core.mapping_settings import MappingSettings
 from app.core.settings_checks import validate
 
 SHOP_ID = click.IntRange(1, 2**31 - 1)  # the tables' integer ids
+SHOP_HELP = "The shop: the id from `flask shops list`."
 
 
 def fail(message: str, code: int = 2) -> NoReturn:

@@ -5,19 +5,20 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sys
+from typing import Any
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
 
 from app.booking.reconcile import run_pass
-from app.cli.common import SHOP_ID, fail, load_mapping, load_object
+from app.cli.common import SHOP_HELP, SHOP_ID, fail, load_mapping, load_object
 from app.cli.progress import pass_progress
 from app.core.mapping import Booking, map_order
 from app.core.order_schema import parse_order
 from app.core.preview import preview_json
 from app.errors import ConnectorError, MappingError, OrderDataError
-from app.states import JobOutcome, RunMode, RunOutcome
+from app.states import BookingState, JobOutcome, RunMode, RunOutcome, ShopStatus
 
 
 @click.command("preview")
@@ -45,36 +46,64 @@ def preview_command(order_file: str, mapping_file: str | None) -> None:
 
 @click.command("book")
 @with_appcontext
-@click.option("--shop", "shop_id", type=SHOP_ID, required=True)
-@click.argument("order_number")
-def book_command(shop_id: int, order_number: str) -> None:
-    """Book one order now (synchronously) and print the outcome."""
-    from app.booking.pipeline import book_order  # builds on services: imported when used
-
-    if not order_number.strip() or len(order_number.strip()) > 50:
-        fail("ORDER_NUMBER must be 1 to 50 characters")
+@click.option("--shop", "shop_id", type=SHOP_ID, required=True, help=SHOP_HELP)
+@click.option(
+    "--failed",
+    "all_failed",
+    is_flag=True,
+    help="Book every failed order of the shop again (instead of one ORDER_NUMBER).",
+)
+@click.argument("order_number", required=False)
+def book_command(shop_id: int, all_failed: bool, order_number: str | None) -> None:
+    """Book ORDER_NUMBER (the order number in Mijnwebwinkel) of the shop now,
+    synchronously, and print the outcome (JSON). A failed order is tried again and the
+    real reason printed; one placed before the shop's start date is booked too (you ask
+    for it). With --failed: every failed order of the shop, one JSON line each."""
     services = current_app.extensions["services"]
+    if all_failed == bool(order_number):
+        fail("give one ORDER_NUMBER, or --failed (not both)")
+    number = (order_number or "").strip()
+    if not all_failed and (not number or len(number) > 50):
+        fail("ORDER_NUMBER must be 1 to 50 characters")
     shop = services.load_shop(shop_id)
     if shop is None:
-        fail(f"no shop with id {shop_id}")
-    try:
-        outcome = book_order(services, shop, order_number.strip())
-    except ConnectorError as err:
-        click.echo(
-            json.dumps(
-                {
-                    "status": JobOutcome.RETRYING,
-                    "order_number": order_number,
-                    "reason": err.explanation,
-                },
-                ensure_ascii=False,
-                indent=2,
+        fail(f"no shop with id {shop_id} (see `flask shops list`)")
+    if not shop.status.books_orders:
+        fail(f"shop {shop_id} is {shop.status}: it books nothing now", 1)
+    if all_failed:
+        if shop.status == ShopStatus.AUTH_FAILED:
+            fail(
+                f"the credentials of shop {shop_id} are refused: fix them with `flask shops "
+                "set-credentials`; the orders they held are then booked by themselves",
+                1,
             )
-        )
-        sys.exit(1)
-    click.echo(json.dumps(outcome.as_dict(), ensure_ascii=False, indent=2))
-    done = (JobOutcome.BOOKED, JobOutcome.ALREADY_BOOKED, JobOutcome.SKIPPED)
-    sys.exit(0 if outcome.status in done else 1)
+        numbers = [row.order_number for row in services.store.bookings.failed(shop.id)]
+        outcomes = [_book_again(services, shop, n, indent=None) for n in numbers]
+        click.echo(f"{len(numbers)} failed orders tried again", err=True)
+        sys.exit(0 if all(outcomes) else 1)
+    sys.exit(0 if _book_again(services, shop, number, indent=2) else 1)
+
+
+def _book_again(services: Any, shop: Any, number: str, *, indent: int | None) -> bool:
+    """Book one order now (a failed one first goes back to retrying); print the outcome.
+    True when it is booked (or needs no booking)."""
+    from app.booking.pipeline import book_order  # builds on services: imported when used
+
+    row = services.store.bookings.get(shop.id, number)
+    if row is not None and row.state == BookingState.FAILED:
+        services.store.bookings.request_retry(shop.id, row.id)
+    try:
+        outcome = book_order(services, shop, number, on_request=True)
+    except ConnectorError as err:
+        data: dict[str, object] = {
+            "status": JobOutcome.RETRYING,
+            "order_number": number,
+            "reason": err.explanation,
+        }
+        click.echo(json.dumps(data, ensure_ascii=False, indent=indent))
+        return False
+    click.echo(json.dumps(outcome.as_dict(), ensure_ascii=False, indent=indent))
+    return outcome.status in (JobOutcome.BOOKED, JobOutcome.ALREADY_BOOKED, JobOutcome.SKIPPED)
 
 
 def _iso(value: str | None, name: str) -> dt.datetime | None:
@@ -93,11 +122,17 @@ def _iso(value: str | None, name: str) -> dt.datetime | None:
 
 @click.command("reconcile")
 @with_appcontext
-@click.option("--shop", "shop_id", type=SHOP_ID, help="Only this shop (default: all active).")
+@click.option(
+    "--shop",
+    "shop_id",
+    type=SHOP_ID,
+    help="Only this shop: the id from `flask shops list` (default: every booking shop).",
+)
 @click.option(
     "--since",
     help="Start of the window (ISO 8601). On a shop that was never "
-    "reconciled, backfills by order date.",
+    "reconciled, backfills by order date. Orders placed before the shop's start date "
+    "are booked too (you ask for them).",
 )
 @click.option("--until", help="End of the window (ISO 8601, default now).")
 @click.option("--dry-run", is_flag=True, help="List what would be enqueued; change nothing.")
@@ -131,6 +166,8 @@ def reconcile_command(
         one = services.load_shop(shop_id)
         if one is None:
             fail(f"no shop with id {shop_id}")
+        if one.status in (ShopStatus.PAUSED, ShopStatus.REMOVED):
+            fail(f"shop {shop_id} is {one.status}: it books nothing now", 1)
         shops = [one]
     else:
         shops = services.store.shops.booking()

@@ -9,6 +9,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from app.cli.common import SHOP_HELP
 from app.errors import ConnectorError
 from app.report.build import build_report
 from app.report.formats import to_csv, to_json, to_table, to_xlsx
@@ -17,7 +18,7 @@ from app.report.period import PeriodError, parse_period
 
 @click.command("report")
 @with_appcontext
-@click.option("--shop", "shop_id", type=int, required=True)
+@click.option("--shop", "shop_id", type=int, required=True, help=SHOP_HELP)
 @click.option(
     "--period",
     "period_text",
@@ -30,6 +31,7 @@ from app.report.period import PeriodError, parse_period
     type=click.Choice(["table", "csv", "xlsx", "json"]),
     default="table",
     show_default=True,
+    help="table (the terminal), csv (';' and decimal commas), xlsx (Excel) or json.",
 )
 @click.option(
     "--output",

@@ -1,7 +1,12 @@
-"""``flask shops add|list``: register a shop after testing both connections, list them."""
+"""``flask shops add|list|set-credentials|pause|resume|remove``: register a shop after testing
+both connections, list them, change their credentials, pause, resume or remove them.
+
+Secrets (tokens, security codes) are never options: see app/cli/secrets.py.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from dataclasses import replace
 
@@ -9,103 +14,158 @@ import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
+from app.booking import lifecycle
 from app.booking.connections import verify_connections
-from app.cli.common import fail, load_mapping
+from app.cli.common import SHOP_ID, fail, load_mapping
+from app.cli.secrets import SECRETS_STDIN, choose_api, complete, needed_for, read
 from app.core.mapping_settings import check_invoice_format
+from app.core.start_date import SHOP_TZ, local_text
+from app.services import Services
 from app.states import ShopStatus
+from app.store.db import utcnow
 from app.store.shops import MIN_EB_USERNAME as MIN_USERNAME
-from app.store.shops import Credentials, webhook_url
+from app.store.shops import Credentials, Shop, webhook_url
 
-shops_cli = AppGroup("shops", help="Register and list shops.")
+shops_cli = AppGroup("shops", help="Register, list, pause, resume and remove shops.")
+CHECKLIST = (
+    "Before this shop books: switch off e-Boekhouden's own Mijnwebwinkel import "
+    "(Beheer > Inrichting > Instellingen > Koppelingen > MijnWebwinkel: untick 'Orders "
+    "automatisch importeren') and any other connector that books this shop's orders; "
+    "otherwise orders are booked twice."
+)
+EB_API = click.option(
+    "--eb-api",
+    type=click.Choice(["rest", "soap"]),
+    help="How e-Boekhouden is reached: rest (an API token, recommended) or soap (a "
+    "username and two security codes). Default: what the secrets given imply.",
+)
+
+
+def _services() -> Services:
+    services: Services = current_app.extensions["services"]
+    return services
+
+
+def _shop(shop_id: int, *, removed: bool = False) -> Shop:
+    shop = _services().load_shop(shop_id)
+    if shop is None or (shop.status == ShopStatus.REMOVED and not removed):
+        fail(f"no shop with id {shop_id} (see `flask shops list`)", 1)
+    return shop
+
+
+def _credentials(api: str, values: dict[str, str], current: Credentials | None) -> Credentials:
+    """The credentials to store: the values given, else the current ones (SOAP drops
+    the API token: a token is what makes a shop book through REST)."""
+
+    def pick(key: str) -> str:
+        return values.get(key) or (getattr(current, key) if current else "")
+
+    if api == "soap" and len(pick("eb_username")) < MIN_USERNAME:
+        fail(f"the e-Boekhouden username must be at least {MIN_USERNAME} characters")
+    return Credentials(
+        pick("mww_token"),
+        pick("eb_username"),
+        pick("eb_code1"),
+        pick("eb_code2"),
+        pick("eb_api_token") if api == "rest" else "",
+    )
+
+
+def _verify(credentials: Credentials) -> None:
+    problems = verify_connections(_services(), credentials)
+    if problems:  # the systems' own (Dutch) explanations
+        fail("; ".join(f"{system}: {text}" for system, text in problems.items()), 1)
+
+
+def _book_from(value: dt.datetime | None) -> dt.datetime:
+    """``--book-from`` (a shop-local day: its midnight), else now."""
+    if value is None:
+        return utcnow()
+    return value.replace(tzinfo=SHOP_TZ).astimezone(dt.UTC)
 
 
 @shops_cli.command("add")
 @with_appcontext
-@click.option("--name", required=True)
-@click.option("--mww-token", required=True, help="Mijnwebwinkel API token of the shop.")
+@click.option("--name", required=True, help="The shop's name, as the pages show it.")
+@EB_API
 @click.option(
-    "--eb-api-token",
+    "--eb-username",
     default="",
-    help="e-Boekhouden API token: books through the REST API (recommended).",
+    help="The e-Boekhouden username (SOAP only; not a secret). The secrets are read "
+    "from --secrets-stdin, the environment or a hidden prompt.",
 )
-@click.option("--eb-username", default="", help="SOAP username (without --eb-api-token).")
-@click.option("--eb-code1", default="", help="SOAP security code 1.")
-@click.option("--eb-code2", default="", help="SOAP security code 2.")
-@click.option("--mapping", "mapping_file")
-@click.option("--owner", "owner_email", help="E-mail of the user who owns the shop.")
-@click.option("--inactive", is_flag=True, help="Register as draft (not booking yet).")
+@SECRETS_STDIN
+@click.option(
+    "--mapping", "mapping_file", help="A JSON file with the mapping settings (Stap 2 van 2)."
+)
+@click.option("--owner", "owner_email", help="The e-mail address of the user who owns the shop.")
+@click.option("--inactive", is_flag=True, help="Register as draft: it books nothing yet.")
 @click.option(
     "--invoice-format",
     help="Factuurnummer of its bookings, e.g. 'W1-{number}' "
     "(default: the bare order number). Give each shop on one e-Boekhouden "
     "administration its own.",
 )
+@click.option(
+    "--book-from",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="Book orders placed from this day on (YYYY-MM-DD, shop-local; default: now). "
+    "Older orders are booked only on request (`flask reconcile --since`, Inhalen).",
+)
 def shops_add(
     name: str,
-    mww_token: str,
-    eb_api_token: str,
+    eb_api: str | None,
     eb_username: str,
-    eb_code1: str,
-    eb_code2: str,
+    secrets_stdin: bool,
     mapping_file: str | None,
     owner_email: str | None,
     inactive: bool,
     invoice_format: str | None,
+    book_from: dt.datetime | None,
 ) -> None:
     """Register a shop after testing both connections live (credentials stored
-    encrypted); prints its webhook URL and secret. e-Boekhouden: --eb-api-token (REST),
-    or --eb-username with --eb-code1 and --eb-code2 (SOAP)."""
-    values = {
-        "--name": name,
-        "--mww-token": mww_token,
-        "--eb-username": eb_username,
-        "--eb-code1": eb_code1,
-        "--eb-code2": eb_code2,
-    }
-    values = {option: value.strip() for option, value in values.items()}
-    token = eb_api_token.strip()
-    soap_options = ("--eb-username", "--eb-code1", "--eb-code2")
-    if not token and not any(values[o] for o in soap_options):
-        fail("give --eb-api-token, or --eb-username, --eb-code1 and --eb-code2")
-    required = ("--name", "--mww-token") if token else tuple(values)
-    empty = [option for option in required if not values[option]]
-    if empty:
-        fail("empty " + ", ".join(empty))
-    if len(values["--name"]) > 200:
-        fail("--name may be at most 200 characters")
-    if not token and len(values["--eb-username"]) < MIN_USERNAME:
-        fail(f"the e-Boekhouden username must be at least {MIN_USERNAME} characters")
+    encrypted); prints its id, webhook URL and secret (JSON). The secrets are read from
+    --secrets-stdin (JSON), the environment (SHOP_MWW_TOKEN, SHOP_EB_API_TOKEN,
+    SHOP_EB_CODE1, SHOP_EB_CODE2) or a hidden prompt; never from options."""
+    name = name.strip()
+    if not name or len(name) > 200:
+        fail("--name must be 1 to 200 characters")
     mapping = load_mapping(mapping_file)
     if invoice_format is not None:
         problem = check_invoice_format(invoice_format.strip())
         if problem:
             fail(f"--invoice-format: {problem}")
         mapping = replace(mapping, invoice_format=invoice_format.strip())
-    services = current_app.extensions["services"]
+    services = _services()
     owner = None
     if owner_email:
         owner = services.store.users.get_by_email(owner_email)
         if owner is None:
             fail(f"no user {owner_email.strip().lower()[:60]}", 1)
-    creds = Credentials(
-        values["--mww-token"],
-        values["--eb-username"],
-        values["--eb-code1"],
-        values["--eb-code2"],
-        token,
-    )
-    problems = verify_connections(services, creds)
-    if problems:  # the systems' own (Dutch) explanations
-        fail("; ".join(f"{system}: {text}" for system, text in problems.items()), 1)
+    values = read(secrets_stdin)
+    if eb_username.strip():
+        values["eb_username"] = eb_username.strip()
+    api = choose_api(eb_api, values)
+    values = complete(values, ("mww_token", *needed_for(api)), use_stdin=secrets_stdin)
+    creds = _credentials(api, values, None)
+    _verify(creds)
     shop_id, secret = services.store.shops.register(
-        name=values["--name"],
+        name=name,
         credentials=creds,
         mapping=mapping,
         status=ShopStatus.DRAFT if inactive else ShopStatus.ACTIVE,
         owner_id=owner.id if owner else None,
+        book_from=_book_from(book_from),
     )
-    shop = services.load_shop(shop_id)
-    assert shop is not None
+    shop = _shop(shop_id)
+    click.echo(CHECKLIST, err=True)
+    for other in lifecycle.same_invoice_numbers(services, shop):
+        click.echo(
+            f"warning: shop {other.id} ({other.name}) books into the same e-Boekhouden "
+            f"administration with the same invoice numbers ({shop.mapping.invoice_format}); "
+            "give this one its own with --invoice-format (or on Instellingen)",
+            err=True,
+        )
     click.echo(
         json.dumps(
             {
@@ -113,6 +173,7 @@ def shops_add(
                 "name": shop.name,
                 "status": str(shop.status),
                 "invoice_format": shop.mapping.invoice_format,
+                "book_from": shop.book_from.isoformat() if shop.book_from else None,
                 "webhook_url": webhook_url(services.settings.public_base_url, shop.webhook_key),
                 "webhook_secret": secret,
             },
@@ -121,11 +182,86 @@ def shops_add(
     )
 
 
+@shops_cli.command("set-credentials")
+@with_appcontext
+@click.argument("shop_id", type=SHOP_ID)
+@EB_API
+@click.option("--eb-username", default="", help="A new e-Boekhouden username (SOAP only).")
+@SECRETS_STDIN
+def shops_set_credentials(
+    shop_id: int, eb_api: str | None, eb_username: str, secrets_stdin: bool
+) -> None:
+    """Change the credentials of shop SHOP_ID (the id from `flask shops list`), tested
+    live first. Secrets as for `shops add`; on a terminal an empty answer keeps the
+    stored one. Saved credentials count as working: a refused shop books again and the
+    orders its refusal held are sent again."""
+    shop = _shop(shop_id)
+    values = read(secrets_stdin)
+    if eb_username.strip():
+        values["eb_username"] = eb_username.strip()
+    api = choose_api(eb_api, values, str(shop.credentials.eb_api))
+    current = shop.credentials
+    needed = ("mww_token", *needed_for(api))
+    optional = api == str(current.eb_api)  # a switch of adapter needs its new secrets
+    values = complete(values, needed, use_stdin=secrets_stdin, optional=optional)
+    creds = _credentials(api, values, current)
+    _verify(creds)
+    sent = lifecycle.save_credentials(_services(), shop.id, name=shop.name, credentials=creds)
+    click.echo(
+        f"credentials of shop {shop.id} ({shop.name}) saved; {sent} held order(s) sent again"
+    )
+
+
 @shops_cli.command("list")
 @with_appcontext
-def shops_list() -> None:
-    """List shops (no secrets)."""
-    services = current_app.extensions["services"]
-    for shop in services.store.shops.all():
+@click.option("--all", "show_all", is_flag=True, help="Also list removed shops.")
+def shops_list(show_all: bool) -> None:
+    """List shops (no secrets): id, status, name, webhook URL, start date (shop-local;
+    "-": none)."""
+    services = _services()
+    for shop in services.store.shops.all(include_removed=show_all):
         url = webhook_url(services.settings.public_base_url, shop.webhook_key)
-        click.echo(f"{shop.id}\t{shop.status}\t{shop.name}\t{url}")
+        start = local_text(shop.book_from) if shop.book_from else "-"
+        click.echo(f"{shop.id}\t{shop.status}\t{shop.name}\t{url}\tfrom {start}")
+
+
+@shops_cli.command("pause")
+@with_appcontext
+@click.argument("shop_id", type=SHOP_ID)
+def shops_pause(shop_id: int) -> None:
+    """Pause shop SHOP_ID (the id from `flask shops list`): nothing is booked, its
+    notifications are still accepted; `shops resume` catches up."""
+    shop = _shop(shop_id)
+    if not lifecycle.pause(_services(), shop.id):
+        fail(f"shop {shop.id} is {shop.status}: only an active shop can be paused", 1)
+    click.echo(f"shop {shop.id} ({shop.name}) paused")
+
+
+@shops_cli.command("resume")
+@with_appcontext
+@click.argument("shop_id", type=SHOP_ID)
+def shops_resume(shop_id: int) -> None:
+    """Resume paused shop SHOP_ID (the id from `flask shops list`); a pass is queued at
+    once and books what came in while it was paused."""
+    shop = _shop(shop_id)
+    if not lifecycle.resume(_services(), shop.id):
+        fail(f"shop {shop.id} is {shop.status}, not paused", 1)
+    click.echo(f"shop {shop.id} ({shop.name}) resumed; a pass catches up now")
+
+
+@shops_cli.command("remove")
+@with_appcontext
+@click.argument("shop_id", type=SHOP_ID)
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def shops_remove(shop_id: int, yes: bool) -> None:
+    """Remove shop SHOP_ID (the id from `flask shops list`) for good: it books nothing
+    more, its credentials and webhook secret are erased; its bookings register stays."""
+    shop = _shop(shop_id)
+    if not yes:
+        click.confirm(
+            f"Remove shop {shop.id} ({shop.name})? Its credentials are erased; its "
+            "bookings register is kept",
+            abort=True,
+        )
+    lifecycle.remove(_services(), shop.id)
+    click.echo(f"shop {shop.id} ({shop.name}) removed; its bookings register is kept")

@@ -61,7 +61,7 @@ def _existing(email: str) -> User:
     "shop_ids",
     type=click.IntRange(1, 2**31 - 1),
     multiple=True,
-    help="A shop this user owns (repeatable).",
+    help="A shop this user owns: the id from `flask shops list` (repeatable).",
 )
 @PASSWORD_STDIN
 def create_user(email: str, admin: bool, shop_ids: tuple[int, ...], password_stdin: bool) -> None:

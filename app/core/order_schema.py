@@ -221,6 +221,15 @@ def _credit_numbers(value: Any) -> tuple[str, ...]:
     return tuple(dict.fromkeys(n for n in numbers if n and n != "0"))
 
 
+def _lenient(parse: Any, value: Any) -> Any:
+    """A listed order's date or time, or None when it is missing or odd (a pass goes on;
+    the order itself is read in full by its booking job)."""
+    try:
+        return parse(value) if isinstance(value, str) and value else None
+    except ValueError:
+        return None
+
+
 class OrderSummarySchema(Schema):
     """Lenient: only what the reconciler needs, so one odd order cannot stop a pass."""
 
@@ -231,12 +240,19 @@ class OrderSummarySchema(Schema):
     uuid = Text(load_default="")
     status = fields.Integer(required=True)
     status_changed_at = fields.Raw(load_default=None)
+    date = fields.Raw(load_default=None)
+    time = fields.Raw(load_default=None)
 
     @pre_load
     def derive(self, data: Any, **kw: Any) -> Any:
         if not isinstance(data, dict):
             raise ValidationError("An order must be a JSON object.")
-        return {**data, "status_changed_at": _changed_at(data)}
+        return {
+            **data,
+            "status_changed_at": _changed_at(data),
+            "date": _lenient(dt.date.fromisoformat, data.get("date")),
+            "time": _lenient(dt.time.fromisoformat, data.get("time")),
+        }
 
     @post_load
     def make(self, data: dict[str, Any], **kw: Any) -> OrderSummary:

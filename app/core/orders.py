@@ -113,6 +113,8 @@ class OrderSummary:
     uuid: str
     status: int
     status_changed_at: dt.datetime | None = None
+    date: dt.date | None = None  # placed on (shop-local), when the listing says
+    time: dt.time | None = None
 
     @property
     def is_test(self) -> bool:

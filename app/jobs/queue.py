@@ -135,13 +135,17 @@ def _booking_options(shop_id: int, order_number: str, source: str) -> dict[str, 
     )
 
 
-def enqueue_booking(queue: Queue, shop_id: int, order_number: str, *, source: str) -> bool:
-    """Enqueue ``book_order``; False if that order's job is already waiting to run."""
+def enqueue_booking(
+    queue: Queue, shop_id: int, order_number: str, *, source: str, on_request: bool = False
+) -> bool:
+    """Enqueue ``book_order``; False if that order's job is already waiting to run.
+    ``on_request``: a person asked for this order (it is booked even when placed before
+    the shop's start date)."""
     answer = _enqueue_marked(
         queue,
         booking_key(shop_id, order_number),
         BOOK_ORDER,
-        (shop_id, order_number),
+        (shop_id, order_number, True) if on_request else (shop_id, order_number),
         **_booking_options(shop_id, order_number, source),
     )
     return answer == GO

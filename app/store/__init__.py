@@ -2,9 +2,9 @@
 
 shops (a shop, its credentials and settings), bookings (the bookings register: which are
 booked, claimed, failed), payments (each capture or refund of an order, its own
-claim), runs (reconcile passes), users (who may log in). Each function
-owns its transaction; callers pass the engine and get typed rows back. ``db`` holds the
-tables and the engine.
+claim), runs (reconcile passes), users (who may log in, and their role per shop),
+invitations (to a shop). Each function owns its transaction; callers pass the engine and
+get typed rows back. ``db`` holds the tables and the engine.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from app.crypto import Vault
 from app.store.alerts import AlertStore
 from app.store.bookings import BookingStore
 from app.store.history import HistoryStore
+from app.store.invitations import InvitationStore
 from app.store.payments import PaymentStore
 from app.store.runs import RunStore
 from app.store.shops import ShopStore
@@ -34,6 +35,7 @@ class Store:
         self.users = UserStore(engine)
         self.history = HistoryStore(engine)  # booked rows and attempts (read side)
         self.alerts = AlertStore(engine)  # alert preferences and what was reported
+        self.invitations = InvitationStore(engine)  # people invited to a shop
 
     def ping(self) -> None:
         """Raises if the database does not answer (``/healthz``)."""

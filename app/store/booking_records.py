@@ -43,6 +43,7 @@ class BookingRecord:
     buyer_vat_number: str | None = None  # an ICP sale's buyer
     oss_amounts: list[dict[str, str]] | None = None  # app.core.oss.OssAmount.to_json()
     booking_mode: str | None = None  # app.states.BookingMode it was claimed in
+    failure_cause: str | None = None  # app.states.FailureCause of a failed row
 
 
 def record(row: Any) -> BookingRecord:

@@ -1,16 +1,36 @@
-"""A person's "Opnieuw proberen" in the register: a failed booking back to RETRYING (the job
-then books it), and undone again when no job could be queued."""
+"""Retries in the register: a person's "Opnieuw proberen" (one booking, or all failed ones
+of a shop or of one reason), a failed booking back to RETRYING (the job then books it)
+and undone again when no job could be queued; and the system's own retry, once it is back,
+of every booking that failed for a system reason (app/booking/healing.py)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
+
 from sqlalchemy import Engine, select, update
 
-from app.states import BookingState
+from app.states import BookingState, FailureCause
 from app.store.booking_records import BookingRecord, record
 from app.store.db import bookings, transaction, utcnow
 
 State = BookingState
 RETRY_REQUESTED = "Opnieuw aangeboden."  # the reason of a row a person asked to retry
+# The reason of a row the system sent again by itself once it was back.
+HEALED = "Automatisch opnieuw aangeboden: de koppeling werkt weer."
+MAX_FAILED_LISTED = 5000  # the bulk retry reads at most this many failed rows of a shop
+
+
+@dataclass(frozen=True, slots=True)
+class FailedRow:
+    """What the bulk retry needs of one failed booking."""
+
+    id: int
+    order_number: str
+    invoice_number: str | None
+    reason: str
+    error_code: str | None
+    cause: FailureCause
 
 
 class ManualRetries:
@@ -50,3 +70,71 @@ class ManualRetries:
                 .values(state=str(State.FAILED), reason=reason, updated_at=utcnow())
             )
         return bool(done.rowcount)
+
+    def failed(self, shop_id: int) -> list[FailedRow]:
+        """The shop's failed bookings, oldest first (at most ``MAX_FAILED_LISTED``)."""
+        query = (
+            select(
+                bookings.c.id,
+                bookings.c.order_number,
+                bookings.c.invoice_number,
+                bookings.c.reason,
+                bookings.c.error_code,
+                bookings.c.failure_cause,
+            )
+            .where(bookings.c.shop_id == shop_id, bookings.c.state == str(State.FAILED))
+            .order_by(bookings.c.id)
+            .limit(MAX_FAILED_LISTED)
+        )
+        with self.engine.connect() as conn:
+            return [
+                FailedRow(
+                    row.id,
+                    row.order_number,
+                    row.invoice_number,
+                    row.reason or "",
+                    row.error_code,
+                    FailureCause.SYSTEM
+                    if row.failure_cause == FailureCause.SYSTEM
+                    else FailureCause.ORDER,
+                )
+                for row in conn.execute(query)
+            ]
+
+    def request_retries(self, shop_id: int, booking_ids: Iterable[int]) -> list[str]:
+        """A person asked to try these failed bookings again: failed → retrying, in one
+        statement. Returns the order numbers that changed (rows no longer failed, or not
+        this shop's, are left alone)."""
+        ids = list(dict.fromkeys(booking_ids))
+        numbers: list[str] = []
+        with transaction(self.engine) as conn:
+            for start in range(0, len(ids), 500):
+                result = conn.execute(
+                    update(bookings)
+                    .where(
+                        bookings.c.shop_id == shop_id,
+                        bookings.c.id.in_(ids[start : start + 500]),
+                        bookings.c.state == str(State.FAILED),
+                    )
+                    .values(state=str(State.RETRYING), reason=RETRY_REQUESTED, updated_at=utcnow())
+                    .returning(bookings.c.order_number)
+                )
+                numbers += list(result.scalars())
+        return numbers
+
+    def retry_system_failures(self, shop_id: int) -> list[str]:
+        """The system is back: every booking of the shop that failed for a system reason
+        goes back to retrying, once (should it fail again for a system reason, the shop
+        is refused again and the next recovery sends it again). Returns their numbers."""
+        with transaction(self.engine) as conn:
+            result = conn.execute(
+                update(bookings)
+                .where(
+                    bookings.c.shop_id == shop_id,
+                    bookings.c.state == str(State.FAILED),
+                    bookings.c.failure_cause == str(FailureCause.SYSTEM),
+                )
+                .values(state=str(State.RETRYING), reason=HEALED, updated_at=utcnow())
+                .returning(bookings.c.order_number)
+            )
+            return list(result.scalars())

@@ -42,6 +42,7 @@ MARK_BOOKED = (
         error_code=None,
         last_error=None,
         reason=None,
+        failure_cause=None,
         booked_at=bindparam("b_now"),
         updated_at=bindparam("b_now"),
     )

@@ -19,25 +19,26 @@ import uuid as uuidlib
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Connection, and_, update
+from sqlalchemy import Connection, update
 
-from app.states import BookingMode, BookingState, OrderPayment
+from app.states import BookingMode, BookingState, FailureCause, OrderPayment
 from app.store.booking_queries import BookingQueries, get_booking
 from app.store.booking_records import Claim, OrderFacts
 from app.store.booking_retries import ManualRetries
 from app.store.booking_statements import MARK_BOOKED, insert_if_new
+from app.store.booking_unclaimed import Unclaimed
 from app.store.db import bookings, single_statement, transaction, utcnow
 from app.store.history import insert_attempt, insert_rows
 from app.store.history_records import BookedRow
 
 State = BookingState
-NO_FACTS = OrderFacts()  # an order we could not read
 
 
-class BookingStore(BookingQueries, ManualRetries):
+class BookingStore(BookingQueries, ManualRetries, Unclaimed):
     """The register's writes as a job makes them; the reads are BookingQueries'
-    (app/store/booking_queries.py), a person's retries ManualRetries'
-    (app/store/booking_retries.py)."""
+    (app/store/booking_queries.py), retries (a person's, and the system's once it is
+    back) ManualRetries' (app/store/booking_retries.py), orders recorded without a claim
+    Unclaimed's (app/store/booking_unclaimed.py)."""
 
     # --- the pipeline's steps ---------------------------------------------------------
 
@@ -124,6 +125,7 @@ class BookingStore(BookingQueries, ManualRetries):
                 claim_token=token,
                 claimed_until=until,
                 uncertain=True,
+                failure_cause=None,
                 payment_state=values["payment_state"],
                 booking_mode=values["booking_mode"],
                 attempts=bookings.c.attempts + 1,
@@ -147,74 +149,6 @@ class BookingStore(BookingQueries, ManualRetries):
             attempts=row.attempts + 1,
             invoice_number=invoice_number,
         )
-
-    def record_unclaimed(
-        self,
-        shop_id: int,
-        order_number: str,
-        *,
-        state: BookingState,
-        reason: str,
-        facts: OrderFacts = NO_FACTS,
-        error_code: str | None = None,
-        last_error: str | None = None,
-    ) -> None:
-        """Record SKIPPED or a mapping FAILED for an order nobody is posting.
-
-        Never overwrites a booked row or a live claim: those know better.
-        """
-        assert state in (State.SKIPPED, State.FAILED)
-        values = facts.values(shop_id, order_number)
-        values.update(state=str(state), reason=reason, error_code=error_code, last_error=last_error)
-        with transaction(self.engine) as conn:
-            new = insert_if_new(conn, values)
-            if new is not None:
-                if state == State.FAILED:
-                    insert_attempt(
-                        conn,
-                        new,
-                        state,
-                        error_code=error_code,
-                        error_text=last_error,
-                        reason=reason,
-                    )
-                return
-            before = get_booking(conn, shop_id, order_number)
-            now = utcnow()
-            changed = conn.execute(
-                update(bookings)
-                .returning(bookings.c.id)
-                .where(
-                    bookings.c.shop_id == shop_id,
-                    bookings.c.order_number == order_number,
-                    bookings.c.state.in_(
-                        [str(State.SKIPPED), str(State.FAILED), str(State.RETRYING)]
-                    )
-                    | and_(bookings.c.state == str(State.POSTING), bookings.c.claimed_until < now),
-                    bookings.c.uncertain.is_(False),
-                )
-                .values(
-                    **{
-                        k: v
-                        for k, v in values.items()
-                        if k not in ("shop_id", "order_number")
-                        and not (k == "invoice_number" and v is None)
-                    },
-                    updated_at=now,
-                )
-            )
-            # The same failure told again (another notification) is not a new attempt.
-            repeat = before is not None and before.state == State.FAILED and before.reason == reason
-            for booking_id in changed.scalars():
-                if state == State.FAILED and not repeat:
-                    insert_attempt(
-                        conn,
-                        booking_id,
-                        state,
-                        error_code=error_code,
-                        error_text=last_error,
-                        reason=reason,
-                    )
 
     def mark_booked(
         self,
@@ -268,7 +202,15 @@ class BookingStore(BookingQueries, ManualRetries):
             )
             insert_attempt(conn, claim.booking_id, State.RETRYING, error_text=error, reason=reason)
 
-    def mark_failed(self, claim: Claim, *, error_code: str, error: str, reason: str) -> None:
+    def mark_failed(
+        self,
+        claim: Claim,
+        *,
+        error_code: str,
+        error: str,
+        reason: str,
+        cause: FailureCause = FailureCause.ORDER,
+    ) -> None:
         with transaction(self.engine) as conn:
             conn.execute(
                 update(bookings)
@@ -281,6 +223,7 @@ class BookingStore(BookingQueries, ManualRetries):
                     error_code=error_code or None,
                     last_error=error,
                     reason=reason,
+                    failure_cause=str(cause),
                     uncertain=False,
                     claim_token=None,
                     claimed_until=None,

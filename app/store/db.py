@@ -79,6 +79,11 @@ shops = Table(
     Column("mapping", JSON, nullable=False, default=dict),
     Column("watermark", DateTime(timezone=True), nullable=True),  # last good pass end (UTC)
     Column("status_error", Text, nullable=True),
+    # auth_failed: which system refused the credentials (mijnwebwinkel | eboekhouden).
+    Column("status_system", String(20), nullable=True),
+    # "Boek bestellingen vanaf" (UTC): orders placed before it are booked only on request
+    # (Inhalen, `reconcile --since`); NULL: no start date (shops from before issue 29).
+    Column("book_from", DateTime(timezone=True), nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False, default=utcnow),
     Column("updated_at", DateTime(timezone=True), nullable=False, default=utcnow, onupdate=utcnow),
 )
@@ -108,6 +113,8 @@ bookings = Table(
     Column("error_code", String(64), nullable=True),
     Column("last_error", Text, nullable=True),  # technical text (e-Boekhouden's own)
     Column("reason", Text, nullable=True),  # Dutch: what happened and what to do
+    # A failed row's app.states.FailureCause: order (a person acts) or system (heals).
+    Column("failure_cause", String(10), nullable=True),
     # A claim is a lease: the worker holding claim_token may post until claimed_until.
     Column("claim_token", String(36), nullable=True),
     Column("claimed_until", DateTime(timezone=True), nullable=True),
@@ -201,13 +208,32 @@ users = Table(
     Column("session_version", Integer, nullable=False, default=0),
 )
 
-# Which users own which shops (a user may own several, a shop have several owners).
+# Who may see which shops, and as what (a user may see several, a shop have several
+# people): app.states.ShopRole, owner or viewer ("meekijker").
 shop_owners = Table(
     "shop_owners",
     metadata,
     Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
     Column("shop_id", Integer, ForeignKey("shops.id", ondelete="CASCADE"), primary_key=True),
+    Column("role", String(10), nullable=False, default="owner", server_default="owner"),
     Index("ix_shop_owners_shop_id", "shop_id"),
+)
+
+# An owner's invitation of a person to one shop: a one-time link that expires. Only a
+# digest of the link's token is stored (app/store/invitations.py).
+invitations = Table(
+    "invitations",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("email", String(200), nullable=False),
+    Column("shop_id", Integer, ForeignKey("shops.id", ondelete="CASCADE"), nullable=False),
+    Column("role", String(10), nullable=False),  # app.states.ShopRole
+    Column("invited_by", Integer, ForeignKey("users.id", ondelete="SET NULL"), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False, default=utcnow),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("accepted_at", DateTime(timezone=True), nullable=True),
+    Index("ix_invitations_shop_id", "shop_id"),
 )
 
 

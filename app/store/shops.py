@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import hashlib
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -20,61 +19,13 @@ from sqlalchemy import Connection, Engine, select, update
 from app.config import WEBHOOK_SECRET_GRACE
 from app.core.mapping_settings import MappingSettings
 from app.crypto import Vault
-from app.states import EbApi, ShopStatus
+from app.states import ShopStatus
+from app.store.credentials import MIN_EB_USERNAME as MIN_EB_USERNAME
+from app.store.credentials import Credentials as Credentials
 from app.store.db import aware, new_id, shop_owners, shops, single_statement, transaction, utcnow
+from app.store.shop_lifecycle import ShopLifecycle
 
 SECRET_GRACE = dt.timedelta(seconds=WEBHOOK_SECRET_GRACE)
-# e-Boekhouden's SOAP API refuses shorter usernames (the incumbent's manual says so too).
-MIN_EB_USERNAME = 6
-
-
-@dataclass(frozen=True, slots=True)
-class Credentials:
-    """A shop's secrets. e-Boekhouden: an API token (REST, preferred) or the SOAP username
-    and security codes; ``eb_api`` says which adapter books for the shop."""
-
-    mww_token: str = field(repr=False)
-    eb_username: str = ""
-    eb_code1: str = field(default="", repr=False)
-    eb_code2: str = field(default="", repr=False)
-    eb_api_token: str = field(default="", repr=False)
-
-    @property
-    def eb_api(self) -> EbApi:
-        return EbApi.REST if self.eb_api_token else EbApi.SOAP
-
-    @property
-    def administration_key(self) -> str:
-        """The e-Boekhouden administration these credentials reach, as a key: the shops of
-        one accountant may share an administration, and with it e-Boekhouden's limits
-        (GetMutaties calls a month, concurrent calls). SOAP: the username (one per
-        administration); REST: a digest of the API token (never the token itself). Two
-        REST tokens of one administration count as two (docs/assumptions-eboekhouden.md)."""
-        if self.eb_api_token:
-            digest = hashlib.sha256(self.eb_api_token.encode()).hexdigest()[:16]
-            return f"rest:{digest}"
-        return f"soap:{self.eb_username.strip().casefold()}"
-
-    def to_json(self) -> dict[str, str]:
-        data = {
-            "mww_token": self.mww_token,
-            "eb_username": self.eb_username,
-            "eb_code1": self.eb_code1,
-            "eb_code2": self.eb_code2,
-        }
-        if self.eb_api_token:
-            data["eb_api_token"] = self.eb_api_token
-        return data
-
-    @classmethod
-    def from_json(cls, data: dict[str, str]) -> Credentials:
-        return cls(
-            data["mww_token"],
-            data.get("eb_username", ""),
-            data.get("eb_code1", ""),
-            data.get("eb_code2", ""),
-            data.get("eb_api_token", ""),
-        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,10 +40,15 @@ class Shop:
     watermark: dt.datetime | None = None  # end of the last good reconcile pass (UTC)
     status_error: str | None = None
     secret_grace_until: dt.datetime | None = None  # the last earlier secret works until then
+    # "Boek bestellingen vanaf" (UTC); None: no start date (app/core/start_date.py).
+    book_from: dt.datetime | None = None
+    status_system: str | None = None  # auth_failed: mijnwebwinkel | eboekhouden
+    created_at: dt.datetime | None = None  # the moment of connection
+    updated_at: dt.datetime | None = None
 
     @property
     def accepts_notifications(self) -> bool:
-        return self.status.books_orders
+        return self.status.accepts_notifications
 
 
 def new_webhook_secret() -> str:
@@ -108,7 +64,10 @@ def webhook_url(public_base_url: str, webhook_key: str) -> str:
     return f"{public_base_url.rstrip('/')}/webhooks/mijnwebwinkel/{webhook_key}"
 
 
-class ShopStore:
+class ShopStore(ShopLifecycle):
+    """Shops read and written; status changes (pause, remove, refused credentials) and
+    the start date are ShopLifecycle's (app/store/shop_lifecycle.py)."""
+
     def __init__(self, engine: Engine, vault: Vault) -> None:
         self.engine, self.vault = engine, vault
 
@@ -130,6 +89,10 @@ class ShopStore:
             watermark=aware(row.watermark),
             status_error=row.status_error,
             secret_grace_until=grace_until,
+            book_from=aware(row.book_from),
+            status_system=row.status_system,
+            created_at=aware(row.created_at),
+            updated_at=aware(row.updated_at),
         )
 
     def get(self, shop_id: int) -> Shop | None:
@@ -142,10 +105,15 @@ class ShopStore:
             row = conn.execute(select(shops).where(shops.c.webhook_key == webhook_key)).first()
         return self._shop(row) if row else None
 
-    def all(self, statuses: Iterable[ShopStatus] | None = None) -> list[Shop]:
+    def all(
+        self, statuses: Iterable[ShopStatus] | None = None, *, include_removed: bool = False
+    ) -> list[Shop]:
+        """Every shop (or those in ``statuses``); removed ones only when asked."""
         query = select(shops).order_by(shops.c.id)
         if statuses is not None:
             query = query.where(shops.c.status.in_([str(s) for s in statuses]))
+        elif not include_removed:
+            query = query.where(shops.c.status != str(ShopStatus.REMOVED))
         with self.engine.connect() as conn:
             rows = conn.execute(query).all()
         return [self._shop(row) for row in rows]
@@ -164,9 +132,11 @@ class ShopStore:
         mapping: MappingSettings | None = None,
         status: ShopStatus = ShopStatus.DRAFT,
         owner_id: int | None = None,
+        book_from: dt.datetime | None = None,
     ) -> tuple[int, str]:
-        """Store a new shop (owned by ``owner_id``, when given); returns its id and its
-        webhook secret."""
+        """Store a new shop (owned by ``owner_id``, when given, starting its bookings at
+        ``book_from``: the pages and ``shops add`` pass the moment of connection);
+        returns its id and its webhook secret."""
         secret = new_webhook_secret()
         with transaction(self.engine) as conn:
             result = conn.execute(
@@ -177,6 +147,7 @@ class ShopStore:
                     webhook_secret=self.vault.encrypt(secret),
                     mapping=(mapping or MappingSettings()).to_json(),
                     status=str(status),
+                    book_from=book_from,
                 )
             )
             shop_id = new_id(result)
@@ -189,29 +160,36 @@ class ShopStore:
             update(shops).where(shops.c.id == shop_id).values(**values, updated_at=utcnow())
         )
 
-    def update_connection(self, shop_id: int, *, name: str, credentials: Credentials) -> None:
-        """New name and (checked) credentials. A shop refused by Mijnwebwinkel becomes
-        active again: a person fixed what the reconciler found."""
+    def update_connection(self, shop_id: int, *, name: str, credentials: Credentials) -> bool:
+        """New name and (checked) credentials. A shop whose credentials were refused
+        becomes active again: a person fixed what was refused. True if it did now."""
         with transaction(self.engine) as conn:
             self._update(
                 conn, shop_id, name=name, credentials=self.vault.encrypt_json(credentials.to_json())
             )
-            conn.execute(
+            result = conn.execute(
                 update(shops)
                 .where(
                     shops.c.id == shop_id,
                     shops.c.status == str(ShopStatus.AUTH_FAILED),
                 )
-                .values(status=str(ShopStatus.ACTIVE), status_error=None)
+                .values(status=str(ShopStatus.ACTIVE), status_error=None, status_system=None)
             )
+            return bool(result.rowcount)
 
     def save_mapping(
-        self, shop_id: int, mapping: MappingSettings, *, install: bool = False
+        self,
+        shop_id: int,
+        mapping: MappingSettings,
+        *,
+        install: bool = False,
+        book_from: dt.datetime | None = None,
     ) -> bool:
-        """Save the settings; ``install`` also activates a draft or disabled shop.
-        Returns whether the shop was activated now."""
+        """Save the settings (and the start date, when given); ``install`` also activates
+        a draft or disabled shop. Returns whether the shop was activated now."""
+        extra = {"book_from": book_from} if book_from is not None else {}
         with transaction(self.engine) as conn:
-            self._update(conn, shop_id, mapping=mapping.to_json())
+            self._update(conn, shop_id, mapping=mapping.to_json(), **extra)
             if not install:
                 return False
             result = conn.execute(
@@ -223,27 +201,6 @@ class ShopStore:
                 .values(status=str(ShopStatus.ACTIVE), status_error=None)
             )
             return bool(result.rowcount)
-
-    def set_status(self, shop_id: int, status: ShopStatus) -> None:
-        with transaction(self.engine) as conn:
-            self._update(conn, shop_id, status=str(status), status_error=None)
-
-    def mark_auth_failed(self, shop_id: int, explanation: str) -> None:
-        """Mijnwebwinkel refused the shop's token: a person must act (the pages say so)."""
-        with transaction(self.engine) as conn:
-            self._update(
-                conn, shop_id, status=str(ShopStatus.AUTH_FAILED), status_error=explanation
-            )
-
-    def advance_watermark(self, conn: Connection, shop: Shop, end: dt.datetime) -> None:
-        """After a good pass (in the caller's transaction): the next pass starts from
-        ``end``, and a token that works again makes the shop active again."""
-        if shop.watermark is not None and end <= shop.watermark:
-            return
-        values: dict[str, Any] = {"watermark": end}
-        if shop.status == ShopStatus.AUTH_FAILED:
-            values.update(status=str(ShopStatus.ACTIVE), status_error=None)
-        self._update(conn, shop.id, **values)
 
     def rotate_webhook_secret(self, shop_id: int) -> str:
         """New current secret; the old one, and every earlier one still inside its grace

@@ -11,9 +11,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Engine, delete, select, update
+from sqlalchemy import Connection, Engine, delete, select, update
 
-from app.states import Role
+from app.states import Role, ShopRole
 from app.store.db import aware, insert_for, new_id, shop_owners, shops, transaction, users
 
 
@@ -116,14 +116,40 @@ class UserStore:
 
     # --- ownership --------------------------------------------------------------------
 
-    def add_owner(self, shop_id: int, user_id: int) -> None:
-        """Link the user to the shop (nothing happens when already linked)."""
+    def add_owner(self, shop_id: int, user_id: int, role: ShopRole = ShopRole.OWNER) -> None:
+        """Link the user to the shop as ``role`` (an existing link takes that role)."""
         with transaction(self.engine) as conn:
-            conn.execute(
-                insert_for(conn, shop_owners)
-                .values(user_id=user_id, shop_id=shop_id)
-                .on_conflict_do_nothing()
+            link_user(conn, shop_id, user_id, role)
+
+    def set_role(self, shop_id: int, user_id: int, role: ShopRole) -> bool:
+        with transaction(self.engine) as conn:
+            result = conn.execute(
+                update(shop_owners)
+                .where(shop_owners.c.shop_id == shop_id, shop_owners.c.user_id == user_id)
+                .values(role=str(role))
             )
+        return bool(result.rowcount)
+
+    def role_of(self, user_id: int, shop_id: int) -> ShopRole | None:
+        """The user's role for the shop, None when the shop is not theirs."""
+        with self.engine.connect() as conn:
+            role = conn.execute(
+                select(shop_owners.c.role).where(
+                    shop_owners.c.user_id == user_id, shop_owners.c.shop_id == shop_id
+                )
+            ).scalar()
+        return ShopRole.parse(role) if role is not None else None
+
+    def people(self, shop_id: int) -> list[tuple[User, ShopRole]]:
+        """Everyone linked to the shop, with their role, by e-mail address."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(users, shop_owners.c.role.label("shop_role"))
+                .join(shop_owners)
+                .where(shop_owners.c.shop_id == shop_id)
+                .order_by(users.c.email)
+            ).all()
+        return [(_user(row), ShopRole.parse(row.shop_role) or ShopRole.VIEWER) for row in rows]
 
     def remove_owner(self, shop_id: int, user_id: int) -> None:
         with transaction(self.engine) as conn:
@@ -171,3 +197,16 @@ class UserStore:
                 .order_by(users.c.email)
             ).all()
         return [_user(row) for row in rows]
+
+
+def link_user(conn: Connection, shop_id: int, user_id: int, role: ShopRole) -> None:
+    """In the caller's transaction: the user sees the shop as ``role`` (an existing link
+    takes that role)."""
+    conn.execute(
+        insert_for(conn, shop_owners)
+        .values(user_id=user_id, shop_id=shop_id, role=str(role))
+        .on_conflict_do_update(
+            index_elements=[shop_owners.c.user_id, shop_owners.c.shop_id],
+            set_={"role": str(role)},
+        )
+    )

@@ -21,7 +21,7 @@ from werkzeug.routing import IntegerConverter
 
 from app.config import SESSION_IDLE_TIMEOUT
 from app.errors import ConfigError
-from app.web import alerts, auth, control, filters, mapping, overview, shops
+from app.web import account, alerts, auth, control, filters, mapping, overview, people, shops
 from app.web.common import MAX_ID, PUBLIC_BLUEPRINTS
 
 log = logging.getLogger(__name__)
@@ -55,7 +55,16 @@ def init_app(app: Flask) -> None:
 
     app.before_request(auth.require_login)  # before CSRF: no session → login page first
     csrf.init_app(app)
-    for blueprint in (auth.bp, shops.bp, mapping.bp, overview.bp, control.bp, alerts.bp):
+    for blueprint in (
+        auth.bp,
+        shops.bp,
+        mapping.bp,
+        overview.bp,
+        control.bp,
+        alerts.bp,
+        people.bp,
+        account.bp,
+    ):
         app.register_blueprint(blueprint)
     filters.init_app(app)
     app.register_error_handler(CSRFError, _csrf_error)

@@ -30,6 +30,7 @@ bp = Blueprint("auth", __name__)
 bp.register_error_handler(HTTPException, html_error)
 
 WRONG_LOGIN = "Onjuist e-mailadres of wachtwoord."
+SESSION_AWARE = frozenset({"account.invitation"})  # public pages that know a session
 
 
 def require_login() -> Any:
@@ -37,7 +38,19 @@ def require_login() -> Any:
     counts only while its user exists, is not disabled and has not ended all sessions
     (logout, a new password) since it was made."""
     if request.endpoint in PUBLIC_ENDPOINTS or request.blueprint in PUBLIC_BLUEPRINTS:
+        if request.endpoint in SESSION_AWARE:  # public, but says who is logged in
+            g.user = session_user()
         return None
+    user = session_user()
+    if user is None:
+        target = request.full_path.rstrip("?") if request.method == "GET" else None
+        return redirect(url_for("auth.login", next=target))
+    g.user = user
+    return None
+
+
+def session_user() -> User | None:
+    """The user of this session, if it still counts (else the session is cleared)."""
     user_id = session.get("user_id")
     user = None
     if isinstance(user_id, int):
@@ -48,13 +61,18 @@ def require_login() -> Any:
         or session.get("key") != _session_key(user)
     ):
         user = None
-    if user is None:
-        if user_id is not None:  # removed, disabled or logged out elsewhere
-            session.clear()
-        target = request.full_path.rstrip("?") if request.method == "GET" else None
-        return redirect(url_for("auth.login", next=target))
-    g.user = user
-    return None
+    if user is None and user_id is not None:  # removed, disabled or logged out elsewhere
+        session.clear()
+    return user
+
+
+def start_session(user: User) -> None:
+    """A fresh session (and CSRF token) for ``user``, as at login."""
+    session.clear()
+    session["user_id"] = user.id
+    session["version"] = user.session_version
+    session["key"] = _session_key(user)
+    session.permanent = True  # ends after SESSION_IDLE_TIMEOUT without a request
 
 
 def _session_key(user: User) -> str:
@@ -112,11 +130,7 @@ def login() -> Any:
         current_app.logger.info("login refused")
         return render_template("login.html", email=email, next=target, error=WRONG_LOGIN), 401
     limits.succeeded(email)
-    session.clear()  # a fresh session (and CSRF token) after login
-    session["user_id"] = user.id
-    session["version"] = user.session_version
-    session["key"] = _session_key(user)
-    session.permanent = True  # ends after SESSION_IDLE_TIMEOUT without a request
+    start_session(user)
     return redirect(_safe_next(target))
 
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import enum
+
 from flask import abort, current_app, g, render_template
 from werkzeug.exceptions import HTTPException
 
 from app.booking.connections import explain  # noqa: F401  (the pages' wording for failed calls)
 from app.services import Services
+from app.states import ShopRole, ShopStatus
 from app.store.shops import Shop
 from app.store.users import User
 
@@ -15,7 +18,7 @@ MAX_ID = 2**31 - 1  # ids in URLs beyond the database's integer range are simply
 # Reachable without a session: the login page, static files and the operational endpoints
 # /healthz and /metrics. (The webhook endpoint, authenticated by its signature, is served
 # before Flask: app/intake/webhooks.py.)
-PUBLIC_ENDPOINTS = frozenset({"auth.login", "static"})
+PUBLIC_ENDPOINTS = frozenset({"auth.login", "static", "account.invitation"})
 PUBLIC_BLUEPRINTS = frozenset({"health"})
 
 
@@ -27,18 +30,40 @@ def current_user() -> User:
     return g.user  # set by auth.require_login
 
 
+class Access(enum.IntEnum):
+    """What a person may do with one shop's pages, each level including the ones below."""
+
+    REGISTER = 1  # the bookings register: Overzicht, one booking (a removed shop: only this)
+    READ = 2  # + the live pages: Voorbeeld, Controle and its downloads (a meekijker)
+    MANAGE = 3  # + settings, credentials, webhook secret, people, Inhalen, retries (owner)
+
+
 def may_see(user: User, shop_id: int) -> bool:
     return user.is_admin or services().store.users.owns(user.id, shop_id)
 
 
-def shop_or_404(shop_id: int) -> Shop:
-    """The shop, when the logged-in user owns it (or is an administrator). Another
-    user's shop answers exactly like a shop that does not exist."""
-    shop = None
-    if may_see(current_user(), shop_id):
-        shop = services().load_shop(shop_id)
-    if shop is None:
+def access_to(user: User, shop_id: int) -> Access | None:
+    """The user's access to the shop by role (administrators: everything), or None."""
+    if user.is_admin:
+        return Access.MANAGE
+    role = services().store.users.role_of(user.id, shop_id)
+    if role is None:
+        return None
+    return Access.MANAGE if role == ShopRole.OWNER else Access.READ
+
+
+def shop_or_404(shop_id: int, need: Access = Access.MANAGE) -> Shop:
+    """The shop, when the logged-in user may do ``need`` with it. Another user's shop, and
+    a page above the user's role (a meekijker's credentials, webhook, settings, people),
+    answer exactly like a shop that does not exist. A removed shop keeps only its
+    register. The level found is ``g.access`` for the templates."""
+    access = access_to(current_user(), shop_id)
+    shop = services().load_shop(shop_id) if access is not None else None
+    if shop is not None and access is not None and shop.status == ShopStatus.REMOVED:
+        access = min(access, Access.REGISTER)
+    if shop is None or access is None or access < need:
         abort(404, "Deze koppeling bestaat niet (meer).")
+    g.access = access
     return shop
 
 
@@ -72,10 +97,11 @@ def html_error(err: HTTPException) -> tuple[str, int]:
     ), code
 
 
-def visible_shops() -> list[Shop]:
-    """The shops the logged-in user may see: all for an administrator, else their own."""
+def visible_shops(*, removed: bool = False) -> list[Shop]:
+    """The shops the logged-in user may see: all for an administrator, else their own;
+    ``removed``: only the removed ones (whose register stays readable)."""
     store, user = services().store, current_user()
-    rows = store.shops.all()
+    rows = store.shops.all([ShopStatus.REMOVED]) if removed else store.shops.all()
     if user.is_admin:
         return rows
     own = store.users.shop_ids(user.id)

@@ -14,7 +14,7 @@ from app.errors import ConnectorError
 from app.report.build import SECTIONS, build_report
 from app.report.formats import to_csv, to_xlsx
 from app.report.period import Period, PeriodError, parse_period
-from app.web.common import html_error, services, shop_or_404
+from app.web.common import Access, html_error, services, shop_or_404
 
 bp = Blueprint("control", __name__)
 bp.register_error_handler(HTTPException, html_error)
@@ -37,7 +37,7 @@ def period_choices(today: dt.date) -> list[Period]:
 
 @bp.get("/koppelingen/<int:shop_id>/controle")
 def report(shop_id: int) -> Any:
-    shop = shop_or_404(shop_id)
+    shop = shop_or_404(shop_id, Access.READ)
     today = backfill.today_local()
     text = request.args.get("periode", "").strip()[:40] or default_period(today)
     context: dict[str, Any] = {
@@ -64,7 +64,7 @@ def report(shop_id: int) -> Any:
 
 @bp.get("/koppelingen/<int:shop_id>/controle/download")
 def download(shop_id: int) -> Any:
-    shop = shop_or_404(shop_id)
+    shop = shop_or_404(shop_id, Access.READ)
     fmt = request.args.get("formaat", "csv")
     try:
         period = parse_period(request.args.get("periode", ""))

@@ -48,6 +48,8 @@ SHOP_STATUS_LABELS = {
     "active": ("Actief", "ok"),
     "disabled": ("Uitgeschakeld", "muted"),
     "auth_failed": ("Inloggegevens geweigerd", "bad"),
+    "paused": ("Gepauzeerd", "wait"),
+    "removed": ("Verwijderd", "muted"),
 }
 RUN_OUTCOMES = {
     "ok": "Gelukt",

@@ -1,6 +1,8 @@
 """ "Instellingen" (the incumbent's "Stap 2 van 2"): the mapping table per tax treatment,
 the bookable statuses, debtors ledger, booking mode and payment term, a ledger per payment
-method ("Betaalmethoden"), and "Installeer de koppeling" (validate, save, activate)."""
+method ("Betaalmethoden"), the start date ("Boek bestellingen vanaf"), and "Installeer de
+koppeling" (validate, save, activate) with the checklist of what to switch off first and
+a warning when another shop on the administration books under the same invoice numbers."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from werkzeug.exceptions import HTTPException
 
+from app.booking.lifecycle import same_invoice_numbers
 from app.core.mapping_settings import (
     BTW_CODE_LABELS,
     INCOME_TYPES,
@@ -25,8 +28,10 @@ from app.core.mutations import LedgerAccount
 from app.core.orders import OrderStatus
 from app.core.payment_facts import method_label
 from app.core.settings_checks import validate
+from app.core.start_date import local_text, parse_start
 from app.errors import ConnectorError
-from app.states import BookingMode, EbApi, VatPeriod
+from app.states import BookingMode, EbApi, ShopStatus, VatPeriod
+from app.store.db import utcnow
 from app.store.shops import Shop
 from app.web.common import explain, html_error, services, shop_or_404
 from app.web.mapping_form import (
@@ -126,6 +131,8 @@ def _render(
     **extra: Any,
 ) -> Any:
     accounts = {a.code: f"{a.code} - {a.description}" for a in remote.accounts}
+    start = shop.book_from or (shop.created_at if _installing(shop) else None)
+    extra.setdefault("book_from", local_text(start) if start else "")
     for code in _used_ledgers(mapping):  # keep what is set, even if the chart lacks it
         accounts.setdefault(code, f"{code} (niet gevonden in e-Boekhouden)")
     statuses = remote.statuses or [
@@ -154,8 +161,31 @@ def _render(
         proposed=proposed_ledgers(remote.methods, mapping, remote.accounts),
         payment_line_types=PAYMENT_LINE_TYPES,
         default_lookback=services().settings.payment_lookback_days,
+        installing=_installing(shop),
+        peers=same_invoice_numbers(services(), shop, mapping.invoice_format),
         **extra,
     ), status
+
+
+def _installing(shop: Shop) -> bool:
+    return shop.status in (ShopStatus.DRAFT, ShopStatus.DISABLED)
+
+
+def _book_from(shop: Shop, text: str | None, errors: dict[str, str]) -> dt.datetime | None:
+    """The start date as typed (None: unchanged). A shop without one may leave it empty;
+    a form without the field (an old page) changes nothing."""
+    if text is None:
+        return None
+    text = text.strip()
+    if not text:
+        if shop.book_from is not None or _installing(shop):
+            errors["book_from"] = "Vul in vanaf wanneer bestellingen worden geboekt."
+        return None
+    try:
+        return parse_start(text, utcnow())
+    except ValueError as err:
+        errors["book_from"] = str(err)
+        return None
 
 
 def _methods_with_settings(
@@ -228,17 +258,32 @@ def save(shop_id: int) -> Any:
         mapping = remove_rule(mapping, action.removeprefix("remove:"))
         return _render(shop, mapping, remote, {}, unsaved=True)
     errors.update(validate(mapping, remote.ledger_codes))
+    typed = request.form.get("book_from")
+    book_from = _book_from(shop, typed, errors)
     if errors:
-        return _render(shop, mapping, remote, errors, 400, unsaved=True)
+        extra = {"book_from": typed} if typed is not None else {}
+        return _render(shop, mapping, remote, errors, 400, unsaved=True, **extra)
     names = {s.status: s.description for s in remote.statuses} or mapping.status_names
     mapping = replace(mapping, status_names=names)
-    installing = services().store.shops.save_mapping(shop.id, mapping, install=action == "install")
+    installing = services().store.shops.save_mapping(
+        shop.id, mapping, install=action == "install", book_from=book_from
+    )
     services().webhook_shops.forget()
     _follow_earlier_invoices(shop, mapping)
+    start = book_from or shop.book_from
+    since = f"geplaatst vanaf {local_text(start)} " if start else ""
     flash(
-        "De koppeling is geïnstalleerd: bestellingen worden vanaf nu geboekt."
+        f"De koppeling is geïnstalleerd: bestellingen {since}worden vanaf nu geboekt."
         if installing
         else "De instellingen zijn opgeslagen.",
         "ok",
     )
+    for other in same_invoice_numbers(services(), shop, mapping.invoice_format):
+        flash(
+            f"Let op: koppeling '{other.name}' boekt in dezelfde administratie van "
+            f"e-Boekhouden.nl met hetzelfde factuurnummer ({mapping.invoice_format}). Geef "
+            "elke webwinkel een eigen factuurnummer, bijvoorbeeld W1-{number}, anders worden "
+            "bestellingen met hetzelfde nummer geweigerd.",
+            "bad",
+        )
     return redirect(url_for("overview.show", shop_id=shop.id))

@@ -1,6 +1,7 @@
 """ "Overzicht": per shop the counts, the last reconcile run and a paged, filterable table
-of bookings (also "wacht op betaling": orders whose money is not booked yet); a booking's
-details with its payments and "Opnieuw proberen"; "Voorbeeld" of any order."""
+of bookings (also "wacht op betaling": orders whose money is not booked yet), the failed
+ones by reason with "Alles opnieuw proberen"; a booking's details with its payments and
+"Opnieuw proberen"; "Voorbeeld" of any order. A meekijker sees all but the buttons."""
 
 from __future__ import annotations
 
@@ -8,17 +9,24 @@ import datetime as dt
 import math
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from werkzeug.exceptions import HTTPException
 
 from app.booking.retry import AWAITING_PAYMENT_STATES as AWAITING_STATES
-from app.booking.retry import RETRYABLE, RetryOutcome, retry_booking
+from app.booking.retry import (
+    RETRYABLE,
+    RetryOutcome,
+    failure_groups,
+    retry_booking,
+    retry_failed,
+)
 from app.core.mapping import Booking, map_order
 from app.core.preview import preview_json
+from app.core.start_date import before_start_reason, placed_before
 from app.errors import ConnectorError
 from app.states import BookingState
 from app.web.charts import shop_charts
-from app.web.common import explain, html_error, services, shop_or_404
+from app.web.common import Access, explain, html_error, services, shop_or_404
 from app.web.filters import LOCAL_TZ
 
 bp = Blueprint("overview", __name__)
@@ -38,7 +46,7 @@ AWAITING_PAYMENT = "wacht op betaling"  # the filter's name
 
 @bp.get("/koppelingen/<int:shop_id>")
 def show(shop_id: int) -> Any:
-    shop = shop_or_404(shop_id)
+    shop = shop_or_404(shop_id, Access.REGISTER)
     state = request.args.get("status", "")
     search = request.args.get("zoek", "").strip()[:50]
     page = max(1, request.args.get("pagina", 1, type=int) or 1)
@@ -64,6 +72,8 @@ def show(shop_id: int) -> Any:
         term_days=shop.mapping.payment_term_days,
     )
     filters = {**FILTERS, AWAITING_PAYMENT: AWAITING_STATES}
+    manage = g.access >= Access.MANAGE
+    groups = failure_groups(services(), shop.id) if manage and summary["mislukt"] else []
     return render_template(
         "overview.html",
         shop=shop,
@@ -81,12 +91,13 @@ def show(shop_id: int) -> Any:
         charts=shop_charts(store, shop.id),
         open_items=items[:OPEN_ITEMS_SHOWN],
         open_count=len(items),
+        groups=groups,
     )
 
 
 @bp.get("/koppelingen/<int:shop_id>/boekingen/<int:booking_id>")
 def booking(shop_id: int, booking_id: int) -> Any:
-    shop = shop_or_404(shop_id)
+    shop = shop_or_404(shop_id, Access.REGISTER)
     row = services().store.bookings.get_for_shop(shop.id, booking_id)
     if row is None:
         abort(404, "Deze boeking bestaat niet.")
@@ -130,7 +141,7 @@ def retry(shop_id: int, booking_id: int) -> Any:
 
 @bp.get("/koppelingen/<int:shop_id>/voorbeeld")
 def preview(shop_id: int) -> Any:
-    shop = shop_or_404(shop_id)
+    shop = shop_or_404(shop_id, Access.READ)
     number = request.args.get("bestelling", "").strip()[:50]
     result: dict[str, Any] = {}
     if number:
@@ -142,6 +153,39 @@ def preview(shop_id: int) -> Any:
         else:
             if isinstance(decision, Booking):
                 result.update(booking=decision, wire=preview_json(decision))
+                if shop.book_from and placed_before(order.date, order.time, shop.book_from):
+                    result["before_start"] = before_start_reason(order.number, shop.book_from)
             else:
                 result["skip"] = decision.reason
     return render_template("preview.html", shop=shop, number=number, **result)
+
+
+@bp.post("/koppelingen/<int:shop_id>/opnieuw")
+def retry_all(shop_id: int) -> Any:
+    """ "Alles opnieuw proberen": every failed booking, or those of one reason (``reden``)."""
+    shop = shop_or_404(shop_id)
+    key = request.form.get("reden", "").strip()[:20] or None
+    result = retry_failed(services(), shop.id, key)
+    if result.outcome == RetryOutcome.REFUSED:
+        flash(
+            "Er is niets opnieuw aangeboden: de inloggegevens worden geweigerd. Herstel ze bij "
+            "Gegevens; de bestellingen die daardoor bleven liggen, worden daarna vanzelf geboekt.",
+            "bad",
+        )
+    elif result.outcome == RetryOutcome.QUEUE_DOWN:
+        abort(
+            503,
+            f"Van de mislukte boekingen zijn er {len(result.queued)} opnieuw aangeboden; de "
+            "wachtrij is even niet bereikbaar, de rest is ongewijzigd. Probeer het over een "
+            "paar minuten opnieuw.",
+        )
+    elif result.outcome == RetryOutcome.NOTHING_TO_DO:
+        flash("Er zijn (nu) geen mislukte boekingen met deze reden.", "info")
+    else:
+        count = len(result.queued)
+        what = "mislukte boeking wordt" if count == 1 else "mislukte boekingen worden"
+        flash(
+            f"{count} {what} opnieuw aangeboden. Ververs de pagina over een paar seconden.",
+            "ok",
+        )
+    return redirect(url_for("overview.show", shop_id=shop.id, status="mislukt"))

@@ -1,5 +1,6 @@
-"""Shops ("koppelingen"): the list, "Koppeling toevoegen", changing the credentials, and
-the webhook URL and secret with "Nieuw geheim", and who may see the shop ("Gebruikers")."""
+"""Shops ("koppelingen"): the list, "Koppeling toevoegen", changing the credentials, the
+webhook URL and secret with "Nieuw geheim", and pausing, resuming and removing a shop.
+Who may see a shop ("Gebruikers") is app/web/people.py."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from werkzeug.exceptions import HTTPException
 
+from app.booking import lifecycle
 from app.states import BookingState
+from app.store.db import utcnow
 from app.store.shops import SECRET_GRACE, webhook_url
 from app.web.common import current_user, html_error, services, shop_or_404, visible_shops
 from app.web.connection_form import EB_APIS, read_form, verify_connections
@@ -21,14 +24,16 @@ bp.register_error_handler(HTTPException, html_error)
 def index() -> Any:
     store = services().store
     rows = visible_shops()  # an owner sees only the shops linked to the account
+    removed = visible_shops(removed=True)
     counts = store.bookings.counts_by_shop()
     runs = store.runs.last_by_shop()
     empty = dict.fromkeys(BookingState, 0)
     return render_template(
         "shops/index.html",
         shops=rows,
+        removed=removed,
         runs={row.id: runs.get(row.id) for row in rows},
-        counts={row.id: counts.get(row.id, empty) for row in rows},
+        counts={row.id: counts.get(row.id, empty) for row in [*rows, *removed]},
     )
 
 
@@ -44,7 +49,10 @@ def new() -> Any:
             "shops/form.html", shop=None, form=request.form, errors=errors, eb_apis=EB_APIS
         ), 400
     shop_id, _secret = services().store.shops.register(
-        name=form.name, credentials=form.credentials, owner_id=current_user().id
+        name=form.name,
+        credentials=form.credentials,
+        owner_id=current_user().id,
+        book_from=utcnow(),  # the moment of connection; changeable at install
     )
     flash("Beide verbindingen werken. Richt nu de koppeling in (stap 2 van 2).", "ok")
     return redirect(url_for("mapping.edit", shop_id=shop_id))
@@ -69,9 +77,15 @@ def credentials(shop_id: int) -> Any:
         return render_template(
             "shops/form.html", shop=shop, form=request.form, errors=errors, eb_apis=EB_APIS
         ), 400
-    services().store.shops.update_connection(shop.id, name=form.name, credentials=form.credentials)
-    services().webhook_shops.forget()
-    flash("De gegevens zijn gecontroleerd en opgeslagen.", "ok")
+    sent = lifecycle.save_credentials(
+        services(), shop.id, name=form.name, credentials=form.credentials
+    )
+    again = (
+        f" {sent} bestelling{'en worden' if sent != 1 else ' wordt'} nu alsnog geboekt."
+        if sent
+        else ""
+    )
+    flash(f"De gegevens zijn gecontroleerd en opgeslagen.{again}", "ok")
     return redirect(url_for("overview.show", shop_id=shop.id))
 
 
@@ -103,45 +117,46 @@ def rotate_secret(shop_id: int) -> Any:
     return redirect(url_for("shops.webhook", shop_id=shop.id))
 
 
-@bp.get("/koppelingen/<int:shop_id>/gebruikers")
-def owners(shop_id: int) -> Any:
+@bp.post("/koppelingen/<int:shop_id>/pauzeren")
+def pause(shop_id: int) -> Any:
     shop = shop_or_404(shop_id)
-    return render_template(
-        "shops/owners.html", shop=shop, owners=services().store.users.owners(shop.id), email=""
-    )
-
-
-@bp.post("/koppelingen/<int:shop_id>/gebruikers")
-def add_owner(shop_id: int) -> Any:
-    """Give an existing account access to this shop (accounts are made with
-    ``flask users create``; the operator makes them)."""
-    shop = shop_or_404(shop_id)
-    users = services().store.users
-    email = request.form.get("email", "").strip().lower()[:200]
-    user = users.get_by_email(email) if email else None
-    if user is None or user.disabled:
-        error = (
-            "Er is geen (actief) account met dit e-mailadres. Vraag de beheerder van de "
-            "koppeling om er een aan te maken, en voeg het daarna hier toe."
+    if lifecycle.pause(services(), shop.id):
+        flash(
+            "De koppeling is gepauzeerd: er wordt niets geboekt. Meldingen van de winkel "
+            "worden wel aangenomen; bij hervatten worden de gemiste bestellingen alsnog geboekt.",
+            "ok",
         )
-        return render_template(
-            "shops/owners.html", shop=shop, owners=users.owners(shop.id), email=email, error=error
-        ), 400
-    users.add_owner(shop.id, user.id)
-    flash(f"{user.email} kan deze koppeling nu zien en beheren.", "ok")
-    return redirect(url_for("shops.owners", shop_id=shop.id))
+    else:
+        flash("Alleen een actieve koppeling kan worden gepauzeerd.", "bad")
+    return redirect(url_for("overview.show", shop_id=shop.id))
 
 
-@bp.post("/koppelingen/<int:shop_id>/gebruikers/<int:user_id>/verwijderen")
-def remove_owner(shop_id: int, user_id: int) -> Any:
+@bp.post("/koppelingen/<int:shop_id>/hervatten")
+def resume(shop_id: int) -> Any:
     shop = shop_or_404(shop_id)
-    users = services().store.users
-    remaining = [owner for owner in users.owners(shop.id) if owner.id != user_id]
-    if not remaining and not current_user().is_admin:
-        flash("De laatste gebruiker van een koppeling kan niet worden verwijderd.", "bad")
-        return redirect(url_for("shops.owners", shop_id=shop.id))
-    users.remove_owner(shop.id, user_id)
-    flash("De gebruiker heeft geen toegang meer tot deze koppeling.", "ok")
-    if user_id == current_user().id and not current_user().is_admin:
-        return redirect(url_for("shops.index"))
-    return redirect(url_for("shops.owners", shop_id=shop.id))
+    if lifecycle.resume(services(), shop.id):
+        flash(
+            "De koppeling boekt weer. Wat tijdens de pauze binnenkwam, wordt nu alsnog geboekt.",
+            "ok",
+        )
+    else:
+        flash("Deze koppeling was niet gepauzeerd.", "info")
+    return redirect(url_for("overview.show", shop_id=shop.id))
+
+
+@bp.route("/koppelingen/<int:shop_id>/verwijderen", methods=["GET", "POST"])
+def remove(shop_id: int) -> Any:
+    """Asks first; removing erases the credentials and keeps the bookings register."""
+    shop = shop_or_404(shop_id)
+    if request.method == "GET":
+        return render_template("shops/remove.html", shop=shop, error="")
+    if request.form.get("bevestig") != "ja":
+        error = "Vink aan dat u de koppeling wilt verwijderen; er is niets gewijzigd."
+        return render_template("shops/remove.html", shop=shop, error=error), 400
+    lifecycle.remove(services(), shop.id)
+    flash(
+        f"De koppeling '{shop.name}' is verwijderd. Haar inloggegevens zijn gewist; de "
+        "boekingen blijven hieronder te zien bij Verwijderde koppelingen.",
+        "ok",
+    )
+    return redirect(url_for("shops.index"))

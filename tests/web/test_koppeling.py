@@ -147,6 +147,7 @@ def test_changing_credentials_verifies_them(web: Web, client: FlaskClient) -> No
 
 def test_fixed_credentials_reactivate_a_refused_shop(web: Web, client: FlaskClient) -> None:
     shop_id = new_shop(web, client)
+    web.services.store.shops.set_status(shop_id, ShopStatus.ACTIVE)  # installed
     web.services.store.shops.mark_auth_failed(shop_id, "Mijnwebwinkel weigert de API-token.")
     page = text(client.get(f"/koppelingen/{shop_id}"))
     assert "Er wordt niet geboekt: Mijnwebwinkel weigert de API-token." in page

@@ -154,7 +154,8 @@ def test_retry_requeues_a_failed_booking(web: Web, client: FlaskClient, shop_id:
     again = web.services.store.bookings.get_for_shop(shop_id, row.id)
     assert again is not None and again.state == BookingState.RETRYING
     [job] = booking_jobs(web.services.queue, shop_id, "1003")
-    assert job.args == [shop_id, "1003"] and job.meta["source"] == "retry"
+    # a person asked: booked even if placed before the shop's start date
+    assert job.args == [shop_id, "1003", True] and job.meta["source"] == "retry"
     assert "wordt opnieuw aangeboden" in text(client.get(url))
 
 

@@ -5,6 +5,8 @@ as for a shop that does not exist."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from flask.testing import FlaskClient
 
@@ -98,12 +100,21 @@ def test_new_shops_belong_to_their_creator(web: Web, client: FlaskClient) -> Non
 def test_an_owner_gives_another_account_access_and_takes_it_back(
     web: Web, client: FlaskClient
 ) -> None:
+    """By invitation (tests/web/test_people.py has the rest): the answer never says whether
+    an address has an account; the account holder accepts the link."""
     shop_id = new_shop(web, client)
     other = second_client(web)
     url = f"/koppelingen/{shop_id}/gebruikers"
-    unknown = post(client, url, {"email": "niemand@example.nl"})
-    assert unknown.status_code == 400 and "geen (actief) account" in unknown.get_data(as_text=True)
-    assert post(client, url, {"email": OTHER.upper()}).status_code == 302
+    unknown = post(client, url, {"email": "niemand@example.nl", "role": "owner"})
+    assert unknown.status_code == 200 and "geen (actief) account" not in unknown.get_data(
+        as_text=True
+    )
+    page = post(client, url, {"email": OTHER.upper(), "role": "owner"}).get_data(as_text=True)
+    link = re.search(r'value="https://koppeling\.example\.nl(/uitnodiging/[^"]+)"', page)
+    assert link
+    assert other.get(f"/koppelingen/{shop_id}/webhook").status_code == 404  # not yet
+    accepted = other.post(link.group(1), data={"action": "accept", "csrf_token": csrf(other, "/")})
+    assert accepted.status_code == 302
     assert other.get(f"/koppelingen/{shop_id}/webhook").status_code == 200
     other_id = web.services.store.users.get_by_email(OTHER).id  # type: ignore[union-attr]
     response = post(client, f"{url}/{other_id}/verwijderen", form_url=url)

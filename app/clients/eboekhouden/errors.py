@@ -14,7 +14,8 @@ unknown RelatieCode, duplicate Factuurnummer, unknown ledger, bad BTW code):
    speaks the same language, and save the captured envelopes in
    ``tests/payloads/eboekhouden/`` for the contract test;
 3. check ``TEXT_RULES``: they catch session and duplicate-invoice errors by their wording
-   while the codes are unknown.
+   while the codes are unknown (and ``rule_for`` a taken relation code on AddRelatie,
+   app/clients/meaning.py).
 
 A code that is in neither table is treated as permanent (``UpstreamRejectedError``) and its
 raw code and text are shown to the shop owner; on ``OpenSession`` it is a
@@ -32,6 +33,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from app.clients.meaning import says_already_exists
 from app.errors import (
     BookkeepingAuthError,
     DuplicateInvoiceError,
@@ -199,9 +201,13 @@ INVALID_REQUEST = (
 
 
 def rule_for(code: str, description: str, operation: str) -> ErrorRule:
-    """The rule for one ErrorMsg: by code, then by wording, then the unknown default."""
+    """The rule for one ErrorMsg: by code, then by wording, then the unknown default. On
+    AddRelatie, any refusal that says "already exists" means our relation code is taken
+    (the only unique thing AddRelatie sends): RelationExistsError, whatever its code."""
     if code in ERROR_CODES:
         return ERROR_CODES[code]
+    if operation == "AddRelatie" and says_already_exists(code, description):
+        return ERROR_CODES["RELATIE_BESTAAT"]
     text = f"{code} {description}"
     for pattern, rule in TEXT_RULES:
         if pattern.search(text):

@@ -9,6 +9,7 @@ from typing import Any
 import requests
 
 from app.clients.eboekhouden_rest import errors as errs
+from app.clients.meaning import says_already_exists
 from app.errors import (
     BookkeepingAuthError,
     RateLimitedError,
@@ -71,7 +72,7 @@ def answer(
             code=code or "http_401",
             explanation=errs.SESSION_REFUSED,
         )
-    if code:
+    if code or (operation == errs.CREATE_RELATION and says_already_exists(message)):
         raise errs.error_for(code, message, operation=operation, status=status, context=context)
     if status in (400, 401) and operation == errs.SESSION:
         raise errs.error_for("", message, operation=operation, status=status)

@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from app.clients.meaning import says_already_exists
 from app.errors import (
     BookkeepingAuthError,
     DuplicateInvoiceError,
@@ -209,8 +210,15 @@ VAT_MISMATCH = (
 )
 
 
-def rule_for(code: str, operation: str) -> ErrorRule:
+CREATE_RELATION = "create_relation"  # operation name of POST /v1/relation
+
+
+def rule_for(code: str, operation: str, text: str = "") -> ErrorRule:
+    """By code; a refusal of POST /v1/relation under another code that says "already
+    exists" means our relation code is taken (app/clients/meaning.py)."""
     rule = ERROR_CODES.get(code)
+    if rule is None and operation == CREATE_RELATION and says_already_exists(code, text):
+        return ERROR_CODES["REL_049"]
     if rule is None:
         return UNKNOWN_ON_LOGIN if operation == SESSION else UNKNOWN
     return rule
@@ -225,7 +233,7 @@ def error_for(
     context: Mapping[str, str] | None = None,
 ) -> UpstreamError:
     """The typed exception for an error body (``text`` must already be redacted)."""
-    rule = rule_for(code, operation)
+    rule = rule_for(code, operation, text)
     cls, template = rule.exception, rule.explanation
     if operation == SESSION and rule.on_login is not None:
         cls, template = rule.on_login, rule.login_explanation
