@@ -27,7 +27,7 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from app.core.mapping_settings import NOT_BOOKED, MappingSettings
-from app.core.mutations import Mutation, MutationRow, Soort, money
+from app.core.mutations import Mutation, MutationRow, Soort, euro
 from app.core.payment_facts import (
     CAPTURE,
     REFUND,
@@ -178,8 +178,9 @@ def unmapped_reason(order_number: str, method: str) -> str:
 def _too_much(order_number: str, move: MoneyMovement, wanted: Decimal, credit: bool) -> str:
     what = "terugbetaald" if credit else "ontvangen"
     return (
-        f"Bij bestelling {order_number} is meer {what} dan € {money(wanted)}; "
-        f"de {move.kind} van € {money(move.amount)} op {move.date:%d-%m-%Y} wordt niet "
+        f"Bij bestelling {order_number} is meer {what} dan {euro(wanted)}; "
+        f"de {'terugbetaling' if move.kind == REFUND else 'ontvangst'} van "
+        f"{euro(move.amount)} op {move.date:%d-%m-%Y} wordt niet "
         "geboekt. Boek het verschil met de hand."
     )
 
@@ -204,7 +205,7 @@ def cash_booking(
     number = mutation.invoice_number
     if covered < wanted:
         what = "terugbetaald" if credit else "betaald"
-        part = "nog niet" if covered == ZERO else f"pas voor € {money(covered)}"
+        part = "nog niet" if covered == ZERO else f"pas voor {euro(covered)}"
         return Waiting(
             f"Bestelling {number} is {part} {what}; zonder factuur wordt ze "
             "geboekt zodra het geld binnen is (wacht op betaling)."
