@@ -57,6 +57,8 @@ DEFAULT_LEASE_SECONDS = 300  # a booking claim older than this counts as dead
 BACKFILL_PROGRESS_TTL = 7 * DAY  # a backfill's progress stays readable this long
 ALERT_DIGEST_INTERVAL = HOUR  # a shop's failure digest is mailed at most this often
 SMTP_TIMEOUT_SECONDS = 10  # one alert mail's SMTP conversation
+LEDGER_NAMES_TTL = 5 * 60  # the booking page's ledger names, per web process
+KEPT_SECRET_TTL = HOUR  # a checked secret a refused form keeps (sealed) this long
 
 REQUIRED_IN_PRODUCTION = (
     "DATABASE_URL",
@@ -95,6 +97,8 @@ class Settings:
     public_base_url: str = "http://127.0.0.1:5000"
     mijnwebwinkel_api_url: str = "https://api.myonlinestore.com"
     mijnwebwinkel_partner_token: str = field(default="", repr=False)
+    # The name shop owners pick as "partner" when they make their Mijnwebwinkel token.
+    mijnwebwinkel_partner_name: str = ""
     eboekhouden_soap_url: str = "https://soap.e-boekhouden.nl/soap.asmx"
     eboekhouden_rest_url: str = "https://api.e-boekhouden.nl"
     eboekhouden_source: str = "MWWConnect"
@@ -153,6 +157,7 @@ class Settings:
             public_base_url=text("PUBLIC_BASE_URL", defaults.public_base_url).rstrip("/"),
             mijnwebwinkel_api_url=text("MIJNWEBWINKEL_API_URL", defaults.mijnwebwinkel_api_url),
             mijnwebwinkel_partner_token=text("MIJNWEBWINKEL_PARTNER_TOKEN", ""),
+            mijnwebwinkel_partner_name=text("MIJNWEBWINKEL_PARTNER_NAME", ""),
             eboekhouden_soap_url=text("EBOEKHOUDEN_SOAP_URL", defaults.eboekhouden_soap_url),
             eboekhouden_rest_url=text("EBOEKHOUDEN_REST_URL", defaults.eboekhouden_rest_url),
             eboekhouden_source=text("EBOEKHOUDEN_SOURCE", defaults.eboekhouden_source),

@@ -15,6 +15,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from app.core.mapping_settings import BTW_CODE_LABELS
+
 # Words that are English and not Dutch. Kept to words that cannot be read as Dutch
 # ("is", "in", "of", "was", "had", "door", "over", "status", "order", "webshop" are both).
 ENGLISH = frozenset(  # a word list reads better as text than as 60 quoted strings
@@ -33,7 +35,7 @@ ENGLISH = frozenset(  # a word list reads better as text than as 60 quoted strin
 NAMES = frozenset({"iDEAL", "PayPal", "AfterPay", "MyOnlineStore", "PostgreSQL", "WooCommerce"})
 
 # e-Boekhouden's own BTW codes: the user picks them in e-Boekhouden and on Instellingen.
-BTW_CODE = re.compile(r"^(HOOG|LAAG|GEEN|VERL|AFW|BU|BI|PRIV|OVERIG|ONBELAST|VRIJ)[A-Z0-9_]*$")
+BTW_CODES = frozenset(BTW_CODE_LABELS)
 
 CAMEL = re.compile(r"\b[A-Za-z]*[a-z][A-Z][A-Za-z]*\b")
 SNAKE = re.compile(r"\b[a-z][a-z0-9]*_[a-z0-9_]+\b")
@@ -45,8 +47,9 @@ PLURAL = re.compile(
 )
 POINT_AMOUNT = re.compile(r"(?<![\d.,])\d+\.\d{2}(?![\d.])")
 ISO_DATE = re.compile(r"(?<![\d.])\d{4}-\d{2}-\d{2}(?![\d.])")
-# The invoice-number format's placeholder and the period syntax are input formats.
-ALLOWED_SNIPPETS = re.compile(r"\{number\}|\d{4}-\d{2}-\d{2}\.\.\d{4}-\d{2}-\d{2}")
+# The invoice-number format's placeholder and the period syntax are input formats; a
+# masked secret ("••••k3x=") shows four characters of it, whatever they are.
+ALLOWED_SNIPPETS = re.compile(r"\{number\}|\d{4}-\d{2}-\d{2}\.\.\d{4}-\d{2}-\d{2}|••••\S*")
 
 
 def problems(text: str, *, allowed: Iterable[str] = ()) -> list[str]:
@@ -64,7 +67,7 @@ def problems(text: str, *, allowed: Iterable[str] = ()) -> list[str]:
         if match not in allow:
             found.append(f"raw code {match!r}")
     for match in UPPER_SNAKE.findall(text):
-        if not BTW_CODE.match(match) and match not in allow:
+        if match not in BTW_CODES and match not in allow:
             found.append(f"raw code {match!r}")
     for match in PLURAL.finditer(text):
         found.append(f"plural after 1: {match.group(0)!r}")

@@ -87,6 +87,43 @@ def send_mail(config: SmtpConfig, recipients: list[str], subject: str, body: str
     return len(recipients)
 
 
+def send_test(services: Services, email: str) -> tuple[bool, str]:
+    """A test mail to ``email`` (the "Meldingen" page): (sent, the Dutch problem if not)."""
+    try:
+        config = smtp_config(services.settings)
+    except ValueError:
+        return False, (
+            "De mailserver is verkeerd ingesteld (SMTP_URL). Vraag de beheerder van de "
+            "koppeling om dit te controleren."
+        )
+    if config is None:
+        return False, (
+            "Er worden geen e-mails verstuurd: de beheerder heeft nog geen mailserver "
+            "ingesteld (SMTP_URL en ALERT_FROM)."
+        )
+    base = services.settings.public_base_url
+    body = "\n".join(
+        [
+            "Goedendag,",
+            "",
+            "Dit is een testmail van de koppeling Mijnwebwinkel → e-Boekhouden.nl. Komt hij "
+            "aan, dan komen de meldingen die u kiest ook aan.",
+            "",
+            f"Uw meldingen: {base}/meldingen",
+        ]
+    )
+    try:
+        send_mail(config, [email], "Testmail van de koppeling", body)
+    except (OSError, smtplib.SMTPException) as err:
+        log.warning("test mail not sent: %s", type(err).__name__)
+        return False, (
+            "De testmail kon niet worden verstuurd: de mailserver is niet bereikbaar of "
+            "weigert hem. Probeer het later opnieuw, of vraag de beheerder van de koppeling "
+            "de instellingen van de mailserver (SMTP_URL) te controleren."
+        )
+    return True, ""
+
+
 def _local(at: dt.datetime) -> str:
     from zoneinfo import ZoneInfo
 
@@ -102,18 +139,24 @@ def send_digest(services: Services, shop: Shop, now: dt.datetime | None = None) 
     mark = services.store.alerts.mark(shop.id, DIGEST)
     if mark.sent_at and now - mark.sent_at < dt.timedelta(seconds=ALERT_DIGEST_INTERVAL):
         return 0
-    failures = services.store.history.failures_after(shop.id, mark.reported_upto)
+    attempts = services.store.history.failures_after(shop.id, mark.reported_upto)
+    # One line per order that is still failed (its latest attempt): an order that failed
+    # three times is one order to look at, and one fixed since is none.
+    latest = {a.booking_id: a for a in attempts if a.still_failed}
+    failures = sorted(latest.values(), key=lambda a: a.id)
     if not failures:
-        return 0
+        return 0  # nothing marked: what is fixed stays fixed, new failures come later
     recipients = services.store.alerts.recipients(shop.id, DIGEST)
     if not recipients:
         return 0  # nothing marked: whoever opts in later still hears of these
     base = services.settings.public_base_url
+    many = len(failures) != 1
     lines = [
         "Goedendag,",
         "",
-        f"Sinds het vorige overzicht zijn {len(failures)} boekingen van "
-        f"'{shop.name}' mislukt. Ze wachten op u: pas zo nodig de instellingen aan "
+        f"Sinds het vorige overzicht {'zijn' if many else 'is'} {len(failures)} "
+        f"bestelling{'en' if many else ''} van '{shop.name}' niet geboekt. "
+        f"{'Ze wachten' if many else 'Ze wacht'} op u: pas zo nodig de instellingen aan "
         "en kies daarna 'Opnieuw proberen'.",
         "",
     ]
@@ -135,10 +178,10 @@ def send_digest(services: Services, shop: Shop, now: dt.datetime | None = None) 
     sent = send_mail(
         config,
         recipients,
-        f"[{shop.name}] {len(failures)} mislukte boeking{'en' if len(failures) != 1 else ''}",
+        f"[{shop.name}] {len(failures)} mislukte boeking{'en' if many else ''}",
         "\n".join(lines),
     )
-    services.store.alerts.set_mark(shop.id, DIGEST, reported_upto=failures[-1].id, sent_at=now)
+    services.store.alerts.set_mark(shop.id, DIGEST, reported_upto=attempts[-1].id, sent_at=now)
     log.info("alert digest sent", extra={"shop_id": shop.id, "mails": sent})
     return sent
 

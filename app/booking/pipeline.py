@@ -93,7 +93,9 @@ def book_order(services: Services, shop: Shop, order_number: str) -> Outcome:
             order_number,
             state=BookingState.SKIPPED,
             reason=decision.reason,
-            facts=OrderFacts(order.uuid, total=order.total, date=order.date),
+            facts=OrderFacts(
+                order.uuid, total=order.total, date=order.date, customer=order.customer
+            ),
         )
         return Outcome(JobOutcome.SKIPPED, order_number, reason=decision.reason)
     if mode == BookingMode.CASH:  # only paid orders, on the payment date and ledger
@@ -117,6 +119,7 @@ def book_order(services: Services, shop: Shop, order_number: str) -> Outcome:
             decision.total,
             order.date,
             invoice_number=decision.invoice_number,
+            customer=order.customer,
         ),
         lease_seconds=services.lease_seconds,
         payment_state=payment_state,
@@ -160,7 +163,9 @@ def _cash_decision(
         state=BookingState.SKIPPED if waiting else BookingState.FAILED,
         reason=result.reason,
         error_code=None if waiting else "payment_method",
-        facts=OrderFacts(order.uuid, booking.kind, booking.total, order.date),
+        facts=OrderFacts(
+            order.uuid, booking.kind, booking.total, order.date, customer=order.customer
+        ),
     )
     services.store.payments.set_order_state(
         shop.id, order.number, OrderPayment.OPEN if waiting else OrderPayment.HELD
@@ -181,7 +186,11 @@ def _fail_unbookable(
     order: Order | None,
 ) -> Outcome:
     """The order cannot be booked as it stands: record why, for a person to act on."""
-    facts = OrderFacts(order.uuid, total=order.total, date=order.date) if order else OrderFacts()
+    facts = (
+        OrderFacts(order.uuid, total=order.total, date=order.date, customer=order.customer)
+        if order
+        else OrderFacts()
+    )
     services.store.bookings.record_unclaimed(
         shop.id,
         order_number,

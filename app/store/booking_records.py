@@ -39,6 +39,7 @@ class BookingRecord:
     updated_at: dt.datetime | None
     booked_at: dt.datetime | None
     payment_state: str | None = None  # app.states.OrderPayment, NULL when not tracked
+    customer: str | None = None  # the invoice's company or name (migration i27)
 
 
 def record(row: Any) -> BookingRecord:
@@ -71,6 +72,7 @@ class OrderFacts:
     total: Decimal | None = None
     date: dt.date | None = None
     invoice_number: str | None = None
+    customer: str | None = None
 
     def values(self, shop_id: int, order_number: str) -> dict[str, Any]:
         return {
@@ -81,4 +83,5 @@ class OrderFacts:
             "total": self.total,
             "invoice_number": self.invoice_number or None,
             "order_date": dt.datetime.combine(self.date, dt.time()) if self.date else None,
+            "customer": (self.customer or "")[:200] or None,
         }

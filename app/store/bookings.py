@@ -129,6 +129,7 @@ class BookingStore(BookingQueries, ManualRetries):
                 total=facts.total,
                 order_date=values["order_date"],
                 invoice_number=invoice_number,
+                customer=values["customer"],
                 updated_at=now,
             )
         )

@@ -28,6 +28,7 @@ from app.errors import ConnectorError
 from app.states import BookingMode, EbApi
 from app.store.shops import Shop
 from app.web.common import explain, html_error, services, shop_or_404
+from app.web.ledgers import BALANCE, PROFIT_AND_LOSS, forget, ledger_groups
 from app.web.mapping_form import (
     OSS_COUNTRIES,
     PAYMENT_LINE_TYPES,
@@ -119,9 +120,6 @@ def _render(
     status: int = 200,
     **extra: Any,
 ) -> Any:
-    accounts = {a.code: f"{a.code} - {a.description}" for a in remote.accounts}
-    for code in _used_ledgers(mapping):  # keep what is set, even if the chart lacks it
-        accounts.setdefault(code, f"{code} (niet gevonden in e-Boekhouden)")
     statuses = remote.statuses or [
         OrderStatus(s, mapping.status_names.get(s, f"Status {s}"), s in mapping.credit_statuses)
         for s in sorted(mapping.bookable_statuses | mapping.credit_statuses)
@@ -131,7 +129,9 @@ def _render(
         shop=shop,
         mapping=mapping,
         rules=ordered_rules(mapping.rules),
-        accounts=sorted(accounts.items()),
+        ledgers=ledger_groups(remote.accounts, _used_ledgers(mapping)),  # kept if not found
+        REVENUE=PROFIT_AND_LOSS,
+        BALANCE=BALANCE,
         statuses=statuses,
         problems=remote.problems,
         errors=errors,
@@ -183,9 +183,11 @@ def save(shop_id: int) -> Any:
     mapping, errors = parse(request.form, shop.mapping, remote.status_ids)
     action = request.form.get("action", "save")
     if action == "add_oss":
+        before = {rule.treatment for rule in mapping.rules}
         mapping, oss_errors = add_oss_rule(
             mapping, request.form.get("oss_country", ""), request.form.get("oss_rate", "")
         )
+        added = [r.treatment for r in mapping.rules if r.treatment not in before]
         return _render(
             shop,
             mapping,
@@ -194,6 +196,8 @@ def save(shop_id: int) -> Any:
             400 if oss_errors else 200,
             unsaved=True,
             oss_form=request.form,
+            # the page opens at the new row, its OSS-VAT ledger (the one choice left) focused
+            focus=f"rules.{added[0]}.oss_btw" if added else "oss_country",
         )
     if action.startswith("remove:"):
         mapping = remove_rule(mapping, action.removeprefix("remove:"))
@@ -205,6 +209,7 @@ def save(shop_id: int) -> Any:
     mapping = replace(mapping, status_names=names)
     installing = services().store.shops.save_mapping(shop.id, mapping, install=action == "install")
     services().webhook_shops.forget()
+    forget(shop.id)
     flash(
         "De koppeling is geïnstalleerd: bestellingen worden vanaf nu geboekt."
         if installing
