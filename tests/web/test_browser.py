@@ -318,7 +318,7 @@ def test_booking_appears_then_a_failed_one_is_fixed_and_retried(
     expect(page.locator("#preview-error")).to_contain_text("OSS-verkoop naar DE")
     page.fill("#bestelling", "1001")
     page.click("button:has-text('Voorbeeld')")
-    expect(page.locator("#preview")).to_contain_text("FactuurVerstuurd")
+    expect(page.locator("#preview")).to_contain_text("Factuur verstuurd")
     shot(page, "07-voorbeeld")
     assert len(stack.eb.mutations(tenant.username)) == 1  # the preview booked nothing
 
@@ -334,7 +334,7 @@ def test_booking_appears_then_a_failed_one_is_fixed_and_retried(
     expect(page.locator(".notice.ok")).to_contain_text("De instellingen zijn opgeslagen")
 
     page.click("#booking-1002 button:has-text('Opnieuw proberen')")
-    expect(page.locator(".notice.ok")).to_contain_text("wordt opnieuw aangeboden")
+    expect(page.locator(".notice.ok")).to_contain_text("staat weer in de wachtrij")
     run_worker(stack)
     page.reload()
     expect(page.locator("#booking-1002")).to_contain_text("Geboekt")

@@ -141,7 +141,8 @@ def test_failed_booking_shows_the_message_and_what_to_do(
     page = text(client.get(f"/koppelingen/{shop_id}/boekingen/{row.id}"))
     assert "Wat er mis ging en wat u kunt doen:" in page
     assert "Kies een andere bij Instellingen" in page
-    assert "Melding (GROOTBOEK_ONBEKEND)" in page
+    assert "Technische melding (GROOTBOEK_ONBEKEND):" in page  # under the Dutch sentence
+    assert f'href="/koppelingen/{shop_id}/instellingen#regels">Naar Instellingen' in page
     assert "Grootboekrekening '8999' bestaat niet" in page
 
 
@@ -155,7 +156,7 @@ def test_retry_requeues_a_failed_booking(web: Web, client: FlaskClient, shop_id:
     assert again is not None and again.state == BookingState.RETRYING
     [job] = booking_jobs(web.services.queue, shop_id, "1003")
     assert job.args == [shop_id, "1003"] and job.meta["source"] == "retry"
-    assert "wordt opnieuw aangeboden" in text(client.get(url))
+    assert "staat weer in de wachtrij" in text(client.get(url))
 
 
 def test_retry_of_a_booked_order_does_nothing(web: Web, client: FlaskClient, shop_id: int) -> None:
@@ -181,8 +182,8 @@ def test_preview_shows_the_mutation_without_booking(
 ) -> None:
     web.add_order(make_order(1001, seed=3))
     page = text(client.get(f"/koppelingen/{shop_id}/voorbeeld?bestelling=1001"))
-    assert "Mutatie 1: FactuurVerstuurd" in page
-    assert "TegenrekeningCode" in page and "HOOG_VERK_21" in page and "1300" in page
+    assert "Mutatie 1: Factuur verstuurd" in page
+    assert "Grootboekrekening" in page and "HOOG_VERK_21" in page and "1300" in page
     assert "Relatie (debiteur)" in page
 
 
