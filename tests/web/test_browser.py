@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import json
+import re
 import urllib.error
 import urllib.request
 import uuid
@@ -328,6 +329,9 @@ def test_booking_appears_then_a_failed_one_is_fixed_and_retried(
         page.fill("#oss_rate", rate)
         page.click("button:has-text('Land toevoegen')")
         expect(page.locator(f"tbody[data-treatment='oss:DE:{rate}']")).to_be_visible()
+        # The page opens at the new row, its one open choice focused (not at the top).
+        expect(page.locator(f"select[name='rules.oss:DE:{rate}.oss_btw']")).to_be_focused()
+        assert page.evaluate("window.scrollY") > 0
         # The German VAT goes to a "te betalen OSS-btw" balance-sheet ledger (no OSS code).
         page.select_option(f"select[name='rules.oss:DE:{rate}.oss_btw']", "1520")
     page.click("button.primary:has-text('Opslaan')")
@@ -452,3 +456,55 @@ def test_a_second_user_sees_nothing_of_anothers_shop(stack: Stack, page: Any) ->
     page.fill("#email", "tweede@example.nl")
     page.click("button:has-text('Toegang geven')")
     expect(page.locator("#owners")).to_contain_text("tweede@example.nl")
+
+
+def test_a_retry_updates_the_booking_page_by_itself(
+    stack: Stack, page: Any, tenant: Tenant
+) -> None:
+    """Issue 27: after "Opnieuw proberen" the booking page shows the new state once a
+    worker has booked it, without the user reloading."""
+    shop_id = connect_and_install(page, tenant)
+    store = stack.mww.shop(tenant.token)
+    store.add_order(make_order(1002, kind="oss"))  # no OSS row for DE: fails
+    url, secret = webhook_details(page, shop_id)
+    assert notify(url, secret, "1002") == 202
+    run_worker(stack)
+    page.goto(f"/koppelingen/{shop_id}")
+    page.click("#booking-1002 a:has-text('1002')")
+    expect(page.locator("#failure")).to_be_visible()
+    store.add_order(make_order(1002))  # corrected in the shop: a domestic order now
+    page.click("button.primary:has-text('Opnieuw proberen')")
+    expect(page.locator(".notice.ok")).to_contain_text("Deze pagina werkt zichzelf bij")
+    shown = page.url
+    run_worker(stack)
+    expect(page.locator("#booking-status h2")).to_contain_text("Geboekt", timeout=20_000)
+    assert page.url == shown
+    expect(page.locator("#booked-rows")).to_contain_text("Factuur verstuurd")
+
+
+def test_step_1_shows_one_method_and_keeps_what_was_right(
+    stack: Stack, page: Any, tenant: Tenant
+) -> None:
+    """Issue 27: only the chosen e-Boekhouden method's fields show; refused by
+    e-Boekhouden, the form keeps the Mijnwebwinkel token (sealed), so only the codes are
+    typed again."""
+    page.goto("/")
+    log_in(page)
+    page.click("text=Koppeling toevoegen")
+    expect(page.locator("#eb-rest")).to_be_visible()  # REST (recommended) is preselected
+    expect(page.locator("#eb-soap")).to_be_hidden()
+    page.check("input[name='eb_api'][value='soap']")
+    expect(page.locator("#eb-soap")).to_be_visible()
+    expect(page.locator("#eb-rest")).to_be_hidden()
+    fill_connection(page, tenant, eb_code2="verkeerd")
+    expect(page.locator("#error-eb")).to_contain_text("e-Boekhouden weigert")
+    expect(page.locator("#mww_token")).to_have_attribute("placeholder", re.compile("bewaard"))
+    assert tenant.token not in page.content()
+    page.fill("#name", tenant.name)
+    page.fill("#eb_username", tenant.username)
+    page.fill("#eb_code1", tenant.code1)
+    page.fill("#eb_code2", tenant.code2)
+    page.click("button:has-text('Verbinding testen en doorgaan')")
+    expect(page.locator("h2")).to_contain_text("Stap 2 van 2")
+    (shop,) = stack.services.store.shops.all()
+    assert shop.credentials.mww_token == tenant.token
