@@ -118,6 +118,8 @@ class Settings:
     metrics_token: str = field(default="", repr=False)  # bearer token for GET /metrics
     log_format: str = "text"  # "json" in production
     log_level: str = "INFO"
+    # RQ's own logger (a line per job): "" follows log_level; make run sets WARNING.
+    rq_log_level: str = ""
     smtp_url: str = field(default="", repr=False)  # alerts are off when unset
     alert_from: str = ""
 
@@ -191,6 +193,7 @@ class Settings:
             metrics_token=text("METRICS_TOKEN", ""),
             log_format=text("LOG_FORMAT", "json" if app_env == "production" else "text"),
             log_level=text("LOG_LEVEL", defaults.log_level).upper(),
+            rq_log_level=text("RQ_LOG_LEVEL", "").upper(),
             smtp_url=text("SMTP_URL", ""),
             alert_from=text("ALERT_FROM", ""),
         )

@@ -80,3 +80,5 @@ def configure_logging(settings: Settings) -> None:
     root.setLevel(settings.log_level)
     logging.getLogger("zeep").setLevel(logging.WARNING)
     logging.getLogger("urllib3").setLevel(logging.WARNING)
+    if settings.rq_log_level:  # "rq.worker: bookings: job OK (…)" for every job
+        logging.getLogger("rq").setLevel(settings.rq_log_level)

@@ -11,7 +11,15 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from app.booking.reconcile import run_pass
-from app.cli.common import SHOP_ID, fail, load_mapping, load_object
+from app.cli.common import (
+    MAPPING_HELP,
+    SHOP_HELP,
+    SHOP_ID,
+    fail,
+    load_mapping,
+    load_object,
+    no_shop,
+)
 from app.cli.progress import pass_progress
 from app.core.mapping import Booking, map_order
 from app.core.order_schema import parse_order
@@ -22,11 +30,10 @@ from app.states import JobOutcome, RunMode, RunOutcome
 
 @click.command("preview")
 @click.argument("order_file")
-@click.option(
-    "--mapping", "mapping_file", help="Mapping settings JSON (default: the incumbent's defaults)."
-)
+@click.option("--mapping", "mapping_file", help=MAPPING_HELP)
 def preview_command(order_file: str, mapping_file: str | None) -> None:
-    """Print what ORDER_FILE (Mijnwebwinkel order JSON) would book, without booking."""
+    """Print what ORDER_FILE (an order as Mijnwebwinkel's API returns it, JSON) would book,
+    without booking: the mutations and relation with e-Boekhouden's field names."""
     mapping = load_mapping(mapping_file)
     try:
         order = parse_order(load_object(order_file, "order file"))
@@ -45,10 +52,11 @@ def preview_command(order_file: str, mapping_file: str | None) -> None:
 
 @click.command("book")
 @with_appcontext
-@click.option("--shop", "shop_id", type=SHOP_ID, required=True)
+@click.option("--shop", "shop_id", type=SHOP_ID, required=True, help=SHOP_HELP)
 @click.argument("order_number")
 def book_command(shop_id: int, order_number: str) -> None:
-    """Book one order now (synchronously) and print the outcome."""
+    """Book ORDER_NUMBER (the number the shop shows) now, synchronously, and print the
+    outcome as JSON; exit 0 when booked, already booked or skipped."""
     from app.booking.pipeline import book_order  # builds on services: imported when used
 
     if not order_number.strip() or len(order_number.strip()) > 50:
@@ -56,7 +64,7 @@ def book_command(shop_id: int, order_number: str) -> None:
     services = current_app.extensions["services"]
     shop = services.load_shop(shop_id)
     if shop is None:
-        fail(f"no shop with id {shop_id}")
+        no_shop(shop_id)
     try:
         outcome = book_order(services, shop, order_number.strip())
     except ConnectorError as err:
@@ -93,7 +101,7 @@ def _iso(value: str | None, name: str) -> dt.datetime | None:
 
 @click.command("reconcile")
 @with_appcontext
-@click.option("--shop", "shop_id", type=SHOP_ID, help="Only this shop (default: all active).")
+@click.option("--shop", "shop_id", type=SHOP_ID, help=SHOP_HELP + " Default: every active shop.")
 @click.option(
     "--since",
     help="Start of the window (ISO 8601). On a shop that was never "
@@ -130,7 +138,7 @@ def reconcile_command(
     if shop_id is not None:
         one = services.load_shop(shop_id)
         if one is None:
-            fail(f"no shop with id {shop_id}")
+            no_shop(shop_id)
         shops = [one]
     else:
         shops = services.store.shops.booking()

@@ -10,7 +10,7 @@ from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
 from app.booking.connections import verify_connections
-from app.cli.common import fail, load_mapping
+from app.cli.common import MAPPING_HELP, fail, load_mapping
 from app.core.mapping_settings import check_invoice_format
 from app.states import ShopStatus
 from app.store.shops import MIN_EB_USERNAME as MIN_USERNAME
@@ -21,7 +21,7 @@ shops_cli = AppGroup("shops", help="Register and list shops.")
 
 @shops_cli.command("add")
 @with_appcontext
-@click.option("--name", required=True)
+@click.option("--name", required=True, help="The shop's name, as the web interface shows it.")
 @click.option("--mww-token", required=True, help="Mijnwebwinkel API token of the shop.")
 @click.option(
     "--eb-api-token",
@@ -31,7 +31,7 @@ shops_cli = AppGroup("shops", help="Register and list shops.")
 @click.option("--eb-username", default="", help="SOAP username (without --eb-api-token).")
 @click.option("--eb-code1", default="", help="SOAP security code 1.")
 @click.option("--eb-code2", default="", help="SOAP security code 2.")
-@click.option("--mapping", "mapping_file")
+@click.option("--mapping", "mapping_file", help=MAPPING_HELP)
 @click.option("--owner", "owner_email", help="E-mail of the user who owns the shop.")
 @click.option("--inactive", is_flag=True, help="Register as draft (not booking yet).")
 @click.option(

@@ -61,7 +61,7 @@ def _existing(email: str) -> User:
     "shop_ids",
     type=click.IntRange(1, 2**31 - 1),
     multiple=True,
-    help="A shop this user owns (repeatable).",
+    help="A shop this user owns (repeatable): its id, as `flask --app app shops list` shows it.",
 )
 @PASSWORD_STDIN
 def create_user(email: str, admin: bool, shop_ids: tuple[int, ...], password_stdin: bool) -> None:
@@ -72,7 +72,12 @@ def create_user(email: str, admin: bool, shop_ids: tuple[int, ...], password_std
         fail(f"user {email} already exists", 1)
     missing = sorted(set(shop_ids) - users_.existing_shop_ids(shop_ids))
     if missing:
-        fail("no shop with id " + ", ".join(map(str, missing)), 1)
+        fail(
+            "no shop with id "
+            + ", ".join(map(str, missing))
+            + "; `flask --app app shops list` shows the ids",
+            1,
+        )
     if not admin and not shop_ids:
         click.echo(
             "note: this user owns no shop yet; add one with --shop or on the "

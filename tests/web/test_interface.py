@@ -25,7 +25,6 @@ from tests.smtp_server import free_port, smtp_server
 from tests.web.helpers import (
     GOOD,
     GOOD_CODE1,
-    GOOD_CODE2,
     GOOD_TOKEN,
     PASSWORD,
     Web,
