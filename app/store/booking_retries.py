@@ -10,7 +10,7 @@ from app.store.booking_records import BookingRecord, record
 from app.store.db import bookings, transaction, utcnow
 
 State = BookingState
-RETRY_REQUESTED = "Opnieuw aangeboden."  # the reason of a row a person asked to retry
+RETRY_REQUESTED = "Staat weer in de wachtrij en wordt zo opnieuw geboekt."  # a person asked
 
 
 class ManualRetries:
