@@ -30,6 +30,7 @@ SKIPPED_TAGS = {"code", "pre", "script", "style"}
 READ_ATTRIBUTES = ("aria-label", "title", "placeholder", "alt")
 JINJA_COMMENT = re.compile(r"\{#.*?#\}", re.S)
 JINJA_BLOCK = re.compile(r"\{%.*?%\}|\{\{.*?\}\}", re.S)
+ATTRIBUTES = re.compile(r'[\w-]+="[^"]*"')
 LITERAL = re.compile(r"'([^'\n]*)'|\"([^\"\n]*)\"")
 # Values a reason template is filled with: what a real error carries (codes stay out of
 # the Dutch sentence; the technical message next to it has them).
@@ -74,7 +75,9 @@ class TextOf(HTMLParser):
 
     def handle_data(self, data: str) -> None:
         if not (self.stack and self.stack[-1]):
-            self.parts.append(data)
+            # A macro that writes attributes (``class="invalid" aria-invalid="true"``) is
+            # markup, not text, even where the parser sees it outside a tag.
+            self.parts.append(ATTRIBUTES.sub(" ", data))
 
 
 def template_text(source: str) -> tuple[str, list[str]]:
