@@ -309,3 +309,58 @@ def test_the_banner_waits_for_the_web_and_comes_back() -> None:
     printed = [e for e in events if e != "web answered"]
     assert events.index("web answered") < events.index("FULL")  # below the start-up lines
     assert printed[:3] == ["FULL", "REMINDER", "REMINDER"]
+
+
+def _make_run_env(tmp_path: Path) -> dict[str, str]:
+    from app.crypto import generate_key
+
+    return {
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'connector.db'}",
+        "ENCRYPTION_KEY": generate_key(),
+        "SANDBOX_ADMIN_EMAIL": "admin@sandbox.local",
+        "SANDBOX_ADMIN_PASSWORD": "een-lang-wachtwoord",
+        "SANDBOX_SHOP_TOKEN": "sbx-token",
+        "SANDBOX_EB_USERNAME": "sandbox-boekhouder",
+        "SANDBOX_EB_CODE1": "code1",
+        "SANDBOX_EB_CODE2": "code2",
+        "SANDBOX_EB_API_TOKEN": "sbx-api-token",
+    }
+
+
+def test_make_run_keeps_the_simulators_while_the_sandbox_shop_exists(tmp_path: Path) -> None:
+    """Issue 27: a second make run after another shop was connected starts the simulators
+    again (the sandbox shop is there) and says the other shop talks to them; with only
+    real shops it starts none and says so plainly."""
+    from app.config import Settings
+    from app.crypto import Vault
+    from app.store import Store
+    from app.store.db import engine_for
+    from app.store.shops import Credentials
+    from sandbox.run import banner, prepare_sandbox_shop
+
+    env = _make_run_env(tmp_path)
+    first = prepare_sandbox_shop(env)  # a fresh database: the sandbox shop is made
+    assert first.present and first.others == []
+    settings = Settings.from_env(env)
+    store = Store(engine_for(settings.database_url), Vault(settings.encryption_key))
+    store.shops.register(name="Echte winkel", credentials=Credentials("t", eb_api_token="a"))
+    second = prepare_sandbox_shop(env)
+    assert second.present and second.others == ["Echte winkel"]
+    env.update(
+        MIJNWEBWINKEL_API_URL="http://127.0.0.1:1",
+        EBOEKHOUDEN_REST_URL="http://127.0.0.1:2",
+    )
+    text, reminder = banner(env, 5001, second)
+    assert "every shop talks to the simulators here, also Echte winkel" in text
+    assert "admin@sandbox.local" in reminder and "http://127.0.0.1:5001/" in reminder
+
+    (sandbox,) = [s for s in store.shops.all() if s.name == "Sandbox-winkel"]
+    from app.store.db import shops
+
+    with store.shops.engine.begin() as conn:
+        conn.execute(shops.delete().where(shops.c.id == sandbox.id))
+    only_real = prepare_sandbox_shop(env)
+    assert not only_real.present and only_real.others == ["Echte winkel"]
+    text, _ = banner(env, 5001, only_real)
+    assert "none: no simulators in this run" in text
+    assert "talk to the real Mijnwebwinkel and e-Boekhouden.nl" in text
