@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from flask import Flask, jsonify
+from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -45,7 +45,14 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
 
     @app.errorhandler(HTTPException)
     def http_error(err: HTTPException) -> tuple[Any, int]:
-        return jsonify(error=err.description or err.name), err.code or 500
+        """A URL no blueprint answers (a typo, an old link): a Dutch page for people, JSON
+        for the machine endpoints and for clients that ask for JSON."""
+        from app.web.common import PUBLIC_BLUEPRINTS, html_error
+
+        wants_json = request.accept_mimetypes.best == "application/json"
+        if request.blueprint in PUBLIC_BLUEPRINTS or wants_json:
+            return jsonify(error=err.description or err.name), err.code or 500
+        return html_error(err)
 
     webhooks.mount(app)  # outermost: the notification path never reaches Flask
     return app

@@ -63,6 +63,8 @@ INVITATION_TTL = 7 * DAY  # an invitation link to a shop works this long (and on
 # at most RELATION_LOCK_WAIT_SECONDS for it, then goes on (recognising "already exists").
 RELATION_LOCK_SECONDS = 60
 RELATION_LOCK_WAIT_SECONDS = 30
+LEDGER_NAMES_TTL = 5 * 60  # the booking page's ledger names, per web process
+KEPT_SECRET_TTL = HOUR  # a checked secret a refused form keeps (sealed) this long
 
 REQUIRED_IN_PRODUCTION = (
     "DATABASE_URL",
@@ -101,6 +103,8 @@ class Settings:
     public_base_url: str = "http://127.0.0.1:5000"
     mijnwebwinkel_api_url: str = "https://api.myonlinestore.com"
     mijnwebwinkel_partner_token: str = field(default="", repr=False)
+    # The name shop owners pick as "partner" when they make their Mijnwebwinkel token.
+    mijnwebwinkel_partner_name: str = ""
     eboekhouden_soap_url: str = "https://soap.e-boekhouden.nl/soap.asmx"
     eboekhouden_rest_url: str = "https://api.e-boekhouden.nl"
     eboekhouden_source: str = "MWWConnect"
@@ -120,6 +124,8 @@ class Settings:
     metrics_token: str = field(default="", repr=False)  # bearer token for GET /metrics
     log_format: str = "text"  # "json" in production
     log_level: str = "INFO"
+    # RQ's own logger (a line per job): "" follows log_level; make run sets WARNING.
+    rq_log_level: str = ""
     smtp_url: str = field(default="", repr=False)  # alerts are off when unset
     alert_from: str = ""
 
@@ -159,6 +165,7 @@ class Settings:
             public_base_url=text("PUBLIC_BASE_URL", defaults.public_base_url).rstrip("/"),
             mijnwebwinkel_api_url=text("MIJNWEBWINKEL_API_URL", defaults.mijnwebwinkel_api_url),
             mijnwebwinkel_partner_token=text("MIJNWEBWINKEL_PARTNER_TOKEN", ""),
+            mijnwebwinkel_partner_name=text("MIJNWEBWINKEL_PARTNER_NAME", ""),
             eboekhouden_soap_url=text("EBOEKHOUDEN_SOAP_URL", defaults.eboekhouden_soap_url),
             eboekhouden_rest_url=text("EBOEKHOUDEN_REST_URL", defaults.eboekhouden_rest_url),
             eboekhouden_source=text("EBOEKHOUDEN_SOURCE", defaults.eboekhouden_source),
@@ -192,6 +199,7 @@ class Settings:
             metrics_token=text("METRICS_TOKEN", ""),
             log_format=text("LOG_FORMAT", "json" if app_env == "production" else "text"),
             log_level=text("LOG_LEVEL", defaults.log_level).upper(),
+            rq_log_level=text("RQ_LOG_LEVEL", "").upper(),
             smtp_url=text("SMTP_URL", ""),
             alert_from=text("ALERT_FROM", ""),
         )

@@ -44,9 +44,10 @@ class Vault:
     def encrypt(self, text: str) -> str:
         return self._fernet.encrypt(text.encode()).decode()
 
-    def decrypt(self, token: str) -> str:
+    def decrypt(self, token: str, max_age: int | None = None) -> str:
+        """``max_age``: refuse a token older than this many seconds (a sealed form value)."""
         try:
-            return self._fernet.decrypt(token.encode()).decode()
+            return self._fernet.decrypt(token.encode(), ttl=max_age).decode()
         except InvalidToken:
             raise ConfigError("stored secret cannot be decrypted with ENCRYPTION_KEY") from None
 
@@ -68,8 +69,8 @@ class Vault:
     def encrypt_json(self, data: dict[str, Any]) -> str:
         return self.encrypt(json.dumps(data, sort_keys=True))
 
-    def decrypt_json(self, token: str) -> dict[str, Any]:
-        return dict(json.loads(self.decrypt(token)))
+    def decrypt_json(self, token: str, max_age: int | None = None) -> dict[str, Any]:
+        return dict(json.loads(self.decrypt(token, max_age)))
 
 
 def generate_key() -> str:

@@ -80,3 +80,8 @@ def configure_logging(settings: Settings) -> None:
     root.setLevel(settings.log_level)
     logging.getLogger("zeep").setLevel(logging.WARNING)
     logging.getLogger("urllib3").setLevel(logging.WARNING)
+    if settings.rq_log_level:  # "rq.worker: bookings: Job OK (…)" for every job
+        # rq.worker sets itself to INFO when first imported unless a level is set: each
+        # of RQ's loggers gets it explicitly.
+        for name in ("rq", "rq.worker", "rq.job", "rq.queue", "rq.scheduler"):
+            logging.getLogger(name).setLevel(settings.rq_log_level)

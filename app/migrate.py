@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
 
 from alembic import command
@@ -49,5 +50,15 @@ def release() -> int:
     return 0
 
 
+def parser() -> argparse.ArgumentParser:
+    return argparse.ArgumentParser(
+        prog="python -m app.migrate",
+        description="The Procfile's release phase: check the production settings "
+        "(ENCRYPTION_KEY a Fernet key, every required variable set), then migrate the "
+        "database (DATABASE_URL) to the newest schema. Safe to run again.",
+    )
+
+
 if __name__ == "__main__":  # `python -m app.migrate`: the Procfile's release phase
+    parser().parse_args()
     sys.exit(release())

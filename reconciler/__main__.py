@@ -18,7 +18,12 @@ from reconciler.schedule import run_clock, tick_for
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m reconciler")
+    parser = argparse.ArgumentParser(
+        prog="python -m reconciler",
+        description="Without --loop: one reconcile pass for every active shop now (prints "
+        "each run record as JSON; exit 1 when a pass failed). With --loop: the Procfile's "
+        "clock. Settings come from the environment (README, Configuration).",
+    )
     parser.add_argument(
         "--loop",
         action="store_true",

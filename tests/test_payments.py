@@ -441,7 +441,7 @@ def test_niet_boeken_leaves_the_part_open_and_says_where() -> None:
     assert [p.state for p in plan.payments] == [NOT_BOOKED_STATE, POST]
     assert not plan.settled
     reason = plan.payments[0].reason
-    assert "W1-8101" in reason and "1300" in reason and "€ 10.00" in reason
+    assert "W1-8101" in reason and "1300" in reason and "€ 10,00" in reason
 
 
 def gift_card_order(number: int = 7050) -> Order:

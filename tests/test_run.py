@@ -5,15 +5,16 @@ Slow (each starts the whole system), but this is what a newcomer and an operator
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 import secrets
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -82,24 +83,24 @@ def login(session: requests.Session, base: str, email: str, password: str) -> No
     assert answer.status_code == 200 and "Uitloggen" in answer.text
 
 
-@pytest.fixture
-def sandbox_run(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], Path, int, Path]]:
-    copy = clean_copy(tmp_path / "repo")
-    port = free_port()
+def run_env() -> dict[str, str]:
     env = {
         k: v
         for k, v in os.environ.items()
         if k not in ("DATABASE_URL", "REDIS_URL", "PROMETHEUS_MULTIPROC_DIR", "PORT")
     }
     env.update(
-        PORT=str(port),
         SANDBOX_ORDER_INTERVAL="1",
+        SANDBOX_BANNER_INTERVAL="5",
         POLL_INTERVAL_SECONDS="5",
         PYTHONDONTWRITEBYTECODE="1",
     )
-    log_path = tmp_path / "run.log"
+    return env
+
+
+def start_make_run(copy: Path, log_path: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
     with log_path.open("wb") as log:
-        process = subprocess.Popen(
+        return subprocess.Popen(
             [sys.executable, "-m", "sandbox.run"],
             cwd=copy,
             env=env,
@@ -107,8 +108,59 @@ def sandbox_run(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], Path,
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """Ctrl-C, and every process of make run gone."""
+    family = descendants(process.pid)
+    process.send_signal(signal.SIGINT)  # what Ctrl-C sends
+    process.wait(timeout=60)
+    wait_until(lambda: alive(family) == set(), 15, "every process of make run to stop")
+
+
+@contextmanager
+def port_5000_taken() -> Iterator[None]:
+    """Port 5000 taken, as on a Mac with the AirPlay receiver: a listener of our own, unless
+    something else holds it already."""
+    listener = socket.socket()
+    try:
+        listener.bind(("127.0.0.1", 5000))
+        listener.listen()
+    except OSError:
+        pass  # taken already
+    try:
+        yield
+    finally:
+        listener.close()
+
+
+def wait_for_log(path: Path, pattern: str, timeout: float) -> re.Match[str]:
+    found: list[re.Match[str]] = []
+
+    def seen() -> bool:
+        match = re.search(pattern, path.read_text(errors="replace"))
+        found[:] = [match] if match else []
+        return bool(match)
+
+    wait_until(seen, timeout, f"{pattern!r} in make run's output")
+    return found[0]
+
+
+def port_of(log_path: Path) -> int:
+    found = wait_for_log(log_path, r"Connector:\s+http://127\.0\.0\.1:(\d+)/", 90)
+    return int(found.group(1))
+
+
+@pytest.fixture
+def sandbox_run(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], Path, int, Path]]:
+    """A newcomer's `make run` (no PORT) on a machine where port 5000 is taken."""
+    copy = clean_copy(tmp_path / "repo")
+    log_path = tmp_path / "run.log"
+    with port_5000_taken():
+        process = start_make_run(copy, log_path, run_env())
         try:
-            yield process, copy, port, log_path
+            found = wait_for_log(log_path, r"the connector listens on (\d+)", 90)
+            yield process, copy, int(found.group(1)), log_path
         finally:
             if process.poll() is None:
                 os.killpg(process.pid, signal.SIGKILL)
@@ -116,6 +168,7 @@ def sandbox_run(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], Path,
 
 def test_make_run_from_a_clean_copy_books_sandbox_orders(sandbox_run) -> None:  # type: ignore[no-untyped-def]
     process, copy, port, log_path = sandbox_run
+    assert port != 5000 and port_of(log_path) == port
     base = f"http://127.0.0.1:{port}"
     wait_until(
         lambda: requests.get(f"{base}/healthz", timeout=2).status_code == 200,
@@ -126,6 +179,12 @@ def test_make_run_from_a_clean_copy_books_sandbox_orders(sandbox_run) -> None:  
         line.split("=", 1)
         for line in (copy / ".env").read_text().splitlines()
         if "=" in line and not line.startswith("#")
+    )
+    # The login the banner shows, and keeps showing (a reminder every few seconds here).
+    shown = wait_for_log(log_path, r"log in as (\S+)  /  (\S+)", 30)
+    assert (shown.group(1), shown.group(2)) == (
+        env["SANDBOX_ADMIN_EMAIL"],
+        env["SANDBOX_ADMIN_PASSWORD"],
     )
     session = requests.Session()
     login(session, base, env["SANDBOX_ADMIN_EMAIL"], env["SANDBOX_ADMIN_PASSWORD"])
@@ -144,17 +203,31 @@ def test_make_run_from_a_clean_copy_books_sandbox_orders(sandbox_run) -> None:  
     metrics = requests.get(f"{base}/metrics", timeout=10).text
     assert 'mww_bookings_total{outcome="booked"}' in metrics  # from the worker processes
 
-    family = descendants(process.pid)
-    process.send_signal(signal.SIGINT)  # what Ctrl-C sends
-    process.wait(timeout=60)
-    with contextlib.suppress(AssertionError):  # the children a moment after their parent
-        wait_until(lambda: not alive(family), 10, "every child of make run to exit")
-    assert alive(family) == set(), "processes left behind after Ctrl-C"
+    # A second terminal: the CLI finds this run's Redis and simulators (.env), so a shop
+    # connected from there is checked against the simulators.
+    cli = run_env()
+    secrets_ = {  # never as options: from the environment (issue 29)
+        "SHOP_MWW_TOKEN": env["SANDBOX_SHOP_TOKEN"],
+        "SHOP_EB_API_TOKEN": env["SANDBOX_EB_API_TOKEN"],
+    }
+    added = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "app", "shops", "add",
+         "--name", "Tweede winkel", "--eb-api", "rest", "--invoice-format", "W2-{number}"],
+        cwd=copy, env={**cli, **secrets_}, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert added.returncode == 0, added.stderr[-2000:]
+    listed = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "app", "shops", "list"],
+        cwd=copy, env=cli, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert "Tweede winkel" in listed.stdout and "Sandbox-winkel" in listed.stdout
 
+    stop(process)
     log = log_path.read_text()
+    assert "# --- make run" not in (copy / ".env").read_text()  # taken out at the stop
     assert "e-Boekhouden REST" in log  # the sandbox shop books through REST by default
     # make run starts a local SMTP sink for the alert mails and says where they go.
-    assert "Mail:        alert mails go to a local sink, smtp://127.0.0.1:" in log
+    assert "Mail:         alert mails go to a local sink, smtp://127.0.0.1:" in log
     assert "mail sink: smtp://127.0.0.1:" in log
     for name in (
         "SANDBOX_SHOP_TOKEN",
@@ -166,6 +239,25 @@ def test_make_run_from_a_clean_copy_books_sandbox_orders(sandbox_run) -> None:  
     ):
         assert env[name] not in log, f"{name} leaked into the logs"
     assert "whsec_" not in log
+    assert "Job OK" not in log and "job OK" not in log  # RQ's line per job is left out
+    # The banner comes back below the processes' output: the last screen shows the login.
+    tail = log.strip().splitlines()[-40:]
+    assert any(env["SANDBOX_ADMIN_PASSWORD"] in line for line in tail)
+
+    # Run again: the sandbox shop exists next to the second shop, so the simulators start
+    # and the banner says the other shop talks to them too.
+    again_log = log_path.with_name("again.log")
+    again = start_make_run(copy, again_log, run_env())
+    try:
+        wait_for_log(again_log, r"every shop talks to the simulators here, also Tweede winkel", 90)
+        second = f"http://127.0.0.1:{port_of(again_log)}"
+        wait_until(
+            lambda: requests.get(f"{second}/healthz", timeout=2).status_code == 200,
+            90,
+            "the second run's /healthz",
+        )
+    finally:
+        stop(again)
 
 
 @pytest.mark.skipif(

@@ -12,6 +12,7 @@ end it.
 
 from __future__ import annotations
 
+import argparse
 import logging
 import os
 import signal
@@ -88,7 +89,25 @@ def wait_for_redis(
     return False
 
 
-def main() -> int:
+def parser() -> argparse.ArgumentParser:
+    result = argparse.ArgumentParser(
+        prog="python -m worker",
+        description="Run an RQ worker for the booking jobs, with its scheduler (retries). "
+        "Settings come from the environment (README, Configuration); WORKER_MODE=simple "
+        "(default) runs jobs in this process, fork a work horse per job. SIGTERM or "
+        "Ctrl-C stops it after the running job.",
+    )
+    result.add_argument(
+        "queues",
+        nargs="*",
+        metavar="QUEUE",
+        help="the queues to work on, in order (default: QUEUE_NAME, normally bookings)",
+    )
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
     try:
         settings = Settings.from_env()
     except ConfigError as err:
@@ -107,9 +126,13 @@ def main() -> int:
     from worker.jobs import runtime_services
 
     preload_wsdl()
-    runtime_services()  # built once here; every job (or forked horse) reuses it
+    try:
+        runtime_services()  # built once here; every job (or forked horse) reuses it
+    except ConfigError as err:  # e.g. no ENCRYPTION_KEY in development: one line, no traceback
+        print(f"worker: {err}", file=sys.stderr)
+        return 2
     redis = Redis.from_url(settings.redis_url)
-    queues = [q.strip() for q in sys.argv[1:]] or [settings.queue_name]
+    queues = [q.strip() for q in args.queues if q.strip()] or [settings.queue_name]
     try:
         return serve(
             lambda: worker_type(queues, connection=redis, serializer=JSONSerializer), redis

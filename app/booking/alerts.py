@@ -40,6 +40,43 @@ DIGEST_MAX_LISTED = 50
 LOCAL = "Europe/Amsterdam"
 
 
+def send_test(services: Services, email: str) -> tuple[bool, str]:
+    """A test mail to ``email`` (the "Meldingen" page): (sent, the Dutch problem if not)."""
+    try:
+        config = smtp_config(services.settings)
+    except ValueError:
+        return False, (
+            "De mailserver is verkeerd ingesteld (SMTP_URL). Vraag de beheerder van de "
+            "koppeling om dit te controleren."
+        )
+    if config is None:
+        return False, (
+            "Er worden geen e-mails verstuurd: de beheerder heeft nog geen mailserver "
+            "ingesteld (SMTP_URL en ALERT_FROM)."
+        )
+    base = services.settings.public_base_url
+    body = "\n".join(
+        [
+            "Goedendag,",
+            "",
+            "Dit is een testmail van de koppeling Mijnwebwinkel → e-Boekhouden.nl. Komt hij "
+            "aan, dan komen de meldingen die u kiest ook aan.",
+            "",
+            f"Uw meldingen: {base}/meldingen",
+        ]
+    )
+    try:
+        send_mail(config, [email], "Testmail van de koppeling", body)
+    except (OSError, smtplib.SMTPException) as err:
+        log.warning("test mail not sent: %s", type(err).__name__)
+        return False, (
+            "De testmail kon niet worden verstuurd: de mailserver is niet bereikbaar of "
+            "weigert hem. Probeer het later opnieuw, of vraag de beheerder van de koppeling "
+            "de instellingen van de mailserver (SMTP_URL) te controleren."
+        )
+    return True, ""
+
+
 def _local(at: dt.datetime) -> str:
     from zoneinfo import ZoneInfo
 
@@ -57,12 +94,16 @@ def send_digest(services: Services, shop: Shop, now: dt.datetime | None = None) 
     mark = services.store.alerts.mark(shop.id, DIGEST)
     if mark.sent_at and now - mark.sent_at < dt.timedelta(seconds=ALERT_DIGEST_INTERVAL):
         return 0
-    failures = services.store.history.failures_after(shop.id, mark.reported_upto)
+    attempts = services.store.history.failures_after(shop.id, mark.reported_upto)
+    # One line per order that is still failed (its latest attempt): an order that failed
+    # three times is one order to look at, and one fixed since is none.
+    latest = {a.booking_id: a for a in attempts if a.still_failed}
+    failures = sorted(latest.values(), key=lambda a: a.id)
     noted = services.store.bookings.notes_after(shop.id, mark.reported_upto)
     notes = [n for n in noted if _to_check(n.notes)]
     items = new_open_items(services, shop, now)
     if not failures and not notes and not items:
-        return 0
+        return 0  # nothing marked: what is fixed stays fixed, new failures come later
     recipients = services.store.alerts.recipients(shop.id, DIGEST)
     if not recipients:
         return 0  # nothing marked: whoever opts in later still hears of these
@@ -79,7 +120,7 @@ def send_digest(services: Services, shop: Shop, now: dt.datetime | None = None) 
     ]
     subject = _subject(shop, len(failures), len(notes), len(items))
     sent = send_mail(config, recipients, subject, "\n".join(lines))
-    upto = max([mark.reported_upto, *(x.id for x in failures), *(n.attempt_id for n in noted)])
+    upto = max([mark.reported_upto, *(x.id for x in attempts), *(n.attempt_id for n in noted)])
     services.store.alerts.set_mark(shop.id, DIGEST, reported_upto=upto, sent_at=now)
     services.store.alerts.set_mark(shop.id, OPEN_ITEMS, reported_upto=0, sent_at=now)
     log.info("alert digest sent", extra={"shop_id": shop.id, "mails": sent})
@@ -87,9 +128,11 @@ def send_digest(services: Services, shop: Shop, now: dt.datetime | None = None) 
 
 
 def _failure_lines(failures: list[FailedAttempt], shop: Shop, base: str) -> list[str]:
+    many = len(failures) != 1
     lines = [
-        f"Sinds het vorige overzicht zijn {len(failures)} boekingen van "
-        f"'{shop.name}' mislukt. Ze wachten op u: pas zo nodig de instellingen aan "
+        f"Sinds het vorige overzicht {'zijn' if many else 'is'} {len(failures)} "
+        f"bestelling{'en' if many else ''} van '{shop.name}' niet geboekt. "
+        f"{'Ze wachten' if many else 'Ze wacht'} op u: pas zo nodig de instellingen aan "
         "en kies daarna 'Opnieuw proberen'.",
         "",
     ]
@@ -149,9 +192,12 @@ def new_open_items(services: Services, shop: Shop, now: dt.datetime) -> list[Ope
 def _open_item_lines(shop: Shop, items: list[OpenItem], base: str) -> list[str]:
     if not items:
         return []
+    many = len(items) != 1
     lines = [
-        f"Sinds het vorige overzicht vragen {len(items)} betalingen van '{shop.name}' "
-        "aandacht: ze zijn niet geboekt, of het geld van de factuur is niet binnengekomen.",
+        f"Sinds het vorige overzicht {'vragen' if many else 'vraagt'} {len(items)} "
+        f"betaling{'en' if many else ''} van '{shop.name}' aandacht: "
+        f"{'ze zijn' if many else 'ze is'} niet geboekt, of het geld van de factuur is niet "
+        "binnengekomen.",
         "",
     ]
     for item in items[:DIGEST_MAX_LISTED]:

@@ -112,7 +112,9 @@ def book_order(
             order_number,
             state=BookingState.SKIPPED,
             reason=decision.reason,
-            facts=OrderFacts(order.uuid, total=order.total, date=order.date),
+            facts=OrderFacts(
+                order.uuid, total=order.total, date=order.date, customer=order.customer
+            ),
         )
         return Outcome(JobOutcome.SKIPPED, order_number, reason=decision.reason)
     if mode == BookingMode.CASH and not _booked_before(services, shop, order_number):
@@ -141,6 +143,7 @@ def book_order(
             destination=decision.vat.destination,
             buyer_vat_number=decision.vat.buyer_vat_number,
             oss_amounts=[amount.to_json() for amount in decision.oss],
+            customer=order.customer,
         ),
         lease_seconds=services.lease_seconds,
         payment_state=payment_state,
@@ -201,7 +204,9 @@ def _cash_decision(
         state=BookingState.SKIPPED if waiting else BookingState.FAILED,
         reason=result.reason,
         error_code=None if waiting else "payment_method",
-        facts=OrderFacts(order.uuid, booking.kind, booking.total, order.date),
+        facts=OrderFacts(
+            order.uuid, booking.kind, booking.total, order.date, customer=order.customer
+        ),
     )
     services.store.payments.set_order_state(
         shop.id, order.number, OrderPayment.OPEN if waiting else OrderPayment.HELD

@@ -7,7 +7,7 @@ from dataclasses import replace
 
 from app.booking.relations import ensure_relation
 from app.clients import BookkeepingApi
-from app.core.adoption import difference, not_ours_message
+from app.core.adoption import difference, not_ours_message, soort_label
 from app.core.mapping import Booking
 from app.core.mutations import Mutation, Relation
 from app.errors import DuplicateInvoiceError, ForeignInvoiceError, UnknownRelationError
@@ -100,13 +100,15 @@ class Posting:
             reason = (
                 difference(booked, mutation, codes)
                 if mutation is not None
-                else f"het is een {booked.soort}"
+                else f"het is een {soort_label(booked.soort)}"
             )
             if reason:
                 message = not_ours_message(self.booking.order_number, booked, reason)
                 raise ForeignInvoiceError(
-                    f"mutation {booked.number} carries Factuurnummer {self.invoice_number} "
-                    f"but is not order {self.booking.order_number}'s: {reason}",
+                    f"mutation {booked.number} ({booked.soort}, {booked.date}, total "
+                    f"{booked.total}, relation {booked.relation_code or '-'}) carries "
+                    f"Factuurnummer {self.invoice_number} but is not the booking of order "
+                    f"{self.booking.order_number}",
                     system="eboekhouden",
                     operation="GetMutaties",
                     code="foreign_invoice",

@@ -34,7 +34,7 @@ def skip_before_start(services: Services, shop: Shop, order: Order) -> Outcome:
         state=BookingState.SKIPPED,
         reason=reason,
         error_code=str(SkipCode.BEFORE_START),
-        facts=OrderFacts(order.uuid, total=order.total, date=order.date),
+        facts=OrderFacts(order.uuid, total=order.total, date=order.date, customer=order.customer),
     )
     return Outcome(JobOutcome.SKIPPED, order.number, reason=reason)
 
@@ -50,7 +50,9 @@ def hold(services: Services, shop: Shop, order: Order, booking: Booking) -> Outc
         reason=reason,
         error_code="credentials_refused",
         cause=FailureCause.SYSTEM,
-        facts=OrderFacts(order.uuid, booking.kind, booking.total, order.date),
+        facts=OrderFacts(
+            order.uuid, booking.kind, booking.total, order.date, customer=order.customer
+        ),
     )
     return Outcome(JobOutcome.HELD, order.number, reason=reason)
 
@@ -63,7 +65,11 @@ def fail_unbookable(
     order: Order | None,
 ) -> Outcome:
     """The order cannot be booked as it stands: record why, for a person to act on."""
-    facts = OrderFacts(order.uuid, total=order.total, date=order.date) if order else OrderFacts()
+    facts = (
+        OrderFacts(order.uuid, total=order.total, date=order.date, customer=order.customer)
+        if order
+        else OrderFacts()
+    )
     services.store.bookings.record_unclaimed(
         shop.id,
         order_number,

@@ -1,4 +1,8 @@
-"""What every command shares: one-line errors with exit codes, and reading JSON files."""
+"""What every command shares: one-line errors with exit codes, and reading JSON files.
+
+The commands speak English, as the operator's tools (like the README and click's own
+"Usage:"); what they print for a shop owner (a booking's reason, the Controle report) is
+the Dutch the web interface shows."""
 
 from __future__ import annotations
 
@@ -14,12 +18,20 @@ from app.core.settings_checks import validate
 
 SHOP_ID = click.IntRange(1, 2**31 - 1)  # the tables' integer ids
 SHOP_HELP = "The shop: the id from `flask shops list`."
+MAPPING_HELP = (
+    "Mapping settings JSON, as stored for a shop (see docs/booking-rules.md); "
+    "default: the incumbent's defaults."
+)
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
     """One line on stderr, no traceback."""
     click.echo(f"error: {message}", err=True)
     sys.exit(code)
+
+
+def no_shop(shop_id: int, code: int = 2) -> NoReturn:
+    fail(f"no shop with id {shop_id}; `flask shops list` shows the ids", code)
 
 
 def load_json(path: str, what: str) -> Any:

@@ -12,7 +12,15 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from app.booking.reconcile import run_pass
-from app.cli.common import SHOP_HELP, SHOP_ID, fail, load_mapping, load_object
+from app.cli.common import (
+    MAPPING_HELP,
+    SHOP_HELP,
+    SHOP_ID,
+    fail,
+    load_mapping,
+    load_object,
+    no_shop,
+)
 from app.cli.progress import pass_progress
 from app.core.mapping import Booking, map_order
 from app.core.order_schema import parse_order
@@ -23,11 +31,10 @@ from app.states import BookingState, JobOutcome, RunMode, RunOutcome, ShopStatus
 
 @click.command("preview")
 @click.argument("order_file")
-@click.option(
-    "--mapping", "mapping_file", help="Mapping settings JSON (default: the incumbent's defaults)."
-)
+@click.option("--mapping", "mapping_file", help=MAPPING_HELP)
 def preview_command(order_file: str, mapping_file: str | None) -> None:
-    """Print what ORDER_FILE (Mijnwebwinkel order JSON) would book, without booking."""
+    """Print what ORDER_FILE (an order as Mijnwebwinkel's API returns it, JSON) would book,
+    without booking: the mutations and relation with e-Boekhouden's field names."""
     mapping = load_mapping(mapping_file)
     try:
         order = parse_order(load_object(order_file, "order file"))
@@ -67,7 +74,7 @@ def book_command(shop_id: int, all_failed: bool, order_number: str | None) -> No
         fail("ORDER_NUMBER must be 1 to 50 characters")
     shop = services.load_shop(shop_id)
     if shop is None:
-        fail(f"no shop with id {shop_id} (see `flask shops list`)")
+        no_shop(shop_id)
     if not shop.status.books_orders:
         fail(f"shop {shop_id} is {shop.status}: it books nothing now", 1)
     if all_failed:
@@ -122,12 +129,7 @@ def _iso(value: str | None, name: str) -> dt.datetime | None:
 
 @click.command("reconcile")
 @with_appcontext
-@click.option(
-    "--shop",
-    "shop_id",
-    type=SHOP_ID,
-    help="Only this shop: the id from `flask shops list` (default: every booking shop).",
-)
+@click.option("--shop", "shop_id", type=SHOP_ID, help=SHOP_HELP + " Default: every booking shop.")
 @click.option(
     "--since",
     help="Start of the window (ISO 8601). On a shop that was never "
@@ -165,7 +167,7 @@ def reconcile_command(
     if shop_id is not None:
         one = services.load_shop(shop_id)
         if one is None:
-            fail(f"no shop with id {shop_id}")
+            no_shop(shop_id)
         if one.status in (ShopStatus.PAUSED, ShopStatus.REMOVED):
             fail(f"shop {shop_id} is {one.status}: it books nothing now", 1)
         shops = [one]

@@ -25,8 +25,8 @@ DONE_STATES = (BookingState.BOOKED, BookingState.FAILED, BookingState.SKIPPED)
 class PassProgress:
     def __init__(self, progress: Progress, shop_name: str) -> None:
         self.progress = progress
-        self.listing = progress.add_task(f"{shop_name}: bestellingen ophalen", total=None)
-        self.queue = progress.add_task("aangeboden", total=None, visible=False)
+        self.listing = progress.add_task(f"{shop_name}: listing orders", total=None)
+        self.queue = progress.add_task("queued", total=None, visible=False)
         self.numbers: list[str] = []
 
     def __call__(self, result: PassResult, numbers: list[str], done: int) -> None:
@@ -36,7 +36,7 @@ class PassProgress:
                 self.listing,
                 total=result.seen,
                 completed=result.seen,
-                description=f"bekeken: {result.seen} bestellingen",
+                description=f"seen: {result.seen} orders",
             )
             self.progress.update(self.queue, total=len(numbers), visible=True)
         self.progress.update(self.queue, completed=done)
@@ -45,7 +45,7 @@ class PassProgress:
         self, services: Services, shop_id: int, timeout: float, poll: float = 2.0
     ) -> dict[str, int]:
         """Until every queued order is booked, failed or skipped (or ``timeout``)."""
-        task = self.progress.add_task("geboekt", total=len(self.numbers))
+        task = self.progress.add_task("booked", total=len(self.numbers))
         deadline = time.monotonic() + timeout
         counts: dict[str, int] = {}
         while True:
@@ -55,7 +55,7 @@ class PassProgress:
             self.progress.update(
                 task,
                 completed=finished,
-                description=(f"geboekt {counts['booked']}, mislukt {counts['failed']}"),
+                description=f"booked {counts['booked']}, failed {counts['failed']}",
             )
             if finished >= len(self.numbers) or time.monotonic() > deadline:
                 return counts

@@ -9,7 +9,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from app.cli.common import SHOP_HELP
+from app.cli.common import SHOP_HELP, SHOP_ID, no_shop
 from app.errors import ConnectorError
 from app.report.build import build_report
 from app.report.formats import to_csv, to_json, to_table, to_xlsx
@@ -18,7 +18,7 @@ from app.report.period import PeriodError, parse_period
 
 @click.command("report")
 @with_appcontext
-@click.option("--shop", "shop_id", type=int, required=True, help=SHOP_HELP)
+@click.option("--shop", "shop_id", type=SHOP_ID, required=True, help=SHOP_HELP)
 @click.option(
     "--period",
     "period_text",
@@ -31,7 +31,8 @@ from app.report.period import PeriodError, parse_period
     type=click.Choice(["table", "csv", "xlsx", "json"]),
     default="table",
     show_default=True,
-    help="table (the terminal), csv (';' and decimal commas), xlsx (Excel) or json.",
+    help="table: for the terminal; csv (; and decimal commas) and xlsx: the Controle "
+    "page's downloads; json: for programs.",
 )
 @click.option(
     "--output",
@@ -49,8 +50,7 @@ def report_command(shop_id: int, period_text: str, fmt: str, output: str | None)
     services = current_app.extensions["services"]
     shop = services.load_shop(shop_id)
     if shop is None:
-        click.echo(f"error: no shop with id {shop_id}", err=True)
-        sys.exit(2)
+        no_shop(shop_id)
     try:
         report = build_report(services, shop, period)
     except ConnectorError as err:

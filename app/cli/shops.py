@@ -16,7 +16,7 @@ from flask.cli import AppGroup, with_appcontext
 
 from app.booking import lifecycle
 from app.booking.connections import verify_connections
-from app.cli.common import SHOP_ID, fail, load_mapping
+from app.cli.common import MAPPING_HELP, SHOP_ID, fail, load_mapping, no_shop
 from app.cli.secrets import SECRETS_STDIN, choose_api, complete, needed_for, read
 from app.core.mapping_settings import check_invoice_format
 from app.core.start_date import SHOP_TZ, local_text
@@ -49,7 +49,7 @@ def _services() -> Services:
 def _shop(shop_id: int, *, removed: bool = False) -> Shop:
     shop = _services().load_shop(shop_id)
     if shop is None or (shop.status == ShopStatus.REMOVED and not removed):
-        fail(f"no shop with id {shop_id} (see `flask shops list`)", 1)
+        no_shop(shop_id, 1)
     return shop
 
 
@@ -95,9 +95,7 @@ def _book_from(value: dt.datetime | None) -> dt.datetime:
     "from --secrets-stdin, the environment or a hidden prompt.",
 )
 @SECRETS_STDIN
-@click.option(
-    "--mapping", "mapping_file", help="A JSON file with the mapping settings (Stap 2 van 2)."
-)
+@click.option("--mapping", "mapping_file", help=MAPPING_HELP)
 @click.option("--owner", "owner_email", help="The e-mail address of the user who owns the shop.")
 @click.option("--inactive", is_flag=True, help="Register as draft: it books nothing yet.")
 @click.option(

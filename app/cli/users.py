@@ -72,7 +72,12 @@ def create_user(email: str, admin: bool, shop_ids: tuple[int, ...], password_std
         fail(f"user {email} already exists", 1)
     missing = sorted(set(shop_ids) - users_.existing_shop_ids(shop_ids))
     if missing:
-        fail("no shop with id " + ", ".join(map(str, missing)), 1)
+        fail(
+            "no shop with id "
+            + ", ".join(map(str, missing))
+            + "; `flask shops list` shows the ids",
+            1,
+        )
     if not admin and not shop_ids:
         click.echo(
             "note: this user owns no shop yet; add one with --shop or on the "

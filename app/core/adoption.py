@@ -14,19 +14,24 @@ from __future__ import annotations
 from collections import Counter
 from decimal import Decimal
 
-from app.core.mutations import BookedMutation, Mutation, money
+from app.core.mutations import SOORT_LABELS, BookedMutation, Mutation, Soort, euro
+
+
+def soort_label(value: str) -> str:
+    """A Soort as e-Boekhouden's screens name it (an unknown one as it came)."""
+    return SOORT_LABELS.get(Soort(value), value) if value in tuple(Soort) else value
 
 
 def difference(booked: BookedMutation, mutation: Mutation, relation_codes: set[str]) -> str:
     """Why ``booked`` is not ``mutation`` (Dutch), or "" when it is ours."""
     if booked.soort != mutation.soort.value:
-        return f"het is een {booked.soort}, geen {mutation.soort.value}"
+        return f"het is een {soort_label(booked.soort)}, geen {mutation.soort.label}"
     wanted = {code.casefold() for code in relation_codes if code}
     if booked.relation_code.casefold() not in wanted:
         shown = booked.relation_code or "geen relatie"
         return f"ze staat op relatie {shown}, niet op {mutation.relation_code}"
     if booked.total != mutation.total:
-        return f"het totaal is € {money(booked.total)}, niet € {money(mutation.total)}"
+        return f"het totaal is {euro(booked.total)}, niet {euro(mutation.total)}"
     if booked.rows and _rows(booked.rows) != _rows(
         tuple((r.ledger, r.btw_code, r.amount_incl) for r in mutation.rows)
     ):
@@ -70,9 +75,9 @@ def not_ours_message(order_number: str, booked: BookedMutation, reason: str) -> 
     day = booked.date.strftime("%d-%m-%Y") if booked.date else "onbekende datum"
     return (
         f"Factuurnummer {booked.invoice_number} bestaat al in e-Boekhouden (mutatie "
-        f"{booked.number}, {booked.soort} van {day}, € {money(booked.total)}), maar dat is "
-        f"niet de boeking van bestelling {order_number}: {reason}. De bestelling is niet "
-        "geboekt. Boeken twee webwinkels in deze administratie, geef elke webwinkel bij "
+        f"{booked.number}, {soort_label(booked.soort)} van {day}, {euro(booked.total)}), "
+        f"maar dat is niet de boeking van bestelling {order_number}: {reason}. De bestelling "
+        "is niet geboekt. Boeken twee webwinkels in deze administratie, geef elke webwinkel bij "
         "Instellingen een eigen factuurnummer (bijvoorbeeld W1-{number}); is de bestaande "
         "mutatie met de hand gemaakt, geef haar een ander factuurnummer of verwijder haar. "
         "Probeer de bestelling daarna opnieuw."

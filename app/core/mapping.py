@@ -26,7 +26,7 @@ from app.core.mapping_settings import (
     MappingSettings,
     invoice_number,
 )
-from app.core.mutations import CENT, Mutation, MutationRow, Relation, money
+from app.core.mutations import CENT, Mutation, MutationRow, Relation, euro
 from app.core.orders import (
     Order,
     OrderLine,
@@ -129,7 +129,7 @@ def map_order(order: Order, settings: MappingSettings) -> Booking | Skip:
         )
     if not credit and order.total < ZERO:
         raise MappingError(
-            f"Bestelling {order.number} heeft een negatief totaal (€ {money(order.total)}) "
+            f"Bestelling {order.number} heeft een negatief totaal ({euro(order.total)}) "
             "maar is geen creditbestelling. Controleer de bestelling in Mijnwebwinkel."
         )
     notes = check_order(order, settings)
@@ -211,7 +211,7 @@ def _buckets(
     if lines_total != order.total:
         raise MappingError(
             f"De orderregels van bestelling {order.number} tellen op tot "
-            f"€ {money(lines_total)}, maar het ordertotaal is € {money(order.total)}. "
+            f"{euro(lines_total)}, maar het ordertotaal is {euro(order.total)}. "
             "De bestelling wordt niet geboekt; controleer haar in Mijnwebwinkel."
         )
     return [Bucket(c, ledger, r, tuple(p)) for (c, ledger, r), p in parts.items()], oss_ledgers

@@ -21,6 +21,18 @@ class Soort(StrEnum):
     FACTUURBETALING_ONTVANGEN = "FactuurbetalingOntvangen"
     GELD_ONTVANGEN = "GeldOntvangen"
 
+    @property
+    def label(self) -> str:
+        """As e-Boekhouden's own screens name it: ``Factuur verstuurd``."""
+        return SOORT_LABELS[self]
+
+
+SOORT_LABELS = {
+    Soort.FACTUUR_VERSTUURD: "Factuur verstuurd",
+    Soort.FACTUURBETALING_ONTVANGEN: "Factuurbetaling ontvangen",
+    Soort.GELD_ONTVANGEN: "Geld ontvangen",
+}
+
 
 @dataclass(frozen=True, slots=True)
 class MutationRow:
@@ -182,5 +194,12 @@ class Administration:
 
 
 def money(value: Decimal) -> str:
-    """Two-decimal string for previews and logs."""
+    """Two-decimal string for the wire and logs (``12.10``); Dutch sentences use ``euro``."""
     return str(value.quantize(CENT))
+
+
+def euro(value: Decimal) -> str:
+    """An amount as a Dutch reader writes it: ``Decimal("1234.5")`` → ``"€ 1.234,50"``."""
+    text = f"{abs(value.quantize(CENT)):,.2f}".replace(",", "_").replace(".", ",")
+    text = text.replace("_", ".")
+    return f"€ -{text}" if value < 0 else f"€ {text}"

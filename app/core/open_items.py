@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from app.core.mutations import money
+from app.core.mutations import euro
 
 
 def lapsed_reason(
@@ -18,7 +18,7 @@ def lapsed_reason(
     if not booked:
         return (
             f"Bestelling {invoice_number} van {day:%d-%m-%Y} is {lookback_days} dagen later nog "
-            f"niet betaald (€ {money(abs(open_amount))}) en dus niet geboekt: zonder factuur "
+            f"niet betaald ({euro(abs(open_amount))}) en dus niet geboekt: zonder factuur "
             "boekt de koppeling haar pas als het geld binnen is. Komt het later, dan boekt de "
             "koppeling haar zodra de bestelling in Mijnwebwinkel verandert, of met 'Opnieuw "
             "proberen'. Is ze niet meer te verwachten, boek of annuleer haar dan zelf."
@@ -27,7 +27,7 @@ def lapsed_reason(
     done = "terugbetaald" if credit else "betaald"
     return (
         f"De {what} {invoice_number} van {day:%d-%m-%Y} is {lookback_days} dagen later nog "
-        f"niet (helemaal) {done}: € {money(abs(open_amount))} staat open op de "
+        f"niet (helemaal) {done}: {euro(abs(open_amount))} staat open op de "
         "debiteurenrekening. De koppeling zoekt er niet meer elk uur naar; komt het geld "
         "later, dan boekt ze het zodra de bestelling in Mijnwebwinkel verandert, of met "
         "'Opnieuw proberen'. Controleer het bij de bank of betaalprovider, of volg "
@@ -38,6 +38,6 @@ def lapsed_reason(
 def overdue_reason(invoice_number: str, day: dt.date, open_amount: Decimal, term_days: int) -> str:
     return (
         f"Factuur {invoice_number} van {day:%d-%m-%Y} is over de betalingstermijn van "
-        f"{term_days} dagen: € {money(open_amount)} is nog niet ontvangen. De koppeling boekt "
+        f"{term_days} dagen: {euro(open_amount)} is nog niet ontvangen. De koppeling boekt "
         "de betaling zodra ze binnenkomt."
     )

@@ -104,6 +104,20 @@ class Order:
         """Test orders carry a ``T-`` marker in their number (NOTES.md §8)."""
         return self.number.upper().startswith("T-")
 
+    @property
+    def customer(self) -> str:
+        """Who the invoice is for, as a person reads it: the company, else the name."""
+        invoice = self.debtor.invoice
+        for value in (
+            invoice.company if invoice else "",
+            invoice.name if invoice else "",
+            self.debtor.company,
+            self.debtor.name,
+        ):
+            if value and value.strip():
+                return value.strip()
+        return ""
+
 
 @dataclass(frozen=True, slots=True)
 class OrderSummary:

@@ -33,7 +33,7 @@ from decimal import Decimal
 
 from app.core.line_types import MEANS_OF_PAYMENT
 from app.core.mapping_settings import NOT_BOOKED, MappingSettings
-from app.core.mutations import Mutation, MutationRow, Soort, money
+from app.core.mutations import Mutation, MutationRow, Soort, euro
 from app.core.payment_facts import (
     CAPTURE,
     REFUND,
@@ -205,7 +205,7 @@ def not_booked_reason(invoice: Invoice, move: MoneyMovement, debtors_ledger: str
     what = "terugbetaling" if move.kind == REFUND else "betaling"
     return (
         f"Betaalmethode {method_label(move.method)} staat op 'niet boeken': de {what} "
-        f"van € {money(move.amount)} op {move.date:%d-%m-%Y} is niet geboekt, dus dat deel "
+        f"van {euro(move.amount)} op {move.date:%d-%m-%Y} is niet geboekt, dus dat deel "
         f"van factuur {invoice.invoice_number} blijft open op de debiteurenrekening "
         f"({debtors_ledger}). Boek het zelf, of kies bij Instellingen → Betaalmethoden "
         "een rekening; dan boekt de koppeling het alsnog."
@@ -224,15 +224,15 @@ def _before_start(move: MoneyMovement, start: dt.date) -> str:
 def _too_much(invoice: Invoice, move: MoneyMovement, wanted: Decimal, credit: bool) -> str:
     if credit:
         return (
-            f"Bij creditnota {invoice.order_number} is meer terugbetaald dan € {money(wanted)}; "
-            f"de terugbetaling van € {money(move.amount)} op {move.date:%d-%m-%Y} wordt niet "
+            f"Bij creditnota {invoice.order_number} is meer terugbetaald dan {euro(wanted)}; "
+            f"de terugbetaling van {euro(move.amount)} op {move.date:%d-%m-%Y} wordt niet "
             "geboekt. Maak in Mijnwebwinkel een creditbestelling voor dit bedrag; dan boekt "
             "de koppeling het daarbij."
         )
     return (
-        f"Bij bestelling {invoice.order_number} is meer ontvangen dan € {money(wanted)}; "
-        f"de {move.kind} van € {money(move.amount)} op {move.date:%d-%m-%Y} wordt niet "
-        "geboekt. Boek het verschil met de hand (bijvoorbeeld als terug te betalen bedrag)."
+        f"Bij bestelling {invoice.order_number} is meer ontvangen dan {euro(wanted)}; "
+        f"de ontvangst van {euro(move.amount)} op {move.date:%d-%m-%Y} wordt niet geboekt. "
+        "Boek het verschil met de hand (bijvoorbeeld als terug te betalen bedrag)."
     )
 
 
@@ -258,7 +258,7 @@ def cash_booking(
             break
     if covered < wanted:
         what = "terugbetaald" if credit else "betaald"
-        part = "nog niet" if covered == ZERO else f"pas voor € {money(covered)}"
+        part = "nog niet" if covered == ZERO else f"pas voor {euro(covered)}"
         return Waiting(
             f"Bestelling {number} is {part} {what}; zonder factuur wordt ze "
             "geboekt zodra het geld binnen is (wacht op betaling)."

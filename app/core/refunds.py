@@ -24,7 +24,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
-from app.core.mutations import money
+from app.core.mutations import euro
 from app.core.payment_facts import MoneyMovement, method_label
 
 ZERO = Decimal("0")
@@ -88,7 +88,7 @@ def _unallocated(
     sale: str, move: MoneyMovement, notes: list[CreditNote], room: Mapping[str, Decimal]
 ) -> str:
     head = (
-        f"Bij bestelling {sale} is op {move.date:%d-%m-%Y} € {money(move.amount)} "
+        f"Bij bestelling {sale} is op {move.date:%d-%m-%Y} {euro(move.amount)} "
         f"terugbetaald ({method_label(move.method)})"
     )
     advice = (
@@ -103,11 +103,11 @@ def _unallocated(
     if left >= move.amount:
         return (
             f"{head}: meer dan één creditnota nog open heeft (creditbestellingen {numbers}, "
-            f"samen nog € {money(left)} open). De koppeling boekt één terugbetaling op één "
+            f"samen nog {euro(left)} open). De koppeling boekt één terugbetaling op één "
             "creditnota en verdeelt haar niet; ze is niet geboekt. Boek haar met de hand in "
             "e-Boekhouden, verdeeld over die creditnota's."
         )
     return (
         f"{head}: meer dan haar creditbestellingen ({numbers}) nog crediteren "
-        f"(€ {money(left)}). {advice}"
+        f"({euro(left)}). {advice}"
     )

@@ -18,7 +18,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from app.core.mutations import CENT, MutationRow, money
+from app.core.mutations import CENT, MutationRow, euro
 from app.errors import MappingError
 
 ZERO = Decimal("0")
@@ -105,7 +105,7 @@ def allocate(
     for rate, vat in target.items():
         if rate not in per_rate and vat != ZERO:
             raise MappingError(
-                f"Bestelling {order_number} vermeldt € {money(vat)} btw tegen "
+                f"Bestelling {order_number} vermeldt {euro(vat)} btw tegen "
                 f"{_pct(rate)}%, maar heeft geen orderregels met dat tarief. De bestelling "
                 "wordt niet geboekt; controleer haar in Mijnwebwinkel."
             )
@@ -117,7 +117,7 @@ def allocate(
         split = _split_to(group, wanted)
         if split is None:
             raise MappingError(
-                f"Bestelling {order_number} vermeldt € {money(wanted)} btw tegen "
+                f"Bestelling {order_number} vermeldt {euro(wanted)} btw tegen "
                 f"{_pct(rate)}%; met deze bedragen kan geen enkele boekingsregel daarop "
                 "uitkomen. Boek deze bestelling met de hand."
             )
@@ -134,8 +134,8 @@ def _check_close(
     """The order's VAT for a rate may differ from its lines' by one cent per line."""
     if abs(wanted - lines_vat) > lines * CENT:
         raise MappingError(
-            f"De orderregels van bestelling {order_number} geven € {money(lines_vat)} btw "
-            f"tegen {_pct(rate)}%, maar de bestelling vermeldt € {money(wanted)}: meer dan "
+            f"De orderregels van bestelling {order_number} geven {euro(lines_vat)} btw "
+            f"tegen {_pct(rate)}%, maar de bestelling vermeldt {euro(wanted)}: meer dan "
             "één cent per orderregel verschil. De bestelling wordt niet geboekt; controleer "
             "haar in Mijnwebwinkel."
         )

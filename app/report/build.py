@@ -72,7 +72,7 @@ class Finding:
 
     number: str
     status: str  # the shop's status name
-    state: str  # ours: "niet aangeboden", "mislukt", …
+    state: str  # ours: "nog niet verwerkt", "mislukt", …
     reason: str
     booked: Decimal | None = None
     current: Decimal | None = None
@@ -249,11 +249,11 @@ def compare(
             continue
         if order.status not in bookable:
             reason = f"Status '{status}' wordt niet geboekt."
-            ours = STATE_NAMES.get(state.state, str(state.state)) if state else "niet aangeboden"
+            ours = STATE_NAMES.get(state.state, str(state.state)) if state else "nog niet verwerkt"
         elif state is None:
             reason, ours = (
-                "Nog niet aangeboden; de volgende controle pakt hem op.",
-                "niet aangeboden",
+                "Nog niet verwerkt; de volgende controle pakt hem op.",
+                "nog niet verwerkt",
             )
         else:
             reason, ours = state.reason or "", STATE_NAMES.get(state.state, str(state.state))

@@ -44,6 +44,7 @@ class BookingRecord:
     oss_amounts: list[dict[str, str]] | None = None  # app.core.oss.OssAmount.to_json()
     booking_mode: str | None = None  # app.states.BookingMode it was claimed in
     failure_cause: str | None = None  # app.states.FailureCause of a failed row
+    customer: str | None = None  # the invoice's company or name (migration i27)
 
 
 def record(row: Any) -> BookingRecord:
@@ -80,6 +81,7 @@ class OrderFacts:
     destination: str | None = None
     buyer_vat_number: str | None = None
     oss_amounts: list[dict[str, str]] | None = None
+    customer: str | None = None
 
     def values(self, shop_id: int, order_number: str) -> dict[str, Any]:
         return {
@@ -93,6 +95,7 @@ class OrderFacts:
             "destination": self.destination or None,
             "buyer_vat_number": self.buyer_vat_number or None,
             "oss_amounts": self.oss_amounts or None,
+            "customer": (self.customer or "")[:200] or None,
         }
 
 

@@ -15,9 +15,9 @@ from app.store.booking_records import BookingRecord, record
 from app.store.db import bookings, transaction, utcnow
 
 State = BookingState
-RETRY_REQUESTED = "Opnieuw aangeboden."  # the reason of a row a person asked to retry
+RETRY_REQUESTED = "Staat weer in de wachtrij en wordt zo opnieuw geboekt."  # a person asked
 # The reason of a row the system sent again by itself once it was back.
-HEALED = "Automatisch opnieuw aangeboden: de koppeling werkt weer."
+HEALED = "Staat vanzelf weer in de wachtrij: de koppeling werkt weer."
 MAX_FAILED_LISTED = 5000  # the bulk retry reads at most this many failed rows of a shop
 
 

@@ -137,6 +137,7 @@ class BookingStore(BookingQueries, ManualRetries, Unclaimed):
                 destination=values["destination"],
                 buyer_vat_number=values["buyer_vat_number"],
                 oss_amounts=values["oss_amounts"],
+                customer=values["customer"],
                 updated_at=now,
             )
         )

@@ -135,6 +135,8 @@ bookings = Table(
     # app.states.BookingMode the order was (last) claimed in: an invoice booked without
     # payments gets none after a switch, a cash booking never (migration i23).
     Column("booking_mode", String(20), nullable=True),
+    # The customer as the invoice names them (company, else name), for the booking page.
+    Column("customer", String(200), nullable=True),
     UniqueConstraint("shop_id", "order_number", name="uq_bookings_shop_order_number"),
     UniqueConstraint("shop_id", "order_uuid", name="uq_bookings_shop_order_uuid"),
     Index("ix_bookings_shop_state", "shop_id", "state"),

@@ -214,6 +214,7 @@ class HistoryStore:
                 booking_attempts.c.error_code,
                 bookings.c.order_number,
                 bookings.c.id.label("booking_id"),
+                bookings.c.state,
             )
             .join(bookings, bookings.c.id == booking_attempts.c.booking_id)
             .where(
@@ -232,6 +233,7 @@ class HistoryStore:
                     r.booking_id,
                     r.reason,
                     r.error_code,
+                    r.state == str(BookingState.FAILED),
                 )
                 for r in conn.execute(query)
             ]

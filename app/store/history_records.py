@@ -51,6 +51,7 @@ class FailedAttempt:
     booking_id: int
     reason: str | None
     error_code: str | None
+    still_failed: bool = True  # the booking is failed now (not fixed since this attempt)
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from werkzeug.exceptions import HTTPException
 
-from app.booking.alerts import smtp_config
+from app.booking.alerts import send_test, smtp_config
 from app.store.alerts import AlertPref
 from app.web.common import html_error, services, visible_shops
 
@@ -49,4 +49,19 @@ def save() -> Any:
         "Uw keuze is opgeslagen." if chosen else "Uw keuze is opgeslagen: u krijgt geen meldingen.",
         "ok",
     )
+    return redirect(url_for("alerts.edit"))
+
+
+@bp.post("/meldingen/testmail")
+def test_mail() -> Any:
+    """A test mail to the logged-in user, at once: does the mail server deliver?"""
+    sent, problem = send_test(services(), g.user.email)
+    if sent:
+        flash(
+            f"Er is een testmail verstuurd naar {g.user.email}. Staat hij er over een paar "
+            "minuten niet, kijk dan ook bij de ongewenste e-mail.",
+            "ok",
+        )
+    else:
+        flash(problem, "bad")
     return redirect(url_for("alerts.edit"))

@@ -81,20 +81,43 @@ def mask(secret: str, visible: int = 4) -> str:
     return "••••" + secret[-visible:]
 
 
+# Per status: the page's title and what it says when the code gave no Dutch reason of
+# its own (werkzeug's default descriptions are English).
+ERROR_PAGES = {
+    400: (
+        "Ongeldig verzoek",
+        "Dit verzoek kan niet worden verwerkt. Ga terug en probeer het opnieuw.",
+    ),
+    403: ("Geen toegang", "U heeft geen toegang tot deze pagina."),
+    404: (
+        "Niet gevonden",
+        "Deze pagina bestaat niet (meer). Controleer het adres, of ga naar de koppelingen.",
+    ),
+    405: (
+        "Niet toegestaan",
+        "Deze pagina kan zo niet worden gebruikt. Ga terug en probeer het opnieuw.",
+    ),
+    413: ("Te groot", "Wat u verstuurde is te groot (hoogstens 1 MB)."),
+    429: (
+        "Even wachten",
+        "Er kwamen te veel verzoeken tegelijk. Probeer het over een minuut opnieuw.",
+    ),
+    503: (
+        "Tijdelijk niet beschikbaar",
+        "De koppeling is even niet bereikbaar. Er is niets gewijzigd; probeer het over een "
+        "paar minuten opnieuw.",
+    ),
+}
+OTHER_ERROR = ("Er ging iets mis", "Er ging iets mis. Probeer het later opnieuw.")
+
+
 def html_error(err: HTTPException) -> tuple[str, int]:
-    """Errors on the pages as a page (the app's default answer is JSON, for the API)."""
-    titles = {
-        404: "Niet gevonden",
-        405: "Niet toegestaan",
-        400: "Ongeldig verzoek",
-        503: "Tijdelijk niet beschikbaar",
-    }
+    """Errors on the pages as a Dutch page (the app's default answer is JSON, for the API).
+    A description the code passed to ``abort`` is Dutch; werkzeug's own is not used."""
     code = err.code or 500
-    return render_template(
-        "error.html",
-        title=titles.get(code, "Er ging iets mis"),
-        message=err.description or err.name,
-    ), code
+    title, message = ERROR_PAGES.get(code, OTHER_ERROR)
+    own = err.description if err.description != type(err).description else ""
+    return render_template("error.html", title=title, message=own or message), code
 
 
 def visible_shops(*, removed: bool = False) -> list[Shop]:

@@ -9,6 +9,8 @@ from zoneinfo import ZoneInfo
 
 from flask import Flask
 
+from app.core.eu_vat import country_name
+from app.core.mutations import SOORT_LABELS, Soort
 from app.core.payment_facts import method_label
 from app.web.common import mask
 
@@ -22,7 +24,7 @@ STATE_LABELS = {
     "posting": ("Wachtend", "wait"),
     "skipped": ("Overgeslagen", "muted"),
 }
-# A payment's state, and where an order's money stands: (label, css class).
+# A payment's state (app.states.PaymentState): (label, css class).
 PAYMENT_LABELS = {
     "booked": ("Geboekt", "ok"),
     "failed": ("Mislukt", "bad"),
@@ -31,9 +33,16 @@ PAYMENT_LABELS = {
     "pending": ("Wachtend", "wait"),
     "posting": ("Wachtend", "wait"),
     "retrying": ("Wachtend", "wait"),
-    "open": ("Wacht op betaling", "wait"),
-    "settled": ("Betaald", "ok"),
     "manual": ("Door de boekhouder", "muted"),
+}
+# Where an order's money stands (app.states.OrderPayment), for a sale and for a credit
+# note (whose money goes back): (label, css class). "held" covers a payment held back
+# and one e-Boekhouden refused; the booking page names which (``order_payment``).
+ORDER_PAYMENT_LABELS = {
+    "open": ("Wacht op betaling", "wait"),
+    "held": ("Betaling vraagt actie", "bad"),
+    "not_booked": ("Deels niet geboekt (zo ingesteld)", "muted"),
+    "settled": ("Betaald", "ok"),
 }
 # Why money shows as open (app.states.OpenItemKind): (label, css class).
 OPEN_ITEM_LABELS = {
@@ -41,6 +50,12 @@ OPEN_ITEM_LABELS = {
     "not_booked": ("Niet geboekt (zo ingesteld)", "muted"),
     "lapsed": ("Niet betaald binnen de termijn", "bad"),
     "overdue": ("Over de betalingstermijn", "wait"),
+}
+CREDIT_PAYMENT_LABELS = {
+    "open": ("Wacht op terugbetaling", "wait"),
+    "held": ("Terugbetaling vraagt actie", "bad"),
+    "not_booked": ("Deels niet geboekt (zo ingesteld)", "muted"),
+    "settled": ("Terugbetaald", "ok"),
 }
 PAYMENT_KINDS = {"capture": "Ontvangst", "refund": "Terugbetaling"}
 SHOP_STATUS_LABELS = {
@@ -88,6 +103,56 @@ def datetime(value: dt.datetime | None) -> str:
     return value.astimezone(LOCAL_TZ).strftime("%d-%m-%Y %H:%M")
 
 
+def capital(text: str) -> str:
+    """A label as the first word of a line: ``"contant"`` → ``"Contant"``; a name written
+    with a capital inside stays as it is (``iDEAL``)."""
+    if not text or (len(text) > 1 and text[0].islower() and text[1].isupper()):
+        return text
+    return text[:1].upper() + text[1:]
+
+
+def count(number: int | None, singular: str, plural: str) -> str:
+    """``count(1, "fout", "fouten")`` → ``"1 fout"``; 0 and more: the plural."""
+    number = number or 0
+    return f"{number} {singular if number == 1 else plural}"
+
+
+def order_payment(state: str | None, kind: str = "order", payments: Any = ()) -> tuple[str, str]:
+    """Where an order's money stands, in the words of its kind (a credit note's money goes
+    back). With its payment rows: a held state says whether a payment is held back (no
+    ledger for its method) or was refused (Mislukt), as the rows below it do."""
+    labels = CREDIT_PAYMENT_LABELS if kind == "credit" else ORDER_PAYMENT_LABELS
+    label, css = labels.get(state or "", (state or "", "muted"))
+    if state == "held" and payments:
+        states = {str(p.state) for p in payments}
+        what = "Terugbetaling" if kind == "credit" else "Betaling"
+        if "failed" in states:
+            label = f"{what} mislukt"
+        elif "held" in states:
+            label = f"{what} tegengehouden"
+    return label, css
+
+
+def percentage(value: Decimal | None) -> str:
+    """``Decimal("5.50")`` → ``"5,5%"``."""
+    if value is None:
+        return ""
+    return f"{value.normalize():f}".replace(".", ",") + "%"
+
+
+def soort_label(soort: str) -> str:
+    """``FactuurVerstuurd`` → ``Factuur verstuurd`` (as e-Boekhouden's screens say it)."""
+    return SOORT_LABELS[Soort(soort)] if soort in tuple(Soort) else soort
+
+
+def country(code: str | None) -> str:
+    """``"DE"`` → ``"Duitsland (DE)"``; a code the EU table does not name stays as it is."""
+    if not code:
+        return ""
+    name = country_name(code)
+    return code if name == code else f"{name} ({code})"
+
+
 def state_label(state: str) -> str:
     return STATE_LABELS.get(state, (state, ""))[0]
 
@@ -116,6 +181,13 @@ def init_app(app: Flask) -> None:
         "payment_kind": lambda k: PAYMENT_KINDS.get(k, k),
         "open_item_label": lambda k: OPEN_ITEM_LABELS.get(k, (k, ""))[0],
         "open_item_class": lambda k: OPEN_ITEM_LABELS.get(k, ("", "muted"))[1],
-        "method_label": method_label,
+        "method_label": lambda m: capital(method_label(m)),
+        "capital": capital,
+        "count": count,
+        "order_payment_label": lambda s, kind="order", rows=(): order_payment(s, kind, rows)[0],
+        "order_payment_class": lambda s, kind="order": order_payment(s, kind)[1],
+        "soort_label": soort_label,
+        "percentage": percentage,
+        "country": country,
     }
     app.jinja_env.filters.update(table)

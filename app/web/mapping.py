@@ -34,11 +34,13 @@ from app.states import BookingMode, EbApi, ShopStatus, VatPeriod
 from app.store.db import utcnow
 from app.store.shops import Shop
 from app.web.common import explain, html_error, services, shop_or_404
+from app.web.ledgers import BALANCE, PROFIT_AND_LOSS, forget, ledger_groups
 from app.web.mapping_form import (
     OSS_COUNTRIES,
     PAYMENT_LINE_TYPES,
     STANDARD_TREATMENTS,
     add_oss_rule,
+    first_open,
     ordered_rules,
     parse,
     remove_rule,
@@ -130,11 +132,8 @@ def _render(
     status: int = 200,
     **extra: Any,
 ) -> Any:
-    accounts = {a.code: f"{a.code} - {a.description}" for a in remote.accounts}
     start = shop.book_from or (shop.created_at if _installing(shop) else None)
     extra.setdefault("book_from", local_text(start) if start else "")
-    for code in _used_ledgers(mapping):  # keep what is set, even if the chart lacks it
-        accounts.setdefault(code, f"{code} (niet gevonden in e-Boekhouden)")
     statuses = remote.statuses or [
         OrderStatus(s, mapping.status_names.get(s, f"Status {s}"), s in mapping.credit_statuses)
         for s in sorted(mapping.bookable_statuses | mapping.credit_statuses)
@@ -144,7 +143,9 @@ def _render(
         shop=shop,
         mapping=mapping,
         rules=ordered_rules(mapping.rules),
-        accounts=sorted(accounts.items()),
+        ledgers=ledger_groups(remote.accounts, _used_ledgers(mapping)),  # kept if not found
+        REVENUE=PROFIT_AND_LOSS,
+        BALANCE=BALANCE,
         statuses=statuses,
         problems=remote.problems,
         errors=errors,
@@ -242,9 +243,11 @@ def save(shop_id: int) -> Any:
     mapping, errors = parse(request.form, shop.mapping, remote.status_ids)
     action = request.form.get("action", "save")
     if action == "add_oss":
+        before = {rule.treatment for rule in mapping.rules}
         mapping, oss_errors = add_oss_rule(
             mapping, request.form.get("oss_country", ""), request.form.get("oss_rate", "")
         )
+        added = [r for r in mapping.rules if r.treatment not in before]
         return _render(
             shop,
             mapping,
@@ -253,6 +256,8 @@ def save(shop_id: int) -> Any:
             400 if oss_errors else 200,
             unsaved=True,
             oss_form=request.form,
+            # the page opens at the new row, its first ledger still to choose focused
+            focus=first_open(added[0]) if added else "oss_country",
         )
     if action.startswith("remove:"):
         mapping = remove_rule(mapping, action.removeprefix("remove:"))
@@ -272,6 +277,7 @@ def save(shop_id: int) -> Any:
     _follow_earlier_invoices(shop, mapping)
     start = book_from or shop.book_from
     since = f"geplaatst vanaf {local_text(start)} " if start else ""
+    forget(shop.id)
     flash(
         f"De koppeling is geïnstalleerd: bestellingen {since}worden vanaf nu geboekt."
         if installing

@@ -215,6 +215,14 @@ def add_oss_rule(
     return replace(settings, rules=ordered_rules((*settings.rules, rule))), {}
 
 
+def first_open(rule: TaxRule) -> str:
+    """The field of a new OSS row to choose first: its revenue ledger, its OSS-VAT ledger,
+    then the other incomes (a second rate of a country starts with the first's ledgers)."""
+    order = (INCOME_TYPES[0], OSS_VAT, *INCOME_TYPES[1:])
+    income = next((i for i in order if not rule.ledgers.get(i)), INCOME_TYPES[0])
+    return f"rules.{rule.treatment}.{income}"
+
+
 def remove_rule(settings: MappingSettings, treatment: str) -> MappingSettings:
     """Drop an OSS row (the standard rows always stay)."""
     if treatment in STANDARD_TREATMENTS:

@@ -9,7 +9,17 @@ import datetime as dt
 import math
 from typing import Any
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from werkzeug.exceptions import HTTPException
 
 from app.booking.retry import AWAITING_PAYMENT_STATES as AWAITING_STATES
@@ -23,8 +33,9 @@ from app.booking.retry import (
 from app.core.mapping import Booking, map_order
 from app.core.preview import preview_json
 from app.core.start_date import before_start_reason, placed_before
-from app.errors import ConnectorError
+from app.errors import ConnectorError, OrderNotFoundError
 from app.states import BookingState
+from app.web.booking_page import booking_context, status_of
 from app.web.charts import shop_charts
 from app.web.common import Access, explain, html_error, services, shop_or_404
 from app.web.filters import LOCAL_TZ
@@ -101,17 +112,20 @@ def booking(shop_id: int, booking_id: int) -> Any:
     row = services().store.bookings.get_for_shop(shop.id, booking_id)
     if row is None:
         abort(404, "Deze boeking bestaat niet.")
-    store = services().store
     return render_template(
-        "booking.html",
-        shop=shop,
-        row=row,
-        retryable=RETRYABLE,
-        payments=store.payments.for_order(shop.id, row.order_number),
-        awaiting=AWAITING_STATES,
-        booked_rows=store.history.rows(row.id),
-        attempts=store.history.attempts(row.id),
+        "booking.html", retryable=RETRYABLE, awaiting=AWAITING_STATES, **booking_context(shop, row)
     )
+
+
+@bp.get("/koppelingen/<int:shop_id>/boekingen/<int:booking_id>/status")
+def booking_status(shop_id: int, booking_id: int) -> Any:
+    """Where the booking stands, for the page's script: it reloads the page when this
+    changes (after "Opnieuw proberen", while a worker books)."""
+    shop = shop_or_404(shop_id, Access.REGISTER)
+    row = services().store.bookings.get_for_shop(shop.id, booking_id)
+    if row is None:
+        abort(404, "Deze boeking bestaat niet.")
+    return jsonify(status_of(shop, row))
 
 
 @bp.post("/koppelingen/<int:shop_id>/boekingen/<int:booking_id>/opnieuw")
@@ -123,18 +137,23 @@ def retry(shop_id: int, booking_id: int) -> Any:
     if outcome == RetryOutcome.QUEUE_DOWN:
         abort(
             503,
-            f"Bestelling {number} kon niet opnieuw worden aangeboden: de wachtrij is even "
+            f"Bestelling {number} kon niet opnieuw in de wachtrij worden gezet: die is even "
             "niet bereikbaar. Er is niets gewijzigd; probeer het over een paar minuten opnieuw.",
         )
+    to_list = request.form.get("terug") == "lijst"
     if outcome == RetryOutcome.NOTHING_TO_DO:
         flash("Deze bestelling hoeft niet opnieuw te worden geprobeerd.", "info")
     else:
         flash(
-            f"Bestelling {number} wordt opnieuw aangeboden. Ververs de pagina over een paar "
-            "seconden.",
+            f"Bestelling {number} staat weer in de wachtrij en wordt zo opnieuw geboekt. "
+            + (
+                "Ververs de lijst over een paar seconden om de uitkomst te zien."
+                if to_list
+                else "Deze pagina werkt zichzelf bij zodra dat gebeurd is."
+            ),
             "ok",
         )
-    if request.form.get("terug") == "lijst":
+    if to_list:
         return redirect(url_for("overview.show", shop_id=shop.id))
     return redirect(url_for("overview.booking", shop_id=shop.id, booking_id=booking_id))
 
@@ -148,8 +167,12 @@ def preview(shop_id: int) -> Any:
         try:
             order = services().shop_api(shop).get_order(number)
             decision = map_order(order, shop.mapping)
+        except OrderNotFoundError as err:
+            result.update(not_found(shop.id, number, err))
         except ConnectorError as err:
             result["error"] = explain(err, services().settings.web_upstream_timeout)
+            if str(err) != err.explanation:
+                result["technical_text"] = str(err)
         else:
             if isinstance(decision, Booking):
                 result.update(booking=decision, wire=preview_json(decision))
@@ -168,24 +191,40 @@ def retry_all(shop_id: int) -> Any:
     result = retry_failed(services(), shop.id, key)
     if result.outcome == RetryOutcome.REFUSED:
         flash(
-            "Er is niets opnieuw aangeboden: de inloggegevens worden geweigerd. Herstel ze bij "
-            "Gegevens; de bestellingen die daardoor bleven liggen, worden daarna vanzelf geboekt.",
+            "Er is niets opnieuw in de wachtrij gezet: de inloggegevens worden geweigerd. "
+            "Herstel ze bij Gegevens; de bestellingen die daardoor bleven liggen, worden "
+            "daarna vanzelf geboekt.",
             "bad",
         )
     elif result.outcome == RetryOutcome.QUEUE_DOWN:
         abort(
             503,
-            f"Van de mislukte boekingen zijn er {len(result.queued)} opnieuw aangeboden; de "
-            "wachtrij is even niet bereikbaar, de rest is ongewijzigd. Probeer het over een "
-            "paar minuten opnieuw.",
+            "De wachtrij is even niet bereikbaar: van de mislukte boekingen "
+            f"{'staat' if len(result.queued) == 1 else 'staan'} er {len(result.queued)} weer "
+            "in de wachtrij, de rest is ongewijzigd. Probeer het over een paar minuten opnieuw.",
         )
     elif result.outcome == RetryOutcome.NOTHING_TO_DO:
         flash("Er zijn (nu) geen mislukte boekingen met deze reden.", "info")
     else:
         count = len(result.queued)
-        what = "mislukte boeking wordt" if count == 1 else "mislukte boekingen worden"
+        what = "mislukte boeking staat" if count == 1 else "mislukte boekingen staan"
         flash(
-            f"{count} {what} opnieuw aangeboden. Ververs de pagina over een paar seconden.",
+            f"{count} {what} weer in de wachtrij en {'wordt' if count == 1 else 'worden'} "
+            "zo opnieuw geboekt. Ververs de pagina over een paar seconden om de uitkomst te zien.",
             "ok",
         )
     return redirect(url_for("overview.show", shop_id=shop.id, status="mislukt"))
+
+
+def not_found(shop_id: int, number: str, err: OrderNotFoundError) -> dict[str, str]:
+    """Mijnwebwinkel does not give this order: a test order (never given to a koppeling,
+    never booked) or one the register skipped says so; any other is not there (any more)."""
+    known = services().store.history.order_states(shop_id, [number]).get(number)
+    if known is not None and known.state == BookingState.SKIPPED and known.reason:
+        return {"skip": known.reason}
+    if number.upper().startswith("T-"):
+        return {
+            "skip": f"bestelling {number} is een testbestelling. Mijnwebwinkel geeft "
+            "testbestellingen niet aan koppelingen, en ze worden nooit geboekt."
+        }
+    return {"error": err.explanation}

@@ -14,6 +14,7 @@ from app.core.payment_facts import METHOD_LABELS, method_key, method_label
 from app.errors import ConnectorError
 from app.store.shops import Shop
 from app.web.common import services
+from app.web.filters import capital
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +30,8 @@ def payment_methods(shop: Shop) -> list[tuple[str, str]]:
         log.info("payment methods unavailable: %s", err)
     for method in services().store.payments.methods_seen(shop.id):
         found.setdefault(method, method_label(method))
-    return sorted(found.items(), key=lambda item: item[1].lower())
+    labels = {method: capital(label) for method, label in found.items()}
+    return sorted(labels.items(), key=lambda item: item[1].lower())
 
 
 # Gift cards and store credit are paid from the voucher liability: a redemption releases

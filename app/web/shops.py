@@ -12,8 +12,16 @@ from werkzeug.exceptions import HTTPException
 from app.booking import lifecycle
 from app.states import BookingState
 from app.store.db import utcnow
-from app.store.shops import SECRET_GRACE, webhook_url
-from app.web.common import current_user, html_error, services, shop_or_404, visible_shops
+from app.store.shops import SECRET_GRACE, Credentials, Shop, webhook_url
+from app.web import kept_secrets
+from app.web.common import (
+    current_user,
+    html_error,
+    mask,
+    services,
+    shop_or_404,
+    visible_shops,
+)
 from app.web.connection_form import EB_APIS, read_form, verify_connections
 
 bp = Blueprint("shops", __name__)
@@ -40,14 +48,13 @@ def index() -> Any:
 @bp.route("/koppelingen/nieuw", methods=["GET", "POST"])
 def new() -> Any:
     if request.method == "GET":
-        return render_template("shops/form.html", shop=None, form={}, errors={}, eb_apis=EB_APIS)
-    form, errors = read_form(request.form)
+        return _form(None, {}, {})
+    submitted = kept_secrets.restore(request.form, services().vault, current_user().id)
+    form, errors = read_form(submitted)
     if not errors:
         errors = verify_connections(services(), form.credentials)
     if errors:
-        return render_template(
-            "shops/form.html", shop=None, form=request.form, errors=errors, eb_apis=EB_APIS
-        ), 400
+        return _form(None, request.form, errors, form.credentials), 400
     shop_id, _secret = services().store.shops.register(
         name=form.name,
         credentials=form.credentials,
@@ -67,16 +74,13 @@ def credentials(shop_id: int) -> Any:
             "eb_username": shop.credentials.eb_username,
             "eb_api": shop.credentials.eb_api,
         }
-        return render_template(
-            "shops/form.html", shop=shop, form=current, errors={}, eb_apis=EB_APIS
-        )
-    form, errors = read_form(request.form, current=shop)
+        return _form(shop, current, {})
+    submitted = kept_secrets.restore(request.form, services().vault, current_user().id)
+    form, errors = read_form(submitted, current=shop)
     if not errors:
         errors = verify_connections(services(), form.credentials)
     if errors:
-        return render_template(
-            "shops/form.html", shop=shop, form=request.form, errors=errors, eb_apis=EB_APIS
-        ), 400
+        return _form(shop, request.form, errors, form.credentials), 400
     sent = lifecycle.save_credentials(
         services(), shop.id, name=form.name, credentials=form.credentials
     )
@@ -87,6 +91,28 @@ def credentials(shop_id: int) -> Any:
     )
     flash(f"De gegevens zijn gecontroleerd en opgeslagen.{again}", "ok")
     return redirect(url_for("overview.show", shop_id=shop.id))
+
+
+def _form(
+    shop: Shop | None,
+    form: Any,
+    errors: dict[str, str],
+    typed: Credentials | None = None,
+) -> str:
+    """Step 1 (or Gegevens); refused, it keeps the secrets that were not the problem."""
+    kept = {}
+    if errors and typed is not None:
+        kept = kept_secrets.keep(services().vault, current_user().id, typed, errors)
+    return render_template(
+        "shops/form.html",
+        shop=shop,
+        form=form,
+        errors=kept_secrets.here(errors),
+        eb_apis=EB_APIS,
+        kept=kept,
+        kept_masks={name: mask(getattr(typed, name)) for name in kept} if typed else {},
+        partner=services().settings.mijnwebwinkel_partner_name,
+    )
 
 
 @bp.get("/koppelingen/<int:shop_id>/webhook")

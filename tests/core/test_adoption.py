@@ -47,11 +47,11 @@ def existing(**changes: Any) -> BookedMutation:
         ({"relation_code": OURS.relation_code.lower()}, set(), ""),
         ({"relation_code": "HANDMATIG"}, {"HANDMATIG"}, ""),  # the relation found by e-mail
         ({"rows": tuple(reversed(ROWS))}, set(), ""),
-        ({"soort": "GeldOntvangen"}, set(), "het is een GeldOntvangen, geen FactuurVerstuurd"),
+        ({"soort": "GeldOntvangen"}, set(), "het is een Geld ontvangen, geen Factuur verstuurd"),
         ({"relation_code": "HANDMATIG"}, set(), "ze staat op relatie HANDMATIG"),
         ({"relation_code": ""}, set(), "ze staat op relatie geen relatie"),
-        ({"total": Decimal("99.99")}, set(), "het totaal is € 99.99, niet € 12.10"),
-        ({"total": -OURS.total}, set(), "het totaal is € -12.10"),
+        ({"total": Decimal("99.99")}, set(), "het totaal is € 99,99, niet € 12,10"),
+        ({"total": -OURS.total}, set(), "het totaal is € -12,10"),
         ({"rows": (("8000", "HOOG_VERK_21", D("12.10")),)}, set(), "de boekingsregels"),
         ({"rows": (("8010", "LAAG_VERK_9", D("12.10")),)}, set(), "de boekingsregels"),
         ({"rows": (*ROWS, ("8010", "HOOG_VERK_21", D("0.00")))}, set(), "de boekingsregels"),
@@ -67,9 +67,9 @@ def test_not_ours_message_names_the_mutation_and_what_to_do() -> None:
     for fragment in (
         "Factuurnummer 7001 bestaat al",
         "mutatie 42",
-        "FactuurVerstuurd",
+        "Factuur verstuurd",
         "14-03-2025",
-        "€ 99.99",
+        "€ 99,99",
         "niet de boeking van bestelling 7001",
         "het totaal is anders",
         "niet geboekt",
@@ -171,10 +171,10 @@ def found_payment(**changes: Any) -> BookedMutation:
         ({"invoice_number": "w1-8101"}, ""),
         ({"invoice_number": "8101"}, "het factuurnummer is 8101"),  # another shop's invoice
         ({"relation_code": "MWWOTHER"}, "ze staat op relatie MWWOTHER"),
-        ({"total": D("25.00"), "rows": ()}, "het totaal is € 25.00"),
+        ({"total": D("25.00"), "rows": ()}, "het totaal is € 25,00"),
         ({"date": dt.date(2026, 11, 6)}, "de datum is 06-11-2026"),
         ({"ledger": "1100"}, "ze staat op rekening 1100"),
-        ({"soort": "FactuurVerstuurd"}, "het is een FactuurVerstuurd"),
+        ({"soort": "FactuurVerstuurd"}, "het is een Factuur verstuurd"),
     ],
 )
 def test_payment_difference(changes: dict[str, Any], reason: str) -> None:

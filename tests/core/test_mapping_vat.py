@@ -348,37 +348,37 @@ VAT_REFUSALS: list[tuple[str, list[dict[str, Any]], Tax, list[str]]] = [
         "more-than-a-cent-per-line",
         [line("article", "12.10", 21)],
         tax(r21="2.12"),
-        ["geven € 2.10 btw tegen 21%", "vermeldt € 2.12", "meer dan één cent per orderregel"],
+        ["geven € 2,10 btw tegen 21%", "vermeldt € 2,12", "meer dan één cent per orderregel"],
     ),
     (
         "two-lines-three-cents",
         [line("article", "12.10", 21), line("shipping", "4.95", 21)],
         tax(r21="2.99"),
-        ["€ 2.96", "€ 2.99", "meer dan één cent per orderregel"],
+        ["€ 2,96", "€ 2,99", "meer dan één cent per orderregel"],
     ),
     (
         "vat-at-a-rate-without-lines",
         [line("article", "12.10", 21)],
         tax(r21="2.10", r9="0.50"),
-        ["€ 0.50 btw tegen 9%", "geen orderregels met dat tarief"],
+        ["€ 0,50 btw tegen 9%", "geen orderregels met dat tarief"],
     ),
     (
         "rate-missing-from-price-tax",
         [line("article", "12.10", 21), line("article", "10.90", 9)],
         tax(r21="2.10"),
-        ["€ 0.90 btw tegen 9%", "vermeldt € 0.00"],
+        ["€ 0,90 btw tegen 9%", "vermeldt € 0,00"],
     ),
     (
         "cannot-be-reached",
         [line("article", "0.01", 21)],
         tax(r21="0.01"),
-        ["€ 0.01 btw tegen 21%", "geen enkele boekingsregel", "met de hand"],
+        ["€ 0,01 btw tegen 21%", "geen enkele boekingsregel", "met de hand"],
     ),
     (
         "vat-at-zero-percent",
         [line("article", "10.00", 0)],
         tax(r0="0.01"),
-        ["€ 0.01 btw tegen 0%", "geen enkele boekingsregel"],
+        ["€ 0,01 btw tegen 0%", "geen enkele boekingsregel"],
     ),
 ]
 

@@ -100,7 +100,7 @@ def test_held_refunds_say_why_and_what_to_do() -> None:
         "8101", [note("8102", "10.00", 1)], [refund("a", "10.00", 2), refund("b", "5", 3)], {}
     )
     assert (
-        "8102" in over.held["b"] and "€ 5.00" in over.held["b"] and "03-11-2026" in over.held["b"]
+        "8102" in over.held["b"] and "€ 5,00" in over.held["b"] and "03-11-2026" in over.held["b"]
     )
 
 

@@ -52,9 +52,9 @@ def test_backfill_progress_bar_follows_the_workers(
     # stdout: the run record (one JSON line; the in-process worker logs there too).
     record = json.loads(next(x for x in result.stdout.splitlines() if x.startswith("{")))
     assert record["mode"] == "backfill" and record["enqueued"] == 4
-    assert "bekeken: 4 bestellingen" in result.stderr
-    assert "aangeboden" in result.stderr and "4/4" in result.stderr
-    assert "geboekt 3, mislukt 1" in result.stderr
+    assert "seen: 4 orders" in result.stderr  # the operator's commands speak English
+    assert "queued" in result.stderr and "4/4" in result.stderr
+    assert "booked 3, failed 1" in result.stderr
 
 
 def test_spreadsheet_cells_never_start_a_formula() -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import json
+import re
 import urllib.error
 import urllib.request
 import uuid
@@ -321,7 +322,7 @@ def test_booking_appears_then_a_failed_one_is_fixed_and_retried(
     expect(page.locator("#preview-error")).to_contain_text("OSS-verkoop naar DE")
     page.fill("#bestelling", "1001")
     page.click("button:has-text('Voorbeeld')")
-    expect(page.locator("#preview")).to_contain_text("FactuurVerstuurd")
+    expect(page.locator("#preview")).to_contain_text("Factuur verstuurd")
     shot(page, "07-voorbeeld")
     assert len(stack.eb.mutations(tenant.username)) == 1  # the preview booked nothing
 
@@ -331,6 +332,10 @@ def test_booking_appears_then_a_failed_one_is_fixed_and_retried(
         page.fill("#oss_rate", rate)
         page.click("button:has-text('Land toevoegen')")
         expect(page.locator(f"tbody[data-treatment='oss:DE:{rate}']")).to_be_visible()
+        # The page opens at the new row, a ledger still to choose focused (not at the top).
+        focused = "document.activeElement.closest('tbody')?.dataset.treatment"
+        assert page.evaluate(focused) == f"oss:DE:{rate}"
+        assert page.evaluate("window.scrollY") > 0
         # Germany's own ledgers (never the domestic 8010/8000): the net revenue (AFST_VERK,
         # rubriek 3c) and the German VAT on a "te betalen OSS-btw" balance-sheet ledger.
         page.select_option(f"select[name='rules.oss:DE:{rate}.omzet']", "8020")
@@ -339,7 +344,7 @@ def test_booking_appears_then_a_failed_one_is_fixed_and_retried(
     expect(page.locator(".notice.ok")).to_contain_text("De instellingen zijn opgeslagen")
 
     page.click("#booking-1002 button:has-text('Opnieuw proberen')")
-    expect(page.locator(".notice.ok")).to_contain_text("wordt opnieuw aangeboden")
+    expect(page.locator(".notice.ok")).to_contain_text("staat weer in de wachtrij")
     run_worker(stack)
     page.reload()
     expect(page.locator("#booking-1002")).to_contain_text("Geboekt")
@@ -471,3 +476,55 @@ def test_a_second_user_sees_nothing_of_anothers_shop(stack: Stack, page: Any) ->
         response = page.goto(f"/koppelingen/{shop_id}{path}")
         assert response is not None and response.status == 404, path
     assert secret not in page.content()
+
+
+def test_a_retry_updates_the_booking_page_by_itself(
+    stack: Stack, page: Any, tenant: Tenant
+) -> None:
+    """Issue 27: after "Opnieuw proberen" the booking page shows the new state once a
+    worker has booked it, without the user reloading."""
+    shop_id = connect_and_install(page, tenant)
+    store = stack.mww.shop(tenant.token)
+    store.add_order(make_order(1002, kind="oss"))  # no OSS row for DE: fails
+    url, secret = webhook_details(page, shop_id)
+    assert notify(url, secret, "1002") == 202
+    run_worker(stack)
+    page.goto(f"/koppelingen/{shop_id}")
+    page.click("#booking-1002 a:has-text('1002')")
+    expect(page.locator("#failure")).to_be_visible()
+    store.add_order(make_order(1002))  # corrected in the shop: a domestic order now
+    page.click("button.primary:has-text('Opnieuw proberen')")
+    expect(page.locator(".notice.ok")).to_contain_text("Deze pagina werkt zichzelf bij")
+    shown = page.url
+    run_worker(stack)
+    expect(page.locator("#booking-status h2")).to_contain_text("Geboekt", timeout=20_000)
+    assert page.url == shown
+    expect(page.locator("#booked-rows")).to_contain_text("Factuur verstuurd")
+
+
+def test_step_1_shows_one_method_and_keeps_what_was_right(
+    stack: Stack, page: Any, tenant: Tenant
+) -> None:
+    """Issue 27: only the chosen e-Boekhouden method's fields show; refused by
+    e-Boekhouden, the form keeps the Mijnwebwinkel token (sealed), so only the codes are
+    typed again."""
+    page.goto("/")
+    log_in(page)
+    page.click("text=Koppeling toevoegen")
+    expect(page.locator("#eb-rest")).to_be_visible()  # REST (recommended) is preselected
+    expect(page.locator("#eb-soap")).to_be_hidden()
+    page.check("input[name='eb_api'][value='soap']")
+    expect(page.locator("#eb-soap")).to_be_visible()
+    expect(page.locator("#eb-rest")).to_be_hidden()
+    fill_connection(page, tenant, eb_code2="verkeerd")
+    expect(page.locator("#error-eb")).to_contain_text("e-Boekhouden weigert")
+    expect(page.locator("#mww_token")).to_have_attribute("placeholder", re.compile("bewaard"))
+    assert tenant.token not in page.content()
+    page.fill("#name", tenant.name)
+    page.fill("#eb_username", tenant.username)
+    page.fill("#eb_code1", tenant.code1)
+    page.fill("#eb_code2", tenant.code2)
+    page.click("button:has-text('Verbinding testen en doorgaan')")
+    expect(page.locator("h2").first).to_contain_text("Stap 2 van 2")
+    (shop,) = stack.services.store.shops.all()
+    assert shop.credentials.mww_token == tenant.token

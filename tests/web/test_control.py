@@ -65,7 +65,7 @@ def test_booking_page_shows_rows_relation_invoice_and_attempts(site: Any) -> Non
     assert 'id="booked-rows"' in html and 'id="invoice-number">8101<' in html
     for r in rows:
         assert r.btw_code in html and r.ledger in html
-    assert f'id="relation-code">{row.relation_code}<' in html
+    assert f"(relatie {row.relation_code})" in html  # next to the customer's name
     assert 'id="attempts"' in html and "Geboekt" in html
 
     world.add_order(8102, kind="oss", date=_this_month())  # no BTW code for OSS: fails
@@ -149,7 +149,7 @@ def test_backfill_dry_run_job_and_progress(site: Any) -> None:
     world.add_order(8306, kind="oss", date=day)
     base = f"/koppelingen/{world.shop.id}/inhalen"
     html = client.get(f"{base}?vanaf={day.isoformat()}").get_data(as_text=True)
-    assert 'id="dry-run-summary"><strong>5</strong>' in html
+    assert 'id="dry-run-summary"><strong>5 bestellingen worden</strong> geboekt' in html
     assert 'id="dry-run-unmappable"' in html and "8306" in html
     assert world.mutations() == []  # a dry run books nothing
 

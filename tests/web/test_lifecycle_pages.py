@@ -129,7 +129,7 @@ def test_retry_everything_of_one_reason_from_the_overview(web: Web, client: Flas
     states = web.services.store.bookings.states_of(shop_id, ["1001", "1002", "1003"])
     assert states == {"1001": "retrying", "1002": "retrying", "1003": "failed"}
     follow = client.get(response.location).get_data(as_text=True)
-    assert "2 mislukte boekingen worden opnieuw aangeboden" in follow
+    assert "2 mislukte boekingen staan weer in de wachtrij" in follow
 
 
 def test_saved_credentials_send_the_held_orders_again(web: Web, client: FlaskClient) -> None:

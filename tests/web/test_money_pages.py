@@ -116,7 +116,7 @@ def test_the_overview_lists_open_money_with_what_to_do(web: Web, client: FlaskCl
     shop_id = new_shop(web, client)
     store = web.services.store
     booked_in(store, shop_id, "3101", BookingMode.INVOICE_AND_PAYMENT)
-    reason = "Bij bestelling 3101 is € 5.00 terugbetaald, maar er is geen creditbestelling."
+    reason = "Bij bestelling 3101 is € 5,00 terugbetaald, maar er is geen creditbestelling."
     store.payments.record_family(
         shop_id,
         "3101",

@@ -52,7 +52,7 @@ def test_retry_with_the_queue_down_is_503_and_changes_nothing(
     assert response.status_code == 503
     page = text(response)
     assert "Tijdelijk niet beschikbaar" in page
-    assert "Bestelling 1003 kon niet opnieuw worden aangeboden" in page
+    assert "Bestelling 1003 kon niet opnieuw in de wachtrij worden gezet" in page
     assert "Er is niets gewijzigd" in page
     row = web.services.store.bookings.get_for_shop(shop_id, booking_id)
     assert row is not None

@@ -141,7 +141,8 @@ def test_failed_booking_shows_the_message_and_what_to_do(
     page = text(client.get(f"/koppelingen/{shop_id}/boekingen/{row.id}"))
     assert "Wat er mis ging en wat u kunt doen:" in page
     assert "Kies een andere bij Instellingen" in page
-    assert "Melding (GROOTBOEK_ONBEKEND)" in page
+    assert "Technische melding (GROOTBOEK_ONBEKEND):" in page  # under the Dutch sentence
+    assert f'href="/koppelingen/{shop_id}/instellingen#regels">Naar Instellingen' in page
     assert "Grootboekrekening '8999' bestaat niet" in page
 
 
@@ -156,7 +157,7 @@ def test_retry_requeues_a_failed_booking(web: Web, client: FlaskClient, shop_id:
     [job] = booking_jobs(web.services.queue, shop_id, "1003")
     # a person asked: booked even if placed before the shop's start date
     assert job.args == [shop_id, "1003", True] and job.meta["source"] == "retry"
-    assert "wordt opnieuw aangeboden" in text(client.get(url))
+    assert "staat weer in de wachtrij" in text(client.get(url))
 
 
 def test_retry_of_a_booked_order_does_nothing(web: Web, client: FlaskClient, shop_id: int) -> None:
@@ -182,8 +183,8 @@ def test_preview_shows_the_mutation_without_booking(
 ) -> None:
     web.add_order(make_order(1001, seed=3))
     page = text(client.get(f"/koppelingen/{shop_id}/voorbeeld?bestelling=1001"))
-    assert "Mutatie 1: FactuurVerstuurd" in page
-    assert "TegenrekeningCode" in page and "HOOG_VERK_21" in page and "1300" in page
+    assert "Mutatie 1: Factuur verstuurd" in page
+    assert "Grootboekrekening" in page and "HOOG_VERK_21" in page and "1300" in page
     assert "Relatie (debiteur)" in page
 
 
@@ -253,9 +254,11 @@ def test_a_booking_shows_its_notes_and_vat_facts(
     )
     page = text(client.get(f"/koppelingen/{shop_id}/boekingen/{claim.booking_id}"))
     assert note in page.split('id="warnings"', 1)[1]
-    assert 'Land van bestemming</dt><dd id="destination">DE' in page
+    assert 'Land van bestemming</dt><dd id="destination">Duitsland (DE)' in page
     assert "DE123456789" in page
-    assert 'OSS DE 19%</dt><dd class="oss-amount">omzet € 1.000,00, btw € 190,00' in page
+    assert (
+        'OSS Duitsland (DE) 19%</dt><dd class="oss-amount">omzet € 1.000,00, btw € 190,00' in page
+    )
 
 
 def test_preview_shows_the_bookings_notes(web: Web, client: FlaskClient, shop_id: int) -> None:

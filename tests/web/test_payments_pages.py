@@ -115,7 +115,7 @@ def test_a_booking_shows_its_invoice_and_its_payments(
     rows = page.split('id="payments"', 1)[1].split("</table>", 1)[0]
     booked_row = rows.split('class="payment-booked"', 1)[1].split("</tr>", 1)[0]
     assert "05-11-2026" in booked_row and "€ 20,00" in booked_row and ">777<" in booked_row
-    assert "op rekening" in booked_row and "1100" in booked_row and "Geboekt" in booked_row
+    assert "Op rekening" in booked_row and "1100" in booked_row and "Geboekt" in booked_row
     pending_row = rows.split('class="payment-pending"', 1)[1].split("</tr>", 1)[0]
     assert "09-11-2026" in pending_row and "Wachtend" in pending_row
     assert "Wacht op betaling" in page
@@ -128,7 +128,7 @@ def test_wacht_op_betaling_filters_open_and_held_orders(client: FlaskClient, sho
     filtered = text(client.get(f"/koppelingen/{shop_id}?status=wacht op betaling"))
     assert 'id="booking-2001"' in filtered and 'id="booking-2003"' in filtered
     assert 'id="booking-2002"' not in filtered
-    assert "Tegengehouden" in filtered
+    assert "Betaling vraagt actie" in filtered
     everything = text(client.get(f"/koppelingen/{shop_id}"))
     assert 'id="booking-2002"' in everything
 
@@ -152,7 +152,7 @@ def test_betaalmethoden_lists_the_shops_methods_and_saves_a_ledger_each(
     page = text(client.get(f"/koppelingen/{shop_id}/instellingen"))
     section = page.split('id="betaalmethoden"', 1)[1].split("</fieldset>", 1)[0]
     # From the shop's gateways (iDEAL, contant, cadeaubon) and seen on its orders.
-    for label in ("iDEAL", "contant", "cadeaubon (webwinkel)", "op rekening", "PayPal"):
+    for label in ("iDEAL", "Contant", "Cadeaubon (webwinkel)", "Op rekening", "PayPal"):
         assert label in section
     assert "niet boeken" in section and "1100 - Bank" in section
     response = submit(

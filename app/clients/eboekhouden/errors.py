@@ -21,10 +21,13 @@ A code that is in neither table is treated as permanent (``UpstreamRejectedError
 raw code and text are shown to the shop owner; on ``OpenSession`` it is a
 ``BookkeepingAuthError``, because that call only carries the credentials.
 
-Explanation templates are ``str.format`` strings. Their fields: ``code``, ``description``,
-``operation``, the named groups of ``pattern`` (matched against the description) and the
-context the client passes (``invoice_number``, ``relation_code``). When a field is missing
-the rule's ``fallback`` (which may only use the first three) is used instead.
+Explanation templates are ``str.format`` strings: one Dutch sentence (or two) saying what
+happened and what to do. Their fields: ``operation`` (filled with the Dutch name of the call,
+``OPERATIONS``), the named groups of ``pattern`` (values: a ledger, a BTW code, a relation
+code, matched against the description) and the context the client passes
+(``invoice_number``, ``relation_code``). e-Boekhouden's own code and text never go into the
+sentence: they are in the exception's message, which the pages show as "Technische melding"
+under it. When a field is missing the rule's ``fallback`` is used instead.
 """
 
 from __future__ import annotations
@@ -95,15 +98,15 @@ ERROR_CODES: dict[str, ErrorRule] = {
         "Grootboekrekening {ledger} bestaat niet in e-Boekhouden. Maak hem aan of kies "
         "een andere rekening bij Instellingen.",
         pattern=r"'(?P<ledger>[^']+)'",
-        fallback="Een grootboekrekening van deze boeking bestaat niet in e-Boekhouden "
-        "({description}). Maak hem aan of kies een andere rekening bij Instellingen.",
+        fallback="Een grootboekrekening van deze boeking bestaat niet in e-Boekhouden (zie "
+        "de technische melding). Maak hem aan of kies een andere rekening bij Instellingen.",
     ),
     "BTWCODE_ONGELDIG": ErrorRule(
         UpstreamRejectedError,
         "e-Boekhouden kent BTW-code {btw_code} niet. Kies een geldige BTW-code bij Instellingen.",
         pattern=r"'(?P<btw_code>[^']+)'",
-        fallback="e-Boekhouden weigert een BTW-code van deze boeking ({description}). "
-        "Kies een geldige BTW-code bij Instellingen.",
+        fallback="e-Boekhouden weigert een BTW-code van deze boeking (zie de technische "
+        "melding). Kies een geldige BTW-code bij Instellingen.",
     ),
     "FACTUURNUMMER_BESTAAT": ErrorRule(
         DuplicateInvoiceError,
@@ -114,18 +117,18 @@ ERROR_CODES: dict[str, ErrorRule] = {
     ),
     "BEDRAG_ONGELIJK": ErrorRule(
         UpstreamRejectedError,
-        "e-Boekhouden weigert de bedragen van de boeking ({description}). Dit is een fout "
-        "in de koppeling: neem contact op met support.",
+        "e-Boekhouden weigert de bedragen van de boeking. Dit is een fout in de koppeling: "
+        "neem contact op met support.",
     ),
     "VELD_VERPLICHT": ErrorRule(
         UpstreamRejectedError,
-        "e-Boekhouden mist een verplicht gegeven ({description}). Controleer de "
-        "instellingen van de koppeling of neem contact op met support.",
+        "e-Boekhouden mist een verplicht gegeven (welk, staat in de technische melding). "
+        "Controleer de instellingen van de koppeling of neem contact op met support.",
     ),
     "WAARDE_ONGELDIG": ErrorRule(
         UpstreamRejectedError,
-        "e-Boekhouden weigert een waarde ({description}). Controleer de instellingen van "
-        "de koppeling of neem contact op met support.",
+        "e-Boekhouden weigert een waarde van de boeking (welke, staat in de technische "
+        "melding). Controleer de instellingen van de koppeling of neem contact op met support.",
     ),
 }
 
@@ -144,12 +147,13 @@ TEXT_RULES: tuple[tuple[re.Pattern[str], ErrorRule], ...] = (
 
 UNKNOWN = ErrorRule(
     UpstreamRejectedError,
-    "e-Boekhouden weigerde {operation} met foutcode {code}: {description}. Neem contact "
-    "op met support als u niet weet wat u hiermee moet doen.",
+    "e-Boekhouden weigerde {operation}. Opnieuw proberen helpt waarschijnlijk niet; de "
+    "technische melding zegt waarom. Neem contact op met support als u niet weet wat u "
+    "hiermee moet doen.",
 )
 UNKNOWN_ON_LOGIN = ErrorRule(
     BookkeepingAuthError,
-    "e-Boekhouden weigerde de aanmelding met foutcode {code}: {description}. " + _CREDENTIALS_HELP,
+    "e-Boekhouden weigerde de aanmelding. " + _CREDENTIALS_HELP,
 )
 
 # Transport and protocol failures (no LastErrorCode involved).
@@ -172,19 +176,18 @@ RATE_LIMITED = (
     "probeert het later automatisch opnieuw."
 )
 SERVER_FAULT = (
-    "e-Boekhouden had een interne fout ({description}). De koppeling probeert het later "
-    "automatisch opnieuw."
+    "e-Boekhouden had een interne fout. De koppeling probeert het later automatisch opnieuw."
 )
 BAD_RESPONSE = (
     "e-Boekhouden gaf een onleesbaar antwoord. De koppeling probeert het later automatisch opnieuw."
 )
 NO_NUMBER = (
-    "e-Boekhouden bevestigde de opdracht {operation} zonder nummer terug te geven. De "
-    "koppeling controleert later of de boeking is aangekomen."
+    "e-Boekhouden bevestigde {operation} zonder nummer terug te geven. De koppeling "
+    "controleert later of de boeking is aangekomen."
 )
 CLIENT_FAULT = (
-    "e-Boekhouden kon het verzoek niet lezen ({description}). Dit is een fout in de "
-    "koppeling: neem contact op met support."
+    "e-Boekhouden kon het verzoek niet lezen. Dit is een fout in de koppeling: neem "
+    "contact op met support."
 )
 HTTP_REJECTED = (
     "e-Boekhouden weigerde het verzoek (HTTP {status}). Controleer het SOAP-adres van "
@@ -195,9 +198,27 @@ BAD_URL = (
     "contact op met support."
 )
 INVALID_REQUEST = (
-    "De koppeling kon geen geldig verzoek voor e-Boekhouden maken ({description}). Neem "
-    "contact op met support."
+    "De koppeling kon geen geldig verzoek voor e-Boekhouden maken. Dit is een fout in de "
+    "koppeling: neem contact op met support."
 )
+
+# The Dutch name of each call, for the sentences above ("e-Boekhouden weigerde ...").
+OPERATIONS = {
+    "OpenSession": "de aanmelding",
+    "CloseSession": "het afmelden",
+    "AddMutatie": "de boeking",
+    "GetMutaties": "het opzoeken van boekingen",
+    "GetRelaties": "het opzoeken van de klant",
+    "AddRelatie": "het aanmaken van de klant",
+    "UpdateRelatie": "het bijwerken van de klant",
+    "GetGrootboekrekeningen": "het ophalen van de grootboekrekeningen",
+    "GetAdministraties": "het ophalen van de administraties",
+}
+
+
+def action(operation: str) -> str:
+    """``AddMutatie`` → ``de boeking``: a call as the Dutch sentences name it."""
+    return OPERATIONS.get(operation, "het verzoek")
 
 
 def rule_for(code: str, description: str, operation: str) -> ErrorRule:
@@ -224,11 +245,7 @@ def explain(
     context: Mapping[str, str] | None = None,
 ) -> str:
     """Fill the rule's Dutch template (falling back when a field is unknown)."""
-    fields: dict[str, str] = {
-        "code": code or "(geen)",
-        "description": description or "(geen omschrijving)",
-        "operation": operation,
-    }
+    fields: dict[str, str] = {"operation": action(operation)}
     fields.update({k: v for k, v in (context or {}).items() if v})
     if rule.pattern:
         match = re.search(rule.pattern, description or "")

@@ -150,7 +150,7 @@ def send(
             UpstreamRejectedError,
             f"request does not match the WSDL: {text}",
             "invalid_request",
-            errs.INVALID_REQUEST.format(description=text),
+            errs.INVALID_REQUEST,
         ) from None
     except zeep.exceptions.Error as exc:  # unparseable or unexpected XML
         raise error(
@@ -174,14 +174,14 @@ def _fault(
             system=SYSTEM,
             operation=operation,
             code=f"soap:{faultcode}",
-            explanation=errs.CLIENT_FAULT.format(description=text),
+            explanation=errs.CLIENT_FAULT,
         )
     return UpstreamUnavailableError(
         message,
         system=SYSTEM,
         operation=operation,
         code=f"soap:{faultcode or 'Server'}",
-        explanation=errs.SERVER_FAULT.format(description=text),
+        explanation=errs.SERVER_FAULT,
     )
 
 

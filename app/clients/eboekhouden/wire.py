@@ -100,7 +100,7 @@ def number(result: dict[str, Any], field: str, operation: str) -> int:
             system=errs.SYSTEM,
             operation=operation,
             code="no_number",
-            explanation=errs.NO_NUMBER.format(operation=operation),
+            explanation=errs.NO_NUMBER.format(operation=errs.action(operation)),
         )
     return int(value)
 

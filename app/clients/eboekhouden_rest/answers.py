@@ -82,7 +82,7 @@ def answer(
             operation,
             text,
             "http_403",
-            errs.FORBIDDEN.format(operation=operation),
+            errs.FORBIDDEN.format(operation=errs.action(operation)),
         )
     if status == 404:
         raise error(
@@ -90,14 +90,14 @@ def answer(
             operation,
             text,
             "http_404",
-            errs.NOT_FOUND.format(operation=operation),
+            errs.NOT_FOUND.format(operation=errs.action(operation)),
         )
     raise error(
         UpstreamRejectedError,
         operation,
         f"{text}: {message}",
         f"http_{status}",
-        errs.HTTP_REJECTED.format(status=status, text=message or "-"),
+        errs.HTTP_REJECTED.format(operation=errs.action(operation), status=status),
     )
 
 

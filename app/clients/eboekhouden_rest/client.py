@@ -28,6 +28,7 @@ from app.core.mutations import (
     BookedMutation,
     LedgerAccount,
     Mutation,
+    euro,
 )
 from app.errors import (
     SessionExpiredError,
@@ -113,7 +114,8 @@ class EBoekhoudenRestClient(RestRelations):
             ) from None
         except wire.VatMismatch as exc:
             raise self._refused(
-                "vat_mismatch", errs.VAT_MISMATCH.format(theirs=exc.theirs, ours=exc.row.amount_vat)
+                "vat_mismatch",
+                errs.VAT_MISMATCH.format(theirs=euro(exc.theirs), ours=euro(exc.row.amount_vat)),
             ) from None
         try:
             result = self._call(

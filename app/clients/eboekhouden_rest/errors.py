@@ -42,15 +42,20 @@ TOKEN_HELP = (
 _OURS = "Dit is een fout in de koppeling: neem contact op met support."
 _CHECK = "Controleer de instellingen van de koppeling of neem contact op met support."
 _RELATION = (
-    "e-Boekhouden weigert de klantgegevens van deze bestelling ({text}). Pas de klantgegevens "
-    "in Mijnwebwinkel aan of neem contact op met support."
+    "e-Boekhouden weigert de klantgegevens van deze bestelling (welk gegeven, staat in de "
+    "technische melding). Pas de klantgegevens in Mijnwebwinkel aan of neem contact op met "
+    "support."
 )
 
 
 @dataclass(frozen=True, slots=True)
 class ErrorRule:
     exception: type[UpstreamError]
-    explanation: str  # str.format fields: code, text, operation + the client's context
+    # One Dutch sentence (or two): what happened, what to do. str.format fields: operation
+    # (its Dutch name, OPERATIONS) and the client's context (invoice_number,
+    # relation_code). e-Boekhouden's own code and text stay out: they are in the
+    # exception's message, shown as "Technische melding" under this sentence.
+    explanation: str
     on_login: type[UpstreamError] | None = None  # the type on POST /v1/session, if other
     login_explanation: str = ""
 
@@ -60,23 +65,30 @@ def _rejected(explanation: str) -> ErrorRule:
 
 
 _LEDGER = _rejected(
-    "e-Boekhouden kent een grootboekrekening van deze boeking niet ({text}). Maak de "
-    "rekening aan in e-Boekhouden of kies een andere bij Instellingen."
+    "e-Boekhouden kent een grootboekrekening van deze boeking niet (welke, staat in de "
+    "technische melding). Maak de rekening aan in e-Boekhouden of kies een andere bij "
+    "Instellingen."
 )
 _UNKNOWN_RELATION = ErrorRule(
     UnknownRelationError,
     "De relatie {relation_code} bestaat niet (meer) in e-Boekhouden. Controleer of de "
     "relatie is verwijderd en boek de bestelling daarna opnieuw.",
 )
-_MISSING = _rejected("e-Boekhouden mist een verplicht gegeven ({code}: {text}). " + _OURS)
-_INVALID = _rejected("e-Boekhouden weigert een waarde van de boeking ({code}: {text}). " + _CHECK)
+_MISSING = _rejected(
+    "e-Boekhouden mist een verplicht gegeven (welk, staat in de technische melding). " + _OURS
+)
+_INVALID = _rejected(
+    "e-Boekhouden weigert een waarde van de boeking (welke, staat in de technische melding). "
+    + _CHECK
+)
 
 ERROR_CODES: dict[str, ErrorRule] = {
     # --- POST /v1/session (SessionRequest.md)
     "API_SESSION_001": _rejected("e-Boekhouden mist de bron (source) van de koppeling. " + _OURS),
     "API_SESSION_002": _rejected(
-        "De bron (source) van de koppeling past niet in het patroon van e-Boekhouden (EBOEKHOUDEN_"
-        "SOURCE: hoogstens 10 letters, cijfers of spaties). " + _CHECK
+        "e-Boekhouden weigert de naam waarmee de koppeling zich meldt (de bron: hoogstens 10 "
+        "letters, cijfers of spaties). De beheerder van de koppeling moet die instelling "
+        "aanpassen; neem contact op met support."
     ),
     "API_SESSION_003": ErrorRule(
         BookkeepingAuthError, "Er is geen API-token voor e-Boekhouden ingevuld. " + TOKEN_HELP
@@ -101,13 +113,13 @@ ERROR_CODES: dict[str, ErrorRule] = {
     "MUT_007": _LEDGER,
     "MUT_104": _LEDGER,
     "MUT_106": _rejected(
-        "e-Boekhouden staat deze grootboekrekening niet toe op een boekingsregel ({text}): "
-        "omzetregels mogen geen bank-, debiteuren- of crediteurenrekening zijn. Kies een "
-        "andere rekening bij Instellingen."
+        "e-Boekhouden staat een grootboekrekening van deze boeking niet toe op een "
+        "boekingsregel: omzetregels mogen geen bank-, debiteuren- of crediteurenrekening "
+        "zijn. Kies een andere rekening bij Instellingen."
     ),
     "MUT_109": _rejected(
-        "e-Boekhouden weigert een BTW-code van deze boeking ({text}). Kies bij Instellingen een "
-        "BTW-code die e-Boekhouden kent."
+        "e-Boekhouden weigert een BTW-code van deze boeking (welke, staat in de technische "
+        "melding). Kies bij Instellingen een BTW-code die e-Boekhouden kent."
     ),
     "MUT_013": _UNKNOWN_RELATION,
     "MUT_113": _UNKNOWN_RELATION,
@@ -123,8 +135,7 @@ ERROR_CODES: dict[str, ErrorRule] = {
         "waarschijnlijk al geboekt. Controleer de boeking in e-Boekhouden.",
     ),
     "MUT_101": _rejected(
-        "De boeking heeft meer regels dan e-Boekhouden toestaat ({text}). Boek deze "
-        "bestelling met de hand."
+        "De boeking heeft meer regels dan e-Boekhouden toestaat. Boek deze bestelling met de hand."
     ),
     "MUT_115": _rejected(
         "e-Boekhouden vindt de factuur {invoice_number} niet bij deze betaling. Controleer of "
@@ -153,12 +164,14 @@ ERROR_CODES: dict[str, ErrorRule] = {
 }
 
 UNKNOWN = _rejected(
-    "e-Boekhouden weigerde {operation} met foutcode {code}: {text}. Neem contact op met "
-    "support als u niet weet wat u hiermee moet doen."
+    "e-Boekhouden weigerde {operation}. Opnieuw proberen helpt waarschijnlijk niet; de "
+    "technische melding zegt waarom. Neem contact op met support als u niet weet wat u "
+    "hiermee moet doen."
 )
 UNKNOWN_ON_LOGIN = ErrorRule(
     BookkeepingAuthError,
-    "e-Boekhouden weigerde de aanmelding met het API-token ({code}: {text}). " + TOKEN_HELP,
+    "e-Boekhouden weigert de aanmelding met het API-token: het token is onjuist, verlopen of "
+    "ingetrokken. " + TOKEN_HELP,
 )
 
 # HTTP-level answers (no code, or a code we do not know) and transport failures.
@@ -194,7 +207,7 @@ NO_NUMBER = (
     "e-Boekhouden bevestigde {operation} zonder nummer terug te geven. De koppeling controleert "
     "later of de boeking is aangekomen."
 )
-HTTP_REJECTED = "e-Boekhouden weigerde het verzoek (HTTP {status}: {text}). " + _CHECK
+HTTP_REJECTED = "e-Boekhouden weigerde {operation} (HTTP {status}). " + _CHECK
 BAD_URL = "Het REST-adres van e-Boekhouden in de configuratie is ongeldig. " + _OURS
 UNKNOWN_LEDGER_CODE = (
     "Grootboekrekening {ledger} bestaat niet in e-Boekhouden. Maak hem aan of kies een andere "
@@ -205,9 +218,28 @@ UNSUPPORTED_VAT_CODE = (
     "Instellingen een actuele BTW-code (bijvoorbeeld HOOG_VERK_21 of LAAG_VERK_9)."
 )
 VAT_MISMATCH = (
-    "e-Boekhouden zou op een regel van deze boeking € {theirs} btw berekenen, de bestelling "
-    "heeft € {ours}. De boeking is niet verstuurd. " + _OURS
+    "e-Boekhouden zou op een regel van deze boeking {theirs} btw berekenen, de bestelling "
+    "heeft {ours}. De boeking is niet verstuurd. " + _OURS
 )
+
+# The Dutch name of each call, for the sentences above ("e-Boekhouden weigerde ...").
+OPERATIONS = {
+    SESSION: "de aanmelding",
+    "create_mutation": "de boeking",
+    "get_mutation": "het ophalen van een boeking",
+    "get_mutations": "het opzoeken van boekingen",
+    "create_relation": "het aanmaken van de klant",
+    "get_relation": "het ophalen van de klant",
+    "get_relations": "het opzoeken van de klant",
+    "update_relation": "het bijwerken van de klant",
+    "get_ledgers": "het ophalen van de grootboekrekeningen",
+    "get_linked_administrations": "het ophalen van de administraties",
+}
+
+
+def action(operation: str) -> str:
+    """``create_mutation`` → ``de boeking``: a call as the Dutch sentences name it."""
+    return OPERATIONS.get(operation, "het verzoek")
 
 
 CREATE_RELATION = "create_relation"  # operation name of POST /v1/relation
@@ -237,11 +269,7 @@ def error_for(
     cls, template = rule.exception, rule.explanation
     if operation == SESSION and rule.on_login is not None:
         cls, template = rule.on_login, rule.login_explanation
-    fields = {
-        "code": code or "(geen)",
-        "text": text or "(geen omschrijving)",
-        "operation": operation,
-    }
+    fields = {"operation": action(operation)}
     fields.update({k: v for k, v in (context or {}).items() if v})
     try:
         explanation = template.format_map(fields)
