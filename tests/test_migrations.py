@@ -23,6 +23,7 @@ TABLES = {
     "booking_attempts",
     "alert_prefs",
     "alert_marks",
+    "report_accords",
 }
 
 

@@ -33,6 +33,7 @@ from app.core.mapping import Booking, Skip, map_order
 from app.core.mutations import Mutation
 from app.core.orders import Order
 from app.core.payments import Waiting, cash_booking
+from app.core.relations import vat_facts
 from app.errors import (
     MappingError,
     OrderDataError,
@@ -104,6 +105,7 @@ def book_order(services: Services, shop: Shop, order_number: str) -> Outcome:
 
     # Set with the claim, before the invoice may reach e-Boekhouden: its payments are
     # now owed, so a worker that dies after the invoice leaves the order for the reconciler.
+    vat_number, country = vat_facts(order)
     payment_state = {
         BookingMode.INVOICE_AND_PAYMENT: OrderPayment.OPEN,
         BookingMode.CASH: OrderPayment.SETTLED,
@@ -117,6 +119,8 @@ def book_order(services: Services, shop: Shop, order_number: str) -> Outcome:
             decision.total,
             order.date,
             invoice_number=decision.invoice_number,
+            vat_number=vat_number,
+            country=country,
         ),
         lease_seconds=services.lease_seconds,
         payment_state=payment_state,

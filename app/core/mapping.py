@@ -172,7 +172,7 @@ def _rows(order: Order, settings: MappingSettings, sign: Decimal) -> tuple[Mutat
         None if tax is None else {r: v for r, v in tax.items() if r not in foreign_rates},
     )
     if foreign:
-        rows += oss_rows(order.number, foreign, tax, oss_ledgers)
+        rows += oss_rows(order.number, foreign, tax, oss_ledgers, order.tax_region.upper())
     return rows
 
 

@@ -49,6 +49,15 @@ def invoice_address(order: Order) -> Address:
     return Address(name=debtor.name, company=debtor.company, phone=debtor.phone)
 
 
+def vat_facts(order: Order) -> tuple[str, str]:
+    """(the buyer's VAT number, normalised; the destination country) as the period report
+    needs them for the opgaaf ICP and the OSS return: the country is the order's tax
+    region, else its shipping country, else the invoice address's country."""
+    address = invoice_address(order)
+    country = order.tax_region or order.shipping_country or address.country_code
+    return normalise(address.taxnumber)[:20], country.strip().upper()[:2]
+
+
 def relation_code(prefix: str, identity: str) -> str:
     """Deterministic, at most 15 characters, the same for the same customer e-mail."""
     digest = hashlib.sha256(identity.strip().lower().encode()).digest()

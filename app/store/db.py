@@ -24,6 +24,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 
 # The engine and helpers live in engine.py; imported here too, where callers look for them.
@@ -118,6 +119,10 @@ bookings = Table(
     Column("booked_at", DateTime(timezone=True), nullable=True),
     # app.states.OrderPayment: where the order's money stands (migration 0003).
     Column("payment_state", String(10), nullable=True),
+    # What the VAT return needs (the period report): the buyer's VAT number as the order
+    # carries it (opgaaf ICP) and the destination country (tax region, else shipping).
+    Column("vat_number", String(20), nullable=True),
+    Column("country", String(2), nullable=True),
     UniqueConstraint("shop_id", "order_number", name="uq_bookings_shop_order_number"),
     UniqueConstraint("shop_id", "order_uuid", name="uq_bookings_shop_order_uuid"),
     Index("ix_bookings_shop_state", "shop_id", "state"),
@@ -213,6 +218,11 @@ booked_rows = Table(
     Column("vat", Numeric(14, 2), nullable=False),
     Column("incl", Numeric(14, 2), nullable=False),
     Column("invoice_number", String(50), nullable=False),
+    Column("account", String(20), nullable=True),  # the mutation's Rekening
+    # OSS rows: destination country, its VAT rate, and whether the row is that VAT.
+    Column("oss_country", String(2), nullable=True),
+    Column("oss_rate", Numeric(5, 2), nullable=True),
+    Column("oss_vat", Boolean, nullable=False, default=False, server_default=false()),
     Index("ix_booked_rows_shop_date", "shop_id", "date"),
     Index("ix_booked_rows_booking_id", "booking_id"),
 )
@@ -253,4 +263,21 @@ alert_marks = Table(
     Column("sent_at", DateTime(timezone=True), nullable=True),
     Column("reported_upto", Integer, nullable=True),  # last booking_attempts.id reported
     PrimaryKeyConstraint("shop_id", "kind", name="pk_alert_marks"),
+)
+
+# A difference between the connector and e-Boekhouden that the bookkeeper accepted
+# ("akkoord", with a note): kind missing | changed | unknown (app/store/accords.py).
+report_accords = Table(
+    "report_accords",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("shop_id", Integer, ForeignKey("shops.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(10), nullable=False),
+    Column("invoice_number", String(50), nullable=False),
+    Column("mutation_number", BigInteger, nullable=False),
+    Column("difference", Text, nullable=False),  # what differed when it was accepted
+    Column("note", Text, nullable=False),
+    Column("by_email", String(200), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False, default=utcnow),
+    UniqueConstraint("shop_id", "kind", "invoice_number", "mutation_number"),
 )

@@ -34,6 +34,10 @@ def rows_of(mutations: Sequence[Mutation], numbers: dict[str, int]) -> list[Book
             incl=r.amount_incl,
             invoice_number=m.invoice_number,
             mutation_number=numbers.get(m.soort),
+            account=m.ledger,
+            oss_country=r.oss_country,
+            oss_rate=r.oss_rate,
+            oss_vat=r.oss_vat,
         )
         for m in mutations
         for r in m.rows
@@ -64,6 +68,10 @@ def insert_rows(
             "incl": r.incl,
             "invoice_number": r.invoice_number,
             "mutation_number": r.mutation_number,
+            "account": r.account or None,
+            "oss_country": r.oss_country or None,
+            "oss_rate": r.oss_rate,
+            "oss_vat": r.oss_vat,
         }
         for r in rows
     ]
@@ -111,6 +119,10 @@ def _booked_row(r: object) -> BookedRow:
         incl=Decimal(m["incl"]),
         invoice_number=m["invoice_number"],
         mutation_number=m["mutation_number"],
+        account=m["account"] or "",
+        oss_country=m["oss_country"] or "",
+        oss_rate=Decimal(m["oss_rate"]) if m["oss_rate"] is not None else None,
+        oss_vat=bool(m["oss_vat"]),
     )
 
 

@@ -22,6 +22,10 @@ class BookedRow:
     incl: Decimal
     invoice_number: str
     mutation_number: int | None = None
+    account: str = ""  # the mutation's Rekening ("" for rows booked before issue 25)
+    oss_country: str = ""  # OSS rows: the destination country
+    oss_rate: Decimal | None = None  # OSS rows: its VAT rate
+    oss_vat: bool = False  # the OSS row that carries that country's VAT
 
 
 @dataclass(frozen=True, slots=True)
