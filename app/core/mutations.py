@@ -186,6 +186,15 @@ class BookedMutation:
 
 
 @dataclass(frozen=True, slots=True)
+class MutationListing:
+    """Every mutation of the books dated in a period (``BookkeepingApi.list_mutations``),
+    and how many calls reading them cost (SOAP: GetMutaties calls, capped a month)."""
+
+    mutations: tuple[BookedMutation, ...]
+    calls: int
+
+
+@dataclass(frozen=True, slots=True)
 class LedgerAccount:
     """A ``cGrootboekrekening``: the shop's chart of accounts, for the settings screen."""
 

@@ -24,6 +24,7 @@ from app.core.mutations import (
     CENT,
     Administration,
     BookedMutation,
+    BookRow,
     ExistingRelation,
     LedgerAccount,
     Mutation,
@@ -187,22 +188,24 @@ def booked_mutation(
     incl. VAT when rows came, else the list item's ``amount``."""
     number = item.get("type")
     in_ex = str(item.get("inExVat") or "IN").upper()
-    rows = []
+    rows, lines = [], []
     for row in item.get("rows") or []:
         if not isinstance(row, Mapping):
             continue
         code = str(row.get("vatCode") or "").strip()
         amount = _decimal(row.get("amount"))
-        if in_ex != "IN":  # EX: amount excludes VAT
-            given = row.get("vatAmount")
-            vat = _decimal(given) if given is not None else expected_vat(code, amount, "EX")
-            amount += vat or Decimal(0)
+        given = row.get("vatAmount")
+        vat = _decimal(given) if given is not None else expected_vat(code, amount, in_ex)
+        vat = vat or Decimal(0)
+        incl = amount + vat if in_ex != "IN" else amount  # EX: amount excludes VAT
         ledger_id = row.get("ledgerId")
-        ledger = ledger_code(int(ledger_id)) if ledger_code and ledger_id else ""
-        rows.append((ledger.strip(), code, amount.quantize(CENT)))
+        ledger = (ledger_code(int(ledger_id)) if ledger_code and ledger_id else "").strip()
+        rows.append((ledger, code, incl.quantize(CENT)))
+        lines.append(BookRow(ledger, code, (incl - vat).quantize(CENT), vat, incl.quantize(CENT)))
     total = (
         sum((amount for _, _, amount in rows), Decimal(0)) if rows else _decimal(item.get("amount"))
     )
+    account_id = item.get("ledgerId")
     return BookedMutation(
         number=int(item.get("id") or 0),
         soort=SOORT_BY_TYPE.get(number, str(number or "")) if isinstance(number, int) else "",
@@ -211,6 +214,8 @@ def booked_mutation(
         total=total,
         relation_code=relation_code.strip(),
         rows=tuple(rows),
+        lines=tuple(lines),
+        account=ledger_code(int(account_id)).strip() if ledger_code and account_id else "",
     )
 
 
