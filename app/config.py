@@ -57,6 +57,16 @@ DEFAULT_LEASE_SECONDS = 300  # a booking claim older than this counts as dead
 BACKFILL_PROGRESS_TTL = 7 * DAY  # a backfill's progress stays readable this long
 ALERT_DIGEST_INTERVAL = HOUR  # a shop's failure digest is mailed at most this often
 SMTP_TIMEOUT_SECONDS = 10  # one alert mail's SMTP conversation
+# e-Boekhouden SOAP: GetMutaties is capped at 5,000 calls a month per administration
+# (NOTES.md §5); counted per administration and calendar month (app/fastpaths.py).
+GET_MUTATIES_MONTHLY_LIMIT = 5000
+GET_MUTATIES_RESERVE = 250  # the period report leaves this many for the recovery look-ups
+GET_MUTATIES_COUNT_TTL = 40 * DAY  # a month's count outlives its month, then goes
+# The period report ("Controle"): a job beyond one month or when it reads e-Boekhouden.
+REPORT_JOB_TIMEOUT = 30 * 60  # a two-year report against a slow e-Boekhouden
+REPORT_CACHE_TTL = 6 * HOUR  # a result is kept per shop, period and data version
+REPORT_PROGRESS_TTL = DAY  # a report job's progress (and its failure) stays readable
+REPORT_INLINE_SECONDS = 8.0  # a month's report in the page itself, else it becomes a job
 
 REQUIRED_IN_PRODUCTION = (
     "DATABASE_URL",

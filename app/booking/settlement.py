@@ -91,7 +91,7 @@ def settle(services: Services, shop: Shop, order: Order, booking: Booking) -> Se
             if not isinstance(claim, PaymentClaim):
                 continue
             bookkeeping = bookkeeping or services.bookkeeping(shop)
-            if _post(services, bookkeeping, row, claim, mutation, records):
+            if _post(services, shop, bookkeeping, row, claim, mutation, records):
                 posted += 1
     finally:
         records = services.store.payments.for_order(shop.id, booking.order_number)
@@ -124,6 +124,7 @@ def _order_state(records: list[PaymentRecord] | None, plan_open: bool) -> OrderP
 
 def _post(
     services: Services,
+    shop: Shop,
     bookkeeping: BookkeepingApi,
     row: PaymentRecord,
     claim: PaymentClaim,
@@ -134,14 +135,15 @@ def _post(
     store = services.store.payments
     maybe_posted = False
     try:
-        found = _already_there(bookkeeping, row, records) if claim.needs_check else None
+        look = claim.needs_check
+        found = _already_there(services, shop, bookkeeping, row, records) if look else None
         if found is None:
             store.mark_uncertain(claim)
             maybe_posted = True
             try:
                 found = bookkeeping.add_mutation(mutation)
             except DuplicateInvoiceError:
-                found = _already_there(bookkeeping, row, records)
+                found = _already_there(services, shop, bookkeeping, row, records)
                 if found is None:
                     raise
         store.mark_booked(claim, found)
@@ -164,11 +166,16 @@ def _post(
 
 
 def _already_there(
-    bookkeeping: BookkeepingApi, row: PaymentRecord, records: list[PaymentRecord]
+    services: Services,
+    shop: Shop,
+    bookkeeping: BookkeepingApi,
+    row: PaymentRecord,
+    records: list[PaymentRecord],
 ) -> int | None:
     """The mutation number of this payment if e-Boekhouden has it: a
     FactuurbetalingOntvangen under the invoice number with this amount and date that no
-    other payment row of the order already owns."""
+    other payment row of the order already owns. (A GetMutaties call: counted.)"""
+    services.count_get_mutaties(shop)
     taken = {r.mutation_number for r in records if r.mutation_number and r.id != row.id}
     for booked in bookkeeping.find_mutations(row.order_number):
         if (

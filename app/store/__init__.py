@@ -16,6 +16,7 @@ from app.store.alerts import AlertStore
 from app.store.bookings import BookingStore
 from app.store.history import HistoryStore
 from app.store.payments import PaymentStore
+from app.store.reports import ReportStore
 from app.store.runs import RunStore
 from app.store.shops import ShopStore
 from app.store.users import UserStore
@@ -34,6 +35,7 @@ class Store:
         self.users = UserStore(engine)
         self.history = HistoryStore(engine)  # booked rows and attempts (read side)
         self.alerts = AlertStore(engine)  # alert preferences and what was reported
+        self.reports = ReportStore(engine)  # the period report's reads and akkoord marks
 
     def ping(self) -> None:
         """Raises if the database does not answer (``/healthz``)."""

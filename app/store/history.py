@@ -154,7 +154,13 @@ class HistoryStore:
     def period_rows(self, shop_id: int, start: dt.date, end: dt.date) -> list[PeriodRow]:
         """Every booked row of the shop dated in [start, end] (inclusive)."""
         query = (
-            select(booked_rows, bookings.c.order_number, bookings.c.kind)
+            select(
+                booked_rows,
+                bookings.c.order_number,
+                bookings.c.kind,
+                bookings.c.vat_number,
+                bookings.c.country,
+            )
             .join(bookings, bookings.c.id == booked_rows.c.booking_id)
             .where(
                 booked_rows.c.shop_id == shop_id,
@@ -165,7 +171,14 @@ class HistoryStore:
         )
         with self.engine.connect() as conn:
             return [
-                PeriodRow(r.booking_id, r.order_number, BookingKind(r.kind), _booked_row(r))
+                PeriodRow(
+                    r.booking_id,
+                    r.order_number,
+                    BookingKind(r.kind),
+                    _booked_row(r),
+                    r.vat_number or "",
+                    r.country or "",
+                )
                 for r in conn.execute(query)
             ]
 
@@ -202,6 +215,7 @@ class HistoryStore:
                     bookings.c.kind,
                     bookings.c.reason,
                     bookings.c.total,
+                    bookings.c.payment_state,
                 ).where(
                     bookings.c.shop_id == shop_id,
                     bookings.c.order_number.in_(wanted[start : start + IN_LIST_CHUNK]),
@@ -213,6 +227,7 @@ class HistoryStore:
                         BookingKind(r.kind),
                         r.reason,
                         Decimal(r.total) if r.total is not None else None,
+                        r.payment_state,
                     )
         return found
 

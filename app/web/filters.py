@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Flask
 
+from app.core.mapping_settings import rate_text
 from app.core.payment_facts import method_label
 from app.web.common import mask
 
@@ -104,5 +105,6 @@ def init_app(app: Flask) -> None:
         "payment_class": lambda s: PAYMENT_LABELS.get(s, ("", "muted"))[1],
         "payment_kind": lambda k: PAYMENT_KINDS.get(k, k),
         "method_label": method_label,
+        "rate": rate_text,
     }
     app.jinja_env.filters.update(table)
