@@ -84,22 +84,20 @@ def payment_lines(
 ) -> list[PaymentLine]:
     """Received and refunded per (ledger, payment method): the payments register's booked
     payments, and each cash-mode GeldOntvangen (method not kept: "")."""
-    sums: dict[tuple[str, str], list[Decimal]] = defaultdict(lambda: [ZERO, ZERO])
-    for payment in payments:
-        entry = sums[(payment.ledger or "", payment.method)]
-        entry[0] += payment.amount
-        entry[1] += 1
+    sums: dict[tuple[str, str], list[Decimal]] = defaultdict(lambda: [ZERO, ZERO, ZERO])
     cash: dict[tuple[int, str], Decimal] = defaultdict(lambda: ZERO)
     for row in rows:
         if row.row.soort == CASH and row.row.account:
             cash[(row.booking_id, row.row.account)] += row.row.incl
-    for (_, ledger), amount in cash.items():
-        entry = sums[(ledger, "")]
-        entry[0] += amount
-        entry[1] += 1
+    moves = [((p.ledger or "", p.method), p.amount) for p in payments]
+    moves += [((ledger, ""), amount) for (_, ledger), amount in cash.items()]
+    for key, amount in moves:
+        entry = sums[key]
+        entry[0 if amount >= 0 else 1] += abs(amount)
+        entry[2] += 1
     return [
-        PaymentLine(ledger, method, amount, int(count))
-        for (ledger, method), (amount, count) in sorted(sums.items())
+        PaymentLine(ledger, method, received - refunded, int(count), received, refunded)
+        for (ledger, method), (received, refunded, count) in sorted(sums.items())
     ]
 
 

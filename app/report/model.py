@@ -66,6 +66,8 @@ class PaymentLine:
     method: str  # "" for a cash-mode GeldOntvangen (its method is not kept)
     amount: Decimal  # received minus refunded
     count: int
+    received: Decimal = ZERO
+    refunded: Decimal = ZERO  # a positive amount
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,11 +217,11 @@ class Report:
 
     @property
     def received(self) -> Decimal:
-        return sum((p.amount for p in self.payments if p.amount > 0), ZERO)
+        return sum((p.received for p in self.payments), ZERO)
 
     @property
     def refunded(self) -> Decimal:
-        return -sum((p.amount for p in self.payments if p.amount < 0), ZERO)
+        return sum((p.refunded for p in self.payments), ZERO)
 
     @property
     def in_order(self) -> bool:

@@ -216,7 +216,14 @@ def from_dict(data: dict[str, Any]) -> Report:
         ],
         shop_orders=data["shop_orders"],
         payments=[
-            PaymentLine(p["ledger"], p["method"], Decimal(p["amount"]), p["count"])
+            PaymentLine(
+                p["ledger"],
+                p["method"],
+                Decimal(p["amount"]),
+                p["count"],
+                Decimal(p["received"]),
+                Decimal(p["refunded"]),
+            )
             for p in data["payments"]["by_ledger"]
         ],
         open_items=[

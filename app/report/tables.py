@@ -95,12 +95,19 @@ def _lines(report: Report) -> Table:
 
 def _payments(report: Report) -> Table:
     rows: list[tuple[Any, ...]] = [
-        (safe(p.ledger), safe(p.method) or "(kasboeking)", p.count, p.amount)
+        (
+            safe(p.ledger),
+            safe(p.method) or "(kasboeking)",
+            p.count,
+            p.received,
+            p.refunded,
+            p.amount,
+        )
         for p in report.payments
     ]
-    rows.append(("Ontvangen", "", "", report.received))
-    rows.append(("Terugbetaald", "", "", report.refunded))
-    header = ("Grootboek", "Betaalmethode", "Aantal", "Bedrag")
+    rows.append(("Totaal", "", sum(p.count for p in report.payments), report.received,
+                 report.refunded, report.received - report.refunded))  # fmt: skip
+    header = ("Grootboek", "Betaalmethode", "Aantal", "Ontvangen", "Terugbetaald", "Saldo")
     return Table(
         "betalingen", "Betalingen", header, rows, frozenset({len(rows) - 2, len(rows) - 1})
     )
