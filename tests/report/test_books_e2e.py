@@ -205,8 +205,9 @@ def quarter_of_orders(world: World) -> list[int]:
     numbers, originals = [], {}
     for i, kind in enumerate(KINDS):
         number, day = 9101 + i, dt.datetime(2026, 7, 1, 10) + dt.timedelta(days=4 * i)
-        order = make_order(number, kind=kind, seed=25, date=day)
+        order = make_order(number, kind=kind, seed=25, date=day, status=2)
         order["payment"] = {"method_name": "ideal", "status": {"id": 5, "text": "Pending"}}
+        order["payment_status"] = "pending"
         world.sim_shop.add_order(order)
         world.sim_shop.pay(number, "capture", at=day + dt.timedelta(hours=2))
         numbers.append(number)
