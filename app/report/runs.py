@@ -131,8 +131,8 @@ def start(services: Services, shop: Shop, period: Period, books: bool, report_ke
         return False
     services.redis.delete(_progress_key(shop.id, report_key))
     _save(services, shop.id, report_key, state=QUEUED, period=period.key, books=books, error="")
-    enqueue_report(report_queue(services.redis, services.settings.queue_name), shop.id,
-                   period.key, books, report_key)  # fmt: skip
+    queue = report_queue(services.redis, services.settings.queue_name)
+    enqueue_report(queue, shop.id, period.key, books, report_key)
     return True
 
 

@@ -95,6 +95,8 @@ def to_dict(report: Report) -> dict[str, Any]:
                     "method": p.method,
                     "amount": money(p.amount),
                     "count": p.count,
+                    "received": money(p.received),
+                    "refunded": money(p.refunded),
                 }
                 for p in report.payments
             ],

@@ -105,8 +105,9 @@ def _payments(report: Report) -> Table:
         )
         for p in report.payments
     ]
-    rows.append(("Totaal", "", sum(p.count for p in report.payments), report.received,
-                 report.refunded, report.received - report.refunded))  # fmt: skip
+    count = sum(p.count for p in report.payments)
+    net = report.received - report.refunded
+    rows.append(("Totaal", "", count, report.received, report.refunded, net))
     header = ("Grootboek", "Betaalmethode", "Aantal", "Ontvangen", "Terugbetaald", "Saldo")
     return Table(
         "betalingen", "Betalingen", header, rows, frozenset({len(rows) - 2, len(rows) - 1})

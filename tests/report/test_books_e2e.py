@@ -71,7 +71,9 @@ class Books:
     def mutations(self) -> list[dict[str, Any]]:
         """Every mutation as (number, soort, date, invoice, vat number, rows)."""
         if self.rest is None:
-            relations = {r["Code"]: r.get("BTWNummer") or "" for r in self.world.eb.relations(EB_USER)}
+            relations = {
+                r["Code"]: r.get("BTWNummer") or "" for r in self.world.eb.relations(EB_USER)
+            }
             return [
                 {
                     "number": m["MutatieNr"],
@@ -214,7 +216,9 @@ def quarter_of_orders(world: World) -> list[int]:
         originals[number] = order
     for number, credited in ((9190, 9101), (9191, 9114)):  # a domestic and an OSS order
         day = dt.datetime(2026, 9, 20, 10) + dt.timedelta(days=number - 9190)
-        world.sim_shop.add_order(make_order(number, kind="credit", credited=originals[credited], date=day))
+        world.sim_shop.add_order(
+            make_order(number, kind="credit", credited=originals[credited], date=day)
+        )
         world.sim_shop.pay(credited, "refund", at=day + dt.timedelta(hours=1))
         numbers.append(number)
     for number in numbers:
@@ -285,7 +289,9 @@ def test_the_report_lists_exactly_what_changed_by_hand_and_sums_the_books(books:
         assert (amounts.turnover, amounts.vat) == want["rubrieken"].get(key, (0, 0)), key
     assert {i.vat_number: i.amount for i in got.icp} == want["icp"]
     assert all(i.country == i.vat_number[:2] for i in got.icp)
-    assert {(o.country, f"{o.rate.normalize():f}"): (o.turnover, o.vat) for o in got.oss} == want["oss"]
+    assert {(o.country, f"{o.rate.normalize():f}"): (o.turnover, o.vat) for o in got.oss} == want[
+        "oss"
+    ]
     assert len(got.oss) >= 3 and len(got.icp) >= 1 and want["rubrieken"]["3a"][0] > 0
     assert report.received == want["received"]
     assert report.refunded == want["refunded"]
@@ -302,9 +308,17 @@ def test_the_report_lists_exactly_what_changed_by_hand_and_sums_the_books(books:
 
     # Marked akkoord with a note, the difference no longer counts as open.
     store = world.services.store.reports
-    store.set_accord(world.shop.id, difference.key, difference=difference.reason, note="correctie", by_email="b@example.nl")
+    store.set_accord(
+        world.shop.id,
+        difference.key,
+        difference=difference.reason,
+        note="correctie",
+        by_email="b@example.nl",
+    )
     from app.report.runs import with_accords
 
-    again = with_accords(world.services, build_report(world.services, world.shop, QUARTER, books=True))
+    again = with_accords(
+        world.services, build_report(world.services, world.shop, QUARTER, books=True)
+    )
     assert again.books.open_count == 1 and not again.books.changed[0].open
     assert again.books.changed[0].accord.note == "correctie"

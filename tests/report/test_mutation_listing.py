@@ -12,8 +12,7 @@ from decimal import Decimal
 
 import pytest
 
-from app.clients.eboekhouden import EBoekhoudenClient
-from app.clients.eboekhouden import listing
+from app.clients.eboekhouden import EBoekhoudenClient, listing
 from app.clients.eboekhouden.listing import halves
 from app.clients.eboekhouden_rest import EBoekhoudenRestClient, clear_caches
 from app.core.mutations import Mutation, MutationRow, Relation, Soort
@@ -107,7 +106,11 @@ def test_a_change_or_deletion_by_hand_is_what_the_listing_returns(adapter) -> No
     [found] = client.list_mutations(FIRST, LAST).mutations  # type: ignore[attr-defined]
     assert found.number == kept and found.total == Decimal("100.00")
     [line] = found.lines
-    assert (line.btw_code, line.vat, line.excl) == ("LAAG_VERK_9", Decimal("8.26"), Decimal("91.74"))
+    assert (line.btw_code, line.vat, line.excl) == (
+        "LAAG_VERK_9",
+        Decimal("8.26"),
+        Decimal("91.74"),
+    )
 
 
 @pytest.mark.parametrize(

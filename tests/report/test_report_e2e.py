@@ -14,8 +14,8 @@ import pytest
 from app.booking.pipeline import book_order
 from app.errors import UpstreamUnavailableError
 from app.report.build import build_report
-from app.report.model import CREDITS, OSS_VAT, PAYMENTS, SALES
 from app.report.formats import csv_table, to_csv, to_json
+from app.report.model import CREDITS, OSS_VAT, PAYMENTS, SALES
 from app.report.period import parse_period
 from sandbox.order_factory import make_orders
 from tests.helpers import World

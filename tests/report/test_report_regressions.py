@@ -39,7 +39,9 @@ def book(world: World, number: int) -> str:
     raise AssertionError(number)
 
 
-def paid_order(world: World, number: int, day: dt.datetime, kind: str = "domestic") -> dict[str, Any]:
+def paid_order(
+    world: World, number: int, day: dt.datetime, kind: str = "domestic"
+) -> dict[str, Any]:
     """Shipped, its money still to come (``world.sim_shop.pay`` captures it)."""
     order = make_order(number, kind=kind, date=day, status=2)
     order["payment"] = {"method_name": "ideal", "status": {"id": 5, "text": "Pending"}}
@@ -49,7 +51,7 @@ def paid_order(world: World, number: int, day: dt.datetime, kind: str = "domesti
 
 
 def test_payments_are_in_the_report(world: World) -> None:
-    """"Totaal betalingen 0,00" while the receipts were booked."""
+    """ "Totaal betalingen 0,00" while the receipts were booked."""
     use(world, booking_mode=BookingMode.INVOICE_AND_PAYMENT, payment_ledgers=LEDGERS)
     for number in (7101, 7102, 7103):
         day = dt.datetime(2026, 10, number - 7100, 10)
