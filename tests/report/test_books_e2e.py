@@ -29,7 +29,7 @@ from app.errors import UpstreamUnavailableError
 from app.report.build import build_report
 from app.report.period import parse_period
 from app.services import real_bookkeeping_factory
-from app.states import BookingMode
+from app.states import BookingMode, ShopStatus
 from app.store.shops import Credentials
 from sandbox.eboekhouden_rest import EBoekhoudenRestSimulator
 from sandbox.order_factory import make_order
@@ -322,3 +322,45 @@ def test_the_report_lists_exactly_what_changed_by_hand_and_sums_the_books(books:
     )
     assert again.books.open_count == 1 and not again.books.changed[0].open
     assert again.books.changed[0].accord.note == "correctie"
+
+
+def test_two_shops_on_one_administration_each_see_their_own(books: Books) -> None:
+    """Shop 1 books W1-…, shop 2 W2-… in the same administration, with the same order
+    numbers: neither report calls the other's mutations unknown, each sums its own."""
+    world = books.world
+    token = "tweede-winkel-token"
+    world.mww.add_shop(token, name="Tweede winkel")
+    creds = world.shop.credentials
+    second_id, _ = world.services.store.shops.register(
+        name="Tweede winkel",
+        status=ShopStatus.ACTIVE,
+        credentials=Credentials(
+            token, creds.eb_username, creds.eb_code1, creds.eb_code2, creds.eb_api_token
+        ),
+    )
+    world.services.store.shops.save_mapping(
+        second_id, dataclasses.replace(world.shop.mapping, invoice_format="W2-{number}")
+    )
+    second = world.services.load_shop(second_id)
+    assert second is not None
+    for number, kind in ((9301, "domestic"), (9302, "reverse_charge"), (9303, "oss")):
+        day = dt.datetime(2026, 8, number - 9290, 10)
+        for shop, sim in ((world.shop, world.sim_shop), (second, world.mww.shop(token))):
+            order = make_order(number, kind=kind, seed=shop.id, date=day, status=2)
+            order["payment"] = {"method_name": "ideal", "status": {"id": 5, "text": "Pending"}}
+            order["payment_status"] = "pending"
+            sim.add_order(order)
+            sim.pay(number, "capture", at=day + dt.timedelta(hours=1))
+            outcome = book_order(world.services, shop, str(number))
+            assert outcome.status == "booked", outcome
+    mutations = books.mutations()
+    for shop, prefix in ((world.shop, "W1-"), (second, "W2-")):
+        report = build_report(world.services, shop, QUARTER, books=True)
+        assert report.books.checked, report.books.skipped_reason
+        lists = report.books
+        assert (lists.missing, lists.changed, lists.unknown) == ([], [], []), prefix
+        own = [m for m in mutations if m["invoice"].startswith(prefix)]
+        want = expected(books, own)
+        got = {k: (a.turnover, a.vat) for k, a in report.vat_return.rubrieken.items() if a.turnover}
+        assert got == {k: v for k, v in want["rubrieken"].items() if v[0]}, prefix
+        assert {i.vat_number: i.amount for i in report.vat_return.icp} == want["icp"]
