@@ -98,8 +98,9 @@ def report_start(shop_id: int) -> Any:
     try:
         period, books = _period_and_books(request.form)
     except PeriodError as err:
-        flash(str(err), "bad")
-        return redirect(url_for("control.report", shop_id=shop.id))
+        text = request.form.get("periode", "").strip()[:40]
+        page = _page(shop, text=text, books=bool(request.form.get("boeken")), error=str(err))
+        return render_template("control.html", **page), 400
     try:
         parts.start(services(), shop, period, books, fresh=request.form.get("opnieuw") == "1")
     except ConnectorError as err:
