@@ -4,6 +4,6 @@ e-Boekhouden's books read back, with the VAT return's rubrieken, the opgaaf ICP 
 OSS return.
 
 period (parse a period) → build (the report: lines, shop, read_books + books, vat_return)
-→ serial (JSON data) / tables → formats (text, CSV, xlsx, JSON); runs (the job, its
-progress and the cache of results, the "akkoord" marks).
+→ serial (JSON data; restore reads it back) / tables → formats (text, CSV, xlsx, JSON);
+runs (the job, its progress and the cache of results, the "akkoord" marks).
 """

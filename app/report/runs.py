@@ -32,7 +32,8 @@ from app.jobs.queue import enqueue_report, report_queue
 from app.report.build import TooSlowError, build_report
 from app.report.model import Accord, Report
 from app.report.period import Period
-from app.report.serial import from_dict, to_dict
+from app.report.restore import from_dict
+from app.report.serial import to_dict
 from app.services import Services
 from app.store.shops import Shop
 

@@ -16,7 +16,8 @@ from app.report import books
 from app.report.books import Ours, compare, plan, shop_pattern
 from app.report.model import Amounts, BookDiff, Finding, Line, Month, OpenItem, PaymentLine, Report
 from app.report.period import parse_period
-from app.report.serial import from_dict, to_dict
+from app.report.restore import from_dict
+from app.report.serial import to_dict
 from app.report.vat_return import TaxRow, vat_return
 from app.states import BookingKind, BookingState
 from app.store.history_records import BookedRow, RegisterEntry
