@@ -85,13 +85,19 @@ def test_cash_mode_goes_by_payment_date(world: World) -> None:
     paid_order(world, 7301, day)
     world.sim_shop.pay(7301, "capture", at=dt.datetime(2026, 10, 2, 9))
     assert book(world, 7301) == "booked"
-    september = build_report(world.services, world.shop, parse_period("2026-09"))
-    october = build_report(world.services, world.shop, parse_period("2026-10"))
+    september = build_report(world.services, world.shop, parse_period("2026-09"), books=True)
+    october = build_report(world.services, world.shop, parse_period("2026-10"), books=True)
     assert september.shop_orders == 0 and september.in_order
     assert (october.shop_orders, october.not_in_shop, october.not_booked) == (1, [], [])
     assert october.total("verkopen").orders == 1 and october.in_order
     [money] = october.section_lines("betalingen")
     assert money.ledger == "1010" and money.incl == october.total("verkopen").incl
+    # The books agree: the GeldOntvangen is October's there too, on the payment's ledger.
+    for report, read in ((september, 0), (october, 1)):
+        books = report.books
+        assert books.checked and books.read == read and books.open_count == 0
+    assert october.received == money.incl and october.vat_return.source == "boeken"
+    assert october.vat_return.rubrieken["1a"].vat == october.total("verkopen").vat
 
 
 def test_cash_mode_an_order_waiting_for_its_money_needs_no_action(world: World) -> None:

@@ -229,3 +229,30 @@ def test_the_xlsx_cell_by_cell(site: Any) -> None:
     lines = book_["Aansluiting"]
     total = next(r for r in lines.iter_rows(min_row=2) if r[0].value == "Totaal verkopen")
     assert total[3].value == 3 and total[0].font.bold
+
+
+def test_flask_report_writes_every_format(site: Any, tmp_path: Any) -> None:
+    world, client = site
+    number = book(world, 8651)
+    world.eb.delete_mutation(EB_USER, number)
+    runner = client.application.test_cli_runner()
+    base = ["report", "--shop", str(world.shop.id), "--period", "2026-K4"]
+    out = runner.invoke(args=[*base, "--format", "json"])
+    assert out.exit_code == 0, out.output
+    data = json.loads(out.output)
+    assert data["period"]["key"] == "2026-Q4" and data["books"]["checked"]
+    assert [d["mutation_number"] for d in data["books"]["missing"]] == [number]
+    out = runner.invoke(args=[*base, "--no-books", "--format", "json"])
+    assert json.loads(out.output)["books"]["checked"] is False
+    out = runner.invoke(args=[*base, "--no-books", "--format", "csv", "--list", "btw-aangifte"])
+    assert out.exit_code == 0 and out.output.splitlines()[0] == "Rubriek;Omschrijving;Omzet;Btw"
+    target = tmp_path / "controle.zip"
+    out = runner.invoke(args=[*base, "--no-books", "--format", "csv", "-o", str(target)])
+    import zipfile
+
+    with zipfile.ZipFile(target) as files:
+        assert sorted(files.namelist()) == sorted(f"{n}.csv" for n in TABLE_NAMES)
+    out = runner.invoke(args=[*base, "--format", "csv", "--list", "onzin"])
+    assert out.exit_code == 2 and "choose from aansluiting" in out.output
+    out = runner.invoke(args=[*base, "--no-books"])
+    assert out.exit_code == 0 and "Btw-aangifte" in out.output and "Opgaaf ICP" in out.output
