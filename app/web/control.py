@@ -4,6 +4,7 @@ backfill "Bestellingen vanaf [datum] boeken" (dry run → job → live progress)
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask import (
@@ -30,6 +31,7 @@ from app.web import control_report as parts
 from app.web.common import current_user, html_error, services, shop_or_404
 
 bp = Blueprint("control", __name__)
+KEY = re.compile(r"[0-9a-f]{24}")  # app.report.runs.key
 bp.register_error_handler(HTTPException, html_error)
 
 
@@ -116,7 +118,9 @@ def report_progress(shop_id: int) -> Any:
         period, books = _period_and_books(request.args)
     except PeriodError:
         abort(400, "Onbekende periode.")
-    key = runs.key(services(), shop, period, books)
+    # The key the page was made for: data booked meanwhile does not lose the job's trail.
+    given = request.args.get("sleutel", "")
+    key = given if KEY.fullmatch(given) else runs.key(services(), shop, period, books)
     progress = runs.progress(services(), shop.id, key)
     done = runs.cached(services(), shop.id, key) is not None
     return render_template(

@@ -64,18 +64,19 @@ def view(
         shown.budget_left = services.get_mutaties.remaining(shop.credentials.administration_key)
     report = runs.cached(services, shop.id, key)
     if report is None:
+        older = runs.latest(services, shop.id, period, books)
         if not runs.busy(services, shop.id, key):
             failed = (runs.progress(services, shop.id, key) or {}).get("state") == runs.FAILED
             if books:
                 shown.needs_start = not failed  # a failed one offers "Opnieuw proberen"
             elif build and not failed and period.within_a_month:
                 report = runs.inline(services, shop, period, key)
-            elif build and not failed:
+            elif build and not failed and older is None:
                 runs.start(services, shop, period, books, key)
+            # else: the older result, marked verouderd; "Opnieuw berekenen" makes a new one
         shown.progress = runs.progress(services, shop.id, key)
-    if report is None:
-        report = runs.latest(services, shop.id, period, books)
-        shown.stale = report is not None
+        if report is None:
+            report, shown.stale = older, older is not None
     if report is not None:
         shown.report = runs.with_accords(services, report)
         shown.charts = control_charts(shown.report)

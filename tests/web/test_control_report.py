@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import re
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
@@ -103,9 +104,21 @@ def test_the_page_opens_on_the_current_quarter_and_builds_it_as_a_job(site: Any)
     assert html.count('<svg xmlns="http://www.w3.org/2000/svg"') == 2
     assert "Open punten per maand" in html
 
-    book(world, 8602, day=today)  # new data: the old result is shown while a new one is made
+    book(world, 8602, day=today)  # new data: the older result, marked, until asked again
     html = client.get(f"/koppelingen/{world.shop.id}/controle").get_data(as_text=True)
-    assert 'id="report-table"' in html and "(verouderd)" in html and reports_waiting(world) == 1
+    assert 'id="report-table"' in html and "(verouderd)" in html and reports_waiting(world) == 0
+    start(client, world.shop.id, quarter.key, books=False, again=True)
+    assert reports_waiting(world) == 1
+    html = client.get(f"/koppelingen/{world.shop.id}/controle").get_data(as_text=True)
+    assert "(verouderd)" in html and 'id="report-progress"' in html  # the old one meanwhile
+    key = re.search(r"sleutel=([0-9a-f]{24})", html)
+    assert key
+    book(world, 8603, day=today)  # booked while the job waits: its trail is not lost
+    run_reports(world)
+    progress = client.get(
+        f"/koppelingen/{world.shop.id}/controle/voortgang?periode={quarter.key}&sleutel={key[1]}"
+    ).get_data(as_text=True)
+    assert 'data-reload="ja"' in progress
 
 
 def test_a_month_without_the_books_is_built_by_the_page(site: Any) -> None:
