@@ -106,7 +106,8 @@ def progress(services: Services, shop_id: int, report_key: str) -> dict[str, Any
     data["stage_label"] = STAGES.get(data.get("stage", ""), "Voorbereiden")
     data["finished"] = data.get("state") in (DONE, FAILED)
     total, done = data.get("total"), int(data.get("done") or 0)
-    data["percent"] = 100 if data["finished"] else (int(100 * done / total) if total else None)
+    # (the books may hold more than the connector booked: never 100 % before the end)
+    data["percent"] = 100 if data["finished"] else (min(99, 100 * done // total) if total else None)
     return data
 
 
