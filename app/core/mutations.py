@@ -179,10 +179,10 @@ class BookedMutation:
     relation_code: str = ""
     # (TegenrekeningCode, BTWCode, BedragInclBTW) per row, when e-Boekhouden returns them
     rows: tuple[tuple[str, str, Decimal], ...] = ()
-    # The same rows with excl. and VAT amounts, and the mutation's own ledger (Rekening),
-    # when e-Boekhouden returns them (the period report; adoption compares ``rows``).
+    ledger: str = ""  # Rekening (the bank or payment ledger of a payment), when returned
+    # The same rows with their excl. and VAT amounts, when e-Boekhouden returns them (the
+    # period report; adoption compares ``rows``).
     lines: tuple[BookRow, ...] = field(default=(), compare=False)
-    account: str = field(default="", compare=False)
 
 
 @dataclass(frozen=True, slots=True)

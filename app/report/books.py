@@ -140,8 +140,8 @@ def differences(mine: Ours, found: BookedMutation) -> str:
         out.append(f"datum {found.date:%d-%m-%Y}, geboekt op {mine.date:%d-%m-%Y}")
     if found.total != mine.total:
         out.append(f"bedrag € {money(found.total)}, geboekt € {money(mine.total)}")
-    if found.account and mine.account and found.account != mine.account:
-        out.append(f"rekening {found.account}, geboekt op {mine.account}")
+    if found.ledger and mine.account and found.ledger != mine.account:
+        out.append(f"rekening {found.ledger}, geboekt op {mine.account}")
     if not mine.payment and found.invoice_number.casefold() != mine.invoice_number.casefold():
         out.append(f"factuurnummer {found.invoice_number}, geboekt als {mine.invoice_number}")
     if mine.rows and found.rows:

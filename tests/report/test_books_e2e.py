@@ -137,7 +137,7 @@ class Books:
 
 
 @pytest.fixture(scope="module")
-def rest_server() -> Iterator[tuple[EBoekhoudenRestSimulator, ServerThread]]:
+def books_rest() -> Iterator[tuple[EBoekhoudenRestSimulator, ServerThread]]:
     sim = EBoekhoudenRestSimulator()
     sim.add_administration(TOKEN, name="Testwinkel BV")
     with ServerThread(sim) as server:
@@ -150,9 +150,9 @@ def books(
     backend: Backend,
     mww_server: Any,
     eb_server: Any,
-    rest_server: Any,
+    books_rest: Any,
 ) -> Iterator[Books]:
-    rest, thread = rest_server
+    rest, thread = books_rest
     rest.reset()
     clear_caches()
     for world in make_world(backend, mww_server, eb_server):

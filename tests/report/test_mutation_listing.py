@@ -74,7 +74,7 @@ def test_every_mutation_of_the_period_with_rows_and_calls(adapter) -> None:  # t
     assert {m.invoice_number for m in found.mutations} == {f"L-{i}" for i in range(1, 11)}
     first = found.mutations[0]
     assert first.soort == "FactuurVerstuurd" and first.date == dt.date(2026, 10, 1)
-    assert first.account == "1300"
+    assert first.ledger == "1300"
     [line] = first.lines
     assert (line.ledger, line.btw_code, line.incl, line.vat, line.excl) == (
         "8010",

@@ -42,7 +42,7 @@ def theirs(
         "soort": "FactuurVerstuurd",
         "date": DAY,
         "total": sum((D(r[2]) for r in rows), D(0)),
-        "account": "1300",
+        "ledger": "1300",
         **kw,
     }
     return BookedMutation(
@@ -52,7 +52,7 @@ def theirs(
         invoice,
         values["total"],  # type: ignore[arg-type]
         rows=tuple((g, c, D(a)) for g, c, a in rows),
-        account=str(values["account"]),
+        ledger=str(values["ledger"]),
     )
 
 
@@ -73,7 +73,7 @@ SHOPS = shop_pattern("W1-{number}").fullmatch
             ([], ["datum"], []),
         ),
         (
-            [theirs(1, "W1-7001", [("8010", "HOOG_VERK_21", "121.00")], account="1310")],
+            [theirs(1, "W1-7001", [("8010", "HOOG_VERK_21", "121.00")], ledger="1310")],
             ([], ["rekening"], []),
         ),
         (

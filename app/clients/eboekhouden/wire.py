@@ -182,6 +182,7 @@ def _booked_mutation(item: dict[str, Any]) -> BookedMutation:
         invoice_number=item.get("Factuurnummer") or "",
         total=sum((Decimal(row.get("BedragInclBTW") or 0) for row in rows), Decimal("0")),
         relation_code=(item.get("RelatieCode") or "").strip(),
+        ledger=str(item.get("Rekening") or "").strip(),
         rows=tuple(
             (
                 (row.get("TegenrekeningCode") or "").strip(),
@@ -191,7 +192,6 @@ def _booked_mutation(item: dict[str, Any]) -> BookedMutation:
             for row in rows
         ),
         lines=lines,
-        account=(item.get("Rekening") or "").strip(),
     )
 
 

@@ -205,7 +205,8 @@ def booked_mutation(
     total = (
         sum((amount for _, _, amount in rows), Decimal(0)) if rows else _decimal(item.get("amount"))
     )
-    account_id = item.get("ledgerId")
+    main = item.get("ledgerId")
+    ledger = ledger_code(int(main)) if ledger_code and main else ""
     return BookedMutation(
         number=int(item.get("id") or 0),
         soort=SOORT_BY_TYPE.get(number, str(number or "")) if isinstance(number, int) else "",
@@ -214,8 +215,8 @@ def booked_mutation(
         total=total,
         relation_code=relation_code.strip(),
         rows=tuple(rows),
+        ledger=ledger.strip(),
         lines=tuple(lines),
-        account=ledger_code(int(account_id)).strip() if ledger_code and account_id else "",
     )
 
 
