@@ -39,8 +39,8 @@ class BookingRecord:
     updated_at: dt.datetime | None
     booked_at: dt.datetime | None
     payment_state: str | None = None  # app.states.OrderPayment, NULL when not tracked
-    vat_number: str | None = None  # the buyer's, as booked (the period report)
-    country: str | None = None  # the destination country, as booked
+    destination: str | None = None  # the VAT destination, as booked (the period report)
+    buyer_vat_number: str | None = None  # the buyer's, as booked (opgaaf ICP)
 
 
 def record(row: Any) -> BookingRecord:
@@ -73,8 +73,8 @@ class OrderFacts:
     total: Decimal | None = None
     date: dt.date | None = None
     invoice_number: str | None = None
-    vat_number: str = ""  # the buyer's (opgaaf ICP)
-    country: str = ""  # the destination (OSS, export)
+    destination: str | None = None  # the country the goods go to (OSS, export)
+    buyer_vat_number: str | None = None  # the buyer's (opgaaf ICP)
 
     def values(self, shop_id: int, order_number: str) -> dict[str, Any]:
         return {
@@ -85,6 +85,6 @@ class OrderFacts:
             "total": self.total,
             "invoice_number": self.invoice_number or None,
             "order_date": dt.datetime.combine(self.date, dt.time()) if self.date else None,
-            "vat_number": self.vat_number or None,
-            "country": self.country or None,
+            "destination": self.destination or None,
+            "buyer_vat_number": self.buyer_vat_number or None,
         }

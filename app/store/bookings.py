@@ -128,9 +128,9 @@ class BookingStore(BookingQueries, ManualRetries):
                 kind=values["kind"],
                 total=facts.total,
                 order_date=values["order_date"],
-                vat_number=values["vat_number"],
-                country=values["country"],
                 invoice_number=invoice_number,
+                destination=values["destination"],
+                buyer_vat_number=values["buyer_vat_number"],
                 updated_at=now,
             )
         )

@@ -119,10 +119,11 @@ bookings = Table(
     Column("booked_at", DateTime(timezone=True), nullable=True),
     # app.states.OrderPayment: where the order's money stands (migration 0003).
     Column("payment_state", String(10), nullable=True),
-    # What the VAT return needs (the period report): the buyer's VAT number as the order
-    # carries it (opgaaf ICP) and the destination country (tax region, else shipping).
-    Column("vat_number", String(20), nullable=True),
-    Column("country", String(2), nullable=True),
+    # The order's VAT facts as booked (the period report: opgaaf ICP, OSS): where the
+    # goods go (tax region, else shipping country) and the buyer's VAT number. Issue 24
+    # adds the same two columns (migration i24): the names are theirs.
+    Column("destination", String(2), nullable=True),
+    Column("buyer_vat_number", String(50), nullable=True),
     UniqueConstraint("shop_id", "order_number", name="uq_bookings_shop_order_number"),
     UniqueConstraint("shop_id", "order_uuid", name="uq_bookings_shop_order_uuid"),
     Index("ix_bookings_shop_state", "shop_id", "state"),

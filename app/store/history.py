@@ -158,8 +158,8 @@ class HistoryStore:
                 booked_rows,
                 bookings.c.order_number,
                 bookings.c.kind,
-                bookings.c.vat_number,
-                bookings.c.country,
+                bookings.c.buyer_vat_number,
+                bookings.c.destination,
             )
             .join(bookings, bookings.c.id == booked_rows.c.booking_id)
             .where(
@@ -176,8 +176,8 @@ class HistoryStore:
                     r.order_number,
                     BookingKind(r.kind),
                     _booked_row(r),
-                    r.vat_number or "",
-                    r.country or "",
+                    r.buyer_vat_number or "",
+                    r.destination or "",
                 )
                 for r in conn.execute(query)
             ]

@@ -128,8 +128,8 @@ class ReportStore:
                         BookingState(r.state),
                         BookingKind(r.kind),
                         r.mutation_number,
-                        r.vat_number or "",
-                        r.country or "",
+                        r.buyer_vat_number or "",
+                        r.destination or "",
                     )
                     found[entry.invoice_number.casefold()] = entry
             for chunk in _chunks(numbers):

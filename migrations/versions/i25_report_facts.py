@@ -1,7 +1,9 @@
 """The period report (issue 25): what the VAT return needs per booking and row, and the
 bookkeeper's "akkoord" marks on differences with e-Boekhouden.
 
-bookings: the buyer's VAT number and the destination country (opgaaf ICP, OSS).
+bookings: the destination country and the buyer's VAT number (opgaaf ICP, OSS). Issue 24's
+migration (i24_booking_vat_facts) adds the same two columns: merged after it, these two
+add_column/drop_column pairs go.
 booked_rows: the mutation's own ledger (Rekening: where the money went in cash mode) and,
 for OSS rows, the destination country, its rate and whether the row is its VAT.
 report_accords: a difference (missing, changed or unknown in the books) marked akkoord.
@@ -23,8 +25,8 @@ depends_on = None
 
 def upgrade() -> None:
     with op.batch_alter_table("bookings") as batch:
-        batch.add_column(sa.Column("vat_number", sa.String(20), nullable=True))
-        batch.add_column(sa.Column("country", sa.String(2), nullable=True))
+        batch.add_column(sa.Column("destination", sa.String(2), nullable=True))
+        batch.add_column(sa.Column("buyer_vat_number", sa.String(50), nullable=True))
     with op.batch_alter_table("booked_rows") as batch:
         batch.add_column(sa.Column("account", sa.String(20), nullable=True))
         batch.add_column(sa.Column("oss_country", sa.String(2), nullable=True))
@@ -59,5 +61,5 @@ def downgrade() -> None:
         batch.drop_column("oss_country")
         batch.drop_column("account")
     with op.batch_alter_table("bookings") as batch:
-        batch.drop_column("country")
-        batch.drop_column("vat_number")
+        batch.drop_column("buyer_vat_number")
+        batch.drop_column("destination")
