@@ -63,6 +63,16 @@ INVITATION_TTL = 7 * DAY  # an invitation link to a shop works this long (and on
 # at most RELATION_LOCK_WAIT_SECONDS for it, then goes on (recognising "already exists").
 RELATION_LOCK_SECONDS = 60
 RELATION_LOCK_WAIT_SECONDS = 30
+# e-Boekhouden SOAP: GetMutaties is capped at 5,000 calls a month per administration
+# (NOTES.md §5); counted per administration and calendar month (app/fastpaths.py).
+GET_MUTATIES_MONTHLY_LIMIT = 5000
+GET_MUTATIES_RESERVE = 250  # the period report leaves this many for the recovery look-ups
+GET_MUTATIES_COUNT_TTL = 40 * DAY  # a month's count outlives its month, then goes
+# The period report ("Controle"): a job beyond one month or when it reads e-Boekhouden.
+REPORT_JOB_TIMEOUT = 30 * 60  # a two-year report against a slow e-Boekhouden
+REPORT_CACHE_TTL = 6 * HOUR  # a result is kept per shop, period and data version
+REPORT_PROGRESS_TTL = DAY  # a report job's progress (and its failure) stays readable
+REPORT_INLINE_SECONDS = 8.0  # a month's report in the page itself, else it becomes a job
 
 REQUIRED_IN_PRODUCTION = (
     "DATABASE_URL",

@@ -22,12 +22,12 @@ from sqlalchemy import Engine
 from app.clients import BookkeepingApi, ShopApi
 from app.config import DEFAULT_LEASE_SECONDS, REDIS_SOCKET_TIMEOUT, Settings
 from app.crypto import Vault
-from app.fastpaths import BookedCache, RelationCache, RestIds, SessionStore
+from app.fastpaths import BookedCache, GetMutatiesBudget, RelationCache, RestIds, SessionStore
 from app.jobs.queue import get_queue
 from app.metrics import upstream_recorder
 from app.states import EbApi
 from app.store import Store
-from app.store.db import engine_for
+from app.store.engine import engine_for
 from app.store.shops import Shop
 from app.store.webhook_shops import WebhookShopCache
 
@@ -49,6 +49,7 @@ class Services:
     booked: BookedCache = field(init=False)
     relations: RelationCache = field(init=False)
     webhook_shops: WebhookShopCache = field(init=False)
+    get_mutaties: GetMutatiesBudget = field(init=False)  # SOAP's 5,000 calls a month
     _bookkeepers: dict[tuple[Any, ...], BookkeepingApi] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -57,9 +58,16 @@ class Services:
         self.booked = BookedCache(self.redis, self.store.bookings.booked_numbers)
         self.relations = RelationCache(self.redis)
         self.webhook_shops = WebhookShopCache(self.store.shops)
+        self.get_mutaties = GetMutatiesBudget(self.redis)
 
     def load_shop(self, shop_id: int) -> Shop | None:
         return self.store.shops.get(shop_id)
+
+    def count_get_mutaties(self, shop: Shop, calls: int = 1) -> None:
+        """GetMutaties calls made for ``shop`` count against its administration's month
+        (SOAP only: the REST API documents no such cap)."""
+        if shop.credentials.eb_api == EbApi.SOAP:
+            self.get_mutaties.increment(shop.credentials.administration_key, calls)
 
     def shop_api(self, shop: Shop) -> ShopApi:
         return self.shop_api_factory(shop)

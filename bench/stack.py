@@ -647,7 +647,7 @@ class Stack:
     def _register_shops(self) -> None:
         from app.crypto import Vault
         from app.states import ShopStatus
-        from app.store.db import engine_for
+        from app.store.engine import engine_for
         from app.store.shops import Credentials, ShopStore, webhook_url
 
         engine = engine_for(self.database_url)

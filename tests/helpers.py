@@ -28,7 +28,8 @@ from app.services import Services, real_bookkeeping_factory
 from app.states import EbApi, ShopStatus
 from app.store import db
 from app.store.booking_records import BookingRecord
-from app.store.db import bookings, transaction
+from app.store.db import bookings
+from app.store.engine import engine_for, transaction
 from app.store.shops import Credentials, Shop
 from sandbox.eboekhouden import EBoekhoudenSimulator
 from sandbox.mijnwebwinkel import MijnwebwinkelSimulator
@@ -146,7 +147,7 @@ class Backend:
 
 
 def _truncate(url: str) -> None:
-    engine = db.engine_for(url)
+    engine = engine_for(url)
     with engine.begin() as conn:
         for table in reversed(db.metadata.sorted_tables):
             conn.execute(table.delete())
@@ -266,7 +267,7 @@ def make_world(backend: Backend, mww_server: Any, eb_server: Any) -> Iterator[Wo
 
     services = Services(
         settings=settings,
-        engine=db.engine_for(backend.database_url),
+        engine=engine_for(backend.database_url),
         redis=redis,
         vault=Vault(settings.encryption_key),
         queue=get_queue(redis, settings.queue_name),

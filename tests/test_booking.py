@@ -29,7 +29,8 @@ from app.clients.eboekhouden_rest.wire import SOORT_BY_TYPE
 from app.core.mapping_settings import MappingSettings
 from app.errors import UpstreamUnavailableError
 from app.store.bookings import BookingStore
-from app.store.db import bookings, transaction
+from app.store.db import bookings
+from app.store.engine import transaction
 from sandbox.eboekhouden_rest import EBoekhoudenRestSimulator
 from sandbox.order_factory import make_order
 from tests.helpers import (

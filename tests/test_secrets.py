@@ -17,7 +17,8 @@ from app.config import Settings
 from app.crypto import Vault, generate_key
 from app.errors import ConfigError
 from app.services import Services
-from app.store.db import shops, transaction
+from app.store.db import shops
+from app.store.engine import transaction
 from tests.helpers import World, signed_headers
 
 PROD = {

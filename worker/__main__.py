@@ -109,7 +109,13 @@ def main() -> int:
     preload_wsdl()
     runtime_services()  # built once here; every job (or forked horse) reuses it
     redis = Redis.from_url(settings.redis_url)
-    queues = [q.strip() for q in sys.argv[1:]] or [settings.queue_name]
+    from app.jobs.queue import report_queue_name
+
+    # Bookings first, then the period reports (a worker takes queues in this order).
+    queues = [q.strip() for q in sys.argv[1:]] or [
+        settings.queue_name,
+        report_queue_name(settings.queue_name),
+    ]
     try:
         return serve(
             lambda: worker_type(queues, connection=redis, serializer=JSONSerializer), redis

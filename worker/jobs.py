@@ -82,3 +82,17 @@ def alert_digest_job() -> dict[str, object]:
     from app.booking.alerts import digest_all
 
     return {"mails": digest_all(runtime_services())}
+
+
+def report_job(shop_id: int, period_key: str, books: bool, report_key: str) -> dict[str, object]:
+    """The period report ("Controle"): built, cached, its progress on the page."""
+    from app.report import runs
+    from app.report.period import parse_period
+
+    with bind(shop_id=shop_id, mode="report"):
+        services = runtime_services()
+        shop = services.load_shop(shop_id)
+        if shop is None:
+            return {"status": JobOutcome.SHOP_INACTIVE, "shop_id": shop_id}
+        state = runs.run(services, shop, parse_period(period_key), books, report_key)
+        return {"status": state, "shop_id": shop_id, "period": period_key}

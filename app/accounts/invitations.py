@@ -18,7 +18,7 @@ from app.clients.mail import send_mail, smtp_config
 from app.config import INVITATION_TTL
 from app.services import Services
 from app.states import ShopRole, ShopStatus
-from app.store.db import utcnow
+from app.store.engine import utcnow
 from app.store.invitations import Invitation
 from app.store.shops import Shop
 

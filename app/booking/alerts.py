@@ -30,7 +30,7 @@ from app.services import Services
 from app.states import OpenItemKind
 from app.store.alerts import CREDENTIALS, DIGEST, OPEN_ITEMS
 from app.store.booking_records import BookingNote
-from app.store.db import utcnow
+from app.store.engine import utcnow
 from app.store.history_records import FailedAttempt
 from app.store.open_items import OpenItem
 from app.store.shops import Shop

@@ -26,7 +26,7 @@ from app.errors import MappingError
 from app.jobs.queue import enqueue_backfill
 from app.services import Services
 from app.states import BookingState, RunMode, RunOutcome
-from app.store.db import utcnow
+from app.store.engine import utcnow
 from app.store.shops import Shop
 
 ZERO = Decimal("0.00")

@@ -22,7 +22,7 @@ from app.core.mapping_settings import check_invoice_format
 from app.core.start_date import SHOP_TZ, local_text
 from app.services import Services
 from app.states import ShopStatus
-from app.store.db import utcnow
+from app.store.engine import utcnow
 from app.store.shops import MIN_EB_USERNAME as MIN_USERNAME
 from app.store.shops import Credentials, Shop, webhook_url
 

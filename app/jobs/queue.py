@@ -1,6 +1,6 @@
-"""Every enqueue of the service, on RQ's public API: booking, reconcile pass, backfill and
-alert digest. The job functions themselves live in worker/jobs.py and are named here by
-dotted path, so ``app`` never imports ``worker``.
+"""Every enqueue of the service, on RQ's public API: booking, reconcile pass, backfill,
+alert digest and the period report (on its own queue). The job functions themselves live
+in worker/jobs.py and are named here by dotted path, so ``app`` never imports ``worker``.
 
 Not piling up: RQ runs whatever is pushed, and the SQL register makes a second run of a
 booking a no-op, so correctness never relies on deduplication. We only avoid queueing a
@@ -41,6 +41,8 @@ from app.config import (
     RECONCILE_FAILURE_TTL,
     RECONCILE_JOB_TIMEOUT,
     RECONCILE_RESULT_TTL,
+    REPORT_JOB_TIMEOUT,
+    REPORT_PROGRESS_TTL,
     SCHEDULER_GRACE_SECONDS,
     WAITING_TTL,
     WEBHOOK_ID_TTL,
@@ -50,6 +52,7 @@ BOOK_ORDER = "worker.jobs.book_order_job"
 RECONCILE_SHOP = "worker.jobs.reconcile_shop_job"
 BACKFILL_SHOP = "worker.jobs.backfill_shop_job"
 ALERT_DIGEST = "worker.jobs.alert_digest_job"
+REPORT_SHOP = "worker.jobs.report_job"
 
 # KEYS: 1 the webhook-id key ("" for none), 2 the waiting mark. ARGV: 1 webhook-id TTL,
 # 2 the mark's TTL. Answers 0: webhook-id seen before; 1: a twin is waiting; 2: go on.
@@ -66,6 +69,17 @@ _script: Script | None = None
 
 def get_queue(redis: Redis, name: str) -> Queue:
     return Queue(name, connection=redis, serializer=JSONSerializer)
+
+
+def report_queue_name(name: str) -> str:
+    """The period reports' queue beside a bookings queue: a worker takes it after the
+    bookings (``python -m worker`` listens to both), so a long report never waits in
+    front of a booking."""
+    return f"{name}-reports"
+
+
+def report_queue(redis: Redis, name: str) -> Queue:
+    return get_queue(redis, report_queue_name(name))
 
 
 def booking_key(shop_id: int, order_number: str) -> str:
@@ -232,4 +246,22 @@ def enqueue_alert_digest(queue: Queue) -> None:
         result_ttl=RECONCILE_RESULT_TTL,
         failure_ttl=RECONCILE_FAILURE_TTL,
         description="alert digest",
+    )
+
+
+def enqueue_report(
+    queue: Queue, shop_id: int, period_key: str, books: bool, report_key: str
+) -> None:
+    """The period report ("Controle"); app.report.runs guards against two per key."""
+    queue.enqueue(
+        REPORT_SHOP,
+        shop_id,
+        period_key,
+        books,
+        report_key,
+        job_id=_job_id(f"report-{shop_id}"),
+        job_timeout=REPORT_JOB_TIMEOUT,
+        result_ttl=REPORT_PROGRESS_TTL,
+        failure_ttl=REPORT_PROGRESS_TTL,
+        description=f"period report {period_key} of shop {shop_id}",
     )

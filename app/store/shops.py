@@ -22,7 +22,8 @@ from app.crypto import Vault
 from app.states import ShopStatus
 from app.store.credentials import MIN_EB_USERNAME as MIN_EB_USERNAME
 from app.store.credentials import Credentials as Credentials
-from app.store.db import aware, new_id, shop_owners, shops, single_statement, transaction, utcnow
+from app.store.db import shop_owners, shops
+from app.store.engine import aware, new_id, single_statement, transaction, utcnow
 from app.store.shop_lifecycle import ShopLifecycle
 
 SECRET_GRACE = dt.timedelta(seconds=WEBHOOK_SECRET_GRACE)

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Flask
 
+from app.core.mapping_settings import rate_text
 from app.core.payment_facts import method_label
 from app.web.common import mask
 
@@ -117,5 +118,6 @@ def init_app(app: Flask) -> None:
         "open_item_label": lambda k: OPEN_ITEM_LABELS.get(k, (k, ""))[0],
         "open_item_class": lambda k: OPEN_ITEM_LABELS.get(k, ("", "muted"))[1],
         "method_label": method_label,
+        "rate": rate_text,
     }
     app.jinja_env.filters.update(table)

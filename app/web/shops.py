@@ -11,7 +11,7 @@ from werkzeug.exceptions import HTTPException
 
 from app.booking import lifecycle
 from app.states import BookingState
-from app.store.db import utcnow
+from app.store.engine import utcnow
 from app.store.shops import SECRET_GRACE, webhook_url
 from app.web.common import current_user, html_error, services, shop_or_404, visible_shops
 from app.web.connection_form import EB_APIS, read_form, verify_connections

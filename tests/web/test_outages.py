@@ -14,7 +14,7 @@ from app.jobs.queue import get_queue
 from app.services import redis_client
 from app.states import BookingState
 from app.store import Store
-from app.store.db import engine_for
+from app.store.engine import engine_for
 from tests.helpers import EB_CODE1, EB_CODE2, EB_USER, booking_job_ids
 from tests.web.helpers import Web, new_shop, post
 

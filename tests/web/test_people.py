@@ -15,7 +15,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import update
 
 from app.states import BookingState, ShopRole
-from app.store.db import invitations, transaction
+from app.store.db import invitations
+from app.store.engine import transaction
 from tests.smtp_server import Inbox, smtp_server
 from tests.web.helpers import EMAIL, PASSWORD, Web, csrf, login, new_shop, password_hash, post
 
