@@ -25,14 +25,13 @@ from app.report.read_books import read_books
 from app.report.shop import compare
 from app.report.vat_return import from_rows, vat_return
 from app.services import Services
-from app.states import BookingMode, PaymentState
+from app.states import BookingMode, OpenItemKind, PaymentState
 from app.store.engine import utcnow
 from app.store.history_records import PeriodRow
 from app.store.payment_records import PaymentRecord
 from app.store.shops import Shop
 
 Progress = Callable[[str, int, int | None], None]
-NOT_PAID = {PaymentState.HELD: "vastgehouden", PaymentState.FAILED: "mislukt"}
 
 
 class TooSlowError(Exception):
@@ -77,7 +76,8 @@ def build_report(
     report.vat_return = vat_return(from_rows(rows), "koppeling")
     report.months = _months(period, found.shop_total, rows)
     if books:
-        ours = _ours(rows, paid)
+        invoices = store.reports.invoice_numbers(shop.id, [p.order_number for p in paid])
+        ours = _ours(rows, paid, invoices)
         read_books(services, shop, report, ours, rows, tell)
     return report
 
@@ -118,8 +118,11 @@ def _booked(rows: list[PeriodRow]) -> dict[str, tuple[Decimal, dt.date]]:
     return out
 
 
-def _ours(rows: list[PeriodRow], paid: list[PaymentRecord]) -> list[bookcheck.Ours]:
-    """The mutations the connector booked in the period, by mutation number."""
+def _ours(
+    rows: list[PeriodRow], paid: list[PaymentRecord], invoices: dict[str, str]
+) -> list[bookcheck.Ours]:
+    """The mutations the connector booked in the period, by mutation number (a payment
+    under the Factuurnummer of the invoice it pays: ``invoices``, by order number)."""
     out: dict[int, bookcheck.Ours] = {}
     for row in rows:
         number = row.row.mutation_number
@@ -143,7 +146,7 @@ def _ours(rows: list[PeriodRow], paid: list[PaymentRecord]) -> list[bookcheck.Ou
             out[payment.mutation_number] = bookcheck.Ours(
                 payment.mutation_number,
                 payment.order_number,
-                payment.order_number,  # payments are booked under the order number today
+                invoices.get(payment.order_number, payment.order_number),
                 INVOICE_PAYMENT,
                 payment.payment_date,
                 payment.amount,
@@ -153,32 +156,41 @@ def _ours(rows: list[PeriodRow], paid: list[PaymentRecord]) -> list[bookcheck.Ou
     return sorted(out.values(), key=lambda m: (m.date, m.number))
 
 
+# The register's open items (app/store/open_items.py, also the overview's and the
+# digest's) as the report names them.
+OPEN_KINDS = {
+    OpenItemKind.OVERDUE: "onbetaald",  # past its payment term, still looked for
+    OpenItemKind.LAPSED: "niet meer gevolgd",  # unpaid at the end of the payment lookback
+    OpenItemKind.HELD: "vastgehouden",  # a payment or refund held back or refused
+    OpenItemKind.NOT_BOOKED: "niet geboekt",  # a part set to "niet boeken": open in the books
+}
+
+
 def _open_items(services: Services, shop: Shop, period: Period, today: dt.date) -> list[OpenItem]:
-    """Invoices of the period unpaid past their term, and payments held back or refused
-    (with their reasons): the modes that book payments."""
-    store = services.store.reports
+    """What of the period's money is open today, with its Dutch reason: invoices of the
+    period unpaid past their term or lookback, payments and refunds of the period held back
+    or refused, parts deliberately not booked (the modes that book payments)."""
     term = dt.timedelta(days=shop.mapping.payment_term_days)
-    items = [
+    items = services.store.payments.open_items(
+        shop.id,
+        today,
+        lookback_days=shop.mapping.lookback_days(services.settings.payment_lookback_days),
+        term_days=shop.mapping.payment_term_days,
+    )
+    invoices = (OpenItemKind.OVERDUE, OpenItemKind.LAPSED)
+    return [
         OpenItem(
-            "onbetaald",
+            OPEN_KINDS[i.kind],
             i.order_number,
             i.invoice_number,
             i.date,
-            i.total,
-            f"Nog niet (helemaal) betaald; de betaaltermijn liep af op {i.date + term:%d-%m-%Y}.",
-            i.date + term,
+            i.amount,
+            i.reason,
+            i.date + term if i.kind in invoices else None,
         )
-        for i in store.unpaid_between(shop.id, period.start, period.end)
-        if i.date + term < today
+        for i in items
+        if period.start <= i.date <= period.end
     ]
-    for p in store.payments_between(shop.id, period.start, period.end, NOT_PAID):
-        reason = p.reason or "Deze betaling is niet geboekt."
-        items.append(
-            OpenItem(
-                NOT_PAID[p.state], p.order_number, p.order_number, p.payment_date, p.amount, reason
-            )
-        )
-    return sorted(items, key=lambda i: (i.date, i.order_number))
 
 
 def _months(

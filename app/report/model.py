@@ -74,7 +74,7 @@ class PaymentLine:
 class OpenItem:
     """An invoice unpaid past its term, or a payment held back or refused."""
 
-    kind: str  # "onbetaald" | "vastgehouden" | "mislukt"
+    kind: str  # "onbetaald" | "niet meer gevolgd" | "vastgehouden" | "niet geboekt"
     order_number: str
     invoice_number: str
     date: dt.date  # the invoice date, or the payment's

@@ -48,6 +48,19 @@ class ReportStore:
 
     # -- payments and open items --------------------------------------------------------
 
+    def invoice_numbers(self, shop_id: int, order_numbers: Iterable[str]) -> dict[str, str]:
+        """The Factuurnummer each of these orders was booked with (its payments carry it)."""
+        numbers = sorted(set(order_numbers))
+        found: dict[str, str] = {}
+        with self.engine.connect() as conn:
+            for start in range(0, len(numbers), 500):
+                query = select(bookings.c.order_number, bookings.c.invoice_number).where(
+                    bookings.c.shop_id == shop_id,
+                    bookings.c.order_number.in_(numbers[start : start + 500]),
+                )
+                found.update({n: i for n, i in conn.execute(query) if i})
+        return found
+
     def payments_between(
         self, shop_id: int, start: dt.date, end: dt.date, states: Iterable[PaymentState]
     ) -> list[PaymentRecord]:

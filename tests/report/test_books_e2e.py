@@ -174,7 +174,7 @@ def books(
             found.add_ledger(revenue, "VW")
             found.add_ledger(vat, "BAL")
         rules = [
-            TaxRule(f"oss:{c}:{r}", "GEEN", {OMZET: revenue, OSS_VAT: vat})
+            TaxRule(f"oss:{c}:{r}", "AFST_VERK", {OMZET: revenue, OSS_VAT: vat})
             for (c, r), (revenue, vat) in OSS.items()
         ]
         mapping = MappingSettings(

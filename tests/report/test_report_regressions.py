@@ -125,7 +125,7 @@ def test_foreign_oss_vat_is_not_turnover(world: World) -> None:
     world.eb.add_ledger(EB_USER, "8401", "Omzet OSS DE", "VW")
     world.eb.add_ledger(EB_USER, "1641", "Te betalen OSS-btw DE", "BAL")
     rules = [
-        TaxRule(f"oss:DE:{rate}", "GEEN", {OMZET: "8401", OSS_VAT: "1641"})
+        TaxRule(f"oss:DE:{rate}", "AFST_VERK", {OMZET: "8401", OSS_VAT: "1641"})
         for rate in ("19", "7", "0")
     ]
     use(world, rules=(*DEFAULT_RULES, *rules))
