@@ -304,6 +304,8 @@ def test_shops_add_refuses_empty_fields_and_checks_both_connections(warm: World)
     [
         ("a@b.nl", " " * 10, "minstens 10"),
         ("a@b.nl", "\t" + " " * 12 + "\t", "minstens 10"),
+        ("a@b.nl", "1234567890", "te bekend"),
+        ("a@b.nl", "  WachtWoord ", "te bekend"),
         ("a" * 250 + "@example.nl", "x" * 12, "not an e-mail"),
         ("a@b", "x" * 12, "not an e-mail"),
         ("a b@example.nl", "x" * 12, "not an e-mail"),

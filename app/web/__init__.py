@@ -53,6 +53,7 @@ def init_app(app: Flask) -> None:
     # The token lives as long as the session: filling in the mapping table may take a while.
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)
 
+    auth.init_limits(app)
     app.before_request(auth.require_login)  # before CSRF: no session → login page first
     csrf.init_app(app)
     for blueprint in (auth.bp, shops.bp, mapping.bp, overview.bp, control.bp, alerts.bp):
