@@ -22,6 +22,7 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from urllib.parse import unquote, urlsplit
 
+from app.booking.names import one_line
 from app.config import ALERT_DIGEST_INTERVAL, DAY, SMTP_TIMEOUT_SECONDS, Settings
 from app.errors import BookkeepingAuthError, ShopAuthError, UpstreamRejectedError
 from app.services import Services
@@ -135,7 +136,8 @@ def send_digest(services: Services, shop: Shop, now: dt.datetime | None = None) 
     sent = send_mail(
         config,
         recipients,
-        f"[{shop.name}] {len(failures)} mislukte boeking{'en' if len(failures) != 1 else ''}",
+        f"[{one_line(shop.name)}] {len(failures)} mislukte "
+        f"boeking{'en' if len(failures) != 1 else ''}",
         "\n".join(lines),
     )
     services.store.alerts.set_mark(shop.id, DIGEST, reported_upto=failures[-1].id, sent_at=now)
@@ -143,14 +145,26 @@ def send_digest(services: Services, shop: Shop, now: dt.datetime | None = None) 
     return sent
 
 
+class DigestIncompleteError(Exception):
+    """Some shops' digests failed (each logged); the others were sent."""
+
+
 def digest_all(services: Services) -> int:
-    """The hourly job: every shop's digest; one shop's mail failure does not stop the rest."""
-    sent = 0
+    """The hourly job: every shop's digest. One shop's failure (its mail, its data) does not
+    stop the rest: it is logged, and the job fails at the end (the dashboard shows it) after
+    every other shop had its turn. Shops that cannot be read are skipped (logged)."""
+    sent, failed = 0, []
     for shop in services.store.shops.all():
         try:
             sent += send_digest(services, shop)
         except (OSError, smtplib.SMTPException, ValueError) as err:  # ValueError: SMTP_URL
             log.error("alert digest not sent: %s", type(err).__name__, extra={"shop_id": shop.id})
+            failed.append(shop.id)
+        except Exception:  # this shop's own data: never the others'
+            log.exception("alert digest failed", extra={"shop_id": shop.id})
+            failed.append(shop.id)
+    if failed:
+        raise DigestIncompleteError(f"{sent} mails sent; digests of shops {failed} failed")
     return sent
 
 
@@ -190,7 +204,7 @@ def credentials_refused(
             ]
         )
         sent = send_mail(
-            config, recipients, f"[{shop.name}] {system} weigert de inloggegevens", body
+            config, recipients, f"[{one_line(shop.name)}] {system} weigert de inloggegevens", body
         )
         services.store.alerts.set_mark(shop.id, CREDENTIALS, reported_upto=0, sent_at=now)
         return sent

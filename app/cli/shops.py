@@ -10,11 +10,12 @@ from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
 from app.booking.connections import verify_connections
+from app.booking.names import MAX_NAME, name_problem, one_line
 from app.cli.common import fail, load_mapping
 from app.core.mapping_settings import check_invoice_format
 from app.states import ShopStatus
 from app.store.shops import MIN_EB_USERNAME as MIN_USERNAME
-from app.store.shops import Credentials, webhook_url
+from app.store.shops import SECRETS, Credentials, webhook_url
 
 shops_cli = AppGroup("shops", help="Register and list shops.")
 
@@ -71,8 +72,10 @@ def shops_add(
     empty = [option for option in required if not values[option]]
     if empty:
         fail("empty " + ", ".join(empty))
-    if len(values["--name"]) > 200:
-        fail("--name may be at most 200 characters")
+    if len(values["--name"]) > MAX_NAME:
+        fail(f"--name may be at most {MAX_NAME} characters")
+    if name_problem(values["--name"]):
+        fail("--name may not hold line breaks, tabs or other control characters")
     if not token and len(values["--eb-username"]) < MIN_USERNAME:
         fail(f"the e-Boekhouden username must be at least {MIN_USERNAME} characters")
     mapping = load_mapping(mapping_file)
@@ -124,8 +127,21 @@ def shops_add(
 @shops_cli.command("list")
 @with_appcontext
 def shops_list() -> None:
-    """List shops (no secrets)."""
+    """List shops (no secrets). A shop whose stored row cannot be read is listed as
+    UNREADABLE (it is skipped by the clock, the passes and the digest); the reason and
+    what to do go to stderr."""
     services = current_app.extensions["services"]
-    for shop in services.store.shops.all():
-        url = webhook_url(services.settings.public_base_url, shop.webhook_key)
-        click.echo(f"{shop.id}\t{shop.status}\t{shop.name}\t{url}")
+    found, unreadable = services.store.shops.scan()
+    rows = [(s.id, str(s.status), s.name, s.webhook_key) for s in found]
+    rows += [(s.id, f"UNREADABLE ({s.problem})", s.name, s.webhook_key) for s in unreadable]
+    for shop_id, status, name, key in sorted(rows):
+        url = webhook_url(services.settings.public_base_url, key)
+        click.echo(f"{shop_id}\t{status}\t{one_line(name)}\t{url}")
+    for shop in unreadable:
+        what = (
+            "its secrets cannot be decrypted with ENCRYPTION_KEY: put the key it was stored "
+            "with back (after the new one) and run `flask --app app keys rotate`"
+            if shop.problem == SECRETS
+            else "its stored settings are damaged"
+        )
+        click.echo(f"warning: shop {shop.id} is skipped: {what}", err=True)

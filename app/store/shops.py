@@ -3,78 +3,39 @@
 A ``Shop`` is the one typed, decrypted view of a ``shops`` row that the pipeline, the
 webhook, the reconciler and the pages work with. Secrets are decrypted only here and
 never logged. Every function owns its transaction.
+
+One shop whose row cannot be read (its secrets were stored under another
+``ENCRYPTION_KEY``, or its stored settings are damaged) never takes the others down: the
+listings (``all``, ``booking``, ``scan``) skip it with a logged error and report it as an
+``UnreadableShop``; reading that one shop raises ``UnreadableShopError``.
 """
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
-import hashlib
-import secrets
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Connection, Engine, select, update
 
-from app.config import WEBHOOK_SECRET_GRACE
 from app.core.mapping_settings import MappingSettings
 from app.crypto import Vault
-from app.states import EbApi, ShopStatus
+from app.errors import ConfigError
+from app.states import ShopStatus
+from app.store import webhook_secrets
+from app.store.credentials import Credentials
 from app.store.db import aware, new_id, shop_owners, shops, single_statement, transaction, utcnow
+from app.store.webhook_secrets import SECRET_GRACE as SECRET_GRACE
+from app.store.webhook_secrets import new_webhook_key
+from app.store.webhook_secrets import new_webhook_secret as new_webhook_secret
+from app.store.webhook_secrets import webhook_url as webhook_url
 
-SECRET_GRACE = dt.timedelta(seconds=WEBHOOK_SECRET_GRACE)
+log = logging.getLogger(__name__)
 # e-Boekhouden's SOAP API refuses shorter usernames (the incumbent's manual says so too).
 MIN_EB_USERNAME = 6
-
-
-@dataclass(frozen=True, slots=True)
-class Credentials:
-    """A shop's secrets. e-Boekhouden: an API token (REST, preferred) or the SOAP username
-    and security codes; ``eb_api`` says which adapter books for the shop."""
-
-    mww_token: str = field(repr=False)
-    eb_username: str = ""
-    eb_code1: str = field(default="", repr=False)
-    eb_code2: str = field(default="", repr=False)
-    eb_api_token: str = field(default="", repr=False)
-
-    @property
-    def eb_api(self) -> EbApi:
-        return EbApi.REST if self.eb_api_token else EbApi.SOAP
-
-    @property
-    def administration_key(self) -> str:
-        """The e-Boekhouden administration these credentials reach, as a key: the shops of
-        one accountant may share an administration, and with it e-Boekhouden's limits
-        (GetMutaties calls a month, concurrent calls). SOAP: the username (one per
-        administration); REST: a digest of the API token (never the token itself). Two
-        REST tokens of one administration count as two (docs/assumptions-eboekhouden.md)."""
-        if self.eb_api_token:
-            digest = hashlib.sha256(self.eb_api_token.encode()).hexdigest()[:16]
-            return f"rest:{digest}"
-        return f"soap:{self.eb_username.strip().casefold()}"
-
-    def to_json(self) -> dict[str, str]:
-        data = {
-            "mww_token": self.mww_token,
-            "eb_username": self.eb_username,
-            "eb_code1": self.eb_code1,
-            "eb_code2": self.eb_code2,
-        }
-        if self.eb_api_token:
-            data["eb_api_token"] = self.eb_api_token
-        return data
-
-    @classmethod
-    def from_json(cls, data: dict[str, str]) -> Credentials:
-        return cls(
-            data["mww_token"],
-            data.get("eb_username", ""),
-            data.get("eb_code1", ""),
-            data.get("eb_code2", ""),
-            data.get("eb_api_token", ""),
-        )
+SECRETS, DATA = "secrets", "data"  # why a shop cannot be read
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,17 +56,37 @@ class Shop:
         return self.status.books_orders
 
 
-def new_webhook_secret() -> str:
-    """A Standard Webhooks secret: ``whsec_`` + base64 of 32 random bytes."""
-    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+@dataclass(frozen=True, slots=True)
+class UnreadableShop:
+    """What can be said of a shop whose row cannot be read: nothing secret."""
+
+    id: int
+    name: str
+    status: str
+    webhook_key: str
+    problem: str  # SECRETS or DATA
+
+    @property
+    def explanation(self) -> str:
+        if self.problem == SECRETS:
+            return (
+                "De opgeslagen inloggegevens kunnen niet worden ontsleuteld: ENCRYPTION_KEY mist "
+                "de sleutel waarmee ze zijn opgeslagen. Zet die sleutel achter de nieuwe terug "
+                "en voer `flask --app app keys rotate` uit, of vul de gegevens opnieuw in."
+            )
+        return (
+            "De opgeslagen instellingen van deze koppeling zijn beschadigd en kunnen niet "
+            "worden gelezen. Neem contact op met de beheerder."
+        )
 
 
-def new_webhook_key() -> str:
-    return secrets.token_urlsafe(18)
+class UnreadableShopError(ConfigError):
+    """This one shop's row cannot be read (``shop.explanation`` says what to do)."""
 
-
-def webhook_url(public_base_url: str, webhook_key: str) -> str:
-    return f"{public_base_url.rstrip('/')}/webhooks/mijnwebwinkel/{webhook_key}"
+    def __init__(self, shop: UnreadableShop) -> None:
+        super().__init__(f"shop {shop.id} cannot be read ({shop.problem})")
+        self.shop = shop
+        self.explanation = shop.explanation
 
 
 class ShopStore:
@@ -115,24 +96,32 @@ class ShopStore:
     # --- reading ----------------------------------------------------------------------
 
     def _shop(self, row: Any, now: dt.datetime | None = None) -> Shop:
-        retired = _valid_retired(row.retired_webhook_secrets, now or utcnow())
-        secrets_ = [self.vault.decrypt(row.webhook_secret)]
-        secrets_ += [self.vault.decrypt(entry["secret"]) for entry in retired]
-        grace_until = max((_until(entry) for entry in retired), default=None)
-        return Shop(
-            id=row.id,
-            name=row.name,
-            status=ShopStatus(row.status),
-            webhook_key=row.webhook_key,
-            credentials=Credentials.from_json(self.vault.decrypt_json(row.credentials)),
-            webhook_secrets=tuple(secrets_),
-            mapping=MappingSettings.from_json(row.mapping or {}),
-            watermark=aware(row.watermark),
-            status_error=row.status_error,
-            secret_grace_until=grace_until,
+        try:
+            secrets_, grace_until = webhook_secrets.readable_secrets(
+                self.vault, row, now or utcnow()
+            )
+            return Shop(
+                id=row.id,
+                name=row.name,
+                status=ShopStatus(row.status),
+                webhook_key=row.webhook_key,
+                credentials=Credentials.from_json(self.vault.decrypt_json(row.credentials)),
+                webhook_secrets=secrets_,
+                mapping=MappingSettings.from_json(row.mapping or {}),
+                watermark=aware(row.watermark),
+                status_error=row.status_error,
+                secret_grace_until=grace_until,
+            )
+        except ConfigError:
+            problem = SECRETS  # Vault: not readable with any key of ENCRYPTION_KEY
+        except (ValueError, TypeError, KeyError, AttributeError):
+            problem = DATA  # damaged JSON, an unknown status or mode, a bad date
+        raise UnreadableShopError(
+            UnreadableShop(row.id, row.name, str(row.status), row.webhook_key, problem)
         )
 
     def get(self, shop_id: int) -> Shop | None:
+        """The shop, or None; ``UnreadableShopError`` when its row cannot be read."""
         with single_statement(self.engine) as conn:
             row = conn.execute(select(shops).where(shops.c.id == shop_id)).first()
         return self._shop(row) if row else None
@@ -142,13 +131,30 @@ class ShopStore:
             row = conn.execute(select(shops).where(shops.c.webhook_key == webhook_key)).first()
         return self._shop(row) if row else None
 
-    def all(self, statuses: Iterable[ShopStatus] | None = None) -> list[Shop]:
+    def scan(
+        self, statuses: Iterable[ShopStatus] | None = None
+    ) -> tuple[list[Shop], list[UnreadableShop]]:
+        """Every shop (of ``statuses``) that can be read, and those that cannot."""
         query = select(shops).order_by(shops.c.id)
         if statuses is not None:
             query = query.where(shops.c.status.in_([str(s) for s in statuses]))
         with self.engine.connect() as conn:
             rows = conn.execute(query).all()
-        return [self._shop(row) for row in rows]
+        found, unreadable = [], []
+        now = utcnow()
+        for row in rows:
+            try:
+                found.append(self._shop(row, now))
+            except UnreadableShopError as err:
+                log.error(
+                    "shop skipped: %s", err, extra={"shop_id": row.id, "problem": err.shop.problem}
+                )
+                unreadable.append(err.shop)
+        return found, unreadable
+
+    def all(self, statuses: Iterable[ShopStatus] | None = None) -> list[Shop]:
+        """The shops that can be read (the others are skipped, each with a logged error)."""
+        return self.scan(statuses)[0]
 
     def booking(self) -> list[Shop]:
         """The shops whose orders are booked (active, or briefly refused by Mijnwebwinkel)."""
@@ -246,27 +252,13 @@ class ShopStore:
         self._update(conn, shop.id, **values)
 
     def rotate_webhook_secret(self, shop_id: int) -> str:
-        """New current secret; the old one, and every earlier one still inside its grace
-        period, stays valid until its own ``SECRET_GRACE`` ends."""
-        secret = new_webhook_secret()
-        now = utcnow()
-        with transaction(self.engine) as conn:
-            row = conn.execute(
-                select(shops.c.webhook_secret, shops.c.retired_webhook_secrets)
-                .where(shops.c.id == shop_id)
-                .with_for_update()
-            ).first()
-            if row is None:
-                raise LookupError(f"no shop {shop_id}")
-            retired = [{"secret": row.webhook_secret, "until": (now + SECRET_GRACE).isoformat()}]
-            retired += _valid_retired(row.retired_webhook_secrets, now)
-            self._update(
-                conn,
-                shop_id,
-                webhook_secret=self.vault.encrypt(secret),
-                retired_webhook_secrets=retired,
-            )
-        return secret
+        """A new current secret; earlier ones stay valid in their grace, at most
+        ``MAX_KEPT_WEBHOOK_SECRETS`` of them (app/store/webhook_secrets.py)."""
+        return webhook_secrets.rotate(self.engine, self.vault, shop_id)
+
+    def revoke_earlier_webhook_secrets(self, shop_id: int) -> int:
+        """Only the current secret works from now on; returns how many stopped."""
+        return webhook_secrets.revoke_earlier(self.engine, shop_id)
 
     def reencrypt_all(self) -> tuple[int, int]:
         """Every stored secret (credentials, webhook secrets) under the newest key.
@@ -301,12 +293,3 @@ class ShopStore:
                 if values:
                     conn.execute(update(shops).where(shops.c.id == shop_id).values(**values))
         return changed, current
-
-
-def _until(entry: dict[str, str]) -> dt.datetime:
-    return dt.datetime.fromisoformat(entry["until"])
-
-
-def _valid_retired(retired: list[dict[str, str]] | None, now: dt.datetime) -> list[dict[str, str]]:
-    """The retired secrets whose grace period has not ended, newest first."""
-    return [entry for entry in retired or [] if _until(entry) > now]

@@ -7,7 +7,7 @@ from werkzeug.exceptions import HTTPException
 
 from app.booking.connections import explain  # noqa: F401  (the pages' wording for failed calls)
 from app.services import Services
-from app.store.shops import Shop
+from app.store.shops import Shop, UnreadableShop
 from app.store.users import User
 
 MAX_ID = 2**31 - 1  # ids in URLs beyond the database's integer range are simply not found
@@ -74,9 +74,14 @@ def html_error(err: HTTPException) -> tuple[str, int]:
 
 def visible_shops() -> list[Shop]:
     """The shops the logged-in user may see: all for an administrator, else their own."""
+    return visible_scan()[0]
+
+
+def visible_scan() -> tuple[list[Shop], list[UnreadableShop]]:
+    """``visible_shops``, and those of them that cannot be read (shown as such)."""
     store, user = services().store, current_user()
-    rows = store.shops.all()
+    rows, unreadable = store.shops.scan()
     if user.is_admin:
-        return rows
+        return rows, unreadable
     own = store.users.shop_ids(user.id)
-    return [row for row in rows if row.id in own]
+    return [row for row in rows if row.id in own], [row for row in unreadable if row.id in own]
