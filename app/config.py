@@ -41,6 +41,7 @@ RECONCILE_LOCK_SECONDS = 15 * 60  # a shop's pass lock; expires if its holder di
 CLOCK_TICK_SECONDS = 5.0  # how often the clock looks at its schedule
 REDIS_BACKOFF_MAX_SECONDS = 30.0  # clock and worker: wait at most this long between tries
 REDIS_SOCKET_TIMEOUT = 5.0  # web, clock, jobs: a Redis that does not answer is down
+REDIS_MEMORY_WARN_SHARE = 0.8  # /healthz warns when Redis uses this share of maxmemory
 WEBHOOK_ID_TTL = 73 * HOUR  # Standard Webhooks senders retry for up to ~3 days
 EBOEKHOUDEN_SESSION_TTL = 20 * 60  # a shared SOAP session id is reused this long
 WEBHOOK_SHOP_CACHE_SECONDS = 5.0  # a disabled/rotated shop shows at the webhook this late

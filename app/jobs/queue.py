@@ -21,6 +21,7 @@ of ours (``Queue.enqueue(..., pipeline=)``). Two Redis round trips per notificat
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import re
 import uuid
 from typing import Any, cast
@@ -83,8 +84,10 @@ def waiting_key(key: str) -> str:
 
 
 def webhook_key(shop_id: int, webhook_id: str) -> str:
-    """Where a seen ``webhook-id`` is remembered for ``WEBHOOK_ID_TTL``."""
-    return f"mww:webhook-id:{shop_id}:{webhook_id}"
+    """Where a seen ``webhook-id`` is remembered for ``WEBHOOK_ID_TTL``: by a digest, so
+    every id costs the same ~120 bytes of Redis however long the sender made it."""
+    digest = hashlib.sha256(webhook_id.encode("utf-8", "surrogateescape")).hexdigest()[:32]
+    return f"mww:webhook-id:{shop_id}:{digest}"
 
 
 def _job_id(key: str) -> str:
