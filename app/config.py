@@ -64,6 +64,11 @@ DEFAULT_LEASE_SECONDS = 300  # a booking claim older than this counts as dead
 BACKFILL_PROGRESS_TTL = 7 * DAY  # a backfill's progress stays readable this long
 ALERT_DIGEST_INTERVAL = HOUR  # a shop's failure digest is mailed at most this often
 SMTP_TIMEOUT_SECONDS = 10  # one alert mail's SMTP conversation
+# Work inside one web request (the Controle report, the backfill's dry run): at most this
+# long and this many orders listed, then the page says so (gunicorn's timeout is 30 s; one
+# more upstream call may take WEB_UPSTREAM_TIMEOUT_SECONDS after the deadline).
+PAGE_WORK_SECONDS = 20.0
+PAGE_MAX_ORDERS = 5_000
 
 REQUIRED_IN_PRODUCTION = (
     "DATABASE_URL",

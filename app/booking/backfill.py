@@ -18,6 +18,7 @@ from decimal import Decimal
 from typing import Any
 
 from app.booking.reconcile import SHOP_TZ, PassResult, run_pass
+from app.budget import Budget
 from app.config import BACKFILL_PROGRESS_TTL
 from app.core.mapping import Booking, map_order
 from app.core.mutations import Soort
@@ -69,18 +70,26 @@ def today_local() -> dt.date:
     return utcnow().astimezone(SHOP_TZ).date()
 
 
-def preview(services: Services, shop: Shop, since: dt.date) -> Preview:
-    """What a backfill from ``since`` would book (one listing pass, no posting)."""
+def preview(
+    services: Services, shop: Shop, since: dt.date, budget: Budget | None = None
+) -> Preview:
+    """What a backfill from ``since`` would book (one listing pass, no posting). With a
+    ``budget`` (the page's) it raises ``WorkTooLargeError`` past its deadline or size."""
     until = today_local()
     result = Preview(since, until)
     statuses = shop.mapping.bookable_statuses | shop.mapping.credit_statuses
-    orders = [o for o in services.shop_api(shop).iter_orders_placed(since, until) if not o.is_test]
+    listing = services.shop_api(shop).iter_orders_placed(since, until)
+    if budget is not None:
+        listing = budget.bounded(listing)
+    orders = [o for o in listing if not o.is_test]
     result.listed = len(orders)
     candidates = [o for o in orders if o.status in statuses]
     result.not_bookable = len(orders) - len(candidates)
     states = services.store.bookings.states_of(shop.id, [o.number for o in candidates])
     per_code: dict[str, CodeTotal] = defaultdict(CodeTotal)
     for order in candidates:
+        if budget is not None:
+            budget.check()
         if states.get(order.number) == BookingState.BOOKED:
             result.already_booked += 1
             continue

@@ -7,6 +7,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from app.budget import Budget
 from app.core.mutations import Soort
 from app.core.orders import Order, OrderSummary
 from app.report.period import Period
@@ -176,16 +177,16 @@ def doubles(rows: list[PeriodRow]) -> list[Finding]:
     ]
 
 
-def build_report(services: Services, shop: Shop, period: Period) -> Report:
+def build_report(
+    services: Services, shop: Shop, period: Period, budget: Budget | None = None
+) -> Report:
     """The report for ``period``. Raises the client's errors when Mijnwebwinkel cannot be
-    read (the caller says so in Dutch)."""
+    read (the caller says so in Dutch); with a ``budget`` (the page's),
+    ``WorkTooLargeError`` when the shop's listing does not fit in it."""
     rows = services.store.history.period_rows(shop.id, period.start, period.end)
     report = Report(shop.id, shop.name, period, aggregate(rows), doubles=doubles(rows))
-    listed = [
-        o
-        for o in services.shop_api(shop).iter_orders_placed(period.start, period.end)
-        if not o.is_test
-    ]
+    listing = services.shop_api(shop).iter_orders_placed(period.start, period.end)
+    listed = [o for o in (budget.bounded(listing) if budget else listing) if not o.is_test]
     report.shop_orders = len(listed)
     booked_incl: dict[str, Decimal] = defaultdict(lambda: ZERO)
     for row in rows:

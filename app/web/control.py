@@ -10,7 +10,9 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from app.booking import backfill
-from app.errors import ConnectorError
+from app.budget import Budget
+from app.config import PAGE_MAX_ORDERS, PAGE_WORK_SECONDS
+from app.errors import ConnectorError, WorkTooLargeError
 from app.report.build import SECTIONS, build_report
 from app.report.formats import to_csv, to_xlsx
 from app.report.period import Period, PeriodError, parse_period
@@ -20,6 +22,16 @@ bp = Blueprint("control", __name__)
 bp.register_error_handler(HTTPException, html_error)
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+SHORTER = "Kies een kortere periode, bijvoorbeeld een maand."
+LATER = (
+    "Kies een latere datum voor een proefrun, of boek de bestellingen vanaf deze datum "
+    "meteen: dat gebeurt op de achtergrond, de voortgang ziet u hieronder."
+)
+
+
+def page_budget() -> Budget:
+    """What one page may do inside its request (app/budget.py)."""
+    return Budget(PAGE_WORK_SECONDS, PAGE_MAX_ORDERS)
 
 
 def default_period(today: dt.date) -> str:
@@ -51,7 +63,11 @@ def report(shop_id: int) -> Any:
     except PeriodError as err:
         return render_template("control.html", error=str(err), **context), 400
     try:
-        result = build_report(services(), shop, period)
+        result = build_report(services(), shop, period, page_budget())
+    except WorkTooLargeError as err:
+        return render_template(
+            "control.html", period=period, error=f"{err.explanation} {SHORTER}", **context
+        ), 200
     except ConnectorError as err:
         return render_template(
             "control.html",
@@ -75,7 +91,10 @@ def download(shop_id: int) -> Any:
         flash("Kies CSV of Excel (xlsx).", "bad")
         return redirect(url_for("control.report", shop_id=shop.id, periode=period.key))
     try:
-        result = build_report(services(), shop, period)
+        result = build_report(services(), shop, period, page_budget())
+    except WorkTooLargeError as err:
+        flash(f"{err.explanation} {SHORTER}", "bad")
+        return redirect(url_for("control.report", shop_id=shop.id, periode=period.key))
     except ConnectorError as err:
         flash(f"Mijnwebwinkel kon niet worden gelezen: {err.explanation}", "bad")
         return redirect(url_for("control.report", shop_id=shop.id, periode=period.key))
@@ -111,7 +130,15 @@ def backfill_form(shop_id: int) -> Any:
     except ValueError as err:
         return render_template("backfill.html", error=str(err), **context), 400
     try:
-        preview = backfill.preview(services(), shop, since)
+        preview = backfill.preview(services(), shop, since, page_budget())
+    except WorkTooLargeError as err:
+        return render_template(
+            "backfill.html",
+            error=f"{err.explanation} {LATER}",
+            since=since,
+            too_large=True,
+            **context,
+        ), 200
     except ConnectorError as err:
         return render_template(
             "backfill.html",
