@@ -12,6 +12,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from app.crypto import Vault
 from app.errors import ConfigError
@@ -207,7 +208,59 @@ class Settings:
             _check_secret_key(settings.secret_key)
         if settings.encryption_key:  # a bad key stops start-up here, not at first use
             Vault(settings.encryption_key)
+        if settings.smtp_url:  # so does an SMTP_URL that would send a password in clear
+            parse_smtp_url(settings.smtp_url)
         return settings
+
+
+@dataclass(frozen=True, slots=True)
+class SmtpUrl:
+    """``SMTP_URL`` read: where alert mails go and how the connection is protected."""
+
+    host: str
+    port: int
+    tls: str  # "ssl" (smtps://, implicit TLS), "starttls", or "" (plain)
+    username: str = ""
+    password: str = field(default="", repr=False)
+
+
+_YES, _NO = {"1", "true", "yes", "on", "ja"}, {"0", "false", "no", "off", "nee"}
+
+
+def parse_smtp_url(url: str) -> SmtpUrl:
+    """``smtps://[user:pass@]host[:465]`` (TLS from the start) or
+    ``smtp://[user:pass@]host[:port][?starttls=yes|no]``. STARTTLS is the default on port
+    587 (also the default port when a username is given), off elsewhere unless asked for;
+    a username and password over plain SMTP are refused (they would cross in clear)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+        raise ConfigError("SMTP_URL must look like smtp://host:port or smtps://user:pass@host")
+    query = parse_qs(parts.query, keep_blank_values=True)
+    unknown = sorted(set(query) - {"starttls"})
+    if unknown:
+        raise ConfigError(f"SMTP_URL: unknown option {unknown[0]!r} (only starttls=yes|no)")
+    try:
+        port = parts.port
+    except ValueError:
+        raise ConfigError("SMTP_URL: the port must be a number from 1 to 65535") from None
+    username, password = unquote(parts.username or ""), unquote(parts.password or "")
+    if parts.scheme == "smtps":
+        if query:
+            raise ConfigError("SMTP_URL: smtps:// is TLS from the start; drop ?starttls")
+        return SmtpUrl(parts.hostname, port or 465, "ssl", username, password)
+    port = port or (587 if username else 25)
+    starttls = port == 587
+    if query:
+        value = query["starttls"][-1].strip().lower()
+        if value not in _YES | _NO:
+            raise ConfigError(f"SMTP_URL: starttls={value!r}; use starttls=yes or starttls=no")
+        starttls = value in _YES
+    if username and not starttls:
+        raise ConfigError(
+            "SMTP_URL: refusing to send the SMTP password over plain SMTP; use smtps://… "
+            "(port 465), or smtp://…:587 (STARTTLS, the default there) or ?starttls=yes"
+        )
+    return SmtpUrl(parts.hostname, port, "starttls" if starttls else "", username, password)
 
 
 def _check_secret_key(key: str) -> None:

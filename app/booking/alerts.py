@@ -17,14 +17,19 @@ import datetime as dt
 import logging
 import smtplib
 import ssl
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
-from urllib.parse import unquote, urlsplit
 
 from app.booking.names import one_line
-from app.config import ALERT_DIGEST_INTERVAL, DAY, SMTP_TIMEOUT_SECONDS, Settings
-from app.errors import BookkeepingAuthError, ShopAuthError, UpstreamRejectedError
+from app.config import (
+    ALERT_DIGEST_INTERVAL,
+    DAY,
+    SMTP_TIMEOUT_SECONDS,
+    Settings,
+    parse_smtp_url,
+)
+from app.errors import BookkeepingAuthError, ConfigError, ShopAuthError, UpstreamRejectedError
 from app.services import Services
 from app.store.alerts import CREDENTIALS, DIGEST
 from app.store.db import utcnow
@@ -41,26 +46,17 @@ class SmtpConfig:
     port: int
     tls: str  # "ssl" | "starttls" | ""
     username: str
-    password: str
-    sender: str
+    password: str = field(repr=False)
+    sender: str = ""
 
 
 def smtp_config(settings: Settings) -> SmtpConfig | None:
-    """``smtp://[user:pass@]host[:port]`` (``?starttls=1``) or ``smtps://…``; None = off."""
+    """``SMTP_URL`` as ``parse_smtp_url`` reads it (app/config.py), with ``ALERT_FROM``;
+    None = off. Raises ``ConfigError`` for an URL that start-up would have refused."""
     if not settings.smtp_url or not settings.alert_from:
         return None
-    url = urlsplit(settings.smtp_url)
-    if url.scheme not in ("smtp", "smtps") or not url.hostname:
-        raise ValueError("SMTP_URL must look like smtp://host:port or smtps://user:pass@host")
-    tls = "ssl" if url.scheme == "smtps" else ("starttls" if "starttls=1" in url.query else "")
-    return SmtpConfig(
-        url.hostname,
-        url.port or (465 if tls == "ssl" else 25),
-        tls,
-        unquote(url.username or ""),
-        unquote(url.password or ""),
-        settings.alert_from,
-    )
+    url = parse_smtp_url(settings.smtp_url)
+    return SmtpConfig(url.host, url.port, url.tls, url.username, url.password, settings.alert_from)
 
 
 def send_mail(config: SmtpConfig, recipients: list[str], subject: str, body: str) -> int:
@@ -157,7 +153,7 @@ def digest_all(services: Services) -> int:
     for shop in services.store.shops.all():
         try:
             sent += send_digest(services, shop)
-        except (OSError, smtplib.SMTPException, ValueError) as err:  # ValueError: SMTP_URL
+        except (OSError, smtplib.SMTPException, ConfigError) as err:  # ConfigError: SMTP_URL
             log.error("alert digest not sent: %s", type(err).__name__, extra={"shop_id": shop.id})
             failed.append(shop.id)
         except Exception:  # this shop's own data: never the others'
@@ -208,7 +204,7 @@ def credentials_refused(
         )
         services.store.alerts.set_mark(shop.id, CREDENTIALS, reported_upto=0, sent_at=now)
         return sent
-    except (OSError, smtplib.SMTPException, ValueError) as mail_err:
+    except (OSError, smtplib.SMTPException, ValueError, ConfigError) as mail_err:
         log.error(
             "credentials alert not sent: %s", type(mail_err).__name__, extra={"shop_id": shop.id}
         )
