@@ -63,6 +63,9 @@ SESSION_MAX_LIFETIME = 12 * HOUR  # and this long after its login, however busy 
 MIN_SECRET_KEY_LENGTH = 32  # SECRET_KEY in production: at least this many characters
 DEFAULT_LEASE_SECONDS = 300  # a booking claim older than this counts as dead
 BACKFILL_PROGRESS_TTL = 7 * DAY  # a backfill's progress stays readable this long
+# A running backfill that shows no progress this long counts as failed (its worker died):
+# RQ stops a job after RECONCILE_JOB_TIMEOUT anyway; a minute's grace on top.
+BACKFILL_LEASE_SECONDS = RECONCILE_JOB_TIMEOUT + 60
 ALERT_DIGEST_INTERVAL = HOUR  # a shop's failure digest is mailed at most this often
 SMTP_TIMEOUT_SECONDS = 10  # one alert mail's SMTP conversation
 # Work inside one web request (the Controle report, the backfill's dry run): at most this

@@ -30,6 +30,7 @@ from redis import Redis
 from redis.commands.core import Script
 from redis.exceptions import RedisError
 from rq import Queue, Retry
+from rq.exceptions import NoSuchJobError
 from rq.job import Job
 from rq.serializers import JSONSerializer
 
@@ -208,9 +209,10 @@ def reconcile_started(redis: Redis, shop_id: int, mode: str) -> None:
     _unmark(redis, waiting_key(reconcile_key(shop_id, mode)))
 
 
-def enqueue_backfill(queue: Queue, shop_id: int, since: str) -> None:
-    """The backfill job ("Bestellingen vanaf"); app.booking.backfill guards against two."""
-    queue.enqueue(
+def enqueue_backfill(queue: Queue, shop_id: int, since: str) -> str:
+    """The backfill job ("Bestellingen vanaf"); app.booking.backfill guards against two.
+    Returns its RQ job id (``job_state`` follows it)."""
+    job = queue.enqueue(
         BACKFILL_SHOP,
         shop_id,
         since,
@@ -220,6 +222,18 @@ def enqueue_backfill(queue: Queue, shop_id: int, since: str) -> None:
         failure_ttl=RECONCILE_FAILURE_TTL,
         description=f"backfill of shop {shop_id}",
     )
+    return str(job.id)
+
+
+def job_state(queue: Queue, job_id: str) -> str | None:
+    """An RQ job's status (``queued``, ``started``, ``finished``, ``failed`` …), or None
+    when RQ no longer has it (expired, deleted, or lost with Redis)."""
+    try:
+        return str(
+            Job.fetch(job_id, connection=queue.connection, serializer=JSONSerializer).get_status()
+        )
+    except NoSuchJobError:
+        return None
 
 
 def enqueue_alert_digest(queue: Queue) -> None:
