@@ -30,7 +30,10 @@ csrf = CSRFProtect()
 
 
 class IdConverter(IntegerConverter):
-    """``<int:…>`` in every route: 1 … 2³¹−1, the range of the tables' integer ids."""
+    r"""``<int:…>`` in every route: 1 … 2³¹−1, the range of the tables' integer ids, in
+    ASCII digits (werkzeug's ``\d`` would also take other scripts' digits)."""
+
+    regex = "[0-9]+"
 
     def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("max", MAX_ID)
