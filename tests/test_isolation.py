@@ -141,3 +141,11 @@ def test_shops_list_shows_unreadable_shops(world: World) -> None:
         [str(damaged), "UNREADABLE (data)"],
     ]
     assert "keys rotate" in result.stderr and "Traceback" not in result.output
+
+
+def test_commands_on_an_unreadable_shop_fail_in_one_line(world: World) -> None:
+    other_key, _ = add_broken_shops(world)
+    runner = create_app(services=world.services).test_cli_runner()
+    book = runner.invoke(args=["book", "--shop", str(other_key), "1001"])
+    assert book.exit_code == 1 and "cannot be read" in book.stderr
+    assert "Traceback" not in book.output and book.stderr.count("\n") == 1

@@ -11,7 +11,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from app.booking.reconcile import run_pass
-from app.cli.common import SHOP_ID, fail, load_mapping, load_object
+from app.cli.common import SHOP_ID, fail, load_mapping, load_object, shop_or_fail
 from app.cli.progress import pass_progress
 from app.core.mapping import Booking, map_order
 from app.core.order_schema import parse_order
@@ -54,9 +54,7 @@ def book_command(shop_id: int, order_number: str) -> None:
     if not order_number.strip() or len(order_number.strip()) > 50:
         fail("ORDER_NUMBER must be 1 to 50 characters")
     services = current_app.extensions["services"]
-    shop = services.load_shop(shop_id)
-    if shop is None:
-        fail(f"no shop with id {shop_id}")
+    shop = shop_or_fail(services, shop_id)
     try:
         outcome = book_order(services, shop, order_number.strip())
     except ConnectorError as err:
@@ -128,10 +126,7 @@ def reconcile_command(
     if start is not None and end is not None and end <= start:
         fail("--until must be later than --since")
     if shop_id is not None:
-        one = services.load_shop(shop_id)
-        if one is None:
-            fail(f"no shop with id {shop_id}")
-        shops = [one]
+        shops = [shop_or_fail(services, shop_id)]
     else:
         shops = services.store.shops.booking()
         if not shops:
