@@ -97,3 +97,20 @@ def test_a_session_of_another_user_id_is_not_accepted_after_recreation(web: Web)
     store.delete(user.id)
     store.create(EMAIL, hash_password(PASSWORD))  # a new salt, as every new account
     assert client.get("/").status_code == 302
+
+
+def test_production_names_the_cookie_for_this_host_only(web: Web) -> None:
+    """ASVS 3.4.4: ``__Host-`` makes the browser keep the cookie to this host, HTTPS and
+    path ``/`` (no subdomain can set or read it)."""
+    import dataclasses
+
+    from app import create_app
+
+    production = dataclasses.replace(web.services.settings, env="production")
+    services = dataclasses.replace(web.services, settings=production)
+    app = create_app(production, services)
+    client = app.test_client()
+    response = login(client)  # the CSRF cookie rides on the same session
+    cookie = next(c for c in response.headers.getlist("Set-Cookie") if "session=" in c)
+    assert cookie.startswith("__Host-session=")
+    assert "Secure" in cookie and "Path=/" in cookie and "Domain" not in cookie
