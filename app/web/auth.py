@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
+    Flask,
     current_app,
     flash,
     g,
@@ -93,7 +94,7 @@ def _safe_next(target: str | None) -> str:
     return url_for("shops.index")
 
 
-def init_limits(app: Any) -> None:
+def init_limits(app: Flask) -> None:
     """This process's share of the login limits: the fallback counters (Redis away or
     full) and the password-check slots."""
     app.extensions["login_memory"] = MemoryCounters()
