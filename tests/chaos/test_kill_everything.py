@@ -35,7 +35,7 @@ import pytest
 import requests
 
 from bench.orders import make_orders
-from bench.stack import ShopInfo, Stack, redis_server_binary
+from bench.stack import ShopInfo, Stack, redis_server_binary, wait_until
 from tests.chaos import postgres
 from tests.chaos.helpers import (
     CHAOS_ENV,
@@ -184,7 +184,10 @@ def test_nothing_lost_nothing_twice_when_everything_is_killed(
                 events["orders left for the poll"] += 1
                 continue
             futures.append(pool.submit(sender.genuine, by_id[key[0]], key[1]))
-        time.sleep(0.5)  # the batch is on its way when the fault strikes
+        answered = len(sender.sent)
+        wait_until(  # the batch is on its way when the fault strikes
+            lambda n=answered: len(sender.sent) > n, 30, "a first answer of the batch"
+        )
         fault()
         events[label] += 1
         print(f"kill run: batch {index + 1}: {label}", flush=True)
