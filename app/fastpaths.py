@@ -26,6 +26,8 @@ from app.config import (
     RELATION_LOCK_WAIT_SECONDS,
 )
 from app.core.mutations import Relation
+from app.crypto import Vault
+from app.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
@@ -154,12 +156,17 @@ class SessionStore:
     live ``TTL`` seconds and a session error makes the client reopen once anyway. Only a
     cache: with Redis away the client opens a session of its own (the settings page keeps
     working).
+
+    A session id is a credential while it lives (it books into the administration), so it
+    is stored encrypted with ``ENCRYPTION_KEY`` (the ``Vault``), like the shop's own
+    secrets: a Redis dump or a shared Redis add-on does not hand it out. One that cannot be
+    decrypted (the key changed) is a miss: the client opens a new session.
     """
 
     TTL = EBOEKHOUDEN_SESSION_TTL
 
-    def __init__(self, redis: Redis, shop_id: int, username: str) -> None:
-        self.redis = redis
+    def __init__(self, redis: Redis, shop_id: int, username: str, vault: Vault) -> None:
+        self.redis, self.vault = redis, vault
         self.key = f"mww:eb-session:{shop_id}:{username}"
 
     def get(self) -> str | None:
@@ -168,11 +175,16 @@ class SessionStore:
         except RedisError as err:
             log.info("shared e-Boekhouden session unavailable: %s", err)
             return None
-        return value.decode() if isinstance(value, bytes) else value
+        if value is None:
+            return None
+        try:
+            return self.vault.decrypt(value.decode() if isinstance(value, bytes) else value)
+        except ConfigError:  # stored under another key: as good as none
+            return None
 
     def put(self, session_id: str) -> None:
         with contextlib.suppress(RedisError):
-            self.redis.set(self.key, session_id, ex=self.TTL)
+            self.redis.set(self.key, self.vault.encrypt(session_id), ex=self.TTL)
 
     def discard(self, session_id: str) -> None:
         # Only if it is still the one we know went stale; a newer one stays.

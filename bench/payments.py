@@ -127,7 +127,7 @@ def run(config: PaymentsConfig) -> list[tuple[str, float, Counter[str], Counter[
                 url=settings.eboekhouden_soap_url,
                 timeout=10,
                 operation_timeout=10,
-                session_store=SessionStore(redis, shop.id, USER),
+                session_store=SessionStore(redis, shop.id, USER, Vault(settings.encryption_key)),
             ),
         )
         shop_id, _ = services.store.shops.register(

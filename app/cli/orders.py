@@ -12,7 +12,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from app.booking.reconcile import run_pass
-from app.cli.common import SHOP_HELP, SHOP_ID, fail, load_mapping, load_object
+from app.cli.common import SHOP_HELP, SHOP_ID, fail, load_mapping, load_object, shop_or_fail
 from app.cli.progress import pass_progress
 from app.core.mapping import Booking, map_order
 from app.core.order_schema import parse_order
@@ -65,9 +65,7 @@ def book_command(shop_id: int, all_failed: bool, order_number: str | None) -> No
     number = (order_number or "").strip()
     if not all_failed and (not number or len(number) > 50):
         fail("ORDER_NUMBER must be 1 to 50 characters")
-    shop = services.load_shop(shop_id)
-    if shop is None:
-        fail(f"no shop with id {shop_id} (see `flask shops list`)")
+    shop = shop_or_fail(services, shop_id)
     if not shop.status.books_orders:
         fail(f"shop {shop_id} is {shop.status}: it books nothing now", 1)
     if all_failed:
@@ -163,9 +161,7 @@ def reconcile_command(
     if start is not None and end is not None and end <= start:
         fail("--until must be later than --since")
     if shop_id is not None:
-        one = services.load_shop(shop_id)
-        if one is None:
-            fail(f"no shop with id {shop_id}")
+        one = shop_or_fail(services, shop_id)
         if one.status in (ShopStatus.PAUSED, ShopStatus.REMOVED):
             fail(f"shop {shop_id} is {one.status}: it books nothing now", 1)
         shops = [one]

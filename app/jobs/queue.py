@@ -21,6 +21,7 @@ of ours (``Queue.enqueue(..., pipeline=)``). Two Redis round trips per notificat
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import re
 import uuid
 from typing import Any, cast
@@ -29,6 +30,7 @@ from redis import Redis
 from redis.commands.core import Script
 from redis.exceptions import RedisError
 from rq import Queue, Retry
+from rq.exceptions import NoSuchJobError
 from rq.job import Job
 from rq.serializers import JSONSerializer
 
@@ -97,8 +99,10 @@ def waiting_key(key: str) -> str:
 
 
 def webhook_key(shop_id: int, webhook_id: str) -> str:
-    """Where a seen ``webhook-id`` is remembered for ``WEBHOOK_ID_TTL``."""
-    return f"mww:webhook-id:{shop_id}:{webhook_id}"
+    """Where a seen ``webhook-id`` is remembered for ``WEBHOOK_ID_TTL``: by a digest, so
+    every id costs the same ~120 bytes of Redis however long the sender made it."""
+    digest = hashlib.sha256(webhook_id.encode("utf-8", "surrogateescape")).hexdigest()[:32]
+    return f"mww:webhook-id:{shop_id}:{digest}"
 
 
 def _job_id(key: str) -> str:
@@ -223,9 +227,10 @@ def reconcile_started(redis: Redis, shop_id: int, mode: str) -> None:
     _unmark(redis, waiting_key(reconcile_key(shop_id, mode)))
 
 
-def enqueue_backfill(queue: Queue, shop_id: int, since: str) -> None:
-    """The backfill job ("Bestellingen vanaf"); app.booking.backfill guards against two."""
-    queue.enqueue(
+def enqueue_backfill(queue: Queue, shop_id: int, since: str) -> str:
+    """The backfill job ("Bestellingen vanaf"); app.booking.backfill guards against two.
+    Returns its RQ job id (``job_state`` follows it)."""
+    job = queue.enqueue(
         BACKFILL_SHOP,
         shop_id,
         since,
@@ -235,6 +240,18 @@ def enqueue_backfill(queue: Queue, shop_id: int, since: str) -> None:
         failure_ttl=RECONCILE_FAILURE_TTL,
         description=f"backfill of shop {shop_id}",
     )
+    return str(job.id)
+
+
+def job_state(queue: Queue, job_id: str) -> str | None:
+    """An RQ job's status (``queued``, ``started``, ``finished``, ``failed`` …), or None
+    when RQ no longer has it (expired, deleted, or lost with Redis)."""
+    try:
+        return str(
+            Job.fetch(job_id, connection=queue.connection, serializer=JSONSerializer).get_status()
+        )
+    except NoSuchJobError:
+        return None
 
 
 def enqueue_alert_digest(queue: Queue) -> None:

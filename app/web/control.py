@@ -20,7 +20,9 @@ from flask import (
 from werkzeug.exceptions import HTTPException
 
 from app.booking import backfill
-from app.errors import ConnectorError
+from app.budget import Budget
+from app.config import PAGE_MAX_ORDERS, PAGE_WORK_SECONDS
+from app.errors import ConnectorError, WorkTooLargeError
 from app.report import runs
 from app.report.model import SECTIONS
 from app.report.period import Period, PeriodError, current_quarter, parse_period
@@ -33,6 +35,16 @@ from app.web.common import Access, current_user, html_error, services, shop_or_4
 bp = Blueprint("control", __name__)
 KEY = re.compile(r"[0-9a-f]{24}")  # app.report.runs.key
 bp.register_error_handler(HTTPException, html_error)
+LATER = (
+    "Kies een latere datum voor een proefrun, of boek de bestellingen vanaf deze datum "
+    "meteen: dat gebeurt op de achtergrond, de voortgang ziet u hieronder."
+)
+
+
+def page_budget() -> Budget:
+    """What one page may do inside its request (app/budget.py); the Controle report past
+    a month is a job instead (app/report/runs.py)."""
+    return Budget(PAGE_WORK_SECONDS, PAGE_MAX_ORDERS)
 
 
 def _period_and_books(values: Any, default: Period | None = None) -> tuple[Period, bool]:
@@ -210,7 +222,15 @@ def backfill_form(shop_id: int) -> Any:
     except ValueError as err:
         return render_template("backfill.html", error=str(err), **context), 400
     try:
-        preview = backfill.preview(services(), shop, since)
+        preview = backfill.preview(services(), shop, since, page_budget())
+    except WorkTooLargeError as err:
+        return render_template(
+            "backfill.html",
+            error=f"{err.explanation} {LATER}",
+            since=since,
+            too_large=True,
+            **context,
+        ), 200
     except ConnectorError as err:
         return render_template(
             "backfill.html",

@@ -117,11 +117,14 @@ def test_report_matches_the_books_per_month(embedded_world: World) -> None:
             assert finding.current == finding.booked + Decimal("10.00")
         else:
             assert str(changed["number"]) not in listed
-        # Every order of the month the connector did not book is listed with a reason.
+        # Every order of the month the connector did not book is listed with a reason
+        # (test orders are never booked, never recorded and not in the report).
         not_booked = {f.number for f in report.not_booked}
         for order in orders:
-            if str(order["date"])[:7] == month and not world.services.store.bookings.get(
-                world.shop.id, str(order["number"])
+            if (
+                str(order["date"])[:7] == month
+                and not str(order["number"]).upper().startswith("T-")
+                and not world.services.store.bookings.get(world.shop.id, str(order["number"]))
             ):
                 assert str(order["number"]) in not_booked
         assert all(f.reason for f in report.not_booked)

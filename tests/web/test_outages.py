@@ -77,7 +77,7 @@ def test_settings_page_works_with_redis_down(web: Web, client: FlaskClient, eb_s
         url=f"{thread.url}/soap.asmx",
         timeout=15.0,
         operation_timeout=15.0,
-        session_store=SessionStore(DOWN, shop.id, EB_USER),
+        session_store=SessionStore(DOWN, shop.id, EB_USER, web.services.vault),
     )
     response = client.get(f"/koppelingen/{shop_id}/instellingen")
     assert response.status_code == 200
