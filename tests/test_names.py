@@ -73,7 +73,8 @@ def test_a_stored_name_with_a_line_break_no_longer_stops_its_alert_mails(world: 
 def test_shops_add_refuses_control_characters(world: World) -> None:
     runner = create_app(services=world.services).test_cli_runner()
     result = runner.invoke(
-        args=["shops", "add", "--name", "Twee\nregels", "--mww-token", "t", "--eb-api-token", "x"]
+        args=["shops", "add", "--name", "Twee\nregels"],
+        env={"SHOP_MWW_TOKEN": "t", "SHOP_EB_API_TOKEN": "x"},
     )
     assert result.exit_code == 2 and "control characters" in result.output
     listed = runner.invoke(args=["shops", "list"])

@@ -14,8 +14,10 @@ from rq import SimpleWorker
 from rq.serializers import JSONSerializer
 
 import app.budget
+import app.report.build
 import app.web.control
 from app import create_app
+from app.jobs.queue import report_queue
 from app.store.engine import utcnow
 from tests.helpers import World
 from tests.web.helpers import EMAIL, login, password_hash, post
@@ -35,24 +37,33 @@ def site(embedded_world: World, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any
 
     monkeypatch.setattr(worker.jobs, "runtime_services", lambda: world.services)
     monkeypatch.setattr(app.web.control, "PAGE_MAX_ORDERS", PAGE)
+    monkeypatch.setattr(app.report.build, "PAGE_MAX_ORDERS", PAGE)
     day = utcnow().date().replace(day=2)
     for number in range(8401, 8401 + PAGE + 2):  # more than a page may list
         world.add_order(number, date=day)
     yield world, client, day
 
 
-def test_a_report_too_large_for_the_page_says_so(site: Any) -> None:
+def test_a_report_too_large_for_the_page_becomes_a_job(site: Any) -> None:
+    """A month the page would build itself (issue 25) but with more orders than a page
+    may list: the page does not list them all, it hands the report to a job, whose
+    progress it shows; the job (no page budget) builds it with every order."""
     world, client, day = site
     base = f"/koppelingen/{world.shop.id}/controle"
     response = client.get(f"{base}?periode={day:%Y-%m}")
     html = response.get_data(as_text=True)
     assert response.status_code == 200
-    assert 'id="report-error"' in html and "te veel om op de pagina" in html
-    assert "Kies een kortere periode" in html
-    download = client.get(f"{base}/download?periode={day:%Y-%m}&formaat=csv")
-    assert download.status_code == 302  # back to the page, with the same message
-    assert "te veel om op de pagina" in client.get(download.location).get_data(as_text=True)
-    assert client.get(f"{base}?periode={day.isoformat()}").status_code == 200  # a shorter one
+    assert 'id="report-progress"' in html and "In de wachtrij" in html
+    SimpleWorker(
+        [world.services.queue, report_queue(world.services.redis, world.settings.queue_name)],
+        connection=world.services.redis,
+        serializer=JSONSerializer,
+    ).work(burst=True)
+    html = client.get(f"{base}?periode={day:%Y-%m}").get_data(as_text=True)
+    assert 'id="report-progress"' not in html
+    built = client.get(f"{base}?periode={day:%Y-%m}&formaat=json")
+    assert built.status_code == 200
+    assert built.get_json()["shop_orders"] == PAGE + 2  # every order, listed by the job
 
 
 def test_a_dry_run_too_large_for_the_page_offers_the_backfill_itself(site: Any) -> None:

@@ -246,7 +246,7 @@ def test_everyone_changes_their_own_password_and_other_sessions_end(
         as_text=True
     )
     short = post(client, url, {"current": PASSWORD, "password": "kort", "again": "kort"})
-    assert short.status_code == 400 and "minstens 10" in short.get_data(as_text=True)
+    assert short.status_code == 400 and "minstens 12" in short.get_data(as_text=True)
     differ = post(client, url, {"current": PASSWORD, "password": NEW_PASSWORD, "again": "x" * 12})
     assert differ.status_code == 400 and "niet gelijk" in differ.get_data(as_text=True)
     done = post(client, url, {"current": PASSWORD, "password": NEW_PASSWORD, "again": NEW_PASSWORD})
