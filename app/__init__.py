@@ -25,6 +25,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.is_production,
     )
+    if settings.is_production:  # HTTPS only, this host only, every path (ASVS 3.4.4)
+        app.config["SESSION_COOKIE_NAME"] = "__Host-session"
     app.extensions["settings"] = settings
     if settings.is_production:  # behind the platform's router: one proxy hop, TLS there
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1)  # type: ignore[method-assign]

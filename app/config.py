@@ -12,6 +12,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from app.crypto import Vault
 from app.errors import ConfigError
@@ -41,20 +42,30 @@ RECONCILE_LOCK_SECONDS = 15 * 60  # a shop's pass lock; expires if its holder di
 CLOCK_TICK_SECONDS = 5.0  # how often the clock looks at its schedule
 REDIS_BACKOFF_MAX_SECONDS = 30.0  # clock and worker: wait at most this long between tries
 REDIS_SOCKET_TIMEOUT = 5.0  # web, clock, jobs: a Redis that does not answer is down
+REDIS_MEMORY_WARN_SHARE = 0.8  # /healthz warns when Redis uses this share of maxmemory
 WEBHOOK_ID_TTL = 73 * HOUR  # Standard Webhooks senders retry for up to ~3 days
 EBOEKHOUDEN_SESSION_TTL = 20 * 60  # a shared SOAP session id is reused this long
 WEBHOOK_SHOP_CACHE_SECONDS = 5.0  # a disabled/rotated shop shows at the webhook this late
 WEBHOOK_SECRET_GRACE = DAY  # a rotated webhook secret keeps working this long
+MAX_KEPT_WEBHOOK_SECRETS = 3  # earlier webhook secrets kept (each webhook checks them all)
+WEBHOOK_ROTATIONS_PER_DAY = 5  # "Nieuw geheim" per shop per day (counted in Redis)
+MAX_WEBHOOK_ID = 256  # characters of a webhook-id; a longer one is refused (400)
 LOGIN_FAILURE_WINDOW = 15 * 60  # wrong logins are counted per account this long
 LOGIN_FREE_FAILURES = 5  # per account; then each try waits 2, 4, 8 … seconds
 LOGIN_MAX_DELAY = 60  # never more than this: slow an attacker, not lock out
-LOGIN_RATE_WINDOW = 60  # login attempts are counted per client address and
-LOGIN_RATE_PER_ADDRESS = 10  # globally per this many seconds; beyond these limits
-LOGIN_RATE_GLOBAL = 60  # the answer is 429 at once, without hashing anything
+LOGIN_RATE_WINDOW = 60  # login attempts are counted per client address per this many
+LOGIN_RATE_PER_ADDRESS = 10  # seconds; beyond this the answer is 429, without hashing
+LOGIN_HASH_CONCURRENCY = 2  # password checks (scrypt) at once per web process; others wait
+LOGIN_HASH_WAIT_SECONDS = 3.0  # … this long for a turn, then 503 "probeer het zo opnieuw"
+LOGIN_FALLBACK_MAX_KEYS = 10_000  # the in-process limiter (Redis away or full) counts this many
 SESSION_IDLE_TIMEOUT = 12 * HOUR  # a session ends after this long without a request
+SESSION_MAX_LIFETIME = 12 * HOUR  # and this long after its login, however busy (ASVS 3.3.2)
 MIN_SECRET_KEY_LENGTH = 32  # SECRET_KEY in production: at least this many characters
 DEFAULT_LEASE_SECONDS = 300  # a booking claim older than this counts as dead
 BACKFILL_PROGRESS_TTL = 7 * DAY  # a backfill's progress stays readable this long
+# A running backfill that shows no progress this long counts as failed (its worker died):
+# RQ stops a job after RECONCILE_JOB_TIMEOUT anyway; a minute's grace on top.
+BACKFILL_LEASE_SECONDS = RECONCILE_JOB_TIMEOUT + 60
 ALERT_DIGEST_INTERVAL = HOUR  # a shop's failure digest is mailed at most this often
 SMTP_TIMEOUT_SECONDS = 10  # one alert mail's SMTP conversation
 INVITATION_TTL = 7 * DAY  # an invitation link to a shop works this long (and once)
@@ -65,6 +76,21 @@ RELATION_LOCK_SECONDS = 60
 RELATION_LOCK_WAIT_SECONDS = 30
 LEDGER_NAMES_TTL = 5 * 60  # the booking page's ledger names, per web process
 KEPT_SECRET_TTL = HOUR  # a checked secret a refused form keeps (sealed) this long
+# e-Boekhouden SOAP: GetMutaties is capped at 5,000 calls a month per administration
+# (NOTES.md §5); counted per administration and calendar month (app/fastpaths.py).
+GET_MUTATIES_MONTHLY_LIMIT = 5000
+GET_MUTATIES_RESERVE = 250  # the period report leaves this many for the recovery look-ups
+GET_MUTATIES_COUNT_TTL = 40 * DAY  # a month's count outlives its month, then goes
+# The period report ("Controle"): a job beyond one month or when it reads e-Boekhouden.
+REPORT_JOB_TIMEOUT = 30 * 60  # a two-year report against a slow e-Boekhouden
+REPORT_CACHE_TTL = 6 * HOUR  # a result is kept per shop, period and data version
+REPORT_PROGRESS_TTL = DAY  # a report job's progress (and its failure) stays readable
+REPORT_INLINE_SECONDS = 8.0  # a month's report in the page itself, else it becomes a job
+# Work inside one web request (the Controle report, the backfill's dry run): at most this
+# long and this many orders listed, then the page says so (gunicorn's timeout is 30 s; one
+# more upstream call may take WEB_UPSTREAM_TIMEOUT_SECONDS after the deadline).
+PAGE_WORK_SECONDS = 20.0
+PAGE_MAX_ORDERS = 5_000
 
 REQUIRED_IN_PRODUCTION = (
     "DATABASE_URL",
@@ -209,7 +235,59 @@ class Settings:
             _check_secret_key(settings.secret_key)
         if settings.encryption_key:  # a bad key stops start-up here, not at first use
             Vault(settings.encryption_key)
+        if settings.smtp_url:  # so does an SMTP_URL that would send a password in clear
+            parse_smtp_url(settings.smtp_url)
         return settings
+
+
+@dataclass(frozen=True, slots=True)
+class SmtpUrl:
+    """``SMTP_URL`` read: where alert mails go and how the connection is protected."""
+
+    host: str
+    port: int
+    tls: str  # "ssl" (smtps://, implicit TLS), "starttls", or "" (plain)
+    username: str = ""
+    password: str = field(default="", repr=False)
+
+
+_YES, _NO = {"1", "true", "yes", "on", "ja"}, {"0", "false", "no", "off", "nee"}
+
+
+def parse_smtp_url(url: str) -> SmtpUrl:
+    """``smtps://[user:pass@]host[:465]`` (TLS from the start) or
+    ``smtp://[user:pass@]host[:port][?starttls=yes|no]``. STARTTLS is the default on port
+    587 (also the default port when a username is given), off elsewhere unless asked for;
+    a username and password over plain SMTP are refused (they would cross in clear)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+        raise ConfigError("SMTP_URL must look like smtp://host:port or smtps://user:pass@host")
+    query = parse_qs(parts.query, keep_blank_values=True)
+    unknown = sorted(set(query) - {"starttls"})
+    if unknown:
+        raise ConfigError(f"SMTP_URL: unknown option {unknown[0]!r} (only starttls=yes|no)")
+    try:
+        port = parts.port
+    except ValueError:
+        raise ConfigError("SMTP_URL: the port must be a number from 1 to 65535") from None
+    username, password = unquote(parts.username or ""), unquote(parts.password or "")
+    if parts.scheme == "smtps":
+        if query:
+            raise ConfigError("SMTP_URL: smtps:// is TLS from the start; drop ?starttls")
+        return SmtpUrl(parts.hostname, port or 465, "ssl", username, password)
+    port = port or (587 if username else 25)
+    starttls = port == 587
+    if query:
+        value = query["starttls"][-1].strip().lower()
+        if value not in _YES | _NO:
+            raise ConfigError(f"SMTP_URL: starttls={value!r}; use starttls=yes or starttls=no")
+        starttls = value in _YES
+    if username and not starttls:
+        raise ConfigError(
+            "SMTP_URL: refusing to send the SMTP password over plain SMTP; use smtps://… "
+            "(port 465), or smtp://…:587 (STARTTLS, the default there) or ?starttls=yes"
+        )
+    return SmtpUrl(parts.hostname, port, "starttls" if starttls else "", username, password)
 
 
 def _check_secret_key(key: str) -> None:

@@ -25,6 +25,19 @@ class ConfigError(ConnectorError):
     """The process's environment is incomplete or invalid."""
 
 
+class WorkTooLargeError(ConnectorError):
+    """Work asked for inside a web request does not fit in the page's budget
+    (app/budget.py); the page says what to choose instead."""
+
+    def __init__(self, message: str, *, seconds: float, items: int) -> None:
+        super().__init__(
+            message,
+            explanation=f"Dit is te veel om op de pagina uit te rekenen (meer dan {items:,} "
+            f"bestellingen of {seconds:.0f} seconden werk).".replace(",", "."),
+        )
+        self.seconds, self.items = seconds, items
+
+
 class OrderDataError(ConnectorError):
     """The order JSON from Mijnwebwinkel does not have the shape we can read."""
 

@@ -1,6 +1,6 @@
 """Redis fast paths: booked orders per shop, known relations (and the lock under which a
-new one is made), and the shared e-Boekhouden session (and the REST ids of an
-administration).
+new one is made), the shared e-Boekhouden session (and the REST ids of an
+administration), and the GetMutaties calls per administration this month.
 
 Redis only ever answers "yes, booked" from what SQL already committed, so losing Redis
 loses speed, never correctness: a missing set is rebuilt from SQL on first use, and a
@@ -10,14 +10,24 @@ miss always falls through to the SQL register.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import logging
 from collections.abc import Callable, Iterable, Iterator
+from zoneinfo import ZoneInfo
 
 from redis import Redis
 from redis.exceptions import RedisError
 
-from app.config import EBOEKHOUDEN_SESSION_TTL, RELATION_LOCK_SECONDS, RELATION_LOCK_WAIT_SECONDS
+from app.config import (
+    EBOEKHOUDEN_SESSION_TTL,
+    GET_MUTATIES_COUNT_TTL,
+    GET_MUTATIES_MONTHLY_LIMIT,
+    RELATION_LOCK_SECONDS,
+    RELATION_LOCK_WAIT_SECONDS,
+)
 from app.core.mutations import Relation
+from app.crypto import Vault
+from app.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
@@ -146,12 +156,17 @@ class SessionStore:
     live ``TTL`` seconds and a session error makes the client reopen once anyway. Only a
     cache: with Redis away the client opens a session of its own (the settings page keeps
     working).
+
+    A session id is a credential while it lives (it books into the administration), so it
+    is stored encrypted with ``ENCRYPTION_KEY`` (the ``Vault``), like the shop's own
+    secrets: a Redis dump or a shared Redis add-on does not hand it out. One that cannot be
+    decrypted (the key changed) is a miss: the client opens a new session.
     """
 
     TTL = EBOEKHOUDEN_SESSION_TTL
 
-    def __init__(self, redis: Redis, shop_id: int, username: str) -> None:
-        self.redis = redis
+    def __init__(self, redis: Redis, shop_id: int, username: str, vault: Vault) -> None:
+        self.redis, self.vault = redis, vault
         self.key = f"mww:eb-session:{shop_id}:{username}"
 
     def get(self) -> str | None:
@@ -160,11 +175,16 @@ class SessionStore:
         except RedisError as err:
             log.info("shared e-Boekhouden session unavailable: %s", err)
             return None
-        return value.decode() if isinstance(value, bytes) else value
+        if value is None:
+            return None
+        try:
+            return self.vault.decrypt(value.decode() if isinstance(value, bytes) else value)
+        except ConfigError:  # stored under another key: as good as none
+            return None
 
     def put(self, session_id: str) -> None:
         with contextlib.suppress(RedisError):
-            self.redis.set(self.key, session_id, ex=self.TTL)
+            self.redis.set(self.key, self.vault.encrypt(session_id), ex=self.TTL)
 
     def discard(self, session_id: str) -> None:
         # Only if it is still the one we know went stale; a newer one stays.
@@ -212,3 +232,48 @@ class RestIds:
             ]
             if fields:
                 self.redis.hdel(self.key, *fields)
+
+
+class GetMutatiesBudget:
+    """GetMutaties calls per e-Boekhouden administration this calendar month: SOAP allows
+    5,000 a month (NOTES.md §5), shared by every shop on the administration (keyed by
+    ``Credentials.administration_key``). Which clock e-Boekhouden's month follows is not
+    documented: the Dutch calendar month is assumed (docs/assumptions-eboekhouden.md).
+
+    A count, not a lock: the recovery look-ups always go (a booking must not wait for a
+    number), the period report reads the books only while enough is left. With Redis away
+    a call is not counted (logged); the month's count is then low, never high."""
+
+    LIMIT = GET_MUTATIES_MONTHLY_LIMIT
+    TZ = ZoneInfo("Europe/Amsterdam")
+
+    def __init__(self, redis: Redis, clock: Callable[[], dt.datetime] | None = None) -> None:
+        self.redis = redis
+        self._clock = clock or (lambda: dt.datetime.now(dt.UTC))
+
+    def _key(self, administration: str) -> str:
+        month = self._clock().astimezone(self.TZ).strftime("%Y-%m")
+        return f"mww:getmutaties:{month}:{administration}"
+
+    def increment(self, administration: str, calls: int = 1) -> int | None:
+        """Count ``calls``; the month's count so far (None when Redis did not answer)."""
+        if calls <= 0:
+            return self.used(administration)
+        key = self._key(administration)
+        try:
+            pipe = self.redis.pipeline()
+            pipe.incrby(key, calls)
+            pipe.expire(key, GET_MUTATIES_COUNT_TTL)
+            used, _ = pipe.execute()
+        except RedisError as err:
+            log.warning("GetMutaties calls not counted (%s): %s", administration, err)
+            return None
+        return int(used)
+
+    def used(self, administration: str) -> int:
+        value = self.redis.get(self._key(administration))
+        return int(value or 0)
+
+    def remaining(self, administration: str) -> int:
+        """Calls left this month (never below 0)."""
+        return max(0, self.LIMIT - self.used(administration))

@@ -3,20 +3,27 @@ token)."""
 
 from __future__ import annotations
 
+import contextlib
 import hmac
+import logging
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
+from redis.exceptions import RedisError
 
+from app.config import REDIS_MEMORY_WARN_SHARE
 from app.metrics import exposition
 
 bp = Blueprint("health", __name__)
+log = logging.getLogger(__name__)
 
 
 @bp.get("/healthz")
 def healthz() -> tuple[Any, int]:
+    """200 when the database and Redis answer (with ``warnings`` when Redis is near its
+    memory limit or may evict keys), 503 naming the one that does not."""
     services = current_app.extensions["services"]
-    problems = {}
+    problems, warnings = {}, {}
     try:
         services.store.ping()
     except Exception as err:  # any failure means "not healthy"; say which
@@ -25,9 +32,31 @@ def healthz() -> tuple[Any, int]:
         services.redis.ping()
     except Exception as err:
         problems["redis"] = type(err).__name__
+    else:
+        with contextlib.suppress(RedisError):  # a Redis that hides INFO: no warnings
+            warnings = redis_memory_warnings(services.redis.info("memory"))
     if problems:
         return jsonify(status="unavailable", failing=problems), 503
+    if warnings:
+        log.warning("health: %s", "; ".join(warnings.values()))
+        return jsonify(status="ok", warnings=warnings), 200
     return jsonify(status="ok"), 200
+
+
+def redis_memory_warnings(info: dict[str, Any]) -> dict[str, str]:
+    """Redis's ``INFO memory`` against the README's budget: near ``maxmemory`` (a full
+    Redis refuses writes: notifications get 503, jobs wait), or a policy that evicts keys
+    (RQ's jobs and our marks would silently go)."""
+    warnings = {}
+    used, limit = int(info.get("used_memory", 0)), int(info.get("maxmemory", 0))
+    if limit and used >= REDIS_MEMORY_WARN_SHARE * limit:
+        warnings["redis_memory"] = (
+            f"Redis uses {100 * used // limit}% of maxmemory ({used} of {limit} bytes)"
+        )
+    policy = str(info.get("maxmemory_policy", "noeviction"))
+    if limit and policy != "noeviction":
+        warnings["redis_policy"] = f"maxmemory-policy is {policy}, not noeviction: jobs can be lost"
+    return warnings
 
 
 def _metrics_refusal() -> tuple[Any, int] | None:

@@ -22,12 +22,12 @@ from sqlalchemy import Engine
 from app.clients import BookkeepingApi, ShopApi
 from app.config import DEFAULT_LEASE_SECONDS, REDIS_SOCKET_TIMEOUT, Settings
 from app.crypto import Vault
-from app.fastpaths import BookedCache, RelationCache, RestIds, SessionStore
+from app.fastpaths import BookedCache, GetMutatiesBudget, RelationCache, RestIds, SessionStore
 from app.jobs.queue import get_queue
 from app.metrics import upstream_recorder
 from app.states import EbApi
 from app.store import Store
-from app.store.db import engine_for
+from app.store.engine import engine_for
 from app.store.shops import Shop
 from app.store.webhook_shops import WebhookShopCache
 
@@ -49,6 +49,7 @@ class Services:
     booked: BookedCache = field(init=False)
     relations: RelationCache = field(init=False)
     webhook_shops: WebhookShopCache = field(init=False)
+    get_mutaties: GetMutatiesBudget = field(init=False)  # SOAP's 5,000 calls a month
     _bookkeepers: dict[tuple[Any, ...], BookkeepingApi] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -57,9 +58,16 @@ class Services:
         self.booked = BookedCache(self.redis, self.store.bookings.booked_numbers)
         self.relations = RelationCache(self.redis)
         self.webhook_shops = WebhookShopCache(self.store.shops)
+        self.get_mutaties = GetMutatiesBudget(self.redis)
 
     def load_shop(self, shop_id: int) -> Shop | None:
         return self.store.shops.get(shop_id)
+
+    def count_get_mutaties(self, shop: Shop, calls: int = 1) -> None:
+        """GetMutaties calls made for ``shop`` count against its administration's month
+        (SOAP only: the REST API documents no such cap)."""
+        if shop.credentials.eb_api == EbApi.SOAP:
+            self.get_mutaties.increment(shop.credentials.administration_key, calls)
 
     def shop_api(self, shop: Shop) -> ShopApi:
         return self.shop_api_factory(shop)
@@ -104,12 +112,20 @@ def real_shop_api_factory(settings: Settings, timeout: float | None = None) -> S
 
 
 def real_bookkeeping_factory(
-    settings: Settings, redis: Redis | None = None, timeout: float | None = None
+    settings: Settings,
+    redis: Redis | None = None,
+    timeout: float | None = None,
+    vault: Vault | None = None,
 ) -> BookkeepingFactory:
     """The shop's adapter: REST when it has an API token, else SOAP. The pipeline does not
-    know which one it talks to. ``timeout`` (the web's): short calls, no REST retries."""
+    know which one it talks to. ``timeout`` (the web's): short calls, no REST retries.
+    With ``redis`` the session is shared between processes, encrypted with ``vault``
+    (default: one from ``ENCRYPTION_KEY``)."""
     from app.clients.eboekhouden import EBoekhoudenClient
     from app.clients.eboekhouden_rest import EBoekhoudenRestClient
+
+    if redis is not None and vault is None:
+        vault = Vault(settings.encryption_key)
 
     def make(shop: Shop) -> BookkeepingApi:
         creds = shop.credentials
@@ -123,7 +139,9 @@ def real_bookkeeping_factory(
                 retries=0 if timeout else 2,
                 metrics=upstream_recorder("eboekhouden"),
                 session_store=(
-                    SessionStore(redis, shop.id, _token_key(creds.eb_api_token)) if redis else None
+                    SessionStore(redis, shop.id, _token_key(creds.eb_api_token), vault)
+                    if redis and vault
+                    else None
                 ),
                 id_cache=RestIds(redis, shop.id, _token_key(creds.eb_api_token)) if redis else None,
             )
@@ -136,7 +154,9 @@ def real_bookkeeping_factory(
             timeout=timeout or settings.http_timeout,
             operation_timeout=timeout or settings.soap_operation_timeout,
             metrics=upstream_recorder("eboekhouden"),
-            session_store=SessionStore(redis, shop.id, creds.eb_username) if redis else None,
+            session_store=(
+                SessionStore(redis, shop.id, creds.eb_username, vault) if redis and vault else None
+            ),
         )
 
     return make
@@ -171,13 +191,14 @@ def build_services(
     workers and the clock keep the long ones of the booking jobs. ``pre_ping``: see
     ``app.store.engine.make_engine`` (the workers turn it off)."""
     redis = redis or redis_client(settings.redis_url)
+    vault = Vault(settings.encryption_key)
     return Services(
         settings=settings,
         engine=engine_for(settings.database_url, pre_ping=pre_ping),
         redis=redis,
-        vault=Vault(settings.encryption_key),
+        vault=vault,
         queue=get_queue(redis, settings.queue_name),
         shop_api_factory=real_shop_api_factory(settings, upstream_timeout),
-        bookkeeping_factory=real_bookkeeping_factory(settings, redis, upstream_timeout),
+        bookkeeping_factory=real_bookkeeping_factory(settings, redis, upstream_timeout, vault),
         lease_seconds=settings.booking_lease_seconds,
     )

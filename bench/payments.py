@@ -46,7 +46,7 @@ from app.jobs.queue import get_queue
 from app.migrate import upgrade
 from app.services import Services
 from app.states import BookingMode, ShopStatus
-from app.store import db
+from app.store.engine import engine_for
 from app.store.shops import Credentials
 from sandbox.eboekhouden import EBoekhoudenSimulator
 from sandbox.faults import Faults
@@ -113,7 +113,7 @@ def run(config: PaymentsConfig) -> list[tuple[str, float, Counter[str], Counter[
         )
         services = Services(
             settings=settings,
-            engine=db.engine_for(url),
+            engine=engine_for(url),
             redis=redis,
             vault=Vault(settings.encryption_key),
             queue=get_queue(redis, "bookings"),
@@ -127,7 +127,7 @@ def run(config: PaymentsConfig) -> list[tuple[str, float, Counter[str], Counter[
                 url=settings.eboekhouden_soap_url,
                 timeout=10,
                 operation_timeout=10,
-                session_store=SessionStore(redis, shop.id, USER),
+                session_store=SessionStore(redis, shop.id, USER, Vault(settings.encryption_key)),
             ),
         )
         shop_id, _ = services.store.shops.register(

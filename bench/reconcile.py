@@ -103,7 +103,8 @@ class TimedListing:
 
 
 def seed_ledger(stack: Stack, shop_id: int, orders: list[dict[str, Any]]) -> None:
-    from app.store.db import bookings, utcnow
+    from app.store.db import bookings
+    from app.store.engine import utcnow
 
     now = utcnow()
     rows = [

@@ -137,11 +137,11 @@ def services_unavailable() -> str | None:
     return None
 
 
-def fresh_database(name: str) -> str:
+def fresh_database(name: str, admin_url: str = PG_ADMIN_URL) -> str:
     """(Re)create database ``name``; returns its SQLAlchemy URL."""
     from sqlalchemy import create_engine, text
 
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(
             text(
@@ -153,13 +153,13 @@ def fresh_database(name: str) -> str:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     admin.dispose()
-    return PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    return admin_url.rsplit("/", 1)[0] + f"/{name}"
 
 
-def drop_database(name: str) -> None:
+def drop_database(name: str, admin_url: str = PG_ADMIN_URL) -> None:
     from sqlalchemy import create_engine, text
 
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(
             text(
@@ -405,9 +405,13 @@ class Stack:
         extra_web: dict[str, str] | None = None,
         keep_logs: bool = False,
         eb_apis: str = "soap",
+        pg_admin_url: str = PG_ADMIN_URL,
     ) -> None:
         """``extra_web``: more gunicorn servers, name → ``module:factory()`` app spec,
-        started with the same Procfile command and config (the intake baseline)."""
+        started with the same Procfile command and config (the intake baseline).
+        ``pg_admin_url``: the PostgreSQL server to make the database on (a private one
+        that a test may crash and restart; tests/chaos/postgres.py)."""
+        self.pg_admin_url = pg_admin_url
         self.name = name
         if eb_apis not in ("soap", "rest", "mixed"):
             raise ValueError(f"eb_apis must be soap, rest or mixed, not {eb_apis!r}")
@@ -511,7 +515,7 @@ class Stack:
     def _start(self) -> None:
         (self.run_dir / "metrics").mkdir(parents=True, exist_ok=True)
         self.start_redis()
-        self.database_url = fresh_database(self.db_name)
+        self.database_url = fresh_database(self.db_name, self.pg_admin_url)
         from app.migrate import upgrade
 
         upgrade(self.database_url)
@@ -560,7 +564,7 @@ class Stack:
                 os.kill(pid, signal.SIGKILL)
         if self.database_url:
             with contextlib.suppress(Exception):
-                drop_database(self.db_name)
+                drop_database(self.db_name, self.pg_admin_url)
             self.database_url = ""
         self._http.close()
         if self in _LIVE:
@@ -647,7 +651,7 @@ class Stack:
     def _register_shops(self) -> None:
         from app.crypto import Vault
         from app.states import ShopStatus
-        from app.store.db import engine_for
+        from app.store.engine import engine_for
         from app.store.shops import Credentials, ShopStore, webhook_url
 
         engine = engine_for(self.database_url)

@@ -10,7 +10,8 @@ from alembic import context
 from sqlalchemy import text
 
 from app.config import Settings
-from app.store.db import make_engine, metadata
+from app.store.db import metadata
+from app.store.engine import make_engine
 
 config = context.config
 target_metadata = metadata

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import logging
 import signal
 import sys
 
@@ -13,8 +14,10 @@ from app.config import Settings
 from app.errors import ConfigError
 from app.logs import configure_logging
 from app.services import build_services
-from app.states import RunMode, RunOutcome
+from app.states import RunMode, RunOutcome, ShopStatus
 from reconciler.schedule import run_clock, tick_for
+
+log = logging.getLogger("reconciler")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -47,9 +50,15 @@ def main(argv: list[str] | None = None) -> int:
                 stop=lambda: bool(stopping),
             )
         return 0
-    failed = False
-    for shop in services.store.shops.booking():
-        result = run_pass(services, shop, mode=RunMode.HOURLY)
+    shops, unreadable = services.store.shops.scan([s for s in ShopStatus if s.books_orders])
+    failed = bool(unreadable)  # skipped (each logged): the exit code says so
+    for shop in shops:  # one shop's failure never stops the others' passes
+        try:
+            result = run_pass(services, shop, mode=RunMode.HOURLY)
+        except Exception:
+            log.exception("reconcile pass failed", extra={"shop_id": shop.id})
+            failed = True
+            continue
         print(json.dumps(result.as_dict(), default=str))
         failed |= result.outcome == RunOutcome.FAILED
     return 1 if failed else 0

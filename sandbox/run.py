@@ -203,7 +203,7 @@ def prepare_sandbox_shop(env: dict[str, str]) -> Sandbox:
     from app.migrate import upgrade
     from app.states import Role, ShopStatus
     from app.store import Store
-    from app.store.db import engine_for
+    from app.store.engine import engine_for
     from app.store.shops import Credentials
 
     settings = Settings.from_env(env)

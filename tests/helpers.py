@@ -21,14 +21,15 @@ from standardwebhooks.webhooks import Webhook
 from app.clients.eboekhouden import EBoekhoudenClient
 from app.clients.mijnwebwinkel import MijnwebwinkelClient
 from app.config import Settings
-from app.crypto import generate_key
+from app.crypto import Vault, generate_key
 from app.fastpaths import SessionStore
 from app.jobs.queue import booking_key, get_queue
 from app.services import Services, real_bookkeeping_factory
 from app.states import EbApi, ShopStatus
 from app.store import db
 from app.store.booking_records import BookingRecord
-from app.store.db import bookings, transaction
+from app.store.db import bookings
+from app.store.engine import engine_for, transaction
 from app.store.shops import Credentials, Shop
 from sandbox.eboekhouden import EBoekhoudenSimulator
 from sandbox.mijnwebwinkel import MijnwebwinkelSimulator
@@ -146,7 +147,7 @@ class Backend:
 
 
 def _truncate(url: str) -> None:
-    engine = db.engine_for(url)
+    engine = engine_for(url)
     with engine.begin() as conn:
         for table in reversed(db.metadata.sorted_tables):
             conn.execute(table.delete())
@@ -240,6 +241,7 @@ def make_world(backend: Backend, mww_server: Any, eb_server: Any) -> Iterator[Wo
         soap_operation_timeout=2.0,
     )
     redis = backend.redis
+    vault = Vault(settings.encryption_key)
 
     def shop_api(shop: Shop) -> MijnwebwinkelClient:
         return MijnwebwinkelClient(
@@ -259,16 +261,14 @@ def make_world(backend: Backend, mww_server: Any, eb_server: Any) -> Iterator[Wo
             url=settings.eboekhouden_soap_url,
             timeout=2.0,
             operation_timeout=2.0,
-            session_store=SessionStore(redis, shop.id, creds.eb_username),
+            session_store=SessionStore(redis, shop.id, creds.eb_username, vault),
         )
-
-    from app.crypto import Vault
 
     services = Services(
         settings=settings,
-        engine=db.engine_for(backend.database_url),
+        engine=engine_for(backend.database_url),
         redis=redis,
-        vault=Vault(settings.encryption_key),
+        vault=vault,
         queue=get_queue(redis, settings.queue_name),
         shop_api_factory=shop_api,
         bookkeeping_factory=bookkeeping,

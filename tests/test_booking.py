@@ -29,7 +29,8 @@ from app.clients.eboekhouden_rest.wire import SOORT_BY_TYPE
 from app.core.mapping_settings import MappingSettings
 from app.errors import UpstreamUnavailableError
 from app.store.bookings import BookingStore
-from app.store.db import bookings, transaction
+from app.store.db import bookings
+from app.store.engine import transaction
 from sandbox.eboekhouden_rest import EBoekhoudenRestSimulator
 from sandbox.order_factory import make_order
 from tests.helpers import (
@@ -513,7 +514,8 @@ def test_a_test_order_is_skipped_without_asking_anyone(world: World) -> None:
     outcome = book_order(world.services, world.shop, "T-77")
     assert outcome.status == "skipped" and "testbestelling" in outcome.reason
     assert world.mww.calls == [] and sum(world.eb.calls.values()) == 0
-    assert booking_row(world, "T-77").state == "skipped"
+    # Nothing recorded either: a signed notification can invent any T- number.
+    assert world.services.store.bookings.get(world.shop.id, "T-77") is None
 
 
 def test_switching_a_live_shop_from_soap_to_rest_books_nothing_twice(
@@ -570,3 +572,24 @@ def test_shops_add_with_an_api_token_books_through_rest(rest_books: RestBooks) -
     booked = runner.invoke(args=["book", "--shop", str(shop.id), "8001"])
     assert json.loads(booked.output)["status"] == "booked", booked.output
     assert len(books.mutations_for(8001)) == 1
+
+
+def test_the_shared_session_id_is_encrypted_in_redis(world: World) -> None:
+    """An e-Boekhouden session id books into the administration while it lives: in Redis
+    it is stored encrypted with ENCRYPTION_KEY, never as the id itself (issue 26)."""
+    world.add_order(5070)
+    assert book_order(world.services, world.shop, "5070").status == "booked"
+    [key] = world.services.redis.keys("mww:eb-session:*")
+    stored = world.services.redis.get(key).decode()
+    live = set(world.eb.books.sessions)
+    assert live and stored not in live and not any(sid in stored for sid in live)
+    assert world.services.vault.decrypt(stored) in live
+
+    # A value that cannot be decrypted (ENCRYPTION_KEY changed) is a miss: a new session.
+    world.services.redis.set(key, "gAAAAA-not-ours")
+    world.services.close()
+    world.add_order(5071)
+    assert book_order(world.services, world.shop, "5071").status == "booked"
+    assert world.services.vault.decrypt(world.services.redis.get(key).decode()) in set(
+        world.eb.books.sessions
+    )

@@ -26,6 +26,7 @@ TABLES = {
     "alert_prefs",
     "alert_marks",
     "invitations",
+    "report_accords",
 }
 
 

@@ -25,7 +25,8 @@ from app.booking.pipeline import book_order
 from app.core.mapping_settings import NOT_BOOKED
 from app.errors import UpstreamUnavailableError
 from app.states import BookingMode, OrderPayment
-from app.store.db import bookings, transaction
+from app.store.db import bookings
+from app.store.engine import transaction
 from tests.helpers import Backend, booking_row
 from tests.money import (
     BANK,

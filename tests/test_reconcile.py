@@ -20,7 +20,8 @@ from app.core.orders import OrderSummary
 from app.jobs.queue import enqueue_booking
 from app.states import ShopStatus
 from app.store.booking_records import Claim, OrderFacts
-from app.store.db import shops, transaction
+from app.store.db import shops
+from app.store.engine import transaction
 from app.store.shops import Credentials
 from reconciler.schedule import due_modes, tick_for
 from tests.helpers import MWW_TOKEN, World

@@ -13,11 +13,12 @@ import pytest
 from sqlalchemy import select, update
 
 from app import create_app
-from app.config import Settings
+from app.config import MAX_KEPT_WEBHOOK_SECRETS, Settings
 from app.crypto import Vault, generate_key
 from app.errors import ConfigError
 from app.services import Services
-from app.store.db import shops, transaction
+from app.store.db import shops
+from app.store.engine import transaction
 from tests.helpers import World, signed_headers
 
 PROD = {
@@ -178,3 +179,33 @@ def notify_with(services: Services, world: World, number: int) -> int:
         data=body,
         headers=signed_headers(world.webhook_secret, body),
     ).status_code
+
+
+def test_rotations_keep_at_most_three_earlier_secrets(world: World) -> None:
+    """The probe: 1,000 rotations made a 225 KB row, decrypted on every webhook. Now the
+    row keeps the current secret and the three newest earlier ones."""
+    store = world.services.store.shops
+    made = [world.webhook_secret] + [store.rotate_webhook_secret(world.shop.id) for _ in range(40)]
+    world.services.webhook_shops.forget()
+    kept = world.reload_shop().webhook_secrets
+    assert kept == tuple(reversed(made[-(MAX_KEPT_WEBHOOK_SECRETS + 1) :]))
+    with world.services.engine.connect() as conn:
+        row = conn.execute(
+            select(shops.c.retired_webhook_secrets).where(shops.c.id == world.shop.id)
+        ).scalar_one()
+    assert len(row) == MAX_KEPT_WEBHOOK_SECRETS and len(json.dumps(row)) < 2_000
+    assert notify(world, made[-4], 1) == 202  # the oldest kept one works
+    assert notify(world, made[-5], 2) == 401  # the one before it not
+
+
+def test_earlier_secrets_can_be_revoked_at_once(world: World) -> None:
+    store = world.services.store.shops
+    leaked = world.webhook_secret
+    current = store.rotate_webhook_secret(world.shop.id)
+    assert store.revoke_earlier_webhook_secrets(world.shop.id) == 1
+    world.services.webhook_shops.forget()
+    assert world.reload_shop().webhook_secrets == (current,)
+    assert world.reload_shop().secret_grace_until is None
+    assert notify(world, leaked, 1) == 401
+    assert notify(world, current, 2) == 202
+    assert store.revoke_earlier_webhook_secrets(world.shop.id) == 0

@@ -10,6 +10,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from app import create_app
+from app.config import MAX_WEBHOOK_ID
 from app.states import ShopStatus
 from app.store.shops import new_webhook_secret
 from tests.helpers import World, booking_job_ids, signed_headers
@@ -294,3 +295,29 @@ def test_other_methods_and_paths_are_refused_in_json(client: FlaskClient, world:
         response = client.post(path, data=b"{}")  # no such page: Flask's login redirect
         assert response.status_code == 302 and "/login" in response.headers["Location"]
     assert queued(world) == []
+
+
+def test_a_long_webhook_id_is_refused_and_nothing_is_kept(
+    client: FlaskClient, world: World
+) -> None:
+    """The probe: an 8,000-character webhook-id was accepted and kept 73 hours, about 11 KB
+    of Redis per notification. At most 256 characters; longer is 400, before anything."""
+    body = json.dumps({"order_number": 8}).encode()
+    longest = post(client, world, body, msg_id="m" * MAX_WEBHOOK_ID)
+    assert longest.status_code == 202
+    for length in (MAX_WEBHOOK_ID + 1, 8_000):
+        response = post(client, world, body, msg_id="x" * length)
+        assert response.status_code == 400, length
+        assert "webhook-id" in response.get_json()["error"]
+    assert len(world.services.redis.keys("mww:webhook-id:*")) == 1  # the accepted one
+
+
+def test_a_test_order_number_writes_nothing(client: FlaskClient, world: World) -> None:
+    """The probe: a signed notification with an invented T- number wrote a register row
+    without any look-up. Test orders are never booked: 202, and nothing is kept."""
+    before = set(world.services.redis.keys("*"))
+    response = post(client, world, {"order_number": "T-424242"})
+    assert (response.status_code, response.get_json()) == (202, {"status": "test_order"})
+    assert queued(world) == []
+    assert set(world.services.redis.keys("*")) == before
+    assert world.services.store.bookings.get(world.shop.id, "T-424242") is None

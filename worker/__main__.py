@@ -132,7 +132,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"worker: {err}", file=sys.stderr)
         return 2
     redis = Redis.from_url(settings.redis_url)
-    queues = [q.strip() for q in args.queues if q.strip()] or [settings.queue_name]
+    from app.jobs.queue import report_queue_name
+
+    # Bookings first, then the period reports (a worker takes queues in this order).
+    queues = [q.strip() for q in args.queues if q.strip()] or [
+        settings.queue_name,
+        report_queue_name(settings.queue_name),
+    ]
     try:
         return serve(
             lambda: worker_type(queues, connection=redis, serializer=JSONSerializer), redis

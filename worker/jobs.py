@@ -19,6 +19,7 @@ from app.logs import bind
 from app.metrics import BOOKINGS, JOB_SECONDS, timed
 from app.services import Services, build_services
 from app.states import JobOutcome, RunMode
+from app.store.shops import Shop, UnreadableShopError
 
 log = logging.getLogger(__name__)
 
@@ -53,11 +54,21 @@ def book_order_job(shop_id: int, order_number: str, on_request: bool = False) ->
         return outcome.as_dict()
 
 
+def _readable_shop(services: Services, shop_id: int) -> Shop | None:
+    """The shop, or None when it is gone or cannot be read (logged; its pass is skipped,
+    as the clock skips it: app/store/shops.py)."""
+    try:
+        return services.load_shop(shop_id)
+    except UnreadableShopError as err:
+        log.error("shop skipped: %s", err)
+        return None
+
+
 def reconcile_shop_job(shop_id: int, mode: str) -> dict[str, object]:
     with bind(shop_id=shop_id, mode=mode):
         services = runtime_services()
         reconcile_started(services.redis, shop_id, mode)
-        shop = services.load_shop(shop_id)
+        shop = _readable_shop(services, shop_id)
         if shop is None or not shop.status.books_orders:
             return {"status": JobOutcome.SHOP_INACTIVE, "shop_id": shop_id}
         return run_pass(services, shop, mode=RunMode(mode)).as_dict()
@@ -71,7 +82,7 @@ def backfill_shop_job(shop_id: int, since: str) -> dict[str, object]:
 
     with bind(shop_id=shop_id, mode="backfill"):
         services = runtime_services()
-        shop = services.load_shop(shop_id)
+        shop = _readable_shop(services, shop_id)
         if shop is None or not shop.status.books_orders:
             return {"status": JobOutcome.SHOP_INACTIVE, "shop_id": shop_id}
         return run_backfill(services, shop, dt.date.fromisoformat(since)).as_dict()
@@ -82,3 +93,17 @@ def alert_digest_job() -> dict[str, object]:
     from app.booking.alerts import digest_all
 
     return {"mails": digest_all(runtime_services())}
+
+
+def report_job(shop_id: int, period_key: str, books: bool, report_key: str) -> dict[str, object]:
+    """The period report ("Controle"): built, cached, its progress on the page."""
+    from app.report import runs
+    from app.report.period import parse_period
+
+    with bind(shop_id=shop_id, mode="report"):
+        services = runtime_services()
+        shop = services.load_shop(shop_id)
+        if shop is None:
+            return {"status": JobOutcome.SHOP_INACTIVE, "shop_id": shop_id}
+        state = runs.run(services, shop, parse_period(period_key), books, report_key)
+        return {"status": state, "shop_id": shop_id, "period": period_key}

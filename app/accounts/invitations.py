@@ -16,9 +16,10 @@ from zoneinfo import ZoneInfo
 
 from app.clients.mail import send_mail, smtp_config
 from app.config import INVITATION_TTL
+from app.errors import ConfigError
 from app.services import Services
 from app.states import ShopRole, ShopStatus
-from app.store.db import utcnow
+from app.store.engine import utcnow
 from app.store.invitations import Invitation
 from app.store.shops import Shop
 
@@ -55,7 +56,7 @@ def invite(
     link = link_for(services, token)
     try:
         config = smtp_config(services.settings)
-    except ValueError:  # SMTP_URL malformed: as if off (the operator sees it in the logs)
+    except (ValueError, ConfigError):  # SMTP_URL malformed: as if off (the logs say so)
         log.error("SMTP_URL is invalid: invitation not mailed")
         config = None
     if config is None:

@@ -20,17 +20,18 @@ import datetime as dt
 import logging
 import smtplib
 
+from app.booking.names import one_line
 from app.clients.mail import SmtpConfig as SmtpConfig
 from app.clients.mail import send_mail as send_mail
 from app.clients.mail import smtp_config as smtp_config
 from app.config import ALERT_DIGEST_INTERVAL, DAY
 from app.core.checks import FOR_INFORMATION
-from app.errors import BookkeepingAuthError, ShopAuthError, UpstreamRejectedError
+from app.errors import BookkeepingAuthError, ConfigError, ShopAuthError, UpstreamRejectedError
 from app.services import Services
 from app.states import OpenItemKind
 from app.store.alerts import CREDENTIALS, DIGEST, OPEN_ITEMS
 from app.store.booking_records import BookingNote
-from app.store.db import utcnow
+from app.store.engine import utcnow
 from app.store.history_records import FailedAttempt
 from app.store.open_items import OpenItem
 from app.store.shops import Shop
@@ -219,17 +220,29 @@ def _subject(shop: Shop, failures: int, notes: int, items: int) -> str:
     if items:
         verb = "vraagt" if items == 1 else "vragen"
         parts.append(f"{items} betaling{'en' if items != 1 else ''} {verb} aandacht")
-    return f"[{shop.name}] {', '.join(parts)}"
+    return f"[{one_line(shop.name)}] {', '.join(parts)}"
+
+
+class DigestIncompleteError(Exception):
+    """Some shops' digests failed (each logged); the others were sent."""
 
 
 def digest_all(services: Services) -> int:
-    """The hourly job: every shop's digest; one shop's mail failure does not stop the rest."""
-    sent = 0
+    """The hourly job: every shop's digest. One shop's failure (its mail, its data) does not
+    stop the rest: it is logged, and the job fails at the end (the dashboard shows it) after
+    every other shop had its turn. Shops that cannot be read are skipped (logged)."""
+    sent, failed = 0, []
     for shop in services.store.shops.all():
         try:
             sent += send_digest(services, shop)
-        except (OSError, smtplib.SMTPException, ValueError) as err:  # ValueError: SMTP_URL
+        except (OSError, smtplib.SMTPException, ConfigError) as err:  # ConfigError: SMTP_URL
             log.error("alert digest not sent: %s", type(err).__name__, extra={"shop_id": shop.id})
+            failed.append(shop.id)
+        except Exception:  # this shop's own data: never the others'
+            log.exception("alert digest failed", extra={"shop_id": shop.id})
+            failed.append(shop.id)
+    if failed:
+        raise DigestIncompleteError(f"{sent} mails sent; digests of shops {failed} failed")
     return sent
 
 
@@ -272,11 +285,11 @@ def credentials_refused(
             ]
         )
         sent = send_mail(
-            config, recipients, f"[{shop.name}] {system} weigert de inloggegevens", body
+            config, recipients, f"[{one_line(shop.name)}] {system} weigert de inloggegevens", body
         )
         services.store.alerts.set_mark(shop.id, CREDENTIALS, reported_upto=0, sent_at=now)
         return sent
-    except (OSError, smtplib.SMTPException, ValueError) as mail_err:
+    except (OSError, smtplib.SMTPException, ValueError, ConfigError) as mail_err:
         log.error(
             "credentials alert not sent: %s", type(mail_err).__name__, extra={"shop_id": shop.id}
         )

@@ -12,25 +12,31 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from app.booking.reconcile import SHOP_TZ, PassResult, run_pass
-from app.config import BACKFILL_PROGRESS_TTL
+from app.budget import Budget
+from app.config import BACKFILL_LEASE_SECONDS, BACKFILL_PROGRESS_TTL
 from app.core.mapping import Booking, map_order
 from app.core.mutations import Soort
 from app.core.orders import Order
 from app.errors import MappingError
-from app.jobs.queue import enqueue_backfill
+from app.jobs.queue import enqueue_backfill, job_state
 from app.services import Services
 from app.states import BookingState, RunMode, RunOutcome
-from app.store.db import utcnow
+from app.store.engine import utcnow
 from app.store.shops import Shop
 
 ZERO = Decimal("0.00")
 QUEUED, RUNNING, DONE, FAILED = "wachtrij", "bezig", "klaar", "mislukt"
+INTERRUPTED = (
+    "De inhaalslag is onderbroken (de verwerking stopte onverwacht). Start hem opnieuw: wat "
+    "al geboekt is, wordt niet nog een keer geboekt."
+)
 
 
 def _key(shop_id: int) -> str:
@@ -69,18 +75,26 @@ def today_local() -> dt.date:
     return utcnow().astimezone(SHOP_TZ).date()
 
 
-def preview(services: Services, shop: Shop, since: dt.date) -> Preview:
-    """What a backfill from ``since`` would book (one listing pass, no posting)."""
+def preview(
+    services: Services, shop: Shop, since: dt.date, budget: Budget | None = None
+) -> Preview:
+    """What a backfill from ``since`` would book (one listing pass, no posting). With a
+    ``budget`` (the page's) it raises ``WorkTooLargeError`` past its deadline or size."""
     until = today_local()
     result = Preview(since, until)
     statuses = shop.mapping.bookable_statuses | shop.mapping.credit_statuses
-    orders = [o for o in services.shop_api(shop).iter_orders_placed(since, until) if not o.is_test]
+    listing = services.shop_api(shop).iter_orders_placed(since, until)
+    if budget is not None:
+        listing = budget.bounded(listing)
+    orders = [o for o in listing if not o.is_test]
     result.listed = len(orders)
     candidates = [o for o in orders if o.status in statuses]
     result.not_bookable = len(orders) - len(candidates)
     states = services.store.bookings.states_of(shop.id, [o.number for o in candidates])
     per_code: dict[str, CodeTotal] = defaultdict(CodeTotal)
     for order in candidates:
+        if budget is not None:
+            budget.check()
         if states.get(order.number) == BookingState.BOOKED:
             result.already_booked += 1
             continue
@@ -127,20 +141,36 @@ def start(services: Services, shop: Shop, since: dt.date) -> bool:
         started_at=utcnow().isoformat(),
         error="",
     )
-    enqueue_backfill(services.queue, shop.id, since.isoformat())
+    job_id = enqueue_backfill(services.queue, shop.id, since.isoformat())
+    _save(services, shop.id, job_id=job_id)
     return True
+
+
+def wall_clock() -> float:
+    return time.time()
+
+
+def _lease() -> float:
+    return wall_clock() + BACKFILL_LEASE_SECONDS
 
 
 def run(services: Services, shop: Shop, since: dt.date) -> PassResult:
     """The job: one BACKFILL pass from ``since`` (shop-local midnight) to now."""
-    _save(services, shop.id, state=RUNNING)
+    _save(services, shop.id, state=RUNNING, lease_until=_lease())
     numbers_key = _key(shop.id) + ":numbers"
 
     def report(result: PassResult, numbers: list[str], done: int) -> None:
         if done == 0 and numbers:
             services.redis.rpush(numbers_key, *numbers)
             services.redis.expire(numbers_key, BACKFILL_PROGRESS_TTL)
-        _save(services, shop.id, seen=result.seen, queued=done, total=len(numbers))
+        _save(
+            services,
+            shop.id,
+            seen=result.seen,
+            queued=done,
+            total=len(numbers),
+            lease_until=_lease(),  # alive: the lease runs from its last sign of life
+        )
 
     start_at = dt.datetime.combine(since, dt.time(), SHOP_TZ)
     result = run_pass(services, shop, mode=RunMode.BACKFILL, since=start_at, progress=report)
@@ -170,6 +200,9 @@ def progress(services: Services, shop_id: int) -> dict[str, Any] | None:
     if not raw:
         return None
     data: dict[str, Any] = json.loads(raw)
+    if data.get("state") in (QUEUED, RUNNING) and _dead(services, shop_id, data):
+        _save(services, shop_id, state=FAILED, error=INTERRUPTED)  # a new one may start
+        data.update(state=FAILED, error=INTERRUPTED)
     numbers = [
         n.decode() if isinstance(n, bytes) else str(n)
         for n in services.redis.lrange(_key(shop_id) + ":numbers", 0, -1)
@@ -196,6 +229,24 @@ def progress(services: Services, shop_id: int) -> dict[str, Any] | None:
         else (int(100 * (booked + failed + skipped) / total) if total else 0)
     )
     return data
+
+
+def _dead(services: Services, shop_id: int, data: dict[str, Any]) -> bool:
+    """Whether a backfill said to be waiting or running has stopped for good: RQ lost,
+    failed or stopped its job, the job ended without a word (a shop that could not be
+    read), or its lease ran out without progress (a worker killed mid-pass leaves RQ
+    saying "started")."""
+    job_id = data.get("job_id")
+    status = job_state(services.queue, str(job_id)) if job_id else "started"
+    if status is None or status in ("failed", "stopped", "canceled", "finished"):
+        return True
+    if status == "started" or data.get("state") == RUNNING:
+        until = data.get("lease_until")
+        if until is None:  # started, not a word yet: the lease runs from now
+            _save(services, shop_id, lease_until=_lease())
+            return False
+        return wall_clock() > float(until)
+    return False  # queued, scheduled or deferred: waiting for a worker
 
 
 def parse_since(text: str) -> dt.date:

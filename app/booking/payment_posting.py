@@ -34,6 +34,7 @@ WAITS = "De betaling wordt vanzelf geboekt zodra de inloggegevens weer werken."
 
 def post_payment(
     services: Services,
+    shop: Shop,
     bookkeeping: BookkeepingApi,
     row: PaymentRecord,
     claim: PaymentClaim,
@@ -43,15 +44,20 @@ def post_payment(
     """Post one claimed payment (after a look-up when it may be there already)."""
     store = services.store.payments
     maybe_posted = False
+
+    def look_up() -> int | None:
+        services.count_get_mutaties(shop)  # GetMutaties: 5,000 a month per administration
+        return already_there(bookkeeping, row, mutation, records)
+
     try:
-        found = already_there(bookkeeping, row, mutation, records) if claim.needs_check else None
+        found = look_up() if claim.needs_check else None
         if found is None:
             store.mark_uncertain(claim)
             maybe_posted = True
             try:
                 found = bookkeeping.add_mutation(mutation)
             except DuplicateInvoiceError:
-                found = already_there(bookkeeping, row, mutation, records)
+                found = look_up()
                 if found is None:
                     raise
         store.mark_booked(claim, found)
@@ -149,6 +155,7 @@ class LegacyInvoices:
     ) -> str | None:
         if record is None or not record.mutation_number:
             return None
+        self.services.count_get_mutaties(self.shop)
         for booked in bookkeeping.find_mutations(order_number):
             if booked.number == record.mutation_number and booked.soort in INVOICES:
                 self.services.store.payments.set_invoice_number(

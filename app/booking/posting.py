@@ -93,6 +93,7 @@ class Posting:
         codes = {relation_code, self.booking.relation.code}
         ours = {m.soort.value: m.with_relation(relation_code) for m in self.booking.mutations}
         found: dict[str, int] = {}
+        self.services.count_get_mutaties(self.shop)
         for booked in self.bk.find_mutations(self.invoice_number):
             if booked.invoice_number.strip().casefold() != self.invoice_number.casefold():
                 continue

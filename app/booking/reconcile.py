@@ -45,7 +45,7 @@ from app.jobs.queue import enqueue_booking
 from app.metrics import RECONCILE_ORDERS, RECONCILE_PASSES, RECONCILE_SECONDS
 from app.services import Services
 from app.states import BookingMode, BookingState, RunMode, RunOutcome, ShopStatus
-from app.store.db import utcnow
+from app.store.engine import utcnow
 from app.store.runs import RunCounts
 from app.store.shop_lifecycle import EBOEKHOUDEN
 from app.store.shops import Shop

@@ -108,7 +108,7 @@ def settle(services: Services, shop: Shop, order: Order, booking: Booking) -> Se
             if number is None:
                 continue  # held with the reason why (LegacyInvoices)
             mutation = replace(mutation, invoice_number=number)
-            if post_payment(services, bookkeeping, row, claim, mutation, records):
+            if post_payment(services, shop, bookkeeping, row, claim, mutation, records):
                 posted += 1
     finally:
         records = store.family(shop.id, family.sale_number, family.members)

@@ -15,6 +15,8 @@ import click
 
 from app.core.mapping_settings import MappingSettings
 from app.core.settings_checks import validate
+from app.services import Services
+from app.store.shops import Shop, UnreadableShopError
 
 SHOP_ID = click.IntRange(1, 2**31 - 1)  # the tables' integer ids
 SHOP_HELP = "The shop: the id from `flask shops list`."
@@ -32,6 +34,22 @@ def fail(message: str, code: int = 2) -> NoReturn:
 
 def no_shop(shop_id: int, code: int = 2) -> NoReturn:
     fail(f"no shop with id {shop_id}; `flask shops list` shows the ids", code)
+
+
+def shop_or_fail(services: Services, shop_id: int) -> Shop:
+    """The shop, or one line and exit 2 (not there) or 1 (its stored row cannot be read)."""
+    try:
+        shop = services.load_shop(shop_id)
+    except UnreadableShopError as err:
+        what = (
+            "its secrets cannot be decrypted with ENCRYPTION_KEY"
+            if err.shop.problem == ("secrets")
+            else "its stored settings are damaged"
+        )
+        fail(f"shop {shop_id} cannot be read: {what} (see `flask shops list`)", 1)
+    if shop is None:
+        no_shop(shop_id)
+    return shop
 
 
 def load_json(path: str, what: str) -> Any:

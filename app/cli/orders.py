@@ -19,7 +19,7 @@ from app.cli.common import (
     fail,
     load_mapping,
     load_object,
-    no_shop,
+    shop_or_fail,
 )
 from app.cli.progress import pass_progress
 from app.core.mapping import Booking, map_order
@@ -72,9 +72,7 @@ def book_command(shop_id: int, all_failed: bool, order_number: str | None) -> No
     number = (order_number or "").strip()
     if not all_failed and (not number or len(number) > 50):
         fail("ORDER_NUMBER must be 1 to 50 characters")
-    shop = services.load_shop(shop_id)
-    if shop is None:
-        no_shop(shop_id)
+    shop = shop_or_fail(services, shop_id)
     if not shop.status.books_orders:
         fail(f"shop {shop_id} is {shop.status}: it books nothing now", 1)
     if all_failed:
@@ -165,9 +163,7 @@ def reconcile_command(
     if start is not None and end is not None and end <= start:
         fail("--until must be later than --since")
     if shop_id is not None:
-        one = services.load_shop(shop_id)
-        if one is None:
-            no_shop(shop_id)
+        one = shop_or_fail(services, shop_id)
         if one.status in (ShopStatus.PAUSED, ShopStatus.REMOVED):
             fail(f"shop {shop_id} is {one.status}: it books nothing now", 1)
         shops = [one]

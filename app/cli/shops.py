@@ -16,15 +16,17 @@ from flask.cli import AppGroup, with_appcontext
 
 from app.booking import lifecycle
 from app.booking.connections import verify_connections
-from app.cli.common import MAPPING_HELP, SHOP_ID, fail, load_mapping, no_shop
+from app.booking.names import MAX_NAME, name_problem, one_line
+from app.cli.common import MAPPING_HELP, SHOP_ID, fail, load_mapping, no_shop, shop_or_fail
 from app.cli.secrets import SECRETS_STDIN, choose_api, complete, needed_for, read
 from app.core.mapping_settings import check_invoice_format
 from app.core.start_date import SHOP_TZ, local_text
 from app.services import Services
 from app.states import ShopStatus
-from app.store.db import utcnow
+from app.store.engine import utcnow
 from app.store.shops import MIN_EB_USERNAME as MIN_USERNAME
 from app.store.shops import Credentials, Shop, webhook_url
+from app.store.unreadable import SECRETS
 
 shops_cli = AppGroup("shops", help="Register, list, pause, resume and remove shops.")
 CHECKLIST = (
@@ -47,8 +49,8 @@ def _services() -> Services:
 
 
 def _shop(shop_id: int, *, removed: bool = False) -> Shop:
-    shop = _services().load_shop(shop_id)
-    if shop is None or (shop.status == ShopStatus.REMOVED and not removed):
+    shop = shop_or_fail(_services(), shop_id)
+    if shop.status == ShopStatus.REMOVED and not removed:
         no_shop(shop_id, 1)
     return shop
 
@@ -126,8 +128,10 @@ def shops_add(
     --secrets-stdin (JSON), the environment (SHOP_MWW_TOKEN, SHOP_EB_API_TOKEN,
     SHOP_EB_CODE1, SHOP_EB_CODE2) or a hidden prompt; never from options."""
     name = name.strip()
-    if not name or len(name) > 200:
-        fail("--name must be 1 to 200 characters")
+    if not name or len(name) > MAX_NAME:
+        fail(f"--name must be 1 to {MAX_NAME} characters")
+    if name_problem(name):
+        fail("--name may not hold line breaks, tabs or other control characters")
     mapping = load_mapping(mapping_file)
     if invoice_format is not None:
         problem = check_invoice_format(invoice_format.strip())
@@ -217,10 +221,29 @@ def shops_list(show_all: bool) -> None:
     """List shops (no secrets): id, status, name, webhook URL, start date (shop-local;
     "-": none)."""
     services = _services()
-    for shop in services.store.shops.all(include_removed=show_all):
-        url = webhook_url(services.settings.public_base_url, shop.webhook_key)
-        start = local_text(shop.book_from) if shop.book_from else "-"
-        click.echo(f"{shop.id}\t{shop.status}\t{shop.name}\t{url}\tfrom {start}")
+    found, unreadable = services.store.shops.scan(include_removed=show_all)
+    rows = [
+        (
+            s.id,
+            str(s.status),
+            s.name,
+            s.webhook_key,
+            local_text(s.book_from) if s.book_from else "-",
+        )
+        for s in found
+    ]
+    rows += [(s.id, f"UNREADABLE ({s.problem})", s.name, s.webhook_key, "?") for s in unreadable]
+    for shop_id, status, name, key, start in sorted(rows):
+        url = webhook_url(services.settings.public_base_url, key)
+        click.echo(f"{shop_id}\t{status}\t{one_line(name)}\t{url}\tfrom {start or '-'}")
+    for shop in unreadable:
+        what = (
+            "its secrets cannot be decrypted with ENCRYPTION_KEY: put the key it was stored "
+            "with back (after the new one) and run `flask --app app keys rotate`"
+            if shop.problem == SECRETS
+            else "its stored settings are damaged"
+        )
+        click.echo(f"warning: shop {shop.id} is skipped: {what}", err=True)
 
 
 @shops_cli.command("pause")

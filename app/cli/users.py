@@ -14,7 +14,7 @@ from flask.cli import AppGroup
 from app.accounts.passwords import MAX_EMAIL, hash_password, normal_email, password_problem
 from app.cli.common import fail
 from app.states import Role
-from app.store.db import engine_for
+from app.store.engine import engine_for
 from app.store.users import User, UserStore
 
 users = AppGroup("users", help="The people who may log in to the web interface.")

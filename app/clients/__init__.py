@@ -9,7 +9,7 @@ in ``sandbox/`` that the real clients are tested against over HTTP.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Protocol
 
 from app.core.mutations import (
@@ -18,6 +18,7 @@ from app.core.mutations import (
     ExistingRelation,
     LedgerAccount,
     Mutation,
+    MutationListing,
     Relation,
 )
 from app.core.orders import Order, OrderStatus, OrderSummary, ShopInfo
@@ -77,6 +78,14 @@ class BookkeepingApi(Protocol):
     def find_mutations(self, invoice_number: str) -> list[BookedMutation]:
         """GetMutaties filtered by Factuurnummer (capped at 5,000 calls a month: use
         only to resolve an uncertain post)."""
+        ...
+
+    def list_mutations(
+        self, start: dt.date, end: dt.date, *, progress: Callable[[int], None] | None = None
+    ) -> MutationListing:
+        """Every mutation of the administration dated in [start, end], with its rows, and
+        the number of calls that cost (SOAP: GetMutaties, capped at 5,000 a month; REST:
+        the listing's pages and one call per mutation). ``progress(n)``: n read so far."""
         ...
 
     def find_relation(self, code: str) -> ExistingRelation | None: ...

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import smtplib
 import ssl
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
-from urllib.parse import unquote, urlsplit
 
-from app.config import SMTP_TIMEOUT_SECONDS, Settings
+from app.config import SMTP_TIMEOUT_SECONDS, Settings, parse_smtp_url
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,26 +18,17 @@ class SmtpConfig:
     port: int
     tls: str  # "ssl" | "starttls" | ""
     username: str
-    password: str
-    sender: str
+    password: str = field(repr=False)
+    sender: str = ""
 
 
 def smtp_config(settings: Settings) -> SmtpConfig | None:
-    """``smtp://[user:pass@]host[:port]`` (``?starttls=1``) or ``smtps://…``; None = off."""
+    """``SMTP_URL`` as ``parse_smtp_url`` reads it (app/config.py), with ``ALERT_FROM``;
+    None = off. Raises ``ConfigError`` for an URL that start-up would have refused."""
     if not settings.smtp_url or not settings.alert_from:
         return None
-    url = urlsplit(settings.smtp_url)
-    if url.scheme not in ("smtp", "smtps") or not url.hostname:
-        raise ValueError("SMTP_URL must look like smtp://host:port or smtps://user:pass@host")
-    tls = "ssl" if url.scheme == "smtps" else ("starttls" if "starttls=1" in url.query else "")
-    return SmtpConfig(
-        url.hostname,
-        url.port or (465 if tls == "ssl" else 25),
-        tls,
-        unquote(url.username or ""),
-        unquote(url.password or ""),
-        settings.alert_from,
-    )
+    url = parse_smtp_url(settings.smtp_url)
+    return SmtpConfig(url.host, url.port, url.tls, url.username, url.password, settings.alert_from)
 
 
 def send_mail(config: SmtpConfig, recipients: list[str], subject: str, body: str) -> int:

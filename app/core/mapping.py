@@ -183,7 +183,7 @@ def _rows(
     )
     if not foreign:
         return rows, ()
-    rows += oss_rows(order.number, foreign, tax, oss_ledgers)
+    rows += oss_rows(order.number, foreign, tax, oss_ledgers, order.tax_region.upper())
     return rows, oss_amounts(order.tax_region, foreign, tax)
 
 

@@ -44,6 +44,12 @@ class MutationRow:
     btw_code: str
     btw_percentage: Decimal
     ledger: str  # TegenrekeningCode
+    # OSS rows only (never sent): the destination country and its VAT rate, and whether
+    # the row is that country's VAT ("te betalen OSS-btw") rather than net revenue. The
+    # period report's OSS return reads them (stored with the booked rows).
+    oss_country: str = field(default="", compare=False)
+    oss_rate: Decimal | None = field(default=None, compare=False)
+    oss_vat: bool = field(default=False, compare=False)
 
     def to_wire(self) -> dict[str, object]:
         return {
@@ -162,6 +168,18 @@ class ExistingRelation:
 
 
 @dataclass(frozen=True, slots=True)
+class BookRow:
+    """One row of a mutation as e-Boekhouden holds it, with its amounts split (the
+    period report's VAT return from the books)."""
+
+    ledger: str  # TegenrekeningCode
+    btw_code: str
+    excl: Decimal
+    vat: Decimal
+    incl: Decimal
+
+
+@dataclass(frozen=True, slots=True)
 class BookedMutation:
     """A mutation as e-Boekhouden returns it (GetMutaties)."""
 
@@ -174,6 +192,18 @@ class BookedMutation:
     # (TegenrekeningCode, BTWCode, BedragInclBTW) per row, when e-Boekhouden returns them
     rows: tuple[tuple[str, str, Decimal], ...] = ()
     ledger: str = ""  # Rekening (the bank or payment ledger of a payment), when returned
+    # The same rows with their excl. and VAT amounts, when e-Boekhouden returns them (the
+    # period report; adoption compares ``rows``).
+    lines: tuple[BookRow, ...] = field(default=(), compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class MutationListing:
+    """Every mutation of the books dated in a period (``BookkeepingApi.list_mutations``),
+    and how many calls reading them cost (SOAP: GetMutaties calls, capped a month)."""
+
+    mutations: tuple[BookedMutation, ...]
+    calls: int
 
 
 @dataclass(frozen=True, slots=True)

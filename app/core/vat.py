@@ -15,7 +15,7 @@ docs/booking-rules.md.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_UP, Decimal
 
 from app.core.mutations import CENT, MutationRow, euro
@@ -259,10 +259,13 @@ def oss_rows(
     buckets: list[Bucket],
     tax: dict[Decimal, Decimal] | None,
     vat_ledgers: dict[tuple[str, str, Decimal], str],
+    country: str = "",
 ) -> tuple[MutationRow, ...]:
     """OSS (e-Boekhouden has no OSS code): per rate, the net revenue on the country's OSS
     revenue ledger at 0% and the destination country's VAT as its own 0% row on the
-    "te betalen OSS-btw" ledger. The VAT is the order's own per rate."""
+    "te betalen OSS-btw" ledger. The VAT is the order's own per rate. Every row carries
+    ``country`` and the rate (``oss_country``, ``oss_rate``: never sent) for the OSS
+    return."""
     per_rate: dict[Decimal, list[Bucket]] = defaultdict(list)
     for bucket in buckets:
         per_rate[bucket.rate].append(bucket)
@@ -281,8 +284,10 @@ def oss_rows(
         shares[largest] += wanted - sum(shares, ZERO)
         for bucket, share in zip(group, shares, strict=True):
             if bucket.amount - share != ZERO:
-                rows.append(standard_row(bucket.code, bucket.ledger, ZERO, bucket.amount - share))
+                row = standard_row(bucket.code, bucket.ledger, ZERO, bucket.amount - share)
+                rows.append(replace(row, oss_country=country, oss_rate=rate))
         ledger = vat_ledgers[(group[0].code, group[0].ledger, rate)]
         if wanted != ZERO:
-            rows.append(standard_row("GEEN", ledger, ZERO, wanted))
+            row = standard_row("GEEN", ledger, ZERO, wanted)
+            rows.append(replace(row, oss_country=country, oss_rate=rate, oss_vat=True))
     return tuple(rows)

@@ -34,6 +34,11 @@ def verify(body: bytes, headers: dict[str, str], secrets: tuple[str, ...]) -> No
     raise SignatureError("missing or invalid webhook signature")
 
 
+def is_test_order(number: str) -> bool:
+    """Test orders carry a ``T-`` marker (never booked; app/core/orders.py)."""
+    return number.upper().startswith("T-")
+
+
 class OrderNumberField(fields.Field):
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kw: Any) -> str:
         if isinstance(value, bool) or not isinstance(value, int | str):

@@ -24,6 +24,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.wsgi import get_input_stream
 
+from app.config import MAX_WEBHOOK_ID
 from app.errors import ConfigError
 from app.intake import notifications
 from app.jobs.queue import queue_notification
@@ -113,6 +114,8 @@ class WebhookIntake:
             name: environ.get("HTTP_" + name.upper().replace("-", "_"), "")
             for name in ("webhook-id", "webhook-timestamp", "webhook-signature")
         }
+        if len(headers["webhook-id"]) > MAX_WEBHOOK_ID:  # it is kept in Redis for 73 hours
+            return 400, "bad_webhook_id", {"error": f"webhook-id longer than {MAX_WEBHOOK_ID}"}
         try:
             notifications.verify(raw, headers, shop.webhook_secrets)
         except notifications.SignatureError:
@@ -122,6 +125,8 @@ class WebhookIntake:
         except (ValueError, RecursionError, ValidationError) as err:  # deep nesting too
             messages = err.messages if isinstance(err, ValidationError) else {"_": ["invalid JSON"]}
             return 400, "invalid_payload", {"error": "invalid payload", "messages": messages}
+        if notifications.is_test_order(payload["order_number"]):
+            return 202, "test_order", {"status": "test_order"}  # never booked: nothing kept
         # One Redis round trip: dedupe the webhook-id and enqueue, atomically.
         outcome = queue_notification(
             services.queue, shop.id, headers["webhook-id"], payload["order_number"]

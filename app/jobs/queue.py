@@ -1,6 +1,6 @@
-"""Every enqueue of the service, on RQ's public API: booking, reconcile pass, backfill and
-alert digest. The job functions themselves live in worker/jobs.py and are named here by
-dotted path, so ``app`` never imports ``worker``.
+"""Every enqueue of the service, on RQ's public API: booking, reconcile pass, backfill,
+alert digest and the period report (on its own queue). The job functions themselves live
+in worker/jobs.py and are named here by dotted path, so ``app`` never imports ``worker``.
 
 Not piling up: RQ runs whatever is pushed, and the SQL register makes a second run of a
 booking a no-op, so correctness never relies on deduplication. We only avoid queueing a
@@ -21,6 +21,7 @@ of ours (``Queue.enqueue(..., pipeline=)``). Two Redis round trips per notificat
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import re
 import uuid
 from typing import Any, cast
@@ -29,6 +30,7 @@ from redis import Redis
 from redis.commands.core import Script
 from redis.exceptions import RedisError
 from rq import Queue, Retry
+from rq.exceptions import NoSuchJobError
 from rq.job import Job
 from rq.serializers import JSONSerializer
 
@@ -41,6 +43,8 @@ from app.config import (
     RECONCILE_FAILURE_TTL,
     RECONCILE_JOB_TIMEOUT,
     RECONCILE_RESULT_TTL,
+    REPORT_JOB_TIMEOUT,
+    REPORT_PROGRESS_TTL,
     SCHEDULER_GRACE_SECONDS,
     WAITING_TTL,
     WEBHOOK_ID_TTL,
@@ -50,6 +54,7 @@ BOOK_ORDER = "worker.jobs.book_order_job"
 RECONCILE_SHOP = "worker.jobs.reconcile_shop_job"
 BACKFILL_SHOP = "worker.jobs.backfill_shop_job"
 ALERT_DIGEST = "worker.jobs.alert_digest_job"
+REPORT_SHOP = "worker.jobs.report_job"
 
 # KEYS: 1 the webhook-id key ("" for none), 2 the waiting mark. ARGV: 1 webhook-id TTL,
 # 2 the mark's TTL. Answers 0: webhook-id seen before; 1: a twin is waiting; 2: go on.
@@ -68,6 +73,17 @@ def get_queue(redis: Redis, name: str) -> Queue:
     return Queue(name, connection=redis, serializer=JSONSerializer)
 
 
+def report_queue_name(name: str) -> str:
+    """The period reports' queue beside a bookings queue: a worker takes it after the
+    bookings (``python -m worker`` listens to both), so a long report never waits in
+    front of a booking."""
+    return f"{name}-reports"
+
+
+def report_queue(redis: Redis, name: str) -> Queue:
+    return get_queue(redis, report_queue_name(name))
+
+
 def booking_key(shop_id: int, order_number: str) -> str:
     """What names one order's booking job (its mark, and the start of its RQ job ids)."""
     safe = re.sub(r"[^A-Za-z0-9_-]", "_", order_number)
@@ -83,8 +99,10 @@ def waiting_key(key: str) -> str:
 
 
 def webhook_key(shop_id: int, webhook_id: str) -> str:
-    """Where a seen ``webhook-id`` is remembered for ``WEBHOOK_ID_TTL``."""
-    return f"mww:webhook-id:{shop_id}:{webhook_id}"
+    """Where a seen ``webhook-id`` is remembered for ``WEBHOOK_ID_TTL``: by a digest, so
+    every id costs the same ~120 bytes of Redis however long the sender made it."""
+    digest = hashlib.sha256(webhook_id.encode("utf-8", "surrogateescape")).hexdigest()[:32]
+    return f"mww:webhook-id:{shop_id}:{digest}"
 
 
 def _job_id(key: str) -> str:
@@ -209,9 +227,10 @@ def reconcile_started(redis: Redis, shop_id: int, mode: str) -> None:
     _unmark(redis, waiting_key(reconcile_key(shop_id, mode)))
 
 
-def enqueue_backfill(queue: Queue, shop_id: int, since: str) -> None:
-    """The backfill job ("Bestellingen vanaf"); app.booking.backfill guards against two."""
-    queue.enqueue(
+def enqueue_backfill(queue: Queue, shop_id: int, since: str) -> str:
+    """The backfill job ("Bestellingen vanaf"); app.booking.backfill guards against two.
+    Returns its RQ job id (``job_state`` follows it)."""
+    job = queue.enqueue(
         BACKFILL_SHOP,
         shop_id,
         since,
@@ -221,6 +240,18 @@ def enqueue_backfill(queue: Queue, shop_id: int, since: str) -> None:
         failure_ttl=RECONCILE_FAILURE_TTL,
         description=f"backfill of shop {shop_id}",
     )
+    return str(job.id)
+
+
+def job_state(queue: Queue, job_id: str) -> str | None:
+    """An RQ job's status (``queued``, ``started``, ``finished``, ``failed`` …), or None
+    when RQ no longer has it (expired, deleted, or lost with Redis)."""
+    try:
+        return str(
+            Job.fetch(job_id, connection=queue.connection, serializer=JSONSerializer).get_status()
+        )
+    except NoSuchJobError:
+        return None
 
 
 def enqueue_alert_digest(queue: Queue) -> None:
@@ -232,4 +263,22 @@ def enqueue_alert_digest(queue: Queue) -> None:
         result_ttl=RECONCILE_RESULT_TTL,
         failure_ttl=RECONCILE_FAILURE_TTL,
         description="alert digest",
+    )
+
+
+def enqueue_report(
+    queue: Queue, shop_id: int, period_key: str, books: bool, report_key: str
+) -> None:
+    """The period report ("Controle"); app.report.runs guards against two per key."""
+    queue.enqueue(
+        REPORT_SHOP,
+        shop_id,
+        period_key,
+        books,
+        report_key,
+        job_id=_job_id(f"report-{shop_id}"),
+        job_timeout=REPORT_JOB_TIMEOUT,
+        result_ttl=REPORT_PROGRESS_TTL,
+        failure_ttl=REPORT_PROGRESS_TTL,
+        description=f"period report {period_key} of shop {shop_id}",
     )

@@ -17,6 +17,7 @@ from app.store.bookings import BookingStore
 from app.store.history import HistoryStore
 from app.store.invitations import InvitationStore
 from app.store.payments import PaymentStore
+from app.store.reports import ReportStore
 from app.store.runs import RunStore
 from app.store.shops import ShopStore
 from app.store.users import UserStore
@@ -36,6 +37,7 @@ class Store:
         self.history = HistoryStore(engine)  # booked rows and attempts (read side)
         self.alerts = AlertStore(engine)  # alert preferences and what was reported
         self.invitations = InvitationStore(engine)  # people invited to a shop
+        self.reports = ReportStore(engine)  # the period report's reads and akkoord marks
 
     def ping(self) -> None:
         """Raises if the database does not answer (``/healthz``)."""

@@ -9,15 +9,8 @@ from dataclasses import dataclass
 from sqlalchemy import Engine, and_, delete, insert, or_, select, update
 
 from app.states import Role
-from app.store.db import (
-    alert_marks,
-    alert_prefs,
-    aware,
-    shop_owners,
-    transaction,
-    users,
-    utcnow,
-)
+from app.store.db import alert_marks, alert_prefs, shop_owners, users
+from app.store.engine import aware, transaction, utcnow
 
 DIGEST, CREDENTIALS = "digest", "credentials"
 OPEN_ITEMS = "open_items"  # sent_at: up to when the digest reported open money

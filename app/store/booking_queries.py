@@ -11,7 +11,8 @@ from sqlalchemy import Connection, Engine, and_, func, select
 
 from app.states import BookingState
 from app.store.booking_records import BookingNote, BookingRecord, record
-from app.store.db import aware, booking_attempts, bookings, utcnow
+from app.store.db import booking_attempts, bookings
+from app.store.engine import aware, utcnow
 
 State = BookingState
 IN_LIST_CHUNK = 500  # keep IN (...) lists modest

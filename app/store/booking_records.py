@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from app.states import BookingKind, BookingState
-from app.store.db import aware
+from app.store.engine import aware
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,8 @@ from sqlalchemy import Engine, select, update
 
 from app.states import BookingState, FailureCause
 from app.store.booking_records import BookingRecord, record
-from app.store.db import bookings, transaction, utcnow
+from app.store.db import bookings
+from app.store.engine import transaction, utcnow
 
 State = BookingState
 RETRY_REQUESTED = "Staat weer in de wachtrij en wordt zo opnieuw geboekt."  # a person asked

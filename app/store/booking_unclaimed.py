@@ -10,7 +10,8 @@ from app.states import BookingState, FailureCause
 from app.store.booking_queries import get_booking
 from app.store.booking_records import OrderFacts
 from app.store.booking_statements import insert_if_new
-from app.store.db import bookings, transaction, utcnow
+from app.store.db import bookings
+from app.store.engine import transaction, utcnow
 from app.store.history import insert_attempt
 
 State = BookingState

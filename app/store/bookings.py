@@ -27,7 +27,8 @@ from app.store.booking_records import Claim, OrderFacts
 from app.store.booking_retries import ManualRetries
 from app.store.booking_statements import MARK_BOOKED, insert_if_new
 from app.store.booking_unclaimed import Unclaimed
-from app.store.db import bookings, single_statement, transaction, utcnow
+from app.store.db import bookings
+from app.store.engine import single_statement, transaction, utcnow
 from app.store.history import insert_attempt, insert_rows
 from app.store.history_records import BookedRow
 

@@ -1,5 +1,6 @@
-"""Tables (SQLAlchemy Core); the engine and transactions are in engine.py. The queries live
-beside this module, one module per aggregate (shops, bookings, payments, runs, users, …).
+"""Tables (SQLAlchemy Core); the engine, transactions and time helpers are in engine.py.
+The queries live beside this module, one module per aggregate (shops, bookings, payments,
+runs, users, …).
 
 The same schema runs on SQLite (the embedded default) and PostgreSQL. Alembic migrations
 in ``migrations/`` create it; ``metadata`` here is their target and must stay in step.
@@ -24,31 +25,10 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 
-# The engine and helpers live in engine.py; imported here too, where callers look for them.
-from app.store.engine import (
-    aware,
-    engine_for,
-    insert_for,
-    make_engine,
-    new_id,
-    single_statement,
-    transaction,
-    utcnow,
-)
-
-__all__ = [
-    "aware",
-    "engine_for",
-    "insert_for",
-    "make_engine",
-    "metadata",
-    "new_id",
-    "single_statement",
-    "transaction",
-    "utcnow",
-]
+from app.store.engine import utcnow
 
 metadata = MetaData(
     naming_convention={
@@ -125,10 +105,9 @@ bookings = Table(
     Column("booked_at", DateTime(timezone=True), nullable=True),
     # app.states.OrderPayment: where the order's money stands (migration 0003).
     Column("payment_state", String(10), nullable=True),
-    # The order's VAT facts, as mapped (app.core.destination.vat_facts): where the goods
-    # go (the member state, "XI", or the country outside the EU VAT area), the buyer's VAT
-    # number of an ICP sale, and an OSS sale's amounts per member state and rate
-    # ([{"country", "rate", "net", "vat"}], app.core.oss.OssAmount). Migration i24.
+    # The order's VAT facts (app.core.destination.vat_facts; migration i24): where the goods
+    # go (a member state, "XI", or outside the EU VAT area), an ICP buyer's VAT number, and
+    # an OSS sale's amounts per member state and rate (app.core.oss.OssAmount, as JSON).
     Column("destination", String(2), nullable=True),
     Column("buyer_vat_number", String(50), nullable=True),
     Column("oss_amounts", JSON, nullable=True),
@@ -256,6 +235,11 @@ booked_rows = Table(
     Column("vat", Numeric(14, 2), nullable=False),
     Column("incl", Numeric(14, 2), nullable=False),
     Column("invoice_number", String(50), nullable=False),
+    Column("account", String(20), nullable=True),  # the mutation's Rekening
+    # OSS rows: destination country, its VAT rate, and whether the row is that VAT.
+    Column("oss_country", String(2), nullable=True),
+    Column("oss_rate", Numeric(5, 2), nullable=True),
+    Column("oss_vat", Boolean, nullable=False, default=False, server_default=false()),
     Index("ix_booked_rows_shop_date", "shop_id", "date"),
     Index("ix_booked_rows_booking_id", "booking_id"),
 )
@@ -296,4 +280,21 @@ alert_marks = Table(
     Column("sent_at", DateTime(timezone=True), nullable=True),
     Column("reported_upto", Integer, nullable=True),  # last booking_attempts.id reported
     PrimaryKeyConstraint("shop_id", "kind", name="pk_alert_marks"),
+)
+
+# A difference between the connector and e-Boekhouden that the bookkeeper accepted
+# ("akkoord", with a note): kind missing | changed | unknown (app/store/accords.py).
+report_accords = Table(
+    "report_accords",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("shop_id", Integer, ForeignKey("shops.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(10), nullable=False),
+    Column("invoice_number", String(50), nullable=False),
+    Column("mutation_number", BigInteger, nullable=False),
+    Column("difference", Text, nullable=False),  # what differed when it was accepted
+    Column("note", Text, nullable=False),
+    Column("by_email", String(200), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False, default=utcnow),
+    UniqueConstraint("shop_id", "kind", "invoice_number", "mutation_number"),
 )

@@ -15,7 +15,8 @@ from sqlalchemy import Connection, Engine, func, insert, select
 
 from app.core.mutations import Mutation, Soort
 from app.states import BookingKind, BookingState
-from app.store.db import aware, booked_rows, booking_attempts, bookings, utcnow
+from app.store.db import booked_rows, booking_attempts, bookings
+from app.store.engine import aware, utcnow
 from app.store.history_records import Attempt, BookedRow, FailedAttempt, OrderState, PeriodRow
 
 IN_LIST_CHUNK = 500
@@ -34,6 +35,10 @@ def rows_of(mutations: Sequence[Mutation], numbers: dict[str, int]) -> list[Book
             incl=r.amount_incl,
             invoice_number=m.invoice_number,
             mutation_number=numbers.get(m.soort),
+            account=m.ledger,
+            oss_country=r.oss_country,
+            oss_rate=r.oss_rate,
+            oss_vat=r.oss_vat,
         )
         for m in mutations
         for r in m.rows
@@ -64,6 +69,10 @@ def insert_rows(
             "incl": r.incl,
             "invoice_number": r.invoice_number,
             "mutation_number": r.mutation_number,
+            "account": r.account or None,
+            "oss_country": r.oss_country or None,
+            "oss_rate": r.oss_rate,
+            "oss_vat": r.oss_vat,
         }
         for r in rows
     ]
@@ -111,6 +120,10 @@ def _booked_row(r: object) -> BookedRow:
         incl=Decimal(m["incl"]),
         invoice_number=m["invoice_number"],
         mutation_number=m["mutation_number"],
+        account=m["account"] or "",
+        oss_country=m["oss_country"] or "",
+        oss_rate=Decimal(m["oss_rate"]) if m["oss_rate"] is not None else None,
+        oss_vat=bool(m["oss_vat"]),
     )
 
 
@@ -142,7 +155,13 @@ class HistoryStore:
     def period_rows(self, shop_id: int, start: dt.date, end: dt.date) -> list[PeriodRow]:
         """Every booked row of the shop dated in [start, end] (inclusive)."""
         query = (
-            select(booked_rows, bookings.c.order_number, bookings.c.kind)
+            select(
+                booked_rows,
+                bookings.c.order_number,
+                bookings.c.kind,
+                bookings.c.buyer_vat_number,
+                bookings.c.destination,
+            )
             .join(bookings, bookings.c.id == booked_rows.c.booking_id)
             .where(
                 booked_rows.c.shop_id == shop_id,
@@ -153,7 +172,14 @@ class HistoryStore:
         )
         with self.engine.connect() as conn:
             return [
-                PeriodRow(r.booking_id, r.order_number, BookingKind(r.kind), _booked_row(r))
+                PeriodRow(
+                    r.booking_id,
+                    r.order_number,
+                    BookingKind(r.kind),
+                    _booked_row(r),
+                    r.buyer_vat_number or "",
+                    r.destination or "",
+                )
                 for r in conn.execute(query)
             ]
 
@@ -190,6 +216,7 @@ class HistoryStore:
                     bookings.c.kind,
                     bookings.c.reason,
                     bookings.c.total,
+                    bookings.c.payment_state,
                 ).where(
                     bookings.c.shop_id == shop_id,
                     bookings.c.order_number.in_(wanted[start : start + IN_LIST_CHUNK]),
@@ -201,6 +228,7 @@ class HistoryStore:
                         BookingKind(r.kind),
                         r.reason,
                         Decimal(r.total) if r.total is not None else None,
+                        r.payment_state,
                     )
         return found
 

@@ -22,6 +22,10 @@ class BookedRow:
     incl: Decimal
     invoice_number: str
     mutation_number: int | None = None
+    account: str = ""  # the mutation's Rekening ("" for rows booked before issue 25)
+    oss_country: str = ""  # OSS rows: the destination country
+    oss_rate: Decimal | None = None  # OSS rows: its VAT rate
+    oss_vat: bool = False  # the OSS row that carries that country's VAT
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +36,8 @@ class PeriodRow:
     order_number: str
     kind: BookingKind
     row: BookedRow
+    vat_number: str = ""  # the buyer's, as booked (opgaaf ICP)
+    country: str = ""  # the destination, as booked
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,3 +69,17 @@ class OrderState:
     kind: BookingKind
     reason: str | None
     total: Decimal | None
+    payment_state: str | None = None  # app.states.OrderPayment
+
+
+@dataclass(frozen=True, slots=True)
+class RegisterEntry:
+    """A booking found by the invoice number it was booked with (the books' comparison)."""
+
+    order_number: str
+    invoice_number: str
+    state: BookingState
+    kind: BookingKind
+    mutation_number: int | None
+    vat_number: str
+    country: str

@@ -18,7 +18,8 @@ from sqlalchemy import Connection, Engine, delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.states import Role, ShopRole
-from app.store.db import aware, invitations, new_id, transaction, users, utcnow
+from app.store.db import invitations, users
+from app.store.engine import aware, new_id, transaction, utcnow
 from app.store.users import link_user, normalise_email
 
 

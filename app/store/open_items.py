@@ -23,7 +23,8 @@ from sqlalchemy import and_, func, select
 
 from app.core.open_items import lapsed_reason, overdue_reason
 from app.states import BookingKind, BookingState, OpenItemKind, OrderPayment, PaymentState
-from app.store.db import aware, bookings, payments, utcnow
+from app.store.db import bookings, payments
+from app.store.engine import aware, utcnow
 
 ZERO = Decimal("0")
 UNSETTLED = (OrderPayment.OPEN, OrderPayment.HELD, OrderPayment.NOT_BOOKED)

@@ -11,7 +11,8 @@ from typing import Any
 from sqlalchemy import Engine, update
 
 from app.states import BookingMode, BookingState, OrderPayment
-from app.store.db import bookings, transaction
+from app.store.db import bookings
+from app.store.engine import transaction
 from app.store.payment_queries import AWAITING
 
 __all__ = ["AWAITING", "OrderMoney"]

@@ -25,7 +25,8 @@ from typing import Any
 from sqlalchemy import select, update
 
 from app.states import PaymentState
-from app.store.db import aware, insert_for, payments, transaction, utcnow
+from app.store.db import payments
+from app.store.engine import aware, insert_for, transaction, utcnow
 from app.store.order_money import OrderMoney
 from app.store.payment_queries import PaymentQueries, family_rows
 from app.store.payment_records import PaymentClaim, PaymentRecord, PaymentRow

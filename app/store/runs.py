@@ -9,7 +9,8 @@ from typing import Any
 from sqlalchemy import Engine, func, select, update
 
 from app.states import RunMode, RunOutcome
-from app.store.db import aware, new_id, reconcile_runs, transaction, utcnow
+from app.store.db import reconcile_runs
+from app.store.engine import aware, new_id, transaction, utcnow
 from app.store.shops import Shop, ShopStore
 
 

@@ -16,7 +16,8 @@ from sqlalchemy import Connection, Engine, update
 
 from app.crypto import Vault
 from app.states import ShopStatus
-from app.store.db import shops, transaction, utcnow
+from app.store.db import shops
+from app.store.engine import transaction, utcnow
 
 if TYPE_CHECKING:
     from app.store.shops import Shop

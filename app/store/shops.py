@@ -3,29 +3,42 @@
 A ``Shop`` is the one typed, decrypted view of a ``shops`` row that the pipeline, the
 webhook, the reconciler and the pages work with. Secrets are decrypted only here and
 never logged. Every function owns its transaction.
+
+One shop whose row cannot be read (its secrets were stored under another
+``ENCRYPTION_KEY``, or its stored settings are damaged) never takes the others down: the
+listings (``all``, ``booking``, ``scan``) skip it with a logged error and report it as an
+``UnreadableShop``; reading that one shop raises ``UnreadableShopError``.
 """
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
-import secrets
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Connection, Engine, select, update
 
-from app.config import WEBHOOK_SECRET_GRACE
 from app.core.mapping_settings import MappingSettings
 from app.crypto import Vault
+from app.errors import ConfigError
 from app.states import ShopStatus
+from app.store import webhook_secrets
 from app.store.credentials import MIN_EB_USERNAME as MIN_EB_USERNAME
 from app.store.credentials import Credentials as Credentials
-from app.store.db import aware, new_id, shop_owners, shops, single_statement, transaction, utcnow
+from app.store.db import shop_owners, shops
+from app.store.engine import aware, new_id, single_statement, transaction, utcnow
 from app.store.shop_lifecycle import ShopLifecycle
+from app.store.unreadable import DATA, SECRETS
+from app.store.unreadable import UnreadableShop as UnreadableShop
+from app.store.unreadable import UnreadableShopError as UnreadableShopError
+from app.store.webhook_secrets import SECRET_GRACE as SECRET_GRACE
+from app.store.webhook_secrets import new_webhook_key
+from app.store.webhook_secrets import new_webhook_secret as new_webhook_secret
+from app.store.webhook_secrets import webhook_url as webhook_url
 
-SECRET_GRACE = dt.timedelta(seconds=WEBHOOK_SECRET_GRACE)
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,19 +64,6 @@ class Shop:
         return self.status.accepts_notifications
 
 
-def new_webhook_secret() -> str:
-    """A Standard Webhooks secret: ``whsec_`` + base64 of 32 random bytes."""
-    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
-
-
-def new_webhook_key() -> str:
-    return secrets.token_urlsafe(18)
-
-
-def webhook_url(public_base_url: str, webhook_key: str) -> str:
-    return f"{public_base_url.rstrip('/')}/webhooks/mijnwebwinkel/{webhook_key}"
-
-
 class ShopStore(ShopLifecycle):
     """Shops read and written; status changes (pause, remove, refused credentials) and
     the start date are ShopLifecycle's (app/store/shop_lifecycle.py)."""
@@ -74,28 +74,36 @@ class ShopStore(ShopLifecycle):
     # --- reading ----------------------------------------------------------------------
 
     def _shop(self, row: Any, now: dt.datetime | None = None) -> Shop:
-        retired = _valid_retired(row.retired_webhook_secrets, now or utcnow())
-        secrets_ = [self.vault.decrypt(row.webhook_secret)]
-        secrets_ += [self.vault.decrypt(entry["secret"]) for entry in retired]
-        grace_until = max((_until(entry) for entry in retired), default=None)
-        return Shop(
-            id=row.id,
-            name=row.name,
-            status=ShopStatus(row.status),
-            webhook_key=row.webhook_key,
-            credentials=Credentials.from_json(self.vault.decrypt_json(row.credentials)),
-            webhook_secrets=tuple(secrets_),
-            mapping=MappingSettings.from_json(row.mapping or {}),
-            watermark=aware(row.watermark),
-            status_error=row.status_error,
-            secret_grace_until=grace_until,
-            book_from=aware(row.book_from),
-            status_system=row.status_system,
-            created_at=aware(row.created_at),
-            updated_at=aware(row.updated_at),
+        try:
+            secrets_, grace_until = webhook_secrets.readable_secrets(
+                self.vault, row, now or utcnow()
+            )
+            return Shop(
+                id=row.id,
+                name=row.name,
+                status=ShopStatus(row.status),
+                webhook_key=row.webhook_key,
+                credentials=Credentials.from_json(self.vault.decrypt_json(row.credentials)),
+                webhook_secrets=secrets_,
+                mapping=MappingSettings.from_json(row.mapping or {}),
+                watermark=aware(row.watermark),
+                status_error=row.status_error,
+                secret_grace_until=grace_until,
+                book_from=aware(row.book_from),
+                status_system=row.status_system,
+                created_at=aware(row.created_at),
+                updated_at=aware(row.updated_at),
+            )
+        except ConfigError:
+            problem = SECRETS  # Vault: not readable with any key of ENCRYPTION_KEY
+        except (ValueError, TypeError, KeyError, AttributeError):
+            problem = DATA  # damaged JSON, an unknown status or mode, a bad date
+        raise UnreadableShopError(
+            UnreadableShop(row.id, row.name, str(row.status), row.webhook_key, problem)
         )
 
     def get(self, shop_id: int) -> Shop | None:
+        """The shop, or None; ``UnreadableShopError`` when its row cannot be read."""
         with single_statement(self.engine) as conn:
             row = conn.execute(select(shops).where(shops.c.id == shop_id)).first()
         return self._shop(row) if row else None
@@ -105,10 +113,11 @@ class ShopStore(ShopLifecycle):
             row = conn.execute(select(shops).where(shops.c.webhook_key == webhook_key)).first()
         return self._shop(row) if row else None
 
-    def all(
+    def scan(
         self, statuses: Iterable[ShopStatus] | None = None, *, include_removed: bool = False
-    ) -> list[Shop]:
-        """Every shop (or those in ``statuses``); removed ones only when asked."""
+    ) -> tuple[list[Shop], list[UnreadableShop]]:
+        """Every shop (of ``statuses``; removed ones only when asked) that can be read, and
+        those that cannot."""
         query = select(shops).order_by(shops.c.id)
         if statuses is not None:
             query = query.where(shops.c.status.in_([str(s) for s in statuses]))
@@ -116,7 +125,23 @@ class ShopStore(ShopLifecycle):
             query = query.where(shops.c.status != str(ShopStatus.REMOVED))
         with self.engine.connect() as conn:
             rows = conn.execute(query).all()
-        return [self._shop(row) for row in rows]
+        found, unreadable = [], []
+        now = utcnow()
+        for row in rows:
+            try:
+                found.append(self._shop(row, now))
+            except UnreadableShopError as err:
+                log.error(
+                    "shop skipped: %s", err, extra={"shop_id": row.id, "problem": err.shop.problem}
+                )
+                unreadable.append(err.shop)
+        return found, unreadable
+
+    def all(
+        self, statuses: Iterable[ShopStatus] | None = None, *, include_removed: bool = False
+    ) -> list[Shop]:
+        """The shops that can be read (the others are skipped, each with a logged error)."""
+        return self.scan(statuses, include_removed=include_removed)[0]
 
     def booking(self) -> list[Shop]:
         """The shops whose orders are booked (active, or briefly refused by Mijnwebwinkel)."""
@@ -203,27 +228,13 @@ class ShopStore(ShopLifecycle):
             return bool(result.rowcount)
 
     def rotate_webhook_secret(self, shop_id: int) -> str:
-        """New current secret; the old one, and every earlier one still inside its grace
-        period, stays valid until its own ``SECRET_GRACE`` ends."""
-        secret = new_webhook_secret()
-        now = utcnow()
-        with transaction(self.engine) as conn:
-            row = conn.execute(
-                select(shops.c.webhook_secret, shops.c.retired_webhook_secrets)
-                .where(shops.c.id == shop_id)
-                .with_for_update()
-            ).first()
-            if row is None:
-                raise LookupError(f"no shop {shop_id}")
-            retired = [{"secret": row.webhook_secret, "until": (now + SECRET_GRACE).isoformat()}]
-            retired += _valid_retired(row.retired_webhook_secrets, now)
-            self._update(
-                conn,
-                shop_id,
-                webhook_secret=self.vault.encrypt(secret),
-                retired_webhook_secrets=retired,
-            )
-        return secret
+        """A new current secret; earlier ones stay valid in their grace, at most
+        ``MAX_KEPT_WEBHOOK_SECRETS`` of them (app/store/webhook_secrets.py)."""
+        return webhook_secrets.rotate(self.engine, self.vault, shop_id)
+
+    def revoke_earlier_webhook_secrets(self, shop_id: int) -> int:
+        """Only the current secret works from now on; returns how many stopped."""
+        return webhook_secrets.revoke_earlier(self.engine, shop_id)
 
     def reencrypt_all(self) -> tuple[int, int]:
         """Every stored secret (credentials, webhook secrets) under the newest key.
@@ -258,12 +269,3 @@ class ShopStore(ShopLifecycle):
                 if values:
                     conn.execute(update(shops).where(shops.c.id == shop_id).values(**values))
         return changed, current
-
-
-def _until(entry: dict[str, str]) -> dt.datetime:
-    return dt.datetime.fromisoformat(entry["until"])
-
-
-def _valid_retired(retired: list[dict[str, str]] | None, now: dt.datetime) -> list[dict[str, str]]:
-    """The retired secrets whose grace period has not ended, newest first."""
-    return [entry for entry in retired or [] if _until(entry) > now]

@@ -14,7 +14,8 @@ from typing import Any
 from sqlalchemy import Connection, Engine, delete, select, update
 
 from app.states import Role, ShopRole
-from app.store.db import aware, insert_for, new_id, shop_owners, shops, transaction, users
+from app.store.db import shop_owners, shops, users
+from app.store.engine import aware, insert_for, new_id, transaction
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,6 +21,7 @@ from werkzeug.routing import IntegerConverter
 
 from app.config import SESSION_IDLE_TIMEOUT
 from app.errors import ConfigError
+from app.store.shops import UnreadableShopError
 from app.web import account, alerts, auth, control, filters, mapping, overview, people, shops
 from app.web.common import MAX_ID, PUBLIC_BLUEPRINTS
 
@@ -29,7 +30,10 @@ csrf = CSRFProtect()
 
 
 class IdConverter(IntegerConverter):
-    """``<int:…>`` in every route: 1 … 2³¹−1, the range of the tables' integer ids."""
+    r"""``<int:…>`` in every route: 1 … 2³¹−1, the range of the tables' integer ids, in
+    ASCII digits (werkzeug's ``\d`` would also take other scripts' digits)."""
+
+    regex = "[0-9]+"
 
     def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("max", MAX_ID)
@@ -53,6 +57,7 @@ def init_app(app: Flask) -> None:
     # The token lives as long as the session: filling in the mapping table may take a while.
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)
 
+    auth.init_limits(app)
     app.before_request(auth.require_login)  # before CSRF: no session → login page first
     csrf.init_app(app)
     for blueprint in (
@@ -104,18 +109,20 @@ def _backend_down(err: Exception) -> tuple[Any, int]:
 
 
 def _undecryptable(err: ConfigError) -> Any:
-    """A stored secret that ENCRYPTION_KEY cannot read (an old key dropped before
-    ``keys rotate``): the sender retries later (503), a person reads what to do."""
-    log.error("stored secret cannot be decrypted: %s", err)
+    """A shop whose row cannot be read (its secrets stored under a key ENCRYPTION_KEY no
+    longer has, or damaged settings): that shop's pages say what to do; every other page
+    and shop goes on (the listings skip it)."""
+    log.error("stored shop cannot be read: %s", err)
     if request.blueprint in PUBLIC_BLUEPRINTS:
         return jsonify(error="stored secret cannot be decrypted, try again later"), 503
-    return render_template(
-        "error.html",
-        title="Gegevens niet leesbaar",
-        message="De opgeslagen gegevens kunnen niet worden ontsleuteld: ENCRYPTION_KEY mist de "
-        "sleutel waarmee ze zijn versleuteld. Zet de vorige sleutel achter de nieuwe "
-        "terug en voer `flask --app app keys rotate` uit.",
-    ), 500
+    message = err.explanation
+    if not isinstance(err, UnreadableShopError):
+        message = (
+            "De opgeslagen gegevens kunnen niet worden ontsleuteld: ENCRYPTION_KEY mist de "
+            "sleutel waarmee ze zijn versleuteld. Zet de vorige sleutel achter de nieuwe terug "
+            "en voer `flask --app app keys rotate` uit."
+        )
+    return render_template("error.html", title="Gegevens niet leesbaar", message=message), 500
 
 
 def _security_headers(response: Response) -> Response:

@@ -10,7 +10,9 @@ rq-dashboard is third-party code; everything here wraps it without changing it:
   exception texts can hold text from outside (an order line, an e-Boekhouden fault). Every
   string in its JSON answers is HTML-escaped, so the dashboard shows markup as text;
 - its CSP has no 'unsafe-inline': its own inline script and style attributes are allowed
-  by their hashes, computed from each page as it is sent (injected markup has neither).
+  by their hashes, computed from each page as it is sent (injected markup has neither);
+- and no 'unsafe-eval': its templates are compiled as the page is sent
+  (app/web/dashboard_templates.py) instead of with ``new Function`` in the browser.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from werkzeug.exceptions import NotFound
 
 from app.services import Services
 from app.web.common import html_error, require_admin
+from app.web.dashboard_templates import with_precompiled_templates
 
 BLUEPRINT = "rq_dashboard"
 STATE_CHANGING_GETS = frozenset({"rq_dashboard.requeue_all"})
@@ -82,7 +85,9 @@ def _harden(response: Response) -> Response:
         data = json.loads(response.get_data(as_text=True))
         response.set_data(json.dumps(as_text(data)))
     elif response.mimetype == "text/html" and not response.direct_passthrough:
-        response.headers["Content-Security-Policy"] = _csp(response.get_data(as_text=True))
+        html = with_precompiled_templates(response.get_data(as_text=True))
+        response.set_data(html)
+        response.headers["Content-Security-Policy"] = _csp(html)
     return response
 
 
@@ -105,10 +110,10 @@ def _csp(html: str) -> str:
     scripts = sorted({_digest(body) for body in INLINE_SCRIPT.findall(html)})
     styles = sorted({_digest(value) for value in STYLE_ATTRIBUTE.findall(html)})
     style_src = " ".join(["'self'", *(["'unsafe-hashes'", *styles] if styles else [])])
-    # 'unsafe-eval': its underscore.js templates compile with new Function(); they come
-    # from its own page, never from job data (which arrives escaped, see as_text).
+    # No 'unsafe-eval': its underscore.js templates arrive precompiled
+    # (app/web/dashboard_templates.py), so nothing on the page builds code from text.
     return (
-        f"default-src 'self'; script-src 'self' 'unsafe-eval' {' '.join(scripts)}; "
+        f"default-src 'self'; script-src 'self' {' '.join(scripts)}; "
         f"style-src {style_src}; img-src 'self' data:; form-action 'self'; "
         "frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
     ).replace("  ", " ")

@@ -8,6 +8,7 @@ from flask import Blueprint, flash, g, redirect, render_template, request, url_f
 from werkzeug.exceptions import HTTPException
 
 from app.booking.alerts import send_test, smtp_config
+from app.errors import ConfigError
 from app.store.alerts import AlertPref
 from app.web.common import html_error, services, visible_shops
 
@@ -22,7 +23,7 @@ def edit() -> Any:
     store = services().store
     try:
         enabled = smtp_config(services().settings) is not None
-    except ValueError:
+    except ConfigError:
         enabled = False
     prefs = store.alerts.prefs(g.user.id)
     return render_template(

@@ -5,11 +5,13 @@ from __future__ import annotations
 import functools
 import hashlib
 import secrets
+import time
 from typing import Any
 from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
+    Flask,
     current_app,
     flash,
     g,
@@ -22,9 +24,11 @@ from flask import (
 from werkzeug.exceptions import HTTPException
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from app.accounts.passwords import MAX_EMAIL
+from app.config import LOGIN_RATE_WINDOW, SESSION_MAX_LIFETIME
 from app.store.users import User
 from app.web.common import PUBLIC_BLUEPRINTS, PUBLIC_ENDPOINTS, html_error, services
-from app.web.login_limits import LoginLimits
+from app.web.login_limits import CROWDED, HashSlots, LoginLimits, MemoryCounters
 
 bp = Blueprint("auth", __name__)
 bp.register_error_handler(HTTPException, html_error)
@@ -53,7 +57,7 @@ def session_user() -> User | None:
     """The user of this session, if it still counts (else the session is cleared)."""
     user_id = session.get("user_id")
     user = None
-    if isinstance(user_id, int):
+    if isinstance(user_id, int) and _within_lifetime(session.get("since")):
         user = services().store.users.get(user_id)
     if user is not None and (
         user.disabled
@@ -72,7 +76,20 @@ def start_session(user: User) -> None:
     session["user_id"] = user.id
     session["version"] = user.session_version
     session["key"] = _session_key(user)
-    session.permanent = True  # ends after SESSION_IDLE_TIMEOUT without a request
+    session["since"] = int(wall_clock())  # ends SESSION_MAX_LIFETIME after this login
+    session.permanent = True  # and after SESSION_IDLE_TIMEOUT without a request
+
+
+def wall_clock() -> float:
+    return time.time()
+
+
+def _within_lifetime(since: Any) -> bool:
+    """A session lasts ``SESSION_MAX_LIFETIME`` from its login, however busy it is; a
+    session without its login time (made before this rule) has ended too."""
+    if not isinstance(since, int | float) or isinstance(since, bool):
+        return False
+    return 0 <= wall_clock() - since < SESSION_MAX_LIFETIME
 
 
 def _session_key(user: User) -> str:
@@ -96,8 +113,15 @@ def _safe_next(target: str | None) -> str:
     return url_for("shops.index")
 
 
+def init_limits(app: Flask) -> None:
+    """This process's share of the login limits: the fallback counters (Redis away or
+    full) and the password-check slots."""
+    app.extensions["login_memory"] = MemoryCounters()
+    app.extensions["login_slots"] = HashSlots()
+
+
 def _limits() -> LoginLimits:
-    return LoginLimits(services().redis)
+    return LoginLimits(services().redis, current_app.extensions["login_memory"])
 
 
 @functools.cache
@@ -117,14 +141,18 @@ def check_credentials(email: str, password: str) -> User | None:
 def login() -> Any:
     if request.method == "GET":
         return render_template("login.html", email="", next=request.args.get("next", ""))
-    email = request.form.get("email", "").strip().lower()
+    email = request.form.get("email", "").strip().lower()[: MAX_EMAIL + 1]
     password = request.form.get("password", "")
     target = request.form.get("next", "")
     limits = _limits()
     refusal = limits.refusal(request.remote_addr or "-", email)
     if refusal is not None:  # answered before hashing anything
-        return render_template("login.html", email=email, next=target, error=refusal), 429
-    user = check_credentials(email, password)
+        return _refused(email, target, refusal, 429)
+    with current_app.extensions["login_slots"].turn() as turn:
+        if not turn:  # every slot busy for seconds: a flood from many addresses
+            current_app.logger.warning("login refused: no free password-check slot")
+            return _refused(email, target, CROWDED, 503)
+        user = check_credentials(email, password)
     if user is None or user.disabled:
         limits.failed(email)
         current_app.logger.info("login refused")
@@ -132,6 +160,14 @@ def login() -> Any:
     limits.succeeded(email)
     start_session(user)
     return redirect(_safe_next(target))
+
+
+def _refused(email: str, target: str, reason: str, status: int) -> Any:
+    response = current_app.make_response(
+        (render_template("login.html", email=email, next=target, error=reason), status)
+    )
+    response.headers["Retry-After"] = str(LOGIN_RATE_WINDOW if status == 429 else 5)
+    return response
 
 
 @bp.post("/logout")

@@ -1,6 +1,7 @@
-"""The overview's charts, as server-rendered SVG with the numbers in a table beside them
-(readable without JavaScript, and by screen readers): bookings per day over the last 30
-days by state, and turnover (excl. VAT) per BTW code per month."""
+"""The charts, as server-rendered SVG with the numbers in a table beside them (readable
+without JavaScript, and by screen readers). Overzicht: bookings per day over the last 30
+days by state, and turnover (excl. VAT) per BTW code per month. Controle: the shop against
+the connector and the books per month (bars side by side), and open items per month."""
 
 from __future__ import annotations
 
@@ -11,10 +12,11 @@ from decimal import Decimal
 
 from markupsafe import Markup, escape
 
+from app.report.model import Report
 from app.report.period import MONTHS
 from app.states import BookingState
 from app.store import Store
-from app.store.db import utcnow
+from app.store.engine import utcnow
 from app.web.filters import LOCAL_TZ, money
 
 DAYS = 30
@@ -37,6 +39,7 @@ class Chart:
     values: list[list[Decimal]]  # per label, per series
     money: bool = False
     svg: Markup = field(default_factory=lambda: Markup(""))
+    stacked: bool = True  # False: the series side by side (a comparison)
 
     def cell(self, value: Decimal) -> str:
         return money(value) if self.money else str(int(value))
@@ -59,7 +62,13 @@ def render_svg(chart: Chart, label_every: int = 1) -> Markup:
     """Stacked bars; negative values (credit notes) are drawn as zero height and stay
     visible in the table."""
     highest = max(
-        [sum((v for v in row if v > 0), Decimal(0)) for row in chart.values] or [Decimal(0)]
+        [
+            sum((v for v in row if v > 0), Decimal(0))
+            if chart.stacked
+            else max(row, default=Decimal(0))
+            for row in chart.values
+        ]
+        or [Decimal(0)]
     )
     # Counts: a multiple of 4, so the four grid steps are whole numbers.
     top = _nice_max(highest) if chart.money else Decimal(max(4, -(-int(highest) // 4) * 4))
@@ -84,13 +93,17 @@ def render_svg(chart: Chart, label_every: int = 1) -> Markup:
     for i, (label, row) in enumerate(zip(chart.labels, chart.values, strict=True)):
         x = PAD_LEFT + slot * i + (slot - bar) / 2
         base = float(PAD_TOP + plot_h)
-        for (name, colour), value in zip(chart.series, row, strict=True):
+        width = bar if chart.stacked else bar / max(1, len(chart.series))
+        for n, ((name, colour), value) in enumerate(zip(chart.series, row, strict=True)):
             if value <= 0:
                 continue
             h = float(value / top) * plot_h
-            base -= h
+            left = x if chart.stacked else x + n * width
+            y = base - h
+            if chart.stacked:
+                base = y
             parts.append(
-                f'<rect x="{x:.1f}" y="{base:.1f}" width="{bar:.1f}" '
+                f'<rect x="{left:.1f}" y="{y:.1f}" width="{width:.1f}" '
                 f'height="{h:.1f}" fill="{colour}"><title>{escape(label)}: '
                 f"{escape(name)} {escape(chart.cell(value))}</title></rect>"
             )
@@ -149,3 +162,53 @@ def turnover_per_month(store: Store, shop_id: int, today: dt.date) -> Chart:
 def shop_charts(store: Store, shop_id: int) -> list[Chart]:
     today = utcnow().astimezone(LOCAL_TZ).date()
     return [bookings_per_day(store, shop_id, today), turnover_per_month(store, shop_id, today)]
+
+
+OPEN_KINDS = (
+    ("Niet geboekt", "#c62828"),
+    ("Gewijzigd na boeken", "#ef6c00"),
+    ("Niet in de winkel", "#f9a825"),
+    ("Ontbreekt in boekhouding", "#6a1b9a"),
+    ("Gewijzigd in boekhouding", "#ad1457"),
+    ("Onbekend in boekhouding", "#4e342e"),
+    ("Onbetaald of vastgehouden", "#00838f"),
+)
+
+
+def control_charts(report: Report) -> list[Chart]:
+    """The Controle page's two charts for ``report``."""
+    labels = [f"{MONTHS[m.month - 1][:3]} {m.year}" for m in report.months]
+    every = 1 if len(labels) <= 12 else 2
+    series = [("Winkel", "#1565c0"), ("Koppeling", "#2e7d32")]
+    read = report.books.checked
+    if read:
+        series.append(("Boekhouding", "#6a1b9a"))
+    amounts = Chart(
+        "Bestellingen van de winkel, geboekt door de koppeling"
+        + (" en in de boekhouding" if read else "")
+        + " per maand (incl. btw)",
+        labels,
+        series,
+        [[m.shop, m.booked, *([m.books or Decimal(0)] if read else [])] for m in report.months],
+        money=True,
+        stacked=False,
+    )
+    amounts.svg = render_svg(amounts, label_every=every)
+    index = {(m.year, m.month): i for i, m in enumerate(report.months)}
+    counts = [[Decimal(0)] * len(OPEN_KINDS) for _ in report.months]
+    dated: list[tuple[int, list[dt.date | None]]] = [
+        (0, [f.date for f in report.not_booked if f.needs_action]),
+        (1, [f.date for f in report.changed]),
+        (2, [f.date for f in report.not_in_shop]),
+        (3, [d.date for d in report.books.missing if d.open]),
+        (4, [d.date for d in report.books.changed if d.open]),
+        (5, [d.date for d in report.books.unknown if d.open]),
+        (6, [i.date for i in report.open_items]),
+    ]
+    for kind, days in dated:
+        for day in days:
+            if day is not None and (day.year, day.month) in index:
+                counts[index[(day.year, day.month)]][kind] += 1
+    items = Chart("Open punten per maand", labels, list(OPEN_KINDS), counts)
+    items.svg = render_svg(items, label_every=every)
+    return [amounts, items]

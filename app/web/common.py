@@ -10,7 +10,7 @@ from werkzeug.exceptions import HTTPException
 from app.booking.connections import explain  # noqa: F401  (the pages' wording for failed calls)
 from app.services import Services
 from app.states import ShopRole, ShopStatus
-from app.store.shops import Shop
+from app.store.shops import Shop, UnreadableShop
 from app.store.users import User
 
 MAX_ID = 2**31 - 1  # ids in URLs beyond the database's integer range are simply not found
@@ -123,9 +123,14 @@ def html_error(err: HTTPException) -> tuple[str, int]:
 def visible_shops(*, removed: bool = False) -> list[Shop]:
     """The shops the logged-in user may see: all for an administrator, else their own;
     ``removed``: only the removed ones (whose register stays readable)."""
+    return visible_scan(removed=removed)[0]
+
+
+def visible_scan(*, removed: bool = False) -> tuple[list[Shop], list[UnreadableShop]]:
+    """``visible_shops``, and those of them that cannot be read (shown as such)."""
     store, user = services().store, current_user()
-    rows = store.shops.all([ShopStatus.REMOVED]) if removed else store.shops.all()
+    rows, unreadable = store.shops.scan([ShopStatus.REMOVED]) if removed else store.shops.scan()
     if user.is_admin:
-        return rows
+        return rows, unreadable
     own = store.users.shop_ids(user.id)
-    return [row for row in rows if row.id in own]
+    return [row for row in rows if row.id in own], [row for row in unreadable if row.id in own]

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from app.booking import connections
+from app.booking.names import name_problem
 from app.services import Services
 from app.states import EbApi
 from app.store.shops import MIN_EB_USERNAME, Credentials, Shop
@@ -84,8 +85,9 @@ def read_form(
         errors["eb_api"] = "Kies hoe de koppeling bij e-Boekhouden.nl inlogt."
     if api == EbApi.SOAP and values["eb_username"] and len(values["eb_username"]) < MIN_USERNAME:
         errors["eb_username"] = SHORT_USERNAME
-    if len(values["name"]) > 200:
-        errors["name"] = "De naam mag hoogstens 200 tekens lang zijn."
+    problem = name_problem(values["name"]) if values["name"] else None
+    if problem:
+        errors["name"] = problem
     credentials = Credentials(
         values["mww_token"],
         values["eb_username"],

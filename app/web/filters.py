@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from flask import Flask
 
 from app.core.eu_vat import country_name
+from app.core.mapping_settings import rate_text
 from app.core.mutations import SOORT_LABELS, Soort
 from app.core.payment_facts import method_label
 from app.web.common import mask
@@ -189,5 +190,6 @@ def init_app(app: Flask) -> None:
         "soort_label": soort_label,
         "percentage": percentage,
         "country": country,
+        "rate": rate_text,
     }
     app.jinja_env.filters.update(table)

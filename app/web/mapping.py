@@ -31,7 +31,7 @@ from app.core.settings_checks import validate
 from app.core.start_date import local_text, parse_start
 from app.errors import ConnectorError
 from app.states import BookingMode, EbApi, ShopStatus, VatPeriod
-from app.store.db import utcnow
+from app.store.engine import utcnow
 from app.store.shops import Shop
 from app.web.common import explain, html_error, services, shop_or_404
 from app.web.ledgers import BALANCE, PROFIT_AND_LOSS, forget, ledger_groups

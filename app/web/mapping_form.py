@@ -32,7 +32,8 @@ from app.states import BookingMode, VatPeriod
 
 STANDARD_TREATMENTS = tuple(rule.treatment for rule in DEFAULT_RULES)
 OSS_COUNTRIES = tuple(sorted(EU_COUNTRIES - {HOME_COUNTRY}))
-_OSS = re.compile(r"^oss:([A-Z]{2}):(\d{1,2}(?:\.\d{1,2})?)$")
+_OSS = re.compile(r"^oss:([A-Z]{2}):([0-9]{1,2}(?:\.[0-9]{1,2})?)$")
+_RATE = re.compile(r"[0-9]{1,2}(?:\.[0-9]{1,2})?")
 # Line types that are no revenue and get a ledger on this page (others: the settings JSON).
 # A select for gift_card also maps its spelling giftcard.
 PAYMENT_LINE_TYPES = {
@@ -63,15 +64,25 @@ def _valid_treatment(key: str) -> bool:
     return key in STANDARD_TREATMENTS or bool(match and match.group(1) in OSS_COUNTRIES)
 
 
+def ascii_number(text: str, digits: int) -> int | None:
+    """``text`` as a whole number of at most ``digits`` ASCII digits, else None. (Python's
+    ``isdigit`` and ``int`` also take ``²`` or Arabic-Indic digits; ``²`` made a 500.)"""
+    text = text.strip()
+    if not (0 < len(text) <= digits and text.isascii() and text.isdigit()):
+        return None
+    return int(text)
+
+
 def _statuses(
     values: list[str], known: set[int] | None, field: str, errors: dict[str, str]
 ) -> frozenset[int]:
     statuses = set()
     for value in values:
-        if not value.isdigit() or (known is not None and int(value) not in known):
+        number = ascii_number(value, 9)
+        if number is None or (known is not None and number not in known):
             errors[field] = "Kies alleen orderstatussen uit de lijst."
             continue
-        statuses.add(int(value))
+        statuses.add(number)
     return frozenset(statuses)
 
 
@@ -89,12 +100,10 @@ def parse(
         ledgers = {income: (form.get(f"{prefix}.{income}") or "").strip() for income in incomes}
         code = (form.get(f"{prefix}.btw_code") or "").strip().upper()
         rules.append(TaxRule(treatment, code, ledgers))
-    term_text = (form.get("payment_term_days") or "").strip()
-    term = base.payment_term_days
-    if term_text.isdigit() and len(term_text) <= 4:
-        term = int(term_text)
-    else:
+    term = ascii_number(form.get("payment_term_days") or "", 4)
+    if term is None:
         errors["payment_term_days"] = TERM
+        term = base.payment_term_days
     mode = BookingMode.parse(form.get("booking_mode") or "")
     if mode is None:
         errors["booking_mode"] = "Kies hoe bestellingen geboekt worden."
@@ -194,8 +203,9 @@ def add_oss_rule(
     country = country.strip().upper()
     if country not in OSS_COUNTRIES:
         return settings, {"oss_country": "Kies een EU-land (niet Nederland)."}
-    try:
-        rate = Decimal(rate_text.strip().replace(",", ".").rstrip("%").strip())
+    text = rate_text.strip().rstrip("%").strip().replace(",", ".")
+    try:  # ASCII digits only: Decimal also reads other scripts' digits
+        rate = Decimal(text) if _RATE.fullmatch(text) else Decimal(-1)
     except InvalidOperation:
         rate = Decimal(-1)
     if not rate.is_finite() or not Decimal(0) <= rate <= Decimal(30) or rate != round(rate, 2):

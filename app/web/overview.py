@@ -39,6 +39,7 @@ from app.web.booking_page import booking_context, status_of
 from app.web.charts import shop_charts
 from app.web.common import Access, explain, html_error, services, shop_or_404
 from app.web.filters import LOCAL_TZ
+from app.web.mapping_form import ascii_number
 
 bp = Blueprint("overview", __name__)
 bp.register_error_handler(HTTPException, html_error)
@@ -60,7 +61,7 @@ def show(shop_id: int) -> Any:
     shop = shop_or_404(shop_id, Access.REGISTER)
     state = request.args.get("status", "")
     search = request.args.get("zoek", "").strip()[:50]
-    page = max(1, request.args.get("pagina", 1, type=int) or 1)
+    page = max(1, ascii_number(request.args.get("pagina", ""), 6) or 1)
     store = services().store
     counts = store.bookings.counts(shop.id)
     run = store.runs.last(shop.id)

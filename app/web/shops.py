@@ -4,14 +4,16 @@ Who may see a shop ("Gebruikers") is app/web/people.py."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from werkzeug.exceptions import HTTPException
 
 from app.booking import lifecycle
+from app.config import DAY, MAX_KEPT_WEBHOOK_SECRETS, WEBHOOK_ROTATIONS_PER_DAY
 from app.states import BookingState
-from app.store.db import utcnow
+from app.store.engine import utcnow
 from app.store.shops import SECRET_GRACE, Credentials, Shop, webhook_url
 from app.web import kept_secrets
 from app.web.common import (
@@ -20,6 +22,7 @@ from app.web.common import (
     mask,
     services,
     shop_or_404,
+    visible_scan,
     visible_shops,
 )
 from app.web.connection_form import EB_APIS, read_form, verify_connections
@@ -31,7 +34,7 @@ bp.register_error_handler(HTTPException, html_error)
 @bp.get("/")
 def index() -> Any:
     store = services().store
-    rows = visible_shops()  # an owner sees only the shops linked to the account
+    rows, unreadable = visible_scan()  # an owner sees only the shops linked to the account
     removed = visible_shops(removed=True)
     counts = store.bookings.counts_by_shop()
     runs = store.runs.last_by_shop()
@@ -40,6 +43,7 @@ def index() -> Any:
         "shops/index.html",
         shops=rows,
         removed=removed,
+        unreadable=unreadable,
         runs={row.id: runs.get(row.id) for row in rows},
         counts={row.id: counts.get(row.id, empty) for row in [*rows, *removed]},
     )
@@ -131,16 +135,55 @@ def webhook(shop_id: int) -> Any:
 @bp.post("/koppelingen/<int:shop_id>/webhook/nieuw-geheim")
 def rotate_secret(shop_id: int) -> Any:
     shop = shop_or_404(shop_id)
+    if not _rotation_allowed(shop.id):
+        flash(
+            f"Het geheim is vandaag al {WEBHOOK_ROTATIONS_PER_DAY} keer vernieuwd; probeer het "
+            "morgen opnieuw. Is een geheim uitgelekt? Kies 'Oude geheimen nu intrekken': "
+            "dan werkt alleen het huidige geheim nog.",
+            "bad",
+        )
+        return redirect(url_for("shops.webhook", shop_id=shop.id))
+    dropped = len(shop.webhook_secrets) - 1 >= MAX_KEPT_WEBHOOK_SECRETS  # the oldest goes
     services().store.shops.rotate_webhook_secret(shop.id)
     services().webhook_shops.forget()  # this process accepts the new secret at once
     hours = int(SECRET_GRACE.total_seconds() // 3600)
-    flash(
+    message = (
         "Er is een nieuw geheim gemaakt. Vul het in bij het systeem dat de meldingen "
-        "stuurt; het vorige "
-        f"geheim blijft nog {hours} uur geldig.",
+        f"stuurt; het vorige geheim blijft nog {hours} uur geldig."
+    )
+    if dropped:
+        message += (
+            f" Er blijven hoogstens {MAX_KEPT_WEBHOOK_SECRETS} vorige geheimen geldig: het "
+            "oudste werkt niet meer."
+        )
+    flash(message, "ok")
+    return redirect(url_for("shops.webhook", shop_id=shop.id))
+
+
+@bp.post("/koppelingen/<int:shop_id>/webhook/oude-geheimen-intrekken")
+def revoke_secrets(shop_id: int) -> Any:
+    """A leaked earlier secret stops working now, not at the end of its grace. (Other web
+    processes see it within ``WEBHOOK_SHOP_CACHE_SECONDS``.)"""
+    shop = shop_or_404(shop_id)
+    stopped = services().store.shops.revoke_earlier_webhook_secrets(shop.id)
+    services().webhook_shops.forget()
+    flash(
+        "De vorige geheimen zijn ingetrokken: alleen het huidige geheim werkt nog."
+        if stopped
+        else "Er waren geen vorige geheimen meer geldig: alleen het huidige geheim werkt.",
         "ok",
     )
     return redirect(url_for("shops.webhook", shop_id=shop.id))
+
+
+def _rotation_allowed(shop_id: int) -> bool:
+    """At most ``WEBHOOK_ROTATIONS_PER_DAY`` new secrets per shop per day (counted in Redis;
+    without Redis the page answers 503 and nothing changes)."""
+    key = f"mww:webhook-rotations:{shop_id}:{int(time.time() // DAY)}"
+    pipe = services().redis.pipeline()
+    pipe.incr(key)
+    pipe.expire(key, DAY)
+    return int(pipe.execute()[0]) <= WEBHOOK_ROTATIONS_PER_DAY
 
 
 @bp.post("/koppelingen/<int:shop_id>/pauzeren")

@@ -10,7 +10,9 @@ Control surface (tests in other processes, chaos runs, the sandbox), under ``/_s
 ``GET state``, ``POST faults`` (body for ``Faults.configure``), ``POST administrations``
 ``{username, code1, code2[, name]}``, ``POST relations`` ``{username, relations: [{code,
 name, email, bp}]}`` (seeded as AddRelatie would store them), ``POST reset``,
-``POST clock {"advance": seconds}``, ``POST sessions/expire {"username"?}``.
+``POST clock {"advance": seconds}``, ``POST sessions/expire {"username"?}``; by hand (what
+a person does in e-Boekhouden's screens): ``POST mutations/delete {username, number}``,
+``POST mutations/change {username, number, row?, incl?, btw_code?, ledger?, date?}``.
 
 Faults (``sandbox.faults``) are taken once per SOAP request, after the operation is known:
 ``latency`` (sleep ``seconds``, then answer), ``http_status`` (``status``, default 503, an
@@ -137,6 +139,17 @@ class EBoekhoudenSimulator:
     def mutations(self, username: str) -> list[dict[str, Any]]:
         with self._lock:
             return copy.deepcopy(self.books.admin(username).mutations)
+
+    def delete_mutation(self, username: str, number: int) -> None:
+        """A person deletes mutation ``number`` in e-Boekhouden's own screens."""
+        with self._lock:
+            self.books.delete_mutation(self.books.admin(username), number)
+
+    def change_mutation(self, username: str, number: int, **changes: Any) -> dict[str, Any]:
+        """A person changes a row of mutation ``number`` by hand (``Bookkeeping.
+        change_mutation``: ``row``, ``incl``, ``btw_code``, ``ledger``, ``date``)."""
+        with self._lock:
+            return self.books.change_mutation(self.books.admin(username), number, **changes)
 
     def relations(self, username: str) -> list[dict[str, Any]]:
         with self._lock:
@@ -320,11 +333,31 @@ class EBoekhoudenSimulator:
                 return _json({"now": self.now()})
             if name == "sessions/expire":
                 return _json({"expired": self.expire_sessions(body.get("username"))})
+            if name == "mutations/delete":  # {username, number}: deleted by hand
+                self.delete_mutation(body["username"], int(body["number"]))
+                return _json({"deleted": int(body["number"])})
+            if name == "mutations/change":  # {username, number, row?, incl?, btw_code?, …}
+                changes = _by_hand(body)
+                changed = self.change_mutation(body["username"], int(body["number"]), **changes)
+                return _json(_jsonable(changed))
         except (ValueError, KeyError, TypeError) as exc:
             return _json({"error": f"bad request: {exc}"}, 400)
         except BusinessError as exc:  # a seeded relation that exists already
             return _json({"error": str(exc)}, 409)
         return _json({"error": "not found"}, 404)
+
+
+def _by_hand(body: dict[str, Any]) -> dict[str, Any]:
+    """The changes of a ``mutations/change`` control request, typed."""
+    changes: dict[str, Any] = {"row": int(body.get("row", 0))}
+    if body.get("incl") is not None:
+        changes["incl"] = Decimal(str(body["incl"]))
+    for key in ("btw_code", "ledger"):
+        if body.get(key) is not None:
+            changes[key] = str(body[key])
+    if body.get("date"):
+        changes["date"] = dt.date.fromisoformat(body["date"])
+    return changes
 
 
 def _fault(fault: soap.SoapFault) -> Response:

@@ -15,6 +15,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 LOGIN_INVALID = "INLOG_ONGELDIG"
@@ -81,6 +82,9 @@ BTW_CODES = frozenset(
         "VERL_INK", "VERL_INK_L9", "VERL_INK_L", "BI_EU_INK", "BU_EU_INK", "GEEN",
     }
 )  # fmt: skip
+
+# The rate each sales code implies (NOTES §9), for a row changed "by hand" (test helper).
+CODE_RATES = {"HOOG_VERK_21": 21, "HOOG_VERK": 19, "LAAG_VERK_9": 9, "LAAG_VERK": 9}
 
 INVOICE_SOORTEN = frozenset(
     {"FactuurOntvangen", "FactuurVerstuurd", "FactuurbetalingOntvangen", "FactuurbetalingVerstuurd"}
@@ -299,6 +303,50 @@ class Bookkeeping:
             and day_from <= m["Datum"].date() <= day_to
         ]
         return [_listed(m) for m in found[-cap:]]
+
+    # -- by hand (what a person does in e-Boekhouden's own screens; test helpers) ------
+
+    @staticmethod
+    def _stored(admin: Administration, number: int) -> dict[str, Any]:
+        for mutation in admin.mutations:
+            if mutation["MutatieNr"] == number:
+                return mutation
+        raise KeyError(f"no mutation {number} in {admin.username}")
+
+    def delete_mutation(self, admin: Administration, number: int) -> None:
+        admin.mutations.remove(self._stored(admin, number))
+
+    def change_mutation(
+        self,
+        admin: Administration,
+        number: int,
+        *,
+        row: int = 0,
+        incl: Decimal | None = None,
+        btw_code: str | None = None,
+        ledger: str | None = None,
+        date: dt.date | None = None,
+    ) -> dict[str, Any]:
+        """Change one row as a person would: its amount incl. VAT, BTW code or ledger
+        (the VAT is computed again from the code's rate), or the mutation's date."""
+        mutation = self._stored(admin, number)
+        line = mutation["MutatieRegels"][row]
+        if ledger is not None:
+            self._ledger(admin, ledger, "TegenrekeningCode")
+            line["TegenrekeningCode"] = ledger
+        if btw_code is not None:
+            if btw_code not in BTW_CODES:
+                raise BusinessError(BTW_CODE_INVALID, f"BTW-code '{btw_code}' is ongeldig.")
+            line["BTWCode"] = btw_code
+            line["BTWPercentage"] = Decimal(CODE_RATES.get(btw_code, 0))
+        amount = Decimal(line["BedragInclBTW"]) if incl is None else Decimal(incl)
+        rate = Decimal(line["BTWPercentage"])
+        vat = (amount * rate / (100 + rate)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+        line.update(BedragInvoer=amount, BedragInclBTW=amount, BedragBTW=vat)
+        line["BedragExclBTW"] = amount - vat
+        if date is not None:
+            mutation["Datum"] = dt.datetime.combine(date, dt.time())
+        return copy.deepcopy(mutation)
 
     # -- relations, ledgers, administrations --------------------------------------------
 

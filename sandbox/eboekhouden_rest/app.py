@@ -11,7 +11,9 @@ codes; session problems answer 401 (``type: security``).
 Control surface, under ``/_sandbox/`` (as the SOAP simulator's): ``GET state``,
 ``POST faults``, ``POST administrations {token[, name]}`` (``state`` names each
 administration by ``token_id(token)``), ``POST reset``,
-``POST clock {"advance": seconds}``, ``POST sessions/expire {"token"?}``.
+``POST clock {"advance": seconds}``, ``POST sessions/expire {"token"?}``; by hand:
+``POST mutations/delete {token, id}``, ``POST mutations/change {token, id, row?, amount?,
+vat_code?, ledger_code?, date?}``.
 
 Faults (``sandbox.faults``), taken once per request by operation name (``session``,
 ``end_session``, ``create_mutation``, ``get_mutations``, ``get_mutation``,
@@ -112,6 +114,19 @@ class EBoekhoudenRestSimulator:
                 for row in mutation["rows"]:
                     row["ledgerCode"] = admin.ledgers[row["ledgerId"]]["code"]
             return found
+
+    def delete_mutation(self, token: str, mutation_id: int) -> None:
+        """A person deletes a mutation in e-Boekhouden's own screens."""
+        with self._lock:
+            admin = self.books.administrations[token]
+            admin.mutations.remove(self.books.mutation(admin, mutation_id))
+
+    def change_mutation(self, token: str, mutation_id: int, **changes: Any) -> dict[str, Any]:
+        """A person changes a row by hand (``Books.change_mutation``: ``row``, ``amount``,
+        ``vat_code``, ``ledger_code``, ``date``); its VAT is computed again."""
+        with self._lock:
+            admin = self.books.administrations[token]
+            return copy.deepcopy(self.books.change_mutation(admin, mutation_id, **changes))
 
     def relations(self, token: str) -> list[dict[str, Any]]:
         with self._lock:
@@ -248,8 +263,20 @@ class EBoekhoudenRestSimulator:
                 return _json({"now": self.now()})
             if name == "sessions/expire":
                 return _json({"expired": self.expire_sessions(body.get("token"))})
+            if name == "mutations/delete":  # {token, id}: deleted by hand
+                self.delete_mutation(body["token"], int(body["id"]))
+                return _json({"deleted": int(body["id"])})
+            if name == "mutations/change":  # {token, id, row?, amount?, vat_code?, …}
+                keys = ("row", "amount", "vat_code", "ledger_code", "date")
+                changes = {k: body[k] for k in keys if body.get(k) is not None}
+                if "amount" in changes:
+                    changes["amount"] = Decimal(str(changes["amount"]))
+                changed = self.change_mutation(body["token"], int(body["id"]), **changes)
+                return _json(_jsonable(changed))
         except (ValueError, KeyError, TypeError) as exc:
             return _json({"error": f"bad request: {exc}"}, 400)
+        except ApiError as exc:
+            return _json(exc.body(), exc.status)
         return _json({"error": "not found"}, 404)
 
 

@@ -90,6 +90,35 @@ def _listed(mutation: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _dated(value: str, args: Any) -> bool:
+    """The ``date`` filter with the list endpoints' operators (NOTES.md §12: ``[not_eq]``,
+    ``[gt]``, ``[lt]``, ``[range]a,b``; ISO dates, a range inclusive at both ends)."""
+    for key, wanted in args.items():
+        if key == "date" and value != wanted:
+            return False
+        if not key.startswith("date["):
+            continue
+        operator = key[5:].rstrip("]")
+        if operator == "range":
+            first, _, last = wanted.partition(",")
+            if not _iso(first) or not _iso(last):
+                raise ApiError("", "date[range] needs two dates: yyyy-mm-dd,yyyy-mm-dd.")
+            if not first <= value <= last:
+                return False
+        elif operator in ("gt", "lt", "not_eq"):
+            if not _iso(wanted):
+                raise ApiError("", f"date[{operator}] needs a date: yyyy-mm-dd.")
+            if {"gt": value <= wanted, "lt": value >= wanted, "not_eq": value == wanted}[operator]:
+                return False
+        else:
+            raise ApiError("", f"Unknown filter operator [{operator}] for date.")
+    return True
+
+
+def _iso(text: str) -> bool:
+    return bool(re.fullmatch(r"\d{4}-\d{2}-\d{2}", text))
+
+
 def get_mutations(books: Books, request: Request) -> Answer:
     admin = _admin(books, request, "get_mutations")
     args = request.args
@@ -100,7 +129,7 @@ def get_mutations(books: Books, request: Request) -> Answer:
         and _eq(m["type"], args.get("type"))
         and _eq(m["id"], args.get("id"))
         and _eq(m.get("description"), args.get("description"))
-        and _eq(m["date"], args.get("date"))
+        and _dated(m["date"], args)
     ]
     return _paged(request, found)
 

@@ -275,6 +275,50 @@ class Books:
         vat = vat_for(code, amount, in_ex, None if given is None else Decimal(str(given)))
         return {**row, "amount": amount, "vatAmount": vat}
 
+    # -- by hand (a person in e-Boekhouden's own screens; test helpers) ----------------
+
+    @staticmethod
+    def mutation(admin: Administration, mutation_id: int) -> dict[str, Any]:
+        for mutation in admin.mutations:
+            if mutation["id"] == mutation_id:
+                return mutation
+        raise KeyError(f"no mutation {mutation_id}")
+
+    def change_mutation(
+        self,
+        admin: Administration,
+        mutation_id: int,
+        *,
+        row: int = 0,
+        amount: Decimal | None = None,
+        vat_code: str | None = None,
+        ledger_code: str | None = None,
+        date: str | None = None,
+    ) -> dict[str, Any]:
+        """Change one row's amount, VAT code or ledger (its VAT computed again, and the
+        mutation's VAT totals), or the mutation's date."""
+        mutation = self.mutation(admin, mutation_id)
+        line = mutation["rows"][row]
+        if ledger_code is not None:
+            found = [i for i, g in admin.ledgers.items() if g["code"] == ledger_code]
+            if not found:
+                raise ApiError("MUT_104", "Unknown ledger for row.")
+            line["ledgerId"] = found[0]
+        if vat_code is not None:
+            if vat_code not in RATES:
+                raise ApiError("MUT_109", "Invalid VAT code.")
+            line["vatCode"] = vat_code
+        if amount is not None:
+            line["amount"] = Decimal(amount)
+        line["vatAmount"] = vat_for(line["vatCode"], line["amount"], mutation["inExVat"], None)
+        vat: dict[str, Decimal] = {}
+        for each in mutation["rows"]:
+            vat[each["vatCode"]] = vat.get(each["vatCode"], Decimal(0)) + each["vatAmount"]
+        mutation["vat"] = [{"vatCode": code, "amount": total} for code, total in vat.items()]
+        if date is not None:
+            mutation["date"] = date
+        return mutation
+
     @staticmethod
     def total(mutation: dict[str, Any]) -> Decimal:
         """The mutation's amount incl. VAT (MutationListItem.amount)."""

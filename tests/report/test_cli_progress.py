@@ -58,7 +58,7 @@ def test_backfill_progress_bar_follows_the_workers(
 
 
 def test_spreadsheet_cells_never_start_a_formula() -> None:
-    from app.report.formats import safe
+    from app.report.tables import safe
 
     assert safe('=HYPERLINK("x")') == '\'=HYPERLINK("x")'
     assert safe("@SUM(A1)") == "'@SUM(A1)" and safe("Betaald") == "Betaald"

@@ -22,7 +22,7 @@ from app.crypto import Vault, generate_key
 from app.errors import BookkeepingAuthError, OrderNotFoundError, ShopAuthError
 from app.jobs.queue import get_queue
 from app.services import Services
-from app.store.db import engine_for
+from app.store.engine import engine_for
 from app.store.shops import Shop
 from tests.helpers import Backend
 

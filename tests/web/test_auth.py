@@ -24,6 +24,7 @@ POSTS = [
     "/koppelingen/nieuw",
     "/koppelingen/1/instellingen",
     "/koppelingen/1/webhook/nieuw-geheim",
+    "/koppelingen/1/webhook/oude-geheimen-intrekken",
     "/koppelingen/1/boekingen/1/opnieuw",
     "/koppelingen/1/gegevens",
 ]

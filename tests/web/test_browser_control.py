@@ -22,11 +22,12 @@ from app.accounts.passwords import hash_password
 from app.booking.pipeline import book_order
 from app.config import Settings
 from app.crypto import generate_key
+from app.jobs.queue import report_queue
 from app.migrate import upgrade
 from app.services import Services, build_services
 from app.states import ShopStatus
 from app.store import db
-from app.store.db import utcnow
+from app.store.engine import utcnow
 from app.store.shops import Credentials
 from sandbox.eboekhouden import SOAP_PATH, EBoekhoudenSimulator
 from sandbox.mijnwebwinkel import MijnwebwinkelSimulator
@@ -161,8 +162,9 @@ def add_and_book(
 
 
 def run_worker(stack: Stack) -> None:
+    reports = report_queue(stack.services.redis, stack.services.queue.name)
     SimpleWorker(
-        [stack.services.queue], connection=stack.services.redis, serializer=JSONSerializer
+        [stack.services.queue, reports], connection=stack.services.redis, serializer=JSONSerializer
     ).work(burst=True)
 
 
@@ -185,11 +187,31 @@ def test_report_page_lists_totals_and_the_changed_order(
     shot(page, "17-01-controle")
     with page.expect_download() as download:
         page.click("#download-csv")
-    assert download.value.suggested_filename.endswith(".csv")
+    assert download.value.suggested_filename.endswith(".zip")  # one CSV per list
 
     page.fill("#periode", "2026-13")
     page.click("#period-form button")
     expect(page.locator("#report-error")).to_contain_text("maand 13 bestaat niet")
+
+
+def test_a_quarter_is_a_job_whose_progress_the_page_follows(
+    stack: Stack, page: Any, shop: Shop
+) -> None:
+    """Issue 25: beyond a month the report is a job; the page shows its progress and then
+    the report, without being reloaded by hand, with its charts and the VAT return."""
+    add_and_book(stack, shop, [111, 112], dt.date(2026, 8, 10), kind="mixed_rates")
+    add_and_book(stack, shop, [113], dt.date(2026, 8, 11), kind="reverse_charge")
+    page.goto(f"/koppelingen/{shop.id}/controle")
+    page.fill("#periode", "2026-K3")
+    page.click("#period-form button")
+    expect(page.locator("#report-progress")).to_contain_text("In de wachtrij")
+    run_worker(stack)  # the reports queue is the bookings queue's "-reports"
+    expect(page.locator("#report-table")).to_contain_text("Totaal verkopen", timeout=20_000)
+    expect(page.locator("#report h2")).to_contain_text("3e kwartaal 2026")
+    expect(page.locator("#rubriek-1a")).to_contain_text("€")
+    expect(page.locator("#icp")).to_contain_text("DE")
+    expect(page.locator("svg.chart")).to_have_count(2)
+    shot(page, "25-01-controle-kwartaal")
 
 
 def test_backfill_dry_run_then_live_progress(stack: Stack, page: Any, shop: Shop) -> None:

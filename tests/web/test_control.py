@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import zipfile
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
@@ -19,7 +20,8 @@ from rq.serializers import JSONSerializer
 from app import create_app
 from app.booking.pipeline import book_order
 from app.errors import UpstreamUnavailableError
-from app.store.db import utcnow
+from app.report.tables import TABLE_NAMES
+from app.store.engine import utcnow
 from tests.helpers import World
 from tests.web.helpers import EMAIL, login, password_hash, post
 
@@ -93,11 +95,18 @@ def test_control_page_csv_and_xlsx(site: Any) -> None:
     assert 'id="changed-8202"' in html and 'id="not_booked-8204"' in html
     assert "Status &#39;Nieuw&#39; wordt niet geboekt." in html
 
-    csv = client.get(f"/koppelingen/{world.shop.id}/controle/download?periode=2026-10&formaat=csv")
-    assert csv.headers["Content-Disposition"].endswith('.csv"')
+    base = f"/koppelingen/{world.shop.id}/controle/download?periode=2026-10"
+    archive = client.get(f"{base}&formaat=csv")  # one table per file, in a zip
+    assert archive.headers["Content-Disposition"].endswith('.zip"')
+    with zipfile.ZipFile(io.BytesIO(archive.get_data())) as files:
+        assert set(files.namelist()) == {f"{name}.csv" for name in TABLE_NAMES}
+        zipped = files.read("aansluiting.csv").decode("utf-8-sig")
+    csv = client.get(f"{base}&formaat=csv&lijst=aansluiting")
+    assert csv.headers["Content-Disposition"].endswith('-aansluiting.csv"')
     text = csv.get_data().decode("utf-8-sig")
+    assert text == zipped
     lines = text.splitlines()
-    assert lines[1].startswith("Onderdeel;BTW-code;Grootboek;Aantal")
+    assert lines[0].startswith("Onderdeel;BTW-code;Grootboek;Aantal")
     total = next(x for x in lines if x.startswith("Totaal verkopen;"))
     store = world.services.store
     booked = sum(

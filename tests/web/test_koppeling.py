@@ -9,6 +9,7 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from app.config import MAX_KEPT_WEBHOOK_SECRETS, WEBHOOK_ROTATIONS_PER_DAY
 from app.states import BookingState, ShopStatus
 from app.store.db import shops
 from app.web.connection_form import SHORT_USERNAME
@@ -200,3 +201,41 @@ def test_shop_list_shows_counts(web: Web, client: FlaskClient) -> None:
     page = text(client.get("/"))
     assert "De Theepot" in page and "Nog niet geïnstalleerd" in page
     assert "?status=mislukt" in page
+
+
+def test_a_leaked_secret_is_revoked_at_once_and_rotations_are_limited(
+    web: Web, client: FlaskClient
+) -> None:
+    """The probe: a leaked webhook secret could not be revoked before its grace ended, and
+    rotations were unbounded. "Oude geheimen nu intrekken" ends every earlier secret now;
+    "Nieuw geheim" works five times a day per shop."""
+    shop_id = new_shop(web, client)
+    url = f"/koppelingen/{shop_id}/webhook"
+    assert 'id="revoke"' not in text(client.get(url))  # nothing to revoke yet
+    for _ in range(WEBHOOK_ROTATIONS_PER_DAY):
+        assert post(client, f"{url}/nieuw-geheim", form_url=url).status_code == 302
+    shop = shop_of(web, shop_id)
+    assert len(shop.webhook_secrets) == 1 + MAX_KEPT_WEBHOOK_SECRETS
+    refused = post(client, f"{url}/nieuw-geheim", form_url=url)
+    assert "al 5 keer vernieuwd" in text(client.get(refused.location))
+    assert shop_of(web, shop_id).webhook_secrets == shop.webhook_secrets  # unchanged
+    assert 'id="revoke"' in text(client.get(url))
+    response = post(client, f"{url}/oude-geheimen-intrekken", form_url=url)
+    assert response.status_code == 302 and response.location == url
+    page = text(client.get(url))
+    assert "alleen het huidige geheim werkt nog" in page
+    assert shop_of(web, shop_id).webhook_secrets == shop.webhook_secrets[:1]
+    assert 'id="revoke"' not in page
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["De Theepot\nBcc: iedereen@example.nl", "Tab\tWinkel", "Winkel\u202egnp.exe", "Nul\x00"],
+)
+def test_names_with_control_characters_are_refused(
+    web: Web, client: FlaskClient, name: str
+) -> None:
+    response = add_shop(client, name=name)
+    assert response.status_code == 400
+    assert "stuurtekens" in text(response)
+    assert web.services.store.shops.all() == []

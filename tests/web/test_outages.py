@@ -14,7 +14,7 @@ from app.jobs.queue import get_queue
 from app.services import redis_client
 from app.states import BookingState
 from app.store import Store
-from app.store.db import engine_for
+from app.store.engine import engine_for
 from tests.helpers import EB_CODE1, EB_CODE2, EB_USER, booking_job_ids
 from tests.web.helpers import Web, new_shop, post
 
@@ -77,7 +77,7 @@ def test_settings_page_works_with_redis_down(web: Web, client: FlaskClient, eb_s
         url=f"{thread.url}/soap.asmx",
         timeout=15.0,
         operation_timeout=15.0,
-        session_store=SessionStore(DOWN, shop.id, EB_USER),
+        session_store=SessionStore(DOWN, shop.id, EB_USER, web.services.vault),
     )
     response = client.get(f"/koppelingen/{shop_id}/instellingen")
     assert response.status_code == 200

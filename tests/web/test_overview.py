@@ -15,7 +15,7 @@ from app.crypto import Vault, generate_key
 from app.states import BookingState, RunMode, RunOutcome
 from app.store import Store
 from app.store.booking_records import Claim, OrderFacts
-from app.store.db import engine_for
+from app.store.engine import engine_for
 from app.store.runs import RunCounts
 from app.store.shops import Credentials
 from sandbox.order_factory import make_order

@@ -28,6 +28,7 @@ SHOP_PAGES = [
 SHOP_POSTS = [
     "/koppelingen/{id}/instellingen",
     "/koppelingen/{id}/webhook/nieuw-geheim",
+    "/koppelingen/{id}/webhook/oude-geheimen-intrekken",
     "/koppelingen/{id}/boekingen/{booking}/opnieuw",
     "/koppelingen/{id}/gegevens",
     "/koppelingen/{id}/gebruikers",

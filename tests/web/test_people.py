@@ -15,7 +15,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import update
 
 from app.states import BookingState, ShopRole
-from app.store.db import invitations, transaction
+from app.store.db import invitations
+from app.store.engine import transaction
 from tests.smtp_server import Inbox, smtp_server
 from tests.web.helpers import EMAIL, PASSWORD, Web, csrf, login, new_shop, password_hash, post
 
@@ -245,7 +246,7 @@ def test_everyone_changes_their_own_password_and_other_sessions_end(
         as_text=True
     )
     short = post(client, url, {"current": PASSWORD, "password": "kort", "again": "kort"})
-    assert short.status_code == 400 and "minstens 10" in short.get_data(as_text=True)
+    assert short.status_code == 400 and "minstens 12" in short.get_data(as_text=True)
     differ = post(client, url, {"current": PASSWORD, "password": NEW_PASSWORD, "again": "x" * 12})
     assert differ.status_code == 400 and "niet gelijk" in differ.get_data(as_text=True)
     done = post(client, url, {"current": PASSWORD, "password": NEW_PASSWORD, "again": NEW_PASSWORD})

@@ -1,4 +1,4 @@
-"""Sessions end: after 12 hours without a request, at logout (every copy of the cookie),
+"""Sessions end: 12 hours after login however busy, at logout (every copy of the cookie),
 after a password change, and when the account is disabled or deleted."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from app.accounts.passwords import hash_password
-from app.config import SESSION_IDLE_TIMEOUT
+from app.config import SESSION_IDLE_TIMEOUT, SESSION_MAX_LIFETIME
 from tests.web.helpers import EMAIL, PASSWORD, Web, login, post
 
 
@@ -31,21 +31,28 @@ def test_the_configured_lifetime_is_in_force(web: Web) -> None:
     assert SESSION_IDLE_TIMEOUT == 12 * 3600
 
 
-def test_a_session_ends_after_12_hours_without_a_request(
+def test_a_session_ends_12_hours_after_login_however_busy(
     web: Web, client: FlaskClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """ASVS 3.3.2: re-authentication after 12 hours also while the session is in use
+    (before, a request every few hours kept one cookie alive for ever)."""
     import itsdangerous.timed
 
-    real = itsdangerous.timed.time.time
-    cookie = client.get_cookie("session").value  # type: ignore[union-attr]
-    thief = web.app.test_client()
-    thief.set_cookie("session", cookie)
-    monkeypatch.setattr(itsdangerous.timed.time, "time", lambda: real() + 11 * 3600)
-    assert client.get("/").status_code == 200  # active: the session is renewed
-    monkeypatch.setattr(itsdangerous.timed.time, "time", lambda: real() + 22 * 3600)
-    assert client.get("/").status_code == 200  # 11 h after the last request
-    assert thief.get("/").status_code == 302  # 22 h after the last use of this copy
-    monkeypatch.setattr(itsdangerous.timed.time, "time", lambda: real() + 35 * 3600)
+    real = itsdangerous.timed.time.time  # the time module: the app's clock too
+    for hours in (3, 6, 9, 11.9):
+        monkeypatch.setattr(itsdangerous.timed.time, "time", lambda h=hours: real() + h * 3600)
+        assert client.get("/").status_code == 200, hours  # active: renewed each time
+    monkeypatch.setattr(itsdangerous.timed.time, "time", lambda: real() + SESSION_MAX_LIFETIME + 60)
+    assert client.get("/").status_code == 302  # 12 h after the login: log in again
+    monkeypatch.setattr(itsdangerous.timed.time, "time", real)
+    assert login(client).status_code == 302
+    assert client.get("/").status_code == 200
+
+
+def test_a_session_without_its_login_time_has_ended(web: Web, client: FlaskClient) -> None:
+    """Cookies signed before the lifetime existed carry no login time: log in again."""
+    with client.session_transaction() as session:
+        del session["since"]
     assert client.get("/").status_code == 302
 
 
@@ -90,3 +97,20 @@ def test_a_session_of_another_user_id_is_not_accepted_after_recreation(web: Web)
     store.delete(user.id)
     store.create(EMAIL, hash_password(PASSWORD))  # a new salt, as every new account
     assert client.get("/").status_code == 302
+
+
+def test_production_names_the_cookie_for_this_host_only(web: Web) -> None:
+    """ASVS 3.4.4: ``__Host-`` makes the browser keep the cookie to this host, HTTPS and
+    path ``/`` (no subdomain can set or read it)."""
+    import dataclasses
+
+    from app import create_app
+
+    production = dataclasses.replace(web.services.settings, env="production")
+    services = dataclasses.replace(web.services, settings=production)
+    app = create_app(production, services)
+    client = app.test_client()
+    response = login(client)  # the CSRF cookie rides on the same session
+    cookie = next(c for c in response.headers.getlist("Set-Cookie") if "session=" in c)
+    assert cookie.startswith("__Host-session=")
+    assert "Secure" in cookie and "Path=/" in cookie and "Domain" not in cookie

@@ -84,6 +84,12 @@ def test_install_saves_and_activates(web: Web, client: FlaskClient, shop_id: int
         ),
         ({"payment_term_days": "veertien"}, "payment_term_days", "aantal dagen"),
         ({"booking_mode": "later"}, "booking_mode", "Kies hoe bestellingen geboekt worden."),
+        # ASCII digits only: "²" made a 500 (isdigit() yes, int() no); others read as digits
+        ({"payment_term_days": "²"}, "payment_term_days", "aantal dagen"),
+        ({"payment_term_days": "١٤"}, "payment_term_days", "aantal dagen"),
+        ({"payment_term_days": "１４"}, "payment_term_days", "aantal dagen"),
+        ({"bookable_statuses": ["3", "²"]}, "bookable_statuses", "Kies alleen orderstatussen"),
+        ({"bookable_statuses": ["3", "٣"]}, "bookable_statuses", "Kies alleen orderstatussen"),
         ({"debtors_ledger": ""}, "debtors_ledger", "Kies een grootboekrekening voor debiteuren"),
     ],
 )
@@ -145,6 +151,9 @@ def test_oss_country_row_can_be_added_saved_and_removed(
         ("FR", "7", "Frankrijk (FR) kent geen btw-tarief van 7%"),
         ("DE", "21", "de tarieven zijn 19%, 7%, 0%"),
         ("BE", "5,5", "Vul een tarief van België in"),
+        ("DE", "١٩", "Vul het btw-tarief"),
+        ("DE", "1²", "Vul het btw-tarief"),
+        ("DE", "19.", "Vul het btw-tarief"),
     ],
 )
 def test_invalid_oss_rows_are_refused(
@@ -280,3 +289,12 @@ def test_form_keeps_line_types_mapped_elsewhere() -> None:
     form: MultiDict[str, str] = MultiDict({"line_types.voucher": "1651"})
     settings, _ = parse(form, base)
     assert settings.line_type_ledgers == {"deposit": "8090", "voucher": "1651"}
+
+
+@pytest.mark.parametrize("path", ["/koppelingen/{id}", "/koppelingen/{id}?pagina=²"])
+def test_ids_and_page_numbers_in_other_digits(client: FlaskClient, shop_id: int, path: str) -> None:
+    """``/koppelingen/١`` is not shop 1 (404), and a page number that is no ASCII number
+    is the first page, never a 500."""
+    assert client.get(path.format(id=shop_id)).status_code == 200
+    arabic = str(shop_id).translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩"))
+    assert client.get(path.format(id=arabic)).status_code == 404

@@ -2,13 +2,12 @@
 
 - One session per client instance, opened lazily, shared by threads, reopened once when a
   call fails with a session error (that call is then retried once), closed by ``close()``.
-- Every ``ErrorMsg`` is checked; failures become the typed errors of ``app.errors``
-  (table: ``eboekhouden_errors``). Transient: ``UpstreamUnavailableError`` and its
-  subclasses. Permanent: ``UpstreamRejectedError`` and its subclasses.
+- Every ``ErrorMsg`` is checked; failures become the typed errors of ``app.errors``:
+  transient ``UpstreamUnavailableError``, permanent ``UpstreamRejectedError`` (and kin).
 - Security codes and the session id never reach exception texts, logs or ``repr()``.
-- zeep stays inside this package: methods take and return ``app.core.mutations`` types.
-  ``transport`` holds the WSDL, the HTTP session and one SOAP call with its failures;
-  ``wire`` converts between the core types and zeep's dicts; ``errors`` maps ErrorMsg codes.
+- zeep stays inside this package: methods take and return ``app.core.mutations`` types
+  (``transport``: the WSDL and one SOAP call; ``wire``: core types ↔ zeep's dicts;
+  ``errors``: ErrorMsg codes; ``listing``: a period's mutations past the 500-cap).
 """
 
 from __future__ import annotations
@@ -18,10 +17,11 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
+from functools import partial
 from typing import Any, Protocol
 
 from app.clients.eboekhouden import errors as errs
-from app.clients.eboekhouden import wire
+from app.clients.eboekhouden import listing, wire
 from app.clients.eboekhouden.transport import create_service, send
 from app.core.mutations import (
     Administration,
@@ -29,6 +29,7 @@ from app.core.mutations import (
     ExistingRelation,
     LedgerAccount,
     Mutation,
+    MutationListing,
     Relation,
 )
 from app.errors import SessionExpiredError, UpstreamUnavailableError
@@ -82,11 +83,9 @@ class EBoekhoudenClient:
         metrics: Metrics | None = None,
         session_store: SessionStore | None = None,
     ) -> None:
-        """``timeout`` is the connect timeout, ``operation_timeout`` the read timeout of
-        each call. ``metrics(operation, outcome, seconds)`` is called after every SOAP
-        call; ``outcome`` is "ok" or the exception class name. ``session_store`` shares
-        the session between processes (RQ forks a process per job), so a fleet of
-        workers opens one session per administration instead of one per booking."""
+        """``timeout``/``operation_timeout``: connect/read timeout of each call. ``metrics(
+        operation, outcome, seconds)`` after every call (outcome "ok" or the exception's class
+        name). ``session_store`` shares the session between processes: one per administration."""
         self.username = username
         self.url = url
         self.source = source
@@ -129,6 +128,12 @@ class EBoekhoudenClient:
             raise ValueError("find_mutations needs an invoice number")
         result = self._call("GetMutaties", None, cFilter=wire.mutation_filter(invoice_number))
         return wire.booked_mutations(result, invoice_number)
+
+    def list_mutations(
+        self, start: dt.date, end: dt.date, *, progress: Callable[[int], None] | None = None
+    ) -> MutationListing:
+        """Every mutation dated in [start, end], in as many GetMutaties as ``listing`` needs."""
+        return listing.read_period(partial(self._call, "GetMutaties", None), start, end, progress)
 
     def find_relation(self, code: str) -> ExistingRelation | None:
         result = self._call("GetRelaties", None, cFilter={"Code": code, "ID": 0})

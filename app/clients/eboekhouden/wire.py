@@ -17,6 +17,7 @@ from app.clients.eboekhouden import errors as errs
 from app.core.mutations import (
     Administration,
     BookedMutation,
+    BookRow,
     ExistingRelation,
     LedgerAccount,
     Mutation,
@@ -58,7 +59,24 @@ def mutation_filter(invoice_number: str) -> dict[str, Any]:
     }
 
 
+def range_filter(start: dt.date, end: dt.date, nr_from: int = 0, nr_to: int = 0) -> dict[str, Any]:
+    """GetMutaties' ``cFilter`` for every mutation dated in [start, end] (inclusive), and
+    with a number in [nr_from, nr_to] when those are not 0."""
+    return {
+        "MutatieNr": 0,
+        "MutatieNrVan": nr_from or None,
+        "MutatieNrTm": nr_to or None,
+        "DatumVan": _as_datetime(start),
+        "DatumTm": _as_datetime(end),
+    }
+
+
 # -- from the wire ---------------------------------------------------------------------
+
+
+def listed_mutations(result: dict[str, Any]) -> list[BookedMutation]:
+    """Every mutation of a GetMutaties answer."""
+    return [_booked_mutation(item) for item in _items(result.get("Mutaties"), "cMutatieList")]
 
 
 def booked_mutations(result: dict[str, Any], invoice_number: str) -> list[BookedMutation]:
@@ -147,6 +165,16 @@ def _booked_mutation(item: dict[str, Any]) -> BookedMutation:
     if isinstance(date, dt.datetime):
         date = date.date()
     rows = _items(item.get("MutatieRegels"), "cMutatieListRegel")
+    lines = tuple(
+        BookRow(
+            (row.get("TegenrekeningCode") or "").strip(),
+            (row.get("BTWCode") or "").strip(),
+            Decimal(row.get("BedragExclBTW") or 0),
+            Decimal(row.get("BedragBTW") or 0),
+            Decimal(row.get("BedragInclBTW") or 0),
+        )
+        for row in rows
+    )
     return BookedMutation(
         number=int(item.get("MutatieNr") or 0),
         soort=str(item.get("Soort") or ""),
@@ -163,6 +191,7 @@ def _booked_mutation(item: dict[str, Any]) -> BookedMutation:
             )
             for row in rows
         ),
+        lines=lines,
     )
 
 

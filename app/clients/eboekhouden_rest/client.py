@@ -14,7 +14,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from app.clients.eboekhouden_rest import errors as errs
@@ -28,6 +30,7 @@ from app.core.mutations import (
     BookedMutation,
     LedgerAccount,
     Mutation,
+    MutationListing,
     euro,
 )
 from app.errors import (
@@ -156,7 +159,24 @@ class EBoekhoudenRestClient(RestRelations):
             if str(item.get("invoiceNumber") or "").strip().casefold() == wanted
         ]
 
-    def _booked_mutation(self, item: dict[str, Any]) -> BookedMutation:
+    def list_mutations(
+        self, start: dt.date, end: dt.date, *, progress: Callable[[int], None] | None = None
+    ) -> MutationListing:
+        """GET /v1/mutation?date[range]=start,end (every page; the operator syntax of
+        NOTES.md §12), then each mutation in full: list items carry no rows. Relations
+        are not looked up (the period report compares amounts, rows, codes, ledgers)."""
+        found = self._list("/v1/mutation", "get_mutations", {"date[range]": f"{start},{end}"})
+        calls = len(found) // PAGE + 1
+        mutations = []
+        for item in found:
+            mutations.append(self._booked_mutation(item, relation=False))
+            calls += 1
+            if progress is not None:
+                progress(len(mutations))
+        mutations.sort(key=lambda m: (m.date or start, m.number))
+        return MutationListing(tuple(mutations), calls)
+
+    def _booked_mutation(self, item: dict[str, Any], *, relation: bool = True) -> BookedMutation:
         """The whole mutation (GET /v1/mutation/{id}), with relation and ledger ids turned
         back into codes, so that app.core.adoption can tell our own mutation from another's
         (list items carry no relation and no rows)."""
@@ -165,7 +185,7 @@ class EBoekhoudenRestClient(RestRelations):
             full = self._call("GET", f"/v1/mutation/{mutation_id}", "get_mutation", idempotent=True)
             if isinstance(full, dict):
                 item = {**item, **full}
-        relation_id = item.get("relationId")
+        relation_id = item.get("relationId") if relation else None
         relation_code = self._relation_code(int(relation_id)) if relation_id else ""
         return wire.booked_mutation(
             item, relation_code=relation_code, ledger_code=self._ledger_code

@@ -24,6 +24,7 @@ from app.core.mutations import (
     CENT,
     Administration,
     BookedMutation,
+    BookRow,
     ExistingRelation,
     LedgerAccount,
     Mutation,
@@ -187,19 +188,20 @@ def booked_mutation(
     incl. VAT when rows came, else the list item's ``amount``."""
     number = item.get("type")
     in_ex = str(item.get("inExVat") or "IN").upper()
-    rows = []
+    rows, lines = [], []
     for row in item.get("rows") or []:
         if not isinstance(row, Mapping):
             continue
         code = str(row.get("vatCode") or "").strip()
         amount = _decimal(row.get("amount"))
-        if in_ex != "IN":  # EX: amount excludes VAT
-            given = row.get("vatAmount")
-            vat = _decimal(given) if given is not None else expected_vat(code, amount, "EX")
-            amount += vat or Decimal(0)
+        given = row.get("vatAmount")
+        vat = _decimal(given) if given is not None else expected_vat(code, amount, in_ex)
+        vat = vat or Decimal(0)
+        incl = amount + vat if in_ex != "IN" else amount  # EX: amount excludes VAT
         ledger_id = row.get("ledgerId")
-        ledger = ledger_code(int(ledger_id)) if ledger_code and ledger_id else ""
-        rows.append((ledger.strip(), code, amount.quantize(CENT)))
+        ledger = (ledger_code(int(ledger_id)) if ledger_code and ledger_id else "").strip()
+        rows.append((ledger, code, incl.quantize(CENT)))
+        lines.append(BookRow(ledger, code, (incl - vat).quantize(CENT), vat, incl.quantize(CENT)))
     total = (
         sum((amount for _, _, amount in rows), Decimal(0)) if rows else _decimal(item.get("amount"))
     )
@@ -214,6 +216,7 @@ def booked_mutation(
         relation_code=relation_code.strip(),
         rows=tuple(rows),
         ledger=ledger.strip(),
+        lines=tuple(lines),
     )
 
 
