@@ -334,7 +334,7 @@ def test_make_run_keeps_the_simulators_while_the_sandbox_shop_exists(tmp_path: P
     from app.config import Settings
     from app.crypto import Vault
     from app.store import Store
-    from app.store.db import engine_for
+    from app.store.engine import engine_for
     from app.store.shops import Credentials
     from sandbox.run import banner, prepare_sandbox_shop
 

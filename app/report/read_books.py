@@ -58,10 +58,11 @@ def read_books(
         if left < len(ranges):
             result.budget_left = left + GET_MUTATIES_RESERVE
             result.skipped_reason = (
-                f"De boekhouding is niet uitgelezen: e-Boekhouden staat deze maand nog "
-                f"{max(0, result.budget_left)} GetMutaties-aanroepen toe en dit rapport heeft er "
-                f"minstens {len(ranges)} nodig (de laatste {GET_MUTATIES_RESERVE} blijven voor "
-                "het boeken). Kies een kortere periode of probeer het volgende maand opnieuw."
+                f"De boekhouding is niet uitgelezen: deze administratie kan deze maand nog "
+                f"{max(0, result.budget_left)} keer mutaties opvragen bij e-Boekhouden en dit "
+                f"rapport heeft er minstens {len(ranges)} nodig (de laatste "
+                f"{GET_MUTATIES_RESERVE} blijven voor het boeken). Kies een kortere periode of "
+                "probeer het volgende maand opnieuw."
             )
             return
     client = services.bookkeeping(shop)

@@ -153,6 +153,6 @@ def budget_text(left: int | None) -> str:
     if left is None:
         return ""
     return (
-        f"e-Boekhouden (SOAP) staat nog {left} van de {GET_MUTATIES_MONTHLY_LIMIT} "
-        "GetMutaties-aanroepen deze maand toe."
-    )
+        f"Deze administratie kan deze maand nog {left} van de "
+        f"{GET_MUTATIES_MONTHLY_LIMIT:,} keer mutaties opvragen bij e-Boekhouden."
+    ).replace(",", ".")  # Dutch thousands: 5.000

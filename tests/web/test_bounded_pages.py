@@ -102,4 +102,4 @@ def test_a_slow_listing_stops_at_the_deadline(site: Any, monkeypatch: pytest.Mon
     html = client.get(f"/koppelingen/{world.shop.id}/inhalen?vanaf={day.isoformat()}").get_data(
         as_text=True
     )
-    assert f'id="dry-run-summary"><strong>{PAGE + 2}</strong>' in html
+    assert f'id="dry-run-summary"><strong>{PAGE + 2} bestellingen worden</strong>' in html

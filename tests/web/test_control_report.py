@@ -138,7 +138,7 @@ def test_reading_the_books_starts_only_from_the_form_and_counts_the_calls(site: 
     url = f"/koppelingen/{world.shop.id}/controle?periode=2026-10&boeken=1"
     html = client.get(url).get_data(as_text=True)
     assert 'id="report-start-button"' in html and reports_waiting(world) == 0  # a link: nothing
-    assert "nog 5000 van de 5000 GetMutaties-aanroepen" in html
+    assert "nog 5000 van de 5.000 keer mutaties opvragen" in html
     before = world.eb.admin_calls(EB_USER)["GetMutaties"]
     response = start(client, world.shop.id, "2026-10", books=True)
     assert response.status_code == 302 and response.location.endswith(url[url.index("/k") :])
@@ -149,7 +149,7 @@ def test_reading_the_books_starts_only_from_the_form_and_counts_the_calls(site: 
     assert calls >= 1
     admin = world.shop.credentials.administration_key
     assert world.services.get_mutaties.used(admin) == calls
-    assert f"nog {5000 - calls} van de 5000" in html
+    assert f"nog {5000 - calls} van de 5.000" in html
     assert f'id="missing-{numbers[8622]}"' in html and 'id="books-open">1<' in html
     assert 'id="report-attention"' in html
 
