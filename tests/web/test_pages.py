@@ -79,6 +79,8 @@ SKIPPED = {
     "health.metrics": "for Prometheus: text",
     "control.download": "a CSV or Excel file (tests/web/test_control.py)",
     "control.backfill_progress": "the part of Inhalen its script refreshes; walked inside Inhalen",
+    "control.report_progress": "the part of Controle its script refreshes (needs the job's "
+    "period and key); walked inside Controle",
     "overview.booking_status": "the part of a booking its script refreshes; walked inside it",
     "auth.login": "walked logged out (test_the_pages_without_a_session)",
 }
