@@ -91,8 +91,10 @@ bench: $(STAMP)
 # (HYPOTHESIS_PROFILE=explore; add what they find as an @example). -s: the suite prints
 # what it injected and checked.
 chaos: $(STAMP)
-	CHAOS_ORDERS=$${CHAOS_ORDERS:-500} MONEY_MATRIX=full $(BIN)/python -m pytest tests/chaos \
-		tests/test_money_matrix.py tests/test_money_families.py -m slow -s $(PYTEST_ARGS)
+	CHAOS_ORDERS=$${CHAOS_ORDERS:-500} MONEY_MATRIX=full SCALE_TEST=1 REFUSAL_SECONDS=60 \
+		$(BIN)/python -m pytest tests/chaos tests/test_money_matrix.py \
+		tests/test_money_families.py tests/test_scale.py tests/test_issue29_e2e.py \
+		-m slow -s $(PYTEST_ARGS)
 	HYPOTHESIS_PROFILE=explore $(BIN)/python -m pytest tests/test_mapping_properties.py \
 		tests/test_order_factory.py -n $(TEST_WORKERS) $(PYTEST_ARGS)
 

@@ -38,7 +38,9 @@ from tests.helpers import booking_jobs
 
 pytestmark = pytest.mark.slow
 AMS = ZoneInfo("Europe/Amsterdam")
-REFUSAL_SECONDS = 60
+# How long e-Boekhouden refuses in the healing test: 20 s in ``make test``, the issue's
+# 60 s in ``make chaos`` (REFUSAL_SECONDS=60): the same backoff and healing either way.
+REFUSAL_SECONDS = int(os.environ.get("REFUSAL_SECONDS") or 20)
 ENV = {
     "POLL_INTERVAL_SECONDS": "5",
     "RECONCILE_INTERVAL_SECONDS": "30",
@@ -158,14 +160,15 @@ def flask_cli(stack: Stack, *args: str, stdin: str = "") -> subprocess.Completed
     )
 
 
-def test_a_60_second_e_boekhouden_refusal_during_notifications_heals_without_a_click(
+def test_an_e_boekhouden_refusal_during_notifications_heals_without_a_click(
     stack: Stack,
 ) -> None:
     soap, rest = stack.shops
-    numbers = {shop.id: new_orders(stack, shop, 12) for shop in stack.shops}
+    rounds = REFUSAL_SECONDS // 5
+    numbers = {shop.id: new_orders(stack, shop, rounds) for shop in stack.shops}
     stack.faults("eb", {"clear": True, "add": [{"kind": "auth", "times": None}]})
     started = time.monotonic()
-    for index in range(12):  # a notification every 5 seconds during the refusal
+    for index in range(rounds):  # a notification every 5 seconds during the refusal
         for shop in (soap, rest):
             assert notify(stack, shop, numbers[shop.id][index]) == 202
         time.sleep(max(0.0, started + 5 * (index + 1) - time.monotonic()))

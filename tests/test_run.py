@@ -221,6 +221,16 @@ def test_make_run_from_a_clean_copy_books_sandbox_orders(sandbox_run) -> None:  
         cwd=copy, env=cli, capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert "Tweede winkel" in listed.stdout and "Sandbox-winkel" in listed.stdout
+    # The banner comes back below the processes' output: the last screen shows the login
+    # (a reminder every few seconds here), while it runs; what the stop prints comes after.
+    wait_until(
+        lambda: any(
+            env["SANDBOX_ADMIN_PASSWORD"] in line
+            for line in log_path.read_text().strip().splitlines()[-40:]
+        ),
+        30,
+        "the login on the last screen",
+    )
 
     stop(process)
     log = log_path.read_text()
@@ -240,9 +250,6 @@ def test_make_run_from_a_clean_copy_books_sandbox_orders(sandbox_run) -> None:  
         assert env[name] not in log, f"{name} leaked into the logs"
     assert "whsec_" not in log
     assert "Job OK" not in log and "job OK" not in log  # RQ's line per job is left out
-    # The banner comes back below the processes' output: the last screen shows the login.
-    tail = log.strip().splitlines()[-40:]
-    assert any(env["SANDBOX_ADMIN_PASSWORD"] in line for line in tail)
 
     # Run again: the sandbox shop exists next to the second shop, so the simulators start
     # and the banner says the other shop talks to them too.

@@ -13,7 +13,14 @@ import pytest
 from bench.scale import ScaleConfig, run
 from bench.stack import services_unavailable
 
-pytestmark = pytest.mark.slow
+# The scale simulation stays behind its own target (the guide): ``make chaos`` runs it.
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        os.environ.get("SCALE_TEST") != "1",
+        reason="the scale simulation runs in make chaos (SCALE_TEST=1)",
+    ),
+]
 
 
 def test_a_compressed_day_of_50_shops_books_every_order_once_to_the_cent() -> None:

@@ -22,7 +22,7 @@ import requests
 
 from bench.stack import ShopInfo, Stack, signed_headers
 
-CHAOS_ORDERS = int(os.environ.get("CHAOS_ORDERS") or 120)
+CHAOS_ORDERS = int(os.environ.get("CHAOS_ORDERS") or 60)
 
 
 CHAOS_SHOPS = int(os.environ.get("CHAOS_SHOPS") or 3)

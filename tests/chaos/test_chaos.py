@@ -1,7 +1,7 @@
 """Fault injection on the whole system: booked exactly once, or accounted for.
 
 Real PostgreSQL and Redis, gunicorn, two RQ workers, the clock and both simulators
-(``bench.stack``). ``CHAOS_ORDERS`` orders (default 120; ``make chaos``: 500) over
+(``bench.stack``). ``CHAOS_ORDERS`` orders (default 60 in ``make test``; ``make chaos``: 500) over
 several shops arrive in batches; each batch runs under one fault:
 
     e-Boekhouden 503s and timeouts for a period · commit-then-drop answers · session
