@@ -95,6 +95,7 @@ chaos: $(STAMP)
 		$(BIN)/python -m pytest tests/chaos tests/test_money_matrix.py \
 		tests/test_money_families.py tests/test_scale.py tests/test_issue29_e2e.py \
 		-m slow -s $(PYTEST_ARGS)
+	PAGES_FULL=1 $(BIN)/python -m pytest tests/web/test_pages.py -n $(TEST_WORKERS) $(PYTEST_ARGS)
 	HYPOTHESIS_PROFILE=explore $(BIN)/python -m pytest tests/test_mapping_properties.py \
 		tests/test_order_factory.py -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
