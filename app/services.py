@@ -32,6 +32,7 @@ from app.core.mutations import (
     Relation,
 )
 from app.crypto import Vault
+from app.errors import AdministrationBusyError
 from app.fastpaths import BookedCache, GetMutatiesBudget, RelationCache, RestIds, SessionStore
 from app.jobs.queue import get_queue
 from app.limits import AdministrationSlots
@@ -171,7 +172,12 @@ class SlottedBookkeeping:
             return self.inner.administrations()
 
     def close(self) -> None:
-        self.inner.close()
+        """Ends the session (a call too): in a slot when one comes free, else anyway."""
+        try:
+            with self._slots.hold(self._admin):
+                return self.inner.close()
+        except AdministrationBusyError:
+            self.inner.close()
 
 
 def real_shop_api_factory(settings: Settings, timeout: float | None = None) -> ShopApiFactory:
