@@ -76,8 +76,7 @@ RELATION_LOCK_SECONDS = 60
 RELATION_LOCK_WAIT_SECONDS = 30
 LEDGER_NAMES_TTL = 5 * 60  # the booking page's ledger names, per web process
 KEPT_SECRET_TTL = HOUR  # a checked secret a refused form keeps (sealed) this long
-# e-Boekhouden SOAP: GetMutaties is capped at 5,000 calls a month per administration
-# (NOTES.md §5); counted per administration and calendar month (app/fastpaths.py).
+# SOAP GetMutaties: 5,000 calls a month per administration (NOTES.md §5; app/fastpaths.py).
 GET_MUTATIES_MONTHLY_LIMIT = 5000
 GET_MUTATIES_RESERVE = 250  # the period report leaves this many for the recovery look-ups
 GET_MUTATIES_COUNT_TTL = 40 * DAY  # a month's count outlives its month, then goes
@@ -136,9 +135,9 @@ class Settings:
     eboekhouden_source: str = "MWWConnect"
     http_timeout: float = 10.0
     soap_operation_timeout: float = 30.0
-    # The pages' own calls to both APIs (settings, preview, connection check): short, so a
-    # slow upstream gives "probeer het later opnieuw", never a hung page.
+    # The pages' own calls to both APIs: short, so a slow upstream never hangs a page.
     web_upstream_timeout: float = 5.0
+    eboekhouden_max_concurrent: int = 2  # calls at once per administration (app/limits.py)
     queue_name: str = "bookings"
     poll_interval_seconds: int = 300
     reconcile_interval_seconds: int = 3600
@@ -203,6 +202,7 @@ class Settings:
                 0.5,
                 float(number("WEB_UPSTREAM_TIMEOUT_SECONDS", defaults.web_upstream_timeout, float)),
             ),
+            eboekhouden_max_concurrent=max(1, int(number("EBOEKHOUDEN_MAX_CONCURRENT", 2))),
             queue_name=text("QUEUE_NAME", defaults.queue_name),
             poll_interval_seconds=int(
                 number("POLL_INTERVAL_SECONDS", defaults.poll_interval_seconds)

@@ -83,6 +83,11 @@ class RateLimitedError(UpstreamUnavailableError):
         self.retry_after = retry_after
 
 
+class AdministrationBusyError(RateLimitedError):
+    """No free call slot for the e-Boekhouden administration (EBOEKHOUDEN_MAX_CONCURRENT,
+    app/limits.py): nothing was sent; the job waits ``retry_after`` like after a 429."""
+
+
 class SessionExpiredError(UpstreamUnavailableError):
     """The e-Boekhouden session is no longer valid; the client reopens it once."""
 

@@ -22,6 +22,7 @@ from app.config import (
     EBOEKHOUDEN_SESSION_TTL,
     GET_MUTATIES_COUNT_TTL,
     GET_MUTATIES_MONTHLY_LIMIT,
+    GET_MUTATIES_RESERVE,
     RELATION_LOCK_SECONDS,
     RELATION_LOCK_WAIT_SECONDS,
 )
@@ -245,15 +246,18 @@ class GetMutatiesBudget:
     a call is not counted (logged); the month's count is then low, never high."""
 
     LIMIT = GET_MUTATIES_MONTHLY_LIMIT
+    LOW = 2 * GET_MUTATIES_RESERVE  # left at most this many: "low" (a warning, once)
     TZ = ZoneInfo("Europe/Amsterdam")
 
     def __init__(self, redis: Redis, clock: Callable[[], dt.datetime] | None = None) -> None:
         self.redis = redis
         self._clock = clock or (lambda: dt.datetime.now(dt.UTC))
 
+    def _month(self) -> str:
+        return self._clock().astimezone(self.TZ).strftime("%Y-%m")
+
     def _key(self, administration: str) -> str:
-        month = self._clock().astimezone(self.TZ).strftime("%Y-%m")
-        return f"mww:getmutaties:{month}:{administration}"
+        return f"mww:getmutaties:{self._month()}:{administration}"
 
     def increment(self, administration: str, calls: int = 1) -> int | None:
         """Count ``calls``; the month's count so far (None when Redis did not answer)."""
@@ -264,11 +268,25 @@ class GetMutatiesBudget:
             pipe = self.redis.pipeline()
             pipe.incrby(key, calls)
             pipe.expire(key, GET_MUTATIES_COUNT_TTL)
-            used, _ = pipe.execute()
+            pipe.sadd(seen := f"mww:getmutaties-seen:{self._month()}", administration)
+            pipe.expire(seen, GET_MUTATIES_COUNT_TTL)
+            used = int(pipe.execute()[0])
         except RedisError as err:
             log.warning("GetMutaties calls not counted (%s): %s", administration, err)
             return None
-        return int(used)
+        if self.LIMIT - used <= self.LOW < self.LIMIT - used + calls:  # this call crossed
+            left = max(0, self.LIMIT - used)
+            log.warning(
+                "GetMutaties budget low: %d calls left this month (%s)", left, administration
+            )
+        return used
+
+    def month_used(self) -> dict[str, int]:
+        """This month's calls of every administration that made one (RedisError raises)."""
+        seen = self.redis.smembers(f"mww:getmutaties-seen:{self._month()}")
+        admins = sorted(a.decode() if isinstance(a, bytes) else str(a) for a in seen)
+        counts = self.redis.mget([self._key(a) for a in admins]) if admins else []
+        return {a: int(c or 0) for a, c in zip(admins, counts, strict=True)}
 
     def used(self, administration: str) -> int:
         value = self.redis.get(self._key(administration))

@@ -13,6 +13,8 @@ from redis.exceptions import RedisError
 
 from app.config import REDIS_MEMORY_WARN_SHARE
 from app.metrics import exposition
+from app.report.budget_usage import budgets
+from app.report.budget_usage import exposition as budget_exposition
 
 bp = Blueprint("health", __name__)
 log = logging.getLogger(__name__)
@@ -93,4 +95,6 @@ def metrics() -> Any:
         )
     except Exception:  # Redis down: /healthz says so; metrics still answer
         pass
+    with contextlib.suppress(Exception):  # the GetMutaties budget (app/report/budget_usage.py)
+        body += budget_exposition(budgets(services))
     return Response(body, mimetype="text/plain; version=0.0.4")

@@ -7,6 +7,7 @@ call ``build_services(Settings.from_env())`` once.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import threading
 from collections.abc import Callable
@@ -21,9 +22,20 @@ from sqlalchemy import Engine
 
 from app.clients import BookkeepingApi, ShopApi
 from app.config import DEFAULT_LEASE_SECONDS, REDIS_SOCKET_TIMEOUT, Settings
+from app.core.mutations import (
+    Administration,
+    BookedMutation,
+    ExistingRelation,
+    LedgerAccount,
+    Mutation,
+    MutationListing,
+    Relation,
+)
 from app.crypto import Vault
+from app.errors import AdministrationBusyError
 from app.fastpaths import BookedCache, GetMutatiesBudget, RelationCache, RestIds, SessionStore
 from app.jobs.queue import get_queue
+from app.limits import AdministrationSlots
 from app.metrics import upstream_recorder
 from app.states import EbApi
 from app.store import Store
@@ -50,6 +62,7 @@ class Services:
     relations: RelationCache = field(init=False)
     webhook_shops: WebhookShopCache = field(init=False)
     get_mutaties: GetMutatiesBudget = field(init=False)  # SOAP's 5,000 calls a month
+    slots: AdministrationSlots = field(init=False)  # e-Boekhouden calls at once (app/limits.py)
     _bookkeepers: dict[tuple[Any, ...], BookkeepingApi] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -59,6 +72,11 @@ class Services:
         self.relations = RelationCache(self.redis)
         self.webhook_shops = WebhookShopCache(self.store.shops)
         self.get_mutaties = GetMutatiesBudget(self.redis)
+        self.slots = AdministrationSlots(
+            self.redis,
+            self.settings.eboekhouden_max_concurrent,
+            lease_seconds=self.settings.http_timeout + 2 * self.settings.soap_operation_timeout,
+        )
 
     def load_shop(self, shop_id: int) -> Shop | None:
         return self.store.shops.get(shop_id)
@@ -73,7 +91,8 @@ class Services:
         return self.shop_api_factory(shop)
 
     def bookkeeping(self, shop: Shop) -> BookkeepingApi:
-        """One client (one e-Boekhouden session) per shop and credentials per process."""
+        """One client (one e-Boekhouden session) per shop and credentials per process,
+        every call in a slot of the shop's administration (``SlottedBookkeeping``)."""
         creds = shop.credentials
         key = (
             shop.id,
@@ -84,7 +103,9 @@ class Services:
         with self._lock:
             client = self._bookkeepers.get(key)
             if client is None:
-                client = self._bookkeepers[key] = self.bookkeeping_factory(shop)
+                client = self._bookkeepers[key] = SlottedBookkeeping(
+                    self.bookkeeping_factory(shop), self.slots, creds.administration_key
+                )
             return client
 
     def close(self) -> None:
@@ -92,6 +113,71 @@ class Services:
             for client in self._bookkeepers.values():
                 client.close()
             self._bookkeepers.clear()
+
+
+class SlottedBookkeeping:
+    """A ``BookkeepingApi`` whose every call holds one of its administration's call slots
+    (app/limits.py: at most EBOEKHOUDEN_MAX_CONCURRENT at once, across all processes);
+    none free in time: ``AdministrationBusyError`` and nothing is sent."""
+
+    def __init__(self, inner: BookkeepingApi, slots: AdministrationSlots, admin: str) -> None:
+        self.inner, self._slots, self._admin = inner, slots, admin
+
+    def verify(self) -> None:
+        with self._slots.hold(self._admin):
+            self.inner.verify()
+
+    def add_mutation(self, mutation: Mutation) -> int:
+        with self._slots.hold(self._admin):
+            return self.inner.add_mutation(mutation)
+
+    def find_mutations(self, invoice_number: str) -> list[BookedMutation]:
+        with self._slots.hold(self._admin):
+            return self.inner.find_mutations(invoice_number)
+
+    def list_mutations(
+        self, start: dt.date, end: dt.date, *, progress: Callable[[int], None] | None = None
+    ) -> MutationListing:
+        with self._slots.hold(self._admin) as token:
+
+            def page(read: int) -> None:  # a long read keeps its slot page by page
+                self._slots.renew(self._admin, token)
+                if progress is not None:
+                    progress(read)
+
+            return self.inner.list_mutations(start, end, progress=page)
+
+    def find_relation(self, code: str) -> ExistingRelation | None:
+        with self._slots.hold(self._admin):
+            return self.inner.find_relation(code)
+
+    def find_relations_by_email(self, email: str) -> list[ExistingRelation]:
+        with self._slots.hold(self._admin):
+            return self.inner.find_relations_by_email(email)
+
+    def add_relation(self, relation: Relation) -> int:
+        with self._slots.hold(self._admin):
+            return self.inner.add_relation(relation)
+
+    def update_relation(self, existing: ExistingRelation, changes: dict[str, str]) -> None:
+        with self._slots.hold(self._admin):
+            self.inner.update_relation(existing, changes)
+
+    def ledger_accounts(self) -> list[LedgerAccount]:
+        with self._slots.hold(self._admin):
+            return self.inner.ledger_accounts()
+
+    def administrations(self) -> list[Administration]:
+        with self._slots.hold(self._admin):
+            return self.inner.administrations()
+
+    def close(self) -> None:
+        """Ends the session (a call too): in a slot when one comes free, else anyway."""
+        try:
+            with self._slots.hold(self._admin):
+                return self.inner.close()
+        except AdministrationBusyError:
+            self.inner.close()
 
 
 def real_shop_api_factory(settings: Settings, timeout: float | None = None) -> ShopApiFactory:

@@ -62,6 +62,7 @@ class JobOutcome(StrEnum):
     SHOP_INACTIVE = "shop_inactive"  # the shop is off (paused, removed, …): nothing done
     HELD = "held"  # the shop's credentials are refused: booked by itself once they work
     RETRYING = "retrying"  # a transient error: it will be tried again
+    DEFERRED = "deferred"  # asked to wait (429, no free call slot): enqueued for after it
 
 
 class VatPeriod(StrEnum):

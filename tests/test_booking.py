@@ -245,7 +245,7 @@ HAND_ROW = {
 
 def test_the_factory_picks_the_adapter_per_shop(books: Books) -> None:
     shop = books.world.shop
-    client = books.world.services.bookkeeping(shop)
+    client = books.world.services.bookkeeping(shop).inner  # inside its call slots
     expected = EBoekhoudenRestClient if books.api == "rest" else EBoekhoudenClient
     assert isinstance(client, expected)
     assert shop.credentials.eb_api == books.api

@@ -439,6 +439,20 @@ def test_a_long_retry_after_goes_up_for_the_job_queue(client, sim):
     assert info.value.retry_after == 120 and info.value.retryable
 
 
+@pytest.mark.parametrize(
+    ("retry_after", "expected"),
+    [("6", 6.0), ("Wed, 21 Oct 2099 07:28:00 GMT", 86400.0)],
+    ids=["just-over-the-in-call-cap", "http-date-capped-at-a-day"],
+)
+def test_a_wait_beyond_a_few_seconds_is_never_slept_in_the_call(client, sim, retry_after, expected):
+    client.verify()
+    sim.faults.add("http_status", operation="create_mutation", status=429, retry_after=retry_after)
+    with pytest.raises(RateLimitedError) as info:
+        client.add_mutation(invoice("1001"))
+    assert info.value.retry_after == expected
+    assert sim.mutations(TOKEN) == [] and sim.faults.snapshot()["pending"] == []
+
+
 @pytest.mark.parametrize("kind", ["http_status", "timeout", "drop"])
 def test_reads_are_retried_with_backoff(client, sim, kind):
     client.verify()

@@ -280,17 +280,32 @@ def test_shared_session_and_from_settings(url: str) -> None:
 def test_429_honours_retry_after(
     sim: MijnwebwinkelSimulator, client: MijnwebwinkelClient, waits: list[float]
 ) -> None:
-    sim.faults.add("http_status", operation="store", times=2, status=429, retry_after=7)
+    sim.faults.add("http_status", operation="store", times=2, status=429, retry_after=3)
     assert client.store().name == "Het Winkeltje"
-    assert waits == [7.0, 7.0]
+    assert waits == [3.0, 3.0]
 
 
-def test_retry_after_is_capped(
-    sim: MijnwebwinkelSimulator, client: MijnwebwinkelClient, waits: list[float]
+@pytest.mark.parametrize(
+    ("retry_after", "expected"),
+    [
+        ("86400", 86400.0),  # seconds: a day is not slept in the call
+        ("60", 60.0),
+        ("Wed, 21 Oct 2099 07:28:00 GMT", 86400.0),  # an HTTP-date: capped at a day
+    ],
+    ids=["a-day", "a-minute", "http-date"],
+)
+def test_a_long_retry_after_is_not_slept_but_goes_up_for_the_job_queue(
+    sim: MijnwebwinkelSimulator,
+    client: MijnwebwinkelClient,
+    waits: list[float],
+    retry_after: str,
+    expected: float,
 ) -> None:
-    sim.faults.add("http_status", operation="store", status=429, retry_after=86400)
-    client.store()
-    assert waits == [60.0]
+    sim.faults.add("http_status", operation="store", status=429, retry_after=retry_after)
+    with pytest.raises(RateLimitedError) as caught:
+        client.store()
+    assert caught.value.retry_after == expected and waits == []
+    assert len(calls(sim, "store")) == 1
 
 
 def test_429_until_the_retries_run_out_raises_rate_limited(

@@ -9,11 +9,15 @@ from __future__ import annotations
 import logging
 from functools import cache
 
+from redis.exceptions import RedisError
 from rq import get_current_job
+from rq.job import Job
 
 from app.booking.pipeline import book_order
 from app.booking.reconcile import run_pass
 from app.config import Settings
+from app.errors import RateLimitedError
+from app.jobs.defer import MAX_DEFERRALS, defer_booking, defer_seconds, deferrals
 from app.jobs.queue import booking_started, booking_will_retry, reconcile_started
 from app.logs import bind
 from app.metrics import BOOKINGS, JOB_SECONDS, timed
@@ -45,6 +49,10 @@ def book_order_job(shop_id: int, order_number: str, on_request: bool = False) ->
             with timed(JOB_SECONDS):
                 outcome = book_order(services, shop, order_number, on_request=on_request)
         except Exception as err:
+            if isinstance(err, RateLimitedError) and deferrals(job) < MAX_DEFERRALS:
+                deferred = _defer(services, job, shop_id, order_number, on_request, err)
+                if deferred is not None:
+                    return deferred
             BOOKINGS.labels("retry").inc()
             log.warning("booking will be retried: %s", type(err).__name__)
             booking_will_retry(services.redis, job, shop_id, order_number)
@@ -52,6 +60,28 @@ def book_order_job(shop_id: int, order_number: str, on_request: bool = False) ->
         BOOKINGS.labels(outcome.status).inc()
         log.info("booking job done: %s", outcome.status)
         return outcome.as_dict()
+
+
+def _defer(
+    services: Services,
+    job: Job | None,
+    shop_id: int,
+    order_number: str,
+    on_request: bool,
+    err: RateLimitedError,
+) -> dict[str, object] | None:
+    """Asked to wait: the booking runs again after the wait (app/jobs/defer.py); None
+    when it could not be scheduled (Redis), and the job fails over to RQ's Retry."""
+    seconds = defer_seconds(err.retry_after)
+    try:
+        defer_booking(
+            services.queue, job, shop_id, order_number, on_request=on_request, seconds=seconds
+        )
+    except RedisError:
+        return None
+    BOOKINGS.labels(JobOutcome.DEFERRED).inc()
+    log.info("booking deferred for %.0fs (%s %s)", seconds, err.system, err.code)
+    return {"status": JobOutcome.DEFERRED, "order_number": order_number, "seconds": seconds}
 
 
 def _readable_shop(services: Services, shop_id: int) -> Shop | None:

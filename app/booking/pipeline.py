@@ -49,6 +49,7 @@ from app.errors import (
     MappingError,
     OrderDataError,
     OrderNotFoundError,
+    RateLimitedError,
     ShopAuthError,
     UpstreamRejectedError,
     UpstreamUnavailableError,
@@ -68,6 +69,7 @@ from app.store.shop_lifecycle import MIJNWEBWINKEL
 from app.store.shops import Shop
 
 log = logging.getLogger(__name__)
+RETRY_LATER = "We proberen het automatisch opnieuw."
 
 
 def book_order(
@@ -235,10 +237,12 @@ def _post_claimed(services: Services, shop: Shop, booking: Booking, claim: Claim
         status = JobOutcome.HELD if cause == FailureCause.SYSTEM else JobOutcome.FAILED
         return Outcome(status, booking.order_number, reason=reason)
     except UpstreamUnavailableError as err:
+        # Asked to wait (a 429, or no free call slot): not a failure; the job is deferred.
+        waiting = isinstance(err, RateLimitedError)
         services.store.bookings.mark_retrying(
             claim,
             error=str(err),
-            reason=f"{err.explanation} We proberen het automatisch opnieuw.",
+            reason=err.explanation if waiting else f"{err.explanation} {RETRY_LATER}",
             uncertain=posting.maybe_posted,
         )
         raise

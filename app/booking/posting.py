@@ -10,7 +10,12 @@ from app.clients import BookkeepingApi
 from app.core.adoption import difference, not_ours_message, soort_label
 from app.core.mapping import Booking
 from app.core.mutations import Mutation, Relation
-from app.errors import DuplicateInvoiceError, ForeignInvoiceError, UnknownRelationError
+from app.errors import (
+    DuplicateInvoiceError,
+    ForeignInvoiceError,
+    RateLimitedError,
+    UnknownRelationError,
+)
 from app.services import Services
 from app.store.booking_records import Claim
 from app.store.shops import Shop
@@ -52,6 +57,9 @@ class Posting:
             self.maybe_posted = True  # the claim is flagged uncertain already
             try:
                 numbers[mutation.soort] = self._add(mutation, relation_code)
+            except RateLimitedError:  # a 429 or no free call slot: this one was not sent
+                self.maybe_posted = len(numbers) > len(existing)
+                raise
             except DuplicateInvoiceError as err:
                 found = self._already_there(relation_code)
                 if mutation.soort not in found:

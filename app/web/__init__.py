@@ -22,7 +22,18 @@ from werkzeug.routing import IntegerConverter
 from app.config import SESSION_IDLE_TIMEOUT
 from app.errors import ConfigError
 from app.store.shops import UnreadableShopError
-from app.web import account, alerts, auth, control, filters, mapping, overview, people, shops
+from app.web import (
+    account,
+    alerts,
+    auth,
+    budget,
+    control,
+    filters,
+    mapping,
+    overview,
+    people,
+    shops,
+)
 from app.web.common import MAX_ID, PUBLIC_BLUEPRINTS
 
 log = logging.getLogger(__name__)
@@ -67,6 +78,7 @@ def init_app(app: Flask) -> None:
         overview.bp,
         control.bp,
         alerts.bp,
+        budget.bp,
         people.bp,
         account.bp,
     ):

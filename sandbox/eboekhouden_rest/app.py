@@ -11,7 +11,9 @@ codes; session problems answer 401 (``type: security``).
 Control surface, under ``/_sandbox/`` (as the SOAP simulator's): ``GET state``,
 ``POST faults``, ``POST administrations {token[, name]}`` (``state`` names each
 administration by ``token_id(token)``), ``POST reset``,
-``POST clock {"advance": seconds}``, ``POST sessions/expire {"token"?}``; by hand:
+``POST clock {"advance": seconds}``, ``POST sessions/expire {"token"?}``,
+``POST rate_limit {"per_second": n|null}`` (429 + ``Retry-After`` beyond n requests a
+second per administration: ``sandbox.ratelimit``); by hand:
 ``POST mutations/delete {token, id}``, ``POST mutations/change {token, id, row?, amount?,
 vat_code?, ledger_code?, date?}``.
 
@@ -27,6 +29,7 @@ API_SESSION_004; no effect on ``session`` itself), ``auth`` (the API token is re
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import hashlib
 import json
@@ -42,6 +45,7 @@ from werkzeug.wrappers import Request, Response
 from sandbox.eboekhouden_rest import routes
 from sandbox.eboekhouden_rest.state import DEFAULT_SESSION_LIFETIME, ApiError, Books
 from sandbox.faults import Fault, Faults, drop_connection
+from sandbox.ratelimit import InFlight, RateLimit
 
 CONTROL_PREFIX = "/_sandbox/"
 JSON = "application/json; charset=utf-8"
@@ -61,6 +65,7 @@ class EBoekhoudenRestSimulator:
         clock: Callable[[], float] = time.monotonic,
         *,
         session_lifetime: int = DEFAULT_SESSION_LIFETIME,
+        rate_limit: float | None = None,
     ) -> None:
         self.faults = faults if faults is not None else Faults()
         self.calls: Counter[str] = Counter()
@@ -68,6 +73,10 @@ class EBoekhoudenRestSimulator:
         self._offset = 0.0
         self._lock = threading.RLock()
         self.books = Books(self.now, session_lifetime)
+        # Requests per second per administration (None: no limit; docs/assumptions-
+        # eboekhouden.md 18) and the requests each administration has open at once.
+        self.rate_limit = RateLimit(rate_limit)
+        self.in_flight = InFlight()
 
     # -- test API ----------------------------------------------------------------------
 
@@ -151,6 +160,8 @@ class EBoekhoudenRestSimulator:
             self.calls.clear()
             self._offset = 0.0
         self.faults.clear()
+        self.rate_limit.reset()
+        self.in_flight.reset()
 
     def state(self) -> dict[str, Any]:
         with self._lock:
@@ -169,6 +180,8 @@ class EBoekhoudenRestSimulator:
                     "open_sessions": len(self.books.sessions),
                     "faults": self.faults.snapshot(),
                     "administrations": admins,
+                    "most_in_flight": dict(self.in_flight.most),
+                    "rate_limited": dict(self.rate_limit.refused),
                 }
             )
 
@@ -191,6 +204,28 @@ class EBoekhoudenRestSimulator:
         operation, handler, args = route
         with self._lock:
             self.calls[operation] += 1
+        admin = self._admin_of(request, operation)
+        wait = self.rate_limit.admit(admin)
+        if wait is not None:  # over the (assumed) limit: refused, nothing done
+            body = {"type": "error", "title": "Too Many Requests", "status": 429}
+            return Response(
+                json.dumps(body), 429, headers={"Retry-After": str(wait)}, content_type=JSON
+            )
+        with self.in_flight.open(admin):
+            return self._serve(request, operation, handler, args)
+
+    def _admin_of(self, request: Request, operation: str) -> str:
+        """Which administration a request is for (``token_id``), as the limits count it."""
+        if operation == "session":
+            with contextlib.suppress(ValueError, AttributeError):
+                return token_id(str(json.loads(request.get_data() or b"{}").get("accessToken")))
+            return "?"
+        token = (request.headers.get("Authorization") or "").removeprefix("Bearer ").strip()
+        with self._lock:
+            session = self.books.sessions.get(token)
+        return token_id(session.admin) if session is not None else "?"
+
+    def _serve(self, request: Request, operation: str, handler: Any, args: Any) -> Response:
         if self.faults.latency:
             time.sleep(self.faults.latency)
         fault = self.faults.take(operation)
@@ -249,6 +284,9 @@ class EBoekhoudenRestSimulator:
             return _json({"error": "not found"}, 404)
         try:
             body = json.loads(request.get_data() or b"{}")
+            if name == "rate_limit":  # {"per_second": 5} or {"per_second": null}
+                self.rate_limit.per_second = body.get("per_second")
+                return _json({"per_second": self.rate_limit.per_second})
             if name == "faults":
                 self.faults.configure(body)
                 return _json(self.faults.snapshot())

@@ -27,6 +27,7 @@ from sandbox.mijnwebwinkel.shops import (
     live_shape,
     number_key,
 )
+from sandbox.ratelimit import RateLimit
 
 MAX_LIMIT = 100
 DEFAULT_LIMIT = 10
@@ -51,6 +52,7 @@ class MijnwebwinkelSimulator:
         quirks: bool = False,
         partner_token: str = "",
         clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+        rate_limit: float | None = None,
     ) -> None:
         self.faults = faults if faults is not None else Faults()
         self.quirks = quirks
@@ -59,6 +61,7 @@ class MijnwebwinkelSimulator:
         self.lock = threading.RLock()
         self.shops: dict[str, Shop] = {}
         self.calls: list[tuple[str, dict[str, str]]] = []
+        self.rate_limit = RateLimit(rate_limit)  # requests/second per shop token (None: off)
         self.app = self._build_app()
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
@@ -217,6 +220,13 @@ class MijnwebwinkelSimulator:
         }
         with self.lock:
             self.calls.append((operation, args))
+        # The limit is per partner + store (NOTES §3.2): keyed by the shop token, or the
+        # partner token on partner-only endpoints. Over it: 429 + Retry-After, nothing done.
+        wait = self.rate_limit.admit(request.args.get("token") or "partner")
+        if wait is not None:
+            response = _error(429, "Too Many Requests", "rate limit exceeded")
+            response.headers["Retry-After"] = str(wait)
+            return response
         if self.faults.latency:
             time.sleep(self.faults.latency)
         fault = self.faults.take(operation)
@@ -289,6 +299,12 @@ class MijnwebwinkelSimulator:
         @app.errorhandler(_NotFound)
         def not_found(err: _NotFound) -> Response:
             return _error(404, "Not Found", str(err))
+
+        @app.post("/_sandbox/rate_limit")
+        def set_rate_limit() -> Any:
+            """``{"per_second": n}`` (null: no limit): 429 + Retry-After beyond it."""
+            self.rate_limit.per_second = (request.get_json(force=True) or {}).get("per_second")
+            return jsonify({"per_second": self.rate_limit.per_second})
 
         @app.post("/_sandbox/shops")
         def add_shop() -> Any:

@@ -23,6 +23,7 @@ from requests.adapters import HTTPAdapter, Retry
 from zeep.wsdl import Document
 
 from app.clients.eboekhouden import errors as errs
+from app.clients.retry_after import parse_retry_after
 from app.clients.sessions import ProcessSession
 from app.errors import (
     RateLimitedError,
@@ -191,7 +192,7 @@ def _http_status(operation: str, exc: _HttpStatusError) -> UpstreamError:
     if exc.status == 429:
         return RateLimitedError(
             message,
-            retry_after=_seconds(exc.retry_after),
+            retry_after=parse_retry_after(exc.retry_after),
             system=SYSTEM,
             operation=operation,
             code=code,
@@ -212,10 +213,3 @@ def _http_status(operation: str, exc: _HttpStatusError) -> UpstreamError:
         code=code,
         explanation=errs.HTTP_REJECTED.format(status=exc.status),
     )
-
-
-def _seconds(value: str | None) -> float | None:
-    try:
-        return float(value) if value else None
-    except ValueError:
-        return None

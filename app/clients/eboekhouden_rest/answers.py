@@ -10,6 +10,7 @@ import requests
 
 from app.clients.eboekhouden_rest import errors as errs
 from app.clients.meaning import says_already_exists
+from app.clients.retry_after import parse_retry_after
 from app.errors import (
     BookkeepingAuthError,
     RateLimitedError,
@@ -48,7 +49,7 @@ def answer(
     if status == 429:
         raise RateLimitedError(
             f"e-Boekhouden {operation}: {text}",
-            retry_after=_seconds(response.headers.get("Retry-After")),
+            retry_after=parse_retry_after(response.headers.get("Retry-After")),
             system=SYSTEM,
             operation=operation,
             code="http_429",
@@ -133,10 +134,3 @@ def error(
         code=code,
         explanation=explanation,
     )
-
-
-def _seconds(value: str | None) -> float | None:
-    try:
-        return max(0.0, float(value)) if value else None
-    except ValueError:
-        return None

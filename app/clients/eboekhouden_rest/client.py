@@ -25,6 +25,7 @@ from app.clients.eboekhouden_rest.http import Metrics, Secret, Transport
 from app.clients.eboekhouden_rest.ids import LEDGER, RELATION, IdCache, memory_ids
 from app.clients.eboekhouden_rest.relations import RestRelations
 from app.clients.eboekhouden_rest.sessions import Sessions, SessionStore
+from app.clients.retry_after import IN_CALL_WAIT_SECONDS
 from app.core.mutations import (
     Administration,
     BookedMutation,
@@ -64,7 +65,7 @@ class EBoekhoudenRestClient(RestRelations):
         id_cache: IdCache | None = None,
         retries: int = 2,
         backoff: float = 0.5,
-        max_retry_after: float = 30.0,
+        max_retry_after: float = IN_CALL_WAIT_SECONDS,
     ) -> None:
         """``timeout`` is the connect timeout, ``operation_timeout`` the read timeout.
         ``metrics(operation, outcome, seconds)`` is called after every HTTP request.

@@ -34,6 +34,7 @@ from app.clients.mijnwebwinkel.transport import (
     send,
     shared_session,
 )
+from app.clients.retry_after import IN_CALL_WAIT_SECONDS
 from app.core.order_schema import parse_order, parse_order_summary
 from app.core.orders import Order, OrderStatus, OrderSummary, ShopInfo
 from app.core.payment_facts import PaymentFacts, parse_payments
@@ -263,8 +264,10 @@ class MijnwebwinkelClient:
                     return data
             assert failure is not None
             self._record(operation, failure.code, started)
+            if (failure.retry_after or 0) > IN_CALL_WAIT_SECONDS:  # too long to wait here:
+                break  # RateLimitedError(retry_after) defers the job (app/jobs/defer.py)
         assert failure is not None
-        raise errors.exhausted(operation, path, failure, attempts)
+        raise errors.exhausted(operation, path, failure, attempt + 1)
 
     def _auth_params(self, auth: str) -> dict[str, str]:
         if auth == "partner" and self._partner_token:

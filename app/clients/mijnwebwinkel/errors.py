@@ -15,7 +15,8 @@ from typing import Any
 
 import requests
 
-from app.clients.mijnwebwinkel.transport import API_VERSION, Transient, redact_url, retry_after
+from app.clients.mijnwebwinkel.transport import API_VERSION, Transient, redact_url
+from app.clients.retry_after import parse_retry_after
 from app.errors import (
     OrderDataError,
     OrderNotFoundError,
@@ -56,7 +57,7 @@ def read(
         except ValueError:
             return Transient("bad_response", f"HTTP {status} without JSON"), None
     if status == 429:
-        seconds = retry_after(response.headers.get("Retry-After"))
+        seconds = parse_retry_after(response.headers.get("Retry-After"))
         return Transient("http_429", "HTTP 429 Too Many Requests", seconds), None
     if status >= 500:
         return Transient(f"http_{status}", f"HTTP {status}"), None

@@ -17,10 +17,10 @@ from collections.abc import Callable
 import requests
 from requests.adapters import HTTPAdapter
 
+from app.clients.retry_after import IN_CALL_WAIT_SECONDS
 from app.clients.sessions import ProcessSession
 
 API_VERSION = "1"
-RETRY_AFTER_CAP = 60.0  # seconds; a longer Retry-After is cut to this
 BACKOFF_CAP = 30.0
 
 _SECRET_PARAM = re.compile(r"(?<![\w-])((?:partner_)?token=)[^&#\s'\"<>]*", re.IGNORECASE)
@@ -98,21 +98,10 @@ def send(
     return None, failure
 
 
-def retry_after(value: str | None) -> float | None:
-    """``Retry-After`` in seconds (the HTTP-date form is not expected from this API)."""
-    if not value:
-        return None
-    try:
-        seconds = float(value.strip())
-    except ValueError:
-        return None
-    return max(0.0, seconds)
-
-
 def backoff_delay(retry: int, failure: Transient, backoff: float, rng: random.Random) -> float:
     """The pause before retry number ``retry`` + 1: the server's ``Retry-After`` (capped),
     else exponential backoff from ``backoff`` seconds with jitter (capped)."""
     if failure.retry_after is not None:
-        return min(failure.retry_after, RETRY_AFTER_CAP)
+        return min(failure.retry_after, IN_CALL_WAIT_SECONDS)
     base = min(BACKOFF_CAP, backoff * 2**retry)
     return base / 2 + rng.uniform(0, base / 2)
