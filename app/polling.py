@@ -102,7 +102,7 @@ class PollSchedule:
             pipe.execute()
 
     def after_pass(
-        self, shop_id: int, mode: RunMode, *, seen: int, enqueued: int, now: float | None = None
+        self, shop_id: int, mode: RunMode, seen: int, enqueued: int, now: float | None = None
     ) -> None:
         """A fast poll or hourly pass ended well. A hit: it found a status change (a fast
         poll) or enqueued something (either). An empty fast poll lengthens the wait; an

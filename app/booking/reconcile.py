@@ -193,9 +193,9 @@ def _finish(services: Services, shop: Shop, result: PassResult, dry_run: bool) -
         shop=shop,
         watermark=result.window_end if advances else None,
     )
-    if result.outcome == RunOutcome.OK and result.mode in (POLL, HOURLY):  # the next poll
+    if advances and result.mode != MANUAL and result.window_end:  # the shop's next poll
         PollSchedule(services.redis, services.settings).after_pass(
-            shop.id, result.mode, seen=result.seen, enqueued=result.enqueued
+            shop.id, result.mode, result.seen, result.enqueued, result.window_end.timestamp()
         )
 
 
