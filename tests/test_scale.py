@@ -37,3 +37,36 @@ def test_a_compressed_day_of_50_shops_books_every_order_once_to_the_cent() -> No
     assert result["driver_errors"] == 0
     assert result["violations"] == [], f"{result['violation_count']} violation(s)"
     assert result["booked"] == result["orders"] > 0
+
+
+def test_two_clocks_and_three_workers_poll_each_shop_once_per_due_time_and_book_once() -> None:
+    """Scale-out on the same Redis and PostgreSQL: two clock processes and three workers
+    (the Procfile's commands). No shop's fast poll is enqueued twice for one due time
+    (two polls of a shop are at least a poll interval apart), no order booked twice."""
+    if os.environ.get("TEST_BACKENDS") == "embedded":
+        pytest.skip("TEST_BACKENDS=embedded: needs PostgreSQL and Redis")
+    reason = services_unavailable()
+    if reason:
+        pytest.skip(f"needs PostgreSQL and redis-server: {reason}")
+    # 8 shops selling 5 orders each and 8 idle ones, over 4 s compressed 150× (10
+    # simulated minutes): the poll every 2 s, the hourly pass and the idle maximum 24 s.
+    config = ScaleConfig(
+        shops=8,
+        idle_shops=8,
+        orders_per_day=240,
+        compression=150,
+        duration=4,
+        credit_share=0.2,
+        drain_timeout=60,
+        workers=3,
+        clocks=2,
+        seed="clocks",
+        first_time_share=0.0,
+    )
+    result = run(config, log=lambda _: None)
+    assert result["driver_errors"] == 0
+    assert result["violations"] == [], f"{result['violation_count']} violation(s)"
+    assert result["booked"] == result["orders"] > 0
+    polling = result["polling"]
+    assert polling["polls_enqueued"] > 0
+    assert polling["min_poll_gap_s"] >= 0.9 * config.poll_real, polling
