@@ -487,6 +487,14 @@ def _figures(
 ) -> dict[str, Any]:
     failures, booked_at = check_invariants(stack, expected)
     lags = sorted(booked_at[k] - driver.changed[k] for k in booked_at if k in driver.changed)
+    first_change: dict[int, float] = {}
+    for (shop_id, _), at in driver.changed.items():
+        first_change[shop_id] = min(at, first_change.get(shop_id, at))
+    warm = sorted(  # a shop's first order waits for a poll that may have backed off
+        booked_at[k] - driver.changed[k]
+        for k in booked_at
+        if k in driver.changed and driver.changed[k] > first_change[k[0]]
+    )
     eb = eb_calls_total(stack)
     eb.subtract(base_eb)
     mww = _mww_calls(stack)
@@ -512,6 +520,11 @@ def _figures(
             "p50": load.percentile(lags, 50) if lags else None,
             "p99": load.percentile(lags, 99) if lags else None,
             "max": lags[-1] if lags else None,
+        },
+        "lag_s_warm": {
+            "p50": load.percentile(warm, 50) if warm else None,
+            "p99": load.percentile(warm, 99) if warm else None,
+            "max": warm[-1] if warm else None,
         },
         "mww_calls": dict(mww),
         "mww_per_shop_hour": (
