@@ -48,14 +48,14 @@ def test_two_clocks_and_three_workers_poll_each_shop_once_per_due_time_and_book_
     reason = services_unavailable()
     if reason:
         pytest.skip(f"needs PostgreSQL and redis-server: {reason}")
-    # 8 shops selling 5 orders each and 8 idle ones, over 4 s compressed 150× (10
+    # 8 shops selling 5 orders each and 8 idle ones, over 8 s compressed 150× (20
     # simulated minutes): the poll every 2 s, the hourly pass and the idle maximum 24 s.
     config = ScaleConfig(
         shops=8,
         idle_shops=8,
-        orders_per_day=240,
+        orders_per_day=120,
         compression=150,
-        duration=4,
+        duration=8,
         credit_share=0.2,
         drain_timeout=60,
         workers=3,
@@ -68,5 +68,5 @@ def test_two_clocks_and_three_workers_poll_each_shop_once_per_due_time_and_book_
     assert result["violations"] == [], f"{result['violation_count']} violation(s)"
     assert result["booked"] == result["orders"] > 0
     polling = result["polling"]
-    assert polling["polls_enqueued"] > 0
+    assert polling["min_poll_gap_s"] is not None, polling  # some shop was polled again
     assert polling["min_poll_gap_s"] >= 0.9 * config.poll_real, polling
