@@ -21,7 +21,6 @@ a missed order (the hourly pass stays).
 from __future__ import annotations
 
 import contextlib
-import logging
 import time
 from collections.abc import Iterable
 from typing import cast
@@ -33,7 +32,6 @@ from app.config import Settings
 from app.core.polling import Backoff
 from app.states import RunMode
 
-log = logging.getLogger(__name__)
 DUE_KEY = "mww:poll:due"
 EMPTY_KEY = "mww:poll:empty"
 CLAIM_LIMIT = 5_000  # shops claimed per tick at most; the rest on the next tick

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-MAX_STEPS = 32  # more empty polls than this change nothing (and keep the count small)
+MAX_STEPS = 32  # more empty polls in a row than this change nothing
 
 
 @dataclass(frozen=True, slots=True)
