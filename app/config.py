@@ -140,7 +140,9 @@ class Settings:
     eboekhouden_max_concurrent: int = 2  # calls at once per administration (app/limits.py)
     queue_name: str = "bookings"
     poll_interval_seconds: int = 300
-    reconcile_interval_seconds: int = 3600
+    poll_idle_max_seconds: int = HOUR  # a quiet shop's poll backs off to this (core/polling)
+    poll_backoff_factor: float = 2.0  # … its interval times this per empty poll
+    reconcile_interval_seconds: int = HOUR
     reconcile_lookback_hours: int = 24
     reconcile_overlap_minutes: int = 15
     # How long after its order date an invoiced order is still checked for its money.
@@ -204,12 +206,10 @@ class Settings:
             ),
             eboekhouden_max_concurrent=max(1, int(number("EBOEKHOUDEN_MAX_CONCURRENT", 2))),
             queue_name=text("QUEUE_NAME", defaults.queue_name),
-            poll_interval_seconds=int(
-                number("POLL_INTERVAL_SECONDS", defaults.poll_interval_seconds)
-            ),
-            reconcile_interval_seconds=int(
-                number("RECONCILE_INTERVAL_SECONDS", defaults.reconcile_interval_seconds)
-            ),
+            poll_interval_seconds=int(number("POLL_INTERVAL_SECONDS", 5 * 60)),
+            poll_idle_max_seconds=int(number("POLL_IDLE_MAX_SECONDS", HOUR)),
+            poll_backoff_factor=number("POLL_BACKOFF_FACTOR", defaults.poll_backoff_factor, float),
+            reconcile_interval_seconds=int(number("RECONCILE_INTERVAL_SECONDS", HOUR)),
             reconcile_lookback_hours=int(
                 number("RECONCILE_LOOKBACK_HOURS", defaults.reconcile_lookback_hours)
             ),

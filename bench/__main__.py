@@ -5,6 +5,7 @@
     python -m bench --memory-bookings 10000   # the full memory run (+6 minutes)
     python -m bench --quick               # small sizes, a smoke test of the harness
     python -m bench scale --shops 1000 --duration 1800 --compression 1   # 1 000 shops
+    python -m bench scale --shops 40 --idle-shops 160 --compression 60   # fixed vs adaptive
 
 Needs what the chaos suite needs: PostgreSQL on 127.0.0.1:5432 (``BENCH_PG_ADMIN_URL``
 to change) and ``redis-server`` on PATH. Everything runs on loopback.
@@ -152,6 +153,14 @@ def main(argv: list[str] | None = None) -> int:
         default=200,
         help="scale: status changes per shop per working day",
     )
+    parser.add_argument(
+        "--idle-shops",
+        type=int,
+        default=0,
+        help="scale: connected shops that sell nothing; with any, the scale benchmark runs "
+        "twice (fixed polling, then adaptive) and reports both side by side",
+    )
+    parser.add_argument("--clocks", type=int, default=1, help="scale: clock processes")
     parser.add_argument("--backfill-orders", type=int, default=10_000)
     parser.add_argument(
         "--workers-orders",
@@ -244,11 +253,17 @@ def main(argv: list[str] | None = None) -> int:
             compression=args.compression,
             orders_per_day=args.orders_per_day,
             first_time_share=args.first_time_share,
+            idle_shops=args.idle_shops,
+            clocks=args.clocks,
         )
         if args.quick:
             s_config.shops, s_config.duration, s_config.compression = 20, 60.0, 30.0
         began = time.monotonic()
-        report["scale"] = scale.run(s_config, log=_log)
+        if s_config.idle_shops:  # adaptive polling against the fixed poll of before
+            pair = scale.run_pair(s_config, log=_log)
+            report["scale"] = {**pair["adaptive"], "fixed": pair["fixed"]}
+        else:
+            report["scale"] = scale.run(s_config, log=_log)
         report["durations"]["scale"] = time.monotonic() - began
     if "backfill" in chosen:
         print("bench: 7. backfill speed", flush=True)

@@ -25,7 +25,9 @@ per simulated hour, e-Boekhouden calls per order, Redis memory and PostgreSQL si
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import itertools
 import random
 import threading
 import time
@@ -59,6 +61,11 @@ class ScaleConfig:
     seed: str = "scale"
     first_time_share: float = 0.3  # orders from customers never seen before
     extra: dict[str, Any] = field(default_factory=dict)
+    idle_shops: int = 0  # connected shops beside ``shops`` that sell nothing
+    # A quiet shop's poll backs off up to this (uncompressed; POLL_IDLE_MAX_SECONDS); None:
+    # the default (an hour); ``poll_seconds``: no back-off, the fixed poll of before.
+    idle_max_seconds: float | None = None
+    clocks: int = 1  # clock processes (the clock is safe to run twice)
 
     @property
     def orders_per_shop(self) -> int:
@@ -68,6 +75,11 @@ class ScaleConfig:
     @property
     def poll_real(self) -> int:
         return max(1, round(self.poll_seconds / self.compression))
+
+    @property
+    def idle_max_real(self) -> int:
+        idle_max = 3600.0 if self.idle_max_seconds is None else self.idle_max_seconds
+        return max(self.poll_real, round(idle_max / self.compression))
 
 
 def _orders_for(config: ScaleConfig, index: int) -> list[dict[str, Any]]:
@@ -211,12 +223,18 @@ def run(config: ScaleConfig | None = None, log: Any = print) -> dict[str, Any]:
         "RECONCILE_INTERVAL_SECONDS": str(
             max(2, round(config.hourly_seconds / config.compression))
         ),
+        "POLL_IDLE_MAX_SECONDS": str(config.idle_max_real),
         "WORKER_MODE": "simple",
         **config.extra,
     }
     rng = random.Random(config.seed)
     with Stack(
-        "bench-scale", workers=config.workers, clock=False, shops=config.shops, latency=0.0, env=env
+        "bench-scale",
+        workers=config.workers,
+        clock=False,
+        shops=config.shops + config.idle_shops,
+        latency=0.0,
+        env=env,
     ) as stack:
         log(
             f"  scale: {config.shops} shops × {config.orders_per_shop} orders over "
@@ -228,7 +246,7 @@ def run(config: ScaleConfig | None = None, log: Any = print) -> dict[str, Any]:
         schedule = []
         first_time: set[str] = set()  # relation codes of first-time customers
         returning = 0
-        for index, shop in enumerate(stack.shops):
+        for index, shop in enumerate(stack.shops[: config.shops]):  # the idle ones: none
             orders = _orders_for(config, index)
             returning += seed_returning_customers(stack, shop, orders)
             first_time |= {
@@ -252,7 +270,9 @@ def run(config: ScaleConfig | None = None, log: Any = print) -> dict[str, Any]:
             stack.add_orders(shop, [{**o, "status": STATUS_NEW} for o in orders])
         schedule.sort(key=lambda item: item[0])
         base_eb = eb_calls_total(stack)
-        stack.start_clock()
+        clock_started = time.time()
+        for index in range(config.clocks):
+            stack.start_clock(index)
         samples = [_sample(stack)]
         driver = Driver(stack, schedule, config.duration)
         started = time.time()
@@ -270,7 +290,96 @@ def run(config: ScaleConfig | None = None, log: Any = print) -> dict[str, Any]:
         result = _figures(stack, config, expected, driver, samples, base_eb, elapsed)
         result["customers"] = {"returning_seeded": returning, "first_time": len(first_time)}
         result["redis_keys"] = redis_breakdown(stack)
+        result["polling"] = polling_figures(stack, config, clock_started)
     return result
+
+
+def run_pair(config: ScaleConfig | None = None, log: Any = print) -> dict[str, Any]:
+    """The same configuration twice, on a fresh stack each: with the fixed poll of before
+    (back-off off) and with adaptive polling; ``{"fixed": …, "adaptive": …}``."""
+    config = config or ScaleConfig()
+    out = {}
+    for name, idle_max in (("fixed", config.poll_seconds), ("adaptive", config.idle_max_seconds)):
+        log(f"  scale: {name} polling")
+        out[name] = run(dataclasses.replace(config, idle_max_seconds=idle_max), log=log)
+    return out
+
+
+def polling_figures(stack: Stack, config: ScaleConfig, since: float) -> dict[str, Any]:
+    """What the fast poll cost, from the passes each shop ran (the runs table: one listing
+    call per pass of an idle shop, which has no orders to fetch) and every poll the clocks
+    enqueued (RQ's registries): idle shops' Mijnwebwinkel calls per simulated day, over
+    the whole run and once the back-off has settled (after the first simulated hour;
+    every shop starts at the base interval), and the shortest time between two polls of
+    one shop (two clocks must never poll a shop twice for one due time)."""
+    idle_ids = {shop.id for shop in stack.shops[config.shops :]}
+    settle = since + 3600 / config.compression
+    with stack.services().engine.connect() as conn:
+        rows = conn.execute(
+            text("SELECT shop_id, mode, started_at FROM reconcile_runs ORDER BY started_at")
+        ).all()
+    passes: dict[int, list[float]] = defaultdict(list)
+    modes: Counter[str] = Counter()
+    for row in rows:
+        if row.shop_id in idle_ids:
+            at = row.started_at
+            passes[row.shop_id].append((at if at.tzinfo else at.replace(tzinfo=dt.UTC)).timestamp())
+            modes[row.mode] += 1
+
+    def per_day(after: float) -> float | None:
+        gaps = [
+            later - earlier
+            for times in passes.values()
+            for earlier, later in itertools.pairwise([t for t in times if t >= after])
+        ]
+        if not gaps:
+            return None
+        return 86400 / (sum(gaps) / len(gaps) * config.compression)
+
+    polls = poll_enqueues(stack)
+    gaps = [
+        later - earlier
+        for times in polls.values()
+        for earlier, later in itertools.pairwise(sorted(times))
+    ]
+    return {
+        "idle_shops": len(idle_ids),
+        "idle_passes": dict(modes),
+        "idle_calls_per_day": per_day(since),
+        "idle_calls_per_day_settled": per_day(settle),
+        "poll_real": config.poll_real,
+        "idle_max_real": config.idle_max_real,
+        "polls_enqueued": sum(len(t) for t in polls.values()),
+        "min_poll_gap_s": min(gaps) if gaps else None,
+    }
+
+
+def poll_enqueues(stack: Stack) -> dict[int, list[float]]:
+    """Every fast poll the clocks enqueued, per shop (enqueue times, epoch seconds), read
+    from RQ's queue and registries (finished jobs are kept ``RECONCILE_RESULT_TTL``)."""
+    from rq.job import Job
+    from rq.registry import FailedJobRegistry, FinishedJobRegistry, StartedJobRegistry
+    from rq.serializers import JSONSerializer
+
+    from app.jobs.queue import RECONCILE_SHOP, get_queue
+
+    redis = stack.redis()
+    queue = get_queue(redis, stack.env.get("QUEUE_NAME", "bookings"))
+    ids = list(queue.get_job_ids())
+    for registry in (FinishedJobRegistry, FailedJobRegistry, StartedJobRegistry):
+        ids += registry(queue=queue).get_job_ids()
+    out: dict[int, list[float]] = defaultdict(list)
+    for start in range(0, len(ids), 500):
+        for job in Job.fetch_many(ids[start : start + 500], redis, serializer=JSONSerializer):
+            if job is None or job.func_name != RECONCILE_SHOP or job.enqueued_at is None:
+                continue
+            shop_id, mode = job.args
+            if mode == "poll":
+                at = job.enqueued_at
+                out[int(shop_id)].append(
+                    (at if at.tzinfo else at.replace(tzinfo=dt.UTC)).timestamp()
+                )
+    return out
 
 
 def redis_breakdown(stack: Stack) -> dict[str, dict[str, int]]:
@@ -378,6 +487,14 @@ def _figures(
 ) -> dict[str, Any]:
     failures, booked_at = check_invariants(stack, expected)
     lags = sorted(booked_at[k] - driver.changed[k] for k in booked_at if k in driver.changed)
+    first_change: dict[int, float] = {}
+    for (shop_id, _), at in driver.changed.items():
+        first_change[shop_id] = min(at, first_change.get(shop_id, at))
+    warm = sorted(  # a shop's first order waits for a poll that may have backed off
+        booked_at[k] - driver.changed[k]
+        for k in booked_at
+        if k in driver.changed and driver.changed[k] > first_change[k[0]]
+    )
     eb = eb_calls_total(stack)
     eb.subtract(base_eb)
     mww = _mww_calls(stack)
@@ -404,8 +521,17 @@ def _figures(
             "p99": load.percentile(lags, 99) if lags else None,
             "max": lags[-1] if lags else None,
         },
+        "lag_s_warm": {
+            "p50": load.percentile(warm, 50) if warm else None,
+            "p99": load.percentile(warm, 99) if warm else None,
+            "max": warm[-1] if warm else None,
+        },
         "mww_calls": dict(mww),
-        "mww_per_shop_hour": sum(mww.values()) / config.shops / sim_hours if sim_hours else None,
+        "mww_per_shop_hour": (
+            sum(mww.values()) / (config.shops + config.idle_shops) / sim_hours
+            if sim_hours
+            else None
+        ),
         "eb_calls": {k: v for k, v in eb.items() if v},
         "eb_per_order": sum(eb.values()) / booked if booked else None,
         "redis_per_100k": (last["redis_bytes"] - first["redis_bytes"]) * per_100k,

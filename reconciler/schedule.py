@@ -1,7 +1,15 @@
-"""The clock: enqueue reconcile passes on the RQ workers at fixed intervals.
+"""The clock: enqueue the hourly pass for every shop, and each shop's fast poll when due.
 
-Two clocks started by mistake do no harm: each time slot is claimed in Redis (SET NX)
-by exactly one clock, and each pass takes the shop's lock anyway.
+The hourly pass runs for every booking shop every ``RECONCILE_INTERVAL_SECONDS``. The
+fast poll is adaptive (app/polling.py, the rule in app/core/polling.py): each tick the
+clock claims the shops whose poll is due in one Redis script and enqueues their passes,
+so a quiet shop is polled less and less often (5 → 10 → 20 → 60 minutes), a busy one
+every ``POLL_INTERVAL_SECONDS``. Every poll interval (a slot) the clock also brings the
+schedule's list of shops up to date (new shops are due at once).
+
+Safe to run twice (several clock processes on one Redis): each time slot is claimed in
+Redis (SET NX) by exactly one clock, each shop's due time by exactly one clock (the
+claim script moves it on), and each pass takes the shop's lock anyway.
 """
 
 from __future__ import annotations
@@ -21,6 +29,7 @@ from app.config import (
     REDIS_BACKOFF_MAX_SECONDS,
 )
 from app.jobs.queue import enqueue_alert_digest, enqueue_reconcile
+from app.polling import PollSchedule
 from app.services import Services
 from app.states import RunMode
 
@@ -45,11 +54,44 @@ def due_modes(services: Services, now: float) -> list[RunMode]:
 
 
 def enqueue_passes(services: Services, mode: RunMode) -> int:
+    """A pass of ``mode`` for every booking shop; how many shops."""
+    return len(_enqueue_all(services, mode))
+
+
+def _enqueue_all(services: Services, mode: RunMode) -> list[int]:
     shops = services.store.shops.booking()
     for shop in shops:
         enqueue_reconcile(services.queue, shop.id, str(mode))
     log.info("reconcile passes enqueued", extra={"mode": str(mode)})
-    return len(shops)
+    return [shop.id for shop in shops]
+
+
+def tick(services: Services, now: float) -> int:
+    """One look at the schedule: the slots this clock won (the hourly pass for every
+    shop; each poll slot brings the poll schedule's shops up to date), then, unless the
+    hourly pass was just enqueued, the fast polls due now. Returns the polls enqueued."""
+    schedule = PollSchedule(services.redis, services.settings)
+    modes = due_modes(services, now)
+    for mode in modes:
+        try:
+            if mode == RunMode.HOURLY:
+                shop_ids = _enqueue_all(services, mode)
+            else:
+                shop_ids = [shop.id for shop in services.store.shops.booking()]
+            schedule.sync(shop_ids, now)
+            if mode == RunMode.HOURLY:  # a quiet shop's poll waits for the next one
+                schedule.after_hourly(shop_ids, now)
+        except TRANSIENT:
+            _release_slot(services, mode, now)  # so a later tick takes it again
+            raise
+    if RunMode.HOURLY in modes or services.settings.poll_interval_seconds <= 0:
+        return 0
+    due = schedule.claim_due(now)
+    for shop_id in due:
+        enqueue_reconcile(services.queue, shop_id, str(RunMode.POLL))
+    if due:
+        log.debug("fast polls enqueued", extra={"shops": len(due)})
+    return len(due)
 
 
 # Redis or the database away for a while: wait and try again, never exit (under honcho
@@ -92,12 +134,7 @@ def run_clock(
     while not stop():
         now = time.time()
         try:
-            for mode in due_modes(services, now):
-                try:
-                    enqueue_passes(services, mode)
-                except TRANSIENT:
-                    _release_slot(services, mode, now)  # so a later tick takes it again
-                    raise
+            tick(services, now)
             if alert_due(services, now):
                 enqueue_alert_digest(services.queue)
         except TRANSIENT as err:

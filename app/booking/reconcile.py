@@ -15,7 +15,7 @@ the webhook path, so one set of idempotency and retry rules covers both. A pass:
    orders in the fast poll, all within ``PAYMENT_LOOKBACK_DAYS`` in the hourly pass;
    and, once the system is back, the rows that failed for a system reason (healing.py);
 5. enqueues; advances the watermark only if the pass finished without error; writes a
-   run record.
+   run record; tells the shop's poll schedule what it found (app/polling.py).
 
 Orders placed before the shop's start date are left alone, unless the pass was asked
 for them (``since``: Inhalen, ``reconcile --since``). A shop whose credentials were
@@ -43,6 +43,7 @@ from app.core.start_date import placed_before
 from app.errors import ShopAuthError
 from app.jobs.queue import enqueue_booking
 from app.metrics import RECONCILE_ORDERS, RECONCILE_PASSES, RECONCILE_SECONDS
+from app.polling import PollSchedule
 from app.services import Services
 from app.states import BookingMode, BookingState, RunMode, RunOutcome, ShopStatus
 from app.store.engine import utcnow
@@ -192,6 +193,10 @@ def _finish(services: Services, shop: Shop, result: PassResult, dry_run: bool) -
         shop=shop,
         watermark=result.window_end if advances else None,
     )
+    if advances and result.mode != MANUAL and result.window_end:  # the shop's next poll
+        PollSchedule(services.redis, services.settings).after_pass(
+            shop.id, result.mode, result.seen, result.enqueued, result.window_end.timestamp()
+        )
 
 
 def _list_orders(

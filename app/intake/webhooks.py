@@ -29,6 +29,7 @@ from app.errors import ConfigError
 from app.intake import notifications
 from app.jobs.queue import queue_notification
 from app.metrics import NOTIFICATIONS
+from app.polling import PollSchedule
 from app.services import Services
 
 log = logging.getLogger(__name__)
@@ -131,6 +132,7 @@ class WebhookIntake:
         outcome = queue_notification(
             services.queue, shop.id, headers["webhook-id"], payload["order_number"]
         )
+        PollSchedule(services.redis, services.settings).wake(shop.id)  # a busy shop
         return 202, outcome, {"status": outcome}
 
     def _count(self, outcome: str) -> None:

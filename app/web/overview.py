@@ -34,6 +34,7 @@ from app.core.mapping import Booking, map_order
 from app.core.preview import preview_json
 from app.core.start_date import before_start_reason, placed_before
 from app.errors import ConnectorError, OrderNotFoundError
+from app.polling import PollSchedule
 from app.states import BookingState
 from app.web.booking_page import booking_context, status_of
 from app.web.charts import shop_charts
@@ -56,9 +57,16 @@ FILTERS = {
 AWAITING_PAYMENT = "wacht op betaling"  # the filter's name
 
 
+def watched(shop_id: int) -> None:
+    """Someone looks at the shop: its fast poll back to the base interval (app/polling.py),
+    so what the page shows catches up within minutes."""
+    PollSchedule(services().redis, services().settings).wake(shop_id)
+
+
 @bp.get("/koppelingen/<int:shop_id>")
 def show(shop_id: int) -> Any:
     shop = shop_or_404(shop_id, Access.REGISTER)
+    watched(shop.id)
     state = request.args.get("status", "")
     search = request.args.get("zoek", "").strip()[:50]
     page = max(1, ascii_number(request.args.get("pagina", ""), 6) or 1)
@@ -110,6 +118,7 @@ def show(shop_id: int) -> Any:
 @bp.get("/koppelingen/<int:shop_id>/boekingen/<int:booking_id>")
 def booking(shop_id: int, booking_id: int) -> Any:
     shop = shop_or_404(shop_id, Access.REGISTER)
+    watched(shop.id)
     row = services().store.bookings.get_for_shop(shop.id, booking_id)
     if row is None:
         abort(404, "Deze boeking bestaat niet.")
