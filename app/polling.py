@@ -57,11 +57,11 @@ class PollSchedule:
         self.redis, self.backoff = redis, backoff_of(settings)
 
     def claim_due(self, now: float, limit: int = CLAIM_LIMIT) -> list[int]:
-        """The shops whose fast poll is due at ``now``, claimed by this caller only."""
+        """The shops whose fast poll is due at ``now``, claimed by this caller only, by id."""
         answer = self.redis.eval(
             _CLAIM_LUA, 1, DUE_KEY, repr(now), repr(now + self.backoff.base), str(limit)
         )
-        return [int(shop) for shop in cast(list[bytes], answer)]
+        return sorted(int(shop) for shop in cast(list[bytes], answer))
 
     def sync(self, shop_ids: Iterable[int], now: float) -> None:
         """New shops (and all after a lost Redis) due now; gone shops dropped."""
