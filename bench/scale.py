@@ -30,6 +30,7 @@ import random
 import threading
 import time
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -204,7 +205,13 @@ def _sample(stack: Stack) -> dict[str, Any]:
     }
 
 
-def run(config: ScaleConfig | None = None, log: Any = print) -> dict[str, Any]:
+def run(
+    config: ScaleConfig | None = None,
+    log: Any = print,
+    on_start: Callable[[Stack], Any] | None = None,
+) -> dict[str, Any]:
+    """``on_start``: called with the stack when the clock starts (bench.capacity's
+    sampler)."""
     config = config or ScaleConfig()
     env = {
         "POLL_INTERVAL_SECONDS": str(config.poll_real),
@@ -253,6 +260,8 @@ def run(config: ScaleConfig | None = None, log: Any = print) -> dict[str, Any]:
         schedule.sort(key=lambda item: item[0])
         base_eb = eb_calls_total(stack)
         stack.start_clock()
+        if on_start is not None:
+            on_start(stack)
         samples = [_sample(stack)]
         driver = Driver(stack, schedule, config.duration)
         started = time.time()

@@ -1,0 +1,367 @@
+"""docs/capacity.md from a ``python -m bench capacity`` run (``bench.capacity``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bench.capacity_model import (
+    ADAPTIVE,
+    DYNOS,
+    FIXED,
+    GIB,
+    MIB,
+    PRICES_AS_OF,
+    Limits,
+    PollRule,
+    Projection,
+    UnitCosts,
+    Workload,
+    heroku_bill,
+    project,
+)
+
+PLATFORM = Workload(shops=25_000, orders_per_day=30, notification_share=0.0)
+# Most shops of a platform sell little: a fifth sells 30 a day, the rest 1 a day.
+REALISTIC = (
+    Workload(shops=5_000, orders_per_day=30),
+    Workload(shops=20_000, orders_per_day=1),
+)
+
+
+def n(x: float, digits: int = 1) -> str:
+    return f"{x:,.{digits}f}".replace(",", " ")
+
+
+def size(b: float) -> str:
+    return f"{b / GIB:,.1f} GiB".replace(",", " ") if b >= GIB else f"{b / MIB:,.1f} MiB"
+
+
+def check_workload(check: dict[str, Any]) -> Workload:
+    """The check's hour in model terms: every shop sells at the working day's rate."""
+    c = check["config"]
+    return Workload(
+        shops=c["shops"],
+        orders_per_day=c["orders_per_day"] * 3,
+        peak_factor=1.0,
+        selling_hours=24.0,
+    )
+
+
+def compare(units: UnitCosts, check: dict[str, Any]) -> list[tuple[str, float, float]]:
+    """(figure, predicted, measured) for the simulated hour."""
+    c, result, samples = check["config"], check["scale"], check["samples"]
+    comp = c["compression"]
+    window = c["simulated_hours"] * 3600 / comp
+    p = project(units, check_workload(check), PollRule("check", hourly_seconds=3600.0), Limits())
+    first = samples[0]
+    inside = [s for s in samples if s["t"] <= first["t"] + window] or samples
+    last = inside[-1]
+    real = max(1e-9, last["t"] - first["t"])
+    elapsed_sim = result["elapsed_s"] * comp
+    mww_total = sum(result["mww_calls"].values())
+    eb_total = sum(result["eb_calls"].values())
+    booked = result["booked"]
+    # Rates in simulated seconds: the run is compressed, so per real second ×comp.
+    rows = [
+        (
+            "fast-poll passes per simulated second",
+            p.passes_per_s,
+            (last["passes"] - first["passes"]) / real / comp,
+        ),
+        ("Mijnwebwinkel calls per simulated second", p.mww_calls_per_s, mww_total / elapsed_sim),
+        (
+            "e-Boekhouden calls per booked order",
+            units.eb_calls_per_order,
+            eb_total / booked if booked else 0.0,
+        ),
+        (
+            f"worker CPU, cores (real time, compressed ×{comp:g})",
+            p.worker_cores * comp,
+            (last["worker"] - first["worker"]) / 1000 / real,
+        ),
+        (
+            "clock CPU, cores (real time)",
+            p.clock_cores * comp,
+            (last["clock"] - first["clock"]) / 1000 / real,
+        ),
+    ]
+    jobs = (
+        (
+            p.orders_per_s_peak * units.redis_bytes_per_finished_job
+            + p.passes_per_s
+            * (units.redis_bytes_per_finished_pass or units.redis_bytes_per_finished_job)
+        )
+        * comp
+        * 600
+    )
+    predicted_redis = (
+        c["shops"] * units.redis_bytes_per_shop + jobs + booked * units.redis_bytes_per_booked_order
+    )
+    rows.append(
+        (
+            "Redis memory growth over the hour (MiB)",
+            predicted_redis / MIB,
+            (last["redis"] - first["redis"]) / MIB,
+        )
+    )
+    return rows
+
+
+def _projection_rows(units: UnitCosts, work: Workload | tuple[Workload, ...]) -> list[str]:
+    lines = []
+    projections = []
+    for rule in (FIXED, ADAPTIVE):
+        projections.append((rule, combined(units, work, rule)))
+    lines.append("| | " + " | ".join(r.name for r, _ in projections) + " |")
+    lines.append("|---|" + "---|" * len(projections))
+
+    def row(label: str, fn: Any) -> None:
+        lines.append(f"| {label} | " + " | ".join(fn(p) for _, p in projections) + " |")
+
+    row(
+        "orders per second, mean / peak",
+        lambda p: f"{n(p.orders_per_s_mean, 2)} / {n(p.orders_per_s_peak, 2)}",
+    )
+    row(
+        "passes per idle / busy shop per day",
+        lambda p: f"{n(p.idle_shop_passes_per_day, 0)} / {n(p.active_shop_passes_per_day, 0)}",
+    )
+    row("passes per second", lambda p: n(p.passes_per_s, 1))
+    row("**Mijnwebwinkel calls per second**", lambda p: f"**{n(p.mww_calls_per_s, 1)}**")
+    row("e-Boekhouden calls per second (mean)", lambda p: n(p.eb_calls_per_s, 2))
+    row("… per administration at peak", lambda p: n(p.eb_calls_per_s_per_administration_peak, 3))
+    row("worker CPU at peak (cores)", lambda p: n(p.worker_cores, 2))
+    row(
+        "worker busy incl. waiting on upstream (process-seconds/s)",
+        lambda p: n(p.worker_busy_s_per_s, 1),
+    )
+    row("web CPU (cores; 0 without notifications)", lambda p: n(p.web_cores, 2))
+    row("clock CPU (cores)", lambda p: n(p.clock_cores, 3))
+    row(
+        "processes web / worker / clock",
+        lambda p: " / ".join(str(p.processes[k]) for k in ("web", "worker", "clock")),
+    )
+    row("Redis memory after a year", lambda p: size(p.redis_bytes))
+    row("PostgreSQL growth per year", lambda p: size(p.pg_bytes_per_year))
+    row(
+        "saturates first (share of its limit)",
+        lambda p: f"{p.saturates_first} ({n(p.utilisation[p.saturates_first] * 100, 0)} %)",
+    )
+    for rule, p in projections:
+        bill = heroku_bill(p)
+        total = sum(item.usd_month for item in bill)
+        lines.append("")
+        lines.append(
+            f"Heroku, {rule.name}: **USD {n(total, 0)} a month** — "
+            + "; ".join(f"{i.what}: {i.count} × {i.plan} (USD {n(i.usd_month, 0)})" for i in bill)
+            + "."
+        )
+        ranking = sorted(p.utilisation.items(), key=lambda kv: -kv[1])
+        lines.append("")
+        lines.append(
+            f"Against the limits ({rule.name}): "
+            + "; ".join(f"{k} {n(v * 100, 1)} %" for k, v in ranking)
+            + "."
+        )
+    return lines
+
+
+def combined(units: UnitCosts, work: Workload | tuple[Workload, ...], rule: PollRule) -> Projection:
+    """One projection, or the sum of several shop groups' (processes recomputed)."""
+    if isinstance(work, Workload):
+        return project(units, work, rule, Limits())
+    parts = [project(units, w, rule, Limits()) for w in work]
+    shops = sum(w.shops for w in work)
+    total = project(units, work[0], rule, Limits())
+    merged: dict[str, Any] = {}
+    for name in (
+        "orders_per_s_mean",
+        "orders_per_s_peak",
+        "passes_per_s",
+        "mww_calls_per_s",
+        "eb_calls_per_s",
+        "web_cores",
+        "worker_cores",
+        "clock_cores",
+        "worker_busy_s_per_s",
+        "redis_bytes",
+        "pg_bytes_per_year",
+    ):
+        merged[name] = sum(getattr(p, name) for p in parts)
+    merged["idle_shop_passes_per_day"] = total.idle_shop_passes_per_day
+    merged["active_shop_passes_per_day"] = (
+        sum(p.active_shop_passes_per_day * w.shops for p, w in zip(parts, work, strict=True))
+        / shops
+    )
+    merged["mww_calls_per_idle_shop_day"] = total.mww_calls_per_idle_shop_day
+    merged["eb_calls_per_s_per_administration_peak"] = max(
+        p.eb_calls_per_s_per_administration_peak for p in parts
+    )
+    import math
+
+    work0 = work[0]
+    merged["processes"] = {
+        "web": max(1, math.ceil(merged["web_cores"] / work0.worker_utilisation)),
+        "worker": max(1, math.ceil(merged["worker_busy_s_per_s"] / work0.worker_utilisation)),
+        "clock": 1,
+    }
+    limits = Limits()
+    conns = sum(merged["processes"].values()) * work0.db_connections_per_process
+    merged["utilisation"] = {
+        **total.utilisation,
+        "Mijnwebwinkel calls/s (one partner token)": merged["mww_calls_per_s"]
+        / limits.mww_calls_per_s,
+        "e-Boekhouden calls/s per administration": merged["eb_calls_per_s_per_administration_peak"]
+        / limits.eb_calls_per_s_per_administration,
+        "Redis memory (after a year)": merged["redis_bytes"] / limits.redis_bytes,
+        "PostgreSQL size (after a year)": merged["pg_bytes_per_year"] / limits.pg_bytes,
+        "PostgreSQL connections": conns / limits.pg_connections,
+    }
+    return Projection(**merged)
+
+
+def render(data: dict[str, Any], units: UnitCosts) -> str:
+    m = data["measure"]
+    b, q, p = m["bookings"], m["queued"], m["polls"]
+    out = [
+        "# Capacity: measured unit costs, a model, 25 000 shops",
+        "",
+        f"Generated by `python -m bench capacity` (`bench/capacity.py`, model in "
+        f"`bench/capacity_model.py`) on **{data['date']}**, in {n(data['duration_s'], 0)} s. "
+        "Do not edit the figures by hand; run it again (`--from-json` re-renders a saved run).",
+        "",
+    ]
+    if data.get("note"):
+        out += [f"> **Note.** {data['note']}", ""]
+    mach = data["machine"]
+    out += [
+        f"Machine: {mach.get('cpus')} CPUs ({mach.get('cpu_model')}), Python {mach.get('python')}, "
+        f"PostgreSQL {mach.get('postgresql', '?')}, Redis {mach.get('redis', '?')}, commit "
+        f"{mach.get('commit', '?')}. Load average at start {mach.get('load_at_start')}, after "
+        f"the measurement {' '.join(f'{x:.2f}' for x in m['load_average'])}"
+        + (
+            f", after the check {' '.join(f'{x:.2f}' for x in data['check_load'])}"
+            if data.get("check_load")
+            else ""
+        )
+        + ".",
+        "",
+        "## 1. Unit costs, measured",
+        "",
+        f"One stack (gunicorn with 2 workers, {m['config']['workers']} simple RQ workers, the "
+        "clock, both simulators without added latency, PostgreSQL, Redis). Bookings: "
+        f"{b['notifications']} signed notifications at {m['config']['rate']:g}/s over "
+        f"{m['config']['booking_shops']} shops ({m['config']['orders_per_shop']} orders each, "
+        f"every customer new to its administration); idle polls: {m['config']['shops']} shops "
+        f"polled every {m['config']['poll_real']} s for {m['config']['idle_seconds']:g} s. "
+        "CPU is utime + stime from /proc of each process and its children, before and after.",
+        "",
+        "| Unit | Measured | From |",
+        "|---|---|---|",
+        f"| web CPU per notification | {n(units.web_cpu_ms_per_notification, 2)} ms | "
+        f"{n(b['web_cpu_ms'], 0)} ms over {b['notifications']} ({b['accepted']} accepted) |",
+        f"| worker CPU per booking (fetch, map, claim, post, RQ) | "
+        f"{n(units.worker_cpu_ms_per_booking, 2)} ms | {n(b['worker_cpu_ms'], 0)} ms over "
+        f"{b['booked']} bookings |",
+        f"| worker CPU per idle-shop poll pass | {n(units.worker_cpu_ms_per_poll, 2)} ms | "
+        f"{n(p['worker_cpu_ms'], 0)} ms over {p['passes']} passes |",
+        f"| clock CPU per poll pass | {n(units.clock_cpu_ms_per_poll, 3)} ms | "
+        f"{n(p['clock_cpu_ms'], 0)} ms |",
+        f"| Redis bytes per shop (connector keys) | {n(units.redis_bytes_per_shop, 0)} | "
+        f"{p['shop_keys'][0]} keys, {n(p['shop_keys'][1], 0)} B |",
+        f"| Redis bytes per queued booking job | {n(units.redis_bytes_per_job, 0)} | "
+        f"INFO used_memory over {q['jobs']} jobs |",
+        f"| Redis bytes per finished booking job (kept 10 min) | "
+        f"{n(units.redis_bytes_per_finished_job, 0)} | {b['finished_jobs'][0]} job hashes |",
+        f"| Redis bytes per finished poll pass (kept 10 min) | "
+        f"{n(units.redis_bytes_per_finished_pass, 0)} | {p['finished_jobs'][0]} job hashes |",
+        f"| Redis bytes per kept webhook id (73 h) | {n(units.redis_bytes_per_webhook_id, 0)} | "
+        f"{b['webhook_ids'][0]} keys |",
+        f"| Redis bytes per booked order (booked set, kept for good) | "
+        f"{n(units.redis_bytes_per_booked_order, 1)} | {b['booked_sets'][0]} sets |",
+        f"| PostgreSQL bytes per booked order (all tables, indexes) | "
+        f"{n(units.sql_bytes_per_order, 0)} | "
+        + ", ".join(f"{k} {n(v / 1024, 0)} KiB" for k, v in sorted(b["pg_delta"].items()))
+        + " |",
+        f"| PostgreSQL bytes per poll pass (its run record) | {n(units.sql_bytes_per_poll, 0)} | "
+        + (
+            ", ".join(f"{k} {n(v / 1024, 0)} KiB" for k, v in sorted(p["pg_delta"].items()))
+            or "no growth"
+        )
+        + " |",
+        f"| Mijnwebwinkel calls per order / per poll pass | {n(units.mww_calls_per_order, 2)} / "
+        f"{n(units.mww_calls_per_poll, 2)} | {b['mww_calls']} / {p['mww_calls']} |",
+        f"| e-Boekhouden calls per order / per poll pass | {n(units.eb_calls_per_order, 2)} / "
+        f"{n(units.eb_calls_per_poll, 2)} | {b['eb_calls']} / {p['eb_calls'] or 'none'} |",
+        "",
+    ]
+    out += data.get("noise_text", [])
+    out += [
+        "## 2. The model",
+        "",
+        "`bench/capacity_model.py`, `project(units, workload, poll_rule, limits)`, pure. "
+        "Inputs: the unit costs above; the workload (shops, orders a day per selling shop, the "
+        "share that sells, selling hours 12 and a peak hour twice their mean, notification "
+        "share, shops per administration); the poll rule (base interval, back-off steps, "
+        "hourly pass); assumed wire latencies (Mijnwebwinkel 150 ms, e-Boekhouden 250 ms a "
+        "call: the simulators here answer in about a millisecond) and a 60 % busy target per "
+        "simple worker. A worker process runs one job at a time, so worker processes = "
+        "(CPU + time waiting on upstream) at peak ÷ 0.6. The adaptive rule's passes follow a "
+        "Markov chain over the back-off steps (the module docstring). Redis = shops' keys + "
+        "ten minutes of finished jobs + 73 h of webhook ids + the booked sets, which grow for "
+        "good; PostgreSQL = bookings + one run record per pass (reconcile_runs keeps them all).",
+        "",
+        "Limits that adding processes does not lift (assumed, none is documented): one partner "
+        "token's Mijnwebwinkel rate 20 calls/s for the whole platform; e-Boekhouden 2 calls/s "
+        "per administration; Redis 100 GiB and PostgreSQL 4 TiB (the largest plans); 500 "
+        "PostgreSQL connections (10 per process: pool 5 + overflow 5).",
+        "",
+        "## 3. Projection: 25 000 shops × 30 orders a day",
+        "",
+        "Every shop sells 30 orders a day in 12 selling hours, no notifications (Mijnwebwinkel "
+        "sends none today). Both poll rules:",
+        "",
+        *_projection_rows(units, PLATFORM),
+        "",
+        "### A more likely platform: 5 000 shops × 30 a day, 20 000 × 1 a day",
+        "",
+        *_projection_rows(units, REALISTIC),
+        "",
+        f"Prices as known on {PRICES_AS_OF}. Dynos, USD a month: "
+        + ", ".join(f"{k} {n(v[0], 0)} ({v[1]:g} GB)" for k, v in DYNOS.items())
+        + ". Cores per dyno are an assumption (Heroku sells compute shares). Key-Value Store "
+        "and Postgres plans: the smallest with 1.5× the memory / the first year's data, and "
+        "enough connections.",
+        "",
+    ]
+    out += data.get("check_text", [])
+    return "\n".join(out) + "\n"
+
+
+def check_text(units: UnitCosts, check: dict[str, Any]) -> list[str]:
+    c, r = check["config"], check["scale"]
+    rows = compare(units, check)
+    lag = r["lag_s"]
+    out = [
+        f"## 4. Check: a simulated hour of {n(c['shops'], 0)} shops",
+        "",
+        f"`bench.scale`'s machinery: {n(c['shops'], 0)} shops, {c['orders_per_day']} orders per "
+        f"shop per 8-hour day ({r['orders']} orders in the hour), compressed ×{c['compression']:g} "
+        f"({n(r['elapsed_s'], 0)} s real including the drain), fixed 5-minute poll "
+        f"({r['config']['poll_real']} s real), hourly pass, {c['workers']} simple workers, no "
+        f"notifications. Booked {r['booked']} of {r['orders']}, {r['violation_count']} "
+        "invariant violations.",
+        "",
+        "| Figure | Predicted | Measured | Error |",
+        "|---|---|---|---|",
+    ]
+    for label, predicted, measured in rows:
+        error = (predicted - measured) / measured * 100 if measured else float("nan")
+        out.append(f"| {label} | {n(predicted, 3)} | {n(measured, 3)} | {n(error, 0)} % |")
+    out += [
+        f"| status change → booked p50 / p99 (simulated s) | ≤ poll 300 + drain | "
+        f"{n((lag['p50'] or 0) * c['compression'], 0)} / "
+        f"{n((lag['p99'] or 0) * c['compression'], 0)} | not modelled |",
+        "",
+    ]
+    return out
