@@ -209,6 +209,17 @@ def measure(config: MeasureConfig | None = None, log: Any = print) -> dict[str, 
         last = _snapshot(stack)
         runs1 = scalar(stack, runs_sql)
         reconcile_keys, reconcile_bytes = key_bytes(stack, "rq:job:reconcile-*")
+        connections = scalar(
+            stack,
+            "SELECT count(*) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()",
+        )
+        # A booked set at a year's size (30 a day): past 512 members Redis stores it as
+        # a hash table, which costs more per member than the small sets of this run.
+        year = stack.redis()
+        year.sadd("capacity:booked-year", *(str(100_000 + i) for i in range(30 * 365)))
+        year_bytes = int(year.memory_usage("capacity:booked-year", samples=0) or 0)
+        year.delete("capacity:booked-year")
         out["polls"] = {
             "passes": runs1 - runs0,
             "worker_cpu_ms": last["worker"] - first["worker"],
@@ -218,6 +229,11 @@ def measure(config: MeasureConfig | None = None, log: Any = print) -> dict[str, 
             "pg_delta": _pg_delta(first["pg"], last["pg"]),
             "finished_jobs": [reconcile_keys, reconcile_bytes],
             "shop_keys": shop_keys_before,
+            "pg_connections": connections,
+            "processes": sum(
+                1 for p in stack.procs.values() if p.role in ("web", "worker", "clock")
+            ),
+            "booked_year_set": [30 * 365, year_bytes],
         }
         out["load_average"] = list(_loadavg())
     return out
@@ -279,9 +295,12 @@ def unit_costs(m: dict[str, Any]) -> UnitCosts:
         redis_bytes_per_finished_job=b["finished_jobs"][1] / max(1, b["finished_jobs"][0]),
         redis_bytes_per_finished_pass=p["finished_jobs"][1] / max(1, p["finished_jobs"][0]),
         redis_bytes_per_webhook_id=b["webhook_ids"][1] / max(1, b["webhook_ids"][0]),
-        redis_bytes_per_booked_order=b["booked_sets"][1] / booked,
+        redis_bytes_per_booked_order=p["booked_year_set"][1] / p["booked_year_set"][0],
         sql_bytes_per_order=sum(b["pg_delta"].values()) / booked,
-        sql_bytes_per_poll=sum(p["pg_delta"].values()) / passes,
+        # The run records stay; the shops table's watermark updates leave dead rows that
+        # vacuum reuses, so its growth is not counted.
+        sql_bytes_per_poll=p["pg_delta"].get("reconcile_runs", 0) / passes,
+        db_connections_per_process=p["pg_connections"] / max(1, p["processes"]),
         mww_calls_per_order=sum(b["mww_calls"].values()) / booked,
         mww_calls_per_poll=sum(p["mww_calls"].values()) / passes,
         eb_calls_per_order=sum(b["eb_calls"].values()) / booked,

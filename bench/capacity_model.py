@@ -45,6 +45,7 @@ class UnitCosts:
     eb_calls_per_order: float
     eb_calls_per_poll: float = 0.0
     redis_bytes_per_finished_pass: float = 0.0  # a finished pass's job; 0: as a booking's
+    db_connections_per_process: float = 10.0  # held open (SQLAlchemy pool 5 + overflow 5)
 
 
 @dataclass(frozen=True)
@@ -98,9 +99,6 @@ class Workload:
     mww_latency_s: float = 0.15  # one Mijnwebwinkel call, on the wire (assumed)
     eb_latency_s: float = 0.25  # one e-Boekhouden call (assumed)
     worker_utilisation: float = 0.6  # target busy share of a worker process
-    worker_processes_per_dyno: int = 4
-    web_notifications_per_process_s: float = 0.0  # 0: from CPU only
-    db_connections_per_process: int = 10  # SQLAlchemy pool 5 + overflow 5
 
 
 @dataclass(frozen=True)
@@ -185,11 +183,12 @@ def project(units: UnitCosts, work: Workload, rule: PollRule, limits: Limits) ->
         + passes_peak * 600.0 * pass_bytes
         + notifications_peak * 73 * 3600 * units.redis_bytes_per_webhook_id
         + booked_year * units.redis_bytes_per_booked_order
+        + work.shops * units.redis_bytes_per_job  # the hourly pass: every shop queued at once
     )
     pg_year = (
         booked_year * units.sql_bytes_per_order + passes * DAY * 365 * units.sql_bytes_per_poll
     )
-    connections = sum(processes.values()) * work.db_connections_per_process
+    connections = sum(processes.values()) * units.db_connections_per_process
     util = {
         "Mijnwebwinkel calls/s (one partner token)": mww / limits.mww_calls_per_s,
         "e-Boekhouden calls/s per administration": eb_admin
@@ -293,7 +292,7 @@ def heroku_bill(p: Projection, headroom: float = 1.5) -> list[Line]:
     redis_need = p.redis_bytes * headroom
     plan = next((k for k in KEY_VALUE_STORE if k[2] >= redis_need), KEY_VALUE_STORE[-1])
     lines.append(Line("Key-Value Store (Redis)", plan[0], 1, plan[1]))
-    connections = (web_dynos + p.processes["worker"] + p.processes["clock"]) * 10
+    connections = (web_dynos + p.processes["worker"] + p.processes["clock"]) * 10  # worst case
     pg_need = p.pg_bytes_per_year * headroom
     pg = next((k for k in POSTGRES if k[2] >= pg_need and k[3] >= connections), POSTGRES[-1])
     lines.append(Line("Postgres (first year's data)", pg[0], 1, pg[1]))

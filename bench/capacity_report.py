@@ -206,7 +206,7 @@ def combined(units: UnitCosts, work: Workload | tuple[Workload, ...], rule: Poll
         "clock": 1,
     }
     limits = Limits()
-    conns = sum(merged["processes"].values()) * work0.db_connections_per_process
+    conns = sum(merged["processes"].values()) * units.db_connections_per_process
     merged["utilisation"] = {
         **total.utilisation,
         "Mijnwebwinkel calls/s (one partner token)": merged["mww_calls_per_s"]
@@ -278,17 +278,23 @@ def render(data: dict[str, Any], units: UnitCosts) -> str:
         f"| Redis bytes per kept webhook id (73 h) | {n(units.redis_bytes_per_webhook_id, 0)} | "
         f"{b['webhook_ids'][0]} keys |",
         f"| Redis bytes per booked order (booked set, kept for good) | "
-        f"{n(units.redis_bytes_per_booked_order, 1)} | {b['booked_sets'][0]} sets |",
+        f"{n(units.redis_bytes_per_booked_order, 1)} | a set of a year's "
+        f"{p['booked_year_set'][0]} numbers (this run's small sets: "
+        f"{n(b['booked_sets'][1] / b['booked'], 1)} B each) |",
         f"| PostgreSQL bytes per booked order (all tables, indexes) | "
         f"{n(units.sql_bytes_per_order, 0)} | "
         + ", ".join(f"{k} {n(v / 1024, 0)} KiB" for k, v in sorted(b["pg_delta"].items()))
         + " |",
-        f"| PostgreSQL bytes per poll pass (its run record) | {n(units.sql_bytes_per_poll, 0)} | "
+        f"| PostgreSQL bytes per poll pass (its run record; the shops table's dead rows "
+        f"are vacuumed) | {n(units.sql_bytes_per_poll, 0)} | "
         + (
             ", ".join(f"{k} {n(v / 1024, 0)} KiB" for k, v in sorted(p["pg_delta"].items()))
             or "no growth"
         )
         + " |",
+        f"| PostgreSQL connections held per process | "
+        f"{n(units.db_connections_per_process, 1)} | {p['pg_connections']} for "
+        f"{p['processes']} processes (web, workers, clock) |",
         f"| Mijnwebwinkel calls per order / per poll pass | {n(units.mww_calls_per_order, 2)} / "
         f"{n(units.mww_calls_per_poll, 2)} | {b['mww_calls']} / {p['mww_calls']} |",
         f"| e-Boekhouden calls per order / per poll pass | {n(units.eb_calls_per_order, 2)} / "
@@ -314,7 +320,7 @@ def render(data: dict[str, Any], units: UnitCosts) -> str:
         "Limits that adding processes does not lift (assumed, none is documented): one partner "
         "token's Mijnwebwinkel rate 20 calls/s for the whole platform; e-Boekhouden 2 calls/s "
         "per administration; Redis 100 GiB and PostgreSQL 4 TiB (the largest plans); 500 "
-        "PostgreSQL connections (10 per process: pool 5 + overflow 5).",
+        "PostgreSQL connections (the measured connections per process).",
         "",
         "## 3. Projection: 25 000 shops × 30 orders a day",
         "",
