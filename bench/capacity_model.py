@@ -270,8 +270,11 @@ class Line:
     usd_month: float
 
 
-def heroku_bill(p: Projection, headroom: float = 1.5) -> list[Line]:
-    """Dynos and add-on plans for a projection (``headroom`` on memory and storage)."""
+def heroku_bill(
+    p: Projection, headroom: float = 1.5, connections_per_process: float = 10.0
+) -> list[Line]:
+    """Dynos and add-on plans for a projection (``headroom`` on memory and storage;
+    ``connections_per_process``: PostgreSQL connections each process holds)."""
     price, ram, cores = DYNOS["Performance-M"]
     per_dyno = max(1, min(int(ram * GIB // WORKER_RSS_BYTES), int(cores / 0.6 * 4)))
     worker_dynos = max(
@@ -292,7 +295,8 @@ def heroku_bill(p: Projection, headroom: float = 1.5) -> list[Line]:
     redis_need = p.redis_bytes * headroom
     plan = next((k for k in KEY_VALUE_STORE if k[2] >= redis_need), KEY_VALUE_STORE[-1])
     lines.append(Line("Key-Value Store (Redis)", plan[0], 1, plan[1]))
-    connections = (web_dynos + p.processes["worker"] + p.processes["clock"]) * 10  # worst case
+    processes = web_dynos + p.processes["worker"] + p.processes["clock"]
+    connections = math.ceil(processes * connections_per_process * headroom)
     pg_need = p.pg_bytes_per_year * headroom
     pg = next((k for k in POSTGRES if k[2] >= pg_need and k[3] >= connections), POSTGRES[-1])
     lines.append(Line("Postgres (first year's data)", pg[0], 1, pg[1]))
