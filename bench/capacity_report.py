@@ -341,8 +341,65 @@ def render(data: dict[str, Any], units: UnitCosts) -> str:
         "enough connections.",
         "",
     ]
+    out += reading(units)
     out += data.get("check_text", [])
+    out += [
+        "## 5. Noise and what is not measured",
+        "",
+        "One run, no repeats: every unit cost above is a single measurement on a shared "
+        "2-core machine (the load averages in the header: other engineers ran test suites "
+        "beside it). CPU time (utime + stime) is what a process itself used, so it is less "
+        "sensitive to that load than wall time, but a busy machine's cache misses still "
+        "inflate it; read the CPU figures as ±30 %. Sizes (Redis, PostgreSQL) are counts of "
+        "bytes and do not depend on the load; PostgreSQL grows in 8 KiB pages, so a few "
+        "hundred items give a granular figure. Not measured, assumed: the wire latency of "
+        "the real systems (the simulators answer on loopback), the upstream rate limits, the "
+        "cores behind a Heroku dyno, the list prices. Payments (invoice-and-payment mode) "
+        "and the Controle report are not in the per-order costs.",
+        "",
+    ]
     return "\n".join(out) + "\n"
+
+
+def reading(units: UnitCosts) -> list[str]:
+    """What the projection says, with its own figures."""
+    fixed = project(units, PLATFORM, FIXED, Limits())
+    adaptive = project(units, PLATFORM, ADAPTIVE, Limits())
+    year_orders = PLATFORM.shops * PLATFORM.orders_per_day * 365
+    booked_set = year_orders * units.redis_bytes_per_booked_order
+    runs = fixed.passes_per_s * 86_400 * 365 * units.sql_bytes_per_poll
+    orders_sql = year_orders * units.sql_bytes_per_order
+    return [
+        "### Reading the projection",
+        "",
+        f"- **Mijnwebwinkel's rate gives out first.** Today's fixed poll costs "
+        f"{n(fixed.mww_calls_per_s, 0)} calls/s day and night "
+        f"({n(fixed.idle_shop_passes_per_day, 0)} a day per shop even when idle); "
+        "the adaptive rule brings it to "
+        f"{n(adaptive.mww_calls_per_s, 0)}/s ({n(adaptive.mww_calls_per_idle_shop_day, 0)} a day"
+        " per idle shop). Whatever the partner limit is, it is one limit for the whole "
+        "platform: more processes do not help, fewer calls do.",
+        f"- **e-Boekhouden** is far from its limits per administration "
+        f"({n(fixed.eb_calls_per_s_per_administration_peak, 3)} calls/s at peak for a shop of "
+        f"30 a day; 50 such shops on one accountant's administration "
+        f"{n(50 * fixed.eb_calls_per_s_per_administration_peak, 2)}/s); in total "
+        f"{n(fixed.eb_calls_per_s, 1)} calls/s, spread over {n(PLATFORM.shops, 0)} "
+        "administrations.",
+        f"- **Workers wait, they hardly compute**: {n(fixed.worker_cores, 1)} cores of CPU at "
+        f"peak against {n(fixed.worker_busy_s_per_s, 0)} process-seconds a second busy with "
+        "the assumed latencies; the worker count follows the real systems' latency, not CPU.",
+        "- **Redis grows for good with the booked sets**: "
+        f"{n(units.redis_bytes_per_booked_order, 0)} B per booked order, "
+        f"{size(booked_set)} after a year of {n(year_orders / 1e6, 0)} "
+        "million orders; the rest (shops, ten minutes of jobs, webhook ids) is "
+        f"{size(fixed.redis_bytes - booked_set)}. Bounding the booked set (e.g. to the passes' "
+        "look-back, the SQL register being the source of truth) would keep Redis on a small plan.",
+        f"- **PostgreSQL grows faster with the run records than with the bookings** under the "
+        f"fixed poll: {size(runs)} a year of `reconcile_runs` ({n(units.sql_bytes_per_poll, 0)} B"
+        f" a pass, none deleted) against {size(orders_sql)} of bookings. Pruning run records "
+        "(or not writing one for an empty poll) takes most of it away.",
+        "",
+    ]
 
 
 def check_text(units: UnitCosts, check: dict[str, Any]) -> list[str]:
