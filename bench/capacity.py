@@ -402,10 +402,23 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--note", default="")
     parser.add_argument("--output", default=str(ROOT / "docs" / "capacity.md"))
     parser.add_argument("--json", help="also write the raw figures here")
-    parser.add_argument("--from-json", help="render a saved run (no measuring)")
+    parser.add_argument("--repeat", type=int, default=1, help="measure the unit costs N times")
+    parser.add_argument(
+        "--from-json",
+        nargs="+",
+        help="render saved runs (no measuring): the first with its check, the others' "
+        "measurements added as repeats",
+    )
     args = parser.parse_args(argv)
     if args.from_json:
-        data = json.loads(Path(args.from_json).read_text())
+        data = json.loads(Path(args.from_json[0]).read_text())
+        for extra in args.from_json[1:]:
+            more = json.loads(Path(extra).read_text())
+            data["repeats"] = [
+                *data.get("repeats", []),
+                *more.get("repeats", []),
+                {"measure": more["measure"], "date": more["date"], "machine": more["machine"]},
+            ]
     else:
         reason = services_unavailable()
         if reason:
@@ -430,6 +443,10 @@ def main(argv: list[str]) -> int:
             ),
             log=_log,
         )
+        data["repeats"] = []
+        for _ in range(args.repeat - 1):
+            config = MeasureConfig(**data["measure"]["config"])
+            data["repeats"].append({"measure": measure(config, log=_log), "machine": machine()})
         if args.json:
             Path(args.json).write_text(json.dumps(data, indent=2, default=str))
         if not args.skip_check:
@@ -447,12 +464,20 @@ def main(argv: list[str]) -> int:
         data["duration_s"] = time.monotonic() - started
         if args.json:
             Path(args.json).write_text(json.dumps(data, indent=2, default=str))
-    units = unit_costs(data["measure"])
+    units = median_units([data["measure"], *(r["measure"] for r in data.get("repeats", []))])
     if data.get("check"):
         data["check_text"] = check_text(units, data["check"])
     Path(args.output).write_text(render(data, units))
     print(f"bench capacity: wrote {args.output}", flush=True)
     return 0
+
+
+def median_units(measures: list[dict[str, Any]]) -> UnitCosts:
+    """Each unit cost's median over the runs."""
+    import statistics
+
+    runs = [asdict(unit_costs(m)) for m in measures]
+    return UnitCosts(**{k: statistics.median(r[k] for r in runs) for k in runs[0]})
 
 
 def _log(message: str) -> None:

@@ -302,7 +302,7 @@ def render(data: dict[str, Any], units: UnitCosts) -> str:
         f"{n(units.eb_calls_per_poll, 2)} | {b['eb_calls']} / {p['eb_calls'] or 'none'} |",
         "",
     ]
-    out += data.get("noise_text", [])
+    out += noise(data)
     out += [
         "## 2. The model",
         "",
@@ -346,12 +346,12 @@ def render(data: dict[str, Any], units: UnitCosts) -> str:
     out += [
         "## 5. Noise and what is not measured",
         "",
-        "One run, no repeats: every unit cost above is a single measurement on a shared "
-        "2-core machine (the load averages in the header: other engineers ran test suites "
-        "beside it). CPU time (utime + stime) is what a process itself used, so it is less "
-        "sensitive to that load than wall time, but a busy machine's cache misses still "
-        "inflate it; read the CPU figures as ±30 %. Sizes (Redis, PostgreSQL) are counts of "
-        "bytes and do not depend on the load; PostgreSQL grows in 8 KiB pages, so a few "
+        "The machine is shared (2 cores; the load averages in the header and §1: other "
+        "engineers ran test suites beside it). CPU time (utime + stime) is what a process "
+        "itself used, so it is less sensitive to that load than wall time, but a busy "
+        "machine's cache misses and frequency still move it (the spread in §1). Sizes "
+        "(Redis, PostgreSQL) are counts of bytes and do not depend on the load; "
+        "PostgreSQL grows in 8 KiB pages, so a few "
         "hundred items give a granular figure. Not measured, assumed: the wire latency of "
         "the real systems (the simulators answer on loopback), the upstream rate limits, the "
         "cores behind a Heroku dyno, the list prices. Payments (invoice-and-payment mode) "
@@ -359,6 +359,40 @@ def render(data: dict[str, Any], units: UnitCosts) -> str:
         "",
     ]
     return "\n".join(out) + "\n"
+
+
+def noise(data: dict[str, Any]) -> list[str]:
+    """The unit costs of every run side by side (the model takes each one's median)."""
+    from bench.capacity import unit_costs
+
+    runs = [data["measure"], *(r["measure"] for r in data.get("repeats", []))]
+    if len(runs) < 2:
+        return ["Measured once (no repeats): the spread of these figures is not known.", ""]
+    costs = [unit_costs(m) for m in runs]
+    out = [
+        f"The measurement ran {len(runs)} times; the model takes each unit cost's median. "
+        "Load average (1 min) at the end of each run: "
+        + ", ".join(f"{m['load_average'][0]:.1f}" for m in runs)
+        + ".",
+        "",
+        "| Unit | " + " | ".join(f"run {i + 1}" for i in range(len(runs))) + " | spread |",
+        "|---|" + "---|" * (len(runs) + 1),
+    ]
+    for name, label in (
+        ("web_cpu_ms_per_notification", "web CPU per notification (ms)"),
+        ("worker_cpu_ms_per_booking", "worker CPU per booking (ms)"),
+        ("worker_cpu_ms_per_poll", "worker CPU per idle poll (ms)"),
+        ("clock_cpu_ms_per_poll", "clock CPU per poll (ms)"),
+        ("sql_bytes_per_order", "PostgreSQL bytes per order"),
+        ("sql_bytes_per_poll", "PostgreSQL bytes per poll"),
+        ("redis_bytes_per_job", "Redis bytes per queued job"),
+        ("eb_calls_per_order", "e-Boekhouden calls per order"),
+    ):
+        values = [getattr(c, name) for c in costs]
+        low, high = min(values), max(values)
+        spread = (high - low) / low * 100 if low else 0.0
+        out.append(f"| {label} | " + " | ".join(n(v, 2) for v in values) + f" | {n(spread, 0)} % |")
+    return [*out, ""]
 
 
 def reading(units: UnitCosts) -> list[str]:
