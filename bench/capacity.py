@@ -165,6 +165,7 @@ def measure(config: MeasureConfig | None = None, log: Any = print) -> dict[str, 
         booked = scalar(stack, "SELECT count(*) FROM bookings WHERE state = 'booked'")
         webhook_keys, webhook_bytes = key_bytes(stack, "mww:webhook-id:*")
         job_keys, job_bytes = key_bytes(stack, "rq:job:book-*")
+        _, result_bytes = key_bytes(stack, "rq:results:book-*")  # RQ's result streams
         booked_keys, booked_bytes = key_bytes(stack, "mww:booked:*", (b":built",))
         relation_keys, relation_bytes = key_bytes(stack, "mww:relations:*")
         out["bookings"] = {
@@ -177,7 +178,7 @@ def measure(config: MeasureConfig | None = None, log: Any = print) -> dict[str, 
             "eb_calls": dict(after["eb"] - before["eb"]),
             "pg_delta": _pg_delta(before["pg"], after["pg"]),
             "webhook_ids": [webhook_keys, webhook_bytes],
-            "finished_jobs": [job_keys, job_bytes],
+            "finished_jobs": [job_keys, job_bytes + result_bytes],
             "booked_sets": [booked_keys, booked_bytes],
             "relation_hashes": [relation_keys, relation_bytes],
             "redis_used_delta": after["redis"] - before["redis"],
@@ -209,6 +210,7 @@ def measure(config: MeasureConfig | None = None, log: Any = print) -> dict[str, 
         last = _snapshot(stack)
         runs1 = scalar(stack, runs_sql)
         reconcile_keys, reconcile_bytes = key_bytes(stack, "rq:job:reconcile-*")
+        reconcile_bytes += key_bytes(stack, "rq:results:reconcile-*")[1]
         connections = scalar(
             stack,
             "SELECT count(*) FROM pg_stat_activity "
@@ -285,6 +287,9 @@ def unit_costs(m: dict[str, Any]) -> UnitCosts:
     """The model's inputs from a ``measure`` result."""
     b, q, p = m["bookings"], m["queued"], m["polls"]
     booked, passes, shops = b["booked"], max(1, p["passes"]), m["config"]["shops"]
+    relation_calls = sum(
+        b["eb_calls"].get(op, 0) for op in ("GetRelaties", "AddRelatie", "UpdateRelatie")
+    )
     return UnitCosts(
         web_cpu_ms_per_notification=b["web_cpu_ms"] / b["notifications"],
         worker_cpu_ms_per_booking=b["worker_cpu_ms"] / booked,
@@ -303,7 +308,9 @@ def unit_costs(m: dict[str, Any]) -> UnitCosts:
         db_connections_per_process=p["pg_connections"] / max(1, p["processes"]),
         mww_calls_per_order=sum(b["mww_calls"].values()) / booked,
         mww_calls_per_poll=sum(p["mww_calls"].values()) / passes,
-        eb_calls_per_order=sum(b["eb_calls"].values()) / booked,
+        eb_calls_per_order=b["eb_calls"].get("AddMutatie", 0) / booked,
+        eb_calls_per_new_customer=relation_calls / max(1, b["eb_calls"].get("GetRelaties", 0)),
+        eb_new_customer_share=b["eb_calls"].get("GetRelaties", 0) / booked,
         eb_calls_per_poll=sum(p["eb_calls"].values()) / passes,
     )
 
@@ -402,6 +409,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--note", default="")
     parser.add_argument("--output", default=str(ROOT / "docs" / "capacity.md"))
     parser.add_argument("--json", help="also write the raw figures here")
+    parser.add_argument("--check-json", help="with --from-json: take the check from this run")
     parser.add_argument("--repeat", type=int, default=1, help="measure the unit costs N times")
     parser.add_argument(
         "--from-json",
@@ -419,6 +427,10 @@ def main(argv: list[str]) -> int:
                 *more.get("repeats", []),
                 {"measure": more["measure"], "date": more["date"], "machine": more["machine"]},
             ]
+        if args.check_json:
+            other = json.loads(Path(args.check_json).read_text())
+            data["check"], data["check_load"] = other["check"], other.get("check_load")
+            data["check_date"] = other["date"]
     else:
         reason = services_unavailable()
         if reason:
@@ -477,7 +489,7 @@ def median_units(measures: list[dict[str, Any]]) -> UnitCosts:
     import statistics
 
     runs = [asdict(unit_costs(m)) for m in measures]
-    return UnitCosts(**{k: statistics.median(r[k] for r in runs) for k in runs[0]})
+    return UnitCosts(**{k: statistics.median([r[k] for r in runs]) for k in runs[0]})
 
 
 def _log(message: str) -> None:

@@ -42,10 +42,12 @@ class UnitCosts:
     sql_bytes_per_poll: float  # the pass's run record (reconcile_runs keeps every pass)
     mww_calls_per_order: float
     mww_calls_per_poll: float
-    eb_calls_per_order: float
+    eb_calls_per_order: float  # the booking's own (AddMutatie), without session or relation
     eb_calls_per_poll: float = 0.0
     redis_bytes_per_finished_pass: float = 0.0  # a finished pass's job; 0: as a booking's
     db_connections_per_process: float = 10.0  # held open (SQLAlchemy pool 5 + overflow 5)
+    eb_calls_per_new_customer: float = 2.0  # GetRelaties + AddRelatie
+    eb_new_customer_share: float = 0.0  # of the measured orders (not an input: see Workload)
 
 
 @dataclass(frozen=True)
@@ -95,6 +97,9 @@ class Workload:
     peak_factor: float = 2.0  # the busiest hour against the selling hours' mean
     notification_share: float = 0.0  # orders that also arrive as a notification
     shops_per_administration: float = 1.0
+    new_customer_share: float = 0.3  # orders from a customer the administration lacks
+    eb_session_seconds: float = 1200.0  # a SOAP session is reused this long (not renewed)
+    local_wait_s: float = 0.0  # per job, waiting on PostgreSQL and Redis (not CPU)
     # Per process kind, what one process can do (simple workers run one job at a time).
     mww_latency_s: float = 0.15  # one Mijnwebwinkel call, on the wire (assumed)
     eb_latency_s: float = 0.25  # one e-Boekhouden call (assumed)
@@ -138,6 +143,16 @@ class Projection:
         return max(self.utilisation, key=lambda k: self.utilisation[k])
 
 
+def eb_calls_per_order(units: UnitCosts, work: Workload, orders_per_second: float) -> float:
+    """The booking's calls, a new customer's relation calls, and a session: a shop opens
+    one when none is open, which it keeps ``eb_session_seconds``; with orders arriving at
+    rate λ that is one session per 1 + λ·TTL orders (a renewal cycle: the TTL, then the
+    wait for the next order)."""
+    sessions = 1.0 / (1.0 + orders_per_second * work.eb_session_seconds)
+    relations = work.new_customer_share * units.eb_calls_per_new_customer
+    return units.eb_calls_per_order + relations + sessions
+
+
 def project(units: UnitCosts, work: Workload, rule: PollRule, limits: Limits) -> Projection:
     active = work.shops * work.active_share
     idle = work.shops - active
@@ -155,9 +170,10 @@ def project(units: UnitCosts, work: Workload, rule: PollRule, limits: Limits) ->
         per_shop_rate * work.peak_factor
     )
     mww = passes * units.mww_calls_per_poll + orders_mean * units.mww_calls_per_order
-    eb = passes * units.eb_calls_per_poll + orders_mean * units.eb_calls_per_order
+    eb_order = eb_calls_per_order(units, work, per_shop_rate)
+    eb = passes * units.eb_calls_per_poll + orders_mean * eb_order
     admin_peak = per_shop_rate * work.peak_factor * work.shops_per_administration
-    eb_admin = admin_peak * units.eb_calls_per_order
+    eb_admin = admin_peak * eb_order
     notifications_peak = orders_peak * work.notification_share
     web_cores = notifications_peak * units.web_cpu_ms_per_notification / 1000.0
     worker_cpu = (
@@ -167,9 +183,9 @@ def project(units: UnitCosts, work: Workload, rule: PollRule, limits: Limits) ->
     wait = passes_peak * (
         units.mww_calls_per_poll * work.mww_latency_s + units.eb_calls_per_poll * work.eb_latency_s
     ) + orders_peak * (
-        units.mww_calls_per_order * work.mww_latency_s
-        + units.eb_calls_per_order * work.eb_latency_s
+        units.mww_calls_per_order * work.mww_latency_s + eb_order * work.eb_latency_s
     )
+    wait += (passes_peak + orders_peak) * work.local_wait_s
     busy = worker_cpu + wait
     workers = max(1, math.ceil(busy / work.worker_utilisation))
     web = max(1, math.ceil(web_cores / work.worker_utilisation))

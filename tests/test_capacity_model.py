@@ -15,6 +15,7 @@ from bench.capacity_model import (
     PollRule,
     UnitCosts,
     Workload,
+    eb_calls_per_order,
     heroku_bill,
     project,
 )
@@ -75,10 +76,12 @@ def test_a_projection_adds_up() -> None:
     assert p.orders_per_s_peak == pytest.approx(1200 * 2 / 3600)
     assert p.passes_per_s == pytest.approx(1200 / 300)
     assert p.mww_calls_per_s == pytest.approx(4 + 1200 * 12 / DAY)
-    assert p.eb_calls_per_s == pytest.approx(2 * 1200 * 12 / DAY)
+    # AddMutatie 2 + 30 % new customers × 2 relation calls + a session per 1 + λ·TTL orders
+    eb_order = 2 + 0.3 * 2 + 1 / (1 + 1200 / 3600)
+    assert p.eb_calls_per_s == pytest.approx(eb_order * 1200 * 12 / DAY)
     # peak: 4 passes/s × 5 ms + 2/3 orders/s × 10 ms
     assert p.worker_cores == pytest.approx((4 * 5 + 2 / 3 * 10) / 1000)
-    wait = 4 * 0.15 + 2 / 3 * (0.15 + 2 * 0.25)
+    wait = 4 * 0.15 + 2 / 3 * (0.15 + eb_order * 0.25)
     assert p.worker_busy_s_per_s == pytest.approx(p.worker_cores + wait)
     assert p.processes["worker"] == math.ceil(p.worker_busy_s_per_s / 0.6)
     year = 1200 * 12 * 365
@@ -89,6 +92,22 @@ def test_a_projection_adds_up() -> None:
         p.mww_calls_per_s / 8.0
     )
     assert p.saturates_first == "Mijnwebwinkel calls/s (one partner token)"
+
+
+@pytest.mark.parametrize(
+    ("orders_per_second", "session_seconds", "calls"),
+    [
+        (0.0, 1200.0, 1 + 0.6 + 1.0),  # every order opens its own session
+        (1 / 1200, 1200.0, 1 + 0.6 + 0.5),  # one session per two orders
+        (1.0, 0.0, 1 + 0.6 + 1.0),  # no session kept
+    ],
+)
+def test_e_boekhouden_calls_per_order(
+    orders_per_second: float, session_seconds: float, calls: float
+) -> None:
+    units = UnitCosts(**{**UNITS.__dict__, "eb_calls_per_order": 1.0})
+    work = Workload(shops=1, orders_per_day=1, eb_session_seconds=session_seconds)
+    assert eb_calls_per_order(units, work, orders_per_second) == pytest.approx(calls)
 
 
 def test_adaptive_polling_lowers_the_calls_of_mostly_idle_shops() -> None:
