@@ -479,6 +479,13 @@ def main(argv: list[str]) -> int:
     units = median_units([data["measure"], *(r["measure"] for r in data.get("repeats", []))])
     if data.get("check"):
         data["check_text"] = check_text(units, data["check"])
+        if data.get("check_date"):
+            data["check_text"][1:1] = [
+                "",
+                f"The check ran on {data['check_date']} (load average after it: "
+                + " ".join(f"{x:.2f}" for x in data.get("check_load") or [])
+                + "), the unit costs it is compared with in the run of this document.",
+            ]
     Path(args.output).write_text(render(data, units))
     print(f"bench capacity: wrote {args.output}", flush=True)
     return 0
