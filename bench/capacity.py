@@ -482,9 +482,10 @@ def main(argv: list[str]) -> int:
         if data.get("check_date"):
             data["check_text"][1:1] = [
                 "",
-                f"The check ran on {data['check_date']} (load average after it: "
+                "The check ran in an earlier run of the same command (started "
+                f"{data['check_date']}; load average after it: "
                 + " ".join(f"{x:.2f}" for x in data.get("check_load") or [])
-                + "), the unit costs it is compared with in the run of this document.",
+                + "); the unit costs it is compared with are this document's.",
             ]
     Path(args.output).write_text(render(data, units))
     print(f"bench capacity: wrote {args.output}", flush=True)

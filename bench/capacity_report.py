@@ -246,8 +246,9 @@ def render(data: dict[str, Any], units: UnitCosts) -> str:
     mach = data["machine"]
     out += [
         f"Machine: {mach.get('cpus')} CPUs ({mach.get('cpu_model')}), Python {mach.get('python')}, "
-        f"PostgreSQL {mach.get('postgresql', '?')}, Redis {mach.get('redis', '?')}, commit "
-        f"{mach.get('commit', '?')}. Load average at start {mach.get('load_at_start')}, after "
+        f"PostgreSQL {mach.get('postgresql', '?')}, Redis {mach.get('redis', '?')}"
+        + (f", commit {mach['commit']}" if mach.get("commit") else "")
+        + ". Load average at start {mach.get('load_at_start')}, after "
         f"the measurement {' '.join(f'{x:.2f}' for x in m['load_average'])}"
         + (
             f", after the check {' '.join(f'{x:.2f}' for x in data['check_load'])}"
@@ -400,7 +401,7 @@ def noise(data: dict[str, Any]) -> list[str]:
         ("sql_bytes_per_order", "PostgreSQL bytes per order"),
         ("sql_bytes_per_poll", "PostgreSQL bytes per poll"),
         ("redis_bytes_per_job", "Redis bytes per queued job"),
-        ("eb_calls_per_order", "e-Boekhouden calls per order"),
+        ("eb_calls_per_order", "e-Boekhouden booking calls (AddMutatie) per order"),
     ):
         values = [getattr(c, name) for c in costs]
         low, high = min(values), max(values)
