@@ -427,10 +427,13 @@ def main(argv: list[str]) -> int:
                 *more.get("repeats", []),
                 {"measure": more["measure"], "date": more["date"], "machine": more["machine"]},
             ]
+        if args.note:
+            data["note"] = args.note
         if args.check_json:
             other = json.loads(Path(args.check_json).read_text())
             data["check"], data["check_load"] = other["check"], other.get("check_load")
             data["check_date"] = other["date"]
+            data["check_argv"] = other.get("argv", [])
     else:
         reason = services_unavailable()
         if reason:
@@ -482,8 +485,9 @@ def main(argv: list[str]) -> int:
         if data.get("check_date"):
             data["check_text"][1:1] = [
                 "",
-                "The check ran in an earlier run of the same command (started "
-                f"{data['check_date']}; load average after it: "
+                "The check ran in an earlier run (`python -m bench capacity "
+                + " ".join(data.get("check_argv") or [])
+                + f"`, started {data['check_date']}; load average after it: "
                 + " ".join(f"{x:.2f}" for x in data.get("check_load") or [])
                 + "); the unit costs it is compared with are this document's.",
             ]
