@@ -6,8 +6,8 @@ docs/capacity.md (``bench.capacity_report``); the model itself is ``bench.capaci
 Measurement (one ``Stack``: gunicorn, ``workers`` simple workers, the clock, both
 simulators without added latency, PostgreSQL, Redis):
 
-1. bookings by notification: ``booking_orders`` orders (``orders_per_shop`` per shop on
-   the first shops) announced by signed notifications at ``rate`` per second; CPU time of
+1. bookings by notification: ``orders_per_shop`` orders on each of the first
+   ``booking_shops`` shops, announced by signed notifications at ``rate`` per second; CPU time of
    gunicorn (master and workers) and of the worker processes from /proc before and after,
    divided by the notifications and the bookings; the simulators' call counters, Redis
    ``MEMORY USAGE`` of the keys that stay, and ``pg_total_relation_size`` of every table
@@ -17,6 +17,11 @@ simulators without added latency, PostgreSQL, Redis):
 3. idle polls: the clock started with a short poll interval over ``shops`` shops with no
    new orders; CPU of the workers and the clock, calls and SQL growth per pass finished
    (counted in ``reconcile_runs``), after the first (hourly) pass of every shop.
+
+``--repeat N`` measures N times (the model takes each unit cost's median; the document
+shows the spread). The check (``check``): ``bench.scale.run`` unchanged, with a sampler
+of CPU, passes and Redis started by its ``on_start`` hook. ``--json`` keeps the raw
+figures; ``--from-json A [B …] [--check-json C]`` renders saved runs again.
 """
 
 from __future__ import annotations
@@ -35,17 +40,14 @@ from sqlalchemy import text
 from bench import load, scale
 from bench.capacity_model import UnitCosts
 from bench.orders import BOOKABLE_KINDS, make_orders, shop_now
-from bench.stack import Stack, descendants, signed_headers
-from bench.stack import wait_until as _wait_until
-
-TICKS = 100.0  # os.sysconf("SC_CLK_TCK") on Linux
+from bench.stack import Stack, descendants, signed_headers, wait_until
 
 
 def cpu_ms(pids: list[int]) -> float:
     """utime + stime of these processes and their living descendants, in ms."""
     import os
 
-    ticks = os.sysconf("SC_CLK_TCK") or TICKS
+    ticks = os.sysconf("SC_CLK_TCK")
     total = 0.0
     seen: set[int] = set()
     for pid in pids:
@@ -155,7 +157,7 @@ def measure(config: MeasureConfig | None = None, log: Any = print) -> dict[str, 
             stack.web_port, requests, concurrency=4, duration=n / config.rate + 30, rate=config.rate
         )
         web_after = role_cpu(stack, "web")
-        _wait_until(
+        wait_until(
             lambda: scalar(stack, "SELECT count(*) FROM bookings WHERE state = 'booked'") >= n,
             600,
             "every order booked",
@@ -199,7 +201,7 @@ def measure(config: MeasureConfig | None = None, log: Any = print) -> dict[str, 
         log(f"  capacity: idle polls of {config.shops} shops every {config.poll_real} s")
         runs_sql = "SELECT count(*) FROM reconcile_runs WHERE finished_at IS NOT NULL"
         stack.start_clock()
-        _wait_until(
+        wait_until(
             lambda: scalar(stack, runs_sql) >= config.shops, 600, "the first pass of every shop"
         )
         time.sleep(config.poll_real)  # the pass after the hourly one
@@ -331,7 +333,8 @@ class Sampler:
     def __init__(self, interval: float = 5.0) -> None:
         import threading
 
-        self.interval, self.samples = interval, []  # type: ignore[var-annotated]
+        self.interval = interval
+        self.samples: list[dict[str, float]] = []
         self.done = threading.Event()
         self.thread: Any = None
 
