@@ -6,6 +6,7 @@
     python -m bench --quick               # small sizes, a smoke test of the harness
     python -m bench scale --shops 1000 --duration 1800 --compression 1   # 1 000 shops
     python -m bench scale --shops 40 --idle-shops 160 --compression 60   # fixed vs adaptive
+    python -m bench capacity              # unit costs, the model, docs/capacity.md
 
 Needs what the chaos suite needs: PostgreSQL on 127.0.0.1:5432 (``BENCH_PG_ADMIN_URL``
 to change) and ``redis-server`` on PATH. Everything runs on loopback.
@@ -177,6 +178,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output", default=str(ROOT / "docs" / "benchmarks.md"))
     parser.add_argument("--json", help="also write the raw figures to this file")
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["capacity"]:  # its own report, docs/capacity.md (bench/capacity.py)
+        from bench import capacity
+
+        return capacity.main(argv[1:])
     if argv[:1] == ["scale"]:  # `python -m bench scale --shops 1000 …`: its own report,
         argv = [
             "--only",

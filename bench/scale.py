@@ -32,6 +32,7 @@ import random
 import threading
 import time
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -216,7 +217,13 @@ def _sample(stack: Stack) -> dict[str, Any]:
     }
 
 
-def run(config: ScaleConfig | None = None, log: Any = print) -> dict[str, Any]:
+def run(
+    config: ScaleConfig | None = None,
+    log: Any = print,
+    on_start: Callable[[Stack], Any] | None = None,
+) -> dict[str, Any]:
+    """``on_start``: called with the stack when the clock starts (bench.capacity's
+    sampler)."""
     config = config or ScaleConfig()
     env = {
         "POLL_INTERVAL_SECONDS": str(config.poll_real),
@@ -273,6 +280,8 @@ def run(config: ScaleConfig | None = None, log: Any = print) -> dict[str, Any]:
         clock_started = time.time()
         for index in range(config.clocks):
             stack.start_clock(index)
+        if on_start is not None:
+            on_start(stack)
         samples = [_sample(stack)]
         driver = Driver(stack, schedule, config.duration)
         started = time.time()
