@@ -34,18 +34,17 @@ $(STAMP): requirements-dev.txt
 run: $(STAMP)
 	$(BIN)/python -m sandbox.run
 
-# The tiers (tests/conftest.py): unit and integration in parallel on TEST_WORKERS
-# pytest-xdist workers (each with its own PostgreSQL and Redis database), then the system
-# tier (whole processes, the browser). Its tests mostly wait (on processes, faults,
-# retries), so SYSTEM_WORKERS of them run side by side, the longest started first
-# (worksteal: a worker that is done takes tests from a busy one). Each run prints its ten
-# slowest tests.
+# The tiers (tests/conftest.py), side by side (tests/run_tiers.sh): unit and integration
+# on TEST_WORKERS pytest-xdist workers (each with its own PostgreSQL and Redis database),
+# and the system tier (whole processes, the browser) on SYSTEM_WORKERS, the longest
+# started first (worksteal: a worker that is done takes tests from a busy one); its tests
+# mostly wait (on processes, faults, retries), so they run in the fast tier's gaps. Each
+# run prints its ten slowest tests.
 TEST_WORKERS ?= 2
 SYSTEM_WORKERS ?= 3
 test: $(STAMP) lock-check lint
-	$(BIN)/python -m pytest -m "unit or integration" -n $(TEST_WORKERS) --durations=10 $(PYTEST_ARGS)
-	$(BIN)/python -m pytest -m system -n $(SYSTEM_WORKERS) --dist worksteal --durations=10 \
-		$(PYTEST_ARGS)
+	PYTHON_BIN=$(BIN)/python TEST_WORKERS=$(TEST_WORKERS) SYSTEM_WORKERS=$(SYSTEM_WORKERS) \
+		bash tests/run_tiers.sh $(PYTEST_ARGS)
 
 # ruff (lint and format), mypy, the import contracts (pyproject.toml: the floors of app/,
 # the pure core, only app/clients talks HTTP) and no module of the service over 300 lines.
