@@ -84,7 +84,9 @@ def test_webhook_poll_and_hourly_racing_book_each_order_once(
 def test_paging_over_several_pages_with_status_changes_during_the_pass(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    world.sim_shop.generate(250, seed=3, kinds=["domestic", "mixed_rates"])
+    # Pages of 10 (the API's are 100): the same three pages at a tenth of the bookings.
+    monkeypatch.setattr("app.clients.mijnwebwinkel.client.PAGE_SIZE", 10)
+    world.sim_shop.generate(25, seed=3, kinds=["domestic", "mixed_rates"])
     now = dt.datetime.now(UTC)
     numbers = sorted(int(n) for n in world.sim_shop.orders)
     for number in numbers:
@@ -104,7 +106,7 @@ def test_paging_over_several_pages_with_status_changes_during_the_pass(
             self, start: dt.datetime, end: dt.datetime
         ) -> Iterator[OrderSummary]:
             for position, summary in enumerate(self.api.iter_orders_changed(start, end)):
-                if position == 100:
+                if position == 10:
                     for number in numbers[:3]:
                         world.sim_shop.set_status(number, 2, at=now - dt.timedelta(minutes=1))
                 yield summary
@@ -112,11 +114,11 @@ def test_paging_over_several_pages_with_status_changes_during_the_pass(
     world.services.shop_api_factory = lambda shop: ChangingShop(real_factory(shop))
     result = run_pass(world.services, world.shop, mode=HOURLY, now=now)
     assert result.outcome == "ok"
-    assert len(list_calls(world)) == 3  # 100 + 100 + 50
-    assert result.seen == 250 and result.enqueued == 250
+    assert len(list_calls(world)) == 3  # 10 + 10 + 5
+    assert result.seen == 25 and result.enqueued == 25
     run_jobs(world, monkeypatch)
-    assert len(world.mutations()) == 250
-    assert len({m["Factuurnummer"] for m in world.mutations()}) == 250
+    assert len(world.mutations()) == 25
+    assert len({m["Factuurnummer"] for m in world.mutations()}) == 25
 
 
 def test_a_failed_pass_leaves_the_watermark_and_the_next_catches_up(

@@ -216,8 +216,8 @@ def test_invoices_and_payments_are_each_booked_once_under_faults(chaos_stack: St
     stack.faults(
         "eb", {"add": [{"kind": "latency", "seconds": 1.0, "operation": "AddMutatie", "times": 10}]}
     )
-    for shop in shops:
-        assert pass_now(stack, shop).enqueued == ORDERS
+    for shop in shops:  # the clock's own poll (every 10 s here) may have found them first
+        pass_now(stack, shop)
     killed = 0
     for index in range(2):
         if wait_for(lambda: any(in_flight(stack, s) for s in shops), 20):
