@@ -26,6 +26,7 @@ from collections.abc import Iterable
 from typing import cast
 
 from redis import Redis
+from redis.client import Pipeline
 from redis.exceptions import RedisError
 
 from app.config import Settings
@@ -92,12 +93,17 @@ class PollSchedule:
     def wake(self, shop_id: int, now: float | None = None) -> None:
         """A hit, a notification or a look at the shop's pages: back to the base interval
         (the next poll at most one base interval from now)."""
-        now = time.time() if now is None else now
         with contextlib.suppress(RedisError):
             pipe = self.redis.pipeline(transaction=False)
-            pipe.hdel(EMPTY_KEY, str(shop_id))
-            pipe.zadd(DUE_KEY, {str(shop_id): now + self.backoff.base}, lt=True)
+            self.wake_in(pipe, shop_id, now)
             pipe.execute()
+
+    def wake_in(self, pipe: Pipeline, shop_id: int, now: float | None = None) -> None:
+        """``wake``'s commands, added to a pipeline of the caller's (a notification's
+        enqueue: one round trip for both)."""
+        now = time.time() if now is None else now
+        pipe.hdel(EMPTY_KEY, str(shop_id))
+        pipe.zadd(DUE_KEY, {str(shop_id): now + self.backoff.base}, lt=True)
 
     def after_pass(
         self, shop_id: int, mode: RunMode, seen: int, enqueued: int, now: float | None = None

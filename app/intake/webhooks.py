@@ -128,11 +128,16 @@ class WebhookIntake:
             return 400, "invalid_payload", {"error": "invalid payload", "messages": messages}
         if notifications.is_test_order(payload["order_number"]):
             return 202, "test_order", {"status": "test_order"}  # never booked: nothing kept
-        # One Redis round trip: dedupe the webhook-id and enqueue, atomically.
+        # Dedupe the webhook-id (one round trip), then enqueue and wake the shop's poll
+        # schedule (a busy shop: polled at the base interval again) in another.
+        schedule = PollSchedule(services.redis, services.settings)
         outcome = queue_notification(
-            services.queue, shop.id, headers["webhook-id"], payload["order_number"]
+            services.queue,
+            shop.id,
+            headers["webhook-id"],
+            payload["order_number"],
+            also=lambda pipe: schedule.wake_in(pipe, shop.id),
         )
-        PollSchedule(services.redis, services.settings).wake(shop.id)  # a busy shop
         return 202, outcome, {"status": outcome}
 
     def _count(self, outcome: str) -> None:

@@ -14,9 +14,9 @@ one (the next pass queues it again).
 
 The notification endpoint's ``webhook-id`` dedupe is taken together with the mark, in
 one script over our own two keys; the job is then enqueued by RQ itself, into a pipeline
-of ours (``Queue.enqueue(..., pipeline=)``). Two Redis round trips per notification
-(tests/test_rq_contract.py pins the RQ behaviour this relies on).
-"""
+of ours (``Queue.enqueue(..., pipeline=)``), with the caller's own commands (the poll
+schedule's wake). Two Redis round trips per notification (tests/test_rq_contract.py pins
+the RQ behaviour this relies on)."""
 
 from __future__ import annotations
 
@@ -24,9 +24,11 @@ import contextlib
 import hashlib
 import re
 import uuid
+from collections.abc import Callable
 from typing import Any, cast
 
 from redis import Redis
+from redis.client import Pipeline
 from redis.commands.core import Script
 from redis.exceptions import RedisError
 from rq import Queue, Retry
@@ -67,6 +69,9 @@ return 2
 """
 DUPLICATE, WAITING, GO = 0, 1, 2
 _script: Script | None = None
+
+
+Also = Callable[[Pipeline], None] | None  # a caller's commands for the enqueue's pipeline
 
 
 def get_queue(redis: Redis, name: str) -> Queue:
@@ -126,15 +131,24 @@ def _unmark(redis: Redis, *keys: str) -> None:
 
 
 def _enqueue_marked(
-    queue: Queue, key: str, func: str, args: tuple[Any, ...], webhook: str = "", **options: Any
+    queue: Queue,
+    key: str,
+    func: str,
+    args: tuple[Any, ...],
+    webhook: str = "",
+    also: Also = None,
+    **options: Any,
 ) -> int:
     answer = _mark(queue.connection, key, webhook)
     if answer != GO:
         return answer
     try:
-        # RQ adds the job to our pipeline (one round trip instead of its own two).
+        # RQ adds the job to our pipeline (one round trip instead of its own two), and so
+        # may the caller (``also``: a notification wakes the shop's poll schedule).
         pipe = queue.connection.pipeline()
         queue.enqueue(func, *args, job_id=_job_id(key), pipeline=pipe, **options)
+        if also is not None:
+            also(pipe)
         pipe.execute()
     except RedisError:
         _unmark(queue.connection, waiting_key(key), *([webhook] if webhook else []))
@@ -169,19 +183,21 @@ def enqueue_booking(
     return answer == GO
 
 
-def queue_notification(queue: Queue, shop_id: int, webhook_id: str, order_number: str) -> str:
+def queue_notification(
+    queue: Queue, shop_id: int, webhook_id: str, order_number: str, also: Also = None
+) -> str:
     """``"duplicate"`` if this ``webhook-id`` was seen for the shop, else ``"queued"``
-    (enqueued now, or its job was already waiting).
-
-    When it raises ``RedisError`` the id is forgotten again (best effort), so the sender's
-    retry is not taken for a duplicate.
-    """
+    (enqueued now, or its job was already waiting). ``also`` adds commands of the
+    caller's to the enqueue's round trip (only when a job is enqueued). When it raises
+    ``RedisError`` the id is forgotten again (best effort), so the sender's retry is not
+    taken for a duplicate."""
     answer = _enqueue_marked(
         queue,
         booking_key(shop_id, order_number),
         BOOK_ORDER,
         (shop_id, order_number),
         webhook=webhook_key(shop_id, webhook_id),
+        also=also,
         **_booking_options(shop_id, order_number, "webhook"),
     )
     return "duplicate" if answer == DUPLICATE else "queued"

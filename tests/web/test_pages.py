@@ -12,7 +12,8 @@ Most of a walk's time is axe (injecting its script into every page, then running
 the screenshots. axe's rules read the markup and styles, which hardly change with the
 width, so ``make test`` runs axe on every page for the owner and the administrator at
 1280 pixels and for the owner (the one on a phone) at 390 too; the other walks (the
-meekijker's pages are the owner's without the buttons) check status, width and language. ``PAGES_FULL=1`` (``make chaos``) runs axe on every walk and takes the
+meekijker's pages are the owner's without the buttons) check status, width and
+language. ``PAGES_FULL=1`` (``make chaos``) runs axe on every walk and takes the
 screenshots.
 
 The pages come from Flask's URL map: every GET route is visited, with its arguments filled
