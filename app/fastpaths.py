@@ -1,10 +1,6 @@
-"""Redis fast paths: booked orders per shop, known relations (and the lock under which a
-new one is made), the shared e-Boekhouden session (and the REST ids of an
-administration), and the GetMutaties calls per administration this month.
-
-Redis only ever answers "yes, booked" from what SQL already committed, so losing Redis
-loses speed, never correctness: a missing set is rebuilt from SQL on first use, and a
-miss always falls through to the SQL register.
+"""Redis fast paths: known relations (and the lock under which a new one is made), the
+shared e-Boekhouden session (and the REST ids of an administration), and the GetMutaties
+calls per administration this month. Booked orders per shop: app/booked.py.
 """
 
 from __future__ import annotations
@@ -12,7 +8,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import logging
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from zoneinfo import ZoneInfo
 
 from redis import Redis
@@ -31,61 +27,6 @@ from app.crypto import Vault
 from app.errors import ConfigError
 
 log = logging.getLogger(__name__)
-
-
-def _booked_key(shop_id: int) -> str:
-    return f"mww:booked:{shop_id}"
-
-
-def _built_key(shop_id: int) -> str:
-    return f"mww:booked:{shop_id}:built"
-
-
-_ADD_IF_BUILT = """
-if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('SADD', KEYS[2], ARGV[1]) end
-return 0
-"""
-
-
-class BookedCache:
-    def __init__(self, redis: Redis, load_booked: Callable[[int], list[str]]) -> None:
-        self.redis = redis
-        self._load_booked = load_booked  # shop id → booked order numbers, from SQL
-
-    def _ensure_built(self, shop_id: int) -> None:
-        if self.redis.exists(_built_key(shop_id)):
-            return
-        numbers = self._load_booked(shop_id)
-        pipe = self.redis.pipeline()
-        if numbers:
-            pipe.sadd(_booked_key(shop_id), *numbers)
-        pipe.set(_built_key(shop_id), "1")
-        pipe.execute()
-
-    def is_booked(self, shop_id: int, order_number: str) -> bool:
-        # One round trip when the set is built (every job asks this first).
-        pipe = self.redis.pipeline(transaction=False)
-        pipe.exists(_built_key(shop_id))
-        pipe.sismember(_booked_key(shop_id), order_number)
-        built, member = pipe.execute()
-        if built:
-            return bool(member)
-        self._ensure_built(shop_id)
-        return bool(self.redis.sismember(_booked_key(shop_id), order_number))
-
-    def booked_among(self, shop_id: int, order_numbers: Iterable[str]) -> set[str]:
-        """Which of these are booked, in one round trip (after a rebuild if needed)."""
-        numbers = list(order_numbers)
-        if not numbers:
-            return set()
-        self._ensure_built(shop_id)
-        flags = self.redis.smismember(_booked_key(shop_id), numbers)
-        return {n for n, flag in zip(numbers, flags, strict=True) if flag}
-
-    def mark_booked(self, shop_id: int, order_number: str) -> None:
-        # Only add to a set that exists as a whole; otherwise the rebuild will include it.
-        # One round trip (a script: the check and the add are atomic).
-        self.redis.eval(_ADD_IF_BUILT, 2, _built_key(shop_id), _booked_key(shop_id), order_number)
 
 
 class RelationCache:

@@ -20,6 +20,7 @@ from redis.retry import Retry
 from rq import Queue
 from sqlalchemy import Engine
 
+from app.booked import BookedCache
 from app.clients import BookkeepingApi, ShopApi
 from app.config import DEFAULT_LEASE_SECONDS, REDIS_SOCKET_TIMEOUT, Settings
 from app.core.mutations import (
@@ -33,7 +34,7 @@ from app.core.mutations import (
 )
 from app.crypto import Vault
 from app.errors import AdministrationBusyError
-from app.fastpaths import BookedCache, GetMutatiesBudget, RelationCache, RestIds, SessionStore
+from app.fastpaths import GetMutatiesBudget, RelationCache, RestIds, SessionStore
 from app.jobs.queue import get_queue
 from app.limits import AdministrationSlots
 from app.metrics import upstream_recorder

@@ -72,11 +72,14 @@ class BookingQueries:
                 for r in conn.execute(query)
             ]
 
-    def booked_numbers(self, shop_id: int) -> list[str]:
-        """For rebuilding the Redis fast path."""
+    def booked_numbers(self, shop_id: int, since: dt.datetime | None = None) -> list[str]:
+        """For rebuilding the Redis fast path: with ``since``, only orders booked since
+        then (a booked row without ``booked_at`` counts by its last change)."""
         query = select(bookings.c.order_number).where(
             bookings.c.shop_id == shop_id, bookings.c.state == str(State.BOOKED)
         )
+        if since is not None:
+            query = query.where(func.coalesce(bookings.c.booked_at, bookings.c.updated_at) >= since)
         with self.engine.connect() as conn:
             return list(conn.execute(query).scalars())
 
