@@ -1,7 +1,7 @@
 """The bookings register: for every shop + order, whether and how it was booked.
 
 The bookings table is the source of truth for "was this order booked?" (Redis only
-remembers the answer, see app/fastpaths.py). One row per shop + order, unique on the
+remembers the answer, see app/booked.py). One row per shop + order, unique on the
 order number and on the order uuid; its ``state`` is a ``BookingState`` (app/states.py
 says what each means). POSTING is a lease: claim_token until claimed_until.
 
