@@ -23,6 +23,7 @@ from app.logs import bind
 from app.metrics import BOOKINGS, JOB_SECONDS, timed
 from app.services import Services, build_services
 from app.states import JobOutcome, RunMode
+from app.store.engine import utcnow
 from app.store.shops import Shop, UnreadableShopError
 
 log = logging.getLogger(__name__)
@@ -101,7 +102,10 @@ def reconcile_shop_job(shop_id: int, mode: str) -> dict[str, object]:
         shop = _readable_shop(services, shop_id)
         if shop is None or not shop.status.books_orders:
             return {"status": JobOutcome.SHOP_INACTIVE, "shop_id": shop_id}
-        return run_pass(services, shop, mode=RunMode(mode)).as_dict()
+        result = run_pass(services, shop, mode=RunMode(mode)).as_dict()
+        if mode == RunMode.HOURLY:  # run records past their retention: a batch an hour
+            result["runs_pruned"] = services.store.runs.prune(shop_id, utcnow())
+        return result
 
 
 def backfill_shop_job(shop_id: int, since: str) -> dict[str, object]:

@@ -1,4 +1,6 @@
-"""Reconcile runs: one record per pass of the reconciler over one shop."""
+"""Reconcile runs: one record per pass of the reconciler over one shop, kept for
+``RunStore.RETENTION`` (the pages show only each shop's latest run; the latest of each
+mode is kept however old). The hourly pass prunes its shop's older ones in batches."""
 
 from __future__ import annotations
 
@@ -6,7 +8,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Engine, delete, func, select, update
 
 from app.states import RunMode, RunOutcome
 from app.store.db import reconcile_runs
@@ -53,6 +55,9 @@ def _run(row: Any) -> Run:
 
 
 class RunStore:
+    RETENTION = dt.timedelta(days=30)
+    PRUNE_BATCH = 500  # run records deleted per call (a shop makes ~300 a day at most)
+
     def __init__(self, engine: Engine, shops: ShopStore) -> None:
         self.engine, self.shops = engine, shops
 
@@ -124,3 +129,21 @@ class RunStore:
         with self.engine.connect() as conn:
             rows = conn.execute(select(reconcile_runs).where(reconcile_runs.c.id.in_(latest))).all()
         return {row.shop_id: _run(row) for row in rows}
+
+    def prune(self, shop_id: int, now: dt.datetime, limit: int = PRUNE_BATCH) -> int:
+        """Delete up to ``limit`` of the shop's run records that started before
+        ``now - RETENTION``, oldest first, never the latest of a mode; how many."""
+        runs = reconcile_runs.c
+        latest = select(func.max(runs.id)).where(runs.shop_id == shop_id).group_by(runs.mode)
+        old = (
+            select(runs.id)
+            .where(runs.shop_id == shop_id, runs.started_at < now - self.RETENTION)
+            .where(runs.id.not_in(latest))
+            .order_by(runs.id)
+            .limit(limit)
+        )
+        with transaction(self.engine) as conn:
+            ids = list(conn.execute(old).scalars())
+            if ids:
+                conn.execute(delete(reconcile_runs).where(runs.id.in_(ids)))
+        return len(ids)
