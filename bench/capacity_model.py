@@ -37,9 +37,9 @@ class UnitCosts:
     redis_bytes_per_job: float  # a queued booking job (job hash + queue entry + mark)
     redis_bytes_per_finished_job: float  # a finished job kept for its result TTL
     redis_bytes_per_webhook_id: float  # a seen webhook-id, kept WEBHOOK_ID_TTL
-    redis_bytes_per_booked_order: float  # the booked set's member, kept for good
+    redis_bytes_per_booked_order: float  # the booked set's member, kept for its window
     sql_bytes_per_order: float  # booking, history, payment rows and their indexes
-    sql_bytes_per_poll: float  # the pass's run record (reconcile_runs keeps every pass)
+    sql_bytes_per_poll: float  # the pass's run record (kept for the runs' retention)
     mww_calls_per_order: float
     mww_calls_per_poll: float
     eb_calls_per_order: float  # the booking's own (AddMutatie), without session or relation
@@ -104,6 +104,11 @@ class Workload:
     mww_latency_s: float = 0.15  # one Mijnwebwinkel call, on the wire (assumed)
     eb_latency_s: float = 0.25  # one e-Boekhouden call (assumed)
     worker_utilisation: float = 0.6  # target busy share of a worker process
+    # What the connector keeps (not the shops' doing): the booked set holds the last 90
+    # days of bookings and is rebuilt every 30 (app/booked.py BookedCache), so 120 at most;
+    # run records are kept 30 days (app/store/runs.py RunStore.RETENTION).
+    booked_days_kept: float = 120.0
+    run_days_kept: float = 30.0
 
 
 @dataclass(frozen=True)
@@ -193,17 +198,17 @@ def project(units: UnitCosts, work: Workload, rule: PollRule, limits: Limits) ->
     # RQ keeps a finished job 10 minutes (BOOKING_RESULT_TTL, RECONCILE_RESULT_TTL).
     pass_bytes = units.redis_bytes_per_finished_pass or units.redis_bytes_per_finished_job
     booked_year = orders_mean * DAY * 365
+    booked_kept = orders_mean * DAY * min(365.0, work.booked_days_kept)
     redis = (
         work.shops * units.redis_bytes_per_shop
         + orders_peak * 600.0 * units.redis_bytes_per_finished_job
         + passes_peak * 600.0 * pass_bytes
         + notifications_peak * 73 * 3600 * units.redis_bytes_per_webhook_id
-        + booked_year * units.redis_bytes_per_booked_order
+        + booked_kept * units.redis_bytes_per_booked_order
         + work.shops * units.redis_bytes_per_job  # the hourly pass: every shop queued at once
     )
-    pg_year = (
-        booked_year * units.sql_bytes_per_order + passes * DAY * 365 * units.sql_bytes_per_poll
-    )
+    runs_kept = passes * DAY * min(365.0, work.run_days_kept)
+    pg_year = booked_year * units.sql_bytes_per_order + runs_kept * units.sql_bytes_per_poll
     connections = sum(processes.values()) * units.db_connections_per_process
     util = {
         "Mijnwebwinkel calls/s (one partner token)": mww / limits.mww_calls_per_s,

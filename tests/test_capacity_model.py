@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import pytest
@@ -84,9 +85,12 @@ def test_a_projection_adds_up() -> None:
     wait = 4 * 0.15 + 2 / 3 * (0.15 + eb_order * 0.25)
     assert p.worker_busy_s_per_s == pytest.approx(p.worker_cores + wait)
     assert p.processes["worker"] == math.ceil(p.worker_busy_s_per_s / 0.6)
+    # A year of bookings in SQL, the last 30 days of run records; the booked sets hold
+    # 120 days of bookings at most (a 90-day window, rebuilt every 30).
     year = 1200 * 12 * 365
-    assert p.pg_bytes_per_year == pytest.approx(year * 1000 + 4 * DAY * 365 * 200)
-    redis = 1200 * 100 + (2 / 3 * 1000 + 4 * 1000) * 600 + year * 10 + 1200 * 2000
+    assert p.pg_bytes_per_year == pytest.approx(year * 1000 + 4 * DAY * 30 * 200)
+    booked = 1200 * 12 * 120
+    redis = 1200 * 100 + (2 / 3 * 1000 + 4 * 1000) * 600 + booked * 10 + 1200 * 2000
     assert p.redis_bytes == pytest.approx(redis)
     assert p.utilisation["Mijnwebwinkel calls/s (one partner token)"] == pytest.approx(
         p.mww_calls_per_s / 8.0
@@ -124,3 +128,26 @@ def test_the_bill_takes_the_smallest_plans_that_fit() -> None:
     assert bill["Key-Value Store"].plan == "Mini"
     assert bill["web"].count == 2  # two for availability
     assert bill["clock"].plan == "Standard-1X"
+
+
+@pytest.mark.parametrize(
+    ("booked_days", "run_days", "booked_kept", "runs_kept"),
+    [
+        (120.0, 30.0, 120, 30),  # today: a 90-day window rebuilt every 30; 30 days of runs
+        (365.0, 365.0, 365, 365),  # nothing trimmed: a year's worth after a year
+        (1000.0, 1000.0, 365, 365),  # never more than a year "after a year"
+    ],
+)
+def test_what_is_kept_bounds_redis_and_postgresql(
+    booked_days: float, run_days: float, booked_kept: int, runs_kept: int
+) -> None:
+    work = Workload(
+        shops=100, orders_per_day=10, booked_days_kept=booked_days, run_days_kept=run_days
+    )
+    p = project(UNITS, work, FIXED, Limits())
+    base = project(
+        UNITS, dataclasses.replace(work, booked_days_kept=0, run_days_kept=0), FIXED, Limits()
+    )
+    assert p.redis_bytes - base.redis_bytes == pytest.approx(100 * 10 * booked_kept * 10)
+    runs = (100 / 300) * DAY * runs_kept * 200
+    assert p.pg_bytes_per_year - base.pg_bytes_per_year == pytest.approx(runs)
