@@ -151,7 +151,7 @@ def _projection_rows(units: UnitCosts, work: Workload | tuple[Workload, ...]) ->
         lambda p: " / ".join(str(p.processes[k]) for k in ("web", "worker", "clock")),
     )
     row("Redis memory after a year", lambda p: size(p.redis_bytes))
-    row("PostgreSQL growth per year", lambda p: size(p.pg_bytes_per_year))
+    row("PostgreSQL after a year (bookings; runs of 30 days)", lambda p: size(p.pg_bytes_per_year))
     row(
         "saturates first (share of its limit)",
         lambda p: f"{p.saturates_first} ({n(p.utilisation[p.saturates_first] * 100, 0)} %)",
@@ -289,7 +289,7 @@ def render(data: dict[str, Any], units: UnitCosts) -> str:
         f"{n(units.redis_bytes_per_finished_pass, 0)} | {p['finished_jobs'][0]} job hashes |",
         f"| Redis bytes per kept webhook id (73 h) | {n(units.redis_bytes_per_webhook_id, 0)} | "
         f"{b['webhook_ids'][0]} keys |",
-        f"| Redis bytes per booked order (booked set, kept for good) | "
+        f"| Redis bytes per booked order (booked set, kept 90 to 120 days) | "
         f"{n(units.redis_bytes_per_booked_order, 1)} | a set of a year's "
         f"{p['booked_year_set'][0]} numbers (this run's small sets: "
         f"{n(b['booked_sets'][1] / b['booked'], 1)} B each) |",
@@ -331,8 +331,10 @@ def render(data: dict[str, Any], units: UnitCosts) -> str:
         "simple worker. A worker process runs one job at a time, so worker processes = "
         "(CPU + time waiting on upstream) at peak ÷ 0.6. The adaptive rule's passes follow a "
         "Markov chain over the back-off steps (the module docstring). Redis = shops' keys + "
-        "ten minutes of finished jobs + 73 h of webhook ids + the booked sets, which grow for "
-        "good; PostgreSQL = bookings + one run record per pass (reconcile_runs keeps them all).",
+        "ten minutes of finished jobs + 73 h of webhook ids + the booked sets (the last 90 "
+        "days of bookings, rebuilt every 30: 120 days at most, `app/booked.py`); PostgreSQL = "
+        "a year of bookings + one run record per pass for 30 days (`reconcile_runs` is pruned "
+        "by the hourly pass, `app/store/runs.py`).",
         "",
         "Limits that adding processes does not lift (assumed, none is documented): one partner "
         "token's Mijnwebwinkel rate 20 calls/s for the whole platform; e-Boekhouden 2 calls/s "
@@ -416,8 +418,11 @@ def reading(units: UnitCosts) -> list[str]:
     fixed = project(units, PLATFORM, FIXED, Limits())
     adaptive = project(units, PLATFORM, ADAPTIVE, Limits())
     year_orders = PLATFORM.shops * PLATFORM.orders_per_day * 365
-    booked_set = year_orders * units.redis_bytes_per_booked_order
-    runs = fixed.passes_per_s * 86_400 * 365 * units.sql_bytes_per_poll
+    kept_orders = PLATFORM.shops * PLATFORM.orders_per_day * PLATFORM.booked_days_kept
+    booked_set = kept_orders * units.redis_bytes_per_booked_order
+    booked_year_set = year_orders * units.redis_bytes_per_booked_order
+    runs = fixed.passes_per_s * 86_400 * PLATFORM.run_days_kept * units.sql_bytes_per_poll
+    runs_year = fixed.passes_per_s * 86_400 * 365 * units.sql_bytes_per_poll
     orders_sql = year_orders * units.sql_bytes_per_order
     return [
         "### Reading the projection",
@@ -438,16 +443,21 @@ def reading(units: UnitCosts) -> list[str]:
         f"- **Workers wait, they hardly compute**: {n(fixed.worker_cores, 1)} cores of CPU at "
         f"peak against {n(fixed.worker_busy_s_per_s, 0)} process-seconds a second busy with "
         "the assumed latencies; the worker count follows the real systems' latency, not CPU.",
-        "- **Redis grows for good with the booked sets**: "
-        f"{n(units.redis_bytes_per_booked_order, 0)} B per booked order, "
-        f"{size(booked_set)} after a year of {n(year_orders / 1e6, 0)} "
-        "million orders; the rest (shops, ten minutes of jobs, webhook ids) is "
-        f"{size(fixed.redis_bytes - booked_set)}. Bounding the booked set (e.g. to the passes' "
-        "look-back, the SQL register being the source of truth) would keep Redis on a small plan.",
-        f"- **PostgreSQL grows faster with the run records than with the bookings** under the "
-        f"fixed poll: {size(runs)} a year of `reconcile_runs` ({n(units.sql_bytes_per_poll, 0)} B"
-        f" a pass, none deleted) against {size(orders_sql)} of bookings. Pruning run records "
-        "(or not writing one for an empty poll) takes most of it away.",
+        "- **The booked sets no longer grow for good** (changed after the first rendering, "
+        "issue 28): each shop's set of booked order numbers holds the orders booked in the "
+        "last 90 days and is rebuilt from SQL every 30 (a fast path only: an order booked "
+        "earlier is a miss, and the SQL register answers it). At "
+        f"{n(units.redis_bytes_per_booked_order, 0)} B per booked order that is "
+        f"{size(booked_set)} for {n(kept_orders / 1e6, 0)} million orders, where a year's "
+        f"sets took {size(booked_year_set)}; the rest (shops, ten minutes of jobs, webhook "
+        f"ids) is {size(fixed.redis_bytes - booked_set)}. The per-order cost was measured on "
+        "a year-sized set; a 120-day set (3 600 members at 30 a day) has the same encoding.",
+        "- **Run records are kept 30 days** (also changed after the first rendering): the "
+        "hourly pass deletes its shop's older `reconcile_runs` (500 at most a pass, never a "
+        "shop's latest of a mode). Under the fixed poll that is "
+        f"{size(runs)} of run records ({n(units.sql_bytes_per_poll, 0)} B a pass), where a "
+        f"year of them took {size(runs_year)}; bookings add {size(orders_sql)} a year and "
+        "stay (they are the register).",
         "",
     ]
 
