@@ -41,7 +41,7 @@ run: $(STAMP)
 # mostly wait (on processes, faults, retries), so they run in the fast tier's gaps. Each
 # run prints its ten slowest tests.
 TEST_WORKERS ?= 2
-SYSTEM_WORKERS ?= 3
+SYSTEM_WORKERS ?= 4
 test: $(STAMP) lock-check lint
 	PYTHON_BIN=$(BIN)/python TEST_WORKERS=$(TEST_WORKERS) SYSTEM_WORKERS=$(SYSTEM_WORKERS) \
 		bash tests/run_tiers.sh $(PYTEST_ARGS)

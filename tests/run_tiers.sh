@@ -13,7 +13,7 @@
 set -uo pipefail
 python=${PYTHON_BIN:-.venv/bin/python}
 fast_workers=${TEST_WORKERS:-2}
-system_workers=${SYSTEM_WORKERS:-3}
+system_workers=${SYSTEM_WORKERS:-4}
 base=${TEST_REDIS_URL:-redis://127.0.0.1:6379/15}
 db=${base##*/}
 system_db=$((db - fast_workers))
