@@ -377,6 +377,9 @@ def poll_enqueues(stack: Stack) -> dict[int, list[float]]:
     ids = list(queue.get_job_ids())
     for registry in (FinishedJobRegistry, FailedJobRegistry, StartedJobRegistry):
         ids += registry(queue=queue).get_job_ids()
+    # A job that moves on while we read (queued, then started, then finished) is seen in
+    # two of them: count each job once.
+    ids = list(dict.fromkeys(ids))
     out: dict[int, list[float]] = defaultdict(list)
     for start in range(0, len(ids), 500):
         for job in Job.fetch_many(ids[start : start + 500], redis, serializer=JSONSerializer):
