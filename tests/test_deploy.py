@@ -378,6 +378,7 @@ def test_a_clean_clone_deploys_and_every_process_stops_within_30_seconds(tmp_pat
             "requirements.txt",
             "--exists-action=w",
             "--no-input",
+            "--no-compile",  # CPU the suite's other tests need; the dynos compile on import
             "--progress-bar",
             "off",
             "--quiet",
