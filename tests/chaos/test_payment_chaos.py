@@ -5,8 +5,8 @@ both simulators) with two shops in mode "invoice_and_payment" on **one** e-Boekh
 administration, with their own invoice-number formats (W1-{number}, W2-{number}) and the
 same order numbers. ``PAYMENT_CHAOS_ORDERS`` orders each (default ``CHAOS_ORDERS // 4``
 in make chaos, 16 in make test): half paid at checkout (invoice and payment in one job),
-half shipped "op rekening" and paid days later, some in two parts; some paid sales get two credit orders
-of 10.00 each, refunded on two days (each refund on one credit note, once).
+half shipped "op rekening" and paid days later, some in two parts; some paid sales get two
+credit orders of 10.00 each, refunded on two days (each refund on one credit note, once).
 
 Faults: slow AddMutatie calls with a worker SIGKILLed while it posts (between an invoice
 and its payment, or inside a payment); then, while the late captures arrive,
