@@ -10,7 +10,8 @@ credit orders of 10.00 each, refunded on two days (each refund on one credit not
 
 Faults: slow AddMutatie calls with a worker SIGKILLed while it posts (between an invoice
 and its payment, or inside a payment); then, while the late captures arrive,
-commit-then-drop answers on AddMutatie (lost answers on payments) and e-Boekhouden 503s.
+commit-then-drop answers on AddMutatie (lost answers on payments), 429s with Retry-After
+(deferred, never failed) and e-Boekhouden 503s.
 Afterwards the reconcile passes settle it. Checked, per shop: per order one
 FactuurVerstuurd under the shop's own Factuurnummer; its FactuurbetalingOntvangen
 mutations are exactly its captures (date and amount, on the method's ledger) and carry
@@ -235,6 +236,9 @@ def test_invoices_and_payments_are_each_booked_once_under_faults(chaos_stack: St
         {
             "add": [
                 {"kind": "commit_then_drop", "operation": "AddMutatie", "times": 6},
+                # rate limited: each such booking or payment is deferred past Retry-After
+                # (issue 28), never failed, and still booked once
+                {"kind": "http_status", "status": 429, "retry_after": 6, "times": 4},
                 {"kind": "http_status", "status": 503, "times": None, "probability": 0.2},
             ]
         },
