@@ -55,13 +55,24 @@ def check_workload(check: dict[str, Any]) -> Workload:
     )
 
 
+def check_rule(check: dict[str, Any]) -> PollRule:
+    """The poll rule the check ran under: a run from before adaptive polling has no
+    ``idle_max_seconds`` (the fixed poll); otherwise back-off unless its maximum is the
+    base interval (``None``: the service's default, 60 minutes)."""
+    sc = check["scale"]["config"]
+    if "idle_max_seconds" not in sc:
+        return FIXED
+    idle_max = sc["idle_max_seconds"]
+    return FIXED if idle_max is not None and idle_max <= sc["poll_seconds"] else ADAPTIVE
+
+
 def compare(units: UnitCosts, check: dict[str, Any]) -> list[tuple[str, float, float]]:
     """(figure, predicted, measured) for the simulated hour."""
     c, result, samples = check["config"], check["scale"], check["samples"]
     comp = c["compression"]
     window = c["simulated_hours"] * 3600 / comp
     work = check_workload(check)
-    p = project(units, work, PollRule("check", hourly_seconds=3600.0), Limits())
+    p = project(units, work, check_rule(check), Limits())
     first = samples[0]
     inside = [s for s in samples if s["t"] <= first["t"] + window] or samples
     last = inside[-1]
@@ -471,10 +482,10 @@ def check_text(units: UnitCosts, check: dict[str, Any]) -> list[str]:
         "",
         f"`bench.scale`'s machinery: {n(c['shops'], 0)} shops, {c['orders_per_day']} orders per "
         f"shop per 8-hour day ({r['orders']} orders in the hour), compressed ×{c['compression']:g} "
-        f"({n(r['elapsed_s'], 0)} s real including the drain), fixed 5-minute poll "
-        f"({r['config']['poll_real']} s real), hourly pass, {c['workers']} simple workers, no "
-        f"notifications. Booked {r['booked']} of {r['orders']}, {r['violation_count']} "
-        "invariant violations.",
+        f"({n(r['elapsed_s'], 0)} s real including the drain), poll rule "
+        f"{check_rule(check).name} (base {r['config']['poll_real']} s real), hourly pass, "
+        f"{c['workers']} simple workers, no notifications. Booked {r['booked']} of "
+        f"{r['orders']}, {r['violation_count']} invariant violations.",
         "",
         "| Figure | Predicted | Measured | Error |",
         "|---|---|---|---|",
