@@ -43,3 +43,16 @@ def test_the_bundled_list_is_read_and_names_its_source() -> None:
 
     text = resources.files("app.accounts").joinpath("data/common-passwords.txt").read_text()
     assert "Sources" in text.splitlines()[1]
+
+
+def test_the_service_stores_scrypt_at_its_full_cost() -> None:
+    """The tests' users have cheap hashes (tests/web/helpers.py ``TEST_SCRYPT``); the
+    service's own keep werkzeug's scrypt cost (2^15), and check as they should."""
+    from werkzeug.security import check_password_hash
+
+    from app.accounts.passwords import hash_password
+
+    stored = hash_password("een-lang-wachtwoord")
+    assert stored.startswith("scrypt:32768:8:1$")
+    assert check_password_hash(stored, "een-lang-wachtwoord")
+    assert not check_password_hash(stored, "een-ander-wachtwoord")

@@ -11,8 +11,8 @@ from typing import Any
 from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.datastructures import MultiDict
+from werkzeug.security import generate_password_hash
 
-from app.accounts.passwords import hash_password
 from app.config import Settings
 from app.core.mutations import LedgerAccount
 from app.core.order_schema import parse_order
@@ -138,10 +138,17 @@ class Web:
         return order
 
 
+# scrypt is slow on purpose (about 120 ms of CPU a check at the service's cost), and the
+# tests' users log in hundreds of times: their stored hash is made once, at a small cost
+# (werkzeug reads the cost from the stored hash), so a test login checks in milliseconds.
+# The service's own hashes keep the full cost (``hash_password``, tests/test_passwords.py).
+TEST_SCRYPT = "scrypt:1024:8:1"
+
+
 @functools.cache
 def password_hash() -> str:
-    """Hashed once per run: scrypt is slow on purpose."""
-    return hash_password(PASSWORD)
+    """The tests' users' stored password hash (see ``TEST_SCRYPT``)."""
+    return generate_password_hash(PASSWORD, method=TEST_SCRYPT)
 
 
 def csrf(client: FlaskClient, url: str) -> str:
