@@ -412,7 +412,11 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--note", default="")
     parser.add_argument("--output", default=str(ROOT / "docs" / "capacity.md"))
     parser.add_argument("--json", help="also write the raw figures here")
-    parser.add_argument("--check-json", help="with --from-json: take the check from this run")
+    parser.add_argument(
+        "--check-json",
+        nargs="+",
+        help="with --from-json: take the check from this run (several: one section each)",
+    )
     parser.add_argument("--repeat", type=int, default=1, help="measure the unit costs N times")
     parser.add_argument(
         "--from-json",
@@ -432,11 +436,18 @@ def main(argv: list[str]) -> int:
             ]
         if args.note:
             data["note"] = args.note
-        if args.check_json:
-            other = json.loads(Path(args.check_json).read_text())
-            data["check"], data["check_load"] = other["check"], other.get("check_load")
-            data["check_date"] = other["date"]
-            data["check_argv"] = other.get("argv", [])
+        for position, path in enumerate(args.check_json or []):
+            other = json.loads(Path(path).read_text())
+            taken = {
+                "check": other["check"],
+                "check_load": other.get("check_load"),
+                "check_date": other["date"],
+                "check_argv": other.get("argv", []),
+            }
+            if position == 0:
+                data.update(taken)
+            else:
+                data.setdefault("more_checks", []).append(taken)
     else:
         reason = services_unavailable()
         if reason:
@@ -484,16 +495,19 @@ def main(argv: list[str]) -> int:
             Path(args.json).write_text(json.dumps(data, indent=2, default=str))
     units = median_units([data["measure"], *(r["measure"] for r in data.get("repeats", []))])
     if data.get("check"):
-        data["check_text"] = check_text(units, data["check"])
-        if data.get("check_date"):
-            data["check_text"][1:1] = [
-                "",
-                "The check ran in an earlier run (`python -m bench capacity "
-                + " ".join(data.get("check_argv") or [])
-                + f"`, started {data['check_date']}; load average after it: "
-                + " ".join(f"{x:.2f}" for x in data.get("check_load") or [])
-                + "); the unit costs it is compared with are this document's.",
-            ]
+        data["check_text"] = []
+        for index, taken in enumerate([data, *data.get("more_checks", [])]):
+            text = check_text(units, taken["check"], index)
+            if taken.get("check_date"):
+                text[1:1] = [
+                    "",
+                    "The check ran in an earlier run (`python -m bench capacity "
+                    + " ".join(taken.get("check_argv") or [])
+                    + f"`, started {taken['check_date']}; load average after it: "
+                    + " ".join(f"{x:.2f}" for x in taken.get("check_load") or [])
+                    + "); the unit costs it is compared with are this document's.",
+                ]
+            data["check_text"] += text
     Path(args.output).write_text(render(data, units))
     print(f"bench capacity: wrote {args.output}", flush=True)
     return 0
