@@ -20,17 +20,21 @@ from bench.stack import services_unavailable
 pytestmark = pytest.mark.slow
 
 
+def skip_without_services() -> None:
+    if os.environ.get("TEST_BACKENDS") == "embedded":
+        pytest.skip("TEST_BACKENDS=embedded: needs PostgreSQL and Redis")
+    reason = services_unavailable()
+    if reason:
+        pytest.skip(f"needs PostgreSQL and redis-server: {reason}")
+
+
 # The scale simulation stays behind its own target (the guide): ``make chaos`` runs it.
 @pytest.mark.skipif(
     os.environ.get("SCALE_TEST") != "1",
     reason="the scale simulation runs in make chaos (SCALE_TEST=1)",
 )
 def test_a_compressed_day_of_50_shops_books_every_order_once_to_the_cent() -> None:
-    if os.environ.get("TEST_BACKENDS") == "embedded":
-        pytest.skip("TEST_BACKENDS=embedded: needs PostgreSQL and Redis")
-    reason = services_unavailable()
-    if reason:
-        pytest.skip(f"needs PostgreSQL and redis-server: {reason}")
+    skip_without_services()
     # 50 shops × 9 orders (2 of them credit notes: 20 % here, so every shop has some),
     # over 45 s compressed 30× (22 simulated minutes), the poll every 10 s.
     config = ScaleConfig(
@@ -52,11 +56,7 @@ def test_two_clocks_and_three_workers_poll_each_shop_once_per_due_time_and_book_
     """Scale-out on the same Redis and PostgreSQL: two clock processes and three workers
     (the Procfile's commands). No shop's fast poll is enqueued twice for one due time
     (two polls of a shop are at least a poll interval apart), no order booked twice."""
-    if os.environ.get("TEST_BACKENDS") == "embedded":
-        pytest.skip("TEST_BACKENDS=embedded: needs PostgreSQL and Redis")
-    reason = services_unavailable()
-    if reason:
-        pytest.skip(f"needs PostgreSQL and redis-server: {reason}")
+    skip_without_services()
     # 8 shops selling 5 orders each and 8 idle ones, over 8 s compressed 150× (20
     # simulated minutes): the poll every 2 s, the hourly pass and the idle maximum 24 s.
     config = ScaleConfig(
